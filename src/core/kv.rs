@@ -1,0 +1,62 @@
+//! The replicated state machine: a key-value map of integers with read, write
+//! and compare-and-set, to which every node applies committed entries in log
+//! order.
+
+use std::collections::BTreeMap;
+
+use crate::core::client::{Outcome, Value};
+
+/// A deterministic key-value map (`BTreeMap`, so iteration order and debug
+/// output are the same on every run).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct KvStore {
+    values: BTreeMap<String, Value>,
+}
+
+impl KvStore {
+    pub fn read(&self, key: &str) -> Option<Value> {
+        self.values.get(key).copied()
+    }
+
+    pub fn write(&mut self, key: &str, value: Value) -> Outcome {
+        self.values.insert(key.to_owned(), value);
+        Outcome::Written
+    }
+
+    pub fn compare_and_set(&mut self, key: &str, expected: Option<Value>, new: Value) -> Outcome {
+        let swapped = self.read(key) == expected;
+        if swapped {
+            self.values.insert(key.to_owned(), new);
+        }
+        Outcome::CompareAndSet { swapped }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Value)> {
+        self.values.iter().map(|(key, value)| (key.as_str(), *value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_and_set_swaps_only_on_match() {
+        let mut store = KvStore::default();
+        assert_eq!(
+            store.compare_and_set("x", Some(1), 2),
+            Outcome::CompareAndSet { swapped: false }
+        );
+        assert_eq!(
+            store.compare_and_set("x", None, 1),
+            Outcome::CompareAndSet { swapped: true }
+        );
+        assert_eq!(store.read("x"), Some(1));
+        store.write("x", 5);
+        assert_eq!(
+            store.compare_and_set("x", Some(5), 6),
+            Outcome::CompareAndSet { swapped: true }
+        );
+        assert_eq!(store.read("x"), Some(6));
+    }
+}

@@ -1,0 +1,18 @@
+//! Pure protocol state machines: no I/O, no clock reads, no global RNG, no
+//! threads.
+//!
+//! Every algorithm implements [`Node`]: one [`Input`] per step (a tick of the
+//! node's local clock, a message from a peer, a client request) and the
+//! resulting [`Actions`] out (state to persist, messages to send, client
+//! replies, events). The caller makes `actions.persist` durable before it
+//! sends `actions.messages` (persist-before-send).
+
+pub mod client;
+pub mod kv;
+pub mod node;
+pub mod raft;
+pub mod time;
+
+pub use client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
+pub use node::{Actions, DropReason, Event, Input, Node, NodeId, Outgoing, Role};
+pub use time::Time;

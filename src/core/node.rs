@@ -1,0 +1,210 @@
+//! The interface every algorithm variant implements, so the simulator, the
+//! model checker, the threaded driver and the benches drive Raft, Bully and
+//! Ring the same way.
+
+use std::fmt;
+
+use rand::RngCore;
+
+use crate::core::client::{ClientReply, ClientRequest};
+use crate::core::time::Time;
+
+/// A cluster member. Ids are small positive integers chosen by the operator.
+pub type NodeId = u64;
+
+/// The role a node plays. Bully and Ring use the subset that applies to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Follower,
+    /// Raft PreVote: probing whether an election could be won, without
+    /// bumping the term.
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Role::Follower => "follower",
+            Role::PreCandidate => "pre-candidate",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+        };
+        f.write_str(name)
+    }
+}
+
+/// The one input of a step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input<M> {
+    /// Local time has advanced to the step's `now`: fire whatever timers are
+    /// due (election timeout, heartbeat, CheckQuorum). Callers tick at
+    /// [`Node::next_deadline`], but any tick is harmless.
+    Tick,
+    /// A message from a peer.
+    Message { from: NodeId, message: M },
+    /// A client operation.
+    Client(ClientRequest),
+    /// An operator asks this node, if it leads, to hand leadership to `to`.
+    TransferLeadership { to: NodeId },
+    /// An operator asks this node to start an election now, as if its
+    /// election timeout had fired (etcd's `Campaign`, raft-rs's `campaign`).
+    /// A leader ignores it.
+    Campaign,
+}
+
+/// A message to send to a peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing<M> {
+    pub to: NodeId,
+    pub message: M,
+}
+
+/// Why a node ignored (part of) an input. Bad input is never a panic: it is
+/// dropped with one of these, which the caller may log or count.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    /// The sender is not a member of this cluster (or is this node itself).
+    UnknownSender,
+    /// The message's term is older than ours; a reply carrying our term was
+    /// sent where the protocol needs one.
+    StaleTerm { message_term: u64, current_term: u64 },
+    /// The message does not make sense for our role (for example, a vote
+    /// response while not campaigning).
+    UnexpectedForRole { role: Role },
+    /// An index in the message is impossible (beyond what we sent, or
+    /// inconsistent with the message's own entries).
+    IndexOutOfRange { index: u64 },
+    /// A vote or pre-vote request arrived while we still hear from a live
+    /// leader (CheckQuorum / lease stickiness).
+    LeaderStillAlive { leader: NodeId },
+    /// The request names a node that is not a member, or this node.
+    InvalidTarget { target: NodeId },
+    /// The message is well-formed but answers something we no longer wait
+    /// for (an old round, an old request).
+    Stale,
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::UnknownSender => write!(f, "unknown sender"),
+            DropReason::StaleTerm {
+                message_term,
+                current_term,
+            } => write!(f, "stale term {message_term} < {current_term}"),
+            DropReason::UnexpectedForRole { role } => write!(f, "unexpected for a {role}"),
+            DropReason::IndexOutOfRange { index } => write!(f, "index {index} out of range"),
+            DropReason::LeaderStillAlive { leader } => {
+                write!(f, "leader {leader} is still alive")
+            }
+            DropReason::InvalidTarget { target } => write!(f, "invalid target {target}"),
+            DropReason::Stale => write!(f, "stale"),
+        }
+    }
+}
+
+/// Something observable that happened in a step, for logs, metrics and
+/// monitors.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    RoleChanged { role: Role, term: u64 },
+    LeaderChanged { leader: Option<NodeId>, term: u64 },
+    Dropped { from: Option<NodeId>, reason: DropReason },
+}
+
+/// What a step asks of its caller, in this order: make `persist` durable,
+/// then send `messages`, then deliver `replies`. `events` are informational.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actions<M, P> {
+    pub persist: Vec<P>,
+    pub messages: Vec<Outgoing<M>>,
+    pub replies: Vec<ClientReply>,
+    pub events: Vec<Event>,
+}
+
+impl<M, P> Default for Actions<M, P> {
+    fn default() -> Self {
+        Actions {
+            persist: Vec::new(),
+            messages: Vec::new(),
+            replies: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+}
+
+impl<M, P> Actions<M, P> {
+    pub fn clear(&mut self) {
+        self.persist.clear();
+        self.messages.clear();
+        self.replies.clear();
+        self.events.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.persist.is_empty()
+            && self.messages.is_empty()
+            && self.replies.is_empty()
+            && self.events.is_empty()
+    }
+
+    pub fn send(&mut self, to: NodeId, message: M) {
+        self.messages.push(Outgoing { to, message });
+    }
+
+    pub fn drop_input(&mut self, from: Option<NodeId>, reason: DropReason) {
+        self.events.push(Event::Dropped { from, reason });
+    }
+}
+
+/// A protocol node: a pure state machine driven one input at a time.
+///
+/// Contract for callers:
+/// - pass the node's local monotonic time as `now`, never decreasing;
+/// - pass a seeded, portable RNG as `rng` (the node draws election jitter
+///   from it and from nothing else);
+/// - make every `actions.persist` record durable, in order, before sending any
+///   of `actions.messages`;
+/// - tick the node no later than [`Node::next_deadline`].
+pub trait Node {
+    type Message: Clone + fmt::Debug;
+    /// One record of durable state, applied in order by the caller's storage.
+    type Persist: Clone + fmt::Debug;
+
+    fn id(&self) -> NodeId;
+
+    /// Handles one input. `actions` is appended to, not cleared, so a caller
+    /// may batch several steps before it persists and sends.
+    fn step(
+        &mut self,
+        now: Time,
+        rng: &mut dyn RngCore,
+        input: Input<Self::Message>,
+        actions: &mut Actions<Self::Message, Self::Persist>,
+    );
+
+    /// The latest local time at which the node must be ticked.
+    fn next_deadline(&self) -> Time;
+
+    fn role(&self) -> Role;
+
+    /// The Raft term, or the leadership epoch of Bully and Ring.
+    fn term(&self) -> u64;
+
+    /// The leader this node currently believes in (itself if it leads).
+    fn leader(&self) -> Option<NodeId>;
+
+    /// The highest log index known to be committed (0 for algorithms without
+    /// a log).
+    fn commit_index(&self) -> u64;
+
+    /// Whether this node holds a valid leader lease at local time `now`: it
+    /// would serve a read from local state without asking its peers.
+    fn holds_lease(&self, now: Time) -> bool;
+
+    /// Panics if the node's own state is inconsistent. Called after every step
+    /// in tests and debug builds.
+    fn invariants(&self);
+}

@@ -1,0 +1,144 @@
+//! The replicated log: entries, the commands they carry, and the in-memory
+//! log a node keeps (its durable copy lives with the caller, fed by
+//! `Persist` records).
+
+use std::fmt;
+
+use crate::core::client::Value;
+
+pub type Term = u64;
+/// Log positions start at 1; index 0 is the empty prefix, whose term is 0.
+pub type LogIndex = u64;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Command {
+    /// Appended by every new leader so that it can commit an entry of its own
+    /// term (Raft paper §5.4.2, §8).
+    Noop,
+    Write {
+        key: String,
+        value: Value,
+    },
+    CompareAndSet {
+        key: String,
+        expected: Option<Value>,
+        new: Value,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Entry {
+    pub term: Term,
+    pub index: LogIndex,
+    pub command: Command,
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{} ", self.term, self.index)?;
+        match &self.command {
+            Command::Noop => write!(f, "noop"),
+            Command::Write { key, value } => write!(f, "write {key}={value}"),
+            Command::CompareAndSet { key, expected, new } => match expected {
+                Some(expected) => write!(f, "cas {key} {expected}->{new}"),
+                None => write!(f, "cas {key} nil->{new}"),
+            },
+        }
+    }
+}
+
+/// An in-memory log. Invariant: `entries[i].index == i + 1` and terms never
+/// decrease along the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Log {
+    entries: Vec<Entry>,
+}
+
+impl Log {
+    /// Rebuilds a log from durable entries, which must be contiguous from 1
+    /// with non-decreasing terms (the caller's storage guarantees it).
+    pub fn from_entries(entries: Vec<Entry>) -> Log {
+        let log = Log { entries };
+        log.check();
+        log
+    }
+
+    pub fn last_index(&self) -> LogIndex {
+        self.entries.len() as LogIndex
+    }
+
+    pub fn last_term(&self) -> Term {
+        self.entries.last().map_or(0, |entry| entry.term)
+    }
+
+    /// The term of the entry at `index`, 0 for index 0, `None` past the end.
+    pub fn term_at(&self, index: LogIndex) -> Option<Term> {
+        if index == 0 {
+            return Some(0);
+        }
+        self.get(index).map(|entry| entry.term)
+    }
+
+    pub fn get(&self, index: LogIndex) -> Option<&Entry> {
+        let position = usize::try_from(index.checked_sub(1)?).ok()?;
+        self.entries.get(position)
+    }
+
+    /// Entries `from..=to`, clipped to the log.
+    pub fn slice(&self, from: LogIndex, to: LogIndex) -> &[Entry] {
+        let start = from.saturating_sub(1).min(self.last_index()) as usize;
+        let end = to.min(self.last_index()) as usize;
+        &self.entries[start..end.max(start)]
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Whether a log ending at (`last_term`, `last_index`) is at least as up to
+    /// date as this one (Raft paper §5.4.1).
+    pub fn is_up_to_date(&self, last_term: Term, last_index: LogIndex) -> bool {
+        (last_term, last_index) >= (self.last_term(), self.last_index())
+    }
+
+    /// The first index of the run of entries with the same term as `index`.
+    pub fn first_index_of_term_at(&self, index: LogIndex) -> LogIndex {
+        let Some(term) = self.term_at(index) else {
+            return index;
+        };
+        let mut first = index;
+        while first > 1 && self.term_at(first - 1) == Some(term) {
+            first -= 1;
+        }
+        first
+    }
+
+    /// The last index whose entry has term `term`, if any.
+    pub fn last_index_of_term(&self, term: Term) -> Option<LogIndex> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|entry| entry.term == term)
+            .map(|entry| entry.index)
+    }
+
+    pub fn append(&mut self, entry: Entry) {
+        assert_eq!(entry.index, self.last_index() + 1, "log append out of order");
+        assert!(entry.term >= self.last_term(), "log term went backwards");
+        self.entries.push(entry);
+    }
+
+    /// Removes every entry at `from` and after.
+    pub fn truncate_from(&mut self, from: LogIndex) {
+        self.entries.truncate(from.saturating_sub(1) as usize);
+    }
+
+    pub(crate) fn check(&self) {
+        let mut previous_term = 0;
+        for (position, entry) in self.entries.iter().enumerate() {
+            assert_eq!(entry.index, position as LogIndex + 1, "log index gap");
+            assert!(entry.term >= previous_term, "log terms decrease");
+            previous_term = entry.term;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Raft's messages. Every message carries the sender's term; the body says
+//! what it is. Responses echo what lets the receiver discard stale ones (the
+//! heartbeat round, the rejected index).
+
+use crate::core::raft::log::{Entry, LogIndex, Term};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Message {
+    pub term: Term,
+    pub body: Body,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Body {
+    /// RequestVote, or its pre-vote probe (thesis §9.6). A pre-vote request
+    /// carries the term the sender would campaign in, without having moved to
+    /// it. `transfer` marks an election started by TimeoutNow, which voters
+    /// honour even while they still hear from the (departing) leader.
+    VoteRequest {
+        pre_vote: bool,
+        last_log_index: LogIndex,
+        last_log_term: Term,
+        transfer: bool,
+    },
+    VoteResponse {
+        pre_vote: bool,
+        granted: bool,
+    },
+    /// AppendEntries. `round` is the leader's latest heartbeat round at send
+    /// time, echoed in the response for the lease.
+    Append {
+        prev_log_index: LogIndex,
+        prev_log_term: Term,
+        entries: Vec<Entry>,
+        leader_commit: LogIndex,
+        round: u64,
+    },
+    AppendResponse {
+        result: AppendResult,
+        round: u64,
+    },
+    /// A heartbeat round: keeps followers' faith, carries a commit index the
+    /// follower is known to hold (`min(match, commit)`), and measures the
+    /// lease.
+    Heartbeat {
+        leader_commit: LogIndex,
+        round: u64,
+    },
+    HeartbeatResponse {
+        round: u64,
+    },
+    /// Leadership transfer: campaign now, without waiting for a timeout.
+    TimeoutNow,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AppendResult {
+    /// The follower's log matches the leader's up to `match_index`.
+    Accepted { match_index: LogIndex },
+    /// The consistency check failed at `rejected_index` (the request's
+    /// `prev_log_index`). The hint lets the leader skip a whole term at once
+    /// (fast back-off): the follower's entry there has `conflict_term`, whose
+    /// first entry is at `conflict_index`; or, if the follower's log is too
+    /// short, `conflict_term` is `None` and `conflict_index` is its last
+    /// index + 1.
+    Rejected {
+        rejected_index: LogIndex,
+        conflict_term: Option<Term>,
+        conflict_index: LogIndex,
+    },
+}
+
+impl Body {
+    /// A short name for logs and scenario output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::VoteRequest { pre_vote: true, .. } => "PreVote",
+            Body::VoteRequest { pre_vote: false, .. } => "Vote",
+            Body::VoteResponse { pre_vote: true, .. } => "PreVoteResponse",
+            Body::VoteResponse { pre_vote: false, .. } => "VoteResponse",
+            Body::Append { .. } => "Append",
+            Body::AppendResponse { .. } => "AppendResponse",
+            Body::Heartbeat { .. } => "Heartbeat",
+            Body::HeartbeatResponse { .. } => "HeartbeatResponse",
+            Body::TimeoutNow => "TimeoutNow",
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! What a leader knows of each follower's log, and the flow control of
+//! appends to it (etcd's `tracker`, simplified to the two states a fixed
+//! membership needs).
+
+use std::collections::VecDeque;
+
+use crate::core::raft::log::LogIndex;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// The follower's log position is unknown: send one append at a time and
+    /// wait for its answer (or the next heartbeat response).
+    Probe { waiting: bool },
+    /// The follower accepted our last append: stream appends optimistically,
+    /// at most `max_inflight_appends` unacknowledged.
+    Replicate,
+}
+
+/// Invariant: `matched < next`; in `Replicate`, `inflight` holds the last
+/// index of each unacknowledged append, increasing, all below `next`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Progress {
+    pub matched: LogIndex,
+    pub next: LogIndex,
+    pub mode: Mode,
+    pub inflight: VecDeque<LogIndex>,
+    /// Heard from since the last CheckQuorum.
+    pub recently_active: bool,
+    /// The highest heartbeat round this follower acknowledged.
+    pub acked_round: u64,
+}
+
+impl Progress {
+    pub fn new(next: LogIndex) -> Progress {
+        Progress {
+            matched: 0,
+            next,
+            mode: Mode::Probe { waiting: false },
+            inflight: VecDeque::new(),
+            recently_active: false,
+            acked_round: 0,
+        }
+    }
+
+    /// Whether another append may be sent now.
+    pub fn can_send(&self, max_inflight: usize) -> bool {
+        match self.mode {
+            Mode::Probe { waiting } => !waiting,
+            Mode::Replicate => self.inflight.len() < max_inflight,
+        }
+    }
+
+    /// Records that an append ending at `last_index` was sent.
+    pub fn sent(&mut self, last_index: LogIndex) {
+        match &mut self.mode {
+            Mode::Probe { waiting } => *waiting = true,
+            Mode::Replicate => {
+                self.next = last_index + 1;
+                self.inflight.push_back(last_index);
+            }
+        }
+    }
+
+    /// The follower holds our log up to `index`. Returns whether that is news.
+    pub fn accepted(&mut self, index: LogIndex) -> bool {
+        while self.inflight.front().is_some_and(|&sent| sent <= index) {
+            self.inflight.pop_front();
+        }
+        let advanced = index > self.matched;
+        if advanced {
+            self.matched = index;
+        }
+        self.next = self.next.max(index + 1);
+        if let Mode::Probe { .. } = self.mode {
+            self.mode = Mode::Replicate;
+            self.inflight.clear();
+        }
+        advanced
+    }
+
+    /// The follower rejected; resume probing at `next` (clamped above the
+    /// known match).
+    pub fn rejected(&mut self, next: LogIndex) {
+        self.next = next.max(self.matched + 1);
+        self.mode = Mode::Probe { waiting: false };
+        self.inflight.clear();
+    }
+
+    /// A heartbeat response unblocks a probe that lost its answer.
+    pub fn heard_heartbeat_response(&mut self) {
+        if let Mode::Probe { waiting } = &mut self.mode {
+            *waiting = false;
+        }
+    }
+
+    pub fn check(&self, last_index: LogIndex, max_inflight: usize) {
+        assert!(self.matched < self.next, "progress: match >= next");
+        assert!(self.next <= last_index + 1, "progress: next beyond log");
+        assert!(self.inflight.len() <= max_inflight, "progress: inflight overflow");
+        assert!(
+            self.inflight.iter().all(|&index| index < self.next),
+            "progress: inflight beyond next"
+        );
+    }
+}

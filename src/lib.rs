@@ -1,0 +1,13 @@
+//! electorate: leader election, leader leases and log replication written as
+//! pure state machines, and the verification suite that checks them.
+//!
+//! - [`core`] holds the protocols (Raft with PreVote, CheckQuorum, leases and
+//!   leadership transfer). A node never does I/O, never reads a clock and never
+//!   draws from a global RNG: time and randomness are inputs to every step.
+//! - [`sim`] runs whole clusters of core nodes in process, deterministically.
+//!
+//! See `DESIGN.md` in the steering repository for the architecture and the
+//! safety properties, named the same everywhere.
+
+pub mod core;
+pub mod sim;

@@ -1,0 +1,3 @@
+//! Deterministic simulation of whole clusters of core nodes.
+
+pub mod cluster;
