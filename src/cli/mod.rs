@@ -1,21 +1,32 @@
 //! Command-line interface: one module per subcommand, each with its clap
 //! arguments and a `run` that returns the process exit status.
 
+mod scenario;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "electorate", version, about = "Leader election, leases and log replication: simulate, check, compare")]
+#[command(
+    name = "electorate",
+    version,
+    about = "Leader election, leases and log replication: simulate, check, compare"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Replay scenario files and print what the cluster did, step by step.
+    Scenario(scenario::Args),
+}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Scenario(args) => scenario::run(args),
+    }
 }

@@ -1,0 +1,488 @@
+//! An in-process Raft cluster under manual control: the harness behind the
+//! scenario files, unit tests and benches.
+//!
+//! Real (simulated) time, each node's drifting local clock, an in-flight
+//! message queue, link cuts and crashes are all explicit. Nothing happens on
+//! its own: the caller delivers messages, lets time pass (`elapse` fires
+//! timers only; `run_for` also delivers messages after a fixed latency),
+//! crashes and restarts nodes. After every step the safety monitors judge
+//! the cluster; violations are recorded, not panicked on, so a test can
+//! assert that a broken configuration is caught.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::check::properties::{NodeView, SafetyMonitor, Violation};
+use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId, Value};
+use crate::core::node::{Event, Input, Node, NodeId, Role};
+use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftActions, RaftNode};
+use crate::core::time::Time;
+use crate::sim::clock::DriftingClock;
+
+/// A message on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub message: Message,
+    /// Real time at which `run_for` delivers it.
+    pub deliver_at: Time,
+}
+
+/// Something that happened, in order, for scenario output and debugging.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trace {
+    Delivered(Envelope),
+    /// The message was lost: its link is down or its receiver crashed.
+    Lost {
+        envelope: Envelope,
+        why: &'static str,
+    },
+    Node {
+        id: NodeId,
+        event: Event,
+    },
+    Reply {
+        node: NodeId,
+        reply: ClientReply,
+    },
+    Crashed(NodeId),
+    Restarted(NodeId),
+    Violation(Violation),
+}
+
+struct Slot {
+    /// `None` while crashed.
+    node: Option<RaftNode>,
+    /// What survives a crash: every persist record the node emitted.
+    durable: DurableState,
+    clock: DriftingClock,
+}
+
+/// The most events one `elapse` or `run_for` processes; a run that needs
+/// more is stuck in a loop, which is a bug worth a panic.
+const MAX_EVENTS_PER_RUN: usize = 10_000_000;
+
+pub struct Cluster {
+    config: Config,
+    members: Vec<NodeId>,
+    now: Time,
+    slots: BTreeMap<NodeId, Slot>,
+    in_flight: VecDeque<Envelope>,
+    down_links: BTreeSet<(NodeId, NodeId)>,
+    latency: Duration,
+    rng: ChaCha8Rng,
+    monitor: SafetyMonitor,
+    violations: Vec<Violation>,
+    trace: Vec<(Time, Trace)>,
+    replies: Vec<(NodeId, ClientReply)>,
+    next_sequence: u64,
+    actions: RaftActions,
+}
+
+impl Cluster {
+    /// Nodes `1..=size`, all starting at real time 0 with accurate clocks.
+    pub fn new(size: u64, config: Config, seed: u64) -> Result<Cluster, ConfigError> {
+        let members: Vec<NodeId> = (1..=size).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut slots = BTreeMap::new();
+        for &id in &members {
+            let node = RaftNode::new(id, &members, config.clone(), Time::ZERO, &mut rng)?;
+            let slot = Slot {
+                node: Some(node),
+                durable: DurableState::default(),
+                clock: DriftingClock::default(),
+            };
+            slots.insert(id, slot);
+        }
+        Ok(Cluster {
+            config,
+            members,
+            now: Time::ZERO,
+            slots,
+            in_flight: VecDeque::new(),
+            down_links: BTreeSet::new(),
+            latency: Duration::from_millis(1),
+            rng,
+            monitor: SafetyMonitor::new(),
+            violations: Vec::new(),
+            trace: Vec::new(),
+            replies: Vec::new(),
+            next_sequence: 0,
+            actions: RaftActions::default(),
+        })
+    }
+
+    pub fn members(&self) -> &[NodeId] {
+        &self.members
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Real (simulated) time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    pub fn set_latency(&mut self, latency: Duration) {
+        self.latency = latency;
+    }
+
+    /// The node, if it is up.
+    pub fn node(&self, id: NodeId) -> Option<&RaftNode> {
+        self.slots.get(&id).and_then(|slot| slot.node.as_ref())
+    }
+
+    pub fn durable(&self, id: NodeId) -> Option<&DurableState> {
+        self.slots.get(&id).map(|slot| &slot.durable)
+    }
+
+    pub fn local_time(&self, id: NodeId) -> Time {
+        self.slots[&id].clock.local(self.now)
+    }
+
+    pub fn set_clock_rate(&mut self, id: NodeId, rate_ppm: i64) {
+        // Changing the rate must not move the clock backwards: keep the
+        // current reading by starting the new rate from it.
+        let slot = self.slots.get_mut(&id).expect("a member");
+        let before = slot.clock.local(self.now);
+        slot.clock = DriftingClock::with_rate_ppm(rate_ppm);
+        assert!(
+            slot.clock.local(self.now) >= before || self.now == Time::ZERO,
+            "set clock rates before time passes"
+        );
+    }
+
+    /// The leader of the highest term among nodes that are up, if any.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.slots
+            .values()
+            .filter_map(|slot| slot.node.as_ref())
+            .filter(|node| node.role() == Role::Leader)
+            .max_by_key(|node| node.term())
+            .map(|node| node.id())
+    }
+
+    pub fn in_flight(&self) -> &VecDeque<Envelope> {
+        &self.in_flight
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    pub fn monitor(&self) -> &SafetyMonitor {
+        &self.monitor
+    }
+
+    /// Every trace line since the last call.
+    pub fn take_trace(&mut self) -> Vec<(Time, Trace)> {
+        std::mem::take(&mut self.trace)
+    }
+
+    pub fn replies(&self) -> &[(NodeId, ClientReply)] {
+        &self.replies
+    }
+
+    pub fn reply_to(&self, id: RequestId) -> Option<&ClientReply> {
+        self.replies
+            .iter()
+            .map(|(_, reply)| reply)
+            .find(|reply| reply.id == id)
+    }
+
+    /// Feeds one input to node `id` at its current local time, then applies
+    /// the actions in contract order: persist, send, reply.
+    pub fn step(&mut self, id: NodeId, input: Input<Message>) {
+        let now = self.local_time(id);
+        let slot = self.slots.get_mut(&id).expect("a member");
+        let Some(node) = slot.node.as_mut() else {
+            return;
+        };
+        let mut actions = std::mem::take(&mut self.actions);
+        node.step(now, &mut self.rng, input, &mut actions);
+        slot.durable.apply_all(&actions.persist);
+        for outgoing in actions.messages.drain(..) {
+            self.in_flight.push_back(Envelope {
+                from: id,
+                to: outgoing.to,
+                message: outgoing.message,
+                deliver_at: self.now.saturating_add(self.latency),
+            });
+        }
+        for event in actions.events.drain(..) {
+            self.record(Trace::Node { id, event });
+        }
+        for reply in actions.replies.drain(..) {
+            self.record(Trace::Reply {
+                node: id,
+                reply: reply.clone(),
+            });
+            self.replies.push((id, reply));
+        }
+        actions.clear();
+        self.actions = actions;
+        self.observe();
+    }
+
+    fn record(&mut self, trace: Trace) {
+        self.trace.push((self.now, trace));
+    }
+
+    /// Runs the safety monitors over the nodes that are up.
+    fn observe(&mut self) {
+        let views: Vec<NodeView> = self
+            .slots
+            .iter()
+            .filter_map(|(&id, slot)| {
+                let node = slot.node.as_ref()?;
+                Some(NodeView {
+                    id,
+                    role: node.role(),
+                    term: node.term(),
+                    holds_lease: node.holds_lease(slot.clock.local(self.now)),
+                    log: Some(node.log().entries()),
+                    commit_index: node.commit_index(),
+                })
+            })
+            .collect();
+        if let Err(violation) = self.monitor.observe(&views) {
+            if !self
+                .violations
+                .iter()
+                .any(|known| known.property == violation.property)
+            {
+                self.record(Trace::Violation(violation.clone()));
+                self.violations.push(violation);
+            }
+        }
+    }
+
+    pub fn campaign(&mut self, id: NodeId) {
+        self.step(id, Input::Campaign);
+    }
+
+    pub fn tick(&mut self, id: NodeId) {
+        self.step(id, Input::Tick);
+    }
+
+    pub fn transfer(&mut self, from: NodeId, to: NodeId) {
+        self.step(from, Input::TransferLeadership { to });
+    }
+
+    pub fn request(&mut self, id: NodeId, operation: Operation) -> RequestId {
+        self.next_sequence += 1;
+        let request_id = RequestId {
+            client: 0,
+            sequence: self.next_sequence,
+        };
+        let request = ClientRequest {
+            id: request_id,
+            operation,
+        };
+        self.step(id, Input::Client(request));
+        request_id
+    }
+
+    pub fn write(&mut self, id: NodeId, key: &str, value: Value) -> RequestId {
+        let key = key.to_owned();
+        self.request(id, Operation::Write { key, value })
+    }
+
+    pub fn read(&mut self, id: NodeId, key: &str) -> RequestId {
+        let key = key.to_owned();
+        self.request(id, Operation::Read { key })
+    }
+
+    pub fn link_is_up(&self, from: NodeId, to: NodeId) -> bool {
+        !self.down_links.contains(&(from, to))
+    }
+
+    /// Cuts the link from `from` to `to` (one direction).
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        self.down_links.insert((from, to));
+    }
+
+    /// Leaves up exactly the links between nodes of the same group.
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        let group_of = |id: NodeId| groups.iter().position(|group| group.contains(&id));
+        self.set_links(|from, to| group_of(from).is_some() && group_of(from) == group_of(to));
+    }
+
+    /// Leaves up exactly the links (both directions) in `pairs`.
+    pub fn connect_only(&mut self, pairs: &[(NodeId, NodeId)]) {
+        self.set_links(|from, to| {
+            pairs
+                .iter()
+                .any(|&(a, b)| (a, b) == (from, to) || (b, a) == (from, to))
+        });
+    }
+
+    pub fn isolate(&mut self, id: NodeId) {
+        self.set_links(|from, to| from != id && to != id);
+    }
+
+    pub fn heal(&mut self) {
+        self.down_links.clear();
+    }
+
+    fn set_links(&mut self, is_up: impl Fn(NodeId, NodeId) -> bool) {
+        self.down_links.clear();
+        for &from in &self.members {
+            for &to in &self.members {
+                if from != to && !is_up(from, to) {
+                    self.down_links.insert((from, to));
+                }
+            }
+        }
+    }
+
+    /// Crashes a node: its volatile state is lost, its durable state stays.
+    pub fn crash(&mut self, id: NodeId) {
+        let slot = self.slots.get_mut(&id).expect("a member");
+        if slot.node.take().is_some() {
+            self.record(Trace::Crashed(id));
+        }
+    }
+
+    /// Restarts a crashed node from its durable state.
+    pub fn restart(&mut self, id: NodeId) {
+        let now = self.local_time(id);
+        let slot = self.slots.get_mut(&id).expect("a member");
+        if slot.node.is_some() {
+            return;
+        }
+        let node = RaftNode::restart(
+            id,
+            &self.members,
+            self.config.clone(),
+            slot.durable.clone(),
+            now,
+            &mut self.rng,
+        )
+        .expect("durable state written by the node itself is consistent");
+        slot.node = Some(node);
+        self.record(Trace::Restarted(id));
+        self.observe();
+    }
+
+    /// Delivers the messages in flight now (not those they cause) that
+    /// `select` picks, in send order. Returns how many were picked.
+    pub fn deliver(&mut self, select: impl Fn(&Envelope) -> bool) -> usize {
+        let (picked, kept): (Vec<Envelope>, Vec<Envelope>) = self
+            .in_flight
+            .drain(..)
+            .partition(|envelope| select(envelope));
+        self.in_flight = kept.into();
+        let count = picked.len();
+        for envelope in picked {
+            self.deliver_one(envelope);
+        }
+        count
+    }
+
+    /// Drops the messages in flight that `select` picks.
+    pub fn drop_messages(&mut self, select: impl Fn(&Envelope) -> bool) -> usize {
+        let before = self.in_flight.len();
+        self.in_flight.retain(|envelope| !select(envelope));
+        before - self.in_flight.len()
+    }
+
+    /// Delivers messages, and the messages they cause, until none are left
+    /// (or `max_rounds` rounds passed). Time does not move.
+    pub fn stabilize(&mut self, max_rounds: usize) {
+        for _ in 0..max_rounds {
+            if self.deliver(|_| true) == 0 {
+                return;
+            }
+        }
+    }
+
+    fn deliver_one(&mut self, envelope: Envelope) {
+        let up = self.slots[&envelope.to].node.is_some();
+        let why = if !self.link_is_up(envelope.from, envelope.to) {
+            Some("link down")
+        } else if !up {
+            Some("receiver down")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            self.record(Trace::Lost { envelope, why });
+            return;
+        }
+        self.record(Trace::Delivered(envelope.clone()));
+        let input = Input::Message {
+            from: envelope.from,
+            message: envelope.message,
+        };
+        self.step(envelope.to, input);
+    }
+
+    /// Lets `duration` of real time pass, firing every timer that comes due,
+    /// in time order. Messages stay in flight.
+    pub fn elapse(&mut self, duration: Duration) {
+        let until = self.now.saturating_add(duration);
+        self.run_until(until, false);
+    }
+
+    /// Lets `duration` of real time pass with a working network: timers fire
+    /// and messages arrive `latency` after they were sent.
+    pub fn run_for(&mut self, duration: Duration) {
+        let until = self.now.saturating_add(duration);
+        self.run_until(until, true);
+    }
+
+    fn run_until(&mut self, until: Time, deliver: bool) {
+        for _ in 0..MAX_EVENTS_PER_RUN {
+            let next_timer = self.next_timer();
+            let next_message = if deliver {
+                self.in_flight.front().map(|envelope| envelope.deliver_at)
+            } else {
+                None
+            };
+            let message_first = match (next_message, next_timer) {
+                (Some(message), Some((timer, _))) => message <= timer,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            let at = if message_first {
+                next_message
+            } else {
+                next_timer.map(|(at, _)| at)
+            };
+            match at {
+                Some(at) if at <= until => self.now = self.now.max(at),
+                _ => {
+                    self.now = self.now.max(until);
+                    self.observe();
+                    return;
+                }
+            }
+            if message_first {
+                let envelope = self.in_flight.pop_front().expect("peeked");
+                self.deliver_one(envelope);
+            } else if let Some((_, id)) = next_timer {
+                self.tick(id);
+            }
+        }
+        panic!("cluster made no progress in {MAX_EVENTS_PER_RUN} events");
+    }
+
+    /// The earliest real time at which an up node's timer is due.
+    fn next_timer(&self) -> Option<(Time, NodeId)> {
+        self.slots
+            .iter()
+            .filter_map(|(&id, slot)| {
+                let node = slot.node.as_ref()?;
+                let due = slot.clock.real_time_of(node.next_deadline()).max(self.now);
+                Some((due, id))
+            })
+            .min()
+    }
+}

@@ -24,7 +24,12 @@ impl RaftNode {
     /// that cannot win (partitioned, or with a stale log) never bumps terms
     /// and never disrupts a working leader.
     fn become_pre_candidate(&mut self, ctx: &mut Ctx) {
-        self.set_role(ctx, RoleState::PreCandidate { votes: own_vote(self.id) });
+        self.set_role(
+            ctx,
+            RoleState::PreCandidate {
+                votes: own_vote(self.id),
+            },
+        );
         self.set_leader(ctx, None);
         self.reset_election_timer(ctx);
         self.request_votes(ctx, true, false);
@@ -37,7 +42,12 @@ impl RaftNode {
             voted_for: Some(self.id),
         };
         self.persist_hard_state(ctx);
-        self.set_role(ctx, RoleState::Candidate { votes: own_vote(self.id) });
+        self.set_role(
+            ctx,
+            RoleState::Candidate {
+                votes: own_vote(self.id),
+            },
+        );
         self.set_leader(ctx, None);
         self.reset_election_timer(ctx);
         self.request_votes(ctx, false, transfer);
@@ -176,6 +186,9 @@ impl RaftNode {
         let id = self.id;
         self.set_leader(ctx, Some(id));
         self.append_to_own_log(ctx, Command::Noop);
+        // The no-op appends open the first round, so the lease can start as
+        // soon as a majority accepts them.
+        self.start_round(ctx);
         self.broadcast_append(ctx);
         self.maybe_commit(ctx);
     }

@@ -29,15 +29,11 @@ impl RaftNode {
         let term = self.hard_state.term;
         let commit_index = self.commit_index;
         let next_heartbeat = ctx.now.saturating_add(self.config.heartbeat_interval);
+        self.start_round(ctx);
         let RoleState::Leader(leader) = &mut self.role else {
             return;
         };
-        leader.round += 1;
         leader.heartbeat_deadline = next_heartbeat;
-        if leader.rounds_sent_at.len() == MAX_TRACKED_ROUNDS {
-            leader.rounds_sent_at.pop_front();
-        }
-        leader.rounds_sent_at.push_back((leader.round, ctx.now));
         for (&peer, progress) in &leader.progress {
             // Only a commit index the follower is known to hold: its log may
             // still have a conflicting suffix past `matched`.
@@ -53,6 +49,19 @@ impl RaftNode {
                 },
             );
         }
+    }
+
+    /// Starts a new round at `now`: every message to a follower from here on
+    /// carries its number.
+    pub(super) fn start_round(&mut self, ctx: &mut Ctx) {
+        let Some(leader) = self.leader_state_mut() else {
+            return;
+        };
+        leader.round += 1;
+        if leader.rounds_sent_at.len() == MAX_TRACKED_ROUNDS {
+            leader.rounds_sent_at.pop_front();
+        }
+        leader.rounds_sent_at.push_back((leader.round, ctx.now));
         // A one-node cluster is its own majority.
         self.update_confirmed_round(ctx);
     }
@@ -110,9 +119,9 @@ impl RaftNode {
             && !leader.lease_revoked
             && leader.transfer.is_none()
             && self.has_committed_in_current_term()
-            && leader.lease_start.is_some_and(|start| {
-                now < start.saturating_add(self.config.lease_duration)
-            })
+            && leader
+                .lease_start
+                .is_some_and(|start| now < start.saturating_add(self.config.lease_duration))
     }
 
     /// A new leader knows its state holds every committed write only once an

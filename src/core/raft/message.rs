@@ -75,14 +75,81 @@ impl Body {
     pub fn kind(&self) -> &'static str {
         match self {
             Body::VoteRequest { pre_vote: true, .. } => "PreVote",
-            Body::VoteRequest { pre_vote: false, .. } => "Vote",
+            Body::VoteRequest {
+                pre_vote: false, ..
+            } => "Vote",
             Body::VoteResponse { pre_vote: true, .. } => "PreVoteResponse",
-            Body::VoteResponse { pre_vote: false, .. } => "VoteResponse",
+            Body::VoteResponse {
+                pre_vote: false, ..
+            } => "VoteResponse",
             Body::Append { .. } => "Append",
             Body::AppendResponse { .. } => "AppendResponse",
             Body::Heartbeat { .. } => "Heartbeat",
             Body::HeartbeatResponse { .. } => "HeartbeatResponse",
             Body::TimeoutNow => "TimeoutNow",
+        }
+    }
+}
+
+impl std::fmt::Display for Message {
+    /// One line per message, for logs and scenario files, e.g.
+    /// `Append term=2 prev=1/3 entries=[2/4 noop] commit=3 round=1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} term={}", self.body.kind(), self.term)?;
+        match &self.body {
+            Body::VoteRequest {
+                last_log_index,
+                last_log_term,
+                transfer,
+                ..
+            } => {
+                write!(f, " last={last_log_term}/{last_log_index}")?;
+                if *transfer {
+                    write!(f, " transfer")?;
+                }
+                Ok(())
+            }
+            Body::VoteResponse { granted, .. } => {
+                f.write_str(if *granted { " granted" } else { " rejected" })
+            }
+            Body::Append {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                round,
+            } => {
+                write!(f, " prev={prev_log_term}/{prev_log_index} entries=[")?;
+                for (position, entry) in entries.iter().enumerate() {
+                    if position > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{entry}")?;
+                }
+                write!(f, "] commit={leader_commit} round={round}")
+            }
+            Body::AppendResponse { result, round } => match result {
+                AppendResult::Accepted { match_index } => {
+                    write!(f, " accepted match={match_index} round={round}")
+                }
+                AppendResult::Rejected {
+                    rejected_index,
+                    conflict_term,
+                    conflict_index,
+                } => {
+                    let term = conflict_term.map_or("-".to_owned(), |term| term.to_string());
+                    write!(
+                        f,
+                        " rejected at={rejected_index} hint={term}/{conflict_index} round={round}"
+                    )
+                }
+            },
+            Body::Heartbeat {
+                leader_commit,
+                round,
+            } => write!(f, " commit={leader_commit} round={round}"),
+            Body::HeartbeatResponse { round } => write!(f, " round={round}"),
+            Body::TimeoutNow => Ok(()),
         }
     }
 }
