@@ -8,7 +8,7 @@ use crate::core::node::NodeId;
 /// The largest cluster the core supports (a fixed membership of 1–9 nodes).
 pub const MAX_MEMBERS: usize = 9;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
     /// How often a leader sends a heartbeat round.
     pub heartbeat_interval: Duration,

@@ -28,7 +28,7 @@ pub(super) struct Ctx<'a> {
 /// Votes received in a pre-vote or vote round, keyed by voter.
 pub(super) type Votes = BTreeMap<NodeId, bool>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum RoleState {
     Follower,
     PreCandidate { votes: Votes },
@@ -38,7 +38,7 @@ pub(super) enum RoleState {
 
 /// A read waiting for leadership to be confirmed by a heartbeat round sent
 /// after it arrived (ReadIndex).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct PendingRead {
     pub id: RequestId,
     pub key: String,
@@ -46,7 +46,7 @@ pub(super) struct PendingRead {
     pub round: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Transfer {
     pub to: NodeId,
     pub deadline: Time,
@@ -54,7 +54,7 @@ pub(super) struct Transfer {
 }
 
 /// Volatile state only a leader has.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct LeaderState {
     pub progress: BTreeMap<NodeId, Progress>,
     pub heartbeat_deadline: Time,
@@ -84,7 +84,7 @@ pub(super) const MAX_TRACKED_ROUNDS: usize = 64;
 
 /// A Raft node. Build it with [`RaftNode::new`] or [`RaftNode::restart`] and
 /// drive it through [`Node::step`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RaftNode {
     pub(super) id: NodeId,
     /// Sorted, includes `id`.
