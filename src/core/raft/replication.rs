@@ -99,26 +99,23 @@ impl RaftNode {
             term,
             body: Body::AppendResponse { result, round },
         };
-        // Everything up to our commit index is already known to match.
-        if prev_log_index < self.commit_index {
-            let match_index = self.commit_index;
-            ctx.out
-                .send(from, reply(AppendResult::Accepted { match_index }));
-            return;
-        }
-        match self.log.term_at(prev_log_index) {
-            Some(found) if found == prev_log_term => {}
-            found => {
-                let result = self.rejection(prev_log_index, found);
-                ctx.out.send(from, reply(result));
-                return;
+        // Our committed prefix matches any leader of our term (Leader
+        // Completeness), so the check is needed only past the commit index.
+        if prev_log_index >= self.commit_index {
+            match self.log.term_at(prev_log_index) {
+                Some(found) if found == prev_log_term => {}
+                found => {
+                    let result = self.rejection(prev_log_index, found);
+                    ctx.out.send(from, reply(result));
+                    return;
+                }
             }
         }
         if let Err(reason) = self.validate_entries(prev_log_index, prev_log_term, &entries) {
             ctx.out.drop_input(Some(from), reason);
             return;
         }
-        let match_index = prev_log_index + entries.len() as LogIndex;
+        let match_index = (prev_log_index + entries.len() as LogIndex).max(self.commit_index);
         self.merge_entries(ctx, entries);
         let commit = leader_commit.min(match_index);
         if commit > self.commit_index {

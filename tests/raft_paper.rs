@@ -1,0 +1,1014 @@
+//! One test per claim of the Raft paper (Ongaro & Ousterhout, "In Search of
+//! an Understandable Consensus Algorithm", 2014) and of Ongaro's thesis,
+//! each naming its section, in the manner of etcd's `raft_paper_test.go`.
+//! Nodes are stepped directly; `invariants()` runs after every step.
+
+use std::time::Duration;
+
+use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, RequestId};
+use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
+use electorate::core::raft::{
+    AppendResult, Body, Command, Config, ConfigError, DurableState, Entry, HardState, Message,
+    Persist, RaftActions, RaftNode,
+};
+use electorate::core::time::Time;
+use electorate::sim::cluster::Cluster;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+const MEMBERS: [NodeId; 3] = [1, 2, 3];
+
+fn rng() -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(7)
+}
+
+fn new_node(id: NodeId, config: Config) -> RaftNode {
+    RaftNode::new(id, &MEMBERS, config, Time::ZERO, &mut rng()).expect("valid config")
+}
+
+fn step(node: &mut RaftNode, now_ms: u64, input: Input<Message>) -> RaftActions {
+    let mut actions = RaftActions::default();
+    node.step(Time::from_millis(now_ms), &mut rng(), input, &mut actions);
+    actions
+}
+
+fn message(from: NodeId, term: u64, body: Body) -> Input<Message> {
+    Input::Message {
+        from,
+        message: Message { term, body },
+    }
+}
+
+fn vote_request(pre_vote: bool, last_log_term: u64, last_log_index: u64) -> Body {
+    Body::VoteRequest {
+        pre_vote,
+        last_log_index,
+        last_log_term,
+        transfer: false,
+    }
+}
+
+fn entry(term: u64, index: u64) -> Entry {
+    Entry {
+        term,
+        index,
+        command: Command::Write {
+            key: "x".into(),
+            value: index,
+        },
+    }
+}
+
+fn append(prev: (u64, u64), entries: Vec<Entry>, commit: u64) -> Body {
+    Body::Append {
+        prev_log_index: prev.1,
+        prev_log_term: prev.0,
+        entries,
+        leader_commit: commit,
+        round: 0,
+    }
+}
+
+fn sent(actions: &RaftActions) -> Vec<(NodeId, Message)> {
+    actions
+        .messages
+        .iter()
+        .map(|outgoing| (outgoing.to, outgoing.message.clone()))
+        .collect()
+}
+
+fn write(value: u64) -> Input<Message> {
+    Input::Client(ClientRequest {
+        id: RequestId {
+            client: 1,
+            sequence: value,
+        },
+        operation: Operation::Write {
+            key: "x".into(),
+            value,
+        },
+    })
+}
+
+/// A node that has won term 1 in a three-node cluster (votes from 2).
+fn leader_of_term_one(config: Config) -> (RaftNode, RaftActions) {
+    let mut node = new_node(
+        1,
+        Config {
+            pre_vote: false,
+            ..config
+        },
+    );
+    step(&mut node, 0, Input::Campaign);
+    let actions = step(
+        &mut node,
+        1,
+        message(
+            2,
+            1,
+            Body::VoteResponse {
+                pre_vote: false,
+                granted: true,
+            },
+        ),
+    );
+    assert_eq!(node.role(), Role::Leader);
+    (node, actions)
+}
+
+#[test]
+fn a_message_with_a_higher_term_makes_any_role_a_follower_of_that_term() {
+    // Reference: section 5.1
+    let (mut leader, _) = leader_of_term_one(Config::default());
+    step(
+        &mut leader,
+        2,
+        message(3, 5, Body::HeartbeatResponse { round: 0 }),
+    );
+    assert_eq!(leader.role(), Role::Follower);
+    assert_eq!(leader.term(), 5);
+    assert_eq!(leader.hard_state().voted_for, None);
+
+    let mut candidate = new_node(
+        1,
+        Config {
+            pre_vote: false,
+            ..Config::default()
+        },
+    );
+    step(&mut candidate, 0, Input::Campaign);
+    step(&mut candidate, 1, message(2, 3, append((0, 0), vec![], 0)));
+    assert_eq!(candidate.role(), Role::Follower);
+    assert_eq!((candidate.term(), candidate.leader()), (3, Some(2)));
+}
+
+#[test]
+fn a_request_with_a_stale_term_is_rejected_with_the_current_term() {
+    // Reference: section 5.1
+    let mut node = new_node(1, Config::default());
+    step(&mut node, 0, message(2, 4, append((0, 0), vec![], 0)));
+    let actions = step(&mut node, 1, message(3, 2, append((0, 0), vec![], 0)));
+    assert_eq!(sent(&actions).len(), 1);
+    assert_eq!(sent(&actions)[0].1.term, 4, "the reply carries our term");
+    assert!(actions.events.contains(&Event::Dropped {
+        from: Some(3),
+        reason: DropReason::StaleTerm {
+            message_term: 2,
+            current_term: 4
+        },
+    }));
+    let actions = step(&mut node, 2, message(3, 3, vote_request(false, 9, 9)));
+    assert_eq!(
+        sent(&actions),
+        vec![(
+            3,
+            Message {
+                term: 4,
+                body: Body::VoteResponse {
+                    pre_vote: false,
+                    granted: false
+                }
+            }
+        )]
+    );
+}
+
+#[test]
+fn nodes_start_as_followers_and_campaign_when_the_election_timeout_fires() {
+    // Reference: section 5.2
+    let config = Config {
+        pre_vote: false,
+        ..Config::default()
+    };
+    let mut node = new_node(1, config.clone());
+    assert_eq!((node.role(), node.term()), (Role::Follower, 0));
+    let deadline = node.next_deadline();
+    assert!(deadline >= Time::ZERO.saturating_add(config.election_timeout_min));
+    assert!(deadline < Time::ZERO.saturating_add(config.election_timeout_max));
+
+    let early = step(&mut node, deadline.as_micros() / 1_000 - 1, Input::Tick);
+    assert!(
+        early.messages.is_empty(),
+        "nothing happens before the timeout"
+    );
+    let mut actions = RaftActions::default();
+    node.step(deadline, &mut rng(), Input::Tick, &mut actions);
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 1));
+    assert_eq!(
+        node.hard_state().voted_for,
+        Some(1),
+        "a candidate votes for itself"
+    );
+    let requests: Vec<NodeId> = sent(&actions).iter().map(|(to, _)| *to).collect();
+    assert_eq!(requests, vec![2, 3], "it asks every peer for a vote");
+}
+
+#[test]
+fn election_timeouts_are_randomized_within_the_configured_range() {
+    // Reference: section 5.2 ("randomized election timeouts")
+    let config = Config::default();
+    let mut deadlines = std::collections::BTreeSet::new();
+    for seed in 0..200 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let node = RaftNode::new(1, &MEMBERS, config.clone(), Time::ZERO, &mut rng).unwrap();
+        let deadline = node.next_deadline().saturating_since(Time::ZERO);
+        assert!(deadline >= config.election_timeout_min && deadline < config.election_timeout_max);
+        deadlines.insert(deadline);
+    }
+    assert!(
+        deadlines.len() > 150,
+        "timeouts spread out: {} distinct",
+        deadlines.len()
+    );
+}
+
+#[test]
+fn a_candidate_with_a_majority_of_votes_becomes_leader_and_sends_heartbeats() {
+    // Reference: section 5.2
+    let config = Config::default();
+    let (mut leader, actions) = leader_of_term_one(config.clone());
+    assert_eq!(leader.leader(), Some(1));
+    // Its first appends carry the no-op of its term (section 8).
+    let appends = sent(&actions);
+    assert_eq!(appends.len(), 2);
+    for (_, message) in &appends {
+        let Body::Append { entries, .. } = &message.body else {
+            panic!("not an append: {message}")
+        };
+        assert_eq!(entries[0].command, Command::Noop);
+        assert_eq!(entries[0].term, 1);
+    }
+    let heartbeat_at = leader.next_deadline();
+    assert_eq!(
+        heartbeat_at,
+        Time::from_millis(1).saturating_add(config.heartbeat_interval)
+    );
+    let mut actions = RaftActions::default();
+    leader.step(heartbeat_at, &mut rng(), Input::Tick, &mut actions);
+    let heartbeats = sent(&actions);
+    assert_eq!(heartbeats.len(), 2);
+    assert!(heartbeats
+        .iter()
+        .all(|(_, message)| matches!(message.body, Body::Heartbeat { .. })));
+}
+
+#[test]
+fn a_candidate_rejected_by_a_majority_steps_down() {
+    // Reference: section 5.2
+    let mut node = new_node(
+        1,
+        Config {
+            pre_vote: false,
+            ..Config::default()
+        },
+    );
+    step(&mut node, 0, Input::Campaign);
+    step(
+        &mut node,
+        1,
+        message(
+            2,
+            1,
+            Body::VoteResponse {
+                pre_vote: false,
+                granted: false,
+            },
+        ),
+    );
+    assert_eq!(
+        node.role(),
+        Role::Candidate,
+        "one rejection of three is not decisive"
+    );
+    step(
+        &mut node,
+        2,
+        message(
+            3,
+            1,
+            Body::VoteResponse {
+                pre_vote: false,
+                granted: false,
+            },
+        ),
+    );
+    assert_eq!((node.role(), node.term()), (Role::Follower, 1));
+}
+
+#[test]
+fn a_candidate_hearing_from_a_leader_of_its_term_becomes_its_follower() {
+    // Reference: section 5.2
+    let mut node = new_node(
+        1,
+        Config {
+            pre_vote: false,
+            ..Config::default()
+        },
+    );
+    step(&mut node, 0, Input::Campaign);
+    step(&mut node, 1, message(2, 1, append((0, 0), vec![], 0)));
+    assert_eq!(
+        (node.role(), node.leader(), node.term()),
+        (Role::Follower, Some(2), 1)
+    );
+}
+
+#[test]
+fn a_node_votes_at_most_once_per_term_first_come_first_served() {
+    // Reference: section 5.2
+    let config = Config {
+        pre_vote: false,
+        check_quorum: false,
+        lease_reads: false,
+        ..Config::default()
+    };
+    let mut node = new_node(1, config);
+    let first = step(&mut node, 0, message(2, 1, vote_request(false, 0, 0)));
+    let second = step(&mut node, 1, message(3, 1, vote_request(false, 0, 0)));
+    let again = step(&mut node, 2, message(2, 1, vote_request(false, 0, 0)));
+    let granted = |actions: &RaftActions| {
+        matches!(
+            sent(actions)[0].1.body,
+            Body::VoteResponse { granted: true, .. }
+        )
+    };
+    assert!(granted(&first));
+    assert!(!granted(&second), "already voted for 2 in term 1");
+    assert!(
+        granted(&again),
+        "a repeated request from the same candidate is granted again"
+    );
+}
+
+#[test]
+fn a_vote_is_durable_before_the_response_leaves() {
+    // Reference: section 5.2, Figure 2 ("persistent state ... updated on
+    // stable storage before responding to RPCs")
+    let config = Config {
+        pre_vote: false,
+        check_quorum: false,
+        lease_reads: false,
+        ..Config::default()
+    };
+    let mut node = new_node(1, config.clone());
+    let actions = step(&mut node, 0, message(2, 1, vote_request(false, 0, 0)));
+    assert_eq!(
+        actions.persist,
+        vec![
+            Persist::HardState(HardState {
+                term: 1,
+                voted_for: None
+            }),
+            Persist::HardState(HardState {
+                term: 1,
+                voted_for: Some(2)
+            }),
+        ]
+    );
+    // A crash after the reply loses nothing: the restarted node refuses
+    // another candidate in the same term.
+    let mut durable = DurableState::default();
+    durable.apply_all(&actions.persist);
+    let mut restarted = RaftNode::restart(
+        1,
+        &MEMBERS,
+        config,
+        durable,
+        Time::from_millis(500),
+        &mut rng(),
+    )
+    .unwrap();
+    let actions = step(
+        &mut restarted,
+        1_000,
+        message(3, 1, vote_request(false, 0, 0)),
+    );
+    assert!(matches!(
+        sent(&actions)[0].1.body,
+        Body::VoteResponse { granted: false, .. }
+    ));
+}
+
+#[test]
+fn a_voter_denies_a_candidate_whose_log_is_less_up_to_date() {
+    // Reference: section 5.4.1
+    let config = Config {
+        pre_vote: false,
+        check_quorum: false,
+        lease_reads: false,
+        ..Config::default()
+    };
+    let mut node = new_node(1, config);
+    step(
+        &mut node,
+        0,
+        message(2, 2, append((0, 0), vec![entry(1, 1), entry(2, 2)], 0)),
+    );
+    let cases = [
+        // (candidate's last term, last index, granted)
+        (1, 5, false), // older last term loses however long
+        (2, 1, false), // same term, shorter log
+        (2, 2, true),  // equal
+        (3, 1, true),  // newer last term wins however short
+    ];
+    for (term_offset, (last_term, last_index, granted)) in cases.into_iter().enumerate() {
+        let term = 3 + term_offset as u64;
+        let actions = step(
+            &mut node,
+            1,
+            message(3, term, vote_request(false, last_term, last_index)),
+        );
+        let response = &sent(&actions)[0].1.body;
+        assert_eq!(
+            response,
+            &Body::VoteResponse {
+                pre_vote: false,
+                granted
+            },
+            "candidate log {last_term}/{last_index}"
+        );
+    }
+}
+
+#[test]
+fn a_follower_rejects_an_append_whose_previous_entry_it_lacks() {
+    // Reference: section 5.3 (consistency check)
+    let mut node = new_node(1, Config::default());
+    let actions = step(
+        &mut node,
+        0,
+        message(2, 2, append((1, 3), vec![entry(2, 4)], 0)),
+    );
+    assert_eq!(
+        sent(&actions)[0].1.body,
+        Body::AppendResponse {
+            result: AppendResult::Rejected {
+                rejected_index: 3,
+                conflict_term: None,
+                conflict_index: 1
+            },
+            round: 0
+        }
+    );
+    assert_eq!(node.log().last_index(), 0, "nothing appended");
+}
+
+#[test]
+fn a_follower_truncates_conflicting_entries_and_keeps_matching_ones() {
+    // Reference: section 5.3 ("if an existing entry conflicts with a new one
+    // ... delete the existing entry and all that follow it")
+    let mut node = new_node(1, Config::default());
+    step(
+        &mut node,
+        0,
+        message(
+            2,
+            1,
+            append((0, 0), vec![entry(1, 1), entry(1, 2), entry(1, 3)], 1),
+        ),
+    );
+    let actions = step(
+        &mut node,
+        1,
+        message(3, 2, append((1, 1), vec![entry(2, 2)], 1)),
+    );
+    assert_eq!(
+        actions.persist,
+        vec![
+            Persist::HardState(HardState {
+                term: 2,
+                voted_for: None
+            }),
+            Persist::TruncateLog { from: 2 },
+            Persist::AppendEntry(entry(2, 2)),
+        ],
+        "truncation and append are persisted before the acceptance is sent"
+    );
+    assert_eq!(node.log().entries(), &[entry(1, 1), entry(2, 2)]);
+    // A delayed, shorter append of entries we hold truncates nothing.
+    let actions = step(
+        &mut node,
+        2,
+        message(3, 2, append((0, 0), vec![entry(1, 1)], 1)),
+    );
+    assert!(actions.persist.is_empty());
+    assert_eq!(node.log().entries(), &[entry(1, 1), entry(2, 2)]);
+}
+
+#[test]
+fn a_rejection_hints_the_conflicting_term_so_the_leader_skips_it() {
+    // Reference: section 5.3 (the optimization at the end of the section)
+    let mut node = new_node(1, Config::default());
+    step(
+        &mut node,
+        0,
+        message(
+            2,
+            2,
+            append(
+                (0, 0),
+                vec![entry(1, 1), entry(2, 2), entry(2, 3), entry(2, 4)],
+                1,
+            ),
+        ),
+    );
+    let actions = step(&mut node, 1, message(3, 3, append((3, 4), vec![], 1)));
+    assert_eq!(
+        sent(&actions)[0].1.body,
+        Body::AppendResponse {
+            result: AppendResult::Rejected {
+                rejected_index: 4,
+                conflict_term: Some(2),
+                conflict_index: 2
+            },
+            round: 0
+        }
+    );
+}
+
+#[test]
+fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_client() {
+    // Reference: section 5.3
+    let (mut leader, _) = leader_of_term_one(Config::default());
+    step(
+        &mut leader,
+        2,
+        message(
+            2,
+            1,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 1 },
+                round: 1,
+            },
+        ),
+    );
+    let proposal = step(&mut leader, 3, write(7));
+    assert_eq!(
+        proposal.persist,
+        vec![Persist::AppendEntry(Entry {
+            term: 1,
+            index: 2,
+            command: Command::Write {
+                key: "x".into(),
+                value: 7
+            }
+        })]
+    );
+    assert!(
+        proposal.replies.is_empty(),
+        "not acknowledged before it is committed"
+    );
+    assert_eq!(leader.commit_index(), 1);
+    let ack = step(
+        &mut leader,
+        4,
+        message(
+            3,
+            1,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 2 },
+                round: 1,
+            },
+        ),
+    );
+    assert_eq!(leader.commit_index(), 2);
+    assert_eq!(ack.replies.len(), 1);
+    assert_eq!(ack.replies[0].result, Ok(Outcome::Written));
+    assert_eq!(
+        leader.kv().read("x"),
+        Some(7),
+        "applied to the state machine"
+    );
+}
+
+#[test]
+fn a_leader_never_commits_an_earlier_term_entry_by_counting_replicas() {
+    // Reference: section 5.4.2, Figure 8
+    let config = Config {
+        pre_vote: false,
+        ..Config::default()
+    };
+    let mut node = new_node(1, config);
+    // Entries of term 1 and 2 from earlier leaders; nothing committed.
+    step(
+        &mut node,
+        0,
+        message(2, 2, append((0, 0), vec![entry(1, 1), entry(2, 2)], 0)),
+    );
+    step(&mut node, 1, Input::Campaign);
+    step(
+        &mut node,
+        2,
+        message(
+            2,
+            3,
+            Body::VoteResponse {
+                pre_vote: false,
+                granted: true,
+            },
+        ),
+    );
+    assert_eq!((node.role(), node.term()), (Role::Leader, 3));
+    // Node 3 now holds index 2 as well: a majority, but of term 2.
+    step(
+        &mut node,
+        3,
+        message(
+            3,
+            3,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 2 },
+                round: 1,
+            },
+        ),
+    );
+    assert_eq!(
+        node.commit_index(),
+        0,
+        "index 2 is from term 2, not the current term"
+    );
+    // Once the no-op of term 3 is on a majority, everything before commits.
+    step(
+        &mut node,
+        4,
+        message(
+            3,
+            3,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 3 },
+                round: 1,
+            },
+        ),
+    );
+    assert_eq!(node.commit_index(), 3);
+}
+
+#[test]
+fn a_leader_never_overwrites_or_deletes_its_own_entries() {
+    // Reference: section 5.3 (Leader Append-Only)
+    let (mut leader, _) = leader_of_term_one(Config::default());
+    step(&mut leader, 2, write(1));
+    let before = leader.log().entries().to_vec();
+    // A (forged) append of its own term from a peer is dropped, not applied.
+    let actions = step(
+        &mut leader,
+        3,
+        message(2, 1, append((0, 0), vec![entry(1, 1)], 0)),
+    );
+    assert_eq!(leader.log().entries(), before.as_slice());
+    assert!(actions.persist.is_empty());
+    assert!(matches!(
+        actions.events[0],
+        Event::Dropped {
+            reason: DropReason::UnexpectedForRole { role: Role::Leader },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn duplicated_appends_are_idempotent() {
+    // Reference: section 5.5 ("Raft RPCs are idempotent")
+    let mut node = new_node(1, Config::default());
+    let request = message(2, 1, append((0, 0), vec![entry(1, 1), entry(1, 2)], 1));
+    let first = step(&mut node, 0, request.clone());
+    let state = node.durable_state();
+    let second = step(&mut node, 1, request);
+    assert_eq!(node.durable_state(), state);
+    assert!(second.persist.is_empty());
+    assert_eq!(sent(&first), sent(&second));
+}
+
+#[test]
+fn a_follower_answers_writes_with_a_leader_hint() {
+    // Reference: section 8 ("if the client contacts a follower, the
+    // follower will reject its request and supply information about the
+    // most recent leader it has heard from")
+    let mut node = new_node(1, Config::default());
+    step(&mut node, 0, message(2, 1, append((0, 0), vec![], 0)));
+    let actions = step(&mut node, 1, write(1));
+    assert_eq!(
+        actions.replies[0].result,
+        Err(ClientError::NotLeader {
+            leader_hint: Some(2)
+        })
+    );
+    assert_eq!(node.log().last_index(), 0);
+}
+
+#[test]
+fn a_pre_candidate_does_not_bump_its_term() {
+    // Reference: thesis section 9.6
+    let mut node = new_node(1, Config::default());
+    let actions = step(&mut node, 0, Input::Campaign);
+    assert_eq!((node.role(), node.term()), (Role::PreCandidate, 0));
+    assert!(
+        actions.persist.is_empty(),
+        "nothing durable changes in a pre-vote"
+    );
+    for (_, message) in sent(&actions) {
+        assert_eq!(
+            message.term, 1,
+            "it asks about the term it would campaign in"
+        );
+        assert!(matches!(
+            message.body,
+            Body::VoteRequest { pre_vote: true, .. }
+        ));
+    }
+    step(
+        &mut node,
+        1,
+        message(
+            2,
+            1,
+            Body::VoteResponse {
+                pre_vote: true,
+                granted: true,
+            },
+        ),
+    );
+    assert_eq!(
+        (node.role(), node.term()),
+        (Role::Candidate, 1),
+        "a pre-vote majority starts the real election"
+    );
+}
+
+#[test]
+fn a_node_that_hears_from_a_leader_grants_no_pre_vote_and_keeps_its_term() {
+    // Reference: thesis section 9.6 (and 4.2.3 for CheckQuorum's vote
+    // stickiness)
+    let mut node = new_node(1, Config::default());
+    step(&mut node, 0, message(2, 1, append((0, 0), vec![], 0)));
+    for (pre_vote, now) in [(true, 10), (false, 20)] {
+        let actions = step(&mut node, now, message(3, 2, vote_request(pre_vote, 5, 5)));
+        assert!(
+            actions.messages.is_empty(),
+            "ignored while the leader is alive"
+        );
+        assert_eq!(node.term(), 1);
+    }
+    // After the minimum election timeout without the leader, it grants.
+    let actions = step(&mut node, 151, message(3, 2, vote_request(true, 5, 5)));
+    assert_eq!(
+        sent(&actions)[0].1,
+        Message {
+            term: 2,
+            body: Body::VoteResponse {
+                pre_vote: true,
+                granted: true
+            }
+        }
+    );
+    assert_eq!(node.term(), 1, "granting a pre-vote does not move the term");
+}
+
+#[test]
+fn a_leader_that_hears_from_no_majority_steps_down() {
+    // Reference: thesis section 6.2 (CheckQuorum)
+    let config = Config::default();
+    let (mut leader, _) = leader_of_term_one(config.clone());
+    let mut now = Time::from_millis(1);
+    let mut stepped_down_at = None;
+    for _ in 0..20 {
+        now = leader.next_deadline();
+        let mut actions = RaftActions::default();
+        leader.step(now, &mut rng(), Input::Tick, &mut actions);
+        if leader.role() != Role::Leader {
+            stepped_down_at = Some(now);
+            break;
+        }
+    }
+    let stepped_down_at = stepped_down_at.expect("a leader without followers steps down");
+    assert!(
+        stepped_down_at.saturating_since(Time::from_millis(1)) <= config.election_timeout_min * 2
+    );
+    assert_eq!(leader.term(), 1, "stepping down is not a new term");
+    let _ = now;
+}
+
+#[test]
+fn a_lease_runs_from_the_send_time_of_the_round_a_majority_acknowledged() {
+    // Reference: thesis section 6.4.1
+    let config = Config::default();
+    let (mut leader, _) = leader_of_term_one(config.clone());
+    assert!(
+        !leader.holds_lease(Time::from_millis(1)),
+        "no round acknowledged yet"
+    );
+    // The no-op round was sent at 1 ms; node 2 acknowledges it at 40 ms.
+    step(
+        &mut leader,
+        40,
+        message(
+            2,
+            1,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 1 },
+                round: 1,
+            },
+        ),
+    );
+    let expiry = Time::from_millis(1).saturating_add(config.lease_duration);
+    assert!(leader.holds_lease(Time::from_millis(40)));
+    assert!(leader.holds_lease(Time::from_micros(expiry.as_micros() - 1)));
+    assert!(
+        !leader.holds_lease(expiry),
+        "measured from the send time, not the acknowledgement"
+    );
+}
+
+#[test]
+fn a_new_leader_serves_no_read_before_committing_in_its_term() {
+    // Reference: section 8; thesis section 6.4
+    let (mut leader, _) = leader_of_term_one(Config::default());
+    let read = Input::Client(ClientRequest {
+        id: RequestId {
+            client: 1,
+            sequence: 1,
+        },
+        operation: Operation::Read { key: "x".into() },
+    });
+    let actions = step(&mut leader, 2, read);
+    assert!(
+        actions.replies.is_empty(),
+        "the read waits for the no-op to commit"
+    );
+    let actions = step(
+        &mut leader,
+        3,
+        message(2, 1, Body::HeartbeatResponse { round: 2 }),
+    );
+    assert!(
+        actions.replies.is_empty(),
+        "leadership confirmed, but no entry of term 1 committed"
+    );
+    let actions = step(
+        &mut leader,
+        4,
+        message(
+            2,
+            1,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 1 },
+                round: 2,
+            },
+        ),
+    );
+    assert_eq!(actions.replies.len(), 1);
+    assert_eq!(actions.replies[0].result, Ok(Outcome::Read(None)));
+}
+
+#[test]
+fn a_transferring_leader_gives_up_its_lease_and_takes_no_operations() {
+    // Reference: thesis section 3.10
+    let (mut leader, _) = leader_of_term_one(Config::default());
+    step(
+        &mut leader,
+        2,
+        message(
+            2,
+            1,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 1 },
+                round: 1,
+            },
+        ),
+    );
+    assert!(leader.holds_lease(Time::from_millis(3)));
+    let actions = step(&mut leader, 3, Input::TransferLeadership { to: 2 });
+    assert!(!leader.holds_lease(Time::from_millis(3)));
+    assert_eq!(
+        sent(&actions),
+        vec![(
+            2,
+            Message {
+                term: 1,
+                body: Body::TimeoutNow
+            }
+        )],
+        "2 is caught up"
+    );
+    let actions = step(&mut leader, 4, write(9));
+    assert_eq!(
+        actions.replies[0].result,
+        Err(ClientError::TransferInProgress)
+    );
+}
+
+#[test]
+fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
+    let mut node = new_node(1, Config::default());
+    step(&mut node, 0, message(2, 1, append((0, 0), vec![], 0)));
+    let before = node.clone();
+    let actions = step(
+        &mut node,
+        0,
+        message(9, 1, append((0, 0), vec![entry(1, 1)], 1)),
+    );
+    assert_eq!(
+        actions.events,
+        vec![Event::Dropped {
+            from: Some(9),
+            reason: DropReason::UnknownSender
+        }]
+    );
+    // Entries whose indexes do not follow the previous entry.
+    let actions = step(
+        &mut node,
+        0,
+        message(2, 1, append((0, 0), vec![entry(1, 2)], 1)),
+    );
+    assert!(actions.events.iter().any(|event| matches!(
+        event,
+        Event::Dropped {
+            reason: DropReason::IndexOutOfRange { index: 2 },
+            ..
+        }
+    )));
+    assert!(actions.persist.is_empty());
+    assert_eq!(node.log(), before.log());
+    // An acknowledgement beyond the leader's log.
+    let (mut leader, _) = leader_of_term_one(Config::default());
+    let actions = step(
+        &mut leader,
+        2,
+        message(
+            2,
+            1,
+            Body::AppendResponse {
+                result: AppendResult::Accepted { match_index: 99 },
+                round: 1,
+            },
+        ),
+    );
+    assert!(actions.events.iter().any(|event| matches!(
+        event,
+        Event::Dropped {
+            reason: DropReason::IndexOutOfRange { index: 99 },
+            ..
+        }
+    )));
+    assert_eq!(leader.progress_of(2), Some((0, 1)), "progress unchanged");
+}
+
+#[test]
+fn clusters_of_one_to_nine_nodes_elect_a_leader_and_commit() {
+    // Reference: section 5.2 (majority quorums of any cluster size)
+    for size in 1..=9 {
+        let mut cluster = Cluster::new(size, Config::default(), size).unwrap();
+        cluster.run_for(Duration::from_secs(2));
+        let leader = cluster
+            .leader()
+            .unwrap_or_else(|| panic!("{size} nodes: no leader"));
+        let request = cluster.write(leader, "x", size);
+        cluster.run_for(Duration::from_millis(100));
+        let reply = cluster.reply_to(request).expect("answered");
+        assert_eq!(reply.result, Ok(Outcome::Written), "{size} nodes");
+        assert!(cluster.violations().is_empty());
+    }
+}
+
+#[test]
+fn unsafe_configurations_are_refused_at_construction() {
+    let lease_too_long = Config {
+        lease_duration: Duration::from_millis(101),
+        ..Config::default()
+    };
+    let result = RaftNode::new(1, &MEMBERS, lease_too_long, Time::ZERO, &mut rng());
+    assert!(matches!(
+        result,
+        Err(ConfigError::LeaseOutlivesElectionTimeout { .. })
+    ));
+    let result = RaftNode::new(
+        1,
+        &(1..=10).collect::<Vec<_>>(),
+        Config::default(),
+        Time::ZERO,
+        &mut rng(),
+    );
+    assert!(matches!(
+        result,
+        Err(ConfigError::MemberCount { count: 10 })
+    ));
+    let corrupt = DurableState {
+        hard_state: HardState {
+            term: 1,
+            voted_for: None,
+        },
+        log: vec![entry(1, 2)],
+    };
+    let result = RaftNode::restart(
+        1,
+        &MEMBERS,
+        Config::default(),
+        corrupt,
+        Time::ZERO,
+        &mut rng(),
+    );
+    assert!(matches!(
+        result,
+        Err(ConfigError::InconsistentDurableState { .. })
+    ));
+}
