@@ -7,7 +7,7 @@
 //! the protocol: the same monitor judges the simulator, the model checker and
 //! the threaded driver.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::core::node::{NodeId, Role};
@@ -67,8 +67,8 @@ pub struct NodeView<'a> {
     pub commit_index: LogIndex,
 }
 
-/// A committed entry, with the earliest term in which some node was seen
-/// treating it as committed.
+/// A committed entry, with the term of the node that first treated it as
+/// committed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct CommittedEntry {
     entry: Entry,
@@ -78,7 +78,11 @@ struct CommittedEntry {
 /// Watches a run for safety violations. Feed it [`SafetyMonitor::observe`]
 /// after every step; it returns the first violation it finds at that
 /// instant.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// The checks are incremental so that a long simulation pays per step only
+/// for what changed: entries appended or committed since the last look, and
+/// leaders not seen before.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SafetyMonitor {
     leader_of_term: BTreeMap<Term, NodeId>,
     /// The committed log as far as any node has committed it.
@@ -86,6 +90,17 @@ pub struct SafetyMonitor {
     /// Per node, the commit index up to which its log was checked against
     /// `committed`.
     checked_commit: BTreeMap<NodeId, LogIndex>,
+    /// Every (index, term) seen in any log, with the entry and the term of
+    /// the entry before it. Log Matching holds iff each (index, term) always
+    /// comes with the same entry and the same predecessor term: by induction
+    /// on the index, two logs sharing (index, term) then share the prefix.
+    entries_seen: HashMap<(LogIndex, Term), (Entry, Term)>,
+    /// Per node, how much of its log is known to be registered in
+    /// `entries_seen`.
+    checked_log_length: BTreeMap<NodeId, usize>,
+    /// The term in which each node was last checked as a leader for Leader
+    /// Completeness.
+    checked_leaders: BTreeMap<NodeId, Term>,
 }
 
 impl SafetyMonitor {
@@ -97,7 +112,9 @@ impl SafetyMonitor {
     pub fn observe(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
         self.check_election_safety(nodes)?;
         check_lease_safety(nodes)?;
-        check_log_matching(nodes)?;
+        for node in nodes {
+            self.check_log_matching(node)?;
+        }
         self.check_state_machine_safety(nodes)?;
         self.check_leader_completeness(nodes)
     }
@@ -128,6 +145,53 @@ impl SafetyMonitor {
         Ok(())
     }
 
+    /// Paper §5.3: if two logs contain an entry with the same index and
+    /// term, the logs are identical in all entries up through that index.
+    fn check_log_matching(&mut self, node: &NodeView) -> Result<(), Violation> {
+        let Some(log) = node.log else { return Ok(()) };
+        let checked = self.checked_log_length.entry(node.id).or_insert(0);
+        // Walk back over entries replaced since the last look (conflict
+        // truncation): everything before them is registered unchanged.
+        *checked = (*checked).min(log.len());
+        while *checked > 0 {
+            let entry = &log[*checked - 1];
+            match self.entries_seen.get(&(entry.index, entry.term)) {
+                Some((known, _)) if known == entry => break,
+                _ => *checked -= 1,
+            }
+        }
+        for position in *checked..log.len() {
+            let entry = &log[position];
+            let previous_term = if position == 0 {
+                0
+            } else {
+                log[position - 1].term
+            };
+            let key = (entry.index, entry.term);
+            match self.entries_seen.get(&key) {
+                None => {
+                    self.entries_seen
+                        .insert(key, (entry.clone(), previous_term));
+                }
+                Some((known, known_previous_term)) => {
+                    if known != entry || *known_previous_term != previous_term {
+                        return Err(Violation {
+                            property: Property::LogMatching,
+                            detail: format!(
+                                "node {} holds {entry} after an entry of term {previous_term}, \
+                                 but another log holds {known} after an entry of term \
+                                 {known_previous_term}",
+                                node.id
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        *checked = log.len();
+        Ok(())
+    }
+
     /// Each node's newly committed entries must agree with what others
     /// committed at the same indexes.
     fn check_state_machine_safety(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
@@ -135,8 +199,9 @@ impl SafetyMonitor {
             let Some(log) = node.log else { continue };
             let checked = self.checked_commit.entry(node.id).or_insert(0);
             // A restarted node forgets its commit index and learns it again.
-            *checked = (*checked).min(node.commit_index);
-            for index in *checked + 1..=node.commit_index {
+            let first_new = (*checked).min(node.commit_index) + 1;
+            *checked = node.commit_index;
+            for index in first_new..=node.commit_index {
                 let entry = &log[(index - 1) as usize];
                 match self.committed.get((index - 1) as usize) {
                     Some(known) if known.entry != *entry => {
@@ -149,43 +214,61 @@ impl SafetyMonitor {
                         })
                     }
                     Some(_) => {}
-                    None => self.committed.push(CommittedEntry {
-                        entry: entry.clone(),
-                        seen_committed_in_term: node.term,
-                    }),
+                    None => {
+                        let known = CommittedEntry {
+                            entry: entry.clone(),
+                            seen_committed_in_term: node.term,
+                        };
+                        check_leaders_hold(nodes, &known)?;
+                        self.committed.push(known);
+                    }
                 }
-            }
-            *checked = node.commit_index;
-            for known in &mut self.committed[..node.commit_index as usize] {
-                known.seen_committed_in_term = known.seen_committed_in_term.min(node.term);
             }
         }
         Ok(())
     }
 
     /// A leader of term `t` must hold every entry committed in a term before
-    /// `t` (paper §5.4.1).
-    fn check_leader_completeness(&self, nodes: &[NodeView]) -> Result<(), Violation> {
+    /// `t` (paper §5.4.1). Checked in full once per new leader; entries
+    /// committed later are checked against the leaders of the moment as
+    /// they are committed.
+    fn check_leader_completeness(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
         for node in nodes.iter().filter(|node| node.role == Role::Leader) {
-            let Some(log) = node.log else { continue };
+            if self.checked_leaders.get(&node.id) == Some(&node.term) {
+                continue;
+            }
+            self.checked_leaders.insert(node.id, node.term);
             for known in &self.committed {
-                if known.seen_committed_in_term >= node.term {
-                    continue;
-                }
-                let index = known.entry.index;
-                if log.get((index - 1) as usize) != Some(&known.entry) {
-                    return Err(Violation {
-                        property: Property::LeaderCompleteness,
-                        detail: format!(
-                            "leader {} of term {} lacks {}, committed in term {}",
-                            node.id, node.term, known.entry, known.seen_committed_in_term
-                        ),
-                    });
-                }
+                check_leader_holds(node, known)?;
             }
         }
         Ok(())
     }
+}
+
+fn check_leaders_hold(nodes: &[NodeView], known: &CommittedEntry) -> Result<(), Violation> {
+    for node in nodes.iter().filter(|node| node.role == Role::Leader) {
+        check_leader_holds(node, known)?;
+    }
+    Ok(())
+}
+
+fn check_leader_holds(node: &NodeView, known: &CommittedEntry) -> Result<(), Violation> {
+    let Some(log) = node.log else { return Ok(()) };
+    if known.seen_committed_in_term >= node.term {
+        return Ok(());
+    }
+    let index = known.entry.index;
+    if log.get((index - 1) as usize) != Some(&known.entry) {
+        return Err(Violation {
+            property: Property::LeaderCompleteness,
+            detail: format!(
+                "leader {} of term {} lacks {}, committed in term {}",
+                node.id, node.term, known.entry, known.seen_committed_in_term
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn check_lease_safety(nodes: &[NodeView]) -> Result<(), Violation> {
@@ -201,41 +284,6 @@ fn check_lease_safety(nodes: &[NodeView]) -> Result<(), Violation> {
         });
     }
     Ok(())
-}
-
-/// Paper §5.3: if two logs contain an entry with the same index and term,
-/// the logs are identical in all entries up through that index.
-fn check_log_matching(nodes: &[NodeView]) -> Result<(), Violation> {
-    let logs: Vec<(NodeId, &[Entry])> = nodes
-        .iter()
-        .filter_map(|node| node.log.map(|log| (node.id, log)))
-        .collect();
-    for (position, &(first_id, first)) in logs.iter().enumerate() {
-        for &(second_id, second) in &logs[position + 1..] {
-            let Some(agreed) = highest_common_entry(first, second) else {
-                continue;
-            };
-            if first[..agreed] != second[..agreed] {
-                return Err(Violation {
-                    property: Property::LogMatching,
-                    detail: format!(
-                        "nodes {first_id} and {second_id} share entry {} but differ before it",
-                        first[agreed - 1]
-                    ),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The length of the longest prefix ending in an entry of equal index and
-/// term in both logs.
-fn highest_common_entry(first: &[Entry], second: &[Entry]) -> Option<usize> {
-    let shorter = first.len().min(second.len());
-    (1..=shorter)
-        .rev()
-        .find(|&length| first[length - 1].term == second[length - 1].term)
 }
 
 #[cfg(test)]
