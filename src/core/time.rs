@@ -7,7 +7,20 @@ use std::time::Duration;
 /// A point on one node's local monotonic clock, in microseconds since an
 /// arbitrary origin chosen by the caller. Two nodes' `Time`s are not
 /// comparable: their clocks may drift apart (within the configured bound).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Time(u64);
 
 impl Time {

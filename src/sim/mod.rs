@@ -1,7 +1,21 @@
 //! Deterministic simulation of whole clusters of core nodes: simulated real
-//! time, drifting local clocks, an explicit network, crashes. The same seed
-//! gives the same run.
+//! time, drifting local clocks, an explicit network, crashes and pauses. The
+//! same seed gives the same run.
+//!
+//! - [`simulation`]: the seeded, event-driven simulator for any
+//!   [`algorithm::Algorithm`], with monitors, metrics and client histories;
+//! - [`swarm`]: draws per-seed fault rates and schedules (swarm testing);
+//! - [`cluster`] and [`scenario`]: a Raft cluster under manual control, for
+//!   the scenario files.
 
+pub mod algorithm;
 pub mod clock;
 pub mod cluster;
+pub mod faults;
+pub mod metrics;
+pub mod network;
 pub mod scenario;
+pub mod simulation;
+pub mod swarm;
+pub mod trace;
+pub mod workload;

@@ -1,0 +1,99 @@
+//! What the simulator needs to know about an algorithm beyond the [`Node`]
+//! interface: how to start and restart its nodes, how its durable records
+//! are stored, and what the monitors may look at.
+
+use std::fmt::Debug;
+
+use rand::RngCore;
+
+use crate::core::node::{Node, NodeId, Role};
+use crate::core::raft::{Config, DurableState, Entry, Persist, RaftNode};
+use crate::core::time::Time;
+
+/// An algorithm variant under simulation.
+pub trait Algorithm {
+    type Node: Node + Clone + Debug;
+    /// What survives a crash.
+    type Durable: Clone + Debug + Default;
+
+    /// The name used on the command line and in reports.
+    fn name(&self) -> &'static str;
+
+    /// The longest an election may take after the leader is lost, by the
+    /// algorithm's own timing: the liveness bound is derived from it.
+    fn election_bound(&self) -> std::time::Duration;
+
+    fn start(&self, id: NodeId, members: &[NodeId], now: Time, rng: &mut dyn RngCore)
+        -> Self::Node;
+
+    fn restart(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        durable: &Self::Durable,
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> Self::Node;
+
+    fn persist(durable: &mut Self::Durable, record: &<Self::Node as Node>::Persist);
+
+    /// The replicated log, for Log Matching and State Machine Safety (`None`
+    /// for algorithms without one).
+    fn log(node: &Self::Node) -> Option<&[Entry]>;
+
+    /// Whether the node is a leader that can serve clients now: for Raft, one
+    /// that has committed an entry of its term; for the others, any leader.
+    fn can_serve(node: &Self::Node) -> bool {
+        node.role() == Role::Leader
+    }
+}
+
+/// Raft with a given configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Raft {
+    pub config: Config,
+}
+
+impl Algorithm for Raft {
+    type Node = RaftNode;
+    type Durable = DurableState;
+
+    fn name(&self) -> &'static str {
+        "raft"
+    }
+
+    fn election_bound(&self) -> std::time::Duration {
+        // A stale leader steps down within two CheckQuorum periods, then one
+        // maximal timeout plus pre-vote, vote and append round trips.
+        self.config.election_timeout_min * 2 + self.config.election_timeout_max
+    }
+
+    fn start(&self, id: NodeId, members: &[NodeId], now: Time, rng: &mut dyn RngCore) -> RaftNode {
+        RaftNode::new(id, members, self.config.clone(), now, rng)
+            .expect("the simulation validates the configuration first")
+    }
+
+    fn restart(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        durable: &DurableState,
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> RaftNode {
+        RaftNode::restart(id, members, self.config.clone(), durable.clone(), now, rng)
+            .expect("durable state written by the node itself is consistent")
+    }
+
+    fn persist(durable: &mut DurableState, record: &Persist) {
+        durable.apply(record);
+    }
+
+    fn log(node: &RaftNode) -> Option<&[Entry]> {
+        Some(node.log().entries())
+    }
+
+    fn can_serve(node: &RaftNode) -> bool {
+        node.role() == Role::Leader && node.log().term_at(node.commit_index()) == Some(node.term())
+    }
+}

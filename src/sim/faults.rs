@@ -1,0 +1,409 @@
+//! Faults the simulator injects, and the schedules that say when.
+//!
+//! A schedule is plain data (`Vec<ScheduledFault>`), so it can be drawn from
+//! a seed (swarm testing), written by hand, or generated and shrunk by
+//! proptest.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::core::node::NodeId;
+use crate::core::time::Time;
+
+/// The kinds of fault, as named on the command line (`--faults`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// Crash a node (volatile state lost) and restart it later.
+    Crash,
+    /// Stop a node for a while, as a long GC pause does; time goes on.
+    Pause,
+    /// Cut links: symmetric splits, one-way, bridge, majorities ring,
+    /// isolate the leader.
+    Partition,
+    /// Lose messages.
+    Loss,
+    /// Deliver messages twice.
+    Duplicate,
+    /// Let messages overtake each other.
+    Reorder,
+    /// Clock rates differ, within the configured drift bound.
+    Drift,
+    /// A clock leaps forward, beyond the drift bound: allowed to break Lease
+    /// Safety, and reported as such.
+    ClockJump,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 8] = [
+        FaultKind::Crash,
+        FaultKind::Pause,
+        FaultKind::Partition,
+        FaultKind::Loss,
+        FaultKind::Duplicate,
+        FaultKind::Reorder,
+        FaultKind::Drift,
+        FaultKind::ClockJump,
+    ];
+
+    /// Every fault that the algorithms promise to survive: all but clock
+    /// jumps.
+    pub fn default_set() -> Vec<FaultKind> {
+        FaultKind::ALL
+            .into_iter()
+            .filter(|kind| *kind != FaultKind::ClockJump)
+            .collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+            FaultKind::Pause => "pause",
+            FaultKind::Partition => "partition",
+            FaultKind::Loss => "loss",
+            FaultKind::Duplicate => "duplicate",
+            FaultKind::Reorder => "reorder",
+            FaultKind::Drift => "drift",
+            FaultKind::ClockJump => "clock-jump",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FaultKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<FaultKind, String> {
+        FaultKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FaultKind::ALL.iter().map(|kind| kind.name()).collect();
+                format!(
+                    "unknown fault {text:?} (one of: {}, all, none)",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Parses `crash,partition`, `all` (every kind but clock-jump, which must be
+/// named) or `none`.
+pub fn parse_fault_kinds(text: &str) -> Result<Vec<FaultKind>, String> {
+    match text {
+        "none" => Ok(Vec::new()),
+        "all" => Ok(FaultKind::default_set()),
+        _ => {
+            let mut kinds: Vec<FaultKind> = text
+                .split(',')
+                .map(|word| word.trim().parse())
+                .collect::<Result<_, _>>()?;
+            kinds.sort();
+            kinds.dedup();
+            Ok(kinds)
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Partition {
+    /// `side` cannot talk with the rest, in either direction.
+    Split { side: Vec<NodeId> },
+    /// `node` can send but not receive.
+    OneWay { node: NodeId },
+    /// Two halves that reach each other only through `bridge`.
+    Bridge { bridge: NodeId },
+    /// Each node sees a majority, but no two see the same one.
+    MajoritiesRing { order: Vec<NodeId> },
+    /// Cut off whichever node leads when the fault fires.
+    IsolateLeader,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    Crash { node: NodeId },
+    Restart { node: NodeId },
+    Pause { node: NodeId, duration: Duration },
+    Partition(Partition),
+    Heal,
+    ClockJump { node: NodeId, by: Duration },
+}
+
+impl Fault {
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Fault::Crash { .. } | Fault::Restart { .. } => FaultKind::Crash,
+            Fault::Pause { .. } => FaultKind::Pause,
+            Fault::Partition(_) | Fault::Heal => FaultKind::Partition,
+            Fault::ClockJump { .. } => FaultKind::ClockJump,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Crash { node } => write!(f, "crash {node}"),
+            Fault::Restart { node } => write!(f, "restart {node}"),
+            Fault::Pause { node, duration } => write!(f, "pause {node} for {duration:?}"),
+            Fault::Partition(Partition::Split { side }) => {
+                write!(f, "partition {side:?} from the rest")
+            }
+            Fault::Partition(Partition::OneWay { node }) => {
+                write!(f, "partition: {node} can send but not receive")
+            }
+            Fault::Partition(Partition::Bridge { bridge }) => {
+                write!(f, "partition: two halves bridged by {bridge}")
+            }
+            Fault::Partition(Partition::MajoritiesRing { order }) => {
+                write!(f, "partition: majorities ring {order:?}")
+            }
+            Fault::Partition(Partition::IsolateLeader) => {
+                write!(f, "partition: isolate the leader")
+            }
+            Fault::Heal => write!(f, "heal the network"),
+            Fault::ClockJump { node, by } => write!(f, "clock of {node} jumps {by:?} ahead"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScheduledFault {
+    pub at: Time,
+    pub fault: Fault,
+}
+
+/// How often faults strike, for drawing a schedule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultRates {
+    /// Mean time between two faults.
+    pub mean_interval: Duration,
+    /// Relative weight of each scheduled kind (crash, pause, partition,
+    /// clock jump); kinds that are network-wide settings (loss, duplicate,
+    /// reorder, drift) are not scheduled.
+    pub weights: Vec<(FaultKind, u32)>,
+}
+
+/// Draws a schedule of faults in `[0, until)` for nodes `1..=size`. Every
+/// crash is followed by a restart and every partition by a heal, so the
+/// faults come and go.
+pub fn draw_schedule(
+    rates: &FaultRates,
+    size: u64,
+    until: Time,
+    rng: &mut ChaCha8Rng,
+) -> Vec<ScheduledFault> {
+    let total: u32 = rates.weights.iter().map(|(_, weight)| weight).sum();
+    let mut schedule = Vec::new();
+    if total == 0 || size == 0 {
+        return schedule;
+    }
+    let mean = rates.mean_interval.as_micros().max(1) as f64;
+    let mut at = Time::ZERO;
+    loop {
+        // Exponential inter-arrival times: faults strike at random.
+        let gap = -mean * (1.0 - rng.random::<f64>()).ln();
+        at = at.saturating_add(Duration::from_micros(gap as u64));
+        if at >= until {
+            break;
+        }
+        let mut pick = rng.random_range(0..total);
+        let kind = rates
+            .weights
+            .iter()
+            .find(|(_, weight)| {
+                let chosen = pick < *weight;
+                pick = pick.saturating_sub(*weight);
+                chosen
+            })
+            .map(|(kind, _)| *kind)
+            .expect("a weight was picked");
+        push_fault(&mut schedule, kind, at, size, rng);
+    }
+    schedule.sort_by_key(|fault| fault.at);
+    schedule
+}
+
+fn push_fault(
+    schedule: &mut Vec<ScheduledFault>,
+    kind: FaultKind,
+    at: Time,
+    size: u64,
+    rng: &mut ChaCha8Rng,
+) {
+    let node = rng.random_range(1..=size);
+    let later = |rng: &mut ChaCha8Rng, min_ms: u64, max_ms: u64| {
+        at.saturating_add(Duration::from_millis(rng.random_range(min_ms..=max_ms)))
+    };
+    match kind {
+        FaultKind::Crash => {
+            schedule.push(ScheduledFault {
+                at,
+                fault: Fault::Crash { node },
+            });
+            let restart_at = later(rng, 50, 3_000);
+            schedule.push(ScheduledFault {
+                at: restart_at,
+                fault: Fault::Restart { node },
+            });
+        }
+        FaultKind::Pause => {
+            let duration = Duration::from_millis(rng.random_range(10..=1_000));
+            schedule.push(ScheduledFault {
+                at,
+                fault: Fault::Pause { node, duration },
+            });
+        }
+        FaultKind::Partition => {
+            let partition = draw_partition(size, rng);
+            schedule.push(ScheduledFault {
+                at,
+                fault: Fault::Partition(partition),
+            });
+            let heal_at = later(rng, 100, 5_000);
+            schedule.push(ScheduledFault {
+                at: heal_at,
+                fault: Fault::Heal,
+            });
+        }
+        FaultKind::ClockJump => {
+            let by = Duration::from_millis(rng.random_range(50..=500));
+            schedule.push(ScheduledFault {
+                at,
+                fault: Fault::ClockJump { node, by },
+            });
+        }
+        FaultKind::Loss | FaultKind::Duplicate | FaultKind::Reorder | FaultKind::Drift => {}
+    }
+}
+
+fn draw_partition(size: u64, rng: &mut ChaCha8Rng) -> Partition {
+    let mut order: Vec<NodeId> = (1..=size).collect();
+    order.shuffle(rng);
+    match rng.random_range(0..5) {
+        0 => {
+            let cut = rng.random_range(1..size.max(2)) as usize;
+            let mut side = order[..cut.min(order.len())].to_vec();
+            side.sort_unstable();
+            Partition::Split { side }
+        }
+        1 => Partition::OneWay { node: order[0] },
+        2 => Partition::Bridge { bridge: order[0] },
+        3 => Partition::MajoritiesRing { order },
+        _ => Partition::IsolateLeader,
+    }
+}
+
+/// The links a partition leaves up, as a predicate over (from, to).
+pub fn partition_links(
+    partition: &Partition,
+    size: u64,
+    leader: Option<NodeId>,
+) -> Box<dyn Fn(NodeId, NodeId) -> bool> {
+    match partition.clone() {
+        Partition::Split { side } => {
+            Box::new(move |from, to| side.contains(&from) == side.contains(&to))
+        }
+        Partition::OneWay { node } => Box::new(move |_, to| to != node),
+        Partition::Bridge { bridge } => {
+            // Ids below the bridge form one half, the rest the other.
+            Box::new(move |from, to| {
+                from == bridge || to == bridge || (from < bridge) == (to < bridge)
+            })
+        }
+        Partition::MajoritiesRing { order } => {
+            let majority = size as usize / 2 + 1;
+            let reach = majority / 2;
+            let position =
+                move |id: NodeId| order.iter().position(|&other| other == id).unwrap_or(0);
+            let length = size as usize;
+            Box::new(move |from, to| {
+                let distance = position(from).abs_diff(position(to));
+                distance.min(length - distance) <= reach
+            })
+        }
+        Partition::IsolateLeader => match leader {
+            Some(leader) => Box::new(move |from, to| from != leader && to != leader),
+            None => Box::new(|_, _| true),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn majorities_ring_gives_every_node_a_different_majority() {
+        for size in [3u64, 5, 7, 9] {
+            let order: Vec<NodeId> = (1..=size).collect();
+            let links = partition_links(&Partition::MajoritiesRing { order }, size, None);
+            let mut seen = std::collections::BTreeSet::new();
+            for from in 1..=size {
+                let visible: Vec<NodeId> = (1..=size).filter(|&to| links(from, to)).collect();
+                assert!(
+                    visible.len() > size as usize / 2,
+                    "{size}: node {from} sees {visible:?}"
+                );
+                seen.insert(visible);
+            }
+            if size > 3 {
+                assert_eq!(seen.len(), size as usize, "{size}: majorities differ");
+            }
+        }
+    }
+
+    #[test]
+    fn schedules_pair_faults_with_their_repair() {
+        let rates = FaultRates {
+            mean_interval: Duration::from_millis(200),
+            weights: vec![(FaultKind::Crash, 1), (FaultKind::Partition, 1)],
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let schedule = draw_schedule(&rates, 5, Time::from_millis(10_000), &mut rng);
+        let crashes = schedule
+            .iter()
+            .filter(|f| matches!(f.fault, Fault::Crash { .. }))
+            .count();
+        let restarts = schedule
+            .iter()
+            .filter(|f| matches!(f.fault, Fault::Restart { .. }))
+            .count();
+        let partitions = schedule
+            .iter()
+            .filter(|f| matches!(f.fault, Fault::Partition(_)))
+            .count();
+        let heals = schedule
+            .iter()
+            .filter(|f| matches!(f.fault, Fault::Heal))
+            .count();
+        assert!(crashes > 5 && partitions > 5);
+        assert_eq!((crashes, partitions), (restarts, heals));
+        assert!(schedule.windows(2).all(|pair| pair[0].at <= pair[1].at));
+    }
+
+    #[test]
+    fn fault_kinds_parse() {
+        assert_eq!(parse_fault_kinds("none").unwrap(), vec![]);
+        assert_eq!(parse_fault_kinds("all").unwrap().len(), 7);
+        assert_eq!(
+            parse_fault_kinds("partition,crash").unwrap(),
+            vec![FaultKind::Crash, FaultKind::Partition]
+        );
+        assert!(parse_fault_kinds("meteor").is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! The simulated network: which links are up, and the latency, loss,
+//! duplication and reordering of messages on them.
+
+use std::time::Duration;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::core::node::NodeId;
+use crate::core::time::Time;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NetworkOptions {
+    /// One-way latency is drawn uniformly from `[latency_min, latency_max]`.
+    pub latency_min: Duration,
+    pub latency_max: Duration,
+    /// Probability that a message is lost.
+    pub loss: f64,
+    /// Probability that a message is delivered twice.
+    pub duplicate: f64,
+    /// Whether messages on one link may overtake each other; without it each
+    /// link delivers in send order.
+    pub reorder: bool,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        NetworkOptions {
+            latency_min: Duration::from_micros(500),
+            latency_max: Duration::from_millis(5),
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: false,
+        }
+    }
+}
+
+/// What the network does with one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Delivered at each of these times (twice when duplicated).
+    Deliver {
+        at: Time,
+        duplicate_at: Option<Time>,
+    },
+    Lost,
+    /// The link is cut.
+    Cut,
+}
+
+/// Link state and per-link ordering for `size` nodes with ids `1..=size`.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub options: NetworkOptions,
+    size: usize,
+    /// `up[from][to]`, indexed by id - 1.
+    up: Vec<Vec<bool>>,
+    /// The latest delivery time scheduled on each link, for FIFO links.
+    last_delivery: Vec<Vec<Time>>,
+}
+
+impl Network {
+    pub fn new(size: usize, options: NetworkOptions) -> Network {
+        Network {
+            options,
+            size,
+            up: vec![vec![true; size]; size],
+            last_delivery: vec![vec![Time::ZERO; size]; size],
+        }
+    }
+
+    pub fn is_up(&self, from: NodeId, to: NodeId) -> bool {
+        self.up[index(from)][index(to)]
+    }
+
+    pub fn set(&mut self, from: NodeId, to: NodeId, up: bool) {
+        self.up[index(from)][index(to)] = up;
+    }
+
+    /// Leaves up exactly the links for which `is_up(from, to)` holds.
+    pub fn set_all(&mut self, is_up: impl Fn(NodeId, NodeId) -> bool) {
+        for from in 1..=self.size as NodeId {
+            for to in 1..=self.size as NodeId {
+                self.up[index(from)][index(to)] = from == to || is_up(from, to);
+            }
+        }
+    }
+
+    pub fn heal(&mut self) {
+        self.set_all(|_, _| true);
+    }
+
+    /// Whether any link is down.
+    pub fn is_partitioned(&self) -> bool {
+        self.up.iter().flatten().any(|&up| !up)
+    }
+
+    /// Decides when (and whether) a message sent now arrives.
+    pub fn route(&mut self, from: NodeId, to: NodeId, now: Time, rng: &mut ChaCha8Rng) -> Fate {
+        if !self.is_up(from, to) {
+            return Fate::Cut;
+        }
+        if self.options.loss > 0.0 && rng.random_bool(self.options.loss) {
+            return Fate::Lost;
+        }
+        let at = self.arrival(from, to, now, rng);
+        let duplicate_at = (self.options.duplicate > 0.0
+            && rng.random_bool(self.options.duplicate))
+        .then(|| self.arrival(from, to, now, rng));
+        Fate::Deliver { at, duplicate_at }
+    }
+
+    /// A latency for a message between a client and a node: clients sit
+    /// beside the cluster, so only latency applies.
+    pub fn client_latency(&self, rng: &mut ChaCha8Rng) -> Duration {
+        self.latency(rng)
+    }
+
+    fn latency(&self, rng: &mut ChaCha8Rng) -> Duration {
+        let min = self.options.latency_min.as_micros() as u64;
+        let max = self.options.latency_max.as_micros() as u64;
+        Duration::from_micros(if max > min {
+            rng.random_range(min..=max)
+        } else {
+            min
+        })
+    }
+
+    fn arrival(&mut self, from: NodeId, to: NodeId, now: Time, rng: &mut ChaCha8Rng) -> Time {
+        let mut at = now.saturating_add(self.latency(rng));
+        if !self.options.reorder {
+            let last = &mut self.last_delivery[index(from)][index(to)];
+            at = at.max(*last);
+            *last = at;
+        }
+        at
+    }
+}
+
+fn index(id: NodeId) -> usize {
+    (id - 1) as usize
+}

@@ -1,0 +1,806 @@
+//! The deterministic simulator: one seeded run of a whole cluster under a
+//! fault schedule, with the safety monitors judging every step.
+//!
+//! Everything happens on one thread, in the order of a priority queue keyed
+//! by (simulated real time, sequence number): message deliveries, node
+//! timers, client operations, faults. Randomness comes from ChaCha streams
+//! derived from the seed (one each for the network, the nodes and the
+//! clients), so the same options give the same run, bit for bit.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::check::properties::{NodeView, Property, SafetyMonitor};
+use crate::core::client::{ClientReply, ClientRequest, RequestId};
+use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
+use crate::core::time::Time;
+use crate::sim::algorithm::Algorithm;
+use crate::sim::clock::DriftingClock;
+use crate::sim::faults::{partition_links, Fault, ScheduledFault};
+use crate::sim::metrics::{duration_micros, micros_between, Metrics};
+use crate::sim::network::{Fate, Network, NetworkOptions};
+use crate::sim::trace::TraceHash;
+use crate::sim::workload::{HistoryEvent, HistoryKind, Workload, WorkloadOptions};
+
+/// Everything that determines a run, besides the algorithm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimulationOptions {
+    pub nodes: u64,
+    pub seed: u64,
+    /// Length of the safety phase, in which faults strike.
+    pub duration: Duration,
+    pub network: NetworkOptions,
+    pub faults: Vec<ScheduledFault>,
+    /// Each node's clock rate, in parts per million (empty: all exact).
+    pub clock_rates_ppm: Vec<i64>,
+    pub workload: WorkloadOptions,
+    /// After the safety phase: heal a majority core, which must then elect
+    /// a leader that commits within the bound.
+    pub liveness: Option<LivenessOptions>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LivenessOptions {
+    /// The nodes healed and connected; the others stay cut off.
+    pub core: Vec<NodeId>,
+    /// How long the core may take to elect a leader that serves.
+    pub bound: Duration,
+    /// After the bound, how long terms must then stay put.
+    pub stable_for: Duration,
+}
+
+/// A property that failed, when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordedViolation {
+    pub at_micros: u64,
+    pub property: String,
+    pub detail: String,
+    /// A Lease Safety violation after a clock jumped beyond the drift bound:
+    /// reported, but not a bug of the algorithm.
+    pub excused_by_clock_jump: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    pub at_micros: u64,
+    pub text: String,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub violations: Vec<RecordedViolation>,
+    pub metrics: Metrics,
+    pub history: Vec<HistoryEvent>,
+    pub timeline: Vec<TimelineEntry>,
+    pub trace_hash: u64,
+    pub events_processed: u64,
+}
+
+impl Outcome {
+    /// Violations that are bugs (not excused by a clock jump).
+    pub fn failures(&self) -> impl Iterator<Item = &RecordedViolation> {
+        self.violations
+            .iter()
+            .filter(|violation| !violation.excused_by_clock_jump)
+    }
+}
+
+/// Timeline entries beyond this many are dropped (the run goes on).
+const MAX_TIMELINE: usize = 10_000;
+/// Inputs queued at a paused node beyond this many are lost.
+const MAX_PAUSED_INBOX: usize = 10_000;
+/// A run that processes more events than this is stuck in a loop.
+const MAX_EVENTS: u64 = 500_000_000;
+
+enum Action<M> {
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        message: M,
+    },
+    Timer {
+        node: NodeId,
+        generation: u64,
+    },
+    ClientArrive {
+        node: NodeId,
+        request: ClientRequest,
+    },
+    ClientReply {
+        reply: ClientReply,
+    },
+    ClientInvoke {
+        client: usize,
+    },
+    ClientTimeout {
+        client: usize,
+        id: RequestId,
+    },
+    Fault(Fault),
+    Resume {
+        node: NodeId,
+    },
+    LivenessStart,
+    LivenessCheck,
+    End,
+}
+
+struct Scheduled<M> {
+    at: Time,
+    sequence: u64,
+    action: Action<M>,
+}
+
+impl<M> PartialEq for Scheduled<M> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.sequence) == (other.at, other.sequence)
+    }
+}
+impl<M> Eq for Scheduled<M> {}
+impl<M> PartialOrd for Scheduled<M> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<M> Ord for Scheduled<M> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.sequence).cmp(&(other.at, other.sequence))
+    }
+}
+
+struct Slot<A: Algorithm> {
+    node: Option<A::Node>,
+    durable: A::Durable,
+    clock: DriftingClock,
+    paused: bool,
+    inbox: VecDeque<Input<<A::Node as Node>::Message>>,
+    /// The timer event that counts; older ones are ignored when they fire.
+    timer_generation: u64,
+    timer_at: Option<Time>,
+    can_serve: bool,
+}
+
+type NodeMessage<A> = <<A as Algorithm>::Node as Node>::Message;
+type NodeActions<A> = Actions<NodeMessage<A>, <<A as Algorithm>::Node as Node>::Persist>;
+
+/// One run. Build it with [`Simulation::new`], then [`Simulation::run`].
+pub struct Simulation<A: Algorithm> {
+    algorithm: A,
+    options: SimulationOptions,
+    members: Vec<NodeId>,
+    now: Time,
+    queue: BinaryHeap<Reverse<Scheduled<NodeMessage<A>>>>,
+    next_sequence: u64,
+    slots: Vec<Slot<A>>,
+    network: Network,
+    network_rng: ChaCha8Rng,
+    node_rng: ChaCha8Rng,
+    workload: Workload,
+    monitor: SafetyMonitor,
+    metrics: Metrics,
+    violations: Vec<RecordedViolation>,
+    timeline: Vec<TimelineEntry>,
+    trace: TraceHash,
+    actions: NodeActions<A>,
+    serving: usize,
+    serving_since: Option<Time>,
+    /// A crashed leader's term and crash time, until a successor serves.
+    failover_from: Option<(u64, Time)>,
+    clock_jumped: bool,
+    liveness_started_at: Option<Time>,
+    term_at_liveness_check: Option<u64>,
+    events_processed: u64,
+}
+
+fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
+}
+
+impl<A: Algorithm> Simulation<A> {
+    pub fn new(algorithm: A, options: SimulationOptions) -> Simulation<A> {
+        assert!((1..=9).contains(&options.nodes), "1 to 9 nodes");
+        let members: Vec<NodeId> = (1..=options.nodes).collect();
+        let mut node_rng = stream(options.seed, 1);
+        let slots = members
+            .iter()
+            .map(|&id| {
+                let rate = options
+                    .clock_rates_ppm
+                    .get((id - 1) as usize)
+                    .copied()
+                    .unwrap_or(0);
+                let clock = DriftingClock::with_rate_ppm(rate);
+                Slot {
+                    node: Some(algorithm.start(
+                        id,
+                        &members,
+                        clock.local(Time::ZERO),
+                        &mut node_rng,
+                    )),
+                    durable: A::Durable::default(),
+                    clock,
+                    paused: false,
+                    inbox: VecDeque::new(),
+                    timer_generation: 0,
+                    timer_at: None,
+                    can_serve: false,
+                }
+            })
+            .collect();
+        let workload = Workload::new(
+            options.workload.clone(),
+            members.clone(),
+            stream(options.seed, 3),
+        );
+        let mut simulation = Simulation {
+            network: Network::new(members.len(), options.network.clone()),
+            network_rng: stream(options.seed, 2),
+            node_rng,
+            workload,
+            algorithm,
+            members,
+            now: Time::ZERO,
+            queue: BinaryHeap::new(),
+            next_sequence: 0,
+            slots,
+            monitor: SafetyMonitor::new(),
+            metrics: Metrics::default(),
+            violations: Vec::new(),
+            timeline: Vec::new(),
+            trace: TraceHash::default(),
+            actions: Actions::default(),
+            serving: 0,
+            serving_since: None,
+            failover_from: None,
+            clock_jumped: false,
+            liveness_started_at: None,
+            term_at_liveness_check: None,
+            events_processed: 0,
+            options,
+        };
+        simulation.schedule_start();
+        simulation
+    }
+
+    fn schedule_start(&mut self) {
+        for id in self.members.clone() {
+            self.reschedule_timer(id);
+        }
+        for client in 0..self.workload.clients() {
+            let think = self.workload.think_time();
+            self.schedule(
+                self.now.saturating_add(think),
+                Action::ClientInvoke { client },
+            );
+        }
+        for fault in self.options.faults.clone() {
+            self.schedule(fault.at, Action::Fault(fault.fault));
+        }
+        let safety_end = Time::ZERO.saturating_add(self.options.duration);
+        match self.options.liveness.clone() {
+            Some(liveness) => {
+                self.schedule(safety_end, Action::LivenessStart);
+                let check = safety_end.saturating_add(liveness.bound);
+                self.schedule(check, Action::LivenessCheck);
+                self.schedule(check.saturating_add(liveness.stable_for), Action::End);
+            }
+            None => self.schedule(safety_end, Action::End),
+        }
+        self.metrics.leaderless_windows = 1;
+    }
+
+    fn schedule(&mut self, at: Time, action: Action<NodeMessage<A>>) {
+        self.next_sequence += 1;
+        self.queue.push(Reverse(Scheduled {
+            at: at.max(self.now),
+            sequence: self.next_sequence,
+            action,
+        }));
+    }
+
+    /// Runs to the end and returns what happened.
+    pub fn run(mut self) -> Outcome {
+        while let Some(Reverse(scheduled)) = self.queue.pop() {
+            self.now = scheduled.at;
+            self.events_processed += 1;
+            assert!(
+                self.events_processed < MAX_EVENTS,
+                "simulation stuck in a loop"
+            );
+            if matches!(scheduled.action, Action::End) {
+                break;
+            }
+            self.handle(scheduled.action);
+        }
+        self.finish()
+    }
+
+    fn handle(&mut self, action: Action<NodeMessage<A>>) {
+        match action {
+            Action::Deliver { from, to, message } => {
+                self.trace.add(1 ^ (from << 8) ^ (to << 16));
+                self.metrics.messages_delivered += 1;
+                self.input(to, Input::Message { from, message });
+            }
+            Action::Timer { node, generation } => self.fire_timer(node, generation),
+            Action::ClientArrive { node, request } => self.input(node, Input::Client(request)),
+            Action::ClientReply { reply } => self.client_reply(reply),
+            Action::ClientInvoke { client } => self.client_invoke(client),
+            Action::ClientTimeout { client, id } => {
+                if self.workload.time_out(client, id, self.now) {
+                    self.metrics.operations_unknown += 1;
+                    self.schedule_next_invoke(client);
+                }
+            }
+            Action::Fault(fault) => self.inject(fault),
+            Action::Resume { node } => self.resume(node),
+            Action::LivenessStart => self.start_liveness(),
+            Action::LivenessCheck => self.check_liveness(),
+            Action::End => {}
+        }
+    }
+
+    fn slot(&mut self, id: NodeId) -> &mut Slot<A> {
+        &mut self.slots[(id - 1) as usize]
+    }
+
+    /// Hands one input to a node: now, or when it resumes from a pause.
+    fn input(&mut self, id: NodeId, input: Input<NodeMessage<A>>) {
+        let slot = self.slot(id);
+        if slot.node.is_none() {
+            if matches!(input, Input::Message { .. }) {
+                self.metrics.messages_undeliverable += 1;
+            }
+            return;
+        }
+        if slot.paused {
+            if slot.inbox.len() < MAX_PAUSED_INBOX {
+                slot.inbox.push_back(input);
+            } else {
+                self.metrics.messages_lost += 1;
+            }
+            return;
+        }
+        self.step(id, input);
+    }
+
+    fn step(&mut self, id: NodeId, input: Input<NodeMessage<A>>) {
+        let now = self.now;
+        let mut actions = std::mem::take(&mut self.actions);
+        actions.clear();
+        let slot = &mut self.slots[(id - 1) as usize];
+        let local = slot.clock.local(now);
+        let node = slot.node.as_mut().expect("only up nodes step");
+        node.step(local, &mut self.node_rng, input, &mut actions);
+        for record in &actions.persist {
+            A::persist(&mut slot.durable, record);
+        }
+        let (role, term) = (node.role(), node.term());
+        self.trace.add(id ^ (term << 8) ^ ((role as u64) << 56));
+        self.metrics.max_term = self.metrics.max_term.max(term);
+        for outgoing in actions.messages.drain(..) {
+            self.send(id, outgoing.to, outgoing.message);
+        }
+        for reply in actions.replies.drain(..) {
+            let latency = self.network.client_latency(&mut self.network_rng);
+            self.schedule(now.saturating_add(latency), Action::ClientReply { reply });
+        }
+        for event in actions.events.drain(..) {
+            self.note_event(id, event);
+        }
+        self.actions = actions;
+        self.update_serving(id);
+        self.reschedule_timer(id);
+        self.observe();
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, message: NodeMessage<A>) {
+        self.metrics.messages_sent += 1;
+        if self.serving == 0 {
+            self.metrics.leaderless_messages += 1;
+        }
+        match self
+            .network
+            .route(from, to, self.now, &mut self.network_rng)
+        {
+            Fate::Cut => self.metrics.messages_undeliverable += 1,
+            Fate::Lost => self.metrics.messages_lost += 1,
+            Fate::Deliver { at, duplicate_at } => {
+                if let Some(again) = duplicate_at {
+                    self.metrics.messages_duplicated += 1;
+                    let copy = message.clone();
+                    self.schedule(
+                        again,
+                        Action::Deliver {
+                            from,
+                            to,
+                            message: copy,
+                        },
+                    );
+                }
+                self.schedule(at, Action::Deliver { from, to, message });
+            }
+        }
+    }
+
+    fn note_event(&mut self, id: NodeId, event: Event) {
+        if let Event::RoleChanged { role, term } = event {
+            match role {
+                Role::Candidate => self.metrics.elections += 1,
+                Role::PreCandidate => self.metrics.pre_elections += 1,
+                Role::Leader => self.note(format!("{id} became leader of term {term}")),
+                Role::Follower => {}
+            }
+        }
+    }
+
+    fn note(&mut self, text: String) {
+        if self.timeline.len() < MAX_TIMELINE {
+            self.timeline.push(TimelineEntry {
+                at_micros: self.now.as_micros(),
+                text,
+            });
+        }
+    }
+
+    /// Tracks whether some leader can serve: availability, failover and the
+    /// messages spent while nobody could.
+    fn update_serving(&mut self, id: NodeId) {
+        let now = self.now;
+        let slot = &self.slots[(id - 1) as usize];
+        let can_serve = slot.node.as_ref().is_some_and(A::can_serve);
+        let term = slot.node.as_ref().map_or(0, |node| node.term());
+        self.set_serving(id, can_serve);
+        if !can_serve {
+            return;
+        }
+        if self.metrics.first_leader_micros.is_none() {
+            self.metrics.first_leader_micros = Some(now.as_micros());
+        }
+        if let Some((old_term, crashed_at)) = self.failover_from {
+            if term > old_term {
+                self.metrics
+                    .failover_micros
+                    .push(micros_between(crashed_at, now));
+                self.failover_from = None;
+            }
+        }
+    }
+
+    fn set_serving(&mut self, id: NodeId, can_serve: bool) {
+        let now = self.now;
+        let slot = self.slot(id);
+        if slot.can_serve == can_serve {
+            return;
+        }
+        slot.can_serve = can_serve;
+        if can_serve {
+            self.metrics.leaders_elected += 1;
+            if self.serving == 0 {
+                self.serving_since = Some(now);
+            }
+            self.serving += 1;
+        } else {
+            self.serving -= 1;
+            if self.serving == 0 {
+                if let Some(since) = self.serving_since.take() {
+                    self.metrics.serving_micros += micros_between(since, now);
+                }
+                self.metrics.leaderless_windows += 1;
+            }
+        }
+    }
+
+    /// Keeps one timer event per node at its next deadline (in real time).
+    fn reschedule_timer(&mut self, id: NodeId) {
+        let now = self.now;
+        let slot = self.slot(id);
+        let Some(node) = slot.node.as_ref() else {
+            return;
+        };
+        if slot.paused {
+            return;
+        }
+        let due = slot.clock.real_time_of(node.next_deadline()).max(now);
+        if slot.timer_at.is_some_and(|at| at <= due) {
+            // The pending timer fires no later; it re-arms itself then.
+            return;
+        }
+        slot.timer_generation += 1;
+        slot.timer_at = Some(due);
+        let generation = slot.timer_generation;
+        self.schedule(
+            due,
+            Action::Timer {
+                node: id,
+                generation,
+            },
+        );
+    }
+
+    fn fire_timer(&mut self, id: NodeId, generation: u64) {
+        let now = self.now;
+        let slot = self.slot(id);
+        if slot.timer_generation != generation {
+            return;
+        }
+        slot.timer_at = None;
+        if slot.paused || slot.node.is_none() {
+            // `resume` and `restart` arm the timer again.
+            return;
+        }
+        let local = slot.clock.local(now);
+        let due = slot
+            .node
+            .as_ref()
+            .is_some_and(|node| node.next_deadline() <= local);
+        if due {
+            self.trace.add(2 ^ (id << 8));
+            self.step(id, Input::Tick);
+        } else {
+            self.reschedule_timer(id);
+        }
+    }
+
+    /// Runs the safety monitors over every node that is up.
+    fn observe(&mut self) {
+        let now = self.now;
+        let views: Vec<NodeView> = self
+            .slots
+            .iter()
+            .zip(&self.members)
+            .filter_map(|(slot, &id)| {
+                let node = slot.node.as_ref()?;
+                Some(NodeView {
+                    id,
+                    role: node.role(),
+                    term: node.term(),
+                    holds_lease: node.holds_lease(slot.clock.local(now)),
+                    log: A::log(node),
+                    commit_index: node.commit_index(),
+                })
+            })
+            .collect();
+        let result = self.monitor.observe(&views);
+        drop(views);
+        if let Err(violation) = result {
+            self.record_violation(violation.property, violation.detail);
+        }
+    }
+
+    fn record_violation(&mut self, property: Property, detail: String) {
+        let name = property.to_string();
+        if self.violations.iter().any(|known| known.property == name) {
+            return;
+        }
+        let excused = property == Property::LeaseSafety && self.clock_jumped;
+        self.note(format!("VIOLATION {name}: {detail}"));
+        self.violations.push(RecordedViolation {
+            at_micros: self.now.as_micros(),
+            property: name,
+            detail,
+            excused_by_clock_jump: excused,
+        });
+    }
+
+    fn client_invoke(&mut self, client: usize) {
+        let Some((node, request)) = self.workload.invoke(client, self.now) else {
+            return;
+        };
+        let id = request.id;
+        let latency = self.network.client_latency(&mut self.network_rng);
+        self.schedule(
+            self.now.saturating_add(latency),
+            Action::ClientArrive { node, request },
+        );
+        let timeout = self.workload.options().request_timeout;
+        self.schedule(
+            self.now.saturating_add(timeout),
+            Action::ClientTimeout { client, id },
+        );
+    }
+
+    fn client_reply(&mut self, reply: ClientReply) {
+        let client = reply.id.client as usize;
+        let Some(completion) = self.workload.complete(reply, self.now) else {
+            return;
+        };
+        let latency = duration_micros(completion.latency);
+        match completion.kind {
+            HistoryKind::Ok => {
+                self.metrics.operations_ok += 1;
+                if completion.is_write {
+                    self.metrics.write_latency_micros.push(latency);
+                } else {
+                    self.metrics.read_latency_micros.push(latency);
+                }
+            }
+            HistoryKind::Fail => self.metrics.operations_failed += 1,
+            HistoryKind::Info | HistoryKind::Invoke => self.metrics.operations_unknown += 1,
+        }
+        self.schedule_next_invoke(client);
+    }
+
+    fn schedule_next_invoke(&mut self, client: usize) {
+        let think = self.workload.think_time();
+        self.schedule(
+            self.now.saturating_add(think),
+            Action::ClientInvoke { client },
+        );
+    }
+
+    fn inject(&mut self, fault: Fault) {
+        if self.liveness_started_at.is_some() {
+            return;
+        }
+        self.note(format!("fault: {fault}"));
+        self.trace.add(3);
+        match fault {
+            Fault::Crash { node } => self.crash(node),
+            Fault::Restart { node } => self.restart(node),
+            Fault::Pause { node, duration } => {
+                let slot = self.slot(node);
+                if slot.node.is_some() && !slot.paused {
+                    slot.paused = true;
+                    self.schedule(self.now.saturating_add(duration), Action::Resume { node });
+                }
+            }
+            Fault::Partition(partition) => {
+                let leader = self.current_leader();
+                let links = partition_links(&partition, self.options.nodes, leader);
+                self.network.set_all(links);
+            }
+            Fault::Heal => self.network.heal(),
+            Fault::ClockJump { node, by } => {
+                self.clock_jumped = true;
+                self.slot(node).clock.jump_forward(by);
+                self.reschedule_timer(node);
+            }
+        }
+    }
+
+    fn current_leader(&self) -> Option<NodeId> {
+        self.slots
+            .iter()
+            .zip(&self.members)
+            .filter_map(|(slot, &id)| slot.node.as_ref().map(|node| (node, id)))
+            .filter(|(node, _)| node.role() == Role::Leader)
+            .max_by_key(|(node, _)| node.term())
+            .map(|(_, id)| id)
+    }
+
+    fn crash(&mut self, id: NodeId) {
+        let now = self.now;
+        let slot = self.slot(id);
+        let Some(node) = slot.node.take() else { return };
+        slot.paused = false;
+        slot.inbox.clear();
+        slot.timer_at = None;
+        slot.timer_generation += 1;
+        if slot.can_serve && self.failover_from.is_none() {
+            self.failover_from = Some((node.term(), now));
+        }
+        self.set_serving(id, false);
+        self.observe();
+    }
+
+    fn restart(&mut self, id: NodeId) {
+        let now = self.now;
+        let members = self.members.clone();
+        let slot = &mut self.slots[(id - 1) as usize];
+        if slot.node.is_some() {
+            return;
+        }
+        let local = slot.clock.local(now);
+        let node = self
+            .algorithm
+            .restart(id, &members, &slot.durable, local, &mut self.node_rng);
+        slot.node = Some(node);
+        self.reschedule_timer(id);
+        self.observe();
+    }
+
+    fn resume(&mut self, id: NodeId) {
+        let slot = self.slot(id);
+        if !slot.paused {
+            return;
+        }
+        slot.paused = false;
+        let inbox = std::mem::take(&mut slot.inbox);
+        // The node wakes to a clock far ahead: its timers fire first, as a
+        // process resumed from a GC pause sees them.
+        self.step(id, Input::Tick);
+        for input in inbox {
+            if self.slot(id).node.is_some() {
+                self.step(id, input);
+            }
+        }
+    }
+
+    fn start_liveness(&mut self) {
+        let Some(liveness) = self.options.liveness.clone() else {
+            return;
+        };
+        self.liveness_started_at = Some(self.now);
+        self.note(format!("liveness phase: heal core {:?}", liveness.core));
+        self.network.options.loss = 0.0;
+        let core = liveness.core.clone();
+        self.network
+            .set_all(|from, to| core.contains(&from) == core.contains(&to));
+        for &id in &liveness.core {
+            self.restart(id);
+            self.resume(id);
+        }
+    }
+
+    fn check_liveness(&mut self) {
+        let Some(liveness) = self.options.liveness.clone() else {
+            return;
+        };
+        let serving_core = liveness
+            .core
+            .iter()
+            .any(|&id| self.slots[(id - 1) as usize].can_serve);
+        if !serving_core {
+            let detail = format!(
+                "no leader among the healed core {:?} could serve within {:?}",
+                liveness.core, liveness.bound
+            );
+            self.record_liveness_violation(detail);
+        }
+        self.term_at_liveness_check = Some(self.core_max_term(&liveness.core));
+    }
+
+    fn core_max_term(&self, core: &[NodeId]) -> u64 {
+        core.iter()
+            .filter_map(|&id| self.slots[(id - 1) as usize].node.as_ref())
+            .map(|node| node.term())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn record_liveness_violation(&mut self, detail: String) {
+        self.note(format!("VIOLATION Liveness: {detail}"));
+        self.violations.push(RecordedViolation {
+            at_micros: self.now.as_micros(),
+            property: "Liveness".to_owned(),
+            detail,
+            excused_by_clock_jump: false,
+        });
+    }
+
+    fn finish(mut self) -> Outcome {
+        if let (Some(liveness), Some(term)) =
+            (self.options.liveness.clone(), self.term_at_liveness_check)
+        {
+            let now_term = self.core_max_term(&liveness.core);
+            if now_term != term {
+                let detail = format!(
+                    "terms kept growing in the healed core: {term} -> {now_term} within {:?}",
+                    liveness.stable_for
+                );
+                self.record_liveness_violation(detail);
+            }
+        }
+        if let Some(since) = self.serving_since.take() {
+            self.metrics.serving_micros += micros_between(since, self.now);
+        }
+        self.metrics.total_micros = self.now.as_micros();
+        Outcome {
+            violations: self.violations,
+            metrics: self.metrics,
+            history: self.workload.history().to_vec(),
+            timeline: self.timeline,
+            trace_hash: self.trace.value(),
+            events_processed: self.events_processed,
+        }
+    }
+}

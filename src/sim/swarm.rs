@@ -1,0 +1,143 @@
+//! Swarm testing in the style of TigerBeetle's VOPR: every seed draws its own
+//! network quality, clock drift and fault rates, so a sweep over seeds
+//! explores many different worlds instead of one average one.
+
+use std::time::Duration;
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::core::node::NodeId;
+use crate::core::time::Time;
+use crate::sim::faults::{draw_schedule, FaultKind, FaultRates};
+use crate::sim::network::NetworkOptions;
+use crate::sim::simulation::{LivenessOptions, SimulationOptions};
+use crate::sim::workload::WorkloadOptions;
+
+/// What stays fixed across the seeds of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SwarmSettings {
+    pub nodes: u64,
+    pub duration: Duration,
+    /// The fault kinds that may be drawn.
+    pub kinds: Vec<FaultKind>,
+    /// Clock drift stays within this bound over `drift_interval` (the
+    /// algorithm's own assumption).
+    pub drift_bound: Duration,
+    pub drift_interval: Duration,
+    /// How long a healed majority may take to elect a serving leader.
+    pub liveness_bound: Duration,
+    pub workload: WorkloadOptions,
+}
+
+impl SwarmSettings {
+    pub fn new(nodes: u64, duration: Duration, kinds: Vec<FaultKind>) -> SwarmSettings {
+        SwarmSettings {
+            nodes,
+            duration,
+            kinds,
+            drift_bound: Duration::from_millis(50),
+            drift_interval: Duration::from_millis(150),
+            liveness_bound: Duration::from_secs(2),
+            workload: WorkloadOptions::default(),
+        }
+    }
+
+    fn has(&self, kind: FaultKind) -> bool {
+        self.kinds.contains(&kind)
+    }
+}
+
+/// The options of the run for `seed`.
+pub fn draw(seed: u64, settings: &SwarmSettings) -> SimulationOptions {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(4);
+    let network = draw_network(settings, &mut rng);
+    let clock_rates_ppm = draw_clock_rates(settings, &mut rng);
+    let rates = draw_rates(settings, &mut rng);
+    let until = Time::ZERO.saturating_add(settings.duration);
+    let faults = draw_schedule(&rates, settings.nodes, until, &mut rng);
+    let mut members: Vec<NodeId> = (1..=settings.nodes).collect();
+    members.shuffle(&mut rng);
+    let mut core = members[..settings.nodes as usize / 2 + 1].to_vec();
+    core.sort_unstable();
+    SimulationOptions {
+        nodes: settings.nodes,
+        seed,
+        duration: settings.duration,
+        network,
+        faults,
+        clock_rates_ppm,
+        workload: settings.workload.clone(),
+        liveness: Some(LivenessOptions {
+            core,
+            bound: settings.liveness_bound,
+            stable_for: Duration::from_secs(1),
+        }),
+    }
+}
+
+fn draw_network(settings: &SwarmSettings, rng: &mut ChaCha8Rng) -> NetworkOptions {
+    let latency_min = Duration::from_micros(rng.random_range(100..=2_000));
+    let latency_max = latency_min + Duration::from_micros(rng.random_range(0..=20_000));
+    NetworkOptions {
+        latency_min,
+        latency_max,
+        loss: if settings.has(FaultKind::Loss) {
+            rng.random_range(0.0..0.15)
+        } else {
+            0.0
+        },
+        duplicate: if settings.has(FaultKind::Duplicate) {
+            rng.random_range(0.0..0.10)
+        } else {
+            0.0
+        },
+        reorder: settings.has(FaultKind::Reorder) && rng.random_bool(0.5),
+    }
+}
+
+/// Rates at which two clocks, one slow and one fast, disagree by less than
+/// the bound over the interval.
+fn draw_clock_rates(settings: &SwarmSettings, rng: &mut ChaCha8Rng) -> Vec<i64> {
+    if !settings.has(FaultKind::Drift) {
+        return Vec::new();
+    }
+    let bound = settings.drift_bound.as_micros() as f64;
+    let interval = settings.drift_interval.as_micros().max(1) as f64;
+    let max_rate_ppm = (bound / (2.0 * interval) * 1_000_000.0 * 0.95) as i64;
+    (0..settings.nodes)
+        .map(|_| {
+            if max_rate_ppm > 0 {
+                rng.random_range(-max_rate_ppm..=max_rate_ppm)
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+fn draw_rates(settings: &SwarmSettings, rng: &mut ChaCha8Rng) -> FaultRates {
+    let scheduled = [
+        FaultKind::Crash,
+        FaultKind::Pause,
+        FaultKind::Partition,
+        FaultKind::ClockJump,
+    ];
+    let mut weights: Vec<(FaultKind, u32)> = scheduled
+        .into_iter()
+        .filter(|&kind| settings.has(kind))
+        .map(|kind| (kind, rng.random_range(0..=10)))
+        .collect();
+    if weights.iter().all(|(_, weight)| *weight == 0) {
+        if let Some(first) = weights.first_mut() {
+            first.1 = 1;
+        }
+    }
+    FaultRates {
+        mean_interval: Duration::from_millis(rng.random_range(200..=3_000)),
+        weights,
+    }
+}
