@@ -1,7 +1,10 @@
 //! Command-line interface: one module per subcommand, each with its clap
 //! arguments and a `run` that returns the process exit status.
 
+mod run_args;
 mod scenario;
+mod simulate;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -22,11 +25,17 @@ struct Cli {
 enum Command {
     /// Replay scenario files and print what the cluster did, step by step.
     Scenario(scenario::Args),
+    /// Simulate one seeded run under faults: timeline, metrics, verdict.
+    Simulate(simulate::Args),
+    /// Run many seeds across all cores; list violations with their seeds.
+    Sweep(sweep::Args),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scenario(args) => scenario::run(args),
+        Command::Simulate(args) => simulate::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }

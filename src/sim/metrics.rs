@@ -16,6 +16,10 @@ pub struct Metrics {
     /// Sent on a cut link, or to a node that was down when it arrived.
     pub messages_undeliverable: u64,
     pub messages_duplicated: u64,
+    /// Delivered before a message sent earlier on the same link.
+    pub messages_reordered: u64,
+    /// Faults injected, by kind.
+    pub faults_injected: std::collections::BTreeMap<String, u64>,
     /// Nodes that became candidates (real elections started).
     pub elections: u64,
     /// Nodes that became pre-candidates (Raft PreVote probes).

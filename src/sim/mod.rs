@@ -18,4 +18,5 @@ pub mod scenario;
 pub mod simulation;
 pub mod swarm;
 pub mod trace;
+pub mod units;
 pub mod workload;

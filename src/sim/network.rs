@@ -56,8 +56,11 @@ pub struct Network {
     size: usize,
     /// `up[from][to]`, indexed by id - 1.
     up: Vec<Vec<bool>>,
-    /// The latest delivery time scheduled on each link, for FIFO links.
+    /// The latest delivery time scheduled on each link: FIFO links never
+    /// deliver earlier than it; reordering links count when they do.
     last_delivery: Vec<Vec<Time>>,
+    /// Messages scheduled to arrive before one sent earlier on their link.
+    pub reordered: u64,
 }
 
 impl Network {
@@ -67,6 +70,7 @@ impl Network {
             size,
             up: vec![vec![true; size]; size],
             last_delivery: vec![vec![Time::ZERO; size]; size],
+            reordered: 0,
         }
     }
 
@@ -129,11 +133,13 @@ impl Network {
 
     fn arrival(&mut self, from: NodeId, to: NodeId, now: Time, rng: &mut ChaCha8Rng) -> Time {
         let mut at = now.saturating_add(self.latency(rng));
+        let last = &mut self.last_delivery[index(from)][index(to)];
         if !self.options.reorder {
-            let last = &mut self.last_delivery[index(from)][index(to)];
             at = at.max(*last);
-            *last = at;
+        } else if at < *last {
+            self.reordered += 1;
         }
+        *last = (*last).max(at);
         at
     }
 }

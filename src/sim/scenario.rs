@@ -34,6 +34,7 @@ use crate::core::client::{ClientError, Operation, Outcome};
 use crate::core::node::{Event, Node, NodeId};
 use crate::core::raft::Config;
 use crate::sim::cluster::{Cluster, Envelope, Trace};
+use crate::sim::units::parse_duration;
 
 /// Arguments of one directive: `name=value` pairs, and bare words (like a
 /// node id) as names without values.
@@ -182,21 +183,6 @@ fn take_duration(args: &mut Args, name: &str) -> Result<Option<Duration>, String
     take::<String>(args, name)?
         .map(|text| parse_duration(&text))
         .transpose()
-}
-
-/// `150ms`, `2s`, `500us`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text
-        .find(|character: char| !character.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("bad duration {text}"))?;
-    match unit {
-        "us" => Ok(Duration::from_micros(number)),
-        "ms" => Ok(Duration::from_millis(number)),
-        "s" => Ok(Duration::from_secs(number)),
-        _ => Err(format!("bad duration unit in {text} (us, ms or s)")),
-    }
 }
 
 /// The bare word that names a node.

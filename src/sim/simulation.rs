@@ -643,6 +643,11 @@ impl<A: Algorithm> Simulation<A> {
         }
         self.note(format!("fault: {fault}"));
         self.trace.add(3);
+        *self
+            .metrics
+            .faults_injected
+            .entry(fault.kind().name().to_owned())
+            .or_default() += 1;
         match fault {
             Fault::Crash { node } => self.crash(node),
             Fault::Restart { node } => self.restart(node),
@@ -794,6 +799,7 @@ impl<A: Algorithm> Simulation<A> {
             self.metrics.serving_micros += micros_between(since, self.now);
         }
         self.metrics.total_micros = self.now.as_micros();
+        self.metrics.messages_reordered = self.network.reordered;
         Outcome {
             violations: self.violations,
             metrics: self.metrics,

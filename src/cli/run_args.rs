@@ -1,0 +1,90 @@
+//! Arguments shared by `simulate` and `sweep`, and the dispatch from the
+//! `--algo` name to a concrete algorithm.
+
+use std::time::Duration;
+
+use electorate::core::raft::Config;
+use electorate::sim::algorithm::{Algorithm, Raft};
+use electorate::sim::faults::{parse_fault_kinds, FaultKind};
+use electorate::sim::swarm::SwarmSettings;
+use electorate::sim::units::{format_duration, parse_duration};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Algo {
+    Raft,
+}
+
+impl Algo {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algo::Raft => "raft",
+        }
+    }
+}
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct RunArgs {
+    /// The algorithm variant.
+    #[arg(long, value_enum, default_value = "raft")]
+    pub algo: Algo,
+    /// Cluster size (1 to 9).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=9))]
+    pub nodes: u64,
+    /// Length of the safety phase (faults strike), e.g. 30s; a liveness
+    /// phase follows.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Fault kinds: a comma-separated list of crash, pause, partition, loss,
+    /// duplicate, reorder, drift, clock-jump; or `all` (every kind but
+    /// clock-jump) or `none`.
+    #[arg(long, default_value = "all", value_parser = parse_fault_set)]
+    pub faults: FaultSet,
+}
+
+/// The `--faults` list as one clap value.
+#[derive(Clone, Debug)]
+pub struct FaultSet(pub Vec<FaultKind>);
+
+fn parse_fault_set(text: &str) -> Result<FaultSet, String> {
+    parse_fault_kinds(text).map(FaultSet)
+}
+
+impl RunArgs {
+    pub fn swarm_settings(&self) -> SwarmSettings {
+        let config = Config::default();
+        let mut settings = SwarmSettings::new(self.nodes, self.duration, self.faults.0.clone());
+        settings.drift_bound = config.clock_drift_bound;
+        settings.drift_interval = config.election_timeout_min;
+        settings
+    }
+
+    /// The flags that reproduce a run of `seed` exactly.
+    pub fn reproduce(&self, seed: u64) -> String {
+        let faults = if self.faults.0.is_empty() {
+            "none".to_owned()
+        } else {
+            let names: Vec<&str> = self.faults.0.iter().map(|kind| kind.name()).collect();
+            names.join(",")
+        };
+        format!(
+            "electorate simulate --algo {} --nodes {} --seed {seed} --duration {} --faults {faults}",
+            self.algo.name(),
+            self.nodes,
+            format_duration(self.duration)
+        )
+    }
+}
+
+/// Calls `body` with the algorithm that `algo` names.
+pub trait WithAlgorithm {
+    type Output;
+    fn call<A: Algorithm + Clone + Send + Sync + 'static>(self, algorithm: A) -> Self::Output
+    where
+        A::Node: Send;
+}
+
+pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
+    match algo {
+        Algo::Raft => body.call(Raft::default()),
+    }
+}

@@ -1,0 +1,184 @@
+//! `electorate simulate`: one seeded run, a readable timeline and the
+//! metrics; on a violation, the property, the time and the command that
+//! reproduces it.
+
+use std::process::ExitCode;
+
+use electorate::sim::algorithm::Algorithm;
+use electorate::sim::metrics::{millis, Distribution};
+use electorate::sim::simulation::{Outcome, Simulation, SimulationOptions};
+use electorate::sim::swarm::draw;
+use electorate::sim::units::format_duration;
+use serde::Serialize;
+
+use crate::cli::run_args::{dispatch, RunArgs, WithAlgorithm};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    run: RunArgs,
+    /// The seed: the same seed and flags give the same run, bit for bit.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print a JSON report instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    dispatch(args.run.algo, Simulate(args))
+}
+
+struct Simulate(Args);
+
+impl WithAlgorithm for Simulate {
+    type Output = ExitCode;
+
+    fn call<A: Algorithm + Clone + Send + Sync + 'static>(self, algorithm: A) -> ExitCode
+    where
+        A::Node: Send,
+    {
+        let Simulate(args) = self;
+        let options = draw(args.seed, &args.run.swarm_settings());
+        let outcome = Simulation::new(algorithm, options.clone()).run();
+        let reproduce = args.run.reproduce(args.seed);
+        if args.json {
+            let report = Report {
+                algorithm: args.run.algo.name(),
+                options: &options,
+                violations: &outcome.violations,
+                metrics: &outcome.metrics,
+                summary: outcome.metrics.summary(),
+                timeline: &outcome.timeline,
+                trace_hash: format!("{:016x}", outcome.trace_hash),
+                reproduce: &reproduce,
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("serializable")
+            );
+        } else {
+            print_text(&args, &options, &outcome, &reproduce);
+        }
+        if outcome.failures().next().is_some() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    algorithm: &'a str,
+    options: &'a SimulationOptions,
+    violations: &'a [electorate::sim::simulation::RecordedViolation],
+    metrics: &'a electorate::sim::metrics::Metrics,
+    summary: electorate::sim::metrics::Summary,
+    timeline: &'a [electorate::sim::simulation::TimelineEntry],
+    trace_hash: String,
+    reproduce: &'a str,
+}
+
+fn print_text(args: &Args, options: &SimulationOptions, outcome: &Outcome, reproduce: &str) {
+    let network = &options.network;
+    println!(
+        "{}, {} nodes, seed {}, {} of faults then a liveness phase",
+        args.run.algo.name(),
+        options.nodes,
+        options.seed,
+        format_duration(options.duration)
+    );
+    println!(
+        "network: latency {:.1}-{:.1} ms, loss {:.1}%, duplication {:.1}%, {}",
+        network.latency_min.as_secs_f64() * 1e3,
+        network.latency_max.as_secs_f64() * 1e3,
+        network.loss * 100.0,
+        network.duplicate * 100.0,
+        if network.reorder {
+            "reordering"
+        } else {
+            "FIFO links"
+        }
+    );
+    if !options.clock_rates_ppm.is_empty() {
+        println!("clock rates (ppm): {:?}", options.clock_rates_ppm);
+    }
+    println!("faults scheduled: {}\n", options.faults.len());
+    println!("timeline:");
+    for entry in &outcome.timeline {
+        println!("  [{:>9.3}s] {}", entry.at_micros as f64 / 1e6, entry.text);
+    }
+    print_metrics(outcome);
+    println!();
+    let failures: Vec<_> = outcome.failures().collect();
+    for violation in &outcome.violations {
+        let note = if violation.excused_by_clock_jump {
+            " (after a clock jump beyond the drift bound: not a protocol bug)"
+        } else {
+            ""
+        };
+        println!(
+            "VIOLATION {} at {:.3}s: {}{note}",
+            violation.property,
+            violation.at_micros as f64 / 1e6,
+            violation.detail
+        );
+    }
+    if failures.is_empty() {
+        println!("verdict: every property held");
+    }
+    println!("reproduce: {reproduce}");
+    println!("trace hash: {:016x}", outcome.trace_hash);
+}
+
+fn print_metrics(outcome: &Outcome) {
+    let metrics = &outcome.metrics;
+    let summary = metrics.summary();
+    println!("\nmetrics:");
+    println!(
+        "  messages: {} sent, {} delivered, {} lost, {} undeliverable, {} duplicated",
+        metrics.messages_sent,
+        metrics.messages_delivered,
+        metrics.messages_lost,
+        metrics.messages_undeliverable,
+        metrics.messages_duplicated
+    );
+    println!(
+        "  elections: {} (pre-votes {}), leaders elected {}, final term {}",
+        metrics.elections, metrics.pre_elections, metrics.leaders_elected, metrics.max_term
+    );
+    if let Some(first) = metrics.first_leader_micros {
+        println!("  first leader serving after {:.1} ms", millis(first));
+    }
+    println!(
+        "  failover after a leader crash: {}",
+        distribution(&summary.failover_ms)
+    );
+    if let Some(per_election) = summary.messages_per_election {
+        println!("  messages per leaderless window: {per_election:.1}");
+    }
+    println!(
+        "  leader availability: {:.1}%",
+        summary.availability * 100.0
+    );
+    println!(
+        "  client operations: {} ok, {} failed, {} unknown",
+        metrics.operations_ok, metrics.operations_failed, metrics.operations_unknown
+    );
+    println!(
+        "  write latency: {}",
+        distribution(&summary.write_latency_ms)
+    );
+    println!("  read latency: {}", distribution(&summary.read_latency_ms));
+}
+
+fn distribution(distribution: &Option<Distribution>) -> String {
+    match distribution {
+        Some(d) => format!(
+            "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (n={})",
+            d.p50, d.p99, d.max, d.count
+        ),
+        None => "none".to_owned(),
+    }
+}
