@@ -7,7 +7,9 @@
 //! the protocol: the same monitor judges the simulator, the model checker and
 //! the threaded driver.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 use crate::core::node::{NodeId, Role};
@@ -94,7 +96,7 @@ pub struct SafetyMonitor {
     /// the entry before it. Log Matching holds iff each (index, term) always
     /// comes with the same entry and the same predecessor term: by induction
     /// on the index, two logs sharing (index, term) then share the prefix.
-    entries_seen: HashMap<(LogIndex, Term), (Entry, Term)>,
+    entries_seen: FxHashMap<(LogIndex, Term), (Entry, Term)>,
     /// Per node, how much of its log is known to be registered in
     /// `entries_seen`.
     checked_log_length: BTreeMap<NodeId, usize>,
@@ -117,6 +119,24 @@ impl SafetyMonitor {
         }
         self.check_state_machine_safety(nodes)?;
         self.check_leader_completeness(nodes)
+    }
+
+    /// Judges one instant after a step of node `changed` only: every other
+    /// node is as it was at the last observation, so only what `changed`
+    /// did needs checking. `nodes` are all the nodes that are up (including
+    /// `changed`). This is what a simulator calls after every step.
+    pub fn observe_step(&mut self, nodes: &[NodeView], changed: NodeId) -> Result<(), Violation> {
+        let Some(node) = nodes.iter().find(|node| node.id == changed) else {
+            return Ok(());
+        };
+        let node = std::slice::from_ref(node);
+        self.check_election_safety(node)?;
+        if node[0].holds_lease {
+            check_lease_safety(nodes)?;
+        }
+        self.check_log_matching(&node[0])?;
+        self.check_state_machine_safety_of(node, nodes)?;
+        self.check_leader_completeness(node)
     }
 
     /// The leader recorded for each term so far.
@@ -195,7 +215,17 @@ impl SafetyMonitor {
     /// Each node's newly committed entries must agree with what others
     /// committed at the same indexes.
     fn check_state_machine_safety(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
-        for node in nodes {
+        self.check_state_machine_safety_of(nodes, nodes)
+    }
+
+    /// Checks the new commits of `changed` (judging Leader Completeness of
+    /// new commits against the leaders among `nodes`).
+    fn check_state_machine_safety_of(
+        &mut self,
+        changed: &[NodeView],
+        nodes: &[NodeView],
+    ) -> Result<(), Violation> {
+        for node in changed {
             let Some(log) = node.log else { continue };
             let checked = self.checked_commit.entry(node.id).or_insert(0);
             // A restarted node forgets its commit index and learns it again.

@@ -1,8 +1,9 @@
 //! A running fingerprint of a simulation, so that "the same seed gives the
 //! same run, bit for bit" is something a test can check.
 
-/// FNV-1a over 64-bit words: tiny, stable across platforms and Rust
-/// versions (unlike `DefaultHasher`, whose algorithm may change).
+/// FNV-1a applied to whole 64-bit words (one xor and one multiply per
+/// word): tiny, fast, and stable across platforms and Rust versions (unlike
+/// `DefaultHasher`, whose algorithm may change).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceHash(u64);
 
@@ -17,10 +18,7 @@ impl Default for TraceHash {
 
 impl TraceHash {
     pub fn add(&mut self, word: u64) {
-        for byte in word.to_le_bytes() {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(PRIME);
-        }
+        self.0 = (self.0 ^ word).wrapping_mul(PRIME);
     }
 
     pub fn value(self) -> u64 {
