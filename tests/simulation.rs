@@ -276,3 +276,34 @@ fn a_cluster_that_never_elects_is_caught_by_the_liveness_check() {
     let outcome = Simulation::new(Raft { config }, options).run();
     assert_eq!(properties(&outcome), vec!["Liveness".to_owned()]);
 }
+
+#[test]
+fn raft_fails_over_after_a_leader_crash_well_under_two_seconds() {
+    use electorate::sim::experiments::leader_crash;
+    let mut failovers = Vec::new();
+    for seed in 0..50 {
+        let outcome = run_raft(leader_crash(5, seed));
+        assert!(
+            outcome.failures().next().is_none(),
+            "seed {seed}: {:?}",
+            outcome.violations
+        );
+        assert_eq!(
+            outcome.metrics.failover_micros.len(),
+            1,
+            "seed {seed}: one failover"
+        );
+        failovers.extend(outcome.metrics.failover_micros);
+    }
+    // A follower times out at most 300 ms after the last heartbeat; if it
+    // times out before its peers' leader stickiness (150 ms from their own
+    // last heartbeat) lapses, its pre-vote fails and it tries once more
+    // after another timeout. Then pre-vote, vote and append round trips of
+    // at most 10 ms each: 2 x 300 + 40 ms.
+    let worst = *failovers.iter().max().expect("samples");
+    assert!(worst <= 640_000, "slowest failover {worst} us");
+    assert!(
+        worst < 2_000_000,
+        "the seed material's promise: failover under 2 s"
+    );
+}

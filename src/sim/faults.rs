@@ -134,18 +134,35 @@ pub enum Partition {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fault {
-    Crash { node: NodeId },
-    Restart { node: NodeId },
-    Pause { node: NodeId, duration: Duration },
+    Crash {
+        node: NodeId,
+    },
+    /// Crash whichever node leads when the fault fires, and restart it
+    /// `downtime` later.
+    CrashLeader {
+        downtime: Duration,
+    },
+    Restart {
+        node: NodeId,
+    },
+    Pause {
+        node: NodeId,
+        duration: Duration,
+    },
     Partition(Partition),
     Heal,
-    ClockJump { node: NodeId, by: Duration },
+    ClockJump {
+        node: NodeId,
+        by: Duration,
+    },
 }
 
 impl Fault {
     pub fn kind(&self) -> FaultKind {
         match self {
-            Fault::Crash { .. } | Fault::Restart { .. } => FaultKind::Crash,
+            Fault::Crash { .. } | Fault::CrashLeader { .. } | Fault::Restart { .. } => {
+                FaultKind::Crash
+            }
             Fault::Pause { .. } => FaultKind::Pause,
             Fault::Partition(_) | Fault::Heal => FaultKind::Partition,
             Fault::ClockJump { .. } => FaultKind::ClockJump,
@@ -157,6 +174,7 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::Crash { node } => write!(f, "crash {node}"),
+            Fault::CrashLeader { downtime } => write!(f, "crash the leader for {downtime:?}"),
             Fault::Restart { node } => write!(f, "restart {node}"),
             Fault::Pause { node, duration } => write!(f, "pause {node} for {duration:?}"),
             Fault::Partition(Partition::Split { side }) => {

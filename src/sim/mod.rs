@@ -11,6 +11,7 @@
 pub mod algorithm;
 pub mod clock;
 pub mod cluster;
+pub mod experiments;
 pub mod faults;
 pub mod metrics;
 pub mod network;

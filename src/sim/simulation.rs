@@ -680,6 +680,14 @@ impl<A: Algorithm> Simulation<A> {
             .or_default() += 1;
         match fault {
             Fault::Crash { node } => self.crash(node),
+            Fault::CrashLeader { downtime } => {
+                if let Some(leader) = self.current_leader() {
+                    self.note(format!("crash leader {leader}"));
+                    self.crash(leader);
+                    let restart = Fault::Restart { node: leader };
+                    self.schedule(self.now.saturating_add(downtime), Action::Fault(restart));
+                }
+            }
             Fault::Restart { node } => self.restart(node),
             Fault::Pause { node, duration } => {
                 let slot = self.slot(node);
