@@ -1,6 +1,8 @@
 //! Command-line interface: one module per subcommand, each with its clap
 //! arguments and a `run` that returns the process exit status.
 
+mod charts;
+mod compare;
 mod run_args;
 mod scenario;
 mod simulate;
@@ -29,6 +31,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Run many seeds across all cores; list violations with their seeds.
     Sweep(sweep::Args),
+    /// Compare the algorithm variants on the same experiments (3-9 nodes).
+    Compare(compare::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -37,5 +41,6 @@ pub fn main() -> ExitCode {
         Command::Scenario(args) => scenario::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }

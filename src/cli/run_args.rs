@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use electorate::core::raft::Config;
 use electorate::sim::algorithm::{Algorithm, Raft};
+use electorate::sim::experiments::{cold_start, leader_crash, leader_partition};
 use electorate::sim::faults::{parse_fault_kinds, FaultKind};
-use electorate::sim::swarm::SwarmSettings;
+use electorate::sim::simulation::SimulationOptions;
+use electorate::sim::swarm::{draw, SwarmSettings};
 use electorate::sim::units::{format_duration, parse_duration};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -18,6 +20,27 @@ impl Algo {
     pub fn name(self) -> &'static str {
         match self {
             Algo::Raft => "raft",
+        }
+    }
+}
+
+/// What a run does: a swarm run draws faults from the seed; the others are
+/// the fixed experiments of `electorate compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Experiment {
+    Swarm,
+    ColdStart,
+    LeaderCrash,
+    LeaderPartition,
+}
+
+impl Experiment {
+    pub fn name(self) -> &'static str {
+        match self {
+            Experiment::Swarm => "swarm",
+            Experiment::ColdStart => "cold-start",
+            Experiment::LeaderCrash => "leader-crash",
+            Experiment::LeaderPartition => "leader-partition",
         }
     }
 }
@@ -39,6 +62,10 @@ pub struct RunArgs {
     /// clock-jump) or `none`.
     #[arg(long, default_value = "all", value_parser = parse_fault_set)]
     pub faults: FaultSet,
+    /// A swarm run (faults drawn from the seed) or one of the fixed
+    /// experiments (`--duration` and `--faults` then do not apply).
+    #[arg(long, value_enum, default_value = "swarm")]
+    pub experiment: Experiment,
 }
 
 /// The `--faults` list as one clap value.
@@ -50,6 +77,16 @@ fn parse_fault_set(text: &str) -> Result<FaultSet, String> {
 }
 
 impl RunArgs {
+    /// The options of the run for `seed`.
+    pub fn options(&self, seed: u64) -> SimulationOptions {
+        match self.experiment {
+            Experiment::Swarm => draw(seed, &self.swarm_settings()),
+            Experiment::ColdStart => cold_start(self.nodes, seed),
+            Experiment::LeaderCrash => leader_crash(self.nodes, seed),
+            Experiment::LeaderPartition => leader_partition(self.nodes, seed),
+        }
+    }
+
     pub fn swarm_settings(&self) -> SwarmSettings {
         let config = Config::default();
         let mut settings = SwarmSettings::new(self.nodes, self.duration, self.faults.0.clone());
@@ -58,8 +95,16 @@ impl RunArgs {
         settings
     }
 
-    /// The flags that reproduce a run of `seed` exactly.
+    /// The command that reproduces a run of `seed` exactly.
     pub fn reproduce(&self, seed: u64) -> String {
+        if self.experiment != Experiment::Swarm {
+            return format!(
+                "electorate simulate --algo {} --nodes {} --seed {seed} --experiment {}",
+                self.algo.name(),
+                self.nodes,
+                self.experiment.name()
+            );
+        }
         let faults = if self.faults.0.is_empty() {
             "none".to_owned()
         } else {

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use electorate::sim::algorithm::Algorithm;
 use electorate::sim::metrics::{millis, Distribution};
 use electorate::sim::simulation::{Outcome, Simulation, SimulationOptions};
-use electorate::sim::swarm::draw;
 use electorate::sim::units::format_duration;
 use serde::Serialize;
 
@@ -39,7 +38,7 @@ impl WithAlgorithm for Simulate {
         A::Node: Send,
     {
         let Simulate(args) = self;
-        let options = draw(args.seed, &args.run.swarm_settings());
+        let options = args.run.options(args.seed);
         let outcome = Simulation::new(algorithm, options.clone()).run();
         let reproduce = args.run.reproduce(args.seed);
         if args.json {
@@ -82,11 +81,17 @@ struct Report<'a> {
 
 fn print_text(args: &Args, options: &SimulationOptions, outcome: &Outcome, reproduce: &str) {
     let network = &options.network;
+    let phases = if options.liveness.is_some() {
+        "then a liveness phase"
+    } else {
+        "no liveness phase"
+    };
     println!(
-        "{}, {} nodes, seed {}, {} of faults then a liveness phase",
+        "{}, {} nodes, seed {}, experiment {}: {} {phases}",
         args.run.algo.name(),
         options.nodes,
         options.seed,
+        args.run.experiment.name(),
         format_duration(options.duration)
     );
     println!(

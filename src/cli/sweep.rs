@@ -10,7 +10,6 @@ use std::time::Instant;
 use electorate::sim::algorithm::Algorithm;
 use electorate::sim::metrics::{Distribution, Metrics};
 use electorate::sim::simulation::{RecordedViolation, Simulation};
-use electorate::sim::swarm::{draw, SwarmSettings};
 use electorate::sim::units::format_duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -84,9 +83,8 @@ impl WithAlgorithm for Sweep {
         A::Node: Send,
     {
         let Sweep(args) = self;
-        let settings = args.run.swarm_settings();
         let started = Instant::now();
-        let results = run_seeds(&algorithm, &settings, &args);
+        let results = run_seeds(&algorithm, &args);
         let report = summarize(&args, &results, started.elapsed().as_secs_f64());
         if args.json {
             println!(
@@ -106,11 +104,7 @@ impl WithAlgorithm for Sweep {
 
 /// Runs every seed on a pool of threads that take the next seed from a
 /// shared counter; results come back sorted by seed.
-fn run_seeds<A: Algorithm + Clone + Send + Sync>(
-    algorithm: &A,
-    settings: &SwarmSettings,
-    args: &Args,
-) -> Vec<SeedResult>
+fn run_seeds<A: Algorithm + Clone + Send + Sync>(algorithm: &A, args: &Args) -> Vec<SeedResult>
 where
     A::Node: Send,
 {
@@ -141,7 +135,7 @@ where
                     break;
                 }
                 let seed = args.first_seed + offset;
-                let outcome = Simulation::new(algorithm.clone(), draw(seed, settings)).run();
+                let outcome = Simulation::new(algorithm.clone(), args.run.options(seed)).run();
                 if outcome.failures().next().is_some() {
                     let count = failures.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.set_message(format!("{count} failing seeds"));

@@ -34,6 +34,8 @@ pub struct Metrics {
     /// Messages sent while no leader could serve, and how many such
     /// windows there were (cold start and failovers).
     pub leaderless_messages: u64,
+    /// Messages sent from the start until the first leader could serve.
+    pub cold_start_messages: u64,
     pub leaderless_windows: u64,
     /// Simulated time during which some leader could serve.
     pub serving_micros: u64,

@@ -432,6 +432,9 @@ impl<A: Algorithm> Simulation<A> {
         self.metrics.messages_sent += 1;
         if self.serving == 0 {
             self.metrics.leaderless_messages += 1;
+            if self.metrics.first_leader_micros.is_none() {
+                self.metrics.cold_start_messages += 1;
+            }
         }
         match self
             .network

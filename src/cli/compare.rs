@@ -1,0 +1,272 @@
+//! `electorate compare`: the same experiments for every algorithm variant
+//! and cluster sizes 3, 5, 7 and 9 — messages per election beside the
+//! theory, failover, availability, and the safety violations each variant
+//! suffers — as a table, JSON, and SVG charts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use electorate::sim::algorithm::Algorithm;
+use electorate::sim::experiments::{cold_start, leader_crash, leader_partition};
+use electorate::sim::faults::FaultKind;
+use electorate::sim::metrics::{millis, Distribution};
+use electorate::sim::simulation::{Simulation, SimulationOptions};
+use electorate::sim::swarm::{draw, SwarmSettings};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::charts;
+use crate::cli::run_args::{dispatch, Algo, WithAlgorithm};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Seeds per experiment, algorithm and size.
+    #[arg(long, default_value_t = 40)]
+    seeds: u64,
+    /// Seeds of the faulty swarm (availability, violations) per algorithm
+    /// and size.
+    #[arg(long, default_value_t = 8)]
+    swarm_seeds: u64,
+    /// Cluster sizes.
+    #[arg(long, value_delimiter = ',', default_value = "3,5,7,9")]
+    sizes: Vec<u64>,
+    /// Write SVG charts into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Print a JSON report instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One (algorithm, size) cell of the comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub algorithm: &'static str,
+    pub nodes: u64,
+    /// Messages sent from the cold start until a leader could serve.
+    pub messages_per_election: f64,
+    pub messages_theory: u64,
+    pub theory: &'static str,
+    pub first_leader_ms: Option<Distribution>,
+    pub failover_ms: Option<Distribution>,
+    /// Every failover sample, in milliseconds, for the charts.
+    #[serde(skip)]
+    pub failover_samples_ms: Vec<f64>,
+    pub availability: f64,
+    /// Seeds (of the leader-partition experiment and the swarm) in which a
+    /// safety property broke, by property.
+    pub violations: Vec<(String, u64)>,
+    pub split_brain_seed: Option<u64>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let algorithms = [Algo::Raft];
+    let cells: Vec<(Algo, u64)> = algorithms
+        .iter()
+        .flat_map(|&algo| args.sizes.iter().map(move |&nodes| (algo, nodes)))
+        .collect();
+    let runs_per_cell = 3 * args.seeds + args.swarm_seeds;
+    let progress = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(cells.len() as u64 * runs_per_cell)
+    };
+    progress.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} runs {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let rows = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |count| count.get());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(algo, nodes)) = cells.get(index) else {
+                    break;
+                };
+                progress.set_message(format!("{} with {nodes} nodes", algo.name()));
+                let row = dispatch(
+                    algo,
+                    Cell {
+                        args: &args,
+                        algo,
+                        nodes,
+                        progress: &progress,
+                    },
+                );
+                rows.lock().expect("no worker panicked").push(row);
+            });
+        }
+    });
+    progress.finish_and_clear();
+    let mut rows = rows.into_inner().expect("no worker panicked");
+    rows.sort_by_key(|row| (row.algorithm, row.nodes));
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("serializable")
+        );
+    } else {
+        print_table(&rows, started.elapsed());
+    }
+    if let Some(directory) = &args.plot {
+        match charts::write_all(directory, &rows) {
+            Ok(files) => files
+                .iter()
+                .for_each(|file| eprintln!("wrote {}", file.display())),
+            Err(error) => {
+                eprintln!("could not write charts to {}: {error}", directory.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+struct Cell<'a> {
+    args: &'a Args,
+    algo: Algo,
+    nodes: u64,
+    progress: &'a ProgressBar,
+}
+
+impl WithAlgorithm for Cell<'_> {
+    type Output = Row;
+
+    fn call<A: Algorithm + Clone + Send + Sync + 'static>(self, algorithm: A) -> Row
+    where
+        A::Node: Send,
+    {
+        let Cell {
+            args,
+            algo,
+            nodes,
+            progress,
+        } = self;
+        let run = |options: SimulationOptions| {
+            progress.inc(1);
+            Simulation::new(algorithm.clone(), options).run()
+        };
+        let mut election_messages = Vec::new();
+        let mut first_leaders = Vec::new();
+        for seed in 0..args.seeds {
+            let metrics = run(cold_start(nodes, seed)).metrics;
+            first_leaders.extend(metrics.first_leader_micros);
+            election_messages.push(metrics.cold_start_messages as f64);
+        }
+        let mut failovers = Vec::new();
+        for seed in 0..args.seeds {
+            failovers.extend(run(leader_crash(nodes, seed)).metrics.failover_micros);
+        }
+        let mut violations: Vec<(String, u64)> = Vec::new();
+        let mut split_brain_seed = None;
+        let mut count = |property: &str, seed: u64| {
+            match violations.iter_mut().find(|(name, _)| name == property) {
+                Some((_, seeds)) => *seeds += 1,
+                None => violations.push((property.to_owned(), 1)),
+            }
+            if property == "Election Safety" || property == "Lease Safety" {
+                split_brain_seed.get_or_insert(seed);
+            }
+        };
+        for seed in 0..args.seeds {
+            for violation in run(leader_partition(nodes, seed)).failures() {
+                count(&violation.property, seed);
+            }
+        }
+        let settings = SwarmSettings::new(nodes, Duration::from_secs(10), FaultKind::default_set());
+        let mut availability = Vec::new();
+        for seed in 0..args.swarm_seeds {
+            let outcome = run(draw(seed, &settings));
+            availability.push(outcome.metrics.availability());
+            for violation in outcome.failures() {
+                count(&violation.property, seed);
+            }
+        }
+        let (messages_theory, theory) = theory(algo, nodes);
+        Row {
+            algorithm: algo.name(),
+            nodes,
+            messages_per_election: mean(&election_messages),
+            messages_theory,
+            theory,
+            first_leader_ms: Distribution::of(&first_leaders),
+            failover_ms: Distribution::of(&failovers),
+            failover_samples_ms: failovers.iter().map(|&micros| millis(micros)).collect(),
+            availability: mean(&availability),
+            violations,
+            split_brain_seed,
+        }
+    }
+}
+
+/// The textbook message count of one election among `n` nodes.
+fn theory(algo: Algo, n: u64) -> (u64, &'static str) {
+    match algo {
+        // Pre-vote, vote and the first append: a request and a response
+        // to each of the n - 1 peers in each round.
+        Algo::Raft => (6 * (n - 1), "6(n-1)"),
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+fn print_table(rows: &[Row], elapsed: Duration) {
+    println!(
+        "{:<6} {:>5} {:>14} {:>14} {:>12} {:>22} {:>8}  violations",
+        "algo", "nodes", "msgs/election", "theory", "1st leader", "failover p50/p99", "avail"
+    );
+    for row in rows {
+        let first = row
+            .first_leader_ms
+            .as_ref()
+            .map_or("-".to_owned(), |d| format!("{:.0} ms", d.p50));
+        let failover = row
+            .failover_ms
+            .as_ref()
+            .map_or("-".to_owned(), |d| format!("{:.0}/{:.0} ms", d.p50, d.p99));
+        let violations = if row.violations.is_empty() {
+            "none".to_owned()
+        } else {
+            let parts: Vec<String> = row
+                .violations
+                .iter()
+                .map(|(property, seeds)| format!("{property} in {seeds} seeds"))
+                .collect();
+            parts.join(", ")
+        };
+        println!(
+            "{:<6} {:>5} {:>14.1} {:>14} {:>12} {:>22} {:>7.1}%  {violations}",
+            row.algorithm,
+            row.nodes,
+            row.messages_per_election,
+            format!("{} = {}", row.theory, row.messages_theory),
+            first,
+            failover,
+            row.availability * 100.0
+        );
+    }
+    for row in rows.iter().filter(|row| row.split_brain_seed.is_some()) {
+        println!(
+            "split brain: {} with {} nodes; reproduce: electorate simulate --algo {} --nodes {} --seed {} --experiment leader-partition",
+            row.algorithm,
+            row.nodes,
+            row.algorithm,
+            row.nodes,
+            row.split_brain_seed.expect("filtered")
+        );
+    }
+    println!("compared in {:.1} s", elapsed.as_secs_f64());
+}
