@@ -16,27 +16,38 @@ fn worst_case_rate_ppm(drift: Duration, interval: Duration) -> i64 {
     (drift.as_micros() as f64 / (2.0 * interval.as_micros() as f64) * 1_000_000.0) as i64
 }
 
-/// Elects node 1 under worst-case drift, cuts it off, and returns whether
-/// Lease Safety held until a new leader took over.
-fn lease_safety_holds(config: &Config, seed: u64) -> bool {
+/// Elects node 1 with its clock running `rate` ppm slow and the others'
+/// `rate` fast, cuts it off after a few rounds, and lets the others elect a
+/// new leader.
+fn isolate_leader_under_drift(config: &Config, rate_ppm: i64, seed: u64) -> Cluster {
     let mut cluster = Cluster::new(3, config.clone(), seed).expect("accepted configuration");
-    let rate = worst_case_rate_ppm(config.clock_drift_bound, config.election_timeout_min);
-    cluster.set_clock_rate(1, -rate);
-    cluster.set_clock_rate(2, rate);
-    cluster.set_clock_rate(3, rate);
+    cluster.set_clock_rate(1, -rate_ppm);
+    cluster.set_clock_rate(2, rate_ppm);
+    cluster.set_clock_rate(3, rate_ppm);
     cluster.campaign(1);
     cluster.stabilize(100);
     cluster.run_for(Duration::from_millis(120));
     cluster.isolate(1);
     cluster.run_for(Duration::from_millis(800));
+    cluster
+}
+
+fn lease_safety_broke(cluster: &Cluster) -> bool {
+    cluster
+        .violations()
+        .iter()
+        .any(|violation| violation.property == Property::LeaseSafety)
+}
+
+/// Lease Safety under the worst drift the configuration allows.
+fn lease_safety_holds(config: &Config, seed: u64) -> bool {
+    let rate = worst_case_rate_ppm(config.clock_drift_bound, config.election_timeout_min);
+    let cluster = isolate_leader_under_drift(config, rate, seed);
     assert!(
         cluster.leader().is_some_and(|leader| leader != 1),
         "seed {seed}: the majority elects a new leader"
     );
-    !cluster
-        .violations()
-        .iter()
-        .any(|violation| violation.property == Property::LeaseSafety)
+    !lease_safety_broke(&cluster)
 }
 
 #[test]
@@ -79,23 +90,9 @@ fn a_lease_that_ignores_real_drift_is_caught_by_the_monitor() {
         clock_drift_bound: Duration::from_millis(96),
         ..config.clone()
     };
+    let rate = worst_case_rate_ppm(drifting.clock_drift_bound, config.election_timeout_min);
     let caught = (0..12)
-        .filter(|&seed| {
-            let mut cluster = Cluster::new(3, config.clone(), seed).unwrap();
-            let rate = worst_case_rate_ppm(drifting.clock_drift_bound, config.election_timeout_min);
-            cluster.set_clock_rate(1, -rate);
-            cluster.set_clock_rate(2, rate);
-            cluster.set_clock_rate(3, rate);
-            cluster.campaign(1);
-            cluster.stabilize(100);
-            cluster.run_for(Duration::from_millis(120));
-            cluster.isolate(1);
-            cluster.run_for(Duration::from_millis(800));
-            cluster
-                .violations()
-                .iter()
-                .any(|violation| violation.property == Property::LeaseSafety)
-        })
+        .filter(|&seed| lease_safety_broke(&isolate_leader_under_drift(&config, rate, seed)))
         .count();
     assert!(caught > 0, "no seed exposed the unsafe lease");
 }

@@ -19,7 +19,6 @@ use crate::core::client::{ClientReply, ClientRequest, Outcome};
 use crate::core::node::{DropReason, NodeId};
 use crate::core::raft::log::LogIndex;
 use crate::core::raft::message::{Body, Message};
-use crate::core::raft::quorum::majority_value;
 use crate::core::raft::state::{Ctx, PendingRead, RaftNode, RoleState, MAX_TRACKED_ROUNDS};
 use crate::core::time::Time;
 
@@ -87,13 +86,7 @@ impl RaftNode {
         let Some(leader) = self.leader_state_mut() else {
             return;
         };
-        let mut acked: Vec<u64> = leader
-            .progress
-            .values()
-            .map(|progress| progress.acked_round)
-            .collect();
-        acked.push(leader.round);
-        let confirmed = majority_value(&mut acked);
+        let confirmed = leader.majority(|progress| progress.acked_round, leader.round);
         if confirmed <= leader.confirmed_round {
             return;
         }

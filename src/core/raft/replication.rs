@@ -6,7 +6,6 @@ use crate::core::client::{ClientReply, ClientRequest, Operation};
 use crate::core::node::{DropReason, NodeId};
 use crate::core::raft::log::{Command, Entry, LogIndex, Term};
 use crate::core::raft::message::{AppendResult, Body, Message};
-use crate::core::raft::quorum::majority_value;
 use crate::core::raft::state::{Ctx, RaftNode, RoleState};
 use crate::core::raft::storage::Persist;
 
@@ -279,13 +278,7 @@ impl RaftNode {
         let Some(leader) = self.leader_state() else {
             return;
         };
-        let mut matched: Vec<LogIndex> = leader
-            .progress
-            .values()
-            .map(|progress| progress.matched)
-            .collect();
-        matched.push(last_index);
-        let candidate = majority_value(&mut matched);
+        let candidate = leader.majority(|progress| progress.matched, last_index);
         if candidate > self.commit_index
             && self.log.term_at(candidate) == Some(self.hard_state.term)
         {

@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+use arrayvec::ArrayVec;
 use rand::{Rng, RngCore};
 
 use crate::core::client::{ClientError, ClientReply, ClientRequest, RequestId};
 use crate::core::kv::KvStore;
 use crate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
-use crate::core::raft::config::{Config, ConfigError};
+use crate::core::raft::config::{Config, ConfigError, MAX_MEMBERS};
 use crate::core::raft::log::{Log, LogIndex, Term};
 use crate::core::raft::message::{Body, Message};
 use crate::core::raft::progress::Progress;
@@ -75,6 +76,16 @@ pub(super) struct LeaderState {
     /// Set once TimeoutNow was sent in this term: the transferee may be
     /// elected by voters who ignore our lease, so the lease is gone for good.
     pub lease_revoked: bool,
+}
+
+impl LeaderState {
+    /// The largest value of `of` that a majority reaches, counting the
+    /// leader's own `own` (its match index, or the round it just started).
+    pub fn majority(&self, of: impl Fn(&Progress) -> u64, own: u64) -> u64 {
+        let mut values: ArrayVec<u64, MAX_MEMBERS> = self.progress.values().map(of).collect();
+        values.push(own);
+        super::quorum::majority_value(&mut values)
+    }
 }
 
 /// Rounds older than this many unconfirmed ones are forgotten; a round
