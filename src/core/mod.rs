@@ -12,6 +12,7 @@ pub mod kv;
 pub mod node;
 pub mod raft;
 pub mod time;
+pub mod unreplicated;
 
 pub use client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 pub use node::{Actions, DropReason, Event, Input, Node, NodeId, Outgoing, Role};
