@@ -7,6 +7,7 @@
 //! replies, events). The caller makes `actions.persist` durable before it
 //! sends `actions.messages` (persist-before-send).
 
+pub mod bully;
 pub mod client;
 pub mod kv;
 pub mod node;
