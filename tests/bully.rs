@@ -605,3 +605,24 @@ fn a_partitioned_coordinator_keeps_leading_beside_a_new_one_until_the_partition_
     assert_eq!(router.leaders(), vec![5]);
     assert!(router.all_follow(5));
 }
+
+// ---------------------------------------------------------------------------
+// Random faults: invariants hold throughout (checked after every step), and
+// once everything is healed and back up, the highest id coordinates again.
+
+#[test]
+fn after_random_faults_the_healed_cluster_settles_on_the_highest_id() {
+    for seed in 0..100 {
+        let mut router = cluster(&MEMBERS, seed);
+        router::faults::run_random_faults(
+            &mut router,
+            &MEMBERS,
+            seed,
+            40,
+            2_000,
+            |id, durable, now, rng| restart_fn(id)(durable, now, rng),
+        );
+        assert_eq!(router.leaders(), vec![5], "seed {seed}");
+        assert!(router.all_follow(5), "seed {seed}");
+    }
+}

@@ -10,6 +10,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod faults;
+
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Display;
 
@@ -80,6 +82,10 @@ where
 
     pub fn node(&self, id: NodeId) -> &N {
         self.nodes.get(&id).expect("node is up")
+    }
+
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.nodes.contains_key(&id)
     }
 
     pub fn durable(&self, id: NodeId) -> DurableState {
