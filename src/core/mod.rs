@@ -12,6 +12,7 @@ pub mod client;
 pub mod kv;
 pub mod node;
 pub mod raft;
+pub mod ring;
 pub mod time;
 pub mod unreplicated;
 
