@@ -125,8 +125,8 @@ impl RingNode {
             Circulating::Election { candidate } => {
                 self.skip_election(ctx, pending, candidate, next)
             }
-            // The leader is the lap's last stop, and we are its first: past
-            // either, everyone live has been told.
+            // Skipping the leader (the lap's last stop) or coming back round
+            // to ourselves means every live node on the lap has been told.
             Circulating::Coordinator { leader } => {
                 if leader != pending.to && next != self.id {
                     self.send_hop(ctx, pending.what, pending.epoch, next);
