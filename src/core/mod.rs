@@ -7,11 +7,14 @@
 //! replies, events). The caller makes `actions.persist` durable before it
 //! sends `actions.messages` (persist-before-send).
 
+pub mod bully;
 pub mod client;
 pub mod kv;
 pub mod node;
 pub mod raft;
+pub mod ring;
 pub mod time;
+pub mod unreplicated;
 
 pub use client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 pub use node::{Actions, DropReason, Event, Input, Node, NodeId, Outgoing, Role};

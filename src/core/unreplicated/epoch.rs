@@ -1,0 +1,63 @@
+//! Leadership epochs: the number Bully and Ring report as their term.
+//!
+//! Every message carries its sender's epoch and every receiver adopts a
+//! higher one, so a new coordinator, which crowns itself at the highest epoch
+//! it knows plus one, outnumbers every coordinator its messages passed by.
+//! Under a partition two sides can still pick the same epoch: the algorithms
+//! have no quorum to prevent it, and the Election Safety monitor shows it.
+
+/// A leadership epoch. 0 means no coordinator was ever known.
+pub type Epoch = u64;
+
+/// The one durable record of Bully and Ring: the highest epoch the node has
+/// seen or crowned itself in. Made durable before any message carrying it is
+/// sent, so a restart never crowns a second coordinator in the same epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Persist {
+    pub epoch: Epoch,
+}
+
+/// Everything durable about a Bully or Ring node: what a restart starts from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DurableState {
+    pub epoch: Epoch,
+}
+
+impl DurableState {
+    /// Applies one record. Nodes only ever persist a higher epoch; a lower
+    /// one would be a bug in the node, not bad input.
+    pub fn apply(&mut self, record: &Persist) {
+        assert!(
+            record.epoch > self.epoch,
+            "epoch persisted out of order: {} after {}",
+            record.epoch,
+            self.epoch
+        );
+        self.epoch = record.epoch;
+    }
+
+    pub fn apply_all<'a>(&mut self, records: impl IntoIterator<Item = &'a Persist>) {
+        for record in records {
+            self.apply(record);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_apply_in_order() {
+        let mut durable = DurableState::default();
+        durable.apply_all(&[Persist { epoch: 1 }, Persist { epoch: 4 }]);
+        assert_eq!(durable.epoch, 4);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of order")]
+    fn a_lower_epoch_is_a_bug() {
+        let mut durable = DurableState { epoch: 3 };
+        durable.apply(&Persist { epoch: 2 });
+    }
+}
