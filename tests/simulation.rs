@@ -307,3 +307,29 @@ fn raft_fails_over_after_a_leader_crash_well_under_two_seconds() {
         "the seed material's promise: failover under 2 s"
     );
 }
+
+/// The first seed of a partition-only swarm in which two nodes led at once.
+fn first_split_brain<A: Algorithm + Clone>(algorithm: A) -> Option<(u64, String)> {
+    let settings = settings(vec![FaultKind::Partition]);
+    (0..50).find_map(|seed| {
+        let outcome = Simulation::new(algorithm.clone(), draw(seed, &settings)).run();
+        let split_brain = outcome
+            .failures()
+            .find(|violation| {
+                ["Election Safety", "Lease Safety"].contains(&violation.property.as_str())
+            })
+            .map(|violation| (seed, violation.detail.clone()));
+        split_brain
+    })
+}
+
+#[test]
+fn bully_and_ring_crown_two_leaders_under_partition_and_the_seed_reproduces_it() {
+    use electorate::sim::algorithm::{Bully, Ring};
+    let bully = first_split_brain(Bully::default()).expect("bully: a split brain within 50 seeds");
+    let ring = first_split_brain(Ring::default()).expect("ring: a split brain within 50 seeds");
+    assert_eq!(first_split_brain(Bully::default()), Some(bully));
+    assert_eq!(first_split_brain(Ring::default()), Some(ring));
+    // Raft, on the very same schedules, never does.
+    assert_eq!(first_split_brain(Raft::default()), None);
+}

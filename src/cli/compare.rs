@@ -24,11 +24,11 @@ use crate::cli::run_args::{dispatch, Algo, WithAlgorithm};
 #[derive(clap::Args)]
 pub struct Args {
     /// Seeds per experiment, algorithm and size.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 200)]
     seeds: u64,
     /// Seeds of the faulty swarm (availability, violations) per algorithm
     /// and size.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 20)]
     swarm_seeds: u64,
     /// Cluster sizes.
     #[arg(long, value_delimiter = ',', default_value = "3,5,7,9")]
@@ -63,7 +63,7 @@ pub struct Row {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let algorithms = [Algo::Raft];
+    let algorithms = Algo::ALL;
     let cells: Vec<(Algo, u64)> = algorithms
         .iter()
         .flat_map(|&algo| args.sizes.iter().map(move |&nodes| (algo, nodes)))
@@ -212,6 +212,13 @@ fn theory(algo: Algo, n: u64) -> (u64, &'static str) {
         // Pre-vote, vote and the first append: a request and a response
         // to each of the n - 1 peers in each round.
         Algo::Raft => (6 * (n - 1), "6(n-1)"),
+        // The lowest id starts: every node challenges all higher ones and
+        // is answered, then the winner announces itself: n(n-1)/2 ELECTION,
+        // n(n-1)/2 ANSWER, n-1 COORDINATOR.
+        Algo::Bully => (n * n - 1, "n^2-1"),
+        // Chang-Roberts from the lowest id with an ack per hop: 2n-1
+        // ELECTION hops, n COORDINATOR hops, 3n-1 acks.
+        Algo::Ring => (2 * (3 * n - 1), "2(3n-1)"),
     }
 }
 
@@ -226,7 +233,7 @@ fn mean(values: &[f64]) -> f64 {
 fn print_table(rows: &[Row], elapsed: Duration) {
     println!(
         "{:<6} {:>5} {:>14} {:>14} {:>12} {:>22} {:>8}  violations",
-        "algo", "nodes", "msgs/election", "theory", "1st leader", "failover p50/p99", "avail"
+        "algo", "nodes", "msgs/election", "textbook", "1st leader", "failover p50/p99", "avail"
     );
     for row in rows {
         let first = row
@@ -258,6 +265,10 @@ fn print_table(rows: &[Row], elapsed: Duration) {
             row.availability * 100.0
         );
     }
+    println!(
+        "textbook: raft 6(n-1) = one pre-vote, vote and append round with no split vote; \
+         bully n^2-1 and ring 2(3n-1) = the lowest id starting, their worst case"
+    );
     for row in rows.iter().filter(|row| row.split_brain_seed.is_some()) {
         println!(
             "split brain: {} with {} nodes; reproduce: electorate simulate --algo {} --nodes {} --seed {} --experiment leader-partition",

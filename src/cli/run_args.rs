@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use electorate::core::raft::Config;
-use electorate::sim::algorithm::{Algorithm, Raft};
+use electorate::sim::algorithm::{Algorithm, Bully, Raft, Ring};
 use electorate::sim::experiments::{cold_start, leader_crash, leader_partition};
 use electorate::sim::faults::{parse_fault_kinds, FaultKind};
 use electorate::sim::simulation::SimulationOptions;
@@ -14,12 +14,18 @@ use electorate::sim::units::{format_duration, parse_duration};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Algo {
     Raft,
+    Bully,
+    Ring,
 }
 
 impl Algo {
+    pub const ALL: [Algo; 3] = [Algo::Raft, Algo::Bully, Algo::Ring];
+
     pub fn name(self) -> &'static str {
         match self {
             Algo::Raft => "raft",
+            Algo::Bully => "bully",
+            Algo::Ring => "ring",
         }
     }
 }
@@ -131,5 +137,7 @@ pub trait WithAlgorithm {
 pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
     match algo {
         Algo::Raft => body.call(Raft::default()),
+        Algo::Bully => body.call(Bully::default()),
+        Algo::Ring => body.call(Ring::default()),
     }
 }

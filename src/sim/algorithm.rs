@@ -97,3 +97,105 @@ impl Algorithm for Raft {
         node.role() == Role::Leader && node.log().term_at(node.commit_index()) == Some(node.term())
     }
 }
+
+/// Bully (Garcia-Molina) with a given configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Bully {
+    pub config: crate::core::bully::Config,
+}
+
+impl Algorithm for Bully {
+    type Node = crate::core::bully::BullyNode;
+    type Durable = crate::core::unreplicated::DurableState;
+
+    fn name(&self) -> &'static str {
+        "bully"
+    }
+
+    fn election_bound(&self) -> std::time::Duration {
+        self.config.leader_timeout_max
+            + self.config.answer_timeout
+            + self.config.coordinator_timeout
+    }
+
+    fn start(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> Self::Node {
+        crate::core::bully::BullyNode::new(id, members, self.config.clone(), now, rng)
+            .expect("the simulation validates the configuration first")
+    }
+
+    fn restart(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        durable: &Self::Durable,
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> Self::Node {
+        crate::core::bully::BullyNode::restart(id, members, self.config.clone(), *durable, now, rng)
+            .expect("durable state written by the node itself is consistent")
+    }
+
+    fn persist(durable: &mut Self::Durable, record: &crate::core::unreplicated::Persist) {
+        durable.apply(record);
+    }
+
+    fn log(_: &Self::Node) -> Option<&[Entry]> {
+        None
+    }
+}
+
+/// Ring (Chang–Roberts) with a given configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Ring {
+    pub config: crate::core::ring::Config,
+}
+
+impl Algorithm for Ring {
+    type Node = crate::core::ring::RingNode;
+    type Durable = crate::core::unreplicated::DurableState;
+
+    fn name(&self) -> &'static str {
+        "ring"
+    }
+
+    fn election_bound(&self) -> std::time::Duration {
+        self.config.leader_timeout_max + self.config.coordinator_timeout
+    }
+
+    fn start(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> Self::Node {
+        crate::core::ring::RingNode::new(id, members, self.config.clone(), now, rng)
+            .expect("the simulation validates the configuration first")
+    }
+
+    fn restart(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        durable: &Self::Durable,
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> Self::Node {
+        crate::core::ring::RingNode::restart(id, members, self.config.clone(), *durable, now, rng)
+            .expect("durable state written by the node itself is consistent")
+    }
+
+    fn persist(durable: &mut Self::Durable, record: &crate::core::unreplicated::Persist) {
+        durable.apply(record);
+    }
+
+    fn log(_: &Self::Node) -> Option<&[Entry]> {
+        None
+    }
+}
