@@ -176,7 +176,7 @@ impl Algorithm for AmnesiacRaft {
         self.0.start(id, members, now, rng)
     }
 
-    fn persist(_: &mut (), _: &Persist) {}
+    fn persist(_: &mut (), _: Persist) {}
 
     fn log(node: &RaftNode) -> Option<&[Entry]> {
         Raft::log(node)

@@ -35,7 +35,9 @@ pub trait Algorithm {
         rng: &mut dyn RngCore,
     ) -> Self::Node;
 
-    fn persist(durable: &mut Self::Durable, record: &<Self::Node as Node>::Persist);
+    /// Makes one record durable. Records are handed over, not borrowed, so
+    /// an appended entry is moved into storage rather than copied again.
+    fn persist(durable: &mut Self::Durable, record: <Self::Node as Node>::Persist);
 
     /// The replicated log, for Log Matching and State Machine Safety (`None`
     /// for algorithms without one).
@@ -85,8 +87,8 @@ impl Algorithm for Raft {
             .expect("durable state written by the node itself is consistent")
     }
 
-    fn persist(durable: &mut DurableState, record: &Persist) {
-        durable.apply(record);
+    fn persist(durable: &mut DurableState, record: Persist) {
+        durable.apply_owned(record);
     }
 
     fn log(node: &RaftNode) -> Option<&[Entry]> {
@@ -141,8 +143,8 @@ impl Algorithm for Bully {
             .expect("durable state written by the node itself is consistent")
     }
 
-    fn persist(durable: &mut Self::Durable, record: &crate::core::unreplicated::Persist) {
-        durable.apply(record);
+    fn persist(durable: &mut Self::Durable, record: crate::core::unreplicated::Persist) {
+        durable.apply(&record);
     }
 
     fn log(_: &Self::Node) -> Option<&[Entry]> {
@@ -191,8 +193,8 @@ impl Algorithm for Ring {
             .expect("durable state written by the node itself is consistent")
     }
 
-    fn persist(durable: &mut Self::Durable, record: &crate::core::unreplicated::Persist) {
-        durable.apply(record);
+    fn persist(durable: &mut Self::Durable, record: crate::core::unreplicated::Persist) {
+        durable.apply(&record);
     }
 
     fn log(_: &Self::Node) -> Option<&[Entry]> {

@@ -406,7 +406,7 @@ impl<A: Algorithm> Simulation<A> {
         let local = slot.clock.local(now);
         let node = slot.node.as_mut().expect("only up nodes step");
         node.step(local, &mut self.node_rng, input, &mut actions);
-        for record in &actions.persist {
+        for record in actions.persist.drain(..) {
             A::persist(&mut slot.durable, record);
         }
         let (role, term) = (node.role(), node.term());

@@ -34,8 +34,13 @@ pub struct DurableState {
 
 impl DurableState {
     pub fn apply(&mut self, record: &Persist) {
+        self.apply_owned(record.clone());
+    }
+
+    /// Applies a record the caller no longer needs, without copying it.
+    pub fn apply_owned(&mut self, record: Persist) {
         match record {
-            Persist::HardState(hard_state) => self.hard_state = *hard_state,
+            Persist::HardState(hard_state) => self.hard_state = hard_state,
             Persist::TruncateLog { from } => self.log.truncate(from.saturating_sub(1) as usize),
             Persist::AppendEntry(entry) => {
                 assert_eq!(
@@ -43,7 +48,7 @@ impl DurableState {
                     self.log.len() as LogIndex + 1,
                     "durable log append out of order"
                 );
-                self.log.push(entry.clone());
+                self.log.push(entry);
             }
         }
     }
