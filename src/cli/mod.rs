@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "electorate", version, about = "Leader election, leases and log replication: simulate, check, compare")]
+#[command(
+    name = "electorate",
+    version,
+    about = "Leader election, leases and log replication: simulate, check, compare"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

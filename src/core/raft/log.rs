@@ -123,7 +123,11 @@ impl Log {
     }
 
     pub fn append(&mut self, entry: Entry) {
-        assert_eq!(entry.index, self.last_index() + 1, "log append out of order");
+        assert_eq!(
+            entry.index,
+            self.last_index() + 1,
+            "log append out of order"
+        );
         assert!(entry.term >= self.last_term(), "log term went backwards");
         self.entries.push(entry);
     }

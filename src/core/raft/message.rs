@@ -75,9 +75,13 @@ impl Body {
     pub fn kind(&self) -> &'static str {
         match self {
             Body::VoteRequest { pre_vote: true, .. } => "PreVote",
-            Body::VoteRequest { pre_vote: false, .. } => "Vote",
+            Body::VoteRequest {
+                pre_vote: false, ..
+            } => "Vote",
             Body::VoteResponse { pre_vote: true, .. } => "PreVoteResponse",
-            Body::VoteResponse { pre_vote: false, .. } => "VoteResponse",
+            Body::VoteResponse {
+                pre_vote: false, ..
+            } => "VoteResponse",
             Body::Append { .. } => "Append",
             Body::AppendResponse { .. } => "AppendResponse",
             Body::Heartbeat { .. } => "Heartbeat",
