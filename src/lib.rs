@@ -9,5 +9,6 @@
 //! See `DESIGN.md` in the steering repository for the architecture and the
 //! safety properties, named the same everywhere.
 
+pub mod check;
 pub mod core;
 pub mod sim;
