@@ -298,13 +298,18 @@ pub struct Operation {
 
 impl fmt::Display for Operation {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "process {} {} ({}",
-            self.process,
-            self.command,
-            self.outcome.name()
-        )?;
+        write!(formatter, "process {} ", self.process)?;
+        match &self.command {
+            // Only an `ok` read returned a value; "read → nil" would mislead.
+            Command::Read { key, .. } if self.outcome != Outcome::Ok => {
+                formatter.write_str("read")?;
+                if let Some(key) = key {
+                    write!(formatter, " {key}")?;
+                }
+            }
+            command => write!(formatter, "{command}")?,
+        }
+        write!(formatter, " ({}", self.outcome.name())?;
         match self.complete_index {
             Some(complete) => write!(formatter, ", events {}–{})", self.invoke_index, complete),
             None => write!(formatter, ", invoked at event {})", self.invoke_index),

@@ -9,7 +9,7 @@
 //!   register, key-value map) behind the [`Model`] trait.
 //! - [`linearizability`]: the checker (Wing and Gong's search with Lowe's
 //!   memoisation, partitioned per key).
-//! - `report`: the verdict for people (text, a self-contained HTML
+//! - [`report`]: the verdict for people (text, a self-contained HTML
 //!   timeline) and for programs (JSON).
 //!
 //! Recording and checking a history:
@@ -36,6 +36,7 @@ pub mod linearizability;
 pub mod model;
 pub mod position;
 pub mod read;
+pub mod report;
 
 pub use history::{
     Command, Event, EventKind, History, HistoryError, Operation, OperationId, Outcome, ProcessId,

@@ -1,6 +1,8 @@
 //! Command-line interface: one module per subcommand, each with its clap
 //! arguments and a `run` that returns the process exit status.
 
+mod lincheck;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -17,9 +19,14 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Check a recorded history (Jepsen EDN or JSON lines) for linearizability.
+    Lincheck(lincheck::Args),
+}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Lincheck(args) => lincheck::run(args),
+    }
 }

@@ -28,7 +28,7 @@ mod verdict;
 
 use std::collections::BTreeMap;
 
-use crate::check::history::{History, OperationId, Outcome};
+use crate::check::history::{History, Operation, OperationId, Outcome};
 use crate::check::model::Model;
 
 use search::{search_partition, PartitionVerdict};
@@ -87,6 +87,14 @@ pub fn check<M: Model>(
     })
 }
 
+/// Whether the search places `operation`: failed operations had no effect,
+/// and reads of unknown outcome returned nothing and change nothing, so
+/// neither constrains a linearization.
+pub fn is_searched(operation: &Operation) -> bool {
+    let unknown_read = operation.outcome.is_indefinite() && operation.command.is_read();
+    operation.outcome != Outcome::Fail && !unknown_read
+}
+
 /// The operations to search, grouped by partition key in key order (so
 /// runs are reproducible).
 fn partition<'h, M: Model>(
@@ -95,8 +103,7 @@ fn partition<'h, M: Model>(
 ) -> Result<BTreeMap<Option<&'h str>, Vec<OperationId>>, CheckError> {
     let mut partitions: BTreeMap<Option<&str>, Vec<OperationId>> = BTreeMap::new();
     for (id, operation) in history.operations().iter().enumerate() {
-        let unknown_read = operation.outcome.is_indefinite() && operation.command.is_read();
-        if operation.outcome == Outcome::Fail || unknown_read {
+        if !is_searched(operation) {
             continue;
         }
         if let Some(reason) = model.unsupported(&operation.command) {
