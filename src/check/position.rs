@@ -34,6 +34,41 @@ impl Position {
     }
 }
 
+/// Finds positions of many offsets in one text quickly: the start of every
+/// line is found once, then each lookup is a binary search. (Calling
+/// [`Position::of_offset`] per event would rescan the text each time, which
+/// is quadratic in the length of a history.)
+pub struct LineIndex<'t> {
+    text: &'t str,
+    /// Invariant: sorted, starts with 0; the byte offset where each line starts.
+    line_starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t str) -> LineIndex<'t> {
+        let newlines = text.match_indices('\n').map(|(offset, _)| offset + 1);
+        LineIndex {
+            text,
+            line_starts: std::iter::once(0).chain(newlines).collect(),
+        }
+    }
+
+    /// The same as `Position::of_offset(text, offset)`.
+    pub fn position(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // The last line starting at or before `offset`.
+        let line_index = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let line_start = self.line_starts[line_index];
+        Position {
+            line: line_index + 1,
+            column: self.text[line_start..offset].chars().count() + 1,
+        }
+    }
+}
+
 impl fmt::Display for Position {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "line {}, column {}", self.line, self.column)
@@ -64,6 +99,19 @@ mod tests {
             Position::of_offset(text, 8),
             Position { line: 3, column: 1 }
         );
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_of_offset() {
+        let text = "ab\ncdé\n\nf";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                index.position(offset),
+                Position::of_offset(text, offset),
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

@@ -2,15 +2,16 @@
 //! test data and Jepsen's reports print them, or one map after another, as
 //! Jepsen's store writes `history.edn`.
 
-use crate::check::position::Position;
+use crate::check::position::LineIndex;
 use crate::check::read::edn::{parse_all, Edn, EdnValue};
 use crate::check::read::jepsen_event::{decode_event, Decoded};
 use crate::check::read::{EventsRead, ReadError};
 
 /// Reads the events of an EDN history.
 pub fn read_edn(text: &str) -> Result<EventsRead, ReadError> {
+    let lines = LineIndex::new(text);
     let malformed = |offset: usize, reason: String| ReadError::Malformed {
-        position: Position::of_offset(text, offset),
+        position: lines.position(offset),
         reason,
     };
     let forms = parse_all(text).map_err(|error| malformed(error.offset, error.reason))?;
@@ -24,9 +25,7 @@ pub fn read_edn(text: &str) -> Result<EventsRead, ReadError> {
     let mut read = EventsRead::default();
     for event in events {
         match decode_event(event).map_err(|error| malformed(error.offset, error.reason))? {
-            Decoded::Event(decoded) => read
-                .events
-                .push(decoded.at(Position::of_offset(text, event.offset))),
+            Decoded::Event(decoded) => read.events.push(decoded.at(lines.position(event.offset))),
             Decoded::Skipped => read.skipped_event_count += 1,
         }
     }
@@ -37,6 +36,7 @@ pub fn read_edn(text: &str) -> Result<EventsRead, ReadError> {
 mod tests {
     use super::*;
     use crate::check::history::{Command, Event};
+    use crate::check::position::Position;
 
     #[test]
     fn reads_a_vector_of_events_and_skips_the_nemesis() {
