@@ -138,6 +138,20 @@ fn an_info_write_may_never_take_effect() {
 }
 
 #[test]
+fn an_info_operation_that_could_not_take_effect_anywhere_never_did() {
+    // Taking effect "at the end" is not the same as never: this cas can
+    // never find 5, so the only explanation is that it had no effect.
+    let cas = Command::compare_and_set(Some(5), 6);
+    let events = vec![
+        Event::invoke(1, cas.clone()),
+        Event::info(1, cas),
+        Event::invoke(2, Command::read()),
+        Event::ok(2, read(0)),
+    ];
+    assert_eq!(cas_verdict(events), Verdict::Linearizable);
+}
+
+#[test]
 fn an_info_write_cannot_take_effect_before_it_is_invoked() {
     let events = vec![
         Event::invoke(2, Command::read()),

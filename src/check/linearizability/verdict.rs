@@ -179,3 +179,31 @@ impl Meter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_budget_allows_exactly_that_many_steps() {
+        let mut meter = Meter::new(Budget::steps(3));
+        assert!((0..3).all(|_| meter.step().is_ok()));
+        assert_eq!(
+            meter.step(),
+            Err(UnknownReason::StepBudgetExhausted { max_steps: 3 })
+        );
+    }
+
+    #[test]
+    fn a_timeout_is_noticed_within_one_clock_read_interval() {
+        let mut meter = Meter::new(Budget::timeout(Duration::ZERO));
+        let steps_until_noticed = (1..=2 * STEPS_PER_CLOCK_READ).find(|_| meter.step().is_err());
+        assert_eq!(steps_until_noticed, Some(STEPS_PER_CLOCK_READ));
+    }
+
+    #[test]
+    fn an_unlimited_budget_never_runs_out() {
+        let mut meter = Meter::new(Budget::unlimited());
+        assert!((0..10 * STEPS_PER_CLOCK_READ).all(|_| meter.step().is_ok()));
+    }
+}
