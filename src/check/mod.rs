@@ -1,5 +1,55 @@
-//! Checkers that judge runs from the outside: property monitors over node
-//! states, shared by the scenario harness, the simulator, the model checker
-//! and the tests.
+//! Checkers that judge runs from the outside, shared by the scenario
+//! harness, the simulator, the model checker and the tests: property
+//! monitors over node states, and linearizability checking of client
+//! histories as Jepsen does it.
+//!
+//! - [`properties`]: the safety monitors (Election Safety, Lease Safety, Log
+//!   Matching, Leader Completeness, State Machine Safety).
+//! - [`history`]: the history model (Jepsen's invoke/ok/fail/info events,
+//!   paired into operations) and its in-memory types, which the simulator
+//!   records into.
+//! - [`read`]: readers for Jepsen EDN and JSON lines files, and a JSON lines
+//!   writer.
+//! - [`model`]: sequential specifications (register, compare-and-set
+//!   register, key-value map) behind the [`Model`] trait.
+//! - [`linearizability`]: the checker (Wing and Gong's search with Lowe's
+//!   memoisation, partitioned per key).
+//! - [`report`]: the verdict for people (text, a self-contained HTML
+//!   timeline) and for programs (JSON).
+//!
+//! Recording and checking a history:
+//!
+//! ```
+//! use electorate::check::{check, Budget, CasRegister, Command, Event, History, Verdict};
+//!
+//! let mut events = Vec::new();
+//! events.push(Event::invoke(1, Command::write(1)));
+//! events.push(Event::invoke(2, Command::read()));
+//! events.push(Event::ok(1, Command::write(1)));
+//! // Read after the write completed, so 0 is stale: not linearizable.
+//! events.push(Event::ok(2, Command::read_returning(Some(0))));
+//! events.push(Event::invoke(3, Command::read()));
+//! events.push(Event::ok(3, Command::read_returning(Some(0))));
+//! let history = History::from_events(events).unwrap();
+//! let outcome = check(&history, &CasRegister { initial: Some(0) }, Budget::steps(1_000_000)).unwrap();
+//! let Verdict::NotLinearizable(violation) = &outcome.verdict else { panic!() };
+//! assert_eq!(history.operations()[violation.operation].process, 3);
+//! ```
 
+pub mod history;
+pub mod linearizability;
+pub mod model;
+pub mod position;
 pub mod properties;
+pub mod read;
+pub mod report;
+
+pub use history::{
+    Command, Event, EventKind, History, HistoryError, Operation, OperationId, Outcome, ProcessId,
+};
+pub use linearizability::{
+    check, Budget, CheckError, CheckOutcome, Statistics, UnknownReason, Verdict, Violation,
+};
+pub use model::{CasRegister, KeyValue, Model, Register, RegisterState};
+pub use position::Position;
+pub use read::{read_history, read_history_file, HistoryFormat, HistoryRead, ReadError};

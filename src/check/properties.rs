@@ -7,9 +7,9 @@
 //! the protocol: the same monitor judges the simulator, the model checker and
 //! the threaded driver.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use rustc_hash::FxHashMap;
+use foldhash::fast::FixedState;
 use std::fmt;
 
 use crate::core::node::{NodeId, Role};
@@ -96,7 +96,7 @@ pub struct SafetyMonitor {
     /// the entry before it. Log Matching holds iff each (index, term) always
     /// comes with the same entry and the same predecessor term: by induction
     /// on the index, two logs sharing (index, term) then share the prefix.
-    entries_seen: FxHashMap<(LogIndex, Term), (Entry, Term)>,
+    entries_seen: HashMap<(LogIndex, Term), (Entry, Term), FixedState>,
     /// Per node, how much of its log is known to be registered in
     /// `entries_seen`.
     checked_log_length: BTreeMap<NodeId, usize>,

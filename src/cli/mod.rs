@@ -3,6 +3,7 @@
 
 mod charts;
 mod compare;
+mod lincheck;
 mod run_args;
 mod scenario;
 mod simulate;
@@ -33,6 +34,8 @@ enum Command {
     Sweep(sweep::Args),
     /// Compare the algorithm variants on the same experiments (3-9 nodes).
     Compare(compare::Args),
+    /// Check a recorded history (Jepsen EDN or JSON lines) for linearizability.
+    Lincheck(lincheck::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -42,5 +45,6 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Lincheck(args) => lincheck::run(args),
     }
 }

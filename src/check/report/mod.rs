@@ -1,0 +1,87 @@
+//! The verdict, explained: as text for people ([`render_text`]), as JSON
+//! for programs ([`render_json`]) and as a self-contained HTML timeline
+//! ([`render_html`]) with one lane per process and the offending operation
+//! marked.
+
+mod html;
+mod json;
+mod text;
+
+use std::time::Duration;
+
+use crate::check::history::{History, Operation, OperationId};
+use crate::check::linearizability::{is_searched, CheckOutcome, Verdict};
+
+pub use html::render_html;
+pub use json::render_json;
+pub use text::render_text;
+
+/// Everything a report shows.
+#[derive(Clone, Copy, Debug)]
+pub struct Report<'a> {
+    pub history: &'a History,
+    pub outcome: &'a CheckOutcome,
+    /// The model's description, e.g. `cas-register (initial 0)`.
+    pub model: &'a str,
+    /// Where the history came from (a file name), if anywhere.
+    pub source: Option<&'a str>,
+    /// Non-client events the reader skipped (Jepsen's nemesis).
+    pub skipped_event_count: usize,
+    /// How long the check took, if measured.
+    pub elapsed: Option<Duration>,
+}
+
+impl Report<'_> {
+    fn operation(&self, id: OperationId) -> &Operation {
+        &self.history.operations()[id]
+    }
+
+    /// The operations that overlap the offending one in real time, constrain
+    /// the search and are not in the linearized prefix: the candidates a reader should look at
+    /// first when working out why the offending operation does not fit.
+    fn concurrent_with_violation(&self) -> Vec<OperationId> {
+        let Verdict::NotLinearizable(violation) = &self.outcome.verdict else {
+            return Vec::new();
+        };
+        let offending = self.operation(violation.operation);
+        let end = |operation: &Operation| operation.complete_index.unwrap_or(usize::MAX);
+        self.history
+            .operations()
+            .iter()
+            .enumerate()
+            .filter(|&(id, operation)| {
+                id != violation.operation
+                    && is_searched(operation)
+                    && !violation.linearized_prefix.contains(&id)
+                    && operation.command.key() == offending.command.key()
+                    && operation.invoke_index < end(offending)
+                    && offending.invoke_index < end(operation)
+            })
+            .map(|(id, _)| id)
+            .collect()
+    }
+}
+
+/// A duration as people read it: `850 µs`, `12.3 ms`, `4.56 s`.
+fn format_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds < 1e-3 {
+        format!("{:.0} µs", seconds * 1e6)
+    } else if seconds < 1.0 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        format!("{seconds:.2} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(Duration::from_micros(850)), "850 µs");
+        assert_eq!(format_duration(Duration::from_micros(12_345)), "12.3 ms");
+        assert_eq!(format_duration(Duration::from_millis(4_561)), "4.56 s");
+    }
+}

@@ -1,0 +1,152 @@
+//! `electorate lincheck`: exit statuses, the text, JSON and HTML outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn knossos(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/knossos/cas-register")
+        .join(relative)
+}
+
+fn lincheck(arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_electorate"))
+        .arg("lincheck")
+        .args(arguments)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("electorate-lincheck-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn a_linearizable_history_exits_0() {
+    let path = knossos("good/memstress3-0.edn");
+    let output = lincheck(&[path.to_str().unwrap(), "--initial", "0"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(
+        stdout(&output).contains("verdict: linearizable"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_violation_exits_1_and_names_the_operation() {
+    let path = knossos("bad/rethink-fail-minimal.edn");
+    let output = lincheck(&[path.to_str().unwrap(), "--initial", "0"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("verdict: NOT linearizable"), "{text}");
+    assert!(
+        text.contains("cannot linearize operation 1: process 1 read → 3"),
+        "{text}"
+    );
+    assert!(text.contains("invoked at line 4, column 2"), "{text}");
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let path = knossos("bad/rethink-fail-minimal.edn");
+    let output = lincheck(&[path.to_str().unwrap(), "--initial", "0", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["verdict"], "not-linearizable");
+    assert_eq!(json["violation"]["operation"]["value"], 3);
+    assert_eq!(json["violation"]["operation"]["line"], 4);
+    assert_eq!(
+        json["violation"]["linearized_prefix"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_spent_budget_exits_2() {
+    let path = knossos("good/memstress3-0.edn");
+    let output = lincheck(&[
+        path.to_str().unwrap(),
+        "--initial",
+        "0",
+        "--max-steps",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["verdict"], "unknown");
+}
+
+#[test]
+fn a_malformed_file_exits_2_with_line_and_column() {
+    let path = scratch("malformed.jsonl");
+    std::fs::write(&path, "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"frob\"}\n").unwrap();
+    let output = lincheck(&[path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("line 2, column 1: `f` must be read, write or cas"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_key_value_history_in_json_lines_is_checked_per_key() {
+    let path = scratch("kv.jsonl");
+    let history = [
+        r#"{"process":1,"type":"invoke","f":"write","key":"x","value":3}"#,
+        r#"{"process":1,"type":"ok","f":"write","key":"x","value":3}"#,
+        r#"{"process":2,"type":"invoke","f":"read","key":"y","value":null}"#,
+        r#"{"process":2,"type":"ok","f":"read","key":"y","value":3}"#,
+    ];
+    std::fs::write(&path, history.join("\n")).unwrap();
+    let output = lincheck(&[path.to_str().unwrap(), "--model", "kv", "--json"]);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["violation"]["partition_key"], "y");
+    assert_eq!(json["statistics"]["partition_count"], 2);
+}
+
+#[test]
+fn the_html_report_is_self_contained_and_marks_the_offending_operation() {
+    let path = knossos("bad/bad-analysis.edn");
+    let html_path = scratch("report.html");
+    let output = lincheck(&[
+        path.to_str().unwrap(),
+        "--initial",
+        "0",
+        "--html",
+        html_path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    std::fs::remove_file(&html_path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("id=\"offending\""));
+    assert_eq!(html.matches("<rect").count(), 9, "one bar per operation");
+    for external in ["src=", "href=", "@import", "url("] {
+        assert!(
+            !html.contains(external),
+            "the report loads nothing: found {external}"
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_are_rejected() {
+    let path = knossos("good/memstress3-0.edn");
+    let output = lincheck(&[path.to_str().unwrap(), "--initial", "minus-one"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = lincheck(&[path.to_str().unwrap(), "--timeout", "-1"]);
+    assert_eq!(output.status.code(), Some(2));
+}
