@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::core::time::Time;
 use crate::sim::faults::{Fault, Partition, ScheduledFault};
 use crate::sim::network::NetworkOptions;
-use crate::sim::simulation::SimulationOptions;
+use crate::sim::simulation::{SimulationOptions, LINEARIZABILITY_STEPS};
 use crate::sim::workload::WorkloadOptions;
 
 /// A healthy network, no faults, clients running.
@@ -21,6 +21,7 @@ pub fn quiet(nodes: u64, seed: u64, duration: Duration) -> SimulationOptions {
         clock_rates_ppm: Vec::new(),
         workload: WorkloadOptions::default(),
         liveness: None,
+        linearizability_steps: Some(LINEARIZABILITY_STEPS),
     }
 }
 

@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::check::properties::{NodeView, Property, SafetyMonitor};
+use crate::check::{check, Budget, History, KeyValue, Verdict};
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
 use crate::core::raft::MAX_MEMBERS;
@@ -27,7 +28,7 @@ use crate::sim::faults::{partition_links, Fault, ScheduledFault};
 use crate::sim::metrics::{duration_micros, micros_between, Metrics};
 use crate::sim::network::{Fate, Network, NetworkOptions};
 use crate::sim::trace::TraceHash;
-use crate::sim::workload::{HistoryEvent, HistoryKind, Workload, WorkloadOptions};
+use crate::sim::workload::{jepsen_events, HistoryEvent, HistoryKind, Workload, WorkloadOptions};
 
 /// Everything that determines a run, besides the algorithm.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -44,6 +45,10 @@ pub struct SimulationOptions {
     /// After the safety phase: heal a majority core, which must then elect
     /// a leader that commits within the bound.
     pub liveness: Option<LivenessOptions>,
+    /// Check the client history for linearizability (per key) at the end,
+    /// with at most this many search steps (deterministic, unlike a
+    /// timeout); `None` skips the check.
+    pub linearizability_steps: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -92,6 +97,10 @@ impl Outcome {
             .filter(|violation| !violation.excused_by_clock_jump)
     }
 }
+
+/// The default search budget of the linearizability check of a run: ample
+/// for the histories of a few clients over tens of seconds.
+pub const LINEARIZABILITY_STEPS: u64 = 20_000_000;
 
 /// Timeline entries beyond this many are dropped (the run goes on).
 const MAX_TIMELINE: usize = 10_000;
@@ -823,6 +832,45 @@ impl<A: Algorithm> Simulation<A> {
         });
     }
 
+    /// Judges the clients' history: every operation must appear to take
+    /// effect at one instant between its invocation and its completion.
+    fn check_linearizability(&mut self, max_steps: u64) {
+        let events = jepsen_events(self.workload.history());
+        let verdict = History::from_events(events)
+            .map_err(|error| error.to_string())
+            .and_then(|history| {
+                let model = KeyValue { initial: None };
+                check(&history, &model, Budget::steps(max_steps))
+                    .map(|outcome| (history, outcome))
+                    .map_err(|error| error.to_string())
+            });
+        let detail = match verdict {
+            Ok((_, outcome)) if outcome.verdict.is_linearizable() => return,
+            Ok((history, outcome)) => match outcome.verdict {
+                Verdict::NotLinearizable(violation) => {
+                    let operation = &history.operations()[violation.operation];
+                    format!(
+                        "no order of the clients' operations explains process {}'s {}",
+                        operation.process, operation.command
+                    )
+                }
+                Verdict::Unknown { reason, .. } => {
+                    self.note(format!("linearizability undecided: {reason}"));
+                    return;
+                }
+                Verdict::Linearizable => return,
+            },
+            Err(error) => format!("the recorded history is malformed: {error}"),
+        };
+        self.note(format!("VIOLATION Linearizability: {detail}"));
+        self.violations.push(RecordedViolation {
+            at_micros: self.now.as_micros(),
+            property: "Linearizability".to_owned(),
+            detail,
+            excused_by_clock_jump: self.clock_jumped,
+        });
+    }
+
     fn finish(mut self) -> Outcome {
         if let (Some(liveness), Some(term)) =
             (self.options.liveness.clone(), self.term_at_liveness_check)
@@ -835,6 +883,9 @@ impl<A: Algorithm> Simulation<A> {
                 );
                 self.record_liveness_violation(detail);
             }
+        }
+        if let Some(steps) = self.options.linearizability_steps {
+            self.check_linearizability(steps);
         }
         if let Some(since) = self.serving_since.take() {
             self.metrics.serving_micros += micros_between(since, self.now);

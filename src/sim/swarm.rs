@@ -13,7 +13,7 @@ use crate::core::node::NodeId;
 use crate::core::time::Time;
 use crate::sim::faults::{draw_schedule, FaultKind, FaultRates};
 use crate::sim::network::NetworkOptions;
-use crate::sim::simulation::{LivenessOptions, SimulationOptions};
+use crate::sim::simulation::{LivenessOptions, SimulationOptions, LINEARIZABILITY_STEPS};
 use crate::sim::workload::WorkloadOptions;
 
 /// What stays fixed across the seeds of a sweep.
@@ -76,6 +76,7 @@ pub fn draw(seed: u64, settings: &SwarmSettings) -> SimulationOptions {
             bound: settings.liveness_bound,
             stable_for: Duration::from_secs(1),
         }),
+        linearizability_steps: Some(LINEARIZABILITY_STEPS),
     }
 }
 

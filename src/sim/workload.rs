@@ -250,3 +250,26 @@ impl Workload {
         }
     }
 }
+
+/// The recorded history in the checker's terms (Jepsen events, keyed).
+pub fn jepsen_events(history: &[HistoryEvent]) -> Vec<crate::check::Event> {
+    use crate::check::{Command, Event, EventKind};
+    history
+        .iter()
+        .map(|event| {
+            let mut command = Command::from(&event.request.operation);
+            if let (Some(Outcome::Read(read)), Command::Read { value, .. }) =
+                (&event.outcome, &mut command)
+            {
+                *value = *read;
+            }
+            let kind = match event.kind {
+                HistoryKind::Invoke => EventKind::Invoke,
+                HistoryKind::Ok => EventKind::Ok,
+                HistoryKind::Fail => EventKind::Fail,
+                HistoryKind::Info => EventKind::Info,
+            };
+            Event::new(event.process, kind, command)
+        })
+        .collect()
+}
