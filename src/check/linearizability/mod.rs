@@ -22,6 +22,7 @@
 
 mod bitset;
 mod entry_list;
+mod linearized_set;
 mod memo;
 mod search;
 mod verdict;
