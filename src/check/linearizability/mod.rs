@@ -2,9 +2,10 @@
 //!
 //! [`check`] splits the history by the model's partition key (each key of a
 //! key-value store is checked on its own), then searches each partition for
-//! a linearization (see [`search`]). Failed operations are left out (they
-//! had no effect), and so are reads of unknown outcome (they cannot change
-//! the state and returned nothing to check).
+//! a linearization (Wing and Gong with Lowe's memoisation, in `search.rs`).
+//! Failed operations are left out (they had no effect), and so are reads of
+//! unknown outcome (they cannot change the state and returned nothing to
+//! check).
 //!
 //! ```
 //! use electorate::check::{check, Budget, CasRegister, Command, Event, History};
@@ -22,6 +23,7 @@
 
 mod bitset;
 mod entry_list;
+mod linearized_set;
 mod memo;
 mod search;
 mod verdict;

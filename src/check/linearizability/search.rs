@@ -16,10 +16,10 @@
 use std::mem;
 
 use crate::check::history::{History, OperationId, Outcome};
-use crate::check::linearizability::bitset::Bitset;
 use crate::check::linearizability::entry_list::{EntryList, Node};
-use crate::check::linearizability::memo::{zobrist_word, Memo};
-use crate::check::linearizability::verdict::{Meter, UnknownReason};
+use crate::check::linearizability::linearized_set::LinearizedSet;
+use crate::check::linearizability::memo::Memo;
+use crate::check::linearizability::verdict::{Budget, Meter, UnknownReason};
 use crate::check::model::Model;
 
 /// The verdict for one partition.
@@ -32,16 +32,35 @@ pub(crate) enum PartitionVerdict<S> {
 /// Where the search got stuck: `operation` had to be linearized before its
 /// return, after `prefix` (in that order) had led to `state`.
 pub(crate) struct DeadEnd<S> {
-    /// Event index of `operation`'s return: how far the history was explained.
-    time: u64,
     pub(crate) operation: OperationId,
     pub(crate) prefix: Vec<OperationId>,
     pub(crate) state: S,
 }
 
+/// How far a dead end explains the history: the event index of the return
+/// the search could not pass, then the length of the prefix linearized
+/// before it. The best dead end has the greatest reach.
+type Reach = (u64, usize);
+
+/// How a run of the search ended.
+enum RunEnd<S> {
+    Linearizable,
+    Unknown(UnknownReason),
+    /// Every order failed; the best dead end had this reach.
+    Exhausted(Reach),
+    /// The replay reached the dead end it was looking for (local numbering).
+    Captured(DeadEnd<S>),
+}
+
 /// Searches for a linearization of `operations` (ids into `history`), all
 /// of which are `ok` or of unknown outcome. Adds the memo's size to
 /// `memo_entry_count`.
+///
+/// Copying the linearized prefix at every new best dead end would cost
+/// quadratic time on long histories, so a failed search only notes how far
+/// its best dead end reached, and a replay (the search is deterministic)
+/// stops there to copy the prefix once. Only failures pay for the replay,
+/// and it is never longer than the search.
 pub(crate) fn search_partition<M: Model>(
     model: &M,
     history: &History,
@@ -49,46 +68,71 @@ pub(crate) fn search_partition<M: Model>(
     meter: &mut Meter,
     memo_entry_count: &mut usize,
 ) -> PartitionVerdict<M::State> {
-    let mut search = Search::new(model, history, operations);
-    let verdict = search.run(meter);
+    // Number the operations that must be linearized first, as
+    // `LinearizedSet` wants; each group stays in invocation order.
+    let (required, optional): (Vec<OperationId>, Vec<OperationId>) = operations
+        .iter()
+        .partition(|&&id| history.operations()[id].outcome == Outcome::Ok);
+    let operations: Vec<OperationId> = required.iter().chain(&optional).copied().collect();
+    let mut search = Search::new(model, history, &operations, required.len(), None);
+    let end = search.run(meter);
     *memo_entry_count += search.memo.len();
-    match verdict {
-        PartitionVerdict::NotLinearizable(dead_end) => PartitionVerdict::NotLinearizable(DeadEnd {
-            operation: operations[dead_end.operation],
-            prefix: dead_end
-                .prefix
-                .iter()
-                .map(|&local| operations[local])
-                .collect(),
-            ..dead_end
-        }),
-        other => other,
-    }
+    let reach = match end {
+        RunEnd::Linearizable => return PartitionVerdict::Linearizable,
+        RunEnd::Unknown(reason) => return PartitionVerdict::Unknown(reason),
+        RunEnd::Exhausted(reach) => reach,
+        RunEnd::Captured(_) => unreachable!("only a replay captures"),
+    };
+    drop(search);
+    let mut replay = Search::new(model, history, &operations, required.len(), Some(reach));
+    let RunEnd::Captured(dead_end) = replay.run(&mut Meter::new(Budget::unlimited())) else {
+        unreachable!("a replay retraces the search, so it reaches the same dead end");
+    };
+    PartitionVerdict::NotLinearizable(DeadEnd {
+        operation: operations[dead_end.operation],
+        prefix: dead_end
+            .prefix
+            .iter()
+            .map(|&local| operations[local])
+            .collect(),
+        state: dead_end.state,
+    })
 }
 
-/// The search's state. Operations are numbered locally, `0..operations.len()`.
+/// The search's state. Operations are numbered locally, `0..operations.len()`,
+/// those that must be linearized (`ok`) first.
 struct Search<'a, M: Model> {
     model: &'a M,
     commands: Vec<&'a crate::check::history::Command>,
-    /// Whether each operation took effect (`ok`) and so must be linearized.
-    required: Vec<bool>,
+    /// Operations `0..required_count` took effect (`ok`) and so must be
+    /// linearized; the others are of unknown outcome and may be.
+    required_count: usize,
     /// Invariant: the number of required operations not in `linearized`.
     remaining_required: usize,
     list: EntryList,
     memo: Memo<M::State>,
     /// Invariant: exactly the operations whose calls are on `stack`.
-    linearized: Bitset,
-    /// Invariant: the XOR of `zobrist_word` over `linearized`.
-    linearized_hash: u64,
+    linearized: LinearizedSet,
+    /// Scratch space for the linearized set's compact form, reused so a
+    /// memo lookup allocates nothing.
+    key: Vec<u64>,
     state: M::State,
     /// The calls linearized so far, in order, each with the state before it.
     stack: Vec<(Node, M::State)>,
-    /// The dead end that explains the most of the history so far.
-    best_dead_end: Option<DeadEnd<M::State>>,
+    /// The reach of the best dead end so far.
+    best_reach: Option<Reach>,
+    /// In a replay, the reach of the dead end to capture.
+    capture: Option<Reach>,
 }
 
 impl<'a, M: Model> Search<'a, M> {
-    fn new(model: &'a M, history: &'a History, operations: &[OperationId]) -> Search<'a, M> {
+    fn new(
+        model: &'a M,
+        history: &'a History,
+        operations: &[OperationId],
+        required_count: usize,
+        capture: Option<Reach>,
+    ) -> Search<'a, M> {
         let all = history.operations();
         let intervals: Vec<(u64, Option<u64>)> = operations
             .iter()
@@ -105,33 +149,30 @@ impl<'a, M: Model> Search<'a, M> {
                 (operation.invoke_index as u64, ret)
             })
             .collect();
-        let required: Vec<bool> = operations
-            .iter()
-            .map(|&id| all[id].outcome == Outcome::Ok)
-            .collect();
         Search {
             model,
             commands: operations.iter().map(|&id| &all[id].command).collect(),
-            remaining_required: required.iter().filter(|&&required| required).count(),
-            required,
+            remaining_required: required_count,
+            required_count,
             list: EntryList::new(&intervals),
             memo: Memo::new(),
-            linearized: Bitset::new(operations.len()),
-            linearized_hash: 0,
+            linearized: LinearizedSet::new(required_count, operations.len() - required_count),
+            key: Vec::new(),
             state: model.initial_state(),
             stack: Vec::with_capacity(operations.len()),
-            best_dead_end: None,
+            best_reach: None,
+            capture,
         }
     }
 
-    fn run(&mut self, meter: &mut Meter) -> PartitionVerdict<M::State> {
+    fn run(&mut self, meter: &mut Meter) -> RunEnd<M::State> {
         if self.remaining_required == 0 {
-            return PartitionVerdict::Linearizable;
+            return RunEnd::Linearizable;
         }
         let mut node = self.list.first();
         loop {
             if let Err(reason) = meter.step() {
-                return PartitionVerdict::Unknown(reason);
+                return RunEnd::Unknown(reason);
             }
             // A required operation's return always comes before the tail,
             // and the walk stops at returns.
@@ -140,21 +181,19 @@ impl<'a, M: Model> Search<'a, M> {
             let operation = entry.operation as usize;
             if !entry.is_call {
                 assert!(
-                    self.required[operation],
+                    self.is_required(operation),
                     "returns at infinity come after every required return"
                 );
-                self.note_dead_end(node, operation);
+                if let Some(dead_end) = self.note_dead_end(node, operation) {
+                    return RunEnd::Captured(dead_end);
+                }
                 let Some(call) = self.backtrack() else {
-                    let dead_end = self
-                        .best_dead_end
-                        .take()
-                        .expect("a dead end was just noted");
-                    return PartitionVerdict::NotLinearizable(dead_end);
+                    return RunEnd::Exhausted(self.best_reach.expect("a dead end was just noted"));
                 };
                 node = self.list.next(call);
             } else if self.try_linearize(node, operation) {
                 if self.remaining_required == 0 {
-                    return PartitionVerdict::Linearizable;
+                    return RunEnd::Linearizable;
                 }
                 node = self.list.first();
             } else {
@@ -173,20 +212,26 @@ impl<'a, M: Model> Search<'a, M> {
             !self.linearized.contains(operation),
             "a linearized call is lifted out of the list"
         );
-        let next_hash = self.linearized_hash ^ zobrist_word(operation);
         self.linearized.insert(operation);
-        if !self.memo.insert(next_hash, &self.linearized, &next_state) {
+        self.linearized.encode(&mut self.key);
+        if !self
+            .memo
+            .insert(self.linearized.hash(), &self.key, &next_state)
+        {
             self.linearized.remove(operation);
             return false;
         }
-        self.linearized_hash = next_hash;
         self.stack
             .push((call, mem::replace(&mut self.state, next_state)));
         self.list.lift(call);
-        if self.required[operation] {
+        if self.is_required(operation) {
             self.remaining_required -= 1;
         }
         true
+    }
+
+    fn is_required(&self, operation: usize) -> bool {
+        operation < self.required_count
     }
 
     /// Undoes the last linearization; returns its call entry, or `None` if
@@ -195,8 +240,7 @@ impl<'a, M: Model> Search<'a, M> {
         let (call, previous_state) = self.stack.pop()?;
         let operation = self.list.entry(call).operation as usize;
         self.linearized.remove(operation);
-        self.linearized_hash ^= zobrist_word(operation);
-        if self.required[operation] {
+        if self.is_required(operation) {
             self.remaining_required += 1;
         }
         self.state = previous_state;
@@ -204,25 +248,22 @@ impl<'a, M: Model> Search<'a, M> {
         Some(call)
     }
 
-    /// Keeps the dead end at return entry `node` if it explains more of the
-    /// history than the best so far: a later return, or a longer prefix.
-    fn note_dead_end(&mut self, node: Node, operation: usize) {
-        let time = self.list.time(node);
-        let better = self
-            .best_dead_end
-            .as_ref()
-            .is_none_or(|best| (time, self.stack.len()) > (best.time, best.prefix.len()));
-        if better {
-            self.best_dead_end = Some(DeadEnd {
-                time,
-                operation,
-                prefix: self
-                    .stack
-                    .iter()
-                    .map(|&(call, _)| self.list.entry(call).operation as usize)
-                    .collect(),
-                state: self.state.clone(),
-            });
+    /// Notes the dead end at return entry `node` if it reaches further
+    /// than the best so far; in a replay, captures it if it is the one
+    /// sought.
+    fn note_dead_end(&mut self, node: Node, operation: usize) -> Option<DeadEnd<M::State>> {
+        let reach = (self.list.time(node), self.stack.len());
+        if self.best_reach.is_none_or(|best| reach > best) {
+            self.best_reach = Some(reach);
         }
+        (self.capture == Some(reach)).then(|| DeadEnd {
+            operation,
+            prefix: self
+                .stack
+                .iter()
+                .map(|&(call, _)| self.list.entry(call).operation as usize)
+                .collect(),
+            state: self.state.clone(),
+        })
     }
 }

@@ -98,7 +98,12 @@ struct Reader<'t> {
 
 /// Characters that end a token (symbol, keyword, number, character literal).
 fn is_delimiter(character: char) -> bool {
-    character.is_whitespace() || character == ',' || "()[]{}\";".contains(character)
+    // A `match` rather than `"()[]{}...".contains`: this runs on every
+    // character of a token, and the string search was a sixth of read time.
+    matches!(
+        character,
+        '(' | ')' | '[' | ']' | '{' | '}' | '"' | ';' | ','
+    ) || character.is_whitespace()
 }
 
 impl<'t> Reader<'t> {
