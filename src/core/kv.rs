@@ -32,7 +32,9 @@ impl KvStore {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, Value)> {
-        self.values.iter().map(|(key, value)| (key.as_str(), *value))
+        self.values
+            .iter()
+            .map(|(key, value)| (key.as_str(), *value))
     }
 }
 

@@ -69,7 +69,10 @@ pub enum DropReason {
     UnknownSender,
     /// The message's term is older than ours; a reply carrying our term was
     /// sent where the protocol needs one.
-    StaleTerm { message_term: u64, current_term: u64 },
+    StaleTerm {
+        message_term: u64,
+        current_term: u64,
+    },
     /// The message does not make sense for our role (for example, a vote
     /// response while not campaigning).
     UnexpectedForRole { role: Role },
@@ -109,9 +112,18 @@ impl fmt::Display for DropReason {
 /// monitors.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Event {
-    RoleChanged { role: Role, term: u64 },
-    LeaderChanged { leader: Option<NodeId>, term: u64 },
-    Dropped { from: Option<NodeId>, reason: DropReason },
+    RoleChanged {
+        role: Role,
+        term: u64,
+    },
+    LeaderChanged {
+        leader: Option<NodeId>,
+        term: u64,
+    },
+    Dropped {
+        from: Option<NodeId>,
+        reason: DropReason,
+    },
 }
 
 /// What a step asks of its caller, in this order: make `persist` durable,

@@ -24,7 +24,12 @@ impl RaftNode {
     /// that cannot win (partitioned, or with a stale log) never bumps terms
     /// and never disrupts a working leader.
     fn become_pre_candidate(&mut self, ctx: &mut Ctx) {
-        self.set_role(ctx, RoleState::PreCandidate { votes: own_vote(self.id) });
+        self.set_role(
+            ctx,
+            RoleState::PreCandidate {
+                votes: own_vote(self.id),
+            },
+        );
         self.set_leader(ctx, None);
         self.reset_election_timer(ctx);
         self.request_votes(ctx, true, false);
@@ -37,7 +42,12 @@ impl RaftNode {
             voted_for: Some(self.id),
         };
         self.persist_hard_state(ctx);
-        self.set_role(ctx, RoleState::Candidate { votes: own_vote(self.id) });
+        self.set_role(
+            ctx,
+            RoleState::Candidate {
+                votes: own_vote(self.id),
+            },
+        );
         self.set_leader(ctx, None);
         self.reset_election_timer(ctx);
         self.request_votes(ctx, false, transfer);

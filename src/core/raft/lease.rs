@@ -110,9 +110,9 @@ impl RaftNode {
             && !leader.lease_revoked
             && leader.transfer.is_none()
             && self.has_committed_in_current_term()
-            && leader.lease_start.is_some_and(|start| {
-                now < start.saturating_add(self.config.lease_duration)
-            })
+            && leader
+                .lease_start
+                .is_some_and(|start| now < start.saturating_add(self.config.lease_duration))
     }
 
     /// A new leader knows its state holds every committed write only once an

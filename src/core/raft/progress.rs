@@ -96,7 +96,10 @@ impl Progress {
     pub fn check(&self, last_index: LogIndex, max_inflight: usize) {
         assert!(self.matched < self.next, "progress: match >= next");
         assert!(self.next <= last_index + 1, "progress: next beyond log");
-        assert!(self.inflight.len() <= max_inflight, "progress: inflight overflow");
+        assert!(
+            self.inflight.len() <= max_inflight,
+            "progress: inflight overflow"
+        );
         assert!(
             self.inflight.iter().all(|&index| index < self.next),
             "progress: inflight beyond next"

@@ -40,7 +40,16 @@ mod tests {
 
     #[test]
     fn quorum_is_a_strict_majority() {
-        let expected = [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (6, 4), (7, 4), (9, 5)];
+        let expected = [
+            (1, 1),
+            (2, 2),
+            (3, 2),
+            (4, 3),
+            (5, 3),
+            (6, 4),
+            (7, 4),
+            (9, 5),
+        ];
         for (members, quorum_size) in expected {
             assert_eq!(quorum(members), quorum_size, "members = {members}");
             // Two quorums always intersect.

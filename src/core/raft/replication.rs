@@ -52,7 +52,10 @@ impl RaftNode {
         if !progress.can_send(max_inflight) {
             return;
         }
-        let probing = matches!(progress.mode, crate::core::raft::progress::Mode::Probe { .. });
+        let probing = matches!(
+            progress.mode,
+            crate::core::raft::progress::Mode::Probe { .. }
+        );
         if progress.next > last_index && !probing {
             return;
         }
@@ -184,7 +187,10 @@ impl RaftNode {
             return;
         };
         if first_new.index <= self.log.last_index() {
-            assert!(first_new.index > self.commit_index, "truncating committed entries");
+            assert!(
+                first_new.index > self.commit_index,
+                "truncating committed entries"
+            );
             ctx.out.persist.push(Persist::TruncateLog {
                 from: first_new.index,
             });
@@ -229,7 +235,10 @@ impl RaftNode {
                 conflict_term,
                 conflict_index,
             } => {
-                let probing = matches!(progress.mode, crate::core::raft::progress::Mode::Probe { .. });
+                let probing = matches!(
+                    progress.mode,
+                    crate::core::raft::progress::Mode::Probe { .. }
+                );
                 let stale = rejected_index <= progress.matched
                     || rejected_index >= progress.next
                     || (probing && rejected_index != progress.next - 1);
@@ -280,7 +289,9 @@ impl RaftNode {
             .collect();
         matched.push(last_index);
         let candidate = majority_value(&mut matched);
-        if candidate > self.commit_index && self.log.term_at(candidate) == Some(self.hard_state.term) {
+        if candidate > self.commit_index
+            && self.log.term_at(candidate) == Some(self.hard_state.term)
+        {
             self.commit_index = candidate;
             self.apply_committed(ctx);
             self.serve_pending_reads(ctx);

@@ -255,9 +255,8 @@ impl RaftNode {
         if matches!(self.role, RoleState::Leader(_)) {
             return true;
         }
-        self.last_leader_contact.is_some_and(|contact| {
-            now < contact.saturating_add(self.config.election_timeout_min)
-        })
+        self.last_leader_contact
+            .is_some_and(|contact| now < contact.saturating_add(self.config.election_timeout_min))
     }
 
     pub(super) fn set_leader(&mut self, ctx: &mut Ctx, leader: Option<NodeId>) {
@@ -380,7 +379,9 @@ impl RaftNode {
     fn reject_stale_term(&mut self, ctx: &mut Ctx, from: NodeId, message: &Message) {
         let term = self.hard_state.term;
         let reply = match &message.body {
-            Body::Append { .. } | Body::Heartbeat { .. } => Some(Body::HeartbeatResponse { round: 0 }),
+            Body::Append { .. } | Body::Heartbeat { .. } => {
+                Some(Body::HeartbeatResponse { round: 0 })
+            }
             Body::VoteRequest { pre_vote, .. } => Some(Body::VoteResponse {
                 pre_vote: *pre_vote,
                 granted: false,
@@ -531,18 +532,32 @@ impl RaftNode {
         match &self.role {
             RoleState::Follower => {}
             RoleState::PreCandidate { votes } => {
-                assert!(votes.get(&self.id) == Some(&true), "pre-candidate without own vote")
+                assert!(
+                    votes.get(&self.id) == Some(&true),
+                    "pre-candidate without own vote"
+                )
             }
             RoleState::Candidate { votes } => {
-                assert_eq!(self.hard_state.voted_for, Some(self.id), "candidate voted for another");
-                assert!(votes.get(&self.id) == Some(&true), "candidate without own vote");
+                assert_eq!(
+                    self.hard_state.voted_for,
+                    Some(self.id),
+                    "candidate voted for another"
+                );
+                assert!(
+                    votes.get(&self.id) == Some(&true),
+                    "candidate without own vote"
+                );
             }
             RoleState::Leader(leader) => self.leader_invariants(leader),
         }
     }
 
     fn leader_invariants(&self, leader: &LeaderState) {
-        assert_eq!(self.hard_state.voted_for, Some(self.id), "leader did not vote for itself");
+        assert_eq!(
+            self.hard_state.voted_for,
+            Some(self.id),
+            "leader did not vote for itself"
+        );
         assert_eq!(self.leader, Some(self.id), "leader does not know it leads");
         assert_eq!(
             leader.progress.keys().copied().collect::<Vec<_>>(),

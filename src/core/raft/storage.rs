@@ -19,7 +19,9 @@ pub struct HardState {
 pub enum Persist {
     HardState(HardState),
     /// Remove every log entry at `from` and after (conflict repair).
-    TruncateLog { from: LogIndex },
+    TruncateLog {
+        from: LogIndex,
+    },
     AppendEntry(Entry),
 }
 

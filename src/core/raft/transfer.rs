@@ -20,7 +20,11 @@ impl RaftNode {
             self.drop_unexpected(ctx, to);
             return;
         };
-        if leader.transfer.as_ref().is_some_and(|transfer| transfer.to == to) {
+        if leader
+            .transfer
+            .as_ref()
+            .is_some_and(|transfer| transfer.to == to)
+        {
             return;
         }
         leader.transfer = Some(Transfer {
