@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::codec::fuzzing::fuzz_codec;
 use crate::codec::{Codec, Family, Frame, Payload};
-use crate::core::raft::{Config, DurableState, Message, RaftActions, RaftNode};
+use crate::core::raft::{Body, Config, DurableState, Message, RaftActions, RaftNode};
 use crate::core::{ClientRequest, Input, Node, NodeId, Time};
 
 /// The node under test is member 1 of {1, 2, 3}.
@@ -41,6 +41,14 @@ enum Step {
     Deliver {
         from: u8,
         message: Message,
+    },
+    /// A message whose term is the node's own, give or take a little:
+    /// guessing a 64-bit term exactly is what keeps a fuzzer from ever
+    /// winning an election for the node, and so from the leader's code.
+    DeliverNearTerm {
+        from: u8,
+        term_offset: i8,
+        body: Body,
     },
     /// Raw bytes behind a valid header: mostly rejected, sometimes a message
     /// no `Arbitrary` derive would have built.
@@ -80,7 +88,7 @@ pub fn decode_then_step(data: &[u8]) {
         if let Step::Tick { advance_ms } = step {
             now = now.saturating_add(Duration::from_millis(u64::from(advance_ms)));
         }
-        let Some(input) = decode_input(&codec, step) else {
+        let Some(input) = decode_input(&codec, step, node.term()) else {
             continue;
         };
         if matches!(&input, Input::Message { message, .. } if message.term > TERM_CEILING) {
@@ -99,10 +107,15 @@ pub fn decode_then_step(data: &[u8]) {
     }
 }
 
+/// `term` moved by `offset` folded into -2..=2, without wrapping.
+fn near(term: u64, offset: i8) -> u64 {
+    term.saturating_add_signed(i64::from(offset % 3))
+}
+
 /// Turns a step into the node's input, sending messages and requests
 /// through the codec first. `None` when the bytes do not decode (or decode
 /// to something a Raft node is never handed).
-fn decode_input(codec: &Codec, step: Step) -> Option<Input<Message>> {
+fn decode_input(codec: &Codec, step: Step, node_term: u64) -> Option<Input<Message>> {
     let frame = match step {
         Step::Tick { .. } => return Some(Input::Tick),
         Step::TransferLeadership { to } => {
@@ -110,6 +123,14 @@ fn decode_input(codec: &Codec, step: Step) -> Option<Input<Message>> {
         }
         Step::Campaign => return Some(Input::Campaign),
         Step::Deliver { from, message } => round_trip(codec, sender(from), Payload::Raft(message))?,
+        Step::DeliverNearTerm {
+            from,
+            term_offset,
+            body,
+        } => {
+            let term = near(node_term, term_offset);
+            round_trip(codec, sender(from), Payload::Raft(Message { term, body }))?
+        }
         Step::Client(request) => round_trip(codec, 0, Payload::ClientRequest(request))?,
         Step::DeliverRaw { from, body } => codec
             .decode(&codec.seal_raw_body(Family::Raft, sender(from), &body))
