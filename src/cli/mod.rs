@@ -3,6 +3,7 @@
 
 mod charts;
 mod compare;
+mod decode_frame;
 mod lincheck;
 mod run_args;
 mod scenario;
@@ -36,6 +37,8 @@ enum Command {
     Compare(compare::Args),
     /// Check a recorded history (Jepsen EDN or JSON lines) for linearizability.
     Lincheck(lincheck::Args),
+    /// Decode one wire frame from a file and print it, or why it is rejected.
+    DecodeFrame(decode_frame::DecodeFrame),
 }
 
 pub fn main() -> ExitCode {
@@ -46,5 +49,6 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Lincheck(args) => lincheck::run(args),
+        Command::DecodeFrame(command) => command.run(),
     }
 }

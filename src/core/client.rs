@@ -15,6 +15,7 @@ pub type Value = u64;
 
 /// Identifies one client operation: the client (Jepsen's process) and its
 /// sequence number. Replies carry it back so the caller can match them.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId {
     pub client: u64,
@@ -27,6 +28,7 @@ impl fmt::Display for RequestId {
     }
 }
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
     /// Read the value of `key` (`None` when it was never written).
@@ -68,6 +70,7 @@ impl fmt::Display for Operation {
     }
 }
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientRequest {
     pub id: RequestId,
@@ -75,6 +78,7 @@ pub struct ClientRequest {
 }
 
 /// What a completed operation did.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// The value read (`None`: the key was never written).
@@ -88,6 +92,7 @@ pub enum Outcome {
 }
 
 /// Why a node did not complete an operation.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum ClientError {
     /// This node is not the leader; try `leader_hint` if it knows one. The
@@ -112,6 +117,7 @@ impl ClientError {
     }
 }
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientReply {
     pub id: RequestId,

@@ -10,6 +10,7 @@ pub type Term = u64;
 /// Log positions start at 1; index 0 is the empty prefix, whose term is 0.
 pub type LogIndex = u64;
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Command {
     /// Appended by every new leader so that it can commit an entry of its own
@@ -26,6 +27,7 @@ pub enum Command {
     },
 }
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub term: Term,

@@ -4,12 +4,14 @@
 
 use crate::core::raft::log::{Entry, LogIndex, Term};
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Message {
     pub term: Term,
     pub body: Body,
 }
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Body {
     /// RequestVote, or its pre-vote probe (thesis §9.6). A pre-vote request
@@ -53,6 +55,7 @@ pub enum Body {
     TimeoutNow,
 }
 
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AppendResult {
     /// The follower's log matches the leader's up to `match_index`.
