@@ -216,22 +216,27 @@ fn write_decode_frame_seeds() {
     }
 }
 
-/// The core bug `decode_then_step` found (see `TERM_CEILING`): one vote
-/// request carrying term `u64::MAX` from a peer, then an election timeout,
-/// and the node computes `u64::MAX + 1`. Ignored until the core refuses
-/// terms it cannot increment; run it with `--ignored` to see it fail.
+/// The core bug `decode_then_step` found: one vote request carrying term
+/// `u64::MAX` from a peer, then an election timeout, and the node computed
+/// `u64::MAX + 1` (a panic in debug builds, term 0 in release builds). The
+/// core now drops terms beyond `MAX_TERM`, and a node that reached it stays
+/// there instead of campaigning.
 #[test]
-#[ignore = "known core bug: term overflow on campaign (see TERM_CEILING)"]
-fn known_core_bug_term_overflow() {
-    use electorate::core::raft::{Config, RaftActions, RaftNode};
-    use electorate::core::{Input, Node, Time};
+fn terms_that_cannot_be_incremented_are_refused() {
+    use electorate::core::raft::{Config, RaftActions, RaftNode, MAX_TERM};
+    use electorate::core::{DropReason, Event, Input, Node, Time};
     use rand::SeedableRng;
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    let mut node = RaftNode::new(1, &[1, 2, 3], Config::default(), Time::ZERO, &mut rng).unwrap();
+    // Without PreVote a timeout moves straight to the next term.
+    let config = Config {
+        pre_vote: false,
+        ..Config::default()
+    };
+    let mut node = RaftNode::new(1, &[1, 2, 3], config, Time::ZERO, &mut rng).unwrap();
     let mut actions = RaftActions::default();
-    let vote = Message {
-        term: u64::MAX,
+    let vote = |term| Message {
+        term,
         body: Body::VoteRequest {
             pre_vote: false,
             last_log_index: 0,
@@ -239,21 +244,40 @@ fn known_core_bug_term_overflow() {
             transfer: false,
         },
     };
-    node.step(
-        Time::ZERO,
-        &mut rng,
-        Input::Message {
-            from: 2,
-            message: vote,
-        },
-        &mut actions,
+    let mut deliver = |node: &mut RaftNode, actions: &mut RaftActions, term| {
+        node.step(
+            Time::ZERO,
+            &mut rng,
+            Input::Message {
+                from: 2,
+                message: vote(term),
+            },
+            actions,
+        )
+    };
+    deliver(&mut node, &mut actions, u64::MAX);
+    assert_eq!(node.term(), 0, "a forged term was adopted");
+    assert!(actions.events.contains(&Event::Dropped {
+        from: Some(2),
+        reason: DropReason::TermOutOfRange { term: u64::MAX },
+    }));
+
+    // The highest accepted term is adopted; timeouts then leave it there.
+    deliver(&mut node, &mut actions, MAX_TERM);
+    assert_eq!(node.term(), MAX_TERM);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+    for second in 1..=5 {
+        node.step(
+            Time::from_millis(second * 1_000),
+            &mut rng,
+            Input::Tick,
+            &mut actions,
+        );
+        node.invariants();
+    }
+    assert_eq!(
+        node.term(),
+        MAX_TERM,
+        "the term moved past MAX_TERM or wrapped"
     );
-    assert_eq!(node.term(), u64::MAX);
-    node.step(
-        Time::from_millis(1_000),
-        &mut rng,
-        Input::Tick,
-        &mut actions,
-    );
-    assert!(node.term() > 0, "the term wrapped around");
 }

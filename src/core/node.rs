@@ -84,6 +84,9 @@ pub enum DropReason {
     LeaderStillAlive { leader: NodeId },
     /// The request names a node that is not a member, or this node.
     InvalidTarget { target: NodeId },
+    /// The message's term is beyond the highest term a node accepts
+    /// (`raft::MAX_TERM`): a forged or corrupt message, never an honest one.
+    TermOutOfRange { term: u64 },
     /// The message is well-formed but answers something we no longer wait
     /// for (an old round, an old request).
     Stale,
@@ -103,6 +106,7 @@ impl fmt::Display for DropReason {
                 write!(f, "leader {leader} is still alive")
             }
             DropReason::InvalidTarget { target } => write!(f, "invalid target {target}"),
+            DropReason::TermOutOfRange { term } => write!(f, "term {term} out of range"),
             DropReason::Stale => write!(f, "stale"),
         }
     }

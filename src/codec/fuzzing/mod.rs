@@ -24,7 +24,7 @@ mod step;
 #[cfg(feature = "arbitrary")]
 pub use roundtrip::roundtrip;
 #[cfg(feature = "arbitrary")]
-pub use step::{decode_then_step, TERM_CEILING};
+pub use step::decode_then_step;
 
 /// The cluster every fuzz frame belongs to.
 pub const FUZZ_CLUSTER: u64 = 7;

@@ -3,7 +3,7 @@
 //! leader.
 
 use crate::core::node::{DropReason, NodeId};
-use crate::core::raft::log::{Command, Entry, LogIndex, Term};
+use crate::core::raft::log::{Command, Entry, LogIndex, Term, MAX_TERM};
 use crate::core::raft::message::{Body, Message};
 use crate::core::raft::progress::Progress;
 use crate::core::raft::quorum::{tally, VoteResult};
@@ -13,6 +13,11 @@ use crate::core::raft::storage::{HardState, Persist};
 impl RaftNode {
     /// The election timeout fired (or TimeoutNow asked us to run).
     pub(super) fn campaign(&mut self, ctx: &mut Ctx, transfer: bool) {
+        if self.hard_state.term >= MAX_TERM {
+            // No next term to move to; stay put rather than wrap to 0.
+            self.reset_election_timer(ctx);
+            return;
+        }
         if self.config.pre_vote && !transfer {
             self.become_pre_candidate(ctx);
         } else {

@@ -7,6 +7,14 @@ use std::fmt;
 use crate::core::client::Value;
 
 pub type Term = u64;
+/// The highest term a node adopts or reaches. A message with a later term is
+/// dropped ([`DropReason::TermOutOfRange`]) and a node at this term does not
+/// campaign, so `term + 1` can never overflow: one forged message must not
+/// wrap a node's term to 0. Honest clusters never get near it (2^63
+/// elections).
+///
+/// [`DropReason::TermOutOfRange`]: crate::core::node::DropReason::TermOutOfRange
+pub const MAX_TERM: Term = u64::MAX / 2;
 /// Log positions start at 1; index 0 is the empty prefix, whose term is 0.
 pub type LogIndex = u64;
 

@@ -22,7 +22,7 @@ pub mod storage;
 mod transfer;
 
 pub use config::{Config, ConfigError, MAX_MEMBERS};
-pub use log::{Command, Entry, Log, LogIndex, Term};
+pub use log::{Command, Entry, Log, LogIndex, Term, MAX_TERM};
 pub use message::{AppendResult, Body, Message};
 pub use state::RaftNode;
 pub use storage::{DurableState, HardState, Persist};

@@ -11,7 +11,7 @@ use crate::core::client::{ClientError, ClientReply, ClientRequest, RequestId};
 use crate::core::kv::KvStore;
 use crate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
 use crate::core::raft::config::{Config, ConfigError, MAX_MEMBERS};
-use crate::core::raft::log::{Log, LogIndex, Term};
+use crate::core::raft::log::{Log, LogIndex, Term, MAX_TERM};
 use crate::core::raft::message::{Body, Message};
 use crate::core::raft::progress::Progress;
 use crate::core::raft::storage::{DurableState, HardState, Persist};
@@ -335,6 +335,13 @@ impl RaftNode {
             ctx.out.drop_input(Some(from), DropReason::UnknownSender);
             return;
         }
+        if message.term > MAX_TERM {
+            ctx.out.drop_input(
+                Some(from),
+                DropReason::TermOutOfRange { term: message.term },
+            );
+            return;
+        }
         let current = self.hard_state.term;
         if message.term > current && !self.step_higher_term(ctx, from, &message) {
             return;
@@ -539,6 +546,7 @@ impl RaftNode {
             self.log.last_term() <= self.hard_state.term,
             "log has entries from a future term"
         );
+        assert!(self.hard_state.term <= MAX_TERM, "term beyond MAX_TERM");
         assert!(self.members.binary_search(&self.id).is_ok(), "not a member");
         match &self.role {
             RoleState::Follower => {}
@@ -604,6 +612,9 @@ fn validate_durable(durable: &DurableState, members: &[NodeId]) -> Result<(), Co
             return inconsistent("log terms decrease");
         }
         previous_term = entry.term;
+    }
+    if durable.hard_state.term > MAX_TERM {
+        return inconsistent("persisted term is beyond the highest term a node accepts");
     }
     if previous_term > durable.hard_state.term {
         return inconsistent("log has entries from a term later than the persisted term");
