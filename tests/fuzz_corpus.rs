@@ -10,9 +10,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use electorate::codec::fuzzing::{decode_frame, decode_then_step, fuzz_codec, roundtrip};
+use electorate::codec::fuzzing::{
+    decode_frame, decode_then_step, fuzz_codec, roundtrip, SEALED_FAMILIES,
+};
 use electorate::codec::{Frame, Payload, HEADER_LEN};
 use electorate::core::raft::{AppendResult, Body, Command, Entry, Message};
+use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 
 type Target = fn(&[u8]);
@@ -195,7 +198,46 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
                 }),
             },
         ),
+        bully_frame("bully_election", bully::Body::Election),
+        bully_frame("bully_answer", bully::Body::Answer),
+        bully_frame("bully_coordinator", bully::Body::Coordinator),
+        bully_frame("bully_heartbeat", bully::Body::Heartbeat),
+        ring_frame(
+            "ring_election",
+            ring::Body::Election {
+                candidate: 3,
+                hop: 130,
+            },
+        ),
+        ring_frame(
+            "ring_coordinator",
+            ring::Body::Coordinator { leader: 3, hop: 1 },
+        ),
+        ring_frame("ring_ack", ring::Body::Ack { hop: 130 }),
+        ring_frame("ring_heartbeat", ring::Body::Heartbeat),
     ]
+}
+
+fn bully_frame(name: &'static str, body: bully::Body) -> (&'static str, Frame) {
+    let message = bully::Message { epoch: 4, body };
+    (
+        name,
+        Frame {
+            sender: 3,
+            payload: Payload::Bully(message),
+        },
+    )
+}
+
+fn ring_frame(name: &'static str, body: ring::Body) -> (&'static str, Frame) {
+    let message = ring::Message { epoch: 300, body };
+    (
+        name,
+        Frame {
+            sender: 2,
+            payload: Payload::Ring(message),
+        },
+    )
 }
 
 #[test]
@@ -207,9 +249,12 @@ fn write_decode_frame_seeds() {
         let bytes = fuzz_codec().encode_to_vec(&frame).unwrap();
         fs::write(dir.join(format!("seed-{name}")), &bytes).unwrap();
         // The sealed-body form `decode_frame` also tries: selector byte
-        // (family in bit 0, sender in the rest), then the body.
-        let selector = u8::from(frame.payload.family() != electorate::codec::Family::Raft)
-            | (frame.sender as u8) << 1;
+        // (family in bits 0-1, sender in the rest), then the body.
+        let family = SEALED_FAMILIES
+            .iter()
+            .position(|&family| family == frame.payload.family())
+            .expect("every family can be sealed") as u8;
+        let selector = family | (frame.sender as u8) << 2;
         let mut sealed = vec![selector];
         sealed.extend_from_slice(&bytes[HEADER_LEN..]);
         fs::write(dir.join(format!("seed-{name}-body")), &sealed).unwrap();

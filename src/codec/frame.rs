@@ -1,13 +1,14 @@
 //! Frames: the fixed header, the checksum, and the [`Codec`] that turns a
 //! [`Frame`] into bytes and back. The bodies themselves are written by one
-//! module per protocol family (`raft`, `client`).
+//! module per protocol family (`raft`, `client`, `bully`, `ring`).
 
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::primitives::Reader;
-use crate::codec::{client, raft};
+use crate::codec::{bully as codec_bully, client, raft, ring as codec_ring};
 use crate::core::client::{ClientReply, ClientRequest};
 use crate::core::node::NodeId;
 use crate::core::raft::Message;
+use crate::core::{bully, ring};
 
 pub const MAGIC: [u8; 4] = *b"ELEC";
 pub const VERSION: u8 = 1;
@@ -30,6 +31,10 @@ pub enum Family {
     Raft,
     /// Client requests and the replies to them.
     Client,
+    /// Bully peer messages ([`bully::Message`]).
+    Bully,
+    /// Ring peer messages ([`ring::Message`]).
+    Ring,
 }
 
 impl Family {
@@ -37,6 +42,8 @@ impl Family {
         match self {
             Family::Raft => 1,
             Family::Client => 2,
+            Family::Bully => 3,
+            Family::Ring => 4,
         }
     }
 
@@ -44,6 +51,8 @@ impl Family {
         match tag {
             1 => Ok(Family::Raft),
             2 => Ok(Family::Client),
+            3 => Ok(Family::Bully),
+            4 => Ok(Family::Ring),
             found => Err(DecodeError::UnknownFamily { found }),
         }
     }
@@ -56,6 +65,8 @@ pub enum Payload {
     Raft(Message),
     ClientRequest(ClientRequest),
     ClientReply(ClientReply),
+    Bully(bully::Message),
+    Ring(ring::Message),
 }
 
 impl Payload {
@@ -63,6 +74,8 @@ impl Payload {
         match self {
             Payload::Raft(_) => Family::Raft,
             Payload::ClientRequest(_) | Payload::ClientReply(_) => Family::Client,
+            Payload::Bully(_) => Family::Bully,
+            Payload::Ring(_) => Family::Ring,
         }
     }
 }
@@ -158,6 +171,8 @@ impl Codec {
             Payload::Raft(message) => raft::encode(message, out),
             Payload::ClientRequest(request) => client::encode_request(request, out),
             Payload::ClientReply(reply) => client::encode_reply(reply, out),
+            Payload::Bully(message) => codec_bully::encode(message, out),
+            Payload::Ring(message) => codec_ring::encode(message, out),
         }
         let frame_len = out.len() - start;
         if frame_len > self.max_frame_len as usize {
@@ -275,6 +290,8 @@ impl Codec {
         let payload = match header.family {
             Family::Raft => Payload::Raft(raft::decode(&mut reader)?),
             Family::Client => client::decode(&mut reader)?,
+            Family::Bully => Payload::Bully(codec_bully::decode(&mut reader)?),
+            Family::Ring => Payload::Ring(codec_ring::decode(&mut reader)?),
         };
         reader.finish()?;
         Ok(Frame {

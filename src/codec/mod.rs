@@ -1,5 +1,6 @@
-//! The wire format of every message electorate sends: Raft peer messages,
-//! and client requests and replies, each in one checksummed frame.
+//! The wire format of every message electorate sends: Raft, Bully and Ring
+//! peer messages, and client requests and replies, each in one checksummed
+//! frame.
 //!
 //! # Use
 //!
@@ -25,7 +26,7 @@
 //! offset size
 //!      0    4  magic "ELEC"
 //!      4    1  format version (1)
-//!      5    1  protocol family: 1 Raft, 2 client
+//!      5    1  protocol family: 1 Raft, 2 client, 3 Bully, 4 Ring
 //!      6    8  cluster id, u64 little-endian
 //!     14    8  sender id, u64 little-endian (0 for a client)
 //!     22    4  body length, u32 little-endian
@@ -37,7 +38,7 @@
 //! that the body length is within the codec's maximum frame size, and only
 //! then read (and allocate for) the body. The checksum covers the header too,
 //! so a flipped bit in the sender or family is caught. Body layouts are
-//! documented in `raft.rs` and `client.rs`; their primitives (varints, bools,
+//! documented in `raft.rs`, `client.rs`, `bully.rs` and `ring.rs`; their primitives (varints, bools,
 //! options, strings) in `primitives.rs`.
 //!
 //! # Guarantees
@@ -52,24 +53,26 @@
 //!   rejected). The fuzz targets in `fuzz/` and the properties in
 //!   `tests/codec_properties.rs` check both.
 //!
-//! # Adding a protocol family (Bully, Ring)
+//! # Adding a protocol family
 //!
 //! A family owns its message tags, so adding one touches nothing of the
-//! others: add a variant to [`Family`] with the next unused family byte (3
-//! for Bully, 4 for Ring) in `Family::tag` and `Family::from_tag`, a variant
-//! to [`Payload`] carrying the family's message type, and a module
-//! `bully.rs` with `encode(&Message, &mut Vec<u8>)` and
-//! `decode(&mut Reader) -> Result<Message, DecodeError>` built from the
-//! primitives, then one arm in `Codec::encode` and one in `Codec::decode_body`.
-//! Older builds reject the new family byte with
-//! [`DecodeError::UnknownFamily`] instead of misreading it. A change to an
-//! existing family's layout bumps the format version instead.
+//! others: add a variant to [`Family`] with the next unused family byte in
+//! `Family::tag` and `Family::from_tag`, a variant to [`Payload`] carrying
+//! the family's message type, and a module with `encode(&Message, &mut
+//! Vec<u8>)` and `decode(&mut Reader) -> Result<Message, DecodeError>` built
+//! from the primitives (`bully.rs` is the smallest example), then one arm in
+//! `Codec::encode` and one in `Codec::decode_body`. Older builds reject the
+//! new family byte with [`DecodeError::UnknownFamily`] instead of misreading
+//! it. A change to an existing family's layout bumps the format version
+//! instead.
 
+mod bully;
 mod client;
 mod error;
 mod frame;
 mod primitives;
 mod raft;
+mod ring;
 mod stream;
 
 pub mod fuzzing;

@@ -167,6 +167,26 @@ fn unknown_tags_and_invalid_enum_values() {
             found: 3
         })
     );
+    for (family, name) in [(Family::Bully, "bully"), (Family::Ring, "ring")] {
+        for found in [0, 5, 255] {
+            assert_eq!(
+                codec().decode(&codec().seal_raw_body(family, 2, &[found, 1])),
+                Err(DecodeError::UnknownTag {
+                    family: name,
+                    found
+                })
+            );
+        }
+    }
+    // Ring Election missing its hop.
+    assert_eq!(
+        codec().decode(&codec().seal_raw_body(Family::Ring, 2, &[1, 7, 3])),
+        Err(DecodeError::Truncated {
+            what: "hop",
+            needed: 1,
+            available: 0
+        })
+    );
     // VoteResponse with pre_vote = 2.
     assert_eq!(
         raft_body(&[2, 1, 2, 0]),

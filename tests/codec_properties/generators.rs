@@ -5,6 +5,7 @@
 
 use electorate::codec::{Frame, Payload};
 use electorate::core::raft::{AppendResult, Body, Command, Entry, Message};
+use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use quickcheck::{Arbitrary, Gen};
 
@@ -227,15 +228,69 @@ impl Arbitrary for AnyReply {
     }
 }
 
+fn bully_message(g: &mut Gen) -> bully::Message {
+    let body = *g
+        .choose(&[
+            bully::Body::Election,
+            bully::Body::Answer,
+            bully::Body::Coordinator,
+            bully::Body::Heartbeat,
+        ])
+        .expect("non-empty");
+    bully::Message {
+        epoch: number(g),
+        body,
+    }
+}
+
+fn ring_message(g: &mut Gen) -> ring::Message {
+    let body = match u8::arbitrary(g) % 4 {
+        0 => ring::Body::Election {
+            candidate: number(g),
+            hop: number(g),
+        },
+        1 => ring::Body::Coordinator {
+            leader: number(g),
+            hop: number(g),
+        },
+        2 => ring::Body::Ack { hop: number(g) },
+        _ => ring::Body::Heartbeat,
+    };
+    ring::Message {
+        epoch: number(g),
+        body,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AnyBully(pub bully::Message);
+
+impl Arbitrary for AnyBully {
+    fn arbitrary(g: &mut Gen) -> Self {
+        AnyBully(bully_message(g))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AnyRing(pub ring::Message);
+
+impl Arbitrary for AnyRing {
+    fn arbitrary(g: &mut Gen) -> Self {
+        AnyRing(ring_message(g))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AnyFrame(pub Frame);
 
 impl Arbitrary for AnyFrame {
     fn arbitrary(g: &mut Gen) -> Self {
-        let payload = match u8::arbitrary(g) % 3 {
+        let payload = match u8::arbitrary(g) % 5 {
             0 => Payload::Raft(AnyMessage::arbitrary(g).0),
             1 => Payload::ClientRequest(request(g)),
-            _ => Payload::ClientReply(reply(g)),
+            2 => Payload::ClientReply(reply(g)),
+            3 => Payload::Bully(bully_message(g)),
+            _ => Payload::Ring(ring_message(g)),
         };
         AnyFrame(Frame {
             sender: number(g),

@@ -3,6 +3,7 @@
 
 use electorate::codec::{Frame, Payload};
 use electorate::core::raft::{Body, Command, Entry, Message};
+use electorate::core::{bully, ring};
 use electorate::core::{ClientRequest, Operation, RequestId};
 
 use super::codec;
@@ -108,4 +109,27 @@ fn client_request_bytes() {
         }),
     };
     assert_bytes(frame, &[1, 3, 1, 2, 1, b'k', 5], 2);
+}
+
+#[test]
+fn bully_and_ring_bytes() {
+    let bully = Frame {
+        sender: 3,
+        payload: Payload::Bully(bully::Message {
+            epoch: 300,
+            body: bully::Body::Coordinator,
+        }),
+    };
+    assert_bytes(bully, &[3, 0xac, 0x02], 3);
+    let ring = Frame {
+        sender: 2,
+        payload: Payload::Ring(ring::Message {
+            epoch: 4,
+            body: ring::Body::Election {
+                candidate: 5,
+                hop: 128,
+            },
+        }),
+    };
+    assert_bytes(ring, &[1, 4, 5, 0x80, 0x01], 4);
 }

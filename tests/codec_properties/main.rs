@@ -12,7 +12,7 @@ mod stream;
 
 use electorate::codec::fuzzing::{check_decode, decode_frame};
 use electorate::codec::{Codec, Frame, Payload, HEADER_LEN};
-use generators::{AnyFrame, AnyMessage, AnyReply, AnyRequest, Mutation};
+use generators::{AnyBully, AnyFrame, AnyMessage, AnyReply, AnyRequest, AnyRing, Mutation};
 use quickcheck::{QuickCheck, TestResult};
 
 const CLUSTER: u64 = 0xe1ec;
@@ -63,6 +63,28 @@ fn client_replies_round_trip() {
         })
     }
     quickcheck(property as fn(AnyReply) -> bool);
+}
+
+#[test]
+fn bully_messages_round_trip() {
+    fn property(message: AnyBully) -> bool {
+        round_trips(Frame {
+            sender: 4,
+            payload: Payload::Bully(message.0),
+        })
+    }
+    quickcheck(property as fn(AnyBully) -> bool);
+}
+
+#[test]
+fn ring_messages_round_trip() {
+    fn property(message: AnyRing) -> bool {
+        round_trips(Frame {
+            sender: 5,
+            payload: Payload::Ring(message.0),
+        })
+    }
+    quickcheck(property as fn(AnyRing) -> bool);
 }
 
 #[test]

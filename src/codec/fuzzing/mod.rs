@@ -36,9 +36,14 @@ pub fn fuzz_codec() -> Codec {
     Codec::new(FUZZ_CLUSTER).with_max_frame_len(FUZZ_MAX_FRAME_LEN)
 }
 
+/// The family `decode_frame` seals a body under, chosen by the low two bits
+/// of the input's first byte (the rest of that byte is the sender).
+pub const SEALED_FAMILIES: [Family; 4] =
+    [Family::Raft, Family::Client, Family::Bully, Family::Ring];
+
 /// Target `decode_frame`. A fuzzer rarely forges a CRC, so besides decoding
 /// `data` as a frame it also seals `data[1..]` behind a valid header (the
-/// family chosen by `data[0]`) to reach the body decoders, and streams the
+/// family and sender chosen by `data[0]`, see [`SEALED_FAMILIES`]) to reach the body decoders, and streams the
 /// result through [`FrameReader`].
 pub fn decode_frame(data: &[u8]) {
     let codec = fuzz_codec();
@@ -46,12 +51,8 @@ pub fn decode_frame(data: &[u8]) {
     let Some((&selector, body)) = data.split_first() else {
         return;
     };
-    let family = if selector & 1 == 0 {
-        Family::Raft
-    } else {
-        Family::Client
-    };
-    let mut sealed = codec.seal_raw_body(family, u64::from(selector >> 1), body);
+    let family = SEALED_FAMILIES[usize::from(selector & 3)];
+    let mut sealed = codec.seal_raw_body(family, u64::from(selector >> 2), body);
     check_decode(&codec, &sealed);
     sealed.extend_from_slice(data);
     check_stream(&codec, &sealed);

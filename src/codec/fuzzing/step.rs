@@ -130,7 +130,8 @@ fn decode_input(codec: &Codec, step: Step, node_term: u64) -> Option<Input<Messa
             message,
         }),
         Payload::ClientRequest(request) => Some(Input::Client(request)),
-        Payload::ClientReply(_) => None,
+        // Replies go to clients; Bully and Ring frames to other protocols.
+        Payload::ClientReply(_) | Payload::Bully(_) | Payload::Ring(_) => None,
     }
 }
 

@@ -13,12 +13,14 @@ use crate::core::unreplicated::Epoch;
 pub type Hop = u64;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Message {
     pub epoch: Epoch,
     pub body: Body,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Body {
     /// The highest id seen so far on this lap. A node that receives its own
     /// id back has outranked every live node: it wins.
