@@ -333,3 +333,23 @@ fn bully_and_ring_crown_two_leaders_under_partition_and_the_seed_reproduces_it()
     // Raft, on the very same schedules, never does.
     assert_eq!(first_split_brain(Raft::default()), None);
 }
+
+/// Byte counts are the codec's frame sizes: a Raft cold start among three
+/// nodes sends votes and appends, each a 30-byte header plus a body of a
+/// few varints, and nothing else is counted.
+#[test]
+fn bytes_per_election_are_the_encoded_frame_sizes() {
+    use electorate::codec::HEADER_LEN;
+    use electorate::sim::experiments::cold_start;
+
+    let metrics = run_raft(cold_start(3, 1)).metrics;
+    let header = HEADER_LEN as u64;
+    assert!(metrics.cold_start_messages > 0);
+    assert!(metrics.bytes_sent >= metrics.messages_sent * (header + 2));
+    // Vote and append bodies are under 20 bytes while terms and indexes are
+    // small; only a large client write would make a frame bigger.
+    assert!(metrics.cold_start_bytes >= metrics.cold_start_messages * (header + 2));
+    assert!(metrics.cold_start_bytes <= metrics.cold_start_messages * (header + 20));
+    assert!(metrics.leaderless_bytes >= metrics.cold_start_bytes);
+    assert!(metrics.bytes_sent >= metrics.leaderless_bytes);
+}

@@ -48,6 +48,8 @@ pub struct Row {
     pub nodes: u64,
     /// Messages sent from the cold start until a leader could serve.
     pub messages_per_election: f64,
+    /// Wire bytes (codec frames, headers included) over the same window.
+    pub bytes_per_election: f64,
     pub messages_theory: u64,
     pub theory: &'static str,
     pub first_leader_ms: Option<Distribution>,
@@ -154,11 +156,13 @@ impl WithAlgorithm for Cell<'_> {
             Simulation::new(algorithm.clone(), options).run()
         };
         let mut election_messages = Vec::new();
+        let mut election_bytes = Vec::new();
         let mut first_leaders = Vec::new();
         for seed in 0..args.seeds {
             let metrics = run(cold_start(nodes, seed)).metrics;
             first_leaders.extend(metrics.first_leader_micros);
             election_messages.push(metrics.cold_start_messages as f64);
+            election_bytes.push(metrics.cold_start_bytes as f64);
         }
         let mut failovers = Vec::new();
         for seed in 0..args.seeds {
@@ -194,6 +198,7 @@ impl WithAlgorithm for Cell<'_> {
             algorithm: algo.name(),
             nodes,
             messages_per_election: mean(&election_messages),
+            bytes_per_election: mean(&election_bytes),
             messages_theory,
             theory,
             first_leader_ms: Distribution::of(&first_leaders),
@@ -232,8 +237,15 @@ fn mean(values: &[f64]) -> f64 {
 
 fn print_table(rows: &[Row], elapsed: Duration) {
     println!(
-        "{:<6} {:>5} {:>14} {:>14} {:>12} {:>22} {:>8}  violations",
-        "algo", "nodes", "msgs/election", "textbook", "1st leader", "failover p50/p99", "avail"
+        "{:<6} {:>5} {:>14} {:>14} {:>15} {:>12} {:>22} {:>8}  violations",
+        "algo",
+        "nodes",
+        "msgs/election",
+        "textbook",
+        "bytes/election",
+        "1st leader",
+        "failover p50/p99",
+        "avail"
     );
     for row in rows {
         let first = row
@@ -255,11 +267,12 @@ fn print_table(rows: &[Row], elapsed: Duration) {
             parts.join(", ")
         };
         println!(
-            "{:<6} {:>5} {:>14.1} {:>14} {:>12} {:>22} {:>7.1}%  {violations}",
+            "{:<6} {:>5} {:>14.1} {:>14} {:>15.0} {:>12} {:>22} {:>7.1}%  {violations}",
             row.algorithm,
             row.nodes,
             row.messages_per_election,
             format!("{} = {}", row.theory, row.messages_theory),
+            row.bytes_per_election,
             first,
             failover,
             row.availability * 100.0

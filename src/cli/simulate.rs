@@ -142,8 +142,9 @@ fn print_metrics(outcome: &Outcome) {
     let summary = metrics.summary();
     println!("\nmetrics:");
     println!(
-        "  messages: {} sent, {} delivered, {} lost, {} undeliverable, {} duplicated",
+        "  messages: {} sent ({} bytes on the wire), {} delivered, {} lost, {} undeliverable, {} duplicated",
         metrics.messages_sent,
+        metrics.bytes_sent,
         metrics.messages_delivered,
         metrics.messages_lost,
         metrics.messages_undeliverable,
@@ -160,8 +161,10 @@ fn print_metrics(outcome: &Outcome) {
         "  failover after a leader crash: {}",
         distribution(&summary.failover_ms)
     );
-    if let Some(per_election) = summary.messages_per_election {
-        println!("  messages per leaderless window: {per_election:.1}");
+    if let (Some(messages), Some(bytes)) =
+        (summary.messages_per_election, summary.bytes_per_election)
+    {
+        println!("  per leaderless window: {messages:.1} messages, {bytes:.0} bytes");
     }
     println!(
         "  leader availability: {:.1}%",

@@ -62,6 +62,7 @@ struct Report {
     availability_mean: f64,
     availability_min: f64,
     messages_per_election_mean: Option<f64>,
+    bytes_per_election_mean: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -163,6 +164,7 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
     let mut first_leaders = Vec::new();
     let mut availability = Vec::new();
     let mut per_election = Vec::new();
+    let mut bytes_per_election = Vec::new();
     let mut delivered = 0;
     for result in results {
         for violation in &result.violations {
@@ -183,6 +185,7 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
         first_leaders.extend(metrics.first_leader_micros);
         availability.push(metrics.availability());
         per_election.extend(metrics.messages_per_election());
+        bytes_per_election.extend(metrics.bytes_per_election());
         delivered += metrics.messages_delivered;
     }
     Report {
@@ -204,6 +207,7 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
             .fold(f64::INFINITY, f64::min)
             .min(1.0),
         messages_per_election_mean: mean(&per_election),
+        bytes_per_election_mean: mean(&bytes_per_election),
     }
 }
 
@@ -240,8 +244,11 @@ fn print_text(report: &Report) {
         report.availability_mean * 100.0,
         report.availability_min * 100.0
     );
-    if let Some(messages) = report.messages_per_election_mean {
-        println!("messages per leaderless window: mean {messages:.1}");
+    if let (Some(messages), Some(bytes)) = (
+        report.messages_per_election_mean,
+        report.bytes_per_election_mean,
+    ) {
+        println!("per leaderless window: mean {messages:.1} messages, {bytes:.0} bytes");
     }
     if report.excused_lease_violations > 0 {
         println!(

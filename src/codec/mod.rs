@@ -70,6 +70,7 @@ mod bully;
 mod client;
 mod error;
 mod frame;
+mod peer;
 mod primitives;
 mod raft;
 mod ring;
@@ -81,4 +82,5 @@ pub use error::{DecodeError, EncodeError};
 pub use frame::{
     Codec, Family, Frame, Header, Payload, DEFAULT_MAX_FRAME_LEN, HEADER_LEN, MAGIC, VERSION,
 };
+pub use peer::PeerMessage;
 pub use stream::{write_frame, FrameReader, ReadError, WriteError};

@@ -6,13 +6,15 @@ use std::fmt::Debug;
 
 use rand::RngCore;
 
+use crate::codec::PeerMessage;
 use crate::core::node::{Node, NodeId, Role};
 use crate::core::raft::{Config, DurableState, Entry, Persist, RaftNode};
 use crate::core::time::Time;
 
 /// An algorithm variant under simulation.
 pub trait Algorithm {
-    type Node: Node + Clone + Debug;
+    /// Its messages have a wire format, so the simulator can count bytes.
+    type Node: Node<Message: PeerMessage> + Clone + Debug;
     /// What survives a crash.
     type Durable: Clone + Debug + Default;
 

@@ -11,6 +11,9 @@ use crate::core::time::Time;
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Metrics {
     pub messages_sent: u64,
+    /// Wire bytes of the messages sent: each one's frame as the codec
+    /// encodes it, header included.
+    pub bytes_sent: u64,
     pub messages_delivered: u64,
     pub messages_lost: u64,
     /// Sent on a cut link, or to a node that was down when it arrived.
@@ -34,8 +37,10 @@ pub struct Metrics {
     /// Messages sent while no leader could serve, and how many such
     /// windows there were (cold start and failovers).
     pub leaderless_messages: u64,
+    pub leaderless_bytes: u64,
     /// Messages sent from the start until the first leader could serve.
     pub cold_start_messages: u64,
+    pub cold_start_bytes: u64,
     pub leaderless_windows: u64,
     /// Simulated time during which some leader could serve.
     pub serving_micros: u64,
@@ -62,10 +67,17 @@ impl Metrics {
             .then(|| self.leaderless_messages as f64 / self.leaderless_windows as f64)
     }
 
+    /// Wire bytes sent per leaderless window.
+    pub fn bytes_per_election(&self) -> Option<f64> {
+        (self.leaderless_windows > 0)
+            .then(|| self.leaderless_bytes as f64 / self.leaderless_windows as f64)
+    }
+
     pub fn summary(&self) -> Summary {
         Summary {
             availability: self.availability(),
             messages_per_election: self.messages_per_election(),
+            bytes_per_election: self.bytes_per_election(),
             first_leader_ms: self.first_leader_micros.map(millis),
             failover_ms: Distribution::of(&self.failover_micros),
             write_latency_ms: Distribution::of(&self.write_latency_micros),
@@ -79,6 +91,7 @@ impl Metrics {
 pub struct Summary {
     pub availability: f64,
     pub messages_per_election: Option<f64>,
+    pub bytes_per_election: Option<f64>,
     pub first_leader_ms: Option<f64>,
     pub failover_ms: Option<Distribution>,
     pub write_latency_ms: Option<Distribution>,

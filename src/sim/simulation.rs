@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::check::properties::{NodeView, Property, SafetyMonitor};
 use crate::check::{check, Budget, History, KeyValue, Verdict};
+use crate::codec::PeerMessage;
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
 use crate::core::raft::MAX_MEMBERS;
@@ -228,6 +229,8 @@ pub struct Simulation<A: Algorithm> {
     liveness_started_at: Option<Time>,
     term_at_liveness_check: Option<u64>,
     events_processed: u64,
+    /// Reused to encode each message once for the byte counts.
+    wire_scratch: Vec<u8>,
 }
 
 fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
@@ -297,6 +300,7 @@ impl<A: Algorithm> Simulation<A> {
             liveness_started_at: None,
             term_at_liveness_check: None,
             events_processed: 0,
+            wire_scratch: Vec::new(),
             options,
         };
         simulation.schedule_start();
@@ -438,11 +442,15 @@ impl<A: Algorithm> Simulation<A> {
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, message: NodeMessage<A>) {
+        let bytes = message.frame_len(&mut self.wire_scratch) as u64;
         self.metrics.messages_sent += 1;
+        self.metrics.bytes_sent += bytes;
         if self.serving == 0 {
             self.metrics.leaderless_messages += 1;
+            self.metrics.leaderless_bytes += bytes;
             if self.metrics.first_leader_micros.is_none() {
                 self.metrics.cold_start_messages += 1;
+                self.metrics.cold_start_bytes += bytes;
             }
         }
         match self

@@ -1,0 +1,60 @@
+//! Simulator throughput: delivered messages per second of simulated runs,
+//! for each algorithm, on a quiet 5-node cluster (steady heartbeats and
+//! client writes) and on one swarm seed (faults of every default kind, then
+//! the liveness phase). Each run includes everything `electorate sweep`
+//! does per seed: the monitors after every step and the linearizability
+//! check of the client history at the end.
+//!
+//! The runs are seeded, so each delivers the same messages every time;
+//! criterion's throughput is that count over the measured time.
+//!
+//! `cargo bench --bench sim`; `-- --test` runs each benchmark once.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use electorate::sim::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::sim::experiments::quiet;
+use electorate::sim::faults::FaultKind;
+use electorate::sim::simulation::{Simulation, SimulationOptions};
+use electorate::sim::swarm::{draw, SwarmSettings};
+
+const NODES: u64 = 5;
+const SEED: u64 = 7;
+
+fn workloads() -> Vec<(&'static str, SimulationOptions)> {
+    let swarm = SwarmSettings::new(NODES, Duration::from_secs(10), FaultKind::default_set());
+    vec![
+        ("quiet-10s", quiet(NODES, SEED, Duration::from_secs(10))),
+        ("swarm-10s", draw(SEED, &swarm)),
+    ]
+}
+
+fn bench_algorithm<A: Algorithm + Clone>(c: &mut Criterion, algorithm: A) {
+    let mut group = c.benchmark_group(format!("sim/{}", algorithm.name()));
+    group.sample_size(10);
+    for (name, options) in workloads() {
+        let delivered = Simulation::new(algorithm.clone(), options.clone())
+            .run()
+            .metrics
+            .messages_delivered;
+        group.throughput(Throughput::Elements(delivered));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &options, |b, options| {
+            b.iter(|| {
+                let outcome = Simulation::new(algorithm.clone(), options.clone()).run();
+                black_box(outcome.trace_hash)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn simulator(c: &mut Criterion) {
+    bench_algorithm(c, Raft::default());
+    bench_algorithm(c, Bully::default());
+    bench_algorithm(c, Ring::default());
+}
+
+criterion_group!(benches, simulator);
+criterion_main!(benches);
