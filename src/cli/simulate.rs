@@ -2,12 +2,15 @@
 //! metrics; on a violation, the property, the time and the command that
 //! reproduces it.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use electorate::check::read::to_json_lines;
 use electorate::sim::algorithm::Algorithm;
 use electorate::sim::metrics::{millis, Distribution};
 use electorate::sim::simulation::{Outcome, Simulation, SimulationOptions};
 use electorate::sim::units::format_duration;
+use electorate::sim::workload::jepsen_events;
 use serde::Serialize;
 
 use crate::cli::run_args::{dispatch, RunArgs, WithAlgorithm};
@@ -22,6 +25,15 @@ pub struct Args {
     /// Print a JSON report instead of text.
     #[arg(long)]
     json: bool,
+    /// Run exactly the options in this JSON file (the `options` of a
+    /// `--json` report, or a file written by the cluster property tests)
+    /// instead of those the flags and seed describe.
+    #[arg(long, value_name = "FILE")]
+    options: Option<PathBuf>,
+    /// Write the client history as JSON lines (Jepsen's invoke / ok / fail
+    /// / info), ready for `electorate lincheck --model kv`.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -38,9 +50,31 @@ impl WithAlgorithm for Simulate {
         A::Node: Send,
     {
         let Simulate(args) = self;
-        let options = args.run.options(args.seed);
+        let (options, reproduce) = match &args.options {
+            Some(path) => match read_options(path) {
+                Ok(options) => {
+                    let reproduce = format!(
+                        "electorate simulate --algo {} --options {}",
+                        args.run.algo.name(),
+                        path.display()
+                    );
+                    (options, reproduce)
+                }
+                Err(error) => {
+                    eprintln!("electorate simulate: {error}");
+                    return ExitCode::from(2);
+                }
+            },
+            None => (args.run.options(args.seed), args.run.reproduce(args.seed)),
+        };
         let outcome = Simulation::new(algorithm, options.clone()).run();
-        let reproduce = args.run.reproduce(args.seed);
+        if let Some(path) = &args.history {
+            let lines = to_json_lines(&jepsen_events(&outcome.history));
+            if let Err(error) = std::fs::write(path, lines) {
+                eprintln!("electorate simulate: writing {}: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        }
         if args.json {
             let report = Report {
                 algorithm: args.run.algo.name(),
@@ -65,6 +99,24 @@ impl WithAlgorithm for Simulate {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// Reads and validates a JSON options file: a clear error, never a panic.
+fn read_options(path: &Path) -> Result<SimulationOptions, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("reading {}: {error}", path.display()))?;
+    let options: SimulationOptions = serde_json::from_str(&text).map_err(|error| {
+        format!(
+            "{}:{}:{}: not simulation options: {error}",
+            path.display(),
+            error.line(),
+            error.column()
+        )
+    })?;
+    options
+        .validate()
+        .map_err(|error| format!("{}: {error}", path.display()))?;
+    Ok(options)
 }
 
 #[derive(Serialize)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::core::node::NodeId;
 use crate::core::time::Time;
@@ -116,7 +116,7 @@ pub fn parse_fault_kinds(text: &str) -> Result<Vec<FaultKind>, String> {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Partition {
     /// `side` cannot talk with the rest, in either direction.
@@ -131,7 +131,7 @@ pub enum Partition {
     IsolateLeader,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fault {
     Crash {
@@ -151,6 +151,11 @@ pub enum Fault {
     },
     Partition(Partition),
     Heal,
+    /// For `duration`, every link loses `percent`% of its messages.
+    Lossy {
+        percent: u8,
+        duration: Duration,
+    },
     ClockJump {
         node: NodeId,
         by: Duration,
@@ -166,6 +171,7 @@ impl Fault {
             Fault::Pause { .. } => FaultKind::Pause,
             Fault::Partition(_) | Fault::Heal => FaultKind::Partition,
             Fault::ClockJump { .. } => FaultKind::ClockJump,
+            Fault::Lossy { .. } => FaultKind::Loss,
         }
     }
 }
@@ -193,12 +199,15 @@ impl fmt::Display for Fault {
                 write!(f, "partition: isolate the leader")
             }
             Fault::Heal => write!(f, "heal the network"),
+            Fault::Lossy { percent, duration } => {
+                write!(f, "lose {percent}% of messages for {duration:?}")
+            }
             Fault::ClockJump { node, by } => write!(f, "clock of {node} jumps {by:?} ahead"),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledFault {
     pub at: Time,
     pub fault: Fault,

@@ -20,4 +20,5 @@ pub mod simulation;
 pub mod swarm;
 pub mod trace;
 pub mod units;
+pub mod validate;
 pub mod workload;

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::core::node::NodeId;
 use crate::core::time::Time;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NetworkOptions {
     /// One-way latency is drawn uniformly from `[latency_min, latency_max]`.
     pub latency_min: Duration,
@@ -61,6 +61,9 @@ pub struct Network {
     last_delivery: Vec<Vec<Time>>,
     /// Messages scheduled to arrive before one sent earlier on their link.
     pub reordered: u64,
+    /// A burst of extra loss (a `lossy` fault): its probability, and when
+    /// it ends.
+    loss_burst: Option<(f64, Time)>,
 }
 
 impl Network {
@@ -71,6 +74,7 @@ impl Network {
             up: vec![vec![true; size]; size],
             last_delivery: vec![vec![Time::ZERO; size]; size],
             reordered: 0,
+            loss_burst: None,
         }
     }
 
@@ -100,12 +104,31 @@ impl Network {
         self.up.iter().flatten().any(|&up| !up)
     }
 
+    /// Until `until`, every link loses a message with probability `loss`
+    /// (or the configured loss, if higher). Overlapping bursts combine to
+    /// the higher loss and the later end.
+    pub fn lose_until(&mut self, loss: f64, until: Time) {
+        let loss = loss.clamp(0.0, 1.0);
+        self.loss_burst = Some(match self.loss_burst {
+            Some((other, end)) => (loss.max(other), until.max(end)),
+            None => (loss, until),
+        });
+    }
+
+    fn loss_at(&self, now: Time) -> f64 {
+        match self.loss_burst {
+            Some((burst, until)) if now < until => burst.max(self.options.loss),
+            _ => self.options.loss,
+        }
+    }
+
     /// Decides when (and whether) a message sent now arrives.
     pub fn route(&mut self, from: NodeId, to: NodeId, now: Time, rng: &mut ChaCha8Rng) -> Fate {
         if !self.is_up(from, to) {
             return Fate::Cut;
         }
-        if self.options.loss > 0.0 && rng.random_bool(self.options.loss) {
+        let loss = self.loss_at(now);
+        if loss > 0.0 && rng.random_bool(loss) {
             return Fate::Lost;
         }
         let at = self.arrival(from, to, now, rng);
@@ -146,4 +169,30 @@ impl Network {
 
 fn index(id: NodeId) -> usize {
     (id - 1) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn a_loss_burst_loses_messages_until_it_ends() {
+        let mut network = Network::new(2, NetworkOptions::default());
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let end = Time::from_millis(100);
+        network.lose_until(1.0, end);
+        // A shorter, milder burst does not cut the first one short.
+        network.lose_until(0.5, Time::from_millis(10));
+        for millis in [0, 50, 99] {
+            let fate = network.route(1, 2, Time::from_millis(millis), &mut rng);
+            assert_eq!(fate, Fate::Lost, "at {millis} ms");
+        }
+        let fate = network.route(1, 2, end, &mut rng);
+        assert!(
+            matches!(fate, Fate::Deliver { .. }),
+            "after the burst: {fate:?}"
+        );
+    }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use arrayvec::ArrayVec;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check::properties::{NodeView, Property, SafetyMonitor};
 use crate::check::{check, Budget, History, KeyValue, Verdict};
@@ -32,7 +32,7 @@ use crate::sim::trace::TraceHash;
 use crate::sim::workload::{jepsen_events, HistoryEvent, HistoryKind, Workload, WorkloadOptions};
 
 /// Everything that determines a run, besides the algorithm.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimulationOptions {
     pub nodes: u64,
     pub seed: u64,
@@ -52,7 +52,7 @@ pub struct SimulationOptions {
     pub linearizability_steps: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LivenessOptions {
     /// The nodes healed and connected; the others stay cut off.
     pub core: Vec<NodeId>,
@@ -722,6 +722,10 @@ impl<A: Algorithm> Simulation<A> {
                 self.network.set_all(links);
             }
             Fault::Heal => self.network.heal(),
+            Fault::Lossy { percent, duration } => self.network.lose_until(
+                f64::from(percent) / 100.0,
+                self.now.saturating_add(duration),
+            ),
             Fault::ClockJump { node, by } => {
                 self.clock_jumped = true;
                 self.slot(node).clock.jump_forward(by);

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::core::client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use crate::core::node::NodeId;
 use crate::core::time::Time;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadOptions {
     pub clients: usize,
     /// Mean pause between one operation's completion and the next.

@@ -1,0 +1,200 @@
+//! Checks a [`SimulationOptions`] read from a file before it is run: every
+//! node id in range, probabilities within [0, 1], clocks that move forward.
+//! Options built in code are valid by construction; options from a user's
+//! file get a [`InvalidOptions`] naming what is wrong, never a panic deep
+//! inside the simulator.
+
+use thiserror::Error;
+
+use crate::core::node::NodeId;
+use crate::sim::faults::{Fault, Partition};
+use crate::sim::simulation::SimulationOptions;
+
+/// The most clients a run may have.
+pub const MAX_CLIENTS: usize = 64;
+/// The most keys a workload may touch.
+pub const MAX_KEYS: usize = 1_024;
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum InvalidOptions {
+    #[error("nodes must be 1 to 9, not {0}")]
+    Nodes(u64),
+    #[error("{field} names node {node}, but the nodes are 1 to {nodes}")]
+    UnknownNode {
+        field: &'static str,
+        node: NodeId,
+        nodes: u64,
+    },
+    #[error("network.{field} is a probability, so 0 to 1, not {value}")]
+    Probability { field: &'static str, value: String },
+    #[error("network.latency_min exceeds network.latency_max")]
+    LatencyRange,
+    #[error("clock_rates_ppm has {rates} rates for {nodes} nodes")]
+    ClockRateCount { rates: usize, nodes: u64 },
+    #[error("clock rate {0} ppm stops or reverses the clock (it must exceed -1000000)")]
+    ClockRate(i64),
+    #[error("a majorities-ring partition orders every node exactly once")]
+    RingOrder,
+    #[error("a lossy fault loses at most 100% of messages, not {0}%")]
+    LossPercent(u8),
+    #[error("workload.clients must be 0 to {MAX_CLIENTS}, not {0}")]
+    Clients(usize),
+    #[error("workload.keys must be 1 to {MAX_KEYS}, not {0}")]
+    Keys(usize),
+    #[error("liveness.core must be a non-empty set of nodes")]
+    EmptyCore,
+}
+
+impl SimulationOptions {
+    pub fn validate(&self) -> Result<(), InvalidOptions> {
+        let nodes = self.nodes;
+        if !(1..=9).contains(&nodes) {
+            return Err(InvalidOptions::Nodes(nodes));
+        }
+        let node = |field, node: NodeId| {
+            if (1..=nodes).contains(&node) {
+                Ok(())
+            } else {
+                Err(InvalidOptions::UnknownNode { field, node, nodes })
+            }
+        };
+        let network = &self.network;
+        for (field, value) in [("loss", network.loss), ("duplicate", network.duplicate)] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(InvalidOptions::Probability {
+                    field,
+                    value: value.to_string(),
+                });
+            }
+        }
+        if network.latency_min > network.latency_max {
+            return Err(InvalidOptions::LatencyRange);
+        }
+        if self.clock_rates_ppm.len() > nodes as usize {
+            return Err(InvalidOptions::ClockRateCount {
+                rates: self.clock_rates_ppm.len(),
+                nodes,
+            });
+        }
+        if let Some(&rate) = self
+            .clock_rates_ppm
+            .iter()
+            .find(|&&rate| rate <= -1_000_000)
+        {
+            return Err(InvalidOptions::ClockRate(rate));
+        }
+        for scheduled in &self.faults {
+            match &scheduled.fault {
+                Fault::Crash { node: id } | Fault::Restart { node: id } => node("faults", *id)?,
+                Fault::Pause { node: id, .. } | Fault::ClockJump { node: id, .. } => {
+                    node("faults", *id)?
+                }
+                Fault::Partition(Partition::Split { side }) => {
+                    side.iter().try_for_each(|&id| node("faults", id))?
+                }
+                Fault::Partition(Partition::OneWay { node: id })
+                | Fault::Partition(Partition::Bridge { bridge: id }) => node("faults", *id)?,
+                Fault::Partition(Partition::MajoritiesRing { order }) => {
+                    let mut sorted = order.clone();
+                    sorted.sort_unstable();
+                    if !sorted.iter().copied().eq(1..=nodes) {
+                        return Err(InvalidOptions::RingOrder);
+                    }
+                }
+                Fault::Lossy { percent, .. } if *percent > 100 => {
+                    return Err(InvalidOptions::LossPercent(*percent))
+                }
+                Fault::CrashLeader { .. }
+                | Fault::Partition(Partition::IsolateLeader)
+                | Fault::Heal
+                | Fault::Lossy { .. } => {}
+            }
+        }
+        let workload = &self.workload;
+        if workload.clients > MAX_CLIENTS {
+            return Err(InvalidOptions::Clients(workload.clients));
+        }
+        if !(1..=MAX_KEYS).contains(&workload.keys) {
+            return Err(InvalidOptions::Keys(workload.keys));
+        }
+        if let Some(liveness) = &self.liveness {
+            if liveness.core.is_empty() {
+                return Err(InvalidOptions::EmptyCore);
+            }
+            liveness
+                .core
+                .iter()
+                .try_for_each(|&id| node("liveness.core", id))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::core::time::Time;
+    use crate::sim::experiments::leader_crash;
+    use crate::sim::faults::{FaultKind, ScheduledFault};
+    use crate::sim::swarm::{draw, SwarmSettings};
+
+    #[test]
+    fn drawn_and_experiment_options_are_valid() {
+        let settings = SwarmSettings::new(5, Duration::from_secs(10), FaultKind::ALL.to_vec());
+        for seed in 0..200 {
+            assert_eq!(draw(seed, &settings).validate(), Ok(()), "seed {seed}");
+        }
+        assert_eq!(leader_crash(3, 1).validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_kind_of_bad_option_is_named() {
+        let base = leader_crash(3, 1);
+        let with_fault = |fault| {
+            let mut options = base.clone();
+            options.faults.push(ScheduledFault {
+                at: Time::ZERO,
+                fault,
+            });
+            options.validate()
+        };
+        assert_eq!(
+            with_fault(Fault::Crash { node: 4 }),
+            Err(InvalidOptions::UnknownNode {
+                field: "faults",
+                node: 4,
+                nodes: 3
+            })
+        );
+        assert_eq!(
+            with_fault(Fault::Partition(Partition::MajoritiesRing {
+                order: vec![1, 2, 2]
+            })),
+            Err(InvalidOptions::RingOrder)
+        );
+        assert_eq!(
+            with_fault(Fault::Lossy {
+                percent: 101,
+                duration: Duration::ZERO
+            }),
+            Err(InvalidOptions::LossPercent(101))
+        );
+        let mut options = base.clone();
+        options.network.loss = 1.5;
+        assert!(matches!(
+            options.validate(),
+            Err(InvalidOptions::Probability { field: "loss", .. })
+        ));
+        let mut options = base.clone();
+        options.clock_rates_ppm = vec![0, -1_000_000];
+        assert_eq!(
+            options.validate(),
+            Err(InvalidOptions::ClockRate(-1_000_000))
+        );
+        let mut options = base;
+        options.nodes = 10;
+        assert_eq!(options.validate(), Err(InvalidOptions::Nodes(10)));
+    }
+}
