@@ -115,6 +115,13 @@ impl Network {
         });
     }
 
+    /// From now on no message is lost: the configured loss and any burst
+    /// end (the liveness phase's clean network).
+    pub fn stop_losing(&mut self) {
+        self.options.loss = 0.0;
+        self.loss_burst = None;
+    }
+
     fn loss_at(&self, now: Time) -> f64 {
         match self.loss_burst {
             Some((burst, until)) if now < until => burst.max(self.options.loss),

@@ -798,7 +798,7 @@ impl<A: Algorithm> Simulation<A> {
         };
         self.liveness_started_at = Some(self.now);
         self.note(format!("liveness phase: heal core {:?}", liveness.core));
-        self.network.options.loss = 0.0;
+        self.network.stop_losing();
         let core = liveness.core.clone();
         self.network
             .set_all(|from, to| core.contains(&from) == core.contains(&to));

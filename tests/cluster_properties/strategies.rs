@@ -1,0 +1,148 @@
+//! proptest strategies for whole simulated runs: a cluster size, a seed, a
+//! fault schedule, clock drift within the bound, a lossy or duplicating
+//! network and a client workload. Everything shrinks towards a quiet run:
+//! fewer faults, earlier and shorter ones, exact clocks, a clean network,
+//! one client.
+
+use std::time::Duration;
+
+use electorate::core::node::NodeId;
+use electorate::core::time::Time;
+use electorate::sim::faults::{Fault, Partition, ScheduledFault};
+use electorate::sim::network::NetworkOptions;
+use electorate::sim::simulation::{LivenessOptions, SimulationOptions, LINEARIZABILITY_STEPS};
+use electorate::sim::workload::WorkloadOptions;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::subsequence;
+
+/// Length of the safety phase: long enough for several elections.
+pub const SAFETY_PHASE: Duration = Duration::from_secs(6);
+/// The most faults one schedule holds.
+pub const MAX_FAULTS: usize = 12;
+/// Clock rates stay within what the default Raft configuration assumes:
+/// two clocks disagree by less than its 50 ms drift bound over its 150 ms
+/// minimum election timeout (the swarm draws them the same way).
+pub const MAX_RATE_PPM: i64 = 158_000;
+
+fn node(nodes: u64) -> impl Strategy<Value = NodeId> {
+    1..=nodes
+}
+
+fn millis(range: std::ops::Range<u64>) -> impl Strategy<Value = Duration> {
+    range.prop_map(Duration::from_millis)
+}
+
+fn partition(nodes: u64) -> impl Strategy<Value = Partition> {
+    let members: Vec<NodeId> = (1..=nodes).collect();
+    prop_oneof![
+        Just(Partition::IsolateLeader),
+        subsequence(members.clone(), 1..nodes as usize).prop_map(|side| Partition::Split { side }),
+        node(nodes).prop_map(|node| Partition::OneWay { node }),
+        node(nodes).prop_map(|bridge| Partition::Bridge { bridge }),
+        Just(members)
+            .prop_shuffle()
+            .prop_map(|order| Partition::MajoritiesRing { order }),
+    ]
+}
+
+/// One fault. Crashes come with a restart later in the schedule only if
+/// the strategy draws one: a node may stay down for good.
+fn fault(nodes: u64) -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        node(nodes).prop_map(|node| Fault::Crash { node }),
+        node(nodes).prop_map(|node| Fault::Restart { node }),
+        millis(0..3_000).prop_map(|downtime| Fault::CrashLeader { downtime }),
+        (node(nodes), millis(0..2_000))
+            .prop_map(|(node, duration)| Fault::Pause { node, duration }),
+        partition(nodes).prop_map(Fault::Partition),
+        Just(Fault::Heal),
+        (0u8..=100, millis(0..2_000))
+            .prop_map(|(percent, duration)| Fault::Lossy { percent, duration }),
+    ]
+}
+
+pub fn schedule(nodes: u64) -> impl Strategy<Value = Vec<ScheduledFault>> {
+    let until = SAFETY_PHASE.as_millis() as u64;
+    vec((0..until, fault(nodes)), 0..=MAX_FAULTS).prop_map(|faults| {
+        let mut faults: Vec<ScheduledFault> = faults
+            .into_iter()
+            .map(|(at, fault)| ScheduledFault {
+                at: Time::from_millis(at),
+                fault,
+            })
+            .collect();
+        // The simulator takes faults in time order; ties keep draw order.
+        faults.sort_by_key(|scheduled| scheduled.at);
+        faults
+    })
+}
+
+fn network() -> impl Strategy<Value = NetworkOptions> {
+    (
+        millis(1..3),
+        millis(0..20),
+        prop_oneof![Just(0.0), 0.0..0.2],
+        prop_oneof![Just(0.0), 0.0..0.1],
+        any::<bool>(),
+    )
+        .prop_map(
+            |(latency_min, spread, loss, duplicate, reorder)| NetworkOptions {
+                latency_min,
+                latency_max: latency_min + spread,
+                loss,
+                duplicate,
+                reorder,
+            },
+        )
+}
+
+fn clock_rates(nodes: u64) -> impl Strategy<Value = Vec<i64>> {
+    vec(
+        prop_oneof![Just(0), -MAX_RATE_PPM..=MAX_RATE_PPM],
+        nodes as usize,
+    )
+}
+
+fn workload() -> impl Strategy<Value = WorkloadOptions> {
+    (1usize..=4, 1usize..=3, millis(1..50)).prop_map(|(clients, keys, mean_think_time)| {
+        WorkloadOptions {
+            clients,
+            keys,
+            mean_think_time,
+            ..WorkloadOptions::default()
+        }
+    })
+}
+
+/// A whole run: 3 or 5 nodes, then a liveness phase in which a majority
+/// core (nodes 1..=majority) is healed and must elect a leader that commits
+/// within the bound.
+pub fn run_options() -> impl Strategy<Value = SimulationOptions> {
+    prop_oneof![Just(3u64), Just(5u64)].prop_flat_map(|nodes| {
+        (
+            any::<u64>(),
+            schedule(nodes),
+            network(),
+            clock_rates(nodes),
+            workload(),
+        )
+            .prop_map(move |(seed, faults, network, clock_rates_ppm, workload)| {
+                SimulationOptions {
+                    nodes,
+                    seed,
+                    duration: SAFETY_PHASE,
+                    network,
+                    faults,
+                    clock_rates_ppm,
+                    workload,
+                    liveness: Some(LivenessOptions {
+                        core: (1..=nodes / 2 + 1).collect(),
+                        bound: Duration::from_secs(2),
+                        stable_for: Duration::from_secs(1),
+                    }),
+                    linearizability_steps: Some(LINEARIZABILITY_STEPS),
+                }
+            })
+    })
+}
