@@ -13,7 +13,7 @@
 mod follower_reads;
 mod strategies;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use electorate::sim::algorithm::{Algorithm, Raft};
 use electorate::sim::simulation::{Simulation, SimulationOptions};
@@ -73,7 +73,7 @@ fn check_run<A: Algorithm + Clone>(
 
 /// The run in words: size, seed, clocks, the schedule one fault per line,
 /// and the replay command.
-fn describe<A: Algorithm>(algorithm: &A, options: &SimulationOptions, file: &PathBuf) -> String {
+fn describe<A: Algorithm>(algorithm: &A, options: &SimulationOptions, file: &Path) -> String {
     let mut text = format!(
         "{} nodes, seed {}, clock rates {:?} ppm, loss {:.3}, duplicate {:.3}, reorder {}, {} clients on {} keys\nschedule ({} faults):\n",
         options.nodes,
