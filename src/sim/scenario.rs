@@ -13,8 +13,8 @@
 //! | `tick N` | N handles its due timers |
 //! | `elapse 150ms` | time passes, timers fire, messages stay in flight |
 //! | `run 2s` | time passes with a working network (messages arrive after `latency`) |
-//! | `deliver [from=N] [to=N]` | deliver the messages in flight now |
-//! | `drop [from=N] [to=N]` | lose the messages in flight now |
+//! | `deliver [from=N] [to=N] [nth=K]` | deliver the messages in flight now (only the K-th match, with `nth`) |
+//! | `drop [from=N] [to=N] [nth=K]` | lose the messages in flight now |
 //! | `stabilize` | deliver until no message is left (time stands still) |
 //! | `partition` + input `1 2 3 \| 4 5` | only links within a group are up |
 //! | `connect` + input `1-2 2-3` | only these links are up (both directions) |
@@ -210,11 +210,21 @@ fn duration_arg(args: &mut Args) -> Result<Duration, String> {
     parse_duration(&word)
 }
 
+/// `from=N`, `to=N`, and `nth=K` to pick only the K-th (from 1) of the
+/// matching messages in send order, so a scenario can reorder a link.
 fn envelope_filter(args: &mut Args) -> Result<impl Fn(&Envelope) -> bool, String> {
     let from: Option<NodeId> = take(args, "from")?;
     let to: Option<NodeId> = take(args, "to")?;
+    let nth: Option<usize> = take(args, "nth")?;
+    let seen = std::cell::Cell::new(0);
     Ok(move |envelope: &Envelope| {
-        from.is_none_or(|from| envelope.from == from) && to.is_none_or(|to| envelope.to == to)
+        let matches =
+            from.is_none_or(|from| envelope.from == from) && to.is_none_or(|to| envelope.to == to);
+        if !matches {
+            return false;
+        }
+        seen.set(seen.get() + 1);
+        nth.is_none_or(|nth| seen.get() == nth)
     })
 }
 

@@ -205,7 +205,7 @@ impl RaftNode {
         let lagging = progress.matched < last_index;
         self.acknowledge_round(ctx, from, round);
         if lagging {
-            self.send_append(ctx, from);
+            self.catch_up(ctx, from);
         }
     }
 }

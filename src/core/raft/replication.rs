@@ -6,6 +6,7 @@ use crate::core::client::{ClientReply, ClientRequest, Operation};
 use crate::core::node::{DropReason, NodeId};
 use crate::core::raft::log::{Command, Entry, LogIndex, Term};
 use crate::core::raft::message::{AppendResult, Body, Message};
+use crate::core::raft::progress::Mode;
 use crate::core::raft::state::{Ctx, RaftNode, RoleState};
 use crate::core::raft::storage::Persist;
 
@@ -51,10 +52,7 @@ impl RaftNode {
         if !progress.can_send(max_inflight) {
             return;
         }
-        let probing = matches!(
-            progress.mode,
-            crate::core::raft::progress::Mode::Probe { .. }
-        );
+        let probing = matches!(progress.mode, Mode::Probe { .. });
         if progress.next > last_index && !probing {
             return;
         }
@@ -72,6 +70,47 @@ impl RaftNode {
                 prev_log_index,
                 prev_log_term,
                 entries,
+                leader_commit: self.commit_index,
+                round,
+            },
+        };
+        ctx.out.send(peer, message);
+    }
+
+    /// A follower still lags at a heartbeat response. Send what it lacks;
+    /// if everything is already in flight (or flow control is full), send
+    /// an empty append at its `next` instead. The follower accepts it when
+    /// the appends in flight reached it, and otherwise rejects it, which
+    /// starts the usual repair. Without this an append that was lost, or
+    /// rejected behind a reordering and then taken for stale, is never
+    /// resent while no new entry follows it (etcd probes the same way).
+    pub(super) fn catch_up(&mut self, ctx: &mut Ctx, peer: NodeId) {
+        let max_inflight = self.config.max_inflight_appends;
+        let last_index = self.log.last_index();
+        let Some(leader) = self.leader_state() else {
+            return;
+        };
+        let round = leader.round;
+        let Some(progress) = leader.progress.get(&peer) else {
+            return;
+        };
+        let all_in_flight = matches!(progress.mode, Mode::Replicate)
+            && (progress.next > last_index || !progress.can_send(max_inflight));
+        if !all_in_flight {
+            self.send_append(ctx, peer);
+            return;
+        }
+        let prev_log_index = progress.next - 1;
+        let prev_log_term = self
+            .log
+            .term_at(prev_log_index)
+            .expect("invariant: next <= last_index + 1");
+        let message = Message {
+            term: self.hard_state.term,
+            body: Body::Append {
+                prev_log_index,
+                prev_log_term,
+                entries: Vec::new(),
                 leader_commit: self.commit_index,
                 round,
             },
@@ -231,10 +270,7 @@ impl RaftNode {
                 conflict_term,
                 conflict_index,
             } => {
-                let probing = matches!(
-                    progress.mode,
-                    crate::core::raft::progress::Mode::Probe { .. }
-                );
+                let probing = matches!(progress.mode, Mode::Probe { .. });
                 let stale = rejected_index <= progress.matched
                     || rejected_index >= progress.next
                     || (probing && rejected_index != progress.next - 1);
