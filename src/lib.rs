@@ -11,6 +11,7 @@
 //! See `DESIGN.md` in the steering repository for the architecture and the
 //! safety properties, named the same everywhere.
 
+pub mod alloc_count;
 pub mod check;
 pub mod codec;
 pub mod core;

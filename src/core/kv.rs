@@ -19,16 +19,27 @@ impl KvStore {
     }
 
     pub fn write(&mut self, key: &str, value: Value) -> Outcome {
-        self.values.insert(key.to_owned(), value);
+        self.set(key, value);
         Outcome::Written
     }
 
     pub fn compare_and_set(&mut self, key: &str, expected: Option<Value>, new: Value) -> Outcome {
         let swapped = self.read(key) == expected;
         if swapped {
-            self.values.insert(key.to_owned(), new);
+            self.set(key, new);
         }
         Outcome::CompareAndSet { swapped }
+    }
+
+    /// Overwrites in place when the key exists: copying the key is only
+    /// needed the first time (this runs for every applied write).
+    fn set(&mut self, key: &str, value: Value) {
+        match self.values.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => {
+                self.values.insert(key.to_owned(), value);
+            }
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, Value)> {

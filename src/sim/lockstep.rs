@@ -1,0 +1,146 @@
+//! A Raft cluster that delivers every message at once and in order, with no
+//! faults, no clock and no monitors: the least a cluster needs, so that
+//! benches and allocation counts measure the core and nothing else.
+//!
+//! Storage is the in-memory [`DurableState`], made durable before the
+//! step's messages are queued, as the core's contract asks. Time stands
+//! still, so no timer fires: the cluster only moves when told to campaign
+//! or handed client requests.
+
+use std::collections::VecDeque;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::core::client::{ClientReply, ClientRequest};
+use crate::core::node::{Input, Node, NodeId, Role};
+use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftActions, RaftNode};
+use crate::core::time::Time;
+
+pub struct Lockstep {
+    nodes: Vec<RaftNode>,
+    durable: Vec<DurableState>,
+    in_flight: VecDeque<(NodeId, NodeId, Message)>,
+    actions: RaftActions,
+    replies: Vec<ClientReply>,
+    rng: ChaCha8Rng,
+    now: Time,
+    delivered: u64,
+}
+
+impl Lockstep {
+    /// Nodes `1..=size`, all followers at term 0.
+    pub fn new(size: u64, config: Config, seed: u64) -> Result<Lockstep, ConfigError> {
+        let members: Vec<NodeId> = (1..=size).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let now = Time::ZERO;
+        let nodes = members
+            .iter()
+            .map(|&id| RaftNode::new(id, &members, config.clone(), now, &mut rng))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Lockstep {
+            durable: vec![DurableState::default(); nodes.len()],
+            nodes,
+            in_flight: VecDeque::new(),
+            actions: RaftActions::default(),
+            replies: Vec::new(),
+            rng,
+            now,
+            delivered: 0,
+        })
+    }
+
+    pub fn node(&self, id: NodeId) -> &RaftNode {
+        &self.nodes[index(id)]
+    }
+
+    pub fn durable(&self, id: NodeId) -> &DurableState {
+        &self.durable[index(id)]
+    }
+
+    /// Messages delivered so far.
+    pub fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// `id` campaigns and the cluster runs until quiet; returns whether `id`
+    /// then leads and has committed an entry of its term (so it serves).
+    pub fn elect(&mut self, id: NodeId) -> bool {
+        self.step(id, Input::Campaign);
+        self.run();
+        let node = self.node(id);
+        node.role() == Role::Leader && node.commit_index() > 0
+    }
+
+    /// Hands `request` to node `id`; call [`Lockstep::run`] to let it commit.
+    pub fn submit(&mut self, id: NodeId, request: ClientRequest) {
+        self.step(id, Input::Client(request));
+    }
+
+    /// Delivers messages until none is in flight.
+    pub fn run(&mut self) {
+        while let Some((from, to, message)) = self.in_flight.pop_front() {
+            self.delivered += 1;
+            self.step(to, Input::Message { from, message });
+        }
+    }
+
+    /// The client replies produced so far, oldest first.
+    pub fn take_replies(&mut self) -> std::vec::Drain<'_, ClientReply> {
+        self.replies.drain(..)
+    }
+
+    fn step(&mut self, id: NodeId, input: Input<Message>) {
+        let slot = index(id);
+        self.nodes[slot].step(self.now, &mut self.rng, input, &mut self.actions);
+        let durable = &mut self.durable[slot];
+        for record in self.actions.persist.drain(..) {
+            durable.apply_owned(record);
+        }
+        for outgoing in self.actions.messages.drain(..) {
+            self.in_flight
+                .push_back((id, outgoing.to, outgoing.message));
+        }
+        self.replies.append(&mut self.actions.replies);
+        self.actions.events.clear();
+    }
+}
+
+fn index(id: NodeId) -> usize {
+    (id - 1) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::client::{Operation, Outcome, RequestId};
+
+    #[test]
+    fn a_leader_is_elected_and_commits_writes_on_every_node() {
+        let mut cluster = Lockstep::new(3, Config::default(), 1).unwrap();
+        assert!(cluster.elect(1));
+        for value in 0..100 {
+            let id = RequestId {
+                client: 0,
+                sequence: value,
+            };
+            let operation = Operation::Write {
+                key: "k".into(),
+                value,
+            };
+            cluster.submit(1, ClientRequest { id, operation });
+        }
+        cluster.run();
+        let replies: Vec<ClientReply> = cluster.take_replies().collect();
+        assert_eq!(replies.len(), 100);
+        assert!(replies
+            .iter()
+            .all(|reply| reply.result == Ok(Outcome::Written)));
+        // 100 writes and the leader's no-op, durable on the leader, and
+        // on every follower (they learn the commit on the next append).
+        for id in 1..=3 {
+            assert_eq!(cluster.durable(id).log.len(), 101, "node {id}");
+        }
+        assert_eq!(cluster.node(1).commit_index(), 101);
+    }
+}
