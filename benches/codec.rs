@@ -35,7 +35,8 @@ fn append(count: u64) -> Frame {
             command: Command::Write {
                 key: format!("key-{}", position % 16),
                 value: position * 7_919,
-            },
+            }
+            .into(),
         })
         .collect();
     Frame {

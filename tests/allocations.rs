@@ -63,7 +63,7 @@ fn a_committed_write_costs_a_handful_of_allocations() {
     let (allocations, bytes) = per_write(&mut cluster, 40, &mut next);
     println!("steady state, batches of {BATCH}: {allocations:.2} allocations and {bytes:.0} bytes per committed write");
     assert!(
-        allocations <= 16.0,
+        allocations <= 8.0,
         "{allocations:.2} allocations per committed write"
     );
 }

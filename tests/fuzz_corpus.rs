@@ -78,7 +78,7 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
         Entry {
             term: 2,
             index: 5,
-            command: Command::Noop,
+            command: Command::Noop.into(),
         },
         Entry {
             term: 3,
@@ -86,7 +86,8 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
             command: Command::Write {
                 key: "x".into(),
                 value: 1,
-            },
+            }
+            .into(),
         },
         Entry {
             term: 3,
@@ -95,7 +96,8 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
                 key: "x".into(),
                 expected: Some(1),
                 new: 2,
-            },
+            }
+            .into(),
         },
     ];
     vec![

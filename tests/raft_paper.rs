@@ -55,7 +55,8 @@ fn entry(term: u64, index: u64) -> Entry {
         command: Command::Write {
             key: "x".into(),
             value: index,
-        },
+        }
+        .into(),
     }
 }
 
@@ -235,7 +236,7 @@ fn a_candidate_with_a_majority_of_votes_becomes_leader_and_sends_heartbeats() {
         let Body::Append { entries, .. } = &message.body else {
             panic!("not an append: {message}")
         };
-        assert_eq!(entries[0].command, Command::Noop);
+        assert_eq!(*entries[0].command, Command::Noop);
         assert_eq!(entries[0].term, 1);
     }
     let heartbeat_at = leader.next_deadline();
@@ -552,6 +553,7 @@ fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_clie
                 key: "x".into(),
                 value: 7
             }
+            .into()
         })]
     );
     assert!(

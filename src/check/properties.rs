@@ -328,7 +328,8 @@ mod tests {
             command: Command::Write {
                 key: "x".into(),
                 value,
-            },
+            }
+            .into(),
         }
     }
 

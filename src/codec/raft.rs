@@ -215,7 +215,7 @@ fn decode_append(reader: &mut Reader) -> Result<Body, DecodeError> {
         entries.push(Entry {
             term,
             index,
-            command,
+            command: command.into(),
         });
         expected_index = expected_index.wrapping_add(1);
         previous_term = term;

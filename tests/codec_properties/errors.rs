@@ -83,7 +83,7 @@ fn oversize_is_refused_from_the_header_alone() {
                 entries: vec![Entry {
                     term: 1,
                     index: 1,
-                    command: Command::Write { key, value: 1 },
+                    command: Command::Write { key, value: 1 }.into(),
                 }],
                 leader_commit: 0,
                 round: 0,

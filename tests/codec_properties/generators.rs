@@ -73,7 +73,7 @@ fn entries(g: &mut Gen, prev_log_index: u64, prev_log_term: u64) -> Vec<Entry> {
             Entry {
                 term: entry_term,
                 index,
-                command: command(g),
+                command: command(g).into(),
             }
         })
         .collect()

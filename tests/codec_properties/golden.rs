@@ -46,10 +46,10 @@ fn heartbeat_bytes() {
 
 #[test]
 fn append_bytes_use_deltas_for_contiguous_entries() {
-    let entry = |index, term, command| Entry {
+    let entry = |index, term, command: Command| Entry {
         term,
         index,
-        command,
+        command: command.into(),
     };
     let frame = Frame {
         sender: 2,

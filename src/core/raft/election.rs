@@ -203,7 +203,7 @@ impl RaftNode {
         let entry = Entry {
             term: self.hard_state.term,
             index: self.log.last_index() + 1,
-            command,
+            command: command.into(),
         };
         let index = entry.index;
         ctx.out.persist.push(Persist::AppendEntry(entry.clone()));

@@ -3,6 +3,7 @@
 //! `Persist` records).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::core::client::Value;
 
@@ -40,13 +41,16 @@ pub enum Command {
 pub struct Entry {
     pub term: Term,
     pub index: LogIndex,
-    pub command: Command,
+    /// Shared, not copied: an entry lives in the log, in the persist record
+    /// that makes it durable and in the append to every follower, and all of
+    /// them point at one command (entries are never changed once created).
+    pub command: Arc<Command>,
 }
 
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{} ", self.term, self.index)?;
-        match &self.command {
+        match &*self.command {
             Command::Noop => write!(f, "noop"),
             Command::Write { key, value } => write!(f, "write {key}={value}"),
             Command::CompareAndSet { key, expected, new } => match expected {

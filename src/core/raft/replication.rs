@@ -330,7 +330,7 @@ impl RaftNode {
         while self.applied_index < self.commit_index {
             let index = self.applied_index + 1;
             let entry = self.log.get(index).expect("committed entries exist");
-            let outcome = match &entry.command {
+            let outcome = match &*entry.command {
                 Command::Noop => None,
                 Command::Write { key, value } => Some(self.kv.write(key, *value)),
                 Command::CompareAndSet { key, expected, new } => {
