@@ -1,0 +1,78 @@
+//! Elections in the simulator, for Bully, Ring and Raft at 3, 5, 7 and 9
+//! nodes: a cold start (every node boots at once; 500 ms of simulated
+//! time, enough for the first leader and its first heartbeats) and a
+//! failover (the leader crashes at 2 s; 1 s more for a successor). No
+//! clients and no linearizability check, so the figure is the election
+//! machinery and the simulator: criterion reports time per run and, as
+//! throughput, the messages the run sends (fixed per seed).
+//!
+//! Exact message and byte counts per election are printed by
+//! `electorate compare`, not measured here.
+//!
+//! `cargo bench --bench election`; `-- --test` runs each benchmark once.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use electorate::sim::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::sim::experiments::{leader_crash, quiet};
+use electorate::sim::simulation::{Simulation, SimulationOptions};
+
+const SIZES: [u64; 4] = [3, 5, 7, 9];
+const SEED: u64 = 3;
+
+/// `options` without clients or the history check.
+fn elections_only(mut options: SimulationOptions) -> SimulationOptions {
+    options.workload.clients = 0;
+    options.linearizability_steps = None;
+    options
+}
+
+fn cold_start(nodes: u64) -> SimulationOptions {
+    elections_only(quiet(nodes, SEED, Duration::from_millis(500)))
+}
+
+fn failover(nodes: u64) -> SimulationOptions {
+    let mut options = elections_only(leader_crash(nodes, SEED));
+    options.duration = Duration::from_secs(3);
+    options
+}
+
+fn bench_algorithm<A: Algorithm + Clone>(c: &mut Criterion, algorithm: A) {
+    let scenarios: [(&str, fn(u64) -> SimulationOptions); 2] =
+        [("cold-start", cold_start), ("failover", failover)];
+    for (scenario, options_for) in scenarios {
+        let mut group = c.benchmark_group(format!("election/{}/{scenario}", algorithm.name()));
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(2));
+        for nodes in SIZES {
+            let options = options_for(nodes);
+            let sent = Simulation::new(algorithm.clone(), options.clone())
+                .run()
+                .metrics
+                .messages_sent;
+            group.throughput(Throughput::Elements(sent));
+            group.bench_with_input(
+                BenchmarkId::from_parameter(nodes),
+                &options,
+                |b, options| {
+                    b.iter(|| {
+                        let outcome = Simulation::new(algorithm.clone(), options.clone()).run();
+                        black_box(outcome.trace_hash)
+                    })
+                },
+            );
+        }
+        group.finish();
+    }
+}
+
+fn elections(c: &mut Criterion) {
+    bench_algorithm(c, Bully::default());
+    bench_algorithm(c, Ring::default());
+    bench_algorithm(c, Raft::default());
+}
+
+criterion_group!(benches, elections);
+criterion_main!(benches);
