@@ -39,9 +39,11 @@ fn failover(nodes: u64) -> SimulationOptions {
     options
 }
 
+/// A scenario's name and the options it runs at a cluster size.
+type Scenario = (&'static str, fn(u64) -> SimulationOptions);
+
 fn bench_algorithm<A: Algorithm + Clone>(c: &mut Criterion, algorithm: A) {
-    let scenarios: [(&str, fn(u64) -> SimulationOptions); 2] =
-        [("cold-start", cold_start), ("failover", failover)];
+    let scenarios: [Scenario; 2] = [("cold-start", cold_start), ("failover", failover)];
     for (scenario, options_for) in scenarios {
         let mut group = c.benchmark_group(format!("election/{}/{scenario}", algorithm.name()));
         group.sample_size(10);
