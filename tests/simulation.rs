@@ -308,6 +308,52 @@ fn raft_fails_over_after_a_leader_crash_well_under_two_seconds() {
     );
 }
 
+/// A failover that had to wait for a majority to come back counts in the
+/// failover times but not in those "with a majority up": the latter measure
+/// the algorithm, the former the faults as well.
+#[test]
+fn failovers_without_a_majority_are_told_apart() {
+    use electorate::sim::experiments::leader_crash;
+    let quick = run_raft(leader_crash(5, 1)).metrics;
+    assert_eq!(quick.failover_micros.len(), 1);
+    assert_eq!(quick.failover_with_quorum_micros, quick.failover_micros);
+
+    // Two nodes are down for good (if one of them led, that failover had a
+    // majority) and a third is paused for 3 s when the leader crashes at
+    // 2 s: only two of five nodes run until the crashed leader restarts 2 s
+    // later (or the pause ends), so no successor serves before 4 s.
+    let mut options = leader_crash(5, 1);
+    let down = |at_ms, fault| ScheduledFault {
+        at: Time::from_millis(at_ms),
+        fault,
+    };
+    options.faults.extend([
+        down(500, Fault::Crash { node: 1 }),
+        down(500, Fault::Crash { node: 2 }),
+        down(
+            1_900,
+            Fault::Pause {
+                node: 3,
+                duration: Duration::from_secs(3),
+            },
+        ),
+    ]);
+    options.faults.sort_by_key(|scheduled| scheduled.at);
+    let slow = run_raft(options).metrics;
+    let waited: Vec<u64> = slow
+        .failover_micros
+        .iter()
+        .copied()
+        .filter(|micros| !slow.failover_with_quorum_micros.contains(micros))
+        .collect();
+    assert_eq!(waited.len(), 1, "{slow:?}");
+    assert!(waited[0] >= 2_000_000, "{slow:?}");
+    assert!(slow
+        .failover_with_quorum_micros
+        .iter()
+        .all(|&micros| micros < 1_000_000));
+}
+
 /// The first seed of a partition-only swarm in which two nodes led at once.
 fn first_split_brain<A: Algorithm + Clone>(algorithm: A) -> Option<(u64, String)> {
     let settings = settings(vec![FaultKind::Partition]);

@@ -213,6 +213,10 @@ fn print_metrics(outcome: &Outcome) {
         "  failover after a leader crash: {}",
         distribution(&summary.failover_ms)
     );
+    println!(
+        "    of which a majority stayed up and connected: {}",
+        distribution(&summary.failover_with_quorum_ms)
+    );
     if let (Some(messages), Some(bytes)) =
         (summary.messages_per_election, summary.bytes_per_election)
     {

@@ -58,6 +58,7 @@ struct Report {
     failures: Vec<Failure>,
     excused_lease_violations: usize,
     failover_ms: Option<Distribution>,
+    failover_with_quorum_ms: Option<Distribution>,
     first_leader_ms: Option<Distribution>,
     availability_mean: f64,
     availability_min: f64,
@@ -161,6 +162,7 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
     let mut failures = Vec::new();
     let mut excused = 0;
     let mut failovers = Vec::new();
+    let mut failovers_with_quorum = Vec::new();
     let mut first_leaders = Vec::new();
     let mut availability = Vec::new();
     let mut per_election = Vec::new();
@@ -182,6 +184,7 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
         }
         let metrics = &result.metrics;
         failovers.extend_from_slice(&metrics.failover_micros);
+        failovers_with_quorum.extend_from_slice(&metrics.failover_with_quorum_micros);
         first_leaders.extend(metrics.first_leader_micros);
         availability.push(metrics.availability());
         per_election.extend(metrics.messages_per_election());
@@ -199,6 +202,7 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
         failures,
         excused_lease_violations: excused,
         failover_ms: Distribution::of(&failovers),
+        failover_with_quorum_ms: Distribution::of(&failovers_with_quorum),
         first_leader_ms: Distribution::of(&first_leaders),
         availability_mean: mean(&availability).unwrap_or(0.0),
         availability_min: availability
@@ -238,6 +242,10 @@ fn print_text(report: &Report) {
         None => println!("{name}: none"),
     };
     show("failover after a leader crash", &report.failover_ms);
+    show(
+        "  of which a majority stayed up and connected",
+        &report.failover_with_quorum_ms,
+    );
     show("first leader serving", &report.first_leader_ms);
     println!(
         "leader availability: mean {:.1}%, worst seed {:.1}%",

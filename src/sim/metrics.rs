@@ -34,6 +34,9 @@ pub struct Metrics {
     pub first_leader_micros: Option<u64>,
     /// Per crash of a serving leader: until a new leader could serve.
     pub failover_micros: Vec<u64>,
+    /// The subset of those during which a majority of nodes stayed up and
+    /// connected: the algorithm's own failover time, not the faults'.
+    pub failover_with_quorum_micros: Vec<u64>,
     /// Messages sent while no leader could serve, and how many such
     /// windows there were (cold start and failovers).
     pub leaderless_messages: u64,
@@ -80,6 +83,7 @@ impl Metrics {
             bytes_per_election: self.bytes_per_election(),
             first_leader_ms: self.first_leader_micros.map(millis),
             failover_ms: Distribution::of(&self.failover_micros),
+            failover_with_quorum_ms: Distribution::of(&self.failover_with_quorum_micros),
             write_latency_ms: Distribution::of(&self.write_latency_micros),
             read_latency_ms: Distribution::of(&self.read_latency_micros),
         }
@@ -94,6 +98,7 @@ pub struct Summary {
     pub bytes_per_election: Option<f64>,
     pub first_leader_ms: Option<f64>,
     pub failover_ms: Option<Distribution>,
+    pub failover_with_quorum_ms: Option<Distribution>,
     pub write_latency_ms: Option<Distribution>,
     pub read_latency_ms: Option<Distribution>,
 }

@@ -201,6 +201,18 @@ struct Slot<A: Algorithm> {
 type NodeMessage<A> = <<A as Algorithm>::Node as Node>::Message;
 type NodeActions<A> = Actions<NodeMessage<A>, <<A as Algorithm>::Node as Node>::Persist>;
 
+/// A leader crash whose successor has not served yet.
+#[derive(Clone, Copy, Debug)]
+struct Failover {
+    /// The crashed leader's term: a successor serves in a later one.
+    term: u64,
+    crashed_at: Time,
+    /// Whether, at some point since the crash, no majority of nodes was up
+    /// (running, not paused) on a whole network: no algorithm could fail
+    /// over then, so the sample says nothing of the algorithm's speed.
+    quorum_lost: bool,
+}
+
 /// One run. Build it with [`Simulation::new`], then [`Simulation::run`].
 pub struct Simulation<A: Algorithm> {
     algorithm: A,
@@ -224,7 +236,7 @@ pub struct Simulation<A: Algorithm> {
     serving: usize,
     serving_since: Option<Time>,
     /// A crashed leader's term and crash time, until a successor serves.
-    failover_from: Option<(u64, Time)>,
+    failover_from: Option<Failover>,
     clock_jumped: bool,
     liveness_started_at: Option<Time>,
     term_at_liveness_check: Option<u64>,
@@ -511,11 +523,13 @@ impl<A: Algorithm> Simulation<A> {
         if self.metrics.first_leader_micros.is_none() {
             self.metrics.first_leader_micros = Some(now.as_micros());
         }
-        if let Some((old_term, crashed_at)) = self.failover_from {
-            if term > old_term {
-                self.metrics
-                    .failover_micros
-                    .push(micros_between(crashed_at, now));
+        if let Some(failover) = self.failover_from {
+            if term > failover.term {
+                let micros = micros_between(failover.crashed_at, now);
+                self.metrics.failover_micros.push(micros);
+                if !failover.quorum_lost {
+                    self.metrics.failover_with_quorum_micros.push(micros);
+                }
                 self.failover_from = None;
             }
         }
@@ -732,6 +746,23 @@ impl<A: Algorithm> Simulation<A> {
                 self.reschedule_timer(node);
             }
         }
+        self.note_quorum();
+    }
+
+    /// Marks the failover under way (if any) as one without a quorum when
+    /// fewer than a majority of nodes are up or the network is partitioned.
+    fn note_quorum(&mut self) {
+        let Some(failover) = &mut self.failover_from else {
+            return;
+        };
+        let up = self
+            .slots
+            .iter()
+            .filter(|slot| slot.node.is_some() && !slot.paused)
+            .count();
+        if up <= self.members.len() / 2 || self.network.is_partitioned() {
+            failover.quorum_lost = true;
+        }
     }
 
     fn current_leader(&self) -> Option<NodeId> {
@@ -753,9 +784,14 @@ impl<A: Algorithm> Simulation<A> {
         slot.timer_at = None;
         slot.timer_generation += 1;
         if slot.can_serve && self.failover_from.is_none() {
-            self.failover_from = Some((node.term(), now));
+            self.failover_from = Some(Failover {
+                term: node.term(),
+                crashed_at: now,
+                quorum_lost: false,
+            });
         }
         self.set_serving(id, false);
+        self.note_quorum();
         self.observe(None);
     }
 
