@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::cli::charts;
 use crate::cli::run_args::{dispatch, Algo, WithAlgorithm};
+use crate::cli::write_cost;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -62,6 +63,13 @@ pub struct Row {
     /// safety property broke, by property.
     pub violations: Vec<(String, u64)>,
     pub split_brain_seed: Option<u64>,
+}
+
+/// What `--json` prints.
+#[derive(Serialize)]
+struct Report<'a> {
+    comparison: &'a [Row],
+    write_costs: &'a [write_cost::WriteCost],
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -109,13 +117,19 @@ pub fn run(args: Args) -> ExitCode {
     progress.finish_and_clear();
     let mut rows = rows.into_inner().expect("no worker panicked");
     rows.sort_by_key(|row| (row.algorithm, row.nodes));
+    let write_costs = write_cost::write_costs(&args.sizes);
     if args.json {
+        let report = Report {
+            comparison: &rows,
+            write_costs: &write_costs,
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&rows).expect("serializable")
+            serde_json::to_string_pretty(&report).expect("serializable")
         );
     } else {
         print_table(&rows, started.elapsed());
+        write_cost::print(&write_costs);
     }
     if let Some(directory) = &args.plot {
         match charts::write_all(directory, &rows) {

@@ -9,6 +9,7 @@ mod run_args;
 mod scenario;
 mod simulate;
 mod sweep;
+mod write_cost;
 
 use std::process::ExitCode;
 

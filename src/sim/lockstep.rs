@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::codec::PeerMessage;
 use crate::core::client::{ClientReply, ClientRequest};
 use crate::core::node::{Input, Node, NodeId, Role};
 use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftActions, RaftNode};
@@ -26,6 +27,9 @@ pub struct Lockstep {
     rng: ChaCha8Rng,
     now: Time,
     delivered: u64,
+    /// Wire bytes of the delivered messages, when counting
+    /// ([`Lockstep::count_bytes`]); the scratch buffer they are encoded in.
+    bytes: Option<(u64, Vec<u8>)>,
 }
 
 impl Lockstep {
@@ -47,7 +51,19 @@ impl Lockstep {
             rng,
             now,
             delivered: 0,
+            bytes: None,
         })
+    }
+
+    /// From now on, also count the wire bytes of every delivered message
+    /// (each encoded once by the codec; benches leave this off).
+    pub fn count_bytes(&mut self) {
+        self.bytes.get_or_insert_with(|| (0, Vec::new()));
+    }
+
+    /// Wire bytes delivered since [`Lockstep::count_bytes`] (0 if never).
+    pub fn delivered_bytes(&self) -> u64 {
+        self.bytes.as_ref().map_or(0, |(bytes, _)| *bytes)
     }
 
     pub fn node(&self, id: NodeId) -> &RaftNode {
@@ -81,6 +97,9 @@ impl Lockstep {
     pub fn run(&mut self) {
         while let Some((from, to, message)) = self.in_flight.pop_front() {
             self.delivered += 1;
+            if let Some((bytes, scratch)) = &mut self.bytes {
+                *bytes += message.frame_len(scratch) as u64;
+            }
             self.step(to, Input::Message { from, message });
         }
     }
@@ -142,5 +161,28 @@ mod tests {
             assert_eq!(cluster.durable(id).log.len(), 101, "node {id}");
         }
         assert_eq!(cluster.node(1).commit_index(), 101);
+    }
+
+    #[test]
+    fn one_write_costs_an_append_and_a_response_per_follower() {
+        let mut cluster = Lockstep::new(5, Config::default(), 1).unwrap();
+        assert!(cluster.elect(1));
+        cluster.count_bytes();
+        let before = cluster.delivered();
+        let id = RequestId {
+            client: 0,
+            sequence: 0,
+        };
+        let operation = Operation::Write {
+            key: "k".into(),
+            value: 1,
+        };
+        cluster.submit(1, ClientRequest { id, operation });
+        cluster.run();
+        assert_eq!(cluster.delivered() - before, 8);
+        // Four appends of one entry and four responses, each a 30-byte
+        // header and a body of a few bytes.
+        let bytes = cluster.delivered_bytes();
+        assert!((8 * 32..8 * 45).contains(&bytes), "{bytes} bytes");
     }
 }

@@ -1,0 +1,77 @@
+//! The exact cost of a committed Raft write, for `electorate compare`:
+//! messages and wire bytes per write on an in-memory cluster
+//! (`sim::lockstep`), one write at a time and in batches of 64, with no
+//! heartbeats and nothing lost. These counts do not vary from run to run,
+//! so they are computed once here rather than measured by a bench.
+
+use electorate::core::client::{ClientRequest, Operation, RequestId};
+use electorate::core::raft::Config;
+use electorate::sim::lockstep::Lockstep;
+use serde::Serialize;
+
+/// Writes per measurement.
+const WRITES: u64 = 1_024;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WriteCost {
+    pub nodes: u64,
+    /// Writes submitted together before the cluster runs.
+    pub batch: u64,
+    pub messages_per_write: f64,
+    pub bytes_per_write: f64,
+}
+
+pub fn write_costs(sizes: &[u64]) -> Vec<WriteCost> {
+    let mut costs = Vec::new();
+    for &nodes in sizes {
+        for batch in [1, 64] {
+            costs.push(measure(nodes, batch));
+        }
+    }
+    costs
+}
+
+fn measure(nodes: u64, batch: u64) -> WriteCost {
+    let mut cluster =
+        Lockstep::new(nodes, Config::default(), 1).expect("the default config is valid");
+    assert!(cluster.elect(1), "a lockstep election always succeeds");
+    cluster.count_bytes();
+    let messages_before = cluster.delivered();
+    for first in (0..WRITES).step_by(batch as usize) {
+        for sequence in first..first + batch {
+            let request = ClientRequest {
+                id: RequestId {
+                    client: 0,
+                    sequence,
+                },
+                operation: Operation::Write {
+                    key: "k".to_owned(),
+                    value: sequence,
+                },
+            };
+            cluster.submit(1, request);
+        }
+        cluster.run();
+    }
+    let committed = cluster.take_replies().count() as f64;
+    WriteCost {
+        nodes,
+        batch,
+        messages_per_write: (cluster.delivered() - messages_before) as f64 / committed,
+        bytes_per_write: cluster.delivered_bytes() as f64 / committed,
+    }
+}
+
+pub fn print(costs: &[WriteCost]) {
+    println!("\nraft, per committed write (in memory, no loss, no heartbeats):");
+    println!(
+        "{:>5} {:>6} {:>9} {:>8}",
+        "nodes", "batch", "messages", "bytes"
+    );
+    for cost in costs {
+        println!(
+            "{:>5} {:>6} {:>9.2} {:>8.1}",
+            cost.nodes, cost.batch, cost.messages_per_write, cost.bytes_per_write
+        );
+    }
+}
