@@ -15,4 +15,5 @@ pub mod alloc_count;
 pub mod check;
 pub mod codec;
 pub mod core;
+pub mod model;
 pub mod sim;

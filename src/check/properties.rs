@@ -30,6 +30,29 @@ pub enum Property {
     StateMachineSafety,
 }
 
+impl Property {
+    /// Every property, in the order the monitor checks them.
+    pub const ALL: [Property; 5] = [
+        Property::ElectionSafety,
+        Property::LeaseSafety,
+        Property::LogMatching,
+        Property::StateMachineSafety,
+        Property::LeaderCompleteness,
+    ];
+
+    /// The property's name as DESIGN.md spells it. A `&'static str`, because
+    /// stateright names its properties that way.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Property::ElectionSafety => "Election Safety",
+            Property::LeaseSafety => "Lease Safety",
+            Property::LogMatching => "Log Matching",
+            Property::LeaderCompleteness => "Leader Completeness",
+            Property::StateMachineSafety => "State Machine Safety",
+        }
+    }
+}
+
 impl fmt::Display for Property {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
@@ -105,6 +128,19 @@ pub struct SafetyMonitor {
     checked_leaders: BTreeMap<NodeId, Term>,
 }
 
+/// Hashes what the monitor remembers of the run (leaders by term, the
+/// committed log, how far each node was checked); the index of every entry
+/// ever seen is left out: it follows from the logs, and equal monitors still
+/// hash equally. The model checker hashes states that hold a monitor.
+impl std::hash::Hash for SafetyMonitor {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.leader_of_term.hash(state);
+        self.committed.hash(state);
+        self.checked_commit.hash(state);
+        self.checked_leaders.hash(state);
+    }
+}
+
 impl SafetyMonitor {
     pub fn new() -> SafetyMonitor {
         SafetyMonitor::default()
@@ -137,6 +173,23 @@ impl SafetyMonitor {
         self.check_log_matching(&node[0])?;
         self.check_state_machine_safety_of(node, nodes)?;
         self.check_leader_completeness(node)
+    }
+
+    /// Judges one instant like [`SafetyMonitor::observe`], but runs every
+    /// check and returns every violation, so that one broken property does
+    /// not hide another (the model checker reports each property on its own).
+    pub fn observe_all(&mut self, nodes: &[NodeView]) -> Vec<Violation> {
+        let mut found = Vec::new();
+        found.extend(self.check_election_safety(nodes).err());
+        found.extend(check_lease_safety(nodes).err());
+        found.extend(
+            nodes
+                .iter()
+                .find_map(|node| self.check_log_matching(node).err()),
+        );
+        found.extend(self.check_state_machine_safety(nodes).err());
+        found.extend(self.check_leader_completeness(nodes).err());
+        found
     }
 
     /// The leader recorded for each term so far.

@@ -2,8 +2,10 @@
 //! arguments and a `run` that returns the process exit status.
 
 mod charts;
+mod check;
 mod compare;
 mod decode_frame;
+mod explore;
 mod lincheck;
 mod run_args;
 mod scenario;
@@ -36,6 +38,10 @@ enum Command {
     Sweep(sweep::Args),
     /// Compare the algorithm variants on the same experiments (3-9 nodes).
     Compare(compare::Args),
+    /// Model-check specs (`models/*.toml`) exhaustively with stateright.
+    Check(check::Args),
+    /// Serve stateright's web explorer for one model spec.
+    Explore(explore::Args),
     /// Check a recorded history (Jepsen EDN or JSON lines) for linearizability.
     Lincheck(lincheck::Args),
     /// Decode one wire frame from a file and print it, or why it is rejected.
@@ -50,6 +56,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Lincheck(args) => lincheck::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Explore(args) => explore::run(args),
         Command::DecodeFrame(command) => command.run(),
     }
 }

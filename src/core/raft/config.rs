@@ -39,6 +39,9 @@ pub struct Config {
     pub max_entries_per_append: usize,
     /// The most append messages in flight to one follower.
     pub max_inflight_appends: usize,
+    /// Test builds only: deliberate deviations for the checkers to catch.
+    #[cfg(feature = "deliberate-bugs")]
+    pub bugs: crate::core::raft::deliberate_bugs::DeliberateBugs,
 }
 
 impl Default for Config {
@@ -56,6 +59,8 @@ impl Default for Config {
             lease_reads: true,
             max_entries_per_append: 64,
             max_inflight_appends: 256,
+            #[cfg(feature = "deliberate-bugs")]
+            bugs: Default::default(),
         }
     }
 }

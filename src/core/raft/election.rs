@@ -116,10 +116,19 @@ impl RaftNode {
         let free_to_vote = self.hard_state.voted_for == Some(from)
             || (self.hard_state.voted_for.is_none() && self.leader.is_none())
             || (pre_vote && term > self.hard_state.term);
-        let granted = free_to_vote && self.log.is_up_to_date(last_log_term, last_log_index);
+        let up_to_date = self.log.is_up_to_date(last_log_term, last_log_index);
+        #[cfg(feature = "deliberate-bugs")]
+        let up_to_date = up_to_date || self.config.bugs.vote_without_log_check;
+        let granted = free_to_vote && up_to_date;
         if granted && !pre_vote {
             self.hard_state.voted_for = Some(from);
-            self.persist_hard_state(ctx);
+            #[cfg(feature = "deliberate-bugs")]
+            let persist = !self.config.bugs.unpersisted_vote;
+            #[cfg(not(feature = "deliberate-bugs"))]
+            let persist = true;
+            if persist {
+                self.persist_hard_state(ctx);
+            }
             self.reset_election_timer(ctx);
         }
         // A granted pre-vote answers in the term asked about, so the

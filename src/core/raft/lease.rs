@@ -83,6 +83,10 @@ impl RaftNode {
 
     /// Moves the lease forward to the latest round a majority acknowledged.
     fn update_confirmed_round(&mut self, ctx: &mut Ctx) {
+        #[cfg(feature = "deliberate-bugs")]
+        let from_ack = self.config.bugs.lease_from_ack;
+        #[cfg(not(feature = "deliberate-bugs"))]
+        let from_ack = false;
         let Some(leader) = self.leader_state_mut() else {
             return;
         };
@@ -97,7 +101,7 @@ impl RaftNode {
             }
             leader.rounds_sent_at.pop_front();
             if round == confirmed {
-                leader.lease_start = Some(sent_at);
+                leader.lease_start = Some(if from_ack { ctx.now } else { sent_at });
             }
         }
         self.serve_pending_reads(ctx);

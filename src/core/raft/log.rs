@@ -20,7 +20,7 @@ pub const MAX_TERM: Term = u64::MAX / 2;
 pub type LogIndex = u64;
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Command {
     /// Appended by every new leader so that it can commit an entry of its own
     /// term (Raft paper §5.4.2, §8).
@@ -37,7 +37,7 @@ pub enum Command {
 }
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
     pub term: Term,
     pub index: LogIndex,

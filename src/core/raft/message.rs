@@ -5,14 +5,14 @@
 use crate::core::raft::log::{Entry, LogIndex, Term};
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Message {
     pub term: Term,
     pub body: Body,
 }
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Body {
     /// RequestVote, or its pre-vote probe (thesis §9.6). A pre-vote request
     /// carries the term the sender would campaign in, without having moved to
@@ -56,7 +56,7 @@ pub enum Body {
 }
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AppendResult {
     /// The follower's log matches the leader's up to `match_index`.
     Accepted { match_index: LogIndex },

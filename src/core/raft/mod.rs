@@ -10,6 +10,8 @@
 //! - this file: the state, the step dispatch, term handling, invariants.
 
 mod config;
+#[cfg(feature = "deliberate-bugs")]
+pub mod deliberate_bugs;
 mod election;
 mod lease;
 pub mod log;

@@ -1,0 +1,185 @@
+//! `electorate check [SPEC...] [--json]`: model-checks specs (files, or
+//! directories of `*.toml` files; `models/` by default), prints each verdict,
+//! its state counts and time, and the shortest counterexample of every
+//! violated property. Exits 1 if any outcome differs from its spec's
+//! expectation, 2 if a spec cannot be loaded.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use electorate::model::run::Expected;
+use electorate::model::spec::Strategy;
+use electorate::model::{check_spec, CheckOptions, ModelSpec, SpecError, SpecReport};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Spec files or directories of them (default: `models/`).
+    specs: Vec<PathBuf>,
+    /// Print one JSON report per spec, one per line, instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Search breadth-first (the default; shortest paths) or depth-first
+    /// (less memory). Overrides the spec's `check.strategy`.
+    #[arg(long, value_enum)]
+    strategy: Option<StrategyArg>,
+    /// Checker threads. Overrides the spec's `check.threads`.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Give up on a spec after this many seconds (the verdict is then
+    /// incomplete and counts as unexpected).
+    #[arg(long)]
+    timeout_seconds: Option<u64>,
+    /// Check only the specs marked `run = "default"` (what `cargo test`
+    /// checks).
+    #[arg(long)]
+    default_only: bool,
+    /// Do not search for shortest counterexamples.
+    #[arg(long)]
+    no_counterexamples: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StrategyArg {
+    Bfs,
+    Dfs,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let specs = match load_all(&args.specs, args.default_only) {
+        Ok(specs) => specs,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = CheckOptions {
+        strategy: args.strategy.map(|strategy| match strategy {
+            StrategyArg::Bfs => Strategy::Bfs,
+            StrategyArg::Dfs => Strategy::Dfs,
+        }),
+        threads: args.threads,
+        timeout: args.timeout_seconds.map(Duration::from_secs),
+        skip_counterexamples: args.no_counterexamples,
+    };
+    let mut all_as_expected = true;
+    for spec in &specs {
+        if !args.json {
+            println!("== {} ({})", spec.path.display(), spec.description.trim());
+        }
+        let report = check_spec(spec, &options);
+        all_as_expected &= report.as_expected();
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string(&report).expect("reports serialize")
+            );
+        } else {
+            print_report(&report);
+        }
+    }
+    if all_as_expected {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Loads every spec named, expanding directories to their `*.toml` files in
+/// name order.
+pub fn load_all(paths: &[PathBuf], default_only: bool) -> Result<Vec<ModelSpec>, SpecError> {
+    let default_directory = [PathBuf::from("models")];
+    let paths = if paths.is_empty() {
+        &default_directory[..]
+    } else {
+        paths
+    };
+    let mut specs = Vec::new();
+    for path in paths {
+        for file in spec_files(path)? {
+            let spec = ModelSpec::load(&file)?;
+            if !default_only || spec.run == electorate::model::spec::RunMode::Default {
+                specs.push(spec);
+            }
+        }
+    }
+    Ok(specs)
+}
+
+fn spec_files(path: &Path) -> Result<Vec<PathBuf>, SpecError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let read_error = |source| SpecError::Read {
+        file: path.to_owned(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(read_error)? {
+        let file = entry.map_err(read_error)?.path();
+        if file
+            .extension()
+            .is_some_and(|extension| extension == "toml")
+        {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn print_report(report: &SpecReport) {
+    let pinned = match report.expected_unique_states {
+        Some(expected) if expected == report.unique_states => " (as pinned)".to_owned(),
+        Some(expected) => format!(" (pinned: {expected})"),
+        None => " (not pinned)".to_owned(),
+    };
+    println!(
+        "   {} unique states{pinned}, {} generated, max depth {}, {:.1} s, {:?} with {} thread(s){}",
+        report.unique_states,
+        report.total_states,
+        report.max_depth,
+        report.seconds,
+        report.strategy,
+        report.threads,
+        if report.complete { "" } else { ", INCOMPLETE" }
+    );
+    for property in &report.properties {
+        if property.expected == Expected::Unchecked && !property.discovered {
+            continue;
+        }
+        let expectation = if property.as_expected {
+            ""
+        } else {
+            "   <-- unexpected"
+        };
+        println!(
+            "   {:<36} {:<12}{expectation}",
+            property.name,
+            property.verdict()
+        );
+        let Some(steps) = &property.counterexample else {
+            continue;
+        };
+        println!(
+            "     shortest counterexample, {} steps (explorer: #/steps/{}):",
+            steps.len(),
+            property.explorer_path.as_deref().unwrap_or("")
+        );
+        for (number, step) in steps.iter().enumerate() {
+            println!("     {:>3}. [t={}] {}", number + 1, step.time, step.action);
+            println!("            {}", step.state);
+            for violation in &step.violations {
+                println!("            => {violation}");
+            }
+        }
+    }
+    if report.as_expected() {
+        println!("   verdict: as expected");
+    } else {
+        println!("   verdict: UNEXPECTED");
+        for mismatch in &report.mismatches {
+            println!("     - {mismatch}");
+        }
+    }
+}

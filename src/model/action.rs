@@ -1,0 +1,53 @@
+//! The model's actions: everything that can happen next in a state. Each
+//! action is one step of the environment (time, clocks, network, faults,
+//! clients) and at most one `Node::step`.
+
+use std::fmt;
+
+use crate::core::node::NodeId;
+use crate::model::network::Envelope;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Real time advances one quantum; every clock with it.
+    AdvanceTime,
+    /// Node `n`'s clock gains one quantum on real time (drift).
+    ClockJump(NodeId),
+    /// Node `n` is ticked: its local clock has reached its deadline.
+    Tick(NodeId),
+    Deliver(Envelope),
+    /// The network loses one copy of the envelope.
+    Drop(Envelope),
+    /// The network delivers the envelope twice: one more copy in flight.
+    Duplicate(Envelope),
+    Crash(NodeId),
+    /// A crashed node restarts from its durable state.
+    Restart(NodeId),
+    /// Client `client` sends its operation to node `node`.
+    Client {
+        client: usize,
+        node: NodeId,
+    },
+    /// An operator asks leader `from` to hand leadership to `to`.
+    Transfer {
+        from: NodeId,
+        to: NodeId,
+    },
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::AdvanceTime => write!(f, "time advances one quantum"),
+            Action::ClockJump(id) => write!(f, "clock of {id} gains one quantum"),
+            Action::Tick(id) => write!(f, "tick {id}"),
+            Action::Deliver(envelope) => write!(f, "deliver {envelope}"),
+            Action::Drop(envelope) => write!(f, "lose {envelope}"),
+            Action::Duplicate(envelope) => write!(f, "duplicate {envelope}"),
+            Action::Crash(id) => write!(f, "crash {id}"),
+            Action::Restart(id) => write!(f, "restart {id}"),
+            Action::Client { client, node } => write!(f, "client c{client} sends to {node}"),
+            Action::Transfer { from, to } => write!(f, "transfer leadership {from} -> {to}"),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Exhaustive model checking of the production state machines with
+//! stateright.
+//!
+//! A model spec (`models/*.toml`, see [`spec`]) describes one bounded
+//! configuration: the algorithm and its options, the cluster, the network,
+//! faults, clocks, the bounds of the search, the client operations and the
+//! expected outcome. [`raft::RaftModel`] turns it into a stateright
+//! [`Model`](stateright::Model) whose transitions call `Node::step` on the
+//! real `RaftNode`s, with explicit real time and drifting local clocks, a
+//! network that may reorder, lose and duplicate, crashes and restarts from
+//! durable state, and clients whose history must stay linearizable.
+//! [`run::check_spec`] runs the search and compares the outcome with the
+//! spec; `electorate check` and `tests/models.rs` are built on it.
+
+pub mod action;
+pub mod network;
+pub mod operations;
+pub mod properties;
+pub mod raft;
+pub mod register;
+pub mod rng;
+pub mod run;
+pub mod spec;
+mod spec_file;
+pub mod state;
+pub mod trace;
+
+pub use raft::RaftModel;
+pub use run::{check_model, check_spec, CheckOptions, SpecReport};
+pub use spec::{ModelSpec, SpecError};

@@ -1,0 +1,289 @@
+//! Checking a spec: run the search, compare what it found with what the spec
+//! expects, and find the shortest counterexample of each violated property.
+//! Used by `electorate check` and by the tests.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use stateright::{Checker, HasDiscoveries, Model, Path};
+
+use crate::model::action::Action;
+use crate::model::properties::{ALWAYS, SOMETIMES};
+use crate::model::raft::RaftModel;
+use crate::model::spec::{ModelSpec, Strategy};
+use crate::model::state::ClusterState;
+use crate::model::trace::{trace, TraceStep};
+
+/// How to search, overriding the spec's `[check]` section where set.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    pub strategy: Option<Strategy>,
+    pub threads: Option<usize>,
+    /// Stop searching after this long; the result is then incomplete.
+    pub timeout: Option<Duration>,
+    /// Skip the search for shortest counterexamples.
+    pub skip_counterexamples: bool,
+}
+
+/// What the spec expects of one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expected {
+    Hold,
+    Violated,
+    Reachable,
+    Unreachable,
+    /// A `sometimes` property the spec says nothing about.
+    Unchecked,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PropertyReport {
+    pub name: &'static str,
+    /// `always` or `sometimes`.
+    pub kind: &'static str,
+    pub expected: Expected,
+    /// A counterexample (`always`) or an example (`sometimes`) was found.
+    pub discovered: bool,
+    pub as_expected: bool,
+    /// The shortest counterexample, for a violated `always` property.
+    pub counterexample: Option<Vec<TraceStep>>,
+    /// The same path as action indexes, for the web explorer's
+    /// `#/steps/...` address.
+    pub explorer_path: Option<String>,
+}
+
+impl PropertyReport {
+    /// The verdict in words.
+    pub fn verdict(&self) -> &'static str {
+        match (self.kind, self.discovered) {
+            ("always", false) => "holds",
+            ("always", true) => "VIOLATED",
+            (_, true) => "reached",
+            (_, false) => "not reached",
+        }
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SpecReport {
+    pub spec: String,
+    pub description: String,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub unique_states: usize,
+    pub expected_unique_states: Option<usize>,
+    pub total_states: usize,
+    pub max_depth: usize,
+    pub seconds: f64,
+    /// Every state within the bounds was visited.
+    pub complete: bool,
+    pub properties: Vec<PropertyReport>,
+    /// Why the outcome differs from the spec's expectation; empty if it
+    /// does not.
+    pub mismatches: Vec<String>,
+}
+
+impl SpecReport {
+    pub fn as_expected(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Checks `spec` and compares the outcome with its expectations.
+pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
+    check_model(RaftModel::new(spec.clone()), options)
+}
+
+/// Checks `model` (its spec's bounds and expectations, perhaps with another
+/// core configuration: see [`RaftModel::with_config`]).
+pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
+    let spec = model.spec().clone();
+    let spec = &spec;
+    let strategy = options.strategy.unwrap_or(spec.check.strategy);
+    let threads = options.threads.unwrap_or(spec.check.threads);
+    let start = Instant::now();
+    let mut builder = model.clone().checker().threads(threads);
+    if let Some(depth) = spec.bounds.max_depth {
+        builder = builder.target_max_depth(depth_limit(depth));
+    }
+    if let Some(timeout) = options.timeout {
+        builder = builder.timeout(timeout);
+    }
+    let (discoveries, counts) = match strategy {
+        Strategy::Bfs => summarize(builder.spawn_bfs().join()),
+        Strategy::Dfs => summarize(builder.spawn_dfs().join()),
+    };
+    let elapsed = start.elapsed();
+    let timed_out = options.timeout.is_some_and(|timeout| elapsed >= timeout);
+    // The checker stops early once every property has a discovery.
+    let stopped_early = discoveries.len() == model.properties().len();
+    let complete = !timed_out && !stopped_early;
+    let properties = ALWAYS
+        .iter()
+        .chain(SOMETIMES.iter())
+        .map(|&name| {
+            let discovered = discoveries.contains_key(name);
+            property_report(&model, name, discovered, options)
+        })
+        .collect::<Vec<_>>();
+    let mut report = SpecReport {
+        spec: spec.path.display().to_string(),
+        description: spec.description.clone(),
+        strategy,
+        threads,
+        unique_states: counts.unique,
+        expected_unique_states: spec.expect.unique_states,
+        total_states: counts.total,
+        max_depth: counts.max_depth,
+        seconds: elapsed.as_secs_f64(),
+        complete,
+        properties,
+        mismatches: Vec::new(),
+    };
+    report.mismatches = mismatches(&report, timed_out, stopped_early);
+    report
+}
+
+struct Counts {
+    unique: usize,
+    total: usize,
+    max_depth: usize,
+}
+
+type Discoveries = HashMap<&'static str, Path<ClusterState, Action>>;
+
+fn summarize(checker: impl Checker<RaftModel>) -> (Discoveries, Counts) {
+    let counts = Counts {
+        unique: checker.unique_state_count(),
+        total: checker.state_count(),
+        max_depth: checker.max_depth(),
+    };
+    (checker.discoveries(), counts)
+}
+
+/// The checker's depth of a state is one more than the actions leading to
+/// it, and it skips states at or beyond its target: a path of `actions`
+/// actions is explored if the target is `actions + 2`.
+fn depth_limit(actions: usize) -> usize {
+    actions + 2
+}
+
+fn property_report(
+    model: &RaftModel,
+    name: &'static str,
+    discovered: bool,
+    options: &CheckOptions,
+) -> PropertyReport {
+    let expect = &model.spec().expect;
+    let always = ALWAYS.contains(&name);
+    let expected = if always {
+        if expect.violated.contains(name) {
+            Expected::Violated
+        } else {
+            Expected::Hold
+        }
+    } else if expect.reachable.contains(name) {
+        Expected::Reachable
+    } else if expect.unreachable.contains(name) {
+        Expected::Unreachable
+    } else {
+        Expected::Unchecked
+    };
+    let as_expected = match expected {
+        Expected::Hold | Expected::Unreachable => !discovered,
+        Expected::Violated | Expected::Reachable => discovered,
+        Expected::Unchecked => true,
+    };
+    let shortest = (always && discovered && !options.skip_counterexamples)
+        .then(|| shortest_counterexample(model, name))
+        .flatten();
+    PropertyReport {
+        name,
+        kind: if always { "always" } else { "sometimes" },
+        expected,
+        discovered,
+        as_expected,
+        explorer_path: shortest.as_ref().map(|path| path.encode(model)),
+        counterexample: shortest.map(|path| trace(model, path)),
+    }
+}
+
+/// The shortest path to a state violating `name`. stateright records the
+/// last violating state it meets, not the first, so this searches
+/// breadth-first on one thread, stops at the first discovery, and repeats
+/// with the depth bounded below that discovery until none is found.
+pub fn shortest_counterexample(
+    model: &RaftModel,
+    name: &'static str,
+) -> Option<Path<ClusterState, Action>> {
+    let mut best: Option<Path<ClusterState, Action>> = None;
+    loop {
+        let mut builder = model
+            .clone()
+            .checker()
+            .threads(1)
+            .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([name])));
+        let bound = match (&best, model.spec().bounds.max_depth) {
+            (Some(path), _) => Some(path.clone().into_actions().len().saturating_sub(1)),
+            (None, bound) => bound,
+        };
+        if let Some(actions) = bound {
+            builder = builder.target_max_depth(depth_limit(actions));
+        }
+        let found = builder.spawn_bfs().join().discovery(name);
+        match found {
+            Some(path) => {
+                let shorter = best.as_ref().is_none_or(|best| {
+                    path.clone().into_actions().len() < best.clone().into_actions().len()
+                });
+                if !shorter {
+                    return best;
+                }
+                best = Some(path);
+            }
+            None => return best,
+        }
+    }
+}
+
+fn mismatches(report: &SpecReport, timed_out: bool, stopped_early: bool) -> Vec<String> {
+    let mut mismatches: Vec<String> = report
+        .properties
+        .iter()
+        .filter(|property| !property.as_expected)
+        .map(|property| {
+            let expected = match property.expected {
+                Expected::Hold => "to hold",
+                Expected::Violated => "to be violated",
+                Expected::Reachable => "to be reached",
+                Expected::Unreachable => "never to be reached",
+                Expected::Unchecked => "nothing",
+            };
+            format!(
+                "{}: {}, expected {expected}",
+                property.name,
+                property.verdict()
+            )
+        })
+        .collect();
+    if timed_out {
+        mismatches.push("the search timed out before visiting every state".to_owned());
+    }
+    match report.expected_unique_states {
+        Some(expected) if stopped_early => mismatches.push(format!(
+            "every property had a discovery, so the search stopped early: \
+             {} unique states cannot be compared with the pinned {expected}",
+            report.unique_states
+        )),
+        Some(expected) if expected != report.unique_states && !timed_out => {
+            mismatches.push(format!(
+                "{} unique states, expected {expected} (the model or the core changed: \
+             review, then update `expect.unique_states`)",
+                report.unique_states
+            ))
+        }
+        _ => {}
+    }
+    mismatches
+}

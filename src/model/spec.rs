@@ -1,0 +1,443 @@
+//! Model specs: the TOML files in `models/`, one per bounded configuration,
+//! like TLA+ `.cfg` files. A spec names the algorithm and its options, the
+//! cluster, the network, the faults, the clocks, the bounds of the search,
+//! the client operations and the outcome the check must give.
+//!
+//! Loading happens in two passes. Serde reads the file into the raw
+//! structures of [`super::spec_file`], which refuse unknown keys
+//! (`deny_unknown_fields`), so a typo is an error rather than a silently
+//! ignored setting. Then [`ModelSpec::from_file`] checks what the types
+//! cannot: ranges, contradictions between keys, and whether the core accepts
+//! the resulting Raft configuration. Every error names the file, the key and
+//! why.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::core::client::Operation;
+use crate::core::node::NodeId;
+use crate::core::raft::{Config, MAX_MEMBERS};
+use crate::model::operations::parse_operation;
+use crate::model::properties::{ALWAYS, SOMETIMES};
+pub use crate::model::spec_file::{Algorithm, Strategy};
+use crate::model::spec_file::{CheckFile, ExpectFile, NetworkFile, RaftFile, SpecFile, TimeFile};
+
+/// Why a spec was refused. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    /// Bad TOML, a missing or unknown key, or a value of the wrong type. The
+    /// message from the TOML parser quotes the offending line and key.
+    #[error("{file}: {message}")]
+    Syntax { file: PathBuf, message: String },
+    /// Well-formed, but impossible or contradictory.
+    #[error("{file}: `{key}`: {reason}")]
+    Invalid {
+        file: PathBuf,
+        key: &'static str,
+        reason: String,
+    },
+}
+
+/// Which test run checks a spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    /// `cargo test` checks it.
+    Default,
+    /// Only `electorate check FILE` or the ignored test check it: too big for
+    /// every `cargo test`.
+    Explicit,
+}
+
+/// How the model draws election timeouts (see `super::rng`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Jitter {
+    /// Every timeout is the minimum. Ticks are lazy (a node may fire at any
+    /// instant after its deadline), so this covers every longer draw too.
+    Minimum,
+    /// A ChaCha8 draw seeded from the node, its term and its clock.
+    Seeded,
+}
+
+/// The network's guarantees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NetworkSpec {
+    /// Per-link FIFO (like TCP); otherwise any in-flight message may be
+    /// delivered next.
+    pub ordered: bool,
+    /// Any in-flight message may be lost.
+    pub lossy: bool,
+    /// Any in-flight message may be delivered twice.
+    pub duplicating: bool,
+    /// States with more messages in flight are outside the search.
+    pub max_in_flight: usize,
+}
+
+/// Raft's options and timings, with timings in quanta of model time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RaftSpec {
+    pub pre_vote: bool,
+    pub check_quorum: bool,
+    pub lease_reads: bool,
+    pub heartbeat: u64,
+    pub election_timeout_min: u64,
+    pub election_timeout_max: u64,
+    pub lease: u64,
+    pub clock_drift_bound: u64,
+}
+
+/// Model time: a discrete real time and one local clock per node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeSpec {
+    pub quantum: Duration,
+    /// Real time runs from 0 to this many quanta.
+    pub max_time: u64,
+    /// How many quanta a node's clock may gain on real time in a run, so two
+    /// clocks measuring the same interval disagree by at most this much.
+    pub clock_drift: u64,
+    pub jitter: Jitter,
+}
+
+/// Limits of the search, beyond time: states past them are not explored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Bounds {
+    pub max_term: u64,
+    pub max_log: u64,
+    /// A bound on path length; `None` explores every state within the other
+    /// bounds.
+    pub max_depth: Option<usize>,
+}
+
+/// The outcome the check must give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectations {
+    /// `always` properties that must have a counterexample. Every other
+    /// `always` property must hold.
+    pub violated: BTreeSet<&'static str>,
+    /// `sometimes` properties that must have an example.
+    pub reachable: BTreeSet<&'static str>,
+    /// `sometimes` properties that must have none.
+    pub unreachable: BTreeSet<&'static str>,
+    /// The number of unique states the complete search must visit.
+    pub unique_states: Option<usize>,
+}
+
+/// How the checker searches, unless the command line says otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckSpec {
+    pub strategy: Strategy,
+    pub threads: usize,
+}
+
+/// A validated model spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelSpec {
+    /// The file it came from, for messages.
+    pub path: PathBuf,
+    pub description: String,
+    pub algorithm: Algorithm,
+    pub run: RunMode,
+    pub nodes: u64,
+    pub max_crashes: u32,
+    pub max_transfers: u32,
+    pub raft: RaftSpec,
+    pub time: TimeSpec,
+    pub network: NetworkSpec,
+    pub bounds: Bounds,
+    /// Client operations, each issued at most once by its own client.
+    pub operations: Vec<Operation>,
+    pub check: CheckSpec,
+    pub expect: Expectations,
+}
+
+/// The key every operation works on: one register is enough to check
+/// linearizability, and more keys would only multiply states.
+pub const KEY: &str = "x";
+
+impl ModelSpec {
+    pub fn load(path: &Path) -> Result<ModelSpec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            file: path.to_owned(),
+            source,
+        })?;
+        ModelSpec::parse(path, &text)
+    }
+
+    /// Parses and validates `text`, which came from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<ModelSpec, SpecError> {
+        let file: SpecFile = toml::from_str(text).map_err(|error| SpecError::Syntax {
+            file: path.to_owned(),
+            message: error.to_string().trim_end().to_owned(),
+        })?;
+        ModelSpec::from_file(path, file)
+    }
+
+    fn from_file(path: &Path, file: SpecFile) -> Result<ModelSpec, SpecError> {
+        let invalid = |key: &'static str, reason: String| SpecError::Invalid {
+            file: path.to_owned(),
+            key,
+            reason,
+        };
+        let nodes = file.cluster.nodes;
+        if !(1..=MAX_MEMBERS as u64).contains(&nodes) {
+            return Err(invalid(
+                "cluster.nodes",
+                format!("a cluster has 1 to {MAX_MEMBERS} nodes, not {nodes}"),
+            ));
+        }
+        let raft = raft_spec(&file.raft).map_err(|(key, reason)| invalid(key, reason))?;
+        let time = time_spec(&file.time).map_err(|(key, reason)| invalid(key, reason))?;
+        let network = network_spec(&file.network).map_err(|(key, reason)| invalid(key, reason))?;
+        let bounds = Bounds {
+            max_term: file.bounds.max_term,
+            max_log: file.bounds.max_log,
+            max_depth: file.bounds.max_depth,
+        };
+        if bounds.max_depth == Some(0) {
+            return Err(invalid(
+                "bounds.max_depth",
+                "must be positive (leave it out for no depth bound)".into(),
+            ));
+        }
+        let mut operations = Vec::new();
+        for text in &file.clients.operations {
+            let operation = parse_operation(KEY, text).map_err(|reason| {
+                invalid(
+                    "clients.operations",
+                    format!("operation {text:?}: {reason}"),
+                )
+            })?;
+            operations.push(operation);
+        }
+        let check =
+            check_spec(&file.check, &bounds).map_err(|(key, reason)| invalid(key, reason))?;
+        let spec = ModelSpec {
+            path: path.to_owned(),
+            description: file.description,
+            algorithm: file.algorithm,
+            run: file.run,
+            nodes,
+            max_crashes: file.cluster.max_crashes,
+            max_transfers: file.cluster.max_transfers,
+            raft,
+            time,
+            network,
+            bounds,
+            operations,
+            check,
+            expect: Expectations {
+                violated: BTreeSet::new(),
+                reachable: BTreeSet::new(),
+                unreachable: BTreeSet::new(),
+                unique_states: file.expect.unique_states,
+            },
+        };
+        // The core must accept the configuration as every node would see it.
+        spec.config()
+            .validate(1, &spec.members())
+            .map_err(|error| invalid("raft", error.to_string()))?;
+        let expect =
+            expectations(&spec, &file.expect).map_err(|(key, reason)| invalid(key, reason))?;
+        Ok(ModelSpec { expect, ..spec })
+    }
+
+    /// A short name for reports: the file name without `.toml`.
+    pub fn name(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+
+    pub fn members(&self) -> Vec<NodeId> {
+        (1..=self.nodes).collect()
+    }
+
+    /// `quanta` quanta of model time as a duration.
+    pub fn quanta(&self, quanta: u64) -> Duration {
+        self.time.quantum * u32::try_from(quanta).expect("validated: small")
+    }
+
+    /// The core configuration every node runs with: the spec's timings
+    /// scaled by the quantum.
+    pub fn config(&self) -> Config {
+        Config {
+            heartbeat_interval: self.quanta(self.raft.heartbeat),
+            election_timeout_min: self.quanta(self.raft.election_timeout_min),
+            election_timeout_max: self.quanta(self.raft.election_timeout_max),
+            lease_duration: self.quanta(self.raft.lease),
+            clock_drift_bound: self.quanta(self.raft.clock_drift_bound),
+            pre_vote: self.raft.pre_vote,
+            check_quorum: self.raft.check_quorum,
+            lease_reads: self.raft.lease_reads,
+            ..Config::default()
+        }
+    }
+}
+
+type KeyError = (&'static str, String);
+
+/// The largest number of quanta any timing or bound may span: enough for
+/// any model that finishes, small enough that arithmetic never overflows.
+const MAX_QUANTA: u64 = 1_000;
+
+fn at_most(key: &'static str, value: u64, max: u64) -> Result<u64, KeyError> {
+    if value > max {
+        return Err((key, format!("{value} is more than the supported {max}")));
+    }
+    Ok(value)
+}
+
+fn raft_spec(raft: &RaftFile) -> Result<RaftSpec, KeyError> {
+    let [min, max] = raft.election_timeout;
+    if min >= max {
+        return Err((
+            "raft.election_timeout",
+            format!("[{min}, {max}) is an empty range: the first bound is inclusive, the second exclusive"),
+        ));
+    }
+    Ok(RaftSpec {
+        pre_vote: raft.pre_vote,
+        check_quorum: raft.check_quorum,
+        lease_reads: raft.lease_reads,
+        heartbeat: at_most("raft.heartbeat", raft.heartbeat, MAX_QUANTA)?,
+        election_timeout_min: min,
+        election_timeout_max: at_most("raft.election_timeout", max, MAX_QUANTA)?,
+        lease: at_most("raft.lease", raft.lease, MAX_QUANTA)?,
+        clock_drift_bound: at_most("raft.clock_drift_bound", raft.clock_drift_bound, MAX_QUANTA)?,
+    })
+}
+
+fn time_spec(time: &TimeFile) -> Result<TimeSpec, KeyError> {
+    if time.quantum_ms == 0 {
+        return Err(("time.quantum_ms", "must be positive".into()));
+    }
+    let jitter = match time.jitter.as_str() {
+        "minimum" => Jitter::Minimum,
+        "seeded" => Jitter::Seeded,
+        other => {
+            return Err((
+                "time.jitter",
+                format!("{other:?} is not one of \"minimum\", \"seeded\""),
+            ))
+        }
+    };
+    Ok(TimeSpec {
+        quantum: Duration::from_millis(at_most("time.quantum_ms", time.quantum_ms, 60_000)?),
+        max_time: at_most("time.max_time", time.max_time, MAX_QUANTA)?,
+        clock_drift: at_most("time.clock_drift", time.clock_drift, MAX_QUANTA)?,
+        jitter,
+    })
+}
+
+fn network_spec(network: &NetworkFile) -> Result<NetworkSpec, KeyError> {
+    if network.ordered && network.duplicating {
+        return Err((
+            "network.duplicating",
+            "an ordered network is a FIFO link per pair of nodes (like TCP), which never \
+             duplicates; set `ordered = false` to model duplication"
+                .into(),
+        ));
+    }
+    if network.max_in_flight == 0 {
+        return Err((
+            "network.max_in_flight",
+            "must be positive: no message could ever be sent".into(),
+        ));
+    }
+    Ok(NetworkSpec {
+        ordered: network.ordered,
+        lossy: network.lossy,
+        duplicating: network.duplicating,
+        max_in_flight: network.max_in_flight,
+    })
+}
+
+fn check_spec(check: &CheckFile, bounds: &Bounds) -> Result<CheckSpec, KeyError> {
+    if check.threads == 0 {
+        return Err(("check.threads", "must be at least 1".into()));
+    }
+    if bounds.max_depth.is_some() && check.threads > 1 {
+        // With a depth bound, which states are cut off depends on the order
+        // of the search, which several threads make nondeterministic.
+        return Err((
+            "check.threads",
+            "a depth bound needs a single-threaded search to give a stable state count".into(),
+        ));
+    }
+    Ok(CheckSpec {
+        strategy: check.strategy,
+        threads: check.threads,
+    })
+}
+
+/// Resolves the property names of `[expect]` and refuses expectations the
+/// configuration makes impossible.
+fn expectations(spec: &ModelSpec, expect: &ExpectFile) -> Result<Expectations, KeyError> {
+    let violated = property_names("expect.violated", &expect.violated, &ALWAYS)?;
+    let reachable = property_names("expect.reachable", &expect.reachable, &SOMETIMES)?;
+    let unreachable = property_names("expect.unreachable", &expect.unreachable, &SOMETIMES)?;
+    if let Some(name) = reachable.intersection(&unreachable).next() {
+        return Err((
+            "expect.unreachable",
+            format!("{name:?} is also listed as reachable"),
+        ));
+    }
+    for &name in &reachable {
+        if let Some(reason) = impossible(spec, name) {
+            return Err((
+                "expect.reachable",
+                format!("{name:?} cannot happen: {reason}"),
+            ));
+        }
+    }
+    Ok(Expectations {
+        violated,
+        reachable,
+        unreachable,
+        unique_states: expect.unique_states,
+    })
+}
+
+fn property_names(
+    key: &'static str,
+    names: &[String],
+    known: &[&'static str],
+) -> Result<BTreeSet<&'static str>, KeyError> {
+    let mut resolved = BTreeSet::new();
+    for name in names {
+        let Some(&property) = known.iter().find(|&&known| known == name) else {
+            return Err((
+                key,
+                format!("unknown property {name:?}; the properties here are {known:?}"),
+            ));
+        };
+        if !resolved.insert(property) {
+            return Err((key, format!("{name:?} is listed twice")));
+        }
+    }
+    Ok(resolved)
+}
+
+/// Why a `sometimes` property cannot be reached in `spec`, if it cannot.
+fn impossible(spec: &ModelSpec, name: &str) -> Option<&'static str> {
+    use crate::model::properties::{LEADER_REPLACED, LEASE_READ_SERVED, WRITE_COMMITTED};
+    let has_write = spec.operations.iter().any(|operation| !operation.is_read());
+    let has_read = spec.operations.iter().any(Operation::is_read);
+    match name {
+        WRITE_COMMITTED if !has_write => Some("`clients.operations` has no write or cas"),
+        LEADER_REPLACED if spec.max_crashes == 0 => Some("`cluster.max_crashes` is 0"),
+        LEASE_READ_SERVED if !spec.raft.lease_reads => Some("`raft.lease_reads` is off"),
+        LEASE_READ_SERVED if !has_read => Some("`clients.operations` has no read"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! A spec that is malformed or contradicts itself is refused with an error
+//! naming the file, the key and why.
+
+use super::*;
+
+const GOOD: &str = r#"
+description = "probe"
+algorithm = "raft"
+run = "default"
+
+[cluster]
+nodes = 3
+max_crashes = 1
+
+[time]
+max_time = 4
+
+[network]
+max_in_flight = 3
+
+[bounds]
+max_term = 2
+max_log = 2
+
+[clients]
+operations = ["write 1", "read"]
+
+[expect]
+reachable = ["a leader is elected", "a leader is replaced after a crash"]
+"#;
+
+fn parse(text: &str) -> Result<ModelSpec, SpecError> {
+    ModelSpec::parse(Path::new("models/probe.toml"), text)
+}
+
+/// The error for `GOOD` with `from` replaced by `to`, as a string.
+fn refusal(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "{from:?} is not in the good spec");
+    let error = parse(&GOOD.replace(from, to)).expect_err("the changed spec is refused");
+    let text = error.to_string();
+    assert!(text.starts_with("models/probe.toml"), "no file in {text:?}");
+    text
+}
+
+#[test]
+fn a_good_spec_parses() {
+    let spec = parse(GOOD).unwrap();
+    assert_eq!(spec.nodes, 3);
+    assert_eq!(spec.operations.len(), 2);
+    assert!(spec.expect.reachable.contains("a leader is elected"));
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_are_syntax_errors() {
+    let text = refusal("max_in_flight = 3", "max_in_flight = 3\nmax_infligth = 2");
+    assert!(text.contains("max_infligth"), "{text}");
+    let text = refusal("nodes = 3", "nodes = \"three\"");
+    assert!(text.contains("nodes"), "{text}");
+}
+
+#[test]
+fn impossible_values_name_their_key() {
+    let text = refusal("nodes = 3", "nodes = 12");
+    assert!(text.contains("`cluster.nodes`"), "{text}");
+    let text = refusal("\"write 1\"", "\"write one\"");
+    assert!(text.contains("`clients.operations`"), "{text}");
+}
+
+#[test]
+fn contradictions_are_refused() {
+    // A leader cannot be replaced after a crash when nothing may crash.
+    let text = refusal("max_crashes = 1", "max_crashes = 0");
+    assert!(text.contains("`expect.reachable`"), "{text}");
+    assert!(text.contains("cannot happen"), "{text}");
+}
+
+#[test]
+fn an_unsafe_raft_configuration_is_refused_by_the_core() {
+    let text = refusal("[time]", "[raft]\nlease = 3\n\n[time]");
+    assert!(text.contains("`raft`"), "{text}");
+}

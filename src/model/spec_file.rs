@@ -1,0 +1,174 @@
+//! The raw shape of a model spec file, as serde reads it. Unknown keys are
+//! refused; defaults are the design's timings scaled to 50 ms quanta. What
+//! the types cannot say is checked in [`super::spec`].
+
+use crate::model::spec::RunMode;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// What the configuration is for, in a sentence or two.
+    pub description: String,
+    /// Only Raft exists today; Bully and Ring will join it.
+    pub algorithm: Algorithm,
+    pub run: RunMode,
+    pub cluster: ClusterFile,
+    #[serde(default)]
+    pub raft: RaftFile,
+    pub time: TimeFile,
+    pub network: NetworkFile,
+    pub bounds: BoundsFile,
+    #[serde(default)]
+    pub clients: ClientsFile,
+    #[serde(default)]
+    pub check: CheckFile,
+    pub expect: ExpectFile,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    Raft,
+}
+
+impl<'de> serde::Deserialize<'de> for RunMode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Raw {
+            Default,
+            Explicit,
+        }
+        Ok(match Raw::deserialize(deserializer)? {
+            Raw::Default => RunMode::Default,
+            Raw::Explicit => RunMode::Explicit,
+        })
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFile {
+    pub nodes: u64,
+    #[serde(default)]
+    pub max_crashes: u32,
+    /// Leadership transfers an operator may ask for in one run.
+    #[serde(default)]
+    pub max_transfers: u32,
+}
+
+/// Raft options; timings in quanta of model time (`time.quantum_ms`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RaftFile {
+    pub pre_vote: bool,
+    pub check_quorum: bool,
+    pub lease_reads: bool,
+    pub heartbeat: u64,
+    /// `[min, max)`, as in the core's configuration.
+    pub election_timeout: [u64; 2],
+    pub lease: u64,
+    pub clock_drift_bound: u64,
+}
+
+impl Default for RaftFile {
+    /// DESIGN.md's timings in 50 ms quanta: heartbeat 50 ms, election timeout
+    /// [150, 300) ms, lease 100 ms, drift bound 50 ms; every feature on.
+    fn default() -> Self {
+        RaftFile {
+            pre_vote: true,
+            check_quorum: true,
+            lease_reads: true,
+            heartbeat: 1,
+            election_timeout: [3, 6],
+            lease: 2,
+            clock_drift_bound: 1,
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeFile {
+    #[serde(default = "default_quantum_ms")]
+    pub quantum_ms: u64,
+    pub max_time: u64,
+    #[serde(default)]
+    pub clock_drift: u64,
+    #[serde(default = "default_jitter")]
+    pub jitter: String,
+}
+
+fn default_quantum_ms() -> u64 {
+    50
+}
+
+fn default_jitter() -> String {
+    "minimum".to_owned()
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFile {
+    #[serde(default)]
+    pub ordered: bool,
+    #[serde(default)]
+    pub lossy: bool,
+    #[serde(default)]
+    pub duplicating: bool,
+    pub max_in_flight: usize,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoundsFile {
+    pub max_term: u64,
+    pub max_log: u64,
+    #[serde(default)]
+    pub max_depth: Option<usize>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsFile {
+    /// One client per operation: `"write 1"`, `"cas 1 2"`, `"cas nil 1"`,
+    /// `"read"`.
+    #[serde(default)]
+    pub operations: Vec<String>,
+}
+
+/// The search strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    Bfs,
+    Dfs,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckFile {
+    pub strategy: Strategy,
+    pub threads: usize,
+}
+
+impl Default for CheckFile {
+    fn default() -> Self {
+        CheckFile {
+            strategy: Strategy::Bfs,
+            threads: 2,
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectFile {
+    #[serde(default)]
+    pub violated: Vec<String>,
+    #[serde(default)]
+    pub reachable: Vec<String>,
+    #[serde(default)]
+    pub unreachable: Vec<String>,
+    pub unique_states: Option<usize>,
+}

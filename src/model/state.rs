@@ -1,0 +1,105 @@
+//! One state of the model: real time, every node (up or crashed, with what it
+//! made durable and how far its clock has run ahead), the network, the
+//! clients and their history, and the record the property monitors keep.
+//!
+//! Nodes are held behind `Arc`s so that a transition, which steps one node,
+//! copies only that node; the others are shared with the previous state.
+
+use std::sync::Arc;
+
+use stateright::semantics::LinearizabilityTester;
+
+use crate::check::properties::SafetyMonitor;
+use crate::core::node::NodeId;
+use crate::core::raft::{DurableState, RaftNode, Term};
+use crate::core::time::Time;
+use crate::model::network::Network;
+use crate::model::properties::Violations;
+use crate::model::register::{CasRegister, RegisterRet};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NodeSlot {
+    /// `None` while crashed.
+    pub node: Option<Arc<RaftNode>>,
+    /// Every persist record the node emitted, applied in order: what a
+    /// restart starts from. Kept apart from the node so a missing persist
+    /// record shows up as a forgotten vote or entry after a crash.
+    pub durable: Arc<DurableState>,
+    /// How many quanta this node's clock has gained on real time. Never
+    /// decreases (clocks are monotonic) and never exceeds the spec's
+    /// `time.clock_drift`.
+    pub clock_gain: u64,
+}
+
+/// Where a client's one operation is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClientStatus {
+    /// Not sent yet.
+    Idle,
+    /// Sent to `node`, no definite answer yet (perhaps never: the node may
+    /// crash or lose leadership, leaving the outcome unknown).
+    Pending { node: NodeId },
+    /// Answered. `lease_read` marks a read served from the leader's lease.
+    Done {
+        result: RegisterRet,
+        lease_read: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClusterState {
+    /// Real time, in quanta.
+    pub real_time: u64,
+    /// Node `id` is at index `id - 1`.
+    pub nodes: Vec<NodeSlot>,
+    pub network: Network,
+    pub crashes: u32,
+    pub transfers: u32,
+    /// One client per operation of the spec, in the same order.
+    pub clients: Vec<ClientStatus>,
+    /// Thread ids are client indexes.
+    pub history: LinearizabilityTester<usize, CasRegister>,
+    /// What the safety monitors remember of the run (leaders by term,
+    /// committed entries).
+    pub monitor: SafetyMonitor,
+    /// The `always` properties violated so far.
+    pub violations: Violations,
+    /// The highest term in which a leader crashed, for "a leader is replaced
+    /// after a crash".
+    pub crashed_leader_term: Option<Term>,
+    /// The message of the panic that stopped this run, if a step panicked.
+    pub panic: Option<String>,
+}
+
+impl ClusterState {
+    pub fn slot(&self, id: NodeId) -> &NodeSlot {
+        &self.nodes[index(id)]
+    }
+
+    pub fn slot_mut(&mut self, id: NodeId) -> &mut NodeSlot {
+        &mut self.nodes[index(id)]
+    }
+
+    /// The node, if it is up.
+    pub fn node(&self, id: NodeId) -> Option<&RaftNode> {
+        self.slot(id).node.as_deref()
+    }
+
+    pub fn up_nodes(&self) -> impl Iterator<Item = &RaftNode> {
+        self.nodes.iter().filter_map(|slot| slot.node.as_deref())
+    }
+
+    /// Node `id`'s clock reading, in quanta.
+    pub fn local_quanta(&self, id: NodeId) -> u64 {
+        self.real_time + self.slot(id).clock_gain
+    }
+
+    /// Node `id`'s clock reading, as the core sees it.
+    pub fn local_time(&self, id: NodeId, quantum_micros: u64) -> Time {
+        Time::from_micros(self.local_quanta(id) * quantum_micros)
+    }
+}
+
+fn index(id: NodeId) -> usize {
+    usize::try_from(id - 1).expect("ids are small")
+}

@@ -1,0 +1,250 @@
+//! Exhaustive model checking of the production Raft core (`src/model`):
+//! every spec in `models/` marked `run = "default"` must give exactly the
+//! outcome it expects, including its pinned count of unique states; the
+//! bigger specs run with `cargo test --release --test models -- --ignored`
+//! or `electorate check`.
+//!
+//! Known bugs: each deliberate deviation of the core (feature
+//! `deliberate-bugs`, on only in test builds) must give a counterexample on
+//! a small spec on which the correct core has none.
+
+use std::path::{Path, PathBuf};
+
+use electorate::core::raft::deliberate_bugs::DeliberateBugs;
+use electorate::model::spec::RunMode;
+use electorate::model::{check_model, check_spec, CheckOptions, ModelSpec, RaftModel, SpecReport};
+
+fn specs(run: RunMode) -> Vec<ModelSpec> {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&directory)
+        .expect("models/ exists")
+        .map(|entry| entry.expect("a readable entry").path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "toml")
+        })
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| ModelSpec::load(path).unwrap_or_else(|error| panic!("{error}")))
+        .filter(|spec| spec.run == run)
+        .collect()
+}
+
+fn summary(report: &SpecReport) -> String {
+    format!(
+        "{}: {} unique states, depth {}, {:.1} s; {}",
+        report.spec,
+        report.unique_states,
+        report.max_depth,
+        report.seconds,
+        if report.mismatches.is_empty() {
+            "as expected".to_owned()
+        } else {
+            report.mismatches.join("; ")
+        }
+    )
+}
+
+fn check_all(run: RunMode) {
+    let specs = specs(run);
+    assert!(!specs.is_empty(), "no {run:?} specs in models/");
+    let mut failures = Vec::new();
+    for spec in &specs {
+        let report = check_spec(spec, &CheckOptions::default());
+        println!("{}", summary(&report));
+        if !report.as_expected() {
+            failures.push(summary(&report));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_default_spec_gives_its_expected_outcome() {
+    check_all(RunMode::Default);
+}
+
+#[test]
+#[ignore = "large: run with --release"]
+fn every_explicit_spec_gives_its_expected_outcome() {
+    check_all(RunMode::Explicit);
+}
+
+/// Small specs for the known bugs, on each of which the correct core keeps
+/// every property. PreVote is off in all three (and CheckQuorum where the
+/// bug needs no lease) so the runs that expose a bug are short.
+const UNPERSISTED_VOTE_SPEC: &str = r#"
+description = "known bug: a vote forgotten by a crash lets the voter vote again in the term"
+algorithm = "raft"
+run = "explicit"
+[cluster]
+nodes = 3
+max_crashes = 1
+[raft]
+pre_vote = false
+check_quorum = false
+lease_reads = false
+[time]
+max_time = 4
+clock_drift = 0
+[network]
+ordered = true
+max_in_flight = 4
+[bounds]
+max_term = 1
+max_log = 1
+[expect]
+"#;
+
+const STALE_CANDIDATE_SPEC: &str = r#"
+description = "known bug: a node that missed a committed write is elected in term 2"
+algorithm = "raft"
+run = "explicit"
+
+[cluster]
+nodes = 3
+max_crashes = 0
+
+[raft]
+pre_vote = false
+check_quorum = false
+lease_reads = false
+
+[time]
+max_time = 7
+clock_drift = 0
+
+[network]
+ordered = true
+max_in_flight = 3
+
+[bounds]
+max_term = 2
+max_log = 2
+
+[clients]
+operations = ["write 1"]
+
+[expect]
+"#;
+
+/// Short timings (election timeout 2-4 quanta, lease 1, drift bound 1) so
+/// that a round's acknowledgement can arrive a quantum late within the
+/// bound on real time.
+const LEASE_SPEC: &str = r#"
+description = "known bug: a lease measured from the acknowledgement outlives the followers' promise"
+algorithm = "raft"
+run = "explicit"
+[cluster]
+nodes = 3
+[raft]
+pre_vote = false
+election_timeout = [2, 4]
+lease = 1
+[time]
+max_time = 4
+clock_drift = 1
+[network]
+ordered = true
+lossy = false
+max_in_flight = 3
+[bounds]
+max_term = 2
+max_log = 2
+[expect]
+"#;
+
+fn spec(name: &str, text: &str) -> ModelSpec {
+    ModelSpec::parse(Path::new(name), text).unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn unpersisted_vote_spec() -> ModelSpec {
+    spec("unpersisted-vote", UNPERSISTED_VOTE_SPEC)
+}
+
+fn stale_candidate_spec() -> ModelSpec {
+    spec("vote-without-log-check", STALE_CANDIDATE_SPEC)
+}
+
+fn lease_spec() -> ModelSpec {
+    spec("lease-from-ack", LEASE_SPEC)
+}
+
+/// Checks `spec` with `bugs` on; returns the violated `always` properties.
+fn violated(spec: ModelSpec, bugs: DeliberateBugs) -> Vec<&'static str> {
+    let mut config = spec.config();
+    config.bugs = bugs;
+    let report = check_model(
+        RaftModel::with_config(spec, config),
+        &CheckOptions::default(),
+    );
+    println!("{}", summary(&report));
+    for property in report
+        .properties
+        .iter()
+        .filter(|property| property.discovered)
+    {
+        if let Some(trace) = &property.counterexample {
+            println!(
+                "shortest counterexample of {} ({} steps)",
+                property.name,
+                trace.len()
+            );
+        }
+    }
+    assert!(
+        report.complete || report.properties.iter().any(|property| property.discovered),
+        "the search neither finished nor found anything"
+    );
+    report
+        .properties
+        .iter()
+        .filter(|property| property.kind == "always" && property.discovered)
+        .map(|property| property.name)
+        .collect()
+}
+
+#[test]
+fn the_correct_core_has_no_counterexample_on_the_known_bug_specs() {
+    for spec in [
+        unpersisted_vote_spec(),
+        stale_candidate_spec(),
+        lease_spec(),
+    ] {
+        let name = spec.path.display().to_string();
+        let violated = violated(spec, DeliberateBugs::default());
+        assert!(violated.is_empty(), "{name}: {violated:?}");
+    }
+}
+
+#[test]
+fn a_vote_not_made_durable_breaks_election_safety() {
+    let bugs = DeliberateBugs {
+        unpersisted_vote: true,
+        ..DeliberateBugs::default()
+    };
+    let violated = violated(unpersisted_vote_spec(), bugs);
+    assert!(violated.contains(&"Election Safety"), "{violated:?}");
+}
+
+#[test]
+fn a_vote_without_the_log_check_loses_committed_writes() {
+    let bugs = DeliberateBugs {
+        vote_without_log_check: true,
+        ..DeliberateBugs::default()
+    };
+    let violated = violated(stale_candidate_spec(), bugs);
+    assert!(violated.contains(&"Leader Completeness"), "{violated:?}");
+}
+
+#[test]
+fn a_lease_measured_from_the_acknowledgement_breaks_lease_safety() {
+    let bugs = DeliberateBugs {
+        lease_from_ack: true,
+        ..DeliberateBugs::default()
+    };
+    let violated = violated(lease_spec(), bugs);
+    assert!(violated.contains(&"Lease Safety"), "{violated:?}");
+}
