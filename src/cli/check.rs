@@ -14,15 +14,28 @@ use electorate::model::{check_spec, CheckOptions, ModelSpec, SpecError, SpecRepo
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Spec files or directories of them (default: `models/`).
+    /// Spec files or directories of them (default: `models/`, unless
+    /// `--algo` asks for a built-in spec).
     specs: Vec<PathBuf>,
+    /// Check the built-in first-election spec of this algorithm instead of
+    /// spec files (only `raft` is modelled so far).
+    #[arg(long, value_enum, conflicts_with = "specs")]
+    algo: Option<AlgoArg>,
+    /// Cluster size for `--algo`.
+    #[arg(long, default_value_t = 3, requires = "algo")]
+    nodes: u64,
+    /// Search breadth-first (shortest counterexamples; the default).
+    #[arg(long, conflicts_with = "dfs")]
+    bfs: bool,
+    /// Search depth-first (less memory).
+    #[arg(long)]
+    dfs: bool,
+    /// Explore at most this many actions deep (overrides `bounds.max_depth`).
+    #[arg(long)]
+    max_depth: Option<usize>,
     /// Print one JSON report per spec, one per line, instead of text.
     #[arg(long)]
     json: bool,
-    /// Search breadth-first (the default; shortest paths) or depth-first
-    /// (less memory). Overrides the spec's `check.strategy`.
-    #[arg(long, value_enum)]
-    strategy: Option<StrategyArg>,
     /// Checker threads. Overrides the spec's `check.threads`.
     #[arg(long)]
     threads: Option<usize>,
@@ -40,24 +53,74 @@ pub struct Args {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum StrategyArg {
-    Bfs,
-    Dfs,
+enum AlgoArg {
+    Raft,
+    Bully,
+    Ring,
+}
+
+/// The built-in spec `--algo raft --nodes N` checks: the first election,
+/// as `models/raft-election.toml` but for N nodes (N messages in flight, so
+/// a broadcast fits) and with no pinned count.
+fn builtin_spec(algo: AlgoArg, nodes: u64) -> Result<ModelSpec, String> {
+    match algo {
+        AlgoArg::Raft => {}
+        AlgoArg::Bully | AlgoArg::Ring => {
+            return Err(
+                "only raft is modelled so far; bully and ring run in the simulator \
+                 (electorate simulate / sweep / compare)"
+                    .to_owned(),
+            )
+        }
+    }
+    let text = format!(
+        r#"
+description = "First election of {nodes} Raft nodes (built in: --algo raft)"
+algorithm = "raft"
+run = "explicit"
+
+[cluster]
+nodes = {nodes}
+
+[time]
+max_time = 5
+clock_drift = 1
+
+[network]
+ordered = true
+max_in_flight = {nodes}
+
+[bounds]
+max_term = 1
+max_log = 2
+
+[expect]
+reachable = ["a leader is elected"]
+"#
+    );
+    ModelSpec::parse(Path::new("--algo raft"), &text).map_err(|error| error.to_string())
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let specs = match load_all(&args.specs, args.default_only) {
+    let specs = match args.algo {
+        Some(algo) => builtin_spec(algo, args.nodes).map(|spec| vec![spec]),
+        None => load_all(&args.specs, args.default_only).map_err(|error| error.to_string()),
+    };
+    let specs = match specs {
         Ok(specs) => specs,
         Err(error) => {
-            eprintln!("{error}");
+            eprintln!("electorate check: {error}");
             return ExitCode::from(2);
         }
     };
+    let strategy = match (args.bfs, args.dfs) {
+        (_, true) => Some(Strategy::Dfs),
+        (true, _) => Some(Strategy::Bfs),
+        _ => None,
+    };
     let options = CheckOptions {
-        strategy: args.strategy.map(|strategy| match strategy {
-            StrategyArg::Bfs => Strategy::Bfs,
-            StrategyArg::Dfs => Strategy::Dfs,
-        }),
+        strategy,
+        max_depth: args.max_depth,
         threads: args.threads,
         timeout: args.timeout_seconds.map(Duration::from_secs),
         skip_counterexamples: args.no_counterexamples,

@@ -23,6 +23,9 @@ pub struct CheckOptions {
     pub timeout: Option<Duration>,
     /// Skip the search for shortest counterexamples.
     pub skip_counterexamples: bool,
+    /// Explore at most this many actions deep, overriding the spec's
+    /// `bounds.max_depth`.
+    pub max_depth: Option<usize>,
 }
 
 /// What the spec expects of one property.
@@ -92,7 +95,11 @@ impl SpecReport {
 
 /// Checks `spec` and compares the outcome with its expectations.
 pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
-    check_model(RaftModel::new(spec.clone()), options)
+    let mut spec = spec.clone();
+    if options.max_depth.is_some() {
+        spec.bounds.max_depth = options.max_depth;
+    }
+    check_model(RaftModel::new(spec), options)
 }
 
 /// Checks `model` (its spec's bounds and expectations, perhaps with another
