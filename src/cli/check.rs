@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use electorate::model::run::Expected;
+use electorate::model::run::Progress;
 use electorate::model::spec::Strategy;
 use electorate::model::{check_spec, CheckOptions, ModelSpec, SpecError, SpecReport};
 
@@ -119,6 +120,9 @@ pub fn run(args: Args) -> ExitCode {
         _ => None,
     };
     let options = CheckOptions {
+        // Progress is one line on stderr, rewritten in place; JSON output
+        // stays clean for machines.
+        progress: (!args.json).then_some(show_progress as fn(&Progress)),
         strategy,
         max_depth: args.max_depth,
         threads: args.threads,
@@ -131,6 +135,10 @@ pub fn run(args: Args) -> ExitCode {
             println!("== {} ({})", spec.path.display(), spec.description.trim());
         }
         let report = check_spec(spec, &options);
+        if !args.json {
+            // Erase the progress line before the report.
+            eprint!("\r\x1b[2K");
+        }
         all_as_expected &= report.as_expected();
         if args.json {
             println!(
@@ -146,6 +154,17 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+fn show_progress(progress: &Progress) {
+    let seconds = progress.elapsed.as_secs_f64().max(1e-9);
+    eprint!(
+        "\r   {} states, {} unique, {:.0} states/s, depth {}   ",
+        progress.states,
+        progress.unique_states,
+        progress.states as f64 / seconds,
+        progress.max_depth
+    );
 }
 
 /// Loads every spec named, expanding directories to their `*.toml` files in

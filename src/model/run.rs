@@ -14,9 +14,20 @@ use crate::model::spec::{ModelSpec, Strategy};
 use crate::model::state::ClusterState;
 use crate::model::trace::{trace, TraceStep};
 
+/// A snapshot of a search under way, for progress displays.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub states: usize,
+    pub unique_states: usize,
+    pub max_depth: usize,
+    pub elapsed: Duration,
+}
+
 /// How to search, overriding the spec's `[check]` section where set.
 #[derive(Clone, Debug, Default)]
 pub struct CheckOptions {
+    /// Called about twice a second while the search runs.
+    pub progress: Option<fn(&Progress)>,
     pub strategy: Option<Strategy>,
     pub threads: Option<usize>,
     /// Stop searching after this long; the result is then incomplete.
@@ -118,8 +129,8 @@ pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
         builder = builder.timeout(timeout);
     }
     let (discoveries, counts) = match strategy {
-        Strategy::Bfs => summarize(builder.spawn_bfs().join()),
-        Strategy::Dfs => summarize(builder.spawn_dfs().join()),
+        Strategy::Bfs => summarize(wait(builder.spawn_bfs(), options.progress, start)),
+        Strategy::Dfs => summarize(wait(builder.spawn_dfs(), options.progress, start)),
     };
     let elapsed = start.elapsed();
     let timed_out = options.timeout.is_some_and(|timeout| elapsed >= timeout);
@@ -150,6 +161,22 @@ pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
     };
     report.mismatches = mismatches(&report, timed_out, stopped_early);
     report
+}
+
+/// Waits for the search to end, reporting progress meanwhile if asked.
+fn wait<C: Checker<RaftModel>>(checker: C, progress: Option<fn(&Progress)>, start: Instant) -> C {
+    if let Some(report) = progress {
+        while !checker.is_done() {
+            std::thread::sleep(Duration::from_millis(500));
+            report(&Progress {
+                states: checker.state_count(),
+                unique_states: checker.unique_state_count(),
+                max_depth: checker.max_depth(),
+                elapsed: start.elapsed(),
+            });
+        }
+    }
+    checker.join()
 }
 
 struct Counts {
