@@ -18,8 +18,8 @@ pub struct Args {
     /// Spec files or directories of them (default: `models/`, unless
     /// `--algo` asks for a built-in spec).
     specs: Vec<PathBuf>,
-    /// Check the built-in first-election spec of this algorithm instead of
-    /// spec files (only `raft` is modelled so far).
+    /// Check a built-in spec of this algorithm instead of spec files: the
+    /// first Raft election, or Bully's and Ring's split brain under loss.
     #[arg(long, value_enum, conflicts_with = "specs")]
     algo: Option<AlgoArg>,
     /// Cluster size for `--algo`.
@@ -60,22 +60,14 @@ enum AlgoArg {
     Ring,
 }
 
-/// The built-in spec `--algo raft --nodes N` checks: the first election,
-/// as `models/raft-election.toml` but for N nodes (N messages in flight, so
-/// a broadcast fits) and with no pinned count.
+/// The built-in spec `--algo A --nodes N` checks: for Raft the first
+/// election, as `models/raft-election.toml` but for N nodes (N messages in
+/// flight, so a broadcast fits); for Bully and Ring the split brain of
+/// `models/*-split-brain.toml`. No state count is pinned.
 fn builtin_spec(algo: AlgoArg, nodes: u64) -> Result<ModelSpec, String> {
-    match algo {
-        AlgoArg::Raft => {}
-        AlgoArg::Bully | AlgoArg::Ring => {
-            return Err(
-                "only raft is modelled so far; bully and ring run in the simulator \
-                 (electorate simulate / sweep / compare)"
-                    .to_owned(),
-            )
-        }
-    }
-    let text = format!(
-        r#"
+    let text = match algo {
+        AlgoArg::Raft => format!(
+            r#"
 description = "First election of {nodes} Raft nodes (built in: --algo raft)"
 algorithm = "raft"
 run = "explicit"
@@ -98,8 +90,42 @@ max_log = 2
 [expect]
 reachable = ["a leader is elected"]
 "#
-    );
-    ModelSpec::parse(Path::new("--algo raft"), &text).map_err(|error| error.to_string())
+        ),
+        AlgoArg::Bully | AlgoArg::Ring => {
+            let name = if matches!(algo, AlgoArg::Bully) {
+                "bully"
+            } else {
+                "ring"
+            };
+            format!(
+                r#"
+description = "{name} with {nodes} nodes under message loss (built in: --algo {name})"
+algorithm = "{name}"
+run = "explicit"
+
+[cluster]
+nodes = {nodes}
+
+[time]
+max_time = 5
+
+[network]
+ordered = true
+lossy = true
+max_in_flight = 2
+
+[bounds]
+max_term = 1
+max_log = 0
+
+[expect]
+violated = ["Election Safety", "Lease Safety"]
+reachable = ["a leader is elected"]
+"#
+            )
+        }
+    };
+    ModelSpec::parse(Path::new("--algo"), &text).map_err(|error| error.to_string())
 }
 
 pub fn run(args: Args) -> ExitCode {

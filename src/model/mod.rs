@@ -13,6 +13,8 @@
 //! spec; `electorate check` and `tests/models.rs` are built on it.
 
 pub mod action;
+pub mod election;
+mod election_run;
 pub mod network;
 pub mod operations;
 pub mod properties;

@@ -12,15 +12,15 @@ use std::fmt;
 use crate::core::node::NodeId;
 use crate::core::raft::Message;
 
-/// A message on the wire.
+/// A message on the wire (a Raft message unless said otherwise).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Envelope {
+pub struct Envelope<M = Message> {
     pub from: NodeId,
     pub to: NodeId,
-    pub message: Message,
+    pub message: M,
 }
 
-impl fmt::Display for Envelope {
+impl<M: fmt::Display> fmt::Display for Envelope<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}->{} {}", self.from, self.to, self.message)
     }
@@ -31,15 +31,15 @@ impl fmt::Display for Envelope {
 pub const MAX_COPIES: u8 = 2;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Network {
+pub enum Network<M = Message> {
     /// Each envelope with its number of copies (at least 1).
-    Unordered(BTreeMap<Envelope, u8>),
+    Unordered(BTreeMap<Envelope<M>, u8>),
     /// Each link's queue, oldest first. Invariant: no queue is empty.
-    Ordered(BTreeMap<(NodeId, NodeId), VecDeque<Message>>),
+    Ordered(BTreeMap<(NodeId, NodeId), VecDeque<M>>),
 }
 
-impl Network {
-    pub fn new(ordered: bool) -> Network {
+impl<M: Clone + Ord> Network<M> {
+    pub fn new(ordered: bool) -> Network<M> {
         if ordered {
             Network::Ordered(BTreeMap::new())
         } else {
@@ -61,7 +61,7 @@ impl Network {
         self.len() == 0
     }
 
-    pub fn send(&mut self, envelope: Envelope) {
+    pub fn send(&mut self, envelope: Envelope<M>) {
         match self {
             Network::Unordered(envelopes) => {
                 // A resend of a message still in flight is a second copy.
@@ -76,7 +76,7 @@ impl Network {
     }
 
     /// The envelopes that may be delivered next, each once.
-    pub fn deliverable(&self) -> Vec<Envelope> {
+    pub fn deliverable(&self) -> Vec<Envelope<M>> {
         match self {
             Network::Unordered(envelopes) => envelopes.keys().cloned().collect(),
             Network::Ordered(links) => links
@@ -91,11 +91,11 @@ impl Network {
     }
 
     /// Every distinct envelope in flight, each once (what may be lost).
-    pub fn distinct(&self) -> Vec<Envelope> {
+    pub fn distinct(&self) -> Vec<Envelope<M>> {
         match self {
             Network::Unordered(envelopes) => envelopes.keys().cloned().collect(),
             Network::Ordered(links) => {
-                let mut distinct: Vec<Envelope> = links
+                let mut distinct: Vec<Envelope<M>> = links
                     .iter()
                     .flat_map(|(&(from, to), queue)| {
                         queue.iter().map(move |message| Envelope {
@@ -113,7 +113,7 @@ impl Network {
     }
 
     /// Whether another copy of `envelope` may be added by duplication.
-    pub fn can_duplicate(&self, envelope: &Envelope) -> bool {
+    pub fn can_duplicate(&self, envelope: &Envelope<M>) -> bool {
         match self {
             Network::Unordered(envelopes) => envelopes
                 .get(envelope)
@@ -124,7 +124,7 @@ impl Network {
 
     /// Removes one copy of `envelope` (the oldest, on an ordered link).
     /// Panics if it is not in flight: the model only removes what it listed.
-    pub fn remove(&mut self, envelope: &Envelope) {
+    pub fn remove(&mut self, envelope: &Envelope<M>) {
         match self {
             Network::Unordered(envelopes) => {
                 let copies = envelopes

@@ -8,11 +8,14 @@ use std::time::{Duration, Instant};
 use stateright::{Checker, HasDiscoveries, Model, Path};
 
 use crate::model::action::Action;
+use crate::model::election::ElectionModel;
+use crate::model::election_run::check_election;
 use crate::model::properties::{ALWAYS, SOMETIMES};
 use crate::model::raft::RaftModel;
-use crate::model::spec::{ModelSpec, Strategy};
+use crate::model::spec::{Algorithm, ModelSpec, Strategy};
 use crate::model::state::ClusterState;
 use crate::model::trace::{trace, TraceStep};
+use crate::sim::algorithm::{Bully, Ring};
 
 /// A snapshot of a search under way, for progress displays.
 #[derive(Clone, Copy, Debug)]
@@ -110,7 +113,11 @@ pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
     if options.max_depth.is_some() {
         spec.bounds.max_depth = options.max_depth;
     }
-    check_model(RaftModel::new(spec), options)
+    match spec.algorithm {
+        Algorithm::Raft => check_model(RaftModel::new(spec), options),
+        Algorithm::Bully => check_election(ElectionModel::new(Bully::default(), spec), options),
+        Algorithm::Ring => check_election(ElectionModel::new(Ring::default(), spec), options),
+    }
 }
 
 /// Checks `model` (its spec's bounds and expectations, perhaps with another
@@ -199,7 +206,7 @@ fn summarize(checker: impl Checker<RaftModel>) -> (Discoveries, Counts) {
 /// The checker's depth of a state is one more than the actions leading to
 /// it, and it skips states at or beyond its target: a path of `actions`
 /// actions is explored if the target is `actions + 2`.
-fn depth_limit(actions: usize) -> usize {
+pub(crate) fn depth_limit(actions: usize) -> usize {
     actions + 2
 }
 
@@ -281,7 +288,7 @@ pub fn shortest_counterexample(
     }
 }
 
-fn mismatches(report: &SpecReport, timed_out: bool, stopped_early: bool) -> Vec<String> {
+pub(crate) fn mismatches(report: &SpecReport, timed_out: bool, stopped_early: bool) -> Vec<String> {
     let mut mismatches: Vec<String> = report
         .properties
         .iter()

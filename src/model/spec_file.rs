@@ -29,6 +29,8 @@ pub struct SpecFile {
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     Raft,
+    Bully,
+    Ring,
 }
 
 impl<'de> serde::Deserialize<'de> for RunMode {

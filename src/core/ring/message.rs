@@ -12,14 +12,14 @@ use crate::core::unreplicated::Epoch;
 /// Numbers one hop, chosen by the sender; the receiver's ACK echoes it.
 pub type Hop = u64;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Message {
     pub epoch: Epoch,
     pub body: Body,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Body {
     /// The highest id seen so far on this lap. A node that receives its own
