@@ -15,5 +15,6 @@ pub mod alloc_count;
 pub mod check;
 pub mod codec;
 pub mod core;
+pub mod driver;
 pub mod model;
 pub mod sim;

@@ -71,8 +71,8 @@ mod client;
 mod error;
 mod frame;
 mod peer;
-mod primitives;
-mod raft;
+pub(crate) mod primitives;
+pub(crate) mod raft;
 mod ring;
 mod stream;
 

@@ -118,7 +118,7 @@ fn encode_entries(prev_log_index: u64, prev_log_term: u64, entries: &[Entry], ou
     }
 }
 
-fn encode_command(command: &Command, out: &mut Vec<u8>) {
+pub(crate) fn encode_command(command: &Command, out: &mut Vec<u8>) {
     match command {
         Command::Noop => out.push(NOOP),
         Command::Write { key, value } => {
@@ -229,7 +229,7 @@ fn decode_append(reader: &mut Reader) -> Result<Body, DecodeError> {
     })
 }
 
-fn decode_command(reader: &mut Reader) -> Result<Command, DecodeError> {
+pub(crate) fn decode_command(reader: &mut Reader) -> Result<Command, DecodeError> {
     match reader.byte("command tag")? {
         NOOP => Ok(Command::Noop),
         WRITE => Ok(Command::Write {
