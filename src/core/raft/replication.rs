@@ -4,7 +4,7 @@
 
 use crate::core::client::{ClientReply, ClientRequest, Operation};
 use crate::core::node::{DropReason, NodeId};
-use crate::core::raft::log::{Command, Entry, LogIndex, Term};
+use crate::core::raft::log::{Command, Entry, Log, LogIndex, Term};
 use crate::core::raft::message::{AppendResult, Body, Message};
 use crate::core::raft::progress::Mode;
 use crate::core::raft::state::{Ctx, RaftNode, RoleState};
@@ -57,23 +57,17 @@ impl RaftNode {
             return;
         }
         let prev_log_index = progress.next - 1;
-        let prev_log_term = self
-            .log
-            .term_at(prev_log_index)
-            .expect("invariant: next <= last_index + 1");
         let last_sent = last_index.min(progress.next + max_entries - 1);
         let entries = self.log.slice(progress.next, last_sent).to_vec();
         progress.sent(last_sent.max(prev_log_index));
-        let message = Message {
-            term: self.hard_state.term,
-            body: Body::Append {
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit: self.commit_index,
-                round,
-            },
-        };
+        let message = append_message(
+            &self.log,
+            self.hard_state.term,
+            self.commit_index,
+            prev_log_index,
+            entries,
+            round,
+        );
         ctx.out.send(peer, message);
     }
 
@@ -100,21 +94,14 @@ impl RaftNode {
             self.send_append(ctx, peer);
             return;
         }
-        let prev_log_index = progress.next - 1;
-        let prev_log_term = self
-            .log
-            .term_at(prev_log_index)
-            .expect("invariant: next <= last_index + 1");
-        let message = Message {
-            term: self.hard_state.term,
-            body: Body::Append {
-                prev_log_index,
-                prev_log_term,
-                entries: Vec::new(),
-                leader_commit: self.commit_index,
-                round,
-            },
-        };
+        let message = append_message(
+            &self.log,
+            self.hard_state.term,
+            self.commit_index,
+            progress.next - 1,
+            Vec::new(),
+            round,
+        );
         ctx.out.send(peer, message);
     }
 
@@ -372,5 +359,31 @@ impl RaftNode {
         let role = crate::core::node::Node::role(self);
         ctx.out
             .drop_input(Some(from), DropReason::UnexpectedForRole { role });
+    }
+}
+
+/// An append to a follower whose log is to match ours up to
+/// `prev_log_index` (the invariant `next <= last_index + 1` puts it in our
+/// log), carrying `entries` after it.
+fn append_message(
+    log: &Log,
+    term: Term,
+    leader_commit: LogIndex,
+    prev_log_index: LogIndex,
+    entries: Vec<Entry>,
+    round: u64,
+) -> Message {
+    let prev_log_term = log
+        .term_at(prev_log_index)
+        .expect("invariant: next <= last_index + 1");
+    Message {
+        term,
+        body: Body::Append {
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit,
+            round,
+        },
     }
 }
