@@ -6,9 +6,8 @@
 //! `cargo test --test allocations -- --nocapture` prints the figures.
 
 use electorate::alloc_count::{allocated_bytes, allocations, CountingAllocator};
-use electorate::core::client::{ClientRequest, Operation, RequestId};
 use electorate::core::raft::Config;
-use electorate::sim::lockstep::Lockstep;
+use electorate::sim::lockstep::{write_request, Lockstep};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -16,25 +15,12 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 /// Writes per batch (one append can carry 64 entries by default).
 const BATCH: u64 = 64;
 
-fn write(sequence: u64) -> ClientRequest {
-    ClientRequest {
-        id: RequestId {
-            client: 0,
-            sequence,
-        },
-        operation: Operation::Write {
-            key: "k".to_owned(),
-            value: sequence,
-        },
-    }
-}
-
 /// Allocations and bytes per committed write over `batches` batches,
 /// after as many batches of warm-up.
 fn per_write(cluster: &mut Lockstep, batches: u64, next: &mut u64) -> (f64, f64) {
     let mut commit = |cluster: &mut Lockstep| {
         for _ in 0..BATCH {
-            cluster.submit(1, write(*next));
+            cluster.submit(1, write_request(*next));
             *next += 1;
         }
         cluster.run();

@@ -31,9 +31,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use electorate::alloc_count::{allocated_bytes, allocations, CountingAllocator};
-use electorate::core::client::{ClientRequest, Operation, RequestId};
 use electorate::core::raft::Config;
-use electorate::sim::lockstep::Lockstep;
+use electorate::sim::lockstep::{write_request, Lockstep};
 use raft_rs::RaftRsCluster;
 
 #[global_allocator]
@@ -60,18 +59,8 @@ impl Electorate {
     fn commit(&mut self, writes: u64, batch: u64) {
         for _ in 0..writes / batch {
             for _ in 0..batch {
-                let request = ClientRequest {
-                    id: RequestId {
-                        client: 0,
-                        sequence: self.next,
-                    },
-                    operation: Operation::Write {
-                        key: "k".to_owned(),
-                        value: self.next,
-                    },
-                };
+                self.cluster.submit(1, write_request(self.next));
                 self.next += 1;
-                self.cluster.submit(1, request);
             }
             self.cluster.run();
             let committed = self.cluster.take_replies().count() as u64;

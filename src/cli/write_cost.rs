@@ -4,9 +4,8 @@
 //! heartbeats and nothing lost. These counts do not vary from run to run,
 //! so they are computed once here rather than measured by a bench.
 
-use electorate::core::client::{ClientRequest, Operation, RequestId};
 use electorate::core::raft::Config;
-use electorate::sim::lockstep::Lockstep;
+use electorate::sim::lockstep::{write_request, Lockstep};
 use serde::Serialize;
 
 /// Writes per measurement.
@@ -39,17 +38,7 @@ fn measure(nodes: u64, batch: u64) -> WriteCost {
     let messages_before = cluster.delivered();
     for first in (0..WRITES).step_by(batch as usize) {
         for sequence in first..first + batch {
-            let request = ClientRequest {
-                id: RequestId {
-                    client: 0,
-                    sequence,
-                },
-                operation: Operation::Write {
-                    key: "k".to_owned(),
-                    value: sequence,
-                },
-            };
-            cluster.submit(1, request);
+            cluster.submit(1, write_request(sequence));
         }
         cluster.run();
     }

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::codec::PeerMessage;
-use crate::core::client::{ClientReply, ClientRequest};
+use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId};
 use crate::core::node::{Input, Node, NodeId, Role};
 use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftActions, RaftNode};
 use crate::core::time::Time;
@@ -125,6 +125,21 @@ impl Lockstep {
     }
 }
 
+/// The write the benches and cost counts submit: client 0's request
+/// `sequence`, setting key `k` to `sequence`.
+pub fn write_request(sequence: u64) -> ClientRequest {
+    ClientRequest {
+        id: RequestId {
+            client: 0,
+            sequence,
+        },
+        operation: Operation::Write {
+            key: "k".to_owned(),
+            value: sequence,
+        },
+    }
+}
+
 fn index(id: NodeId) -> usize {
     (id - 1) as usize
 }
@@ -132,22 +147,14 @@ fn index(id: NodeId) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::client::{Operation, Outcome, RequestId};
+    use crate::core::client::Outcome;
 
     #[test]
     fn a_leader_is_elected_and_commits_writes_on_every_node() {
         let mut cluster = Lockstep::new(3, Config::default(), 1).unwrap();
         assert!(cluster.elect(1));
-        for value in 0..100 {
-            let id = RequestId {
-                client: 0,
-                sequence: value,
-            };
-            let operation = Operation::Write {
-                key: "k".into(),
-                value,
-            };
-            cluster.submit(1, ClientRequest { id, operation });
+        for sequence in 0..100 {
+            cluster.submit(1, write_request(sequence));
         }
         cluster.run();
         let replies: Vec<ClientReply> = cluster.take_replies().collect();
@@ -169,15 +176,7 @@ mod tests {
         assert!(cluster.elect(1));
         cluster.count_bytes();
         let before = cluster.delivered();
-        let id = RequestId {
-            client: 0,
-            sequence: 0,
-        };
-        let operation = Operation::Write {
-            key: "k".into(),
-            value: 1,
-        };
-        cluster.submit(1, ClientRequest { id, operation });
+        cluster.submit(1, write_request(0));
         cluster.run();
         assert_eq!(cluster.delivered() - before, 8);
         // Four appends of one entry and four responses, each a 30-byte
