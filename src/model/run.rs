@@ -3,17 +3,17 @@
 //! Used by `electorate check` and by the tests.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 use stateright::{Checker, HasDiscoveries, Model, Path};
 
-use crate::model::action::Action;
 use crate::model::election::ElectionModel;
 use crate::model::election_run::check_election;
 use crate::model::properties::{ALWAYS, SOMETIMES};
 use crate::model::raft::RaftModel;
 use crate::model::spec::{Algorithm, ModelSpec, Strategy};
-use crate::model::state::ClusterState;
 use crate::model::trace::{trace, TraceStep};
 use crate::sim::algorithm::{Bully, Ring};
 
@@ -124,7 +124,47 @@ pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
 /// core configuration: see [`RaftModel::with_config`]).
 pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
     let spec = model.spec().clone();
-    let spec = &spec;
+    check_with(&model, &spec, (&ALWAYS, &SOMETIMES), options, |path| {
+        trace(&model, path)
+    })
+}
+
+/// What the checker needs of a model (the Raft one and the election ones).
+pub(crate) trait Searchable:
+    Model<
+        State: Clone + fmt::Debug + Hash + PartialEq + Send + Sync + 'static,
+        Action: Clone + fmt::Debug + PartialEq + Send + Sync + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<M> Searchable for M where
+    M: Model<
+            State: Clone + fmt::Debug + Hash + PartialEq + Send + Sync + 'static,
+            Action: Clone + fmt::Debug + PartialEq + Send + Sync + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+type SearchPath<M> = Path<<M as Model>::State, <M as Model>::Action>;
+
+/// Searches `model` within `spec`'s bounds, then reports each property
+/// (`names`: the `always` ones, then the `sometimes` ones) against the
+/// spec's expectations, with the shortest counterexample of each violated
+/// `always` property turned into steps by `trace`.
+pub(crate) fn check_with<M: Searchable>(
+    model: &M,
+    spec: &ModelSpec,
+    names: (&[&'static str], &[&'static str]),
+    options: &CheckOptions,
+    trace: impl Fn(SearchPath<M>) -> Vec<TraceStep>,
+) -> SpecReport {
     let strategy = options.strategy.unwrap_or(spec.check.strategy);
     let threads = options.threads.unwrap_or(spec.check.threads);
     let start = Instant::now();
@@ -143,15 +183,28 @@ pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
     let timed_out = options.timeout.is_some_and(|timeout| elapsed >= timeout);
     // The checker stops early once every property has a discovery.
     let stopped_early = discoveries.len() == model.properties().len();
-    let complete = !timed_out && !stopped_early;
-    let properties = ALWAYS
+    let (always, sometimes) = names;
+    let properties = always
         .iter()
-        .chain(SOMETIMES.iter())
-        .map(|&name| {
+        .map(|&name| (name, true))
+        .chain(sometimes.iter().map(|&name| (name, false)))
+        .map(|(name, is_always)| {
             let discovered = discoveries.contains_key(name);
-            property_report(&model, name, discovered, options)
+            let (expected, as_expected) = expectation(spec, name, is_always, discovered);
+            let shortest = (is_always && discovered && !options.skip_counterexamples)
+                .then(|| shortest_counterexample(model, name, spec.bounds.max_depth))
+                .flatten();
+            PropertyReport {
+                name,
+                kind: if is_always { "always" } else { "sometimes" },
+                expected,
+                discovered,
+                as_expected,
+                explorer_path: shortest.as_ref().map(|path| path.encode(model)),
+                counterexample: shortest.map(&trace),
+            }
         })
-        .collect::<Vec<_>>();
+        .collect();
     let mut report = SpecReport {
         spec: spec.path.display().to_string(),
         description: spec.description.clone(),
@@ -162,7 +215,7 @@ pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
         total_states: counts.total,
         max_depth: counts.max_depth,
         seconds: elapsed.as_secs_f64(),
-        complete,
+        complete: !timed_out && !stopped_early,
         properties,
         mismatches: Vec::new(),
     };
@@ -171,7 +224,7 @@ pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
 }
 
 /// Waits for the search to end, reporting progress meanwhile if asked.
-fn wait<C: Checker<RaftModel>>(checker: C, progress: Option<fn(&Progress)>, start: Instant) -> C {
+fn wait<M: Model, C: Checker<M>>(checker: C, progress: Option<fn(&Progress)>, start: Instant) -> C {
     if let Some(report) = progress {
         while !checker.is_done() {
             std::thread::sleep(Duration::from_millis(500));
@@ -192,9 +245,9 @@ struct Counts {
     max_depth: usize,
 }
 
-type Discoveries = HashMap<&'static str, Path<ClusterState, Action>>;
-
-fn summarize(checker: impl Checker<RaftModel>) -> (Discoveries, Counts) {
+fn summarize<M: Searchable, C: Checker<M>>(
+    checker: C,
+) -> (HashMap<&'static str, SearchPath<M>>, Counts) {
     let counts = Counts {
         unique: checker.unique_state_count(),
         total: checker.state_count(),
@@ -206,18 +259,18 @@ fn summarize(checker: impl Checker<RaftModel>) -> (Discoveries, Counts) {
 /// The checker's depth of a state is one more than the actions leading to
 /// it, and it skips states at or beyond its target: a path of `actions`
 /// actions is explored if the target is `actions + 2`.
-pub(crate) fn depth_limit(actions: usize) -> usize {
+fn depth_limit(actions: usize) -> usize {
     actions + 2
 }
 
-fn property_report(
-    model: &RaftModel,
+/// What `spec` expects of property `name`, and whether `discovered` agrees.
+fn expectation(
+    spec: &ModelSpec,
     name: &'static str,
+    always: bool,
     discovered: bool,
-    options: &CheckOptions,
-) -> PropertyReport {
-    let expect = &model.spec().expect;
-    let always = ALWAYS.contains(&name);
+) -> (Expected, bool) {
+    let expect = &spec.expect;
     let expected = if always {
         if expect.violated.contains(name) {
             Expected::Violated
@@ -236,44 +289,33 @@ fn property_report(
         Expected::Violated | Expected::Reachable => discovered,
         Expected::Unchecked => true,
     };
-    let shortest = (always && discovered && !options.skip_counterexamples)
-        .then(|| shortest_counterexample(model, name))
-        .flatten();
-    PropertyReport {
-        name,
-        kind: if always { "always" } else { "sometimes" },
-        expected,
-        discovered,
-        as_expected,
-        explorer_path: shortest.as_ref().map(|path| path.encode(model)),
-        counterexample: shortest.map(|path| trace(model, path)),
-    }
+    (expected, as_expected)
 }
 
 /// The shortest path to a state violating `name`. stateright records the
 /// last violating state it meets, not the first, so this searches
 /// breadth-first on one thread, stops at the first discovery, and repeats
 /// with the depth bounded below that discovery until none is found.
-pub fn shortest_counterexample(
-    model: &RaftModel,
+pub(crate) fn shortest_counterexample<M: Searchable>(
+    model: &M,
     name: &'static str,
-) -> Option<Path<ClusterState, Action>> {
-    let mut best: Option<Path<ClusterState, Action>> = None;
+    max_depth: Option<usize>,
+) -> Option<SearchPath<M>> {
+    let mut best: Option<SearchPath<M>> = None;
     loop {
         let mut builder = model
             .clone()
             .checker()
             .threads(1)
             .finish_when(HasDiscoveries::AnyOf(BTreeSet::from([name])));
-        let bound = match (&best, model.spec().bounds.max_depth) {
-            (Some(path), _) => Some(path.clone().into_actions().len().saturating_sub(1)),
-            (None, bound) => bound,
+        let bound = match &best {
+            Some(path) => Some(path.clone().into_actions().len().saturating_sub(1)),
+            None => max_depth,
         };
         if let Some(actions) = bound {
             builder = builder.target_max_depth(depth_limit(actions));
         }
-        let found = builder.spawn_bfs().join().discovery(name);
-        match found {
+        match builder.spawn_bfs().join().discovery(name) {
             Some(path) => {
                 let shorter = best.as_ref().is_none_or(|best| {
                     path.clone().into_actions().len() < best.clone().into_actions().len()
@@ -288,7 +330,7 @@ pub fn shortest_counterexample(
     }
 }
 
-pub(crate) fn mismatches(report: &SpecReport, timed_out: bool, stopped_early: bool) -> Vec<String> {
+fn mismatches(report: &SpecReport, timed_out: bool, stopped_early: bool) -> Vec<String> {
     let mut mismatches: Vec<String> = report
         .properties
         .iter()
