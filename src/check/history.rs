@@ -220,9 +220,18 @@ impl Event {
     /// is `info` when the operation may still take effect and `fail` when it
     /// certainly did not.
     pub fn from_reply(request: &ClientRequest, reply: &ClientReply) -> Result<Event, HistoryError> {
-        let process = request.id.client;
-        let mut command = Command::from(&request.operation);
-        let kind = match (&reply.result, &mut command) {
+        Event::completion(request.id.client, &request.operation, &reply.result)
+    }
+
+    /// The completion of `process`'s `operation` with `result`, mapped to
+    /// `ok`, `fail` or `info` as [`Event::from_reply`] describes.
+    pub fn completion(
+        process: ProcessId,
+        operation: &crate::core::client::Operation,
+        result: &Result<ReplyOutcome, crate::core::client::ClientError>,
+    ) -> Result<Event, HistoryError> {
+        let mut command = Command::from(operation);
+        let kind = match (result, &mut command) {
             (Err(error), _) if error.is_indefinite() => EventKind::Info,
             (Err(_), _) => EventKind::Fail,
             (Ok(ReplyOutcome::Read(read)), Command::Read { value, .. }) => {
@@ -239,7 +248,7 @@ impl Event {
             }
             (Ok(outcome), _) => {
                 return Err(HistoryError::ReplyDoesNotMatchRequest {
-                    request: request.operation.to_string(),
+                    request: operation.to_string(),
                     reply: format!("{outcome:?}"),
                 })
             }

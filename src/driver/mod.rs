@@ -1,5 +1,22 @@
 //! Running the core for real: threads, the monotonic clock, sockets and
-//! disk. So far, the durable storage ([`storage`]); the node loop,
-//! transports and `electorate node` / `cluster` are still to come.
+//! disk — the same `RaftNode` the simulator and the model checker step.
+//!
+//! - [`node`]: the node loop (step with real time, fsync, then send) and the
+//!   [`node::Transport`] it sends through.
+//! - [`mailbox`]: the bounded hand-off between threads, over the [`sync`]
+//!   shim that is `std` normally and loom under `--cfg loom`.
+//! - [`storage`]: term, vote and log in a checksummed append-only file.
+//! - [`memory`] and [`tcp`]: in-process channels for tests, TCP with the
+//!   codec's frames for real clusters.
+//! - [`client`]: the client library (leader hints, retries, timeouts) and
+//!   the history it records; [`cluster`]: `electorate cluster`'s
+//!   multi-process cluster, workload, leader kills and failover figures.
 
+pub mod client;
+// pub mod cluster;
+pub mod mailbox;
+pub mod memory;
+pub mod node;
 pub mod storage;
+pub mod sync;
+pub mod tcp;

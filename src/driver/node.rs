@@ -1,0 +1,336 @@
+//! The node loop: one thread that owns a [`RaftNode`] and its storage,
+//! takes inputs from its [`Mailbox`], steps the core with the real
+//! monotonic time, makes the persist records durable, and only then sends
+//! the messages and replies.
+//!
+//! Inputs that queued while the loop was busy (an fsync takes a while) are
+//! stepped together and their records written with one fsync: group commit,
+//! as etcd's `Ready` batches them. The loop waits on the mailbox until the
+//! node's next timer deadline, so a timer is a wait that ran out.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::core::client::{ClientReply, ClientRequest, RequestId};
+use crate::core::node::{Event, Input, Node, NodeId, Outgoing, Role};
+use crate::core::raft::{Config, ConfigError, Message, RaftActions, RaftNode};
+use crate::core::time::Time;
+use crate::driver::mailbox::{Mailbox, Received};
+use crate::driver::storage::{FileStorage, StorageError};
+use crate::driver::sync::{lock, Arc, Mutex};
+
+/// The most inputs stepped before their records are made durable together.
+const MAX_BATCH: usize = 256;
+/// Inputs a node queues before it drops more (a lossy network, to Raft).
+pub const INBOX_CAPACITY: usize = 4096;
+/// Replies a client connection queues before further ones are dropped.
+pub const REPLY_CAPACITY: usize = 1024;
+
+/// Where a client's replies go: its connection's writer, or an in-memory
+/// client waiting on it.
+pub type ReplyTo = Arc<Mailbox<ClientReply>>;
+
+/// One input to a running node.
+pub enum NodeInput {
+    Peer {
+        from: NodeId,
+        message: Message,
+    },
+    Client {
+        request: ClientRequest,
+        reply_to: ReplyTo,
+    },
+}
+
+/// How a node's messages reach its peers. `send` never blocks: a transport
+/// that cannot deliver now drops the message, as a network would.
+pub trait Transport: Send + 'static {
+    fn send(&mut self, to: NodeId, message: Message);
+}
+
+/// What a node needs to start.
+#[derive(Clone, Debug)]
+pub struct NodeSettings {
+    pub id: NodeId,
+    /// Every member, this node included.
+    pub members: Vec<NodeId>,
+    pub config: Config,
+    pub data_dir: PathBuf,
+    /// Seeds the election jitter; print it so a run can be repeated.
+    pub seed: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("node {id}: invalid configuration: {source}")]
+    Config { id: NodeId, source: ConfigError },
+    #[error("node {id}: storage: {source}")]
+    Storage { id: NodeId, source: StorageError },
+    #[error("node {id}: cannot start its thread: {source}")]
+    Thread { id: NodeId, source: std::io::Error },
+}
+
+/// What the outside may observe of a running node, updated after every
+/// batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeStatus {
+    pub role: Option<Role>,
+    pub term: u64,
+    pub leader: Option<NodeId>,
+    pub commit_index: u64,
+    pub last_index: u64,
+}
+
+/// Counters a running node keeps, for tests and summaries.
+#[derive(Debug, Default)]
+pub struct NodeCounters {
+    pub steps: AtomicU64,
+    pub fsyncs: AtomicU64,
+    pub dropped_inputs: AtomicU64,
+}
+
+/// A node running on its own thread.
+pub struct NodeHandle {
+    pub id: NodeId,
+    pub inbox: Arc<Mailbox<NodeInput>>,
+    pub status: Arc<Mutex<NodeStatus>>,
+    pub counters: Arc<NodeCounters>,
+    thread: Option<JoinHandle<Result<(), DriverError>>>,
+}
+
+impl NodeHandle {
+    pub fn status(&self) -> NodeStatus {
+        *lock(&self.status)
+    }
+
+    /// Stops the loop (inputs already queued are stepped first) and waits
+    /// for it. Everything it acknowledged is on disk: it fsyncs before it
+    /// replies.
+    pub fn stop(mut self) -> Result<(), DriverError> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Result<(), DriverError> {
+        self.inbox.close();
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for NodeHandle {
+    fn drop(&mut self) {
+        if self.thread.is_some() && !std::thread::panicking() {
+            let _ = self.stop_and_join();
+        }
+    }
+}
+
+/// Opens the node's storage, recovers its durable state and starts its loop
+/// on a new thread. The inbox is created here so the transport can be wired
+/// to it before the first message arrives; pass it in with `inbox`.
+pub fn spawn_node(
+    settings: NodeSettings,
+    inbox: Arc<Mailbox<NodeInput>>,
+    transport: impl Transport,
+) -> Result<NodeHandle, DriverError> {
+    let id = settings.id;
+    let (storage, recovered) = FileStorage::open(&settings.data_dir)
+        .map_err(|source| DriverError::Storage { id, source })?;
+    if let Some(problem) = &recovered.tail_problem {
+        tracing::warn!(
+            node = id,
+            dropped_bytes = recovered.dropped_bytes,
+            "cut a damaged log tail on recovery: {problem}"
+        );
+    }
+    let clock = MonotonicClock::start();
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+    let fresh = recovered.records == 0;
+    let node = if fresh {
+        RaftNode::new(
+            id,
+            &settings.members,
+            settings.config,
+            clock.now(),
+            &mut rng,
+        )
+    } else {
+        RaftNode::restart(
+            id,
+            &settings.members,
+            settings.config,
+            recovered.state,
+            clock.now(),
+            &mut rng,
+        )
+    }
+    .map_err(|source| DriverError::Config { id, source })?;
+    tracing::info!(
+        node = id,
+        term = node.term(),
+        last_index = node.log().last_index(),
+        records = recovered.records,
+        seed = settings.seed,
+        "node started"
+    );
+    let status = Arc::new(Mutex::new(NodeStatus::default()));
+    let counters = Arc::new(NodeCounters::default());
+    let node_loop = NodeLoop {
+        node,
+        storage,
+        rng,
+        clock,
+        inbox: inbox.clone(),
+        transport,
+        status: status.clone(),
+        counters: counters.clone(),
+        pending: BTreeMap::new(),
+    };
+    let thread = std::thread::Builder::new()
+        .name(format!("node-{id}"))
+        .spawn(move || node_loop.run())
+        .map_err(|source| DriverError::Thread { id, source })?;
+    Ok(NodeHandle {
+        id,
+        inbox,
+        status,
+        counters,
+        thread: Some(thread),
+    })
+}
+
+/// The node's local monotonic clock, as the core's [`Time`].
+struct MonotonicClock {
+    origin: Instant,
+}
+
+impl MonotonicClock {
+    fn start() -> MonotonicClock {
+        MonotonicClock {
+            origin: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> Time {
+        let micros = u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX);
+        Time::from_micros(micros)
+    }
+}
+
+struct NodeLoop<T> {
+    node: RaftNode,
+    storage: FileStorage,
+    rng: ChaCha8Rng,
+    clock: MonotonicClock,
+    inbox: Arc<Mailbox<NodeInput>>,
+    transport: T,
+    status: Arc<Mutex<NodeStatus>>,
+    counters: Arc<NodeCounters>,
+    /// Where to send the reply of each client request still in the core.
+    pending: BTreeMap<RequestId, ReplyTo>,
+}
+
+impl<T: Transport> NodeLoop<T> {
+    fn run(mut self) -> Result<(), DriverError> {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        let mut actions = RaftActions::default();
+        self.publish_status();
+        loop {
+            let wait = self.node.next_deadline().saturating_since(self.clock.now());
+            match self
+                .inbox
+                .recv_timeout(wait.max(Duration::from_micros(100)))
+            {
+                Received::Closed => return Ok(()),
+                Received::TimedOut => {}
+                Received::Item(input) => {
+                    batch.push(input);
+                    self.inbox.drain_into(&mut batch, MAX_BATCH - 1);
+                }
+            }
+            let now = self.clock.now();
+            for input in batch.drain(..) {
+                let input = match input {
+                    NodeInput::Peer { from, message } => Input::Message { from, message },
+                    NodeInput::Client { request, reply_to } => {
+                        self.pending.insert(request.id, reply_to);
+                        Input::Client(request)
+                    }
+                };
+                self.node.step(now, &mut self.rng, input, &mut actions);
+                self.counters.steps.fetch_add(1, Ordering::Relaxed);
+            }
+            if now >= self.node.next_deadline() {
+                self.node
+                    .step(now, &mut self.rng, Input::Tick, &mut actions);
+                self.counters.steps.fetch_add(1, Ordering::Relaxed);
+            }
+            self.complete(&mut actions)?;
+        }
+    }
+
+    /// Persist, then send, then reply: the order the core's contract asks.
+    fn complete(&mut self, actions: &mut RaftActions) -> Result<(), DriverError> {
+        if !actions.persist.is_empty() {
+            let id = self.node.id();
+            self.storage.append(&actions.persist).map_err(|source| {
+                tracing::error!(node = id, "cannot persist, stopping: {source}");
+                DriverError::Storage { id, source }
+            })?;
+            self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
+        }
+        for Outgoing { to, message } in actions.messages.drain(..) {
+            self.transport.send(to, message);
+        }
+        for reply in actions.replies.drain(..) {
+            if let Some(reply_to) = self.pending.remove(&reply.id) {
+                // A client that went away or stopped reading loses its
+                // reply; the operation's outcome is then unknown to it,
+                // which its history records.
+                let _ = reply_to.push(reply);
+            }
+        }
+        for event in actions.events.drain(..) {
+            self.log(event);
+        }
+        actions.clear();
+        self.publish_status();
+        Ok(())
+    }
+
+    fn log(&self, event: Event) {
+        let node = self.node.id();
+        match event {
+            Event::RoleChanged { role, term } => {
+                tracing::info!(node, term, %role, "role changed");
+            }
+            Event::LeaderChanged { leader, term } => {
+                tracing::info!(node, term, leader = ?leader, "leader changed");
+            }
+            Event::Dropped { from, reason } => {
+                tracing::debug!(node, from = ?from, %reason, "input dropped");
+            }
+        }
+    }
+
+    fn publish_status(&self) {
+        let status = NodeStatus {
+            role: Some(self.node.role()),
+            term: self.node.term(),
+            leader: self.node.leader(),
+            commit_index: self.node.commit_index(),
+            last_index: self.node.log().last_index(),
+        };
+        *lock(&self.status) = status;
+    }
+}

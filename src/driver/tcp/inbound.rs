@@ -1,0 +1,271 @@
+//! Inbound connections: the listener thread accepts, and one thread per
+//! connection reads frames and hands them to the node loop.
+//!
+//! The first frame says who is calling: a member of the cluster (its id in
+//! the frame header, a Raft message in the body) or a client (sender 0, a
+//! client request). The codec has already refused frames of another cluster.
+//! From then on every frame must come from the same caller and be of the
+//! kind it started with. Anything else — bytes that are not a frame, an
+//! oversize frame, an unknown member, a change of identity — closes that
+//! connection with a logged reason; the node itself never sees it.
+
+use std::collections::BTreeMap;
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::codec::{write_frame, Codec, Frame, FrameReader, Payload};
+use crate::core::node::NodeId;
+use crate::driver::mailbox::{Mailbox, PushError, Received};
+use crate::driver::node::{NodeInput, REPLY_CAPACITY};
+use crate::driver::sync::{lock, Arc, Mutex};
+
+/// Counts of what the listener saw, for tests and logs.
+#[derive(Debug, Default)]
+pub struct InboundCounters {
+    pub accepted: AtomicU64,
+    /// Connections closed because of what they sent.
+    pub refused: AtomicU64,
+    /// Inputs dropped because the node's inbox was full.
+    pub dropped: AtomicU64,
+}
+
+/// What every connection thread shares.
+struct Shared {
+    me: NodeId,
+    members: Vec<NodeId>,
+    codec: Codec,
+    inbox: Arc<Mailbox<NodeInput>>,
+    counters: Arc<InboundCounters>,
+    stopping: AtomicBool,
+    /// Open connections, so stopping can shut them down.
+    open: Mutex<BTreeMap<u64, TcpStream>>,
+}
+
+/// The listener thread and its connections.
+pub struct Listener {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    pub fn start(
+        listener: TcpListener,
+        me: NodeId,
+        members: Vec<NodeId>,
+        codec: Codec,
+        inbox: Arc<Mailbox<NodeInput>>,
+        counters: Arc<InboundCounters>,
+    ) -> std::io::Result<Listener> {
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            me,
+            members,
+            codec,
+            inbox,
+            counters,
+            stopping: AtomicBool::new(false),
+            open: Mutex::new(BTreeMap::new()),
+        });
+        let accepting = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("node-{me}-accept"))
+            .spawn(move || accept_loop(listener, accepting))?;
+        Ok(Listener {
+            address,
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops accepting and shuts every open connection down.
+    pub fn stop(mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the blocked accept with a connection of our own.
+        let _ = TcpStream::connect_timeout(&self.address, Duration::from_millis(200));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        for stream in lock(&self.shared.open).values() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut next_connection = 0u64;
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::warn!(node = shared.me, "accept failed: {error}");
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        shared.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        next_connection += 1;
+        let connection = next_connection;
+        if let Ok(clone) = stream.try_clone() {
+            lock(&shared.open).insert(connection, clone);
+        }
+        let serving = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("node-{}-conn-{connection}", shared.me))
+            .spawn(move || {
+                serve(stream, &serving);
+                lock(&serving.open).remove(&connection);
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(node = shared.me, "cannot serve a connection: {error}");
+            lock(&shared.open).remove(&connection);
+        }
+    }
+}
+
+/// Who is at the other end, once its first frame said so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    Peer(NodeId),
+    Client,
+}
+
+fn serve(stream: TcpStream, shared: &Shared) {
+    let remote = stream
+        .peer_addr()
+        .map(|address| address.to_string())
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let _ = stream.set_nodelay(true);
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = FrameReader::new(shared.codec, BufReader::new(read_half));
+    let mut caller = None;
+    let mut replies: Option<(Arc<Mailbox<_>>, JoinHandle<()>)> = None;
+    let outcome = loop {
+        let frame = match reader.read_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break Ok(()),
+            Err(error) => break Err(error.to_string()),
+        };
+        let who = match identify(shared, &frame) {
+            Ok(who) => who,
+            Err(reason) => break Err(reason),
+        };
+        if *caller.get_or_insert(who) != who {
+            break Err(format!(
+                "a connection of {:?} sent a frame as {who:?}",
+                caller.unwrap_or(who)
+            ));
+        }
+        let input = match frame.payload {
+            Payload::Raft(message) => NodeInput::Peer {
+                from: frame.sender,
+                message,
+            },
+            Payload::ClientRequest(request) => {
+                let (reply_to, _) = replies
+                    .get_or_insert_with(|| start_reply_writer(&stream, shared.me, shared.codec));
+                NodeInput::Client {
+                    request,
+                    reply_to: reply_to.clone(),
+                }
+            }
+            _ => unreachable!("identify accepts only Raft messages and client requests"),
+        };
+        match shared.inbox.push(input) {
+            Ok(()) => {}
+            Err(PushError::Full(_)) => {
+                shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(PushError::Closed(_)) => break Ok(()),
+        }
+    };
+    if let Err(reason) = outcome {
+        if !shared.stopping.load(Ordering::SeqCst) {
+            shared.counters.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(node = shared.me, %remote, "closing connection: {reason}");
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+    if let Some((reply_to, writer)) = replies {
+        reply_to.close();
+        let _ = writer.join();
+    }
+}
+
+/// Checks that `frame` may come in on a connection at all.
+fn identify(shared: &Shared, frame: &Frame) -> Result<Caller, String> {
+    match &frame.payload {
+        Payload::Raft(_) => {
+            if frame.sender == shared.me || !shared.members.contains(&frame.sender) {
+                Err(format!("node {} is not a member", frame.sender))
+            } else {
+                Ok(Caller::Peer(frame.sender))
+            }
+        }
+        Payload::ClientRequest(_) if frame.sender == 0 => Ok(Caller::Client),
+        Payload::ClientRequest(_) => Err(format!(
+            "a client request claims to come from node {}",
+            frame.sender
+        )),
+        other => Err(format!(
+            "a {:?} frame is not accepted by a Raft node",
+            other.family()
+        )),
+    }
+}
+
+/// A client connection's writer: replies queue in a mailbox the node loop
+/// pushes to, and this thread writes them out.
+fn start_reply_writer(
+    stream: &TcpStream,
+    me: NodeId,
+    codec: Codec,
+) -> (
+    Arc<Mailbox<crate::core::client::ClientReply>>,
+    JoinHandle<()>,
+) {
+    let replies = Arc::new(Mailbox::new(REPLY_CAPACITY));
+    let queue = replies.clone();
+    let stream = stream.try_clone();
+    let thread = std::thread::spawn(move || {
+        let Ok(stream) = stream else {
+            queue.close();
+            return;
+        };
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let mut writer = BufWriter::new(stream);
+        let mut buffer = Vec::new();
+        loop {
+            let reply = match queue.recv_timeout(Duration::from_secs(1)) {
+                Received::Item(reply) => reply,
+                Received::TimedOut => continue,
+                Received::Closed => return,
+            };
+            let frame = Frame {
+                sender: me,
+                payload: Payload::ClientReply(reply),
+            };
+            let written = write_frame(&codec, &mut writer, &frame, &mut buffer)
+                .map_err(|error| error.to_string())
+                .and_then(|()| writer.flush().map_err(|error| error.to_string()));
+            if written.is_err() {
+                // The client is gone; stop taking replies for it.
+                queue.close();
+                return;
+            }
+        }
+    });
+    (replies, thread)
+}

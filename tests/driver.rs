@@ -1,0 +1,300 @@
+//! The threaded driver on real threads and the real clock: clusters wired
+//! in memory and over TCP on loopback elect a leader, commit writes, fail
+//! over, and shrug off bad input on their sockets.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use electorate::codec::{Codec, Frame, Payload};
+use electorate::core::client::{ClientRequest, Operation, Outcome, RequestId};
+use electorate::core::raft::{Body, Config, Message};
+use electorate::core::Role;
+use electorate::driver::client::Client;
+use electorate::driver::mailbox::Mailbox;
+use electorate::driver::memory::{request, MemoryNetwork};
+use electorate::driver::node::{spawn_node, NodeHandle, NodeSettings, INBOX_CAPACITY};
+use electorate::driver::tcp::{TcpCluster, TcpNode};
+
+const MEMBERS: [u64; 3] = [1, 2, 3];
+
+fn settings(id: u64, data: &Path) -> NodeSettings {
+    NodeSettings {
+        id,
+        members: MEMBERS.to_vec(),
+        config: Config::default(),
+        data_dir: data.join(format!("node-{id}")),
+        seed: id,
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("electorate-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn start_memory_node(network: &Arc<MemoryNetwork>, id: u64, data: &Path) -> NodeHandle {
+    let inbox = Arc::new(Mailbox::new(INBOX_CAPACITY));
+    network.attach(id, inbox.clone());
+    spawn_node(settings(id, data), inbox, network.transport(id)).unwrap()
+}
+
+/// Waits for exactly one node to lead, and returns it.
+fn await_leader(nodes: impl Fn() -> Vec<(u64, Role)>, within: Duration) -> u64 {
+    let started = Instant::now();
+    loop {
+        let leaders: Vec<u64> = nodes()
+            .into_iter()
+            .filter(|&(_, role)| role == Role::Leader)
+            .map(|(id, _)| id)
+            .collect();
+        if let [leader] = leaders[..] {
+            return leader;
+        }
+        assert!(
+            started.elapsed() < within,
+            "no single leader within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn write(key: &str, value: u64, sequence: u64) -> ClientRequest {
+    ClientRequest {
+        id: RequestId {
+            client: 1,
+            sequence,
+        },
+        operation: Operation::Write {
+            key: key.to_owned(),
+            value,
+        },
+    }
+}
+
+#[test]
+fn an_in_memory_cluster_elects_commits_and_fails_over() {
+    let data = temp_dir("memory");
+    let network = MemoryNetwork::new();
+    let mut nodes: BTreeMap<u64, NodeHandle> = MEMBERS
+        .iter()
+        .map(|&id| (id, start_memory_node(&network, id, &data)))
+        .collect();
+    let roles = |nodes: &BTreeMap<u64, NodeHandle>| {
+        nodes
+            .iter()
+            .filter_map(|(&id, node)| node.status().role.map(|role| (id, role)))
+            .collect::<Vec<_>>()
+    };
+    let leader = await_leader(|| roles(&nodes), Duration::from_secs(5));
+    let reply = request(
+        &nodes[&leader].inbox,
+        write("x", 1, 1),
+        Duration::from_secs(2),
+    )
+    .expect("the leader replies");
+    assert_eq!(reply.result, Ok(Outcome::Written));
+    // A follower refuses writes and names the leader.
+    let follower = *MEMBERS.iter().find(|&&id| id != leader).unwrap();
+    let reply = request(
+        &nodes[&follower].inbox,
+        write("x", 2, 2),
+        Duration::from_secs(2),
+    )
+    .expect("a follower replies");
+    assert_eq!(
+        reply.result,
+        Err(electorate::core::ClientError::NotLeader {
+            leader_hint: Some(leader)
+        })
+    );
+
+    // Stop the leader: the others elect a new one that still has the write.
+    network.detach(leader);
+    nodes.remove(&leader).unwrap().stop().unwrap();
+    let new_leader = await_leader(|| roles(&nodes), Duration::from_secs(5));
+    assert_ne!(new_leader, leader);
+    let read = ClientRequest {
+        id: RequestId {
+            client: 1,
+            sequence: 3,
+        },
+        operation: Operation::Read { key: "x".into() },
+    };
+    let reply = request(&nodes[&new_leader].inbox, read, Duration::from_secs(2)).unwrap();
+    assert_eq!(reply.result, Ok(Outcome::Read(Some(1))));
+
+    // The old leader restarts from its disk and catches up as a follower.
+    let restarted = start_memory_node(&network, leader, &data);
+    nodes.insert(leader, restarted);
+    let started = Instant::now();
+    while nodes[&leader].status().commit_index < nodes[&new_leader].status().commit_index {
+        assert!(started.elapsed() < Duration::from_secs(5), "no catch-up");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for node in nodes.into_values() {
+        node.stop().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+struct TcpTestCluster {
+    nodes: BTreeMap<u64, TcpNode>,
+    cluster: TcpCluster,
+    data: std::path::PathBuf,
+}
+
+fn start_tcp_cluster(name: &str) -> TcpTestCluster {
+    let data = temp_dir(name);
+    let listeners: BTreeMap<u64, TcpListener> = MEMBERS
+        .iter()
+        .map(|&id| (id, TcpListener::bind("127.0.0.1:0").unwrap()))
+        .collect();
+    let cluster = TcpCluster {
+        cluster_id: 42,
+        addresses: listeners
+            .iter()
+            .map(|(&id, listener)| (id, listener.local_addr().unwrap()))
+            .collect(),
+    };
+    let nodes = listeners
+        .into_iter()
+        .map(|(id, listener)| {
+            let node = TcpNode::start(settings(id, &data), listener, &cluster).unwrap();
+            (id, node)
+        })
+        .collect();
+    TcpTestCluster {
+        nodes,
+        cluster,
+        data,
+    }
+}
+
+impl TcpTestCluster {
+    fn leader(&self) -> u64 {
+        await_leader(
+            || {
+                self.nodes
+                    .iter()
+                    .filter_map(|(&id, node)| node.node.status().role.map(|role| (id, role)))
+                    .collect()
+            },
+            Duration::from_secs(5),
+        )
+    }
+
+    fn client(&self, id: u64) -> Client {
+        Client::new(
+            self.cluster.cluster_id,
+            self.cluster.addresses.clone(),
+            id,
+            Duration::from_secs(3),
+        )
+    }
+
+    fn stop(self) {
+        for node in self.nodes.into_values() {
+            node.stop().unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+#[test]
+fn a_tcp_cluster_serves_a_client_that_follows_leader_hints() {
+    let cluster = start_tcp_cluster("tcp");
+    let leader = cluster.leader();
+    let mut client = cluster.client(7);
+    for value in 1..=20 {
+        let written = client.write("k", value).unwrap();
+        assert_eq!(written.by, leader);
+    }
+    let read = client.read("k").unwrap();
+    assert_eq!(read.outcome, Outcome::Read(Some(20)));
+    let swapped = client.compare_and_set("k", Some(20), 21).unwrap();
+    assert_eq!(swapped.outcome, Outcome::CompareAndSet { swapped: true });
+    let refused = client.compare_and_set("k", Some(20), 22).unwrap();
+    assert_eq!(refused.outcome, Outcome::CompareAndSet { swapped: false });
+    cluster.stop();
+}
+
+/// Sends `bytes` on a fresh connection to `node` and reports whether the
+/// node closed it (end of stream or reset) within a second.
+fn closes_connection_after(node: &TcpNode, bytes: &[u8]) -> bool {
+    let mut stream = TcpStream::connect(node.address()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let _ = stream.write_all(bytes);
+    let mut buffer = [0u8; 64];
+    match stream.read(&mut buffer) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => matches!(
+            error.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+        ),
+    }
+}
+
+#[test]
+fn bad_input_on_a_socket_closes_that_connection_and_nothing_else() {
+    let cluster = start_tcp_cluster("bad-input");
+    let leader = cluster.leader();
+    let node = &cluster.nodes[&leader];
+    let heartbeat = |sender| Frame {
+        sender,
+        payload: Payload::Raft(Message {
+            term: 1,
+            body: Body::HeartbeatResponse { round: 1 },
+        }),
+    };
+    let ours = Codec::new(cluster.cluster.cluster_id);
+    let refused_before = node.inbound.refused.load(Ordering::Relaxed);
+
+    let garbage = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n-------".to_vec();
+    assert!(closes_connection_after(node, &garbage), "garbage");
+    let stranger = ours.encode_to_vec(&heartbeat(99)).unwrap();
+    assert!(closes_connection_after(node, &stranger), "non-member");
+    let itself = ours.encode_to_vec(&heartbeat(leader)).unwrap();
+    assert!(closes_connection_after(node, &itself), "own id");
+    let other_cluster = Codec::new(7).encode_to_vec(&heartbeat(2)).unwrap();
+    assert!(
+        closes_connection_after(node, &other_cluster),
+        "other cluster"
+    );
+    // A header announcing a body larger than the codec accepts: refused
+    // before a byte of the body is read or allocated.
+    let mut oversize = ours.encode_to_vec(&heartbeat(2)).unwrap();
+    oversize[22..26].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(closes_connection_after(node, &oversize), "oversize");
+    // A client that then claims to be a member.
+    let mut switching = ours
+        .encode_to_vec(&Frame {
+            sender: 0,
+            payload: Payload::ClientRequest(write("k", 1, 1)),
+        })
+        .unwrap();
+    switching.extend(ours.encode_to_vec(&heartbeat(2)).unwrap());
+    assert!(closes_connection_after(node, &switching), "identity change");
+
+    let started = Instant::now();
+    while node.inbound.refused.load(Ordering::Relaxed) < refused_before + 6 {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "refusals not counted"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The node never noticed: still the leader, still serving.
+    assert_eq!(cluster.leader(), leader);
+    let mut client = cluster.client(8);
+    assert_eq!(client.write("k", 5).unwrap().by, leader);
+    cluster.stop();
+}
