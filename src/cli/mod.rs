@@ -3,10 +3,13 @@
 
 mod charts;
 mod check;
+mod cluster;
 mod compare;
 mod decode_frame;
 mod explore;
 mod lincheck;
+mod logging;
+mod node;
 mod run_args;
 mod scenario;
 mod simulate;
@@ -44,6 +47,11 @@ enum Command {
     Explore(explore::Args),
     /// Check a recorded history (Jepsen EDN or JSON lines) for linearizability.
     Lincheck(lincheck::Args),
+    /// Run one Raft node as its own process, on TCP, with data on disk.
+    Node(node::Args),
+    /// Start a local cluster of node processes, kill leaders, measure
+    /// failover and check the clients' history.
+    Cluster(cluster::Args),
     /// Decode one wire frame from a file and print it, or why it is rejected.
     DecodeFrame(decode_frame::DecodeFrame),
 }
@@ -58,6 +66,8 @@ pub fn main() -> ExitCode {
         Command::Lincheck(args) => lincheck::run(args),
         Command::Check(args) => check::run(args),
         Command::Explore(args) => explore::run(args),
+        Command::Node(args) => node::run(args),
+        Command::Cluster(args) => cluster::run(args),
         Command::DecodeFrame(command) => command.run(),
     }
 }

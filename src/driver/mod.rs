@@ -13,7 +13,7 @@
 //!   multi-process cluster, workload, leader kills and failover figures.
 
 pub mod client;
-// pub mod cluster;
+pub mod cluster;
 pub mod mailbox;
 pub mod memory;
 pub mod node;

@@ -109,6 +109,14 @@ impl NodeHandle {
         *lock(&self.status)
     }
 
+    /// Whether the loop has ended (it only ends by itself when it cannot
+    /// persist).
+    pub fn has_stopped(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_none_or(|thread| thread.is_finished())
+    }
+
     /// Stops the loop (inputs already queued are stepped first) and waits
     /// for it. Everything it acknowledged is on disk: it fsyncs before it
     /// replies.

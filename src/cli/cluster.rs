@@ -1,0 +1,219 @@
+//! `electorate cluster`: start a local cluster of node processes, run a
+//! recorded client workload, kill leaders and restart them, and report
+//! wall-clock failover and the linearizability of what the clients saw.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use electorate::check::read::write_json_lines;
+use electorate::driver::cluster::{run_cluster, ClusterOptions, ClusterReport};
+use electorate::sim::units::{format_duration, parse_duration};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::logging;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Cluster size.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=9))]
+    nodes: u64,
+    /// How long the workload runs (`30s`, `500ms`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Kill the leader (SIGKILL) this often.
+    #[arg(long, value_parser = parse_duration)]
+    kill_leader_every: Option<Duration>,
+    /// How long a killed node stays down before it restarts from its disk.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    restart_after: Duration,
+    /// Concurrent clients, each one operation at a time.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Keys the workload spreads over.
+    #[arg(long, default_value_t = 8)]
+    keys: usize,
+    /// Seeds the workload and the nodes' jitter (drawn and printed if not
+    /// given).
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long, default_value_t = 1)]
+    cluster_id: u64,
+    /// Where the nodes keep data and logs (default: a fresh directory
+    /// under the system's temporary directory, removed after a passing run).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Keep the data directory even when the run passes.
+    #[arg(long)]
+    keep_data: bool,
+    /// The clients' deadline per operation.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    client_timeout: Duration,
+    /// The most the linearizability check may take.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    check_timeout: Duration,
+    /// Write the recorded history here, as JSON lines (`electorate lincheck`
+    /// reads it back).
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// Log filter for the nodes (their logs go to `<data-dir>/node-<id>.log`);
+    /// otherwise `ELECTORATE_LOG` decides.
+    #[arg(long, num_args = 0..=1, default_missing_value = "info")]
+    log: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let seed = args.seed.unwrap_or_else(logging::fresh_seed);
+    let executable = match std::env::current_exe() {
+        Ok(executable) => executable,
+        Err(error) => {
+            eprintln!("error: cannot find the electorate binary to run nodes: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let temporary = args.data_dir.is_none();
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("electorate-cluster-{}-{seed}", std::process::id()))
+    });
+    let log = args
+        .log
+        .clone()
+        .or_else(|| std::env::var(logging::LOG_VARIABLE).ok());
+    let options = ClusterOptions {
+        nodes: args.nodes as usize,
+        duration: args.duration,
+        kill_leader_every: args.kill_leader_every,
+        restart_after: args.restart_after,
+        clients: args.clients,
+        keys: args.keys,
+        seed,
+        cluster_id: args.cluster_id,
+        data_dir: data_dir.clone(),
+        executable,
+        log,
+        client_timeout: args.client_timeout,
+        check_timeout: args.check_timeout,
+    };
+    eprintln!(
+        "cluster: {} nodes on 127.0.0.1, {} of workload, {}, seed {seed}, data in {}",
+        options.nodes,
+        format_duration(options.duration),
+        match options.kill_leader_every {
+            Some(every) => format!("leader killed every {}", format_duration(every)),
+            None => "no kills".to_owned(),
+        },
+        data_dir.display()
+    );
+    let bar = ProgressBar::new(args.duration.as_millis() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let result = run_cluster(&options, |progress| {
+        bar.set_position(progress.elapsed.as_millis() as u64);
+        let last = progress
+            .last_failover_ms
+            .map(|ms| format!(", last failover {ms:.0} ms"))
+            .unwrap_or_default();
+        bar.set_message(format!(
+            "{}: {} writes acknowledged, {} kills{last}",
+            progress.phase, progress.acknowledged_writes, progress.kills
+        ));
+    });
+    bar.finish_and_clear();
+    let (report, recorder) = match result {
+        Ok(done) => done,
+        Err(error) => {
+            eprintln!(
+                "error: {error} (seed {seed}, data in {})",
+                data_dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(path) = &args.history {
+        let written = std::fs::File::create(path)
+            .and_then(|file| write_json_lines(&recorder.events(), std::io::BufWriter::new(file)));
+        if let Err(error) = written {
+            eprintln!("error: cannot write {}: {error}", path.display());
+        }
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => eprintln!("error: {error}"),
+        }
+    } else {
+        print_report(&report, &args);
+    }
+    if report.passed() && temporary && !args.keep_data {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print_report(report: &ClusterReport, args: &Args) {
+    let operations = &report.operations;
+    println!(
+        "cluster: {} nodes, {:.1} s of workload, seed {}",
+        report.nodes, report.duration_seconds, report.seed
+    );
+    println!(
+        "workload: {} clients on {} keys: {} ok, {} failed, {} indefinite; {} writes acknowledged ({:.0}/s)",
+        args.clients,
+        args.keys,
+        operations.ok,
+        operations.failed,
+        operations.indefinite,
+        operations.acknowledged_writes,
+        report.writes_per_second
+    );
+    if !report.kills.is_empty() {
+        println!(
+            "leader kills (SIGKILL, restart after {}):",
+            format_duration(args.restart_after)
+        );
+        for kill in &report.kills {
+            let failover = kill
+                .failover_ms
+                .map(|ms| format!("new leader acknowledged a write after {ms:.0} ms"))
+                .unwrap_or_else(|| {
+                    "no write acknowledged by a new leader before the next kill".to_owned()
+                });
+            println!(
+                "  {:>6.1} s  node {}: {failover}",
+                kill.at_seconds, kill.node
+            );
+        }
+    }
+    match &report.failover_ms {
+        Some(failover) => println!(
+            "failover (kill to first write acknowledged by a new leader): p50 {:.0} ms  p99 {:.0} ms  max {:.0} ms over {} kills; {} unrecovered",
+            failover.p50, failover.p99, failover.max, failover.count, report.unrecovered_kills
+        ),
+        None if !report.kills.is_empty() => {
+            println!("failover: no kill recovered ({} kills)", report.kills.len())
+        }
+        None => {}
+    }
+    println!(
+        "full-cluster crash: every node SIGKILLed and restarted from disk; {} keys read back",
+        report.read_back.len()
+    );
+    println!(
+        "history: {} events, {}",
+        report.history_events, report.linearizability
+    );
+    for exit in &report.unexpected_exits {
+        println!("UNEXPECTED: {exit}");
+    }
+    println!("verdict: {}", if report.passed() { "pass" } else { "FAIL" });
+}

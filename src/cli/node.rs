@@ -1,0 +1,126 @@
+//! `electorate node`: one Raft node as its own process, on TCP, with its
+//! data in a directory — so a cluster can span processes and machines.
+//!
+//! ```sh
+//! electorate node --id 1 --listen 127.0.0.1:7001 --data-dir data/1 \
+//!     --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003
+//! ```
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use electorate::core::raft::Config;
+use electorate::driver::node::NodeSettings;
+use electorate::driver::tcp::{TcpCluster, TcpNode};
+
+use super::logging;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// This node's id (a positive integer, unique in the cluster).
+    #[arg(long)]
+    id: u64,
+    /// Where to listen for peers and clients.
+    #[arg(long)]
+    listen: SocketAddr,
+    /// Every other member, as `ID=HOST:PORT`; repeat for each.
+    #[arg(long = "peer", value_parser = parse_peer)]
+    peers: Vec<(u64, SocketAddr)>,
+    /// The node's durable state (created if missing).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Frames of another cluster id are refused.
+    #[arg(long, default_value_t = 1)]
+    cluster_id: u64,
+    /// Seeds the election jitter (printed when drawn).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Log through `tracing` with this filter (`info`, `debug`, ...);
+    /// otherwise `ELECTORATE_LOG` decides.
+    #[arg(long, num_args = 0..=1, default_missing_value = "info")]
+    log: Option<String>,
+    /// Exit when stdin closes: `electorate cluster` uses it so that no node
+    /// outlives it.
+    #[arg(long, hide = true)]
+    exit_with_parent: bool,
+}
+
+fn parse_peer(text: &str) -> Result<(u64, SocketAddr), String> {
+    let (id, address) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected ID=HOST:PORT, got {text:?}"))?;
+    let id = id
+        .parse()
+        .map_err(|_| format!("bad node id {id:?} in {text:?}"))?;
+    let address = address
+        .parse()
+        .map_err(|error| format!("bad address {address:?}: {error}"))?;
+    Ok((id, address))
+}
+
+pub fn run(args: Args) -> ExitCode {
+    logging::init(args.log.as_deref());
+    let seed = args.seed.unwrap_or_else(logging::fresh_seed);
+    let mut addresses: BTreeMap<u64, SocketAddr> = args.peers.iter().copied().collect();
+    if addresses.len() != args.peers.len() || addresses.contains_key(&args.id) {
+        eprintln!("error: each --peer must name a distinct node other than --id");
+        return ExitCode::from(2);
+    }
+    addresses.insert(args.id, args.listen);
+    let settings = NodeSettings {
+        id: args.id,
+        members: addresses.keys().copied().collect(),
+        config: Config::default(),
+        data_dir: args.data_dir.clone(),
+        seed,
+    };
+    let listener = match TcpListener::bind(args.listen) {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("error: cannot listen on {}: {error}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let cluster = TcpCluster {
+        cluster_id: args.cluster_id,
+        addresses,
+    };
+    let node = match TcpNode::start(settings, listener, &cluster) {
+        Ok(node) => node,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "node {} listening on {} (cluster {}, {} members, seed {seed}, data {})",
+        args.id,
+        node.address(),
+        args.cluster_id,
+        cluster.addresses.len(),
+        args.data_dir.display()
+    );
+    let _ = std::io::stdout().flush();
+    if args.exit_with_parent {
+        std::thread::spawn(|| {
+            let mut sink = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut sink);
+            std::process::exit(0);
+        });
+    }
+    while !node.node.has_stopped() {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The loop only stops by itself on a storage failure.
+    match node.stop() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
