@@ -41,7 +41,12 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn start_memory_node(network: &Arc<MemoryNetwork>, id: u64, data: &Path) -> NodeHandle {
     let inbox = Arc::new(Mailbox::new(INBOX_CAPACITY));
     network.attach(id, inbox.clone());
-    spawn_node(settings(id, data), inbox, network.transport(id)).unwrap()
+    spawn_node(
+        settings(id, data),
+        inbox,
+        MemoryNetwork::transport(network, id),
+    )
+    .unwrap()
 }
 
 /// Waits for exactly one node to lead, and returns it.

@@ -32,6 +32,17 @@ struct State<T> {
     closed: bool,
 }
 
+impl<T> std::fmt::Debug for Mailbox<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct("Mailbox")
+            .field("queued", &state.queue.len())
+            .field("capacity", &self.capacity)
+            .field("closed", &state.closed)
+            .finish()
+    }
+}
+
 /// Why an item was not queued; the item comes back to the caller.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PushError<T> {

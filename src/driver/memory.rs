@@ -52,10 +52,10 @@ impl MemoryNetwork {
     }
 
     /// The transport of node `from`.
-    pub fn transport(self: &Arc<Self>, from: NodeId) -> MemoryTransport {
+    pub fn transport(network: &Arc<MemoryNetwork>, from: NodeId) -> MemoryTransport {
         MemoryTransport {
             from,
-            network: self.clone(),
+            network: network.clone(),
         }
     }
 
