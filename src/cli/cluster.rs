@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use electorate::check::read::write_json_lines;
+use electorate::driver::cluster::disruptions::DisruptionKind;
 use electorate::driver::cluster::{run_cluster, ClusterOptions, ClusterReport};
 use electorate::sim::units::{format_duration, parse_duration};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,6 +28,13 @@ pub struct Args {
     /// How long a killed node stays down before it restarts from its disk.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     restart_after: Duration,
+    /// Cut the leader off from every peer (both ways) this often; clients
+    /// can still reach it.
+    #[arg(long, value_parser = parse_duration)]
+    partition_leader_every: Option<Duration>,
+    /// How long a partition of the leader lasts.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    partition_for: Duration,
     /// Concurrent clients, each one operation at a time.
     #[arg(long, default_value_t = 4)]
     clients: usize,
@@ -87,6 +95,8 @@ pub fn run(args: Args) -> ExitCode {
         duration: args.duration,
         kill_leader_every: args.kill_leader_every,
         restart_after: args.restart_after,
+        partition_leader_every: args.partition_leader_every,
+        partition_for: args.partition_for,
         clients: args.clients,
         keys: args.keys,
         seed,
@@ -97,13 +107,29 @@ pub fn run(args: Args) -> ExitCode {
         client_timeout: args.client_timeout,
         check_timeout: args.check_timeout,
     };
+    let faults = [
+        options
+            .kill_leader_every
+            .map(|every| format!("leader killed every {}", format_duration(every))),
+        options.partition_leader_every.map(|every| {
+            format!(
+                "leader partitioned every {} for {}",
+                format_duration(every),
+                format_duration(options.partition_for)
+            )
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
     eprintln!(
         "cluster: {} nodes on 127.0.0.1, {} of workload, {}, seed {seed}, data in {}",
         options.nodes,
         format_duration(options.duration),
-        match options.kill_leader_every {
-            Some(every) => format!("leader killed every {}", format_duration(every)),
-            None => "no kills".to_owned(),
+        if faults.is_empty() {
+            "no faults".to_owned()
+        } else {
+            faults.join(", ")
         },
         data_dir.display()
     );
@@ -120,8 +146,8 @@ pub fn run(args: Args) -> ExitCode {
             .map(|ms| format!(", last failover {ms:.0} ms"))
             .unwrap_or_default();
         bar.set_message(format!(
-            "{}: {} writes acknowledged, {} kills{last}",
-            progress.phase, progress.acknowledged_writes, progress.kills
+            "{}: {} writes acknowledged, {} leader kills/partitions{last}",
+            progress.phase, progress.acknowledged_writes, progress.disruptions
         ));
     });
     bar.finish_and_clear();
@@ -176,33 +202,42 @@ fn print_report(report: &ClusterReport, args: &Args) {
         operations.acknowledged_writes,
         report.writes_per_second
     );
-    if !report.kills.is_empty() {
+    if !report.disruptions.is_empty() {
         println!(
-            "leader kills (SIGKILL, restart after {}):",
-            format_duration(args.restart_after)
+            "leader faults (kill: SIGKILL, restart after {}; partition: cut off from every peer for {}):",
+            format_duration(args.restart_after),
+            format_duration(args.partition_for)
         );
-        for kill in &report.kills {
-            let failover = kill
+        for disruption in &report.disruptions {
+            let failover = disruption
                 .failover_ms
                 .map(|ms| format!("new leader acknowledged a write after {ms:.0} ms"))
                 .unwrap_or_else(|| {
-                    "no write acknowledged by a new leader before the next kill".to_owned()
+                    "no write acknowledged by a new leader before the next fault".to_owned()
                 });
+            let kind = match disruption.kind {
+                DisruptionKind::Kill => "kill",
+                DisruptionKind::Partition => "partition",
+            };
             println!(
-                "  {:>6.1} s  node {}: {failover}",
-                kill.at_seconds, kill.node
+                "  {:>6.1} s  {kind:<9} node {}: {failover}",
+                disruption.at_seconds, disruption.node
             );
         }
     }
-    match &report.failover_ms {
-        Some(failover) => println!(
-            "failover (kill to first write acknowledged by a new leader): p50 {:.0} ms  p99 {:.0} ms  max {:.0} ms over {} kills; {} unrecovered",
-            failover.p50, failover.p99, failover.max, failover.count, report.unrecovered_kills
-        ),
-        None if !report.kills.is_empty() => {
-            println!("failover: no kill recovered ({} kills)", report.kills.len())
+    for (name, distribution) in [
+        ("kill", &report.failover_ms),
+        ("partition", &report.partition_failover_ms),
+    ] {
+        if let Some(failover) = distribution {
+            println!(
+                "failover after a leader {name} (to the first write a new leader acknowledged): p50 {:.0} ms  p99 {:.0} ms  max {:.0} ms over {} faults",
+                failover.p50, failover.p99, failover.max, failover.count
+            );
         }
-        None => {}
+    }
+    if !report.disruptions.is_empty() {
+        println!("unrecovered faults: {}", report.unrecovered);
     }
     println!(
         "full-cluster crash: every node SIGKILLed and restarted from disk; {} keys read back",

@@ -7,7 +7,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,10 +43,12 @@ pub struct Args {
     /// otherwise `ELECTORATE_LOG` decides.
     #[arg(long, num_args = 0..=1, default_missing_value = "info")]
     log: Option<String>,
-    /// Exit when stdin closes: `electorate cluster` uses it so that no node
-    /// outlives it.
-    #[arg(long, hide = true)]
-    exit_with_parent: bool,
+    /// Take control lines on stdin (`block ID...` cuts this node off from
+    /// those peers, `heal` reconnects) and exit when stdin closes:
+    /// `electorate cluster` partitions nodes this way, and no node outlives
+    /// it.
+    #[arg(long)]
+    control_stdin: bool,
 }
 
 fn parse_peer(text: &str) -> Result<(u64, SocketAddr), String> {
@@ -105,10 +107,15 @@ pub fn run(args: Args) -> ExitCode {
         args.data_dir.display()
     );
     let _ = std::io::stdout().flush();
-    if args.exit_with_parent {
-        std::thread::spawn(|| {
-            let mut sink = Vec::new();
-            let _ = std::io::stdin().read_to_end(&mut sink);
+    if args.control_stdin {
+        let partition = node.partition.clone();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if let Err(error) = partition.apply_command(&line) {
+                    eprintln!("error: {error}");
+                }
+            }
             std::process::exit(0);
         });
     }

@@ -5,12 +5,15 @@
 //! Failover of one kill is the time from the kill to the first write a
 //! client saw acknowledged by another node — by a new leader, since the
 //! old one is dead and only leaders acknowledge writes. It is what a user
-//! waits, detection, election and client retry included.
+//! waits, detection, election and client retry included. A partition of
+//! the leader is measured the same way: the isolated leader can no longer
+//! commit, so the next acknowledged write comes from its successor.
 //!
 //! At the end the whole cluster is killed at once and restarted from disk,
 //! and every key is read back into the history: an acknowledged write that
 //! a crash lost would make the history non-linearizable.
 
+pub mod disruptions;
 pub mod processes;
 pub mod workload;
 
@@ -27,6 +30,7 @@ use crate::core::client::Value;
 use crate::core::node::NodeId;
 use crate::driver::client::recorder::Recorder;
 use crate::sim::metrics::Distribution;
+use disruptions::{Disruption, DisruptionKind, Schedule};
 use processes::{Launch, Processes};
 use workload::{Ack, Shared, WorkloadSettings};
 
@@ -38,6 +42,10 @@ pub struct ClusterOptions {
     pub kill_leader_every: Option<Duration>,
     /// How long a killed node stays down.
     pub restart_after: Duration,
+    /// Cut the leader off from every peer this often (`None`: never).
+    pub partition_leader_every: Option<Duration>,
+    /// How long a partition lasts.
+    pub partition_for: Duration,
     pub clients: usize,
     pub keys: usize,
     pub seed: u64,
@@ -54,14 +62,15 @@ pub struct ClusterOptions {
     pub check_timeout: Duration,
 }
 
-/// One leader kill and what followed.
+/// One leader kill or partition and what followed.
 #[derive(Clone, Debug, Serialize)]
-pub struct Kill {
+pub struct DisruptionReport {
+    pub kind: DisruptionKind,
     pub node: NodeId,
     /// Seconds since the workload started.
     pub at_seconds: f64,
     /// Milliseconds until a write was acknowledged by another node; `None`
-    /// if none was before the next kill or the end of the run.
+    /// if none was before the next disruption or the end of the run.
     pub failover_ms: Option<f64>,
 }
 
@@ -84,11 +93,13 @@ pub struct ClusterReport {
     pub duration_seconds: f64,
     pub operations: Operations,
     pub writes_per_second: f64,
-    pub kills: Vec<Kill>,
+    pub disruptions: Vec<DisruptionReport>,
     /// Failover percentiles over the kills that recovered.
     pub failover_ms: Option<Distribution>,
-    /// Kills after which no new leader acknowledged a write in time.
-    pub unrecovered_kills: usize,
+    /// The same over the partitions of the leader.
+    pub partition_failover_ms: Option<Distribution>,
+    /// Disruptions after which no new leader acknowledged a write in time.
+    pub unrecovered: usize,
     /// Values read back after the whole cluster was killed and restarted.
     pub read_back: BTreeMap<String, Option<Value>>,
     /// `linearizable`, `not linearizable: ...` or `unknown: ...`.
@@ -113,7 +124,7 @@ impl ClusterReport {
 pub struct Progress {
     pub elapsed: Duration,
     pub acknowledged_writes: usize,
-    pub kills: usize,
+    pub disruptions: usize,
     pub last_failover_ms: Option<f64>,
     pub phase: &'static str,
 }
@@ -147,67 +158,46 @@ pub fn run_cluster(
     let mut unexpected_exits = Vec::new();
     let started = Instant::now();
     let clients = workload::start(&settings, &recorder, &shared);
-
-    let mut kills: Vec<(NodeId, Instant)> = Vec::new();
-    let mut down: Option<(NodeId, Instant)> = None;
-    let mut next_kill = options.kill_leader_every.map(|every| started + every);
-    let report_progress = |kills: &[(NodeId, Instant)], progress: &mut dyn FnMut(&Progress)| {
+    let mut schedule = Schedule::new(
+        started,
+        options.kill_leader_every,
+        options.restart_after,
+        options.partition_leader_every,
+        options.partition_for,
+    );
+    let report = |phase, schedule: &Schedule, progress: &mut dyn FnMut(&Progress)| {
         let acks = shared.acks();
         progress(&Progress {
             elapsed: started.elapsed(),
             acknowledged_writes: acks.len(),
-            kills: kills.len(),
-            last_failover_ms: kills
+            disruptions: schedule.done.len(),
+            last_failover_ms: schedule
+                .done
                 .last()
-                .and_then(|&(node, at)| failover_ms(&acks, node, at, None)),
-            phase: "workload",
+                .and_then(|disruption| failover_ms(&acks, disruption, None)),
+            phase,
         });
     };
     while started.elapsed() < options.duration {
         std::thread::sleep(Duration::from_millis(20));
-        let now = Instant::now();
-        if let Some((node, since)) = down {
-            if now >= since + options.restart_after {
-                processes
-                    .start(node)
-                    .map_err(|error| format!("cannot restart node {node}: {error}"))?;
-                down = None;
-            }
-        }
-        if next_kill.is_some_and(|at| now >= at) && down.is_none() {
-            // The leader is whoever acknowledged the latest write.
-            if let Some(ack) = shared.latest_acker() {
-                if processes.is_running(ack.by) {
-                    processes.kill(ack.by);
-                    let killed_at = Instant::now();
-                    kills.push((ack.by, killed_at));
-                    down = Some((ack.by, killed_at));
-                }
-            }
-            next_kill = options.kill_leader_every.map(|every| now + every);
-        }
+        schedule.tick(&mut processes, &shared)?;
         for (node, status) in processes.exited() {
             unexpected_exits.push(format!("node {node} exited by itself: {status}"));
         }
-        report_progress(&kills, &mut progress);
+        report("workload", &schedule, &mut progress);
     }
     shared.stop.store(true, Ordering::SeqCst);
     for client in clients {
         let _ = client.join();
     }
+    schedule.finish(&mut processes)?;
     let workload_time = started.elapsed();
     let acks = shared.acks();
 
     // Kill everything at once, restart from disk, read every key back.
-    progress(&Progress {
-        elapsed: started.elapsed(),
-        acknowledged_writes: acks.len(),
-        kills: kills.len(),
-        last_failover_ms: None,
-        phase: "full-cluster crash and restart",
-    });
+    report("full-cluster crash and restart", &schedule, &mut progress);
     processes.kill_all();
-    for id in 1..=options.nodes as NodeId {
+    for id in processes.all_ids() {
         processes
             .start(id)
             .map_err(|error| format!("cannot restart node {id}: {error}"))?;
@@ -215,13 +205,7 @@ pub fn run_cluster(
     let read_back = workload::read_back(&settings, &recorder, Duration::from_secs(30))?;
     processes.kill_all();
 
-    progress(&Progress {
-        elapsed: started.elapsed(),
-        acknowledged_writes: acks.len(),
-        kills: kills.len(),
-        last_failover_ms: None,
-        phase: "checking linearizability",
-    });
+    report("checking linearizability", &schedule, &mut progress);
     let linearizability = match recorder.check(Budget::timeout(options.check_timeout)) {
         Ok((_, outcome)) => match outcome.verdict {
             Verdict::Linearizable => "linearizable".to_owned(),
@@ -233,19 +217,27 @@ pub fn run_cluster(
         Err(error) => format!("unknown: {error}"),
     };
 
-    let mut kill_reports = Vec::new();
-    for (index, &(node, at)) in kills.iter().enumerate() {
-        let next = kills.get(index + 1).map(|&(_, next)| next);
-        kill_reports.push(Kill {
-            node,
-            at_seconds: at.duration_since(started).as_secs_f64(),
-            failover_ms: failover_ms(&acks, node, at, next),
-        });
-    }
-    let samples: Vec<u64> = kill_reports
+    let disruptions: Vec<DisruptionReport> = schedule
+        .done
         .iter()
-        .filter_map(|kill| kill.failover_ms.map(|ms| (ms * 1_000.0) as u64))
+        .enumerate()
+        .map(|(index, disruption)| {
+            let next = schedule.done.get(index + 1).map(|next| next.at);
+            DisruptionReport {
+                kind: disruption.kind,
+                node: disruption.node,
+                at_seconds: disruption.at.duration_since(started).as_secs_f64(),
+                failover_ms: failover_ms(&acks, disruption, next),
+            }
+        })
         .collect();
+    let samples = |kind| -> Vec<u64> {
+        disruptions
+            .iter()
+            .filter(|disruption| disruption.kind == kind)
+            .filter_map(|disruption| disruption.failover_ms.map(|ms| (ms * 1_000.0) as u64))
+            .collect()
+    };
     let report = ClusterReport {
         nodes: options.nodes,
         seed: options.seed,
@@ -257,12 +249,13 @@ pub fn run_cluster(
             acknowledged_writes: acks.len(),
         },
         writes_per_second: acks.len() as f64 / workload_time.as_secs_f64().max(1e-9),
-        unrecovered_kills: kill_reports
+        failover_ms: Distribution::of(&samples(DisruptionKind::Kill)),
+        partition_failover_ms: Distribution::of(&samples(DisruptionKind::Partition)),
+        unrecovered: disruptions
             .iter()
-            .filter(|kill| kill.failover_ms.is_none())
+            .filter(|disruption| disruption.failover_ms.is_none())
             .count(),
-        kills: kill_reports,
-        failover_ms: Distribution::of(&samples),
+        disruptions,
         read_back,
         linearizability,
         history_events: recorder.events().len(),
@@ -272,9 +265,10 @@ pub fn run_cluster(
     Ok((report, recorder))
 }
 
-/// Milliseconds from the kill of `node` at `killed` to the first write
-/// acknowledged by another node, if one came before `until`.
-fn failover_ms(acks: &[Ack], node: NodeId, killed: Instant, until: Option<Instant>) -> Option<f64> {
+/// Milliseconds from `disruption` to the first write acknowledged by
+/// another node than the one disrupted, if one came before `until`.
+fn failover_ms(acks: &[Ack], disruption: &Disruption, until: Option<Instant>) -> Option<f64> {
+    let (node, killed) = (disruption.node, disruption.at);
     acks.iter()
         .filter(|ack| ack.at > killed && ack.by != node)
         .map(|ack| ack.at)

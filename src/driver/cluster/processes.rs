@@ -56,7 +56,7 @@ impl Launch {
             // the run's seed.
             .arg("--seed")
             .arg((self.seed ^ (id << 32) ^ incarnation).to_string())
-            .arg("--exit-with-parent");
+            .arg("--control-stdin");
         for (&peer, address) in self.addresses.iter().filter(|(&peer, _)| peer != id) {
             command.arg("--peer").arg(format!("{peer}={address}"));
         }
@@ -110,6 +110,28 @@ impl Processes {
             .spawn()?;
         self.children.insert(id, child);
         Ok(())
+    }
+
+    /// Sends node `id` one control line (`block ID...` or `heal`).
+    pub fn control(&mut self, id: NodeId, line: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        match self
+            .children
+            .get_mut(&id)
+            .and_then(|child| child.stdin.as_mut())
+        {
+            Some(stdin) => writeln!(stdin, "{line}").and_then(|()| stdin.flush()),
+            None => Ok(()),
+        }
+    }
+
+    /// Every member, running or not.
+    pub fn all_ids(&self) -> Vec<NodeId> {
+        self.launch.addresses.keys().copied().collect()
+    }
+
+    pub fn running(&self) -> Vec<NodeId> {
+        self.children.keys().copied().collect()
     }
 
     /// `SIGKILL`s node `id` and reaps it.

@@ -21,6 +21,7 @@ use crate::core::node::NodeId;
 use crate::driver::mailbox::{Mailbox, PushError, Received};
 use crate::driver::node::{NodeInput, REPLY_CAPACITY};
 use crate::driver::sync::{lock, Arc, Mutex};
+use crate::driver::tcp::partition::Partition;
 
 /// Counts of what the listener saw, for tests and logs.
 #[derive(Debug, Default)]
@@ -39,6 +40,7 @@ struct Shared {
     codec: Codec,
     inbox: Arc<Mailbox<NodeInput>>,
     counters: Arc<InboundCounters>,
+    partition: Arc<Partition>,
     stopping: AtomicBool,
     /// Open connections, so stopping can shut them down.
     open: Mutex<BTreeMap<u64, TcpStream>>,
@@ -59,6 +61,7 @@ impl Listener {
         codec: Codec,
         inbox: Arc<Mailbox<NodeInput>>,
         counters: Arc<InboundCounters>,
+        partition: Arc<Partition>,
     ) -> std::io::Result<Listener> {
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -67,6 +70,7 @@ impl Listener {
             codec,
             inbox,
             counters,
+            partition,
             stopping: AtomicBool::new(false),
             open: Mutex::new(BTreeMap::new()),
         });
@@ -169,6 +173,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
             ));
         }
         let input = match frame.payload {
+            Payload::Raft(_) if shared.partition.is_blocked(frame.sender) => continue,
             Payload::Raft(message) => NodeInput::Peer {
                 from: frame.sender,
                 message,

@@ -8,6 +8,7 @@
 
 pub mod inbound;
 pub mod outbound;
+pub mod partition;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -19,6 +20,7 @@ use crate::driver::node::{spawn_node, DriverError, NodeHandle, NodeSettings, INB
 use crate::driver::sync::Arc;
 use inbound::{InboundCounters, Listener};
 use outbound::Links;
+use partition::Partition;
 
 /// Where every member listens, and the cluster's id.
 #[derive(Clone, Debug)]
@@ -31,6 +33,8 @@ pub struct TcpCluster {
 pub struct TcpNode {
     pub node: NodeHandle,
     pub inbound: Arc<InboundCounters>,
+    /// The peers this node is cut off from (none unless asked).
+    pub partition: Arc<Partition>,
     listener: Listener,
     links: Links,
 }
@@ -48,8 +52,9 @@ impl TcpNode {
         let codec = Codec::new(cluster.cluster_id);
         let thread_error = |source| DriverError::Thread { id, source };
         let inbox = Arc::new(Mailbox::new(INBOX_CAPACITY));
+        let partition = Arc::new(Partition::default());
         let (transport, links) =
-            Links::start(id, codec, &cluster.addresses).map_err(thread_error)?;
+            Links::start(id, codec, &cluster.addresses, partition.clone()).map_err(thread_error)?;
         let node = match spawn_node(settings, inbox.clone(), transport) {
             Ok(node) => node,
             Err(error) => {
@@ -58,11 +63,20 @@ impl TcpNode {
             }
         };
         let inbound = Arc::new(InboundCounters::default());
-        let listener = Listener::start(listener, id, members, codec, inbox, inbound.clone())
-            .map_err(thread_error)?;
+        let listener = Listener::start(
+            listener,
+            id,
+            members,
+            codec,
+            inbox,
+            inbound.clone(),
+            partition.clone(),
+        )
+        .map_err(thread_error)?;
         Ok(TcpNode {
             node,
             inbound,
+            partition,
             listener,
             links,
         })

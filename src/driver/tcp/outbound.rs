@@ -18,6 +18,7 @@ use crate::core::raft::Message;
 use crate::driver::mailbox::{Mailbox, Received};
 use crate::driver::node::Transport;
 use crate::driver::sync::Arc;
+use crate::driver::tcp::partition::Partition;
 
 /// Messages queued for one peer before further ones are dropped.
 pub const LINK_CAPACITY: usize = 1024;
@@ -30,10 +31,14 @@ const MAX_BACKOFF: Duration = Duration::from_millis(500);
 /// The node's side of every outbound link; the node loop's [`Transport`].
 pub struct TcpTransport {
     links: BTreeMap<NodeId, Arc<Mailbox<Message>>>,
+    partition: Arc<Partition>,
 }
 
 impl Transport for TcpTransport {
     fn send(&mut self, to: NodeId, message: Message) {
+        if self.partition.is_blocked(to) {
+            return;
+        }
         if let Some(queue) = self.links.get(&to) {
             if queue.push(message).is_err() {
                 tracing::debug!(to, "link queue full, message dropped");
@@ -54,9 +59,11 @@ impl Links {
         me: NodeId,
         codec: Codec,
         peers: &BTreeMap<NodeId, SocketAddr>,
+        partition: Arc<Partition>,
     ) -> std::io::Result<(TcpTransport, Links)> {
         let mut transport = TcpTransport {
             links: BTreeMap::new(),
+            partition,
         };
         let mut links = Links {
             queues: Vec::new(),
