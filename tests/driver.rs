@@ -303,3 +303,34 @@ fn bad_input_on_a_socket_closes_that_connection_and_nothing_else() {
     assert_eq!(client.write("k", 5).unwrap().by, leader);
     cluster.stop();
 }
+
+#[test]
+fn a_restarted_tcp_node_is_redialled_and_catches_up() {
+    let mut cluster = start_tcp_cluster("redial");
+    let leader = cluster.leader();
+    let follower = *MEMBERS.iter().find(|&&id| id != leader).unwrap();
+    let address = cluster.cluster.addresses[&follower];
+    cluster.nodes.remove(&follower).unwrap().stop().unwrap();
+
+    // While it is down the leader's link to it fails and backs off.
+    let mut client = cluster.client(9);
+    for value in 1..=30 {
+        client.write("r", value).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+
+    let listener = TcpListener::bind(address).unwrap();
+    let restarted = TcpNode::start(settings(follower, &cluster.data), listener, &cluster.cluster)
+        .unwrap();
+    cluster.nodes.insert(follower, restarted);
+    let target = cluster.nodes[&leader].node.status().commit_index;
+    let started = Instant::now();
+    while cluster.nodes[&follower].node.status().commit_index < target {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the restarted node was not redialled"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cluster.stop();
+}
