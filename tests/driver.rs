@@ -320,8 +320,12 @@ fn a_restarted_tcp_node_is_redialled_and_catches_up() {
     std::thread::sleep(Duration::from_millis(300));
 
     let listener = TcpListener::bind(address).unwrap();
-    let restarted = TcpNode::start(settings(follower, &cluster.data), listener, &cluster.cluster)
-        .unwrap();
+    let restarted = TcpNode::start(
+        settings(follower, &cluster.data),
+        listener,
+        &cluster.cluster,
+    )
+    .unwrap();
     cluster.nodes.insert(follower, restarted);
     let target = cluster.nodes[&leader].node.status().commit_index;
     let started = Instant::now();

@@ -4,7 +4,7 @@
 //! mailbox under test is the production one, built over the `sync` shim.
 //!
 //! Run with:
-//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom`
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --test loom --target-dir target/loom`
 //! (`.ci/run` does, with its own target directory).
 #![cfg(loom)]
 
