@@ -158,7 +158,7 @@ pub fn run(args: Args) -> ExitCode {
         threads: args.threads,
         timeout: args.timeout_seconds.map(Duration::from_secs),
         skip_counterexamples: args.no_counterexamples,
-        symmetry: args.no_symmetry.then_some(false),
+        no_symmetry: args.no_symmetry,
     };
     let mut all_as_expected = true;
     for spec in &specs {

@@ -42,10 +42,9 @@ pub struct CheckOptions {
     /// Explore at most this many actions deep, overriding the spec's
     /// `bounds.max_depth`.
     pub max_depth: Option<usize>,
-    /// Turn the spec's `check.symmetry` off (`Some(false)`) or on
-    /// (`Some(true)`, only where the spec could have it: Raft, depth first,
-    /// jitter "minimum").
-    pub symmetry: Option<bool>,
+    /// Turn the spec's symmetry reduction (`check.symmetry`) off. (Turning
+    /// it on is the spec's business: only a spec can be validated for it.)
+    pub no_symmetry: bool,
 }
 
 /// What the spec expects of one property.
@@ -169,6 +168,9 @@ impl<M> Searchable for M where
 
 type SearchPath<M> = Path<<M as Model>::State, <M as Model>::Action>;
 
+/// A model's symmetry reduction: the representative of a state's class.
+pub(crate) type RepresentativeFn<M> = fn(&<M as Model>::State) -> <M as Model>::State;
+
 /// Searches `model` within `spec`'s bounds, then reports each property
 /// (`names`: the `always` ones, then the `sometimes` ones) against the
 /// spec's expectations, with the shortest counterexample of each violated
@@ -181,13 +183,13 @@ pub(crate) fn check_with<M: Searchable>(
     spec: &ModelSpec,
     names: (&[&'static str], &[&'static str]),
     options: &CheckOptions,
-    representative: Option<fn(&M::State) -> M::State>,
+    representative: Option<RepresentativeFn<M>>,
     trace: impl Fn(SearchPath<M>) -> Vec<TraceStep>,
 ) -> SpecReport {
     let strategy = options.strategy.unwrap_or(spec.check.strategy);
     let threads = options.threads.unwrap_or(spec.check.threads);
     let representative = representative
-        .filter(|_| options.symmetry.unwrap_or(spec.check.symmetry) && strategy == Strategy::Dfs);
+        .filter(|_| spec.check.symmetry && !options.no_symmetry && strategy == Strategy::Dfs);
     let start = Instant::now();
     let mut builder = model.clone().checker().threads(threads);
     if let Some(representative) = representative {
