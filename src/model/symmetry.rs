@@ -26,23 +26,27 @@
 //! Bully (the highest id wins) and Ring (tokens pass in id order) break it
 //! by design and are refused.
 //!
-//! One caveat: the safety monitor remembers the first leader of a term and
-//! the first entry committed at an index in id order when two appear at
-//! the same instant, which happens only once Election Safety or State
-//! Machine Safety is already violated. After such a first violation, a
+//! One caveat: the safety monitor records the leader of a term, the entry
+//! at an (index, term) and the entry committed at an index in id order
+//! when two candidates appear at the same instant, which happens only once
+//! Election Safety, Log Matching or State Machine Safety is already
+//! violated. After such a first violation, a
 //! second property's violation that depends on that record may be
 //! explored in one naming only; the first violation is always reported.
 //!
 //! # The representative
 //!
 //! Nodes are sorted by a hash of everything about them that no renaming
-//! changes ([`RaftNode::hash_anonymous`](crate::core::raft::RaftNode::hash_anonymous), what is in flight to and from
+//! changes ([`RaftNode::hash_anonymous`], what is in flight to and from
 //! them, the clients waiting on them). Nodes with equal hashes are tied;
 //! every order of the tied nodes is tried and the renamed state with the
 //! least hash wins. That is canonical: every renaming of a state yields the
 //! same candidates, so the same representative, and the number of unique
 //! states is the number of classes whatever the thread count or the order
-//! of the search.
+//! of the search (barring a 64-bit hash collision, which stateright's own
+//! fingerprints risk as well).
+//!
+//! [`RaftNode::hash_anonymous`]: crate::core::raft::RaftNode::hash_anonymous
 //!
 //! The search continues from the state it generated, not from the
 //! representative (stateright's rule), so counterexample and example paths
