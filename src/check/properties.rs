@@ -192,6 +192,32 @@ impl SafetyMonitor {
         found
     }
 
+    /// The same record with every node id `id` replaced by `rename(id)`, a
+    /// permutation of the members: what the monitor would hold had the nodes
+    /// been named that way (the model checker's symmetry reduction).
+    pub fn relabeled(&self, rename: &dyn Fn(NodeId) -> NodeId) -> SafetyMonitor {
+        fn rename_keys<V: Clone>(
+            map: &BTreeMap<NodeId, V>,
+            rename: &dyn Fn(NodeId) -> NodeId,
+        ) -> BTreeMap<NodeId, V> {
+            map.iter()
+                .map(|(&id, value)| (rename(id), value.clone()))
+                .collect()
+        }
+        SafetyMonitor {
+            leader_of_term: self
+                .leader_of_term
+                .iter()
+                .map(|(&term, &leader)| (term, rename(leader)))
+                .collect(),
+            committed: self.committed.clone(),
+            checked_commit: rename_keys(&self.checked_commit, rename),
+            entries_seen: self.entries_seen.clone(),
+            checked_log_length: rename_keys(&self.checked_log_length, rename),
+            checked_leaders: rename_keys(&self.checked_leaders, rename),
+        }
+    }
+
     /// The leader recorded for each term so far.
     pub fn leaders(&self) -> &BTreeMap<Term, NodeId> {
         &self.leader_of_term

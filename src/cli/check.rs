@@ -51,6 +51,10 @@ pub struct Args {
     /// Do not search for shortest counterexamples.
     #[arg(long)]
     no_counterexamples: bool,
+    /// Turn off the spec's symmetry reduction (`check.symmetry`): count
+    /// every state, not one per class of renamed states.
+    #[arg(long)]
+    no_symmetry: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -154,6 +158,7 @@ pub fn run(args: Args) -> ExitCode {
         threads: args.threads,
         timeout: args.timeout_seconds.map(Duration::from_secs),
         skip_counterexamples: args.no_counterexamples,
+        no_symmetry: args.no_symmetry,
     };
     let mut all_as_expected = true;
     for spec in &specs {
@@ -243,13 +248,18 @@ fn print_report(report: &SpecReport) {
         None => " (not pinned)".to_owned(),
     };
     println!(
-        "   {} unique states{pinned}, {} generated, max depth {}, {:.1} s, {:?} with {} thread(s){}",
+        "   {} unique states{pinned}, {} generated, max depth {}, {:.1} s, {:?} with {} thread(s){}{}",
         report.unique_states,
         report.total_states,
         report.max_depth,
         report.seconds,
         report.strategy,
         report.threads,
+        if report.symmetry {
+            ", symmetry reduction"
+        } else {
+            ""
+        },
         if report.complete { "" } else { ", INCOMPLETE" }
     );
     for property in &report.properties {

@@ -11,6 +11,7 @@
 //! durable state, and clients whose history must stay linearizable.
 //! [`run::check_spec`] runs the search and compares the outcome with the
 //! spec; `electorate check` and `tests/models.rs` are built on it.
+//! [`symmetry`] explores states that differ only in node names once.
 
 pub mod action;
 pub mod election;
@@ -25,6 +26,7 @@ pub mod run;
 pub mod spec;
 mod spec_file;
 pub mod state;
+pub mod symmetry;
 pub mod trace;
 
 pub use raft::RaftModel;

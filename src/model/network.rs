@@ -8,6 +8,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::FixedState;
 
 use crate::core::node::NodeId;
 use crate::core::raft::Message;
@@ -148,6 +151,70 @@ impl<M: Clone + Ord> Network<M> {
                 }
             }
         }
+    }
+}
+
+impl<M: Clone + Ord + Hash> Network<M> {
+    /// The same messages between the same nodes, with every node id `id`
+    /// replaced by `rename(id)` (a permutation of the members).
+    pub fn relabeled(&self, rename: &dyn Fn(NodeId) -> NodeId) -> Network<M> {
+        match self {
+            Network::Unordered(envelopes) => Network::Unordered(
+                envelopes
+                    .iter()
+                    .map(|(envelope, &copies)| {
+                        let renamed = Envelope {
+                            from: rename(envelope.from),
+                            to: rename(envelope.to),
+                            message: envelope.message.clone(),
+                        };
+                        (renamed, copies)
+                    })
+                    .collect(),
+            ),
+            Network::Ordered(links) => Network::Ordered(
+                links
+                    .iter()
+                    .map(|(&(from, to), queue)| ((rename(from), rename(to)), queue.clone()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Feeds `state` what is in flight to and from node `id`, without the
+    /// ids of the nodes at the other end: the same for `id` here and for
+    /// `rename(id)` in the renamed network.
+    pub fn hash_anonymous_of<H: Hasher>(&self, id: NodeId, state: &mut H) {
+        let hasher = FixedState::with_seed(0);
+        let (mut incoming, mut outgoing): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+        match self {
+            Network::Unordered(envelopes) => {
+                for (envelope, copies) in envelopes {
+                    let hash = hasher.hash_one((&envelope.message, copies));
+                    if envelope.to == id {
+                        incoming.push(hash);
+                    }
+                    if envelope.from == id {
+                        outgoing.push(hash);
+                    }
+                }
+            }
+            Network::Ordered(links) => {
+                for (&(from, to), queue) in links {
+                    let hash = hasher.hash_one(queue);
+                    if to == id {
+                        incoming.push(hash);
+                    }
+                    if from == id {
+                        outgoing.push(hash);
+                    }
+                }
+            }
+        }
+        incoming.sort_unstable();
+        outgoing.sort_unstable();
+        incoming.hash(state);
+        outgoing.hash(state);
     }
 }
 

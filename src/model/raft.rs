@@ -32,7 +32,7 @@ use crate::model::properties::{self, Violations, LINEARIZABILITY, NODE_INVARIANT
 use crate::model::register::{CasRegister, RegisterOp, RegisterRet};
 use crate::model::rng::StepRng;
 use crate::model::spec::ModelSpec;
-use crate::model::state::{ClientStatus, ClusterState, NodeSlot};
+use crate::model::state::{ClientStatus, ClusterState, NodeSlot, Panic};
 
 #[derive(Clone, Debug)]
 pub struct RaftModel {
@@ -133,7 +133,10 @@ impl RaftModel {
             durable.apply_all(&actions.persist);
         }));
         if let Err(payload) = outcome {
-            state.panic = Some(panic_message(&payload, id));
+            state.panic = Some(Panic {
+                node: id,
+                message: panic_message(&payload),
+            });
             state.violations.record(NODE_INVARIANTS);
             return;
         }
@@ -145,11 +148,11 @@ impl RaftModel {
             });
         }
         for reply in actions.replies {
-            self.record_reply(state, reply);
+            self.record_reply(state, id, reply);
         }
     }
 
-    fn record_reply(&self, state: &mut ClusterState, reply: ClientReply) {
+    fn record_reply(&self, state: &mut ClusterState, id: NodeId, reply: ClientReply) {
         let client = usize::try_from(reply.id.client).expect("client ids are indexes");
         let Some(result) = RegisterRet::from_result(&reply.result) else {
             // Outcome unknown: the operation stays in flight for ever.
@@ -159,7 +162,10 @@ impl RaftModel {
             state.clients.get(client),
             Some(ClientStatus::Pending { .. })
         ) {
-            state.panic = Some(format!("a second reply to client c{client}: {reply:?}"));
+            state.panic = Some(Panic {
+                node: id,
+                message: format!("a second reply to client c{client}: {reply:?}"),
+            });
             state.violations.record(NODE_INVARIANTS);
             return;
         }
@@ -350,13 +356,12 @@ impl RaftModel {
     }
 }
 
-fn panic_message(payload: &Box<dyn std::any::Any + Send>, id: NodeId) -> String {
-    let message = payload
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
         .downcast_ref::<String>()
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
-        .unwrap_or_else(|| "unknown panic".to_owned());
-    format!("node {id} panicked: {message}")
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 impl Model for RaftModel {

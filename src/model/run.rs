@@ -14,6 +14,8 @@ use crate::model::election_run::check_election;
 use crate::model::properties::{ALWAYS, SOMETIMES};
 use crate::model::raft::RaftModel;
 use crate::model::spec::{Algorithm, ModelSpec, Strategy};
+use crate::model::state::ClusterState;
+use crate::model::symmetry;
 use crate::model::trace::{trace, TraceStep};
 use crate::sim::algorithm::{Bully, Ring};
 
@@ -40,6 +42,9 @@ pub struct CheckOptions {
     /// Explore at most this many actions deep, overriding the spec's
     /// `bounds.max_depth`.
     pub max_depth: Option<usize>,
+    /// Turn the spec's symmetry reduction (`check.symmetry`) off. (Turning
+    /// it on is the spec's business: only a spec can be validated for it.)
+    pub no_symmetry: bool,
 }
 
 /// What the spec expects of one property.
@@ -88,6 +93,9 @@ pub struct SpecReport {
     pub description: String,
     pub strategy: Strategy,
     pub threads: usize,
+    /// Symmetry reduction was on: `unique_states` counts classes of states
+    /// that differ only in node names.
+    pub symmetry: bool,
     pub unique_states: usize,
     pub expected_unique_states: Option<usize>,
     pub total_states: usize,
@@ -124,9 +132,15 @@ pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
 /// core configuration: see [`RaftModel::with_config`]).
 pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
     let spec = model.spec().clone();
-    check_with(&model, &spec, (&ALWAYS, &SOMETIMES), options, |path| {
-        trace(&model, path)
-    })
+    let representative: fn(&ClusterState) -> ClusterState = symmetry::representative;
+    check_with(
+        &model,
+        &spec,
+        (&ALWAYS, &SOMETIMES),
+        options,
+        Some(representative),
+        |path| trace(&model, path),
+    )
 }
 
 /// What the checker needs of a model (the Raft one and the election ones).
@@ -154,21 +168,33 @@ impl<M> Searchable for M where
 
 type SearchPath<M> = Path<<M as Model>::State, <M as Model>::Action>;
 
+/// A model's symmetry reduction: the representative of a state's class.
+pub(crate) type RepresentativeFn<M> = fn(&<M as Model>::State) -> <M as Model>::State;
+
 /// Searches `model` within `spec`'s bounds, then reports each property
 /// (`names`: the `always` ones, then the `sometimes` ones) against the
 /// spec's expectations, with the shortest counterexample of each violated
-/// `always` property turned into steps by `trace`.
+/// `always` property turned into steps by `trace`. `representative` is the
+/// model's symmetry reduction, if it has one; it is used when the spec (or
+/// `options`) asks for it and the search is depth first, the only search
+/// stateright reduces.
 pub(crate) fn check_with<M: Searchable>(
     model: &M,
     spec: &ModelSpec,
     names: (&[&'static str], &[&'static str]),
     options: &CheckOptions,
+    representative: Option<RepresentativeFn<M>>,
     trace: impl Fn(SearchPath<M>) -> Vec<TraceStep>,
 ) -> SpecReport {
     let strategy = options.strategy.unwrap_or(spec.check.strategy);
     let threads = options.threads.unwrap_or(spec.check.threads);
+    let representative = representative
+        .filter(|_| spec.check.symmetry && !options.no_symmetry && strategy == Strategy::Dfs);
     let start = Instant::now();
     let mut builder = model.clone().checker().threads(threads);
+    if let Some(representative) = representative {
+        builder = builder.symmetry_fn(representative);
+    }
     if let Some(depth) = spec.bounds.max_depth {
         builder = builder.target_max_depth(depth_limit(depth));
     }
@@ -210,6 +236,7 @@ pub(crate) fn check_with<M: Searchable>(
         description: spec.description.clone(),
         strategy,
         threads,
+        symmetry: representative.is_some(),
         unique_states: counts.unique,
         expected_unique_states: spec.expect.unique_states,
         total_states: counts.total,
@@ -219,7 +246,7 @@ pub(crate) fn check_with<M: Searchable>(
         properties,
         mismatches: Vec::new(),
     };
-    report.mismatches = mismatches(&report, timed_out, stopped_early);
+    report.mismatches = mismatches(&report, spec.check.symmetry, timed_out, stopped_early);
     report
 }
 
@@ -330,7 +357,12 @@ pub(crate) fn shortest_counterexample<M: Searchable>(
     }
 }
 
-fn mismatches(report: &SpecReport, timed_out: bool, stopped_early: bool) -> Vec<String> {
+fn mismatches(
+    report: &SpecReport,
+    pinned_with_symmetry: bool,
+    timed_out: bool,
+    stopped_early: bool,
+) -> Vec<String> {
     let mut mismatches: Vec<String> = report
         .properties
         .iter()
@@ -359,6 +391,9 @@ fn mismatches(report: &SpecReport, timed_out: bool, stopped_early: bool) -> Vec<
              {} unique states cannot be compared with the pinned {expected}",
             report.unique_states
         )),
+        // A count pinned with symmetry reduction is a count of classes, one
+        // pinned without it a count of states: only like compares with like.
+        Some(_) if report.symmetry != pinned_with_symmetry => {}
         Some(expected) if expected != report.unique_states && !timed_out => {
             mismatches.push(format!(
                 "{} unique states, expected {expected} (the model or the core changed: \

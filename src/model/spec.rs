@@ -21,7 +21,8 @@ use crate::core::raft::{Config, MAX_MEMBERS};
 use crate::model::operations::parse_operation;
 use crate::model::properties::{ALWAYS, SOMETIMES};
 pub use crate::model::spec_file::{Algorithm, Strategy};
-use crate::model::spec_file::{CheckFile, ExpectFile, NetworkFile, RaftFile, SpecFile, TimeFile};
+use crate::model::spec_file::{ExpectFile, NetworkFile, RaftFile, SpecFile, TimeFile};
+use crate::model::symmetry::MAX_SYMMETRIC_NODES;
 
 /// Why a spec was refused. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +134,9 @@ pub struct Expectations {
 pub struct CheckSpec {
     pub strategy: Strategy,
     pub threads: usize,
+    /// Symmetry reduction: one representative per class of states that
+    /// differ only in node names (`crate::model::symmetry`).
+    pub symmetry: bool,
 }
 
 /// A validated model spec.
@@ -216,7 +220,7 @@ impl ModelSpec {
             operations.push(operation);
         }
         let check =
-            check_spec(&file.check, &bounds).map_err(|(key, reason)| invalid(key, reason))?;
+            check_spec(&file, &time, &bounds).map_err(|(key, reason)| invalid(key, reason))?;
         let spec = ModelSpec {
             path: path.to_owned(),
             description: file.description,
@@ -359,7 +363,8 @@ fn network_spec(network: &NetworkFile) -> Result<NetworkSpec, KeyError> {
     })
 }
 
-fn check_spec(check: &CheckFile, bounds: &Bounds) -> Result<CheckSpec, KeyError> {
+fn check_spec(file: &SpecFile, time: &TimeSpec, bounds: &Bounds) -> Result<CheckSpec, KeyError> {
+    let check = &file.check;
     if check.threads == 0 {
         return Err(("check.threads", "must be at least 1".into()));
     }
@@ -371,10 +376,50 @@ fn check_spec(check: &CheckFile, bounds: &Bounds) -> Result<CheckSpec, KeyError>
             "a depth bound needs a single-threaded search to give a stable state count".into(),
         ));
     }
+    if check.symmetry {
+        symmetry_is_valid(file, time)?;
+    }
     Ok(CheckSpec {
         strategy: check.strategy,
         threads: check.threads,
+        symmetry: check.symmetry,
     })
+}
+
+/// Refuses `check.symmetry` where node ids are not interchangeable or the
+/// search cannot use it (see `crate::model::symmetry`).
+fn symmetry_is_valid(file: &SpecFile, time: &TimeSpec) -> Result<(), KeyError> {
+    let refuse = |reason: &str| Err(("check.symmetry", reason.to_owned()));
+    match file.algorithm {
+        Algorithm::Raft => {}
+        Algorithm::Bully => {
+            return refuse(
+                "Bully elects the node with the highest id: node ids are not interchangeable",
+            )
+        }
+        Algorithm::Ring => {
+            return refuse("Ring passes its token in id order: node ids are not interchangeable")
+        }
+    }
+    if time.jitter == Jitter::Seeded {
+        return refuse(
+            "`time.jitter = \"seeded\"` draws each node's election timeouts from its id, so \
+             renamed nodes would time out differently; use \"minimum\"",
+        );
+    }
+    if file.check.strategy != Strategy::Dfs {
+        return refuse(
+            "stateright reduces by symmetry only in its depth-first search: set \
+             `check.strategy = \"dfs\"`",
+        );
+    }
+    if file.cluster.nodes > MAX_SYMMETRIC_NODES {
+        return refuse(&format!(
+            "at most {MAX_SYMMETRIC_NODES} nodes: finding a state's representative may try \
+             every order of nodes that look alike"
+        ));
+    }
+    Ok(())
 }
 
 /// Resolves the property names of `[expect]` and refuses expectations the

@@ -152,6 +152,9 @@ pub enum Strategy {
 pub struct CheckFile {
     pub strategy: Strategy,
     pub threads: usize,
+    /// Explore states that differ only in node names once (see
+    /// `model::symmetry`); needs `strategy = "dfs"`.
+    pub symmetry: bool,
 }
 
 impl Default for CheckFile {
@@ -159,6 +162,7 @@ impl Default for CheckFile {
         CheckFile {
             strategy: Strategy::Bfs,
             threads: 2,
+            symmetry: false,
         }
     }
 }

@@ -67,8 +67,22 @@ pub struct ClusterState {
     /// The highest term in which a leader crashed, for "a leader is replaced
     /// after a crash".
     pub crashed_leader_term: Option<Term>,
-    /// The message of the panic that stopped this run, if a step panicked.
-    pub panic: Option<String>,
+    /// The panic that stopped this run, if a step panicked.
+    pub panic: Option<Panic>,
+}
+
+/// A step that panicked: a broken invariant, a bug.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Panic {
+    /// The node whose step it was.
+    pub node: NodeId,
+    pub message: String,
+}
+
+impl std::fmt::Display for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "node {} panicked: {}", self.node, self.message)
+    }
 }
 
 impl ClusterState {

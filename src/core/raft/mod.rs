@@ -7,6 +7,7 @@
 //! - `replication`: appends, the consistency check, commit and apply;
 //! - `lease`: heartbeat rounds, the lease, lease and ReadIndex reads;
 //! - `transfer`: leadership transfer (TimeoutNow);
+//! - `relabel`: the same node under other node ids (symmetry reduction);
 //! - this file: the state, the step dispatch, term handling, invariants.
 
 mod config;
@@ -18,6 +19,7 @@ pub mod log;
 pub mod message;
 mod progress;
 pub mod quorum;
+mod relabel;
 mod replication;
 mod state;
 pub mod storage;

@@ -79,3 +79,46 @@ fn an_unsafe_raft_configuration_is_refused_by_the_core() {
     let text = refusal("[time]", "[raft]\nlease = 3\n\n[time]");
     assert!(text.contains("`raft`"), "{text}");
 }
+
+#[test]
+fn symmetry_is_accepted_for_raft_searched_depth_first() {
+    let spec = parse(&GOOD.replace(
+        "[expect]",
+        "[check]\nstrategy = \"dfs\"\nsymmetry = true\n\n[expect]",
+    ))
+    .unwrap();
+    assert!(spec.check.symmetry);
+    assert!(!parse(GOOD).unwrap().check.symmetry);
+}
+
+#[test]
+fn symmetry_is_refused_where_node_ids_matter() {
+    let symmetric = "[check]\nstrategy = \"dfs\"\nsymmetry = true\n\n[expect]";
+    // Breadth first: stateright would silently ignore it.
+    let text = refusal("[expect]", "[check]\nsymmetry = true\n\n[expect]");
+    assert!(text.contains("`check.symmetry`"), "{text}");
+    assert!(text.contains("depth-first"), "{text}");
+    // A seeded jitter draws timeouts from the node id.
+    let seeded = GOOD
+        .replace("[time]", "[time]\njitter = \"seeded\"")
+        .replace("[expect]", symmetric);
+    let text = parse(&seeded).expect_err("seeded jitter").to_string();
+    assert!(text.contains("`check.symmetry`"), "{text}");
+    assert!(text.contains("seeded"), "{text}");
+    // Bully elects the highest id.
+    let bully = GOOD
+        .replace("algorithm = \"raft\"", "algorithm = \"bully\"")
+        .replace("[expect]", symmetric);
+    let text = parse(&bully).expect_err("bully").to_string();
+    assert!(text.contains("`check.symmetry`"), "{text}");
+    assert!(text.contains("Bully"), "{text}");
+    // Too many nodes to try every order of look-alikes.
+    let text = parse(
+        &GOOD
+            .replace("nodes = 3", "nodes = 9")
+            .replace("[expect]", symmetric),
+    )
+    .expect_err("9 nodes")
+    .to_string();
+    assert!(text.contains("`check.symmetry`"), "{text}");
+}
