@@ -65,13 +65,22 @@ enum AlgoArg {
 }
 
 /// The built-in spec `--algo A --nodes N` checks: for Raft the first
-/// election, as `models/raft-election.toml` but for N nodes (N messages in
-/// flight, so a broadcast fits); for Bully and Ring the split brain of
-/// `models/*-split-brain.toml`. No state count is pinned.
+/// election, as `models/raft-election.toml` for up to 3 nodes (N messages
+/// in flight, so a broadcast fits) and as `models/raft-election-5.toml`
+/// beyond (no drift, one more message in flight than nodes, a log of one,
+/// depth first with symmetry reduction: what lets 5 nodes finish); for
+/// Bully and Ring the split brain of `models/*-split-brain.toml`. No state
+/// count is pinned.
 fn builtin_spec(algo: AlgoArg, nodes: u64) -> Result<ModelSpec, String> {
     let text = match algo {
-        AlgoArg::Raft => format!(
-            r#"
+        AlgoArg::Raft => {
+            let (drift, in_flight, max_log, check) = if nodes <= 3 {
+                (1, nodes, 2, "")
+            } else {
+                (0, nodes + 1, 1, "[check]\nstrategy = \"dfs\"\nsymmetry = true\n")
+            };
+            format!(
+                r#"
 description = "First election of {nodes} Raft nodes (built in: --algo raft)"
 algorithm = "raft"
 run = "explicit"
@@ -81,20 +90,22 @@ nodes = {nodes}
 
 [time]
 max_time = 5
-clock_drift = 1
+clock_drift = {drift}
 
 [network]
 ordered = true
-max_in_flight = {nodes}
+max_in_flight = {in_flight}
 
 [bounds]
 max_term = 1
-max_log = 2
+max_log = {max_log}
 
+{check}
 [expect]
 reachable = ["a leader is elected"]
 "#
-        ),
+            )
+        }
         AlgoArg::Bully | AlgoArg::Ring => {
             let name = if matches!(algo, AlgoArg::Bully) {
                 "bully"

@@ -4,9 +4,9 @@
 //! the client operations and the outcome the check must give.
 //!
 //! Loading happens in two passes. Serde reads the file into the raw
-//! structures of [`super::spec_file`], which refuse unknown keys
+//! structures of `spec_file`, which refuse unknown keys
 //! (`deny_unknown_fields`), so a typo is an error rather than a silently
-//! ignored setting. Then [`ModelSpec::from_file`] checks what the types
+//! ignored setting. Then `ModelSpec::from_file` checks what the types
 //! cannot: ranges, contradictions between keys, and whether the core accepts
 //! the resulting Raft configuration. Every error names the file, the key and
 //! why.

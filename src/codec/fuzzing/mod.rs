@@ -10,8 +10,8 @@
 //!
 //! - [`decode_frame`]: raw bytes, as a frame, as a body behind a valid header,
 //!   and as a stream;
-//! - [`roundtrip`] (feature `arbitrary`): structure-aware frames;
-//! - [`decode_then_step`] (feature `arbitrary`): decoded messages, ticks and
+//! - `roundtrip` (feature `arbitrary`): structure-aware frames;
+//! - `decode_then_step` (feature `arbitrary`): decoded messages, ticks and
 //!   client requests driving a Raft node of a 3-node cluster.
 
 use crate::codec::{Codec, Family, Frame, FrameReader};

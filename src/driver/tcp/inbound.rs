@@ -172,13 +172,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
                 caller.unwrap_or(who)
             ));
         }
-        let input = match frame.payload {
-            Payload::Raft(_) if shared.partition.is_blocked(frame.sender) => continue,
-            Payload::Raft(message) => NodeInput::Peer {
-                from: frame.sender,
-                message,
-            },
-            Payload::ClientRequest(request) => {
+        let input = match (frame.payload, who) {
+            (Payload::Raft(_), Caller::Peer(from)) if shared.partition.is_blocked(from) => continue,
+            (Payload::Raft(message), Caller::Peer(from)) => NodeInput::Peer { from, message },
+            (Payload::ClientRequest(request), Caller::Client) => {
                 let (reply_to, _) = replies
                     .get_or_insert_with(|| start_reply_writer(&stream, shared.me, shared.codec));
                 NodeInput::Client {
@@ -186,7 +183,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
                     reply_to: reply_to.clone(),
                 }
             }
-            _ => unreachable!("identify accepts only Raft messages and client requests"),
+            (payload, _) => break Err(format!("a {:?} frame from {who:?}", payload.family())),
         };
         match shared.inbox.push(input) {
             Ok(()) => {}
