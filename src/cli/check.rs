@@ -77,7 +77,12 @@ fn builtin_spec(algo: AlgoArg, nodes: u64) -> Result<ModelSpec, String> {
             let (drift, in_flight, max_log, check) = if nodes <= 3 {
                 (1, nodes, 2, "")
             } else {
-                (0, nodes + 1, 1, "[check]\nstrategy = \"dfs\"\nsymmetry = true\n")
+                (
+                    0,
+                    nodes + 1,
+                    1,
+                    "[check]\nstrategy = \"dfs\"\nsymmetry = true\n",
+                )
             };
             format!(
                 r#"
