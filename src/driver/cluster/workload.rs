@@ -39,7 +39,12 @@ pub struct Shared {
 
 impl Shared {
     pub fn acks(&self) -> Vec<Ack> {
-        self.acks.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.with_acks(<[Ack]>::to_vec)
+    }
+
+    /// Runs `read` on the acknowledgements so far, under their lock.
+    pub fn with_acks<R>(&self, read: impl FnOnce(&[Ack]) -> R) -> R {
+        read(&self.acks.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The node that acknowledged the latest write: the leader, as far as
