@@ -30,7 +30,7 @@ fn knossos_paths(verdict_directory: &str) -> Vec<PathBuf> {
 }
 
 fn check_all(histories: &[History]) -> usize {
-    let model = CasRegister { initial: Some(0) };
+    let model = CasRegister { initial: 0.into() };
     histories
         .iter()
         .filter(|history| {
@@ -85,7 +85,7 @@ fn generated_history(seed: u64, operation_count: u64, window: u64, info_percent:
         let crashes = random.random_ratio(info_percent, 100);
         let takes_effect = !crashes || random.random_bool(0.5);
         let (command, succeeded) = match random.random_range(0..3) {
-            0 => (Command::read_returning(Some(register)), true),
+            0 => (Command::read_returning(register), true),
             1 => {
                 let value = random.random_range(0..5);
                 if takes_effect {
@@ -99,7 +99,7 @@ fn generated_history(seed: u64, operation_count: u64, window: u64, info_percent:
                 if swaps && takes_effect {
                     register = new;
                 }
-                (Command::compare_and_set(Some(expected), new), swaps)
+                (Command::compare_and_set(expected, new), swaps)
             }
         };
         let completion = if crashes {
@@ -147,7 +147,7 @@ fn generated_history(seed: u64, operation_count: u64, window: u64, info_percent:
 fn generated(criterion: &mut Criterion) {
     let mut group = criterion.benchmark_group("generated");
     group.sample_size(10);
-    let model = CasRegister { initial: Some(0) };
+    let model = CasRegister { initial: 0.into() };
     for (operation_count, window, info_percent) in [(10_000, 5, 0), (10_000, 5, 1), (100_000, 5, 0)]
     {
         let history = generated_history(1, operation_count, window, info_percent);

@@ -1,5 +1,6 @@
 //! Integration tests of the linearizability checker: the Knossos histories,
-//! property tests over generated histories, and the `lincheck` command.
+//! hand-made histories of every model and value type, property tests over
+//! generated histories, and the `lincheck` command.
 
 #[path = "lincheck/cli.rs"]
 mod cli;
@@ -7,5 +8,9 @@ mod cli;
 mod hand_made;
 #[path = "lincheck/knossos.rs"]
 mod knossos;
+#[path = "lincheck/models.rs"]
+mod models;
 #[path = "lincheck/properties.rs"]
 mod properties;
+#[path = "lincheck/values.rs"]
+mod values;

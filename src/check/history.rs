@@ -18,7 +18,7 @@ use std::fmt;
 use crate::check::position::Position;
 use crate::core::client::{ClientReply, ClientRequest, Outcome as ReplyOutcome};
 
-pub use crate::core::client::Value;
+pub use crate::check::value::Value;
 
 /// A client of the system under test: Jepsen's integer `:process`.
 pub type ProcessId = u64;
@@ -51,83 +51,137 @@ impl EventKind {
     }
 }
 
-/// What an operation asks for (and, for a completed read, what it saw):
-/// Jepsen's `:f` and `:value`, with an optional key for key-value histories.
+/// What an operation does: Jepsen's `:f`. Which functions a history may use
+/// depends on the model it is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Function {
+    Read,
+    Write,
+    /// `:cas`, compare-and-set, with `[expected new]`.
+    CompareAndSet,
+    Acquire,
+    Release,
+    Add,
+    Enqueue,
+    Dequeue,
+    Get,
+    Put,
+    Append,
+}
+
+impl Function {
+    pub const ALL: [Function; 11] = [
+        Function::Read,
+        Function::Write,
+        Function::CompareAndSet,
+        Function::Acquire,
+        Function::Release,
+        Function::Add,
+        Function::Enqueue,
+        Function::Dequeue,
+        Function::Get,
+        Function::Put,
+        Function::Append,
+    ];
+
+    /// Jepsen's name for it: `read`, `write`, `cas`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Read => "read",
+            Function::Write => "write",
+            Function::CompareAndSet => "cas",
+            Function::Acquire => "acquire",
+            Function::Release => "release",
+            Function::Add => "add",
+            Function::Enqueue => "enqueue",
+            Function::Dequeue => "dequeue",
+            Function::Get => "get",
+            Function::Put => "put",
+            Function::Append => "append",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Function> {
+        Function::ALL
+            .into_iter()
+            .find(|function| function.name() == name)
+    }
+
+    /// Whether an `ok` completion's value is what the operation returned
+    /// (a read's value) rather than what it was given.
+    pub fn returns_value(self) -> bool {
+        matches!(self, Function::Read | Function::Get | Function::Dequeue)
+    }
+}
+
+/// What an operation asks for (and, once it completed `ok`, what it saw):
+/// Jepsen's `:f` and `:value`, and an optional `:key`. The value's shape is
+/// the model's business (a write's value, a cas's `[expected new]`, a
+/// `jepsen.independent` tuple `[key value]`); the history only pairs
+/// events.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Command {
-    /// Read the register (or `key`). `value` is what an `ok` read returned;
-    /// `None` on an invocation, and for a read of nil.
-    Read {
-        key: Option<String>,
-        value: Option<Value>,
-    },
-    /// Set the register (or `key`) to `value`.
-    Write { key: Option<String>, value: Value },
-    /// Set the register (or `key`) to `new` if it holds `expected` (`None`:
-    /// nil, never written).
-    CompareAndSet {
-        key: Option<String>,
-        expected: Option<Value>,
-        new: Value,
-    },
+pub struct Command {
+    pub function: Function,
+    pub key: Option<Value>,
+    /// Jepsen's `:value`; nil when absent.
+    pub value: Value,
 }
 
 impl Command {
+    pub fn new(function: Function, value: Value) -> Command {
+        Command {
+            function,
+            key: None,
+            value,
+        }
+    }
+
     /// A read of the single register, as invoked (no value yet).
     pub fn read() -> Command {
-        Command::Read {
-            key: None,
-            value: None,
-        }
+        Command::new(Function::Read, Value::Nil)
     }
 
     /// A read of the single register that returned `value`.
-    pub fn read_returning(value: Option<Value>) -> Command {
-        Command::Read { key: None, value }
+    pub fn read_returning(value: impl Into<Value>) -> Command {
+        Command::new(Function::Read, value.into())
     }
 
-    pub fn write(value: Value) -> Command {
-        Command::Write { key: None, value }
+    pub fn write(value: impl Into<Value>) -> Command {
+        Command::new(Function::Write, value.into())
     }
 
-    pub fn compare_and_set(expected: Option<Value>, new: Value) -> Command {
-        Command::CompareAndSet {
-            key: None,
-            expected,
-            new,
-        }
+    /// A compare-and-set from `expected` (nil: never written) to `new`.
+    pub fn compare_and_set(expected: impl Into<Value>, new: impl Into<Value>) -> Command {
+        Command::new(
+            Function::CompareAndSet,
+            Value::vector(vec![expected.into(), new.into()]),
+        )
     }
 
     /// This command addressed to `key` of a key-value store.
-    pub fn with_key(mut self, key: impl Into<String>) -> Command {
-        let key = Some(key.into());
-        match &mut self {
-            Command::Read { key: slot, .. }
-            | Command::Write { key: slot, .. }
-            | Command::CompareAndSet { key: slot, .. } => *slot = key,
-        }
+    pub fn with_key(mut self, key: impl Into<Value>) -> Command {
+        self.key = Some(key.into());
         self
     }
 
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            Command::Read { key, .. }
-            | Command::Write { key, .. }
-            | Command::CompareAndSet { key, .. } => key.as_deref(),
-        }
+    /// This command with `value` as its `:value` (an `ok` read's result).
+    pub fn returning(mut self, value: impl Into<Value>) -> Command {
+        self.value = value.into();
+        self
     }
 
-    /// Jepsen's `:f` for this command: `read`, `write` or `cas`.
+    pub fn key(&self) -> Option<&Value> {
+        self.key.as_ref()
+    }
+
+    /// Jepsen's `:f` for this command: `read`, `write`, `cas`, ...
     pub fn function_name(&self) -> &'static str {
-        match self {
-            Command::Read { .. } => "read",
-            Command::Write { .. } => "write",
-            Command::CompareAndSet { .. } => "cas",
-        }
+        self.function.name()
     }
 
+    /// Whether this command only observes (a read or get).
     pub fn is_read(&self) -> bool {
-        matches!(self, Command::Read { .. })
+        matches!(self.function, Function::Read | Function::Get)
     }
 }
 
@@ -135,23 +189,11 @@ impl From<&crate::core::client::Operation> for Command {
     fn from(operation: &crate::core::client::Operation) -> Command {
         use crate::core::client::Operation as Core;
         match operation {
-            Core::Read { key } => Command::read().with_key(key.clone()),
-            Core::Write { key, value } => Command::write(*value).with_key(key.clone()),
+            Core::Read { key } => Command::read().with_key(key.as_str()),
+            Core::Write { key, value } => Command::write(*value).with_key(key.as_str()),
             Core::CompareAndSet { key, expected, new } => {
-                Command::compare_and_set(*expected, *new).with_key(key.clone())
+                Command::compare_and_set(*expected, *new).with_key(key.as_str())
             }
-        }
-    }
-}
-
-/// Writes `nil` for `None`, as EDN and Jepsen's reports do.
-pub(crate) struct OptionalValue(pub Option<Value>);
-
-impl fmt::Display for OptionalValue {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(value) => write!(formatter, "{value}"),
-            None => formatter.write_str("nil"),
         }
     }
 }
@@ -159,15 +201,16 @@ impl fmt::Display for OptionalValue {
 impl fmt::Display for Command {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(self.function_name())?;
-        if let Some(key) = self.key() {
+        if let Some(key) = &self.key {
             write!(formatter, " {key}")?;
         }
-        match self {
-            Command::Read { value, .. } => write!(formatter, " → {}", OptionalValue(*value)),
-            Command::Write { value, .. } => write!(formatter, " {value}"),
-            Command::CompareAndSet { expected, new, .. } => {
-                write!(formatter, " {}→{new}", OptionalValue(*expected))
+        match (&self.value, self.function) {
+            (value, function) if function.returns_value() => write!(formatter, " → {value}"),
+            (Value::Vector(pair), Function::CompareAndSet) if pair.len() == 2 => {
+                write!(formatter, " {}→{}", pair[0], pair[1])
             }
+            (Value::Nil, _) => Ok(()),
+            (value, _) => write!(formatter, " {value}"),
         }
     }
 }
@@ -234,12 +277,31 @@ impl Event {
         let kind = match (result, &mut command) {
             (Err(error), _) if error.is_indefinite() => EventKind::Info,
             (Err(_), _) => EventKind::Fail,
-            (Ok(ReplyOutcome::Read(read)), Command::Read { value, .. }) => {
-                *value = *read;
+            (
+                Ok(ReplyOutcome::Read(read)),
+                Command {
+                    function: Function::Read,
+                    value,
+                    ..
+                },
+            ) => {
+                *value = Value::from(*read);
                 EventKind::Ok
             }
-            (Ok(ReplyOutcome::Written), Command::Write { .. }) => EventKind::Ok,
-            (Ok(ReplyOutcome::CompareAndSet { swapped }), Command::CompareAndSet { .. }) => {
+            (
+                Ok(ReplyOutcome::Written),
+                Command {
+                    function: Function::Write,
+                    ..
+                },
+            ) => EventKind::Ok,
+            (
+                Ok(ReplyOutcome::CompareAndSet { swapped }),
+                Command {
+                    function: Function::CompareAndSet,
+                    ..
+                },
+            ) => {
                 if *swapped {
                     EventKind::Ok
                 } else {
@@ -308,15 +370,14 @@ pub struct Operation {
 impl fmt::Display for Operation {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "process {} ", self.process)?;
-        match &self.command {
+        if self.command.function.returns_value() && self.outcome != Outcome::Ok {
             // Only an `ok` read returned a value; "read → nil" would mislead.
-            Command::Read { key, .. } if self.outcome != Outcome::Ok => {
-                formatter.write_str("read")?;
-                if let Some(key) = key {
-                    write!(formatter, " {key}")?;
-                }
+            formatter.write_str(self.command.function_name())?;
+            if let Some(key) = &self.command.key {
+                write!(formatter, " {key}")?;
             }
-            command => write!(formatter, "{command}")?,
+        } else {
+            write!(formatter, "{}", self.command)?;
         }
         write!(formatter, " ({}", self.outcome.name())?;
         match self.complete_index {
@@ -464,45 +525,33 @@ fn location(events: &[Event], index: usize) -> EventLocation {
     }
 }
 
-/// Records how `operation` ended. A completion must name the same function
-/// and, for writes and compare-and-sets, the same arguments as its
-/// invocation; an `ok` read contributes the value it returned.
+/// Records how `operation` ended, as Knossos reads a completion: an `ok`
+/// took effect with the completion's value (for a read, what it returned);
+/// a `fail` did not happen; an `info` may have happened, with the
+/// invocation's arguments, so its own value (nil, `:timed-out`, ...) is
+/// ignored. A completion must name the same function and key as its
+/// invocation.
 fn complete(
     operation: &mut Operation,
     index: usize,
     event: &Event,
     events: &[Event],
 ) -> Result<(), HistoryError> {
-    let matches = match (&mut operation.command, &event.command) {
-        (
-            Command::Read { key, value },
-            Command::Read {
-                key: completed_key,
-                value: read,
-            },
-        ) => {
-            if event.kind == EventKind::Ok {
-                *value = *read;
-            }
-            key == completed_key
-        }
-        (invoked @ Command::Write { .. }, completed @ Command::Write { .. })
-        | (invoked @ Command::CompareAndSet { .. }, completed @ Command::CompareAndSet { .. }) => {
-            invoked == completed
-        }
-        _ => false,
-    };
-    if !matches {
+    let invoked = &operation.command;
+    if invoked.function != event.command.function || invoked.key != event.command.key {
         return Err(HistoryError::CompletionDoesNotMatch {
             at: location(events, index),
             process: event.process,
-            invoked: events[operation.invoke_index].command.to_string(),
+            invoked: invoked.to_string(),
             completed: event.command.to_string(),
             invocation: location(events, operation.invoke_index),
         });
     }
     operation.outcome = match event.kind {
-        EventKind::Ok => Outcome::Ok,
+        EventKind::Ok => {
+            operation.command.value = event.command.value.clone();
+            Outcome::Ok
+        }
         EventKind::Fail => Outcome::Fail,
         EventKind::Info => Outcome::Info,
         EventKind::Invoke => unreachable!("invocations are handled by the caller"),
@@ -522,9 +571,9 @@ mod tests {
             Event::invoke(1, Command::write(3)),
             Event::invoke(2, Command::read()),
             Event::ok(1, Command::write(3)),
-            Event::ok(2, Command::read_returning(Some(3))),
-            Event::invoke(1, Command::compare_and_set(Some(3), 4)),
-            Event::info(1, Command::compare_and_set(Some(3), 4)),
+            Event::ok(2, Command::read_returning(3u64)),
+            Event::invoke(1, Command::compare_and_set(3u64, 4u64)),
+            Event::info(1, Command::compare_and_set(3u64, 4u64)),
             Event::invoke(3, Command::read()),
         ])
         .unwrap();
@@ -532,7 +581,7 @@ mod tests {
         assert_eq!(operations.len(), 4);
         assert_eq!(operations[0].outcome, Outcome::Ok);
         assert_eq!(operations[0].complete_index, Some(2));
-        assert_eq!(operations[1].command, Command::read_returning(Some(3)));
+        assert_eq!(operations[1].command, Command::read_returning(3u64));
         assert_eq!(operations[2].outcome, Outcome::Info);
         assert_eq!(operations[3].outcome, Outcome::Pending);
         assert_eq!(operations[3].complete_index, None);
@@ -571,19 +620,38 @@ mod tests {
     }
 
     #[test]
-    fn a_completion_must_match_its_invocation() {
-        let error = History::from_events(vec![
-            Event::invoke(1, Command::write(3)),
-            Event::ok(1, Command::write(4)),
-        ])
-        .unwrap_err();
-        assert!(matches!(error, HistoryError::CompletionDoesNotMatch { .. }));
+    fn a_completion_must_match_its_invocations_function_and_key() {
         let error = History::from_events(vec![
             Event::invoke(1, Command::write(3)),
             Event::ok(1, Command::read()),
         ])
         .unwrap_err();
         assert!(matches!(error, HistoryError::CompletionDoesNotMatch { .. }));
+        let error = History::from_events(vec![
+            Event::invoke(1, Command::write(3).with_key("x")),
+            Event::ok(1, Command::write(3).with_key("y")),
+        ])
+        .unwrap_err();
+        assert!(matches!(error, HistoryError::CompletionDoesNotMatch { .. }));
+    }
+
+    #[test]
+    fn an_ok_takes_the_completions_value_and_an_info_the_invocations() {
+        let history = History::from_events(vec![
+            Event::invoke(1, Command::write(3)),
+            Event::ok(1, Command::write(4)),
+            Event::invoke(2, Command::write(5)),
+            Event::info(2, Command::write(Value::keyword("timed-out"))),
+            Event::invoke(3, Command::write(6)),
+            Event::info(3, Command::write(Value::Nil)),
+        ])
+        .unwrap();
+        let values: Vec<&Value> = history
+            .operations()
+            .iter()
+            .map(|operation| &operation.command.value)
+            .collect();
+        assert_eq!(values, [&Value::from(4u64), &5u64.into(), &6u64.into()]);
     }
 
     #[test]
@@ -602,7 +670,7 @@ mod tests {
         let invoke = Event::from_request(&request);
         assert_eq!(
             invoke,
-            Event::invoke(7, Command::compare_and_set(Some(1), 2).with_key("x"))
+            Event::invoke(7, Command::compare_and_set(1u64, 2u64).with_key("x"))
         );
         let reply = |result| ClientReply {
             id: request.id,
@@ -650,7 +718,7 @@ mod tests {
         let event = Event::from_reply(&request, &reply).unwrap();
         assert_eq!(
             event,
-            Event::ok(2, Command::read_returning(Some(5)).with_key("k"))
+            Event::ok(2, Command::read_returning(5u64).with_key("k"))
         );
     }
 }

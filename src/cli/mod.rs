@@ -10,6 +10,7 @@ mod explore;
 mod lincheck;
 mod logging;
 mod node;
+mod pool;
 mod run_args;
 mod scenario;
 mod simulate;
@@ -45,7 +46,7 @@ enum Command {
     Check(check::Args),
     /// Serve stateright's web explorer for one model spec.
     Explore(explore::Args),
-    /// Check a recorded history (Jepsen EDN or JSON lines) for linearizability.
+    /// Check recorded histories (Jepsen EDN or JSON lines) for linearizability.
     Lincheck(lincheck::Args),
     /// Run one Raft node as its own process, on TCP, with data on disk.
     Node(node::Args),

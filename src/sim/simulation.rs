@@ -887,7 +887,7 @@ impl<A: Algorithm> Simulation<A> {
         let verdict = History::from_events(events)
             .map_err(|error| error.to_string())
             .and_then(|history| {
-                let model = KeyValue { initial: None };
+                let model = KeyValue::default();
                 check(&history, &model, Budget::steps(max_steps))
                     .map(|outcome| (history, outcome))
                     .map_err(|error| error.to_string())

@@ -258,10 +258,8 @@ pub fn jepsen_events(history: &[HistoryEvent]) -> Vec<crate::check::Event> {
         .iter()
         .map(|event| {
             let mut command = Command::from(&event.request.operation);
-            if let (Some(Outcome::Read(read)), Command::Read { value, .. }) =
-                (&event.outcome, &mut command)
-            {
-                *value = *read;
+            if let (Some(Outcome::Read(read)), true) = (&event.outcome, command.is_read()) {
+                command = command.returning(*read);
             }
             let kind = match event.kind {
                 HistoryKind::Invoke => EventKind::Invoke,

@@ -9,6 +9,13 @@ fn knossos(relative: &str) -> PathBuf {
         .join(relative)
 }
 
+/// The hand-made histories of `model`.
+pub(crate) fn hand_made(model: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/lincheck")
+        .join(model)
+}
+
 fn lincheck(arguments: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_electorate"))
         .arg("lincheck")
@@ -19,6 +26,26 @@ fn lincheck(arguments: &[&str]) -> Output {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Asserts that every JSON report in `json_lines` has the verdict its
+/// file's directory names (`good/`: linearizable, `bad/`: not); returns how
+/// many good and bad files there were.
+pub(crate) fn assert_verdicts_follow_directories(json_lines: &str) -> (usize, usize) {
+    let mut counts = (0, 0);
+    for line in json_lines.lines() {
+        let json: serde_json::Value = serde_json::from_str(line).unwrap();
+        let source = json["source"].as_str().unwrap();
+        let expected = if source.contains("/good/") {
+            counts.0 += 1;
+            "linearizable"
+        } else {
+            counts.1 += 1;
+            "not-linearizable"
+        };
+        assert_eq!(json["verdict"], expected, "{source}: {json}");
+    }
+    counts
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -94,7 +121,10 @@ fn a_malformed_file_exits_2_with_line_and_column() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.contains("line 2, column 1: `f` must be read, write or cas"),
+        stderr.contains(&format!(
+            "{}: line 2, column 1: `f` must be one of read, write, cas",
+            path.display()
+        )),
         "{stderr}"
     );
 }
@@ -149,4 +179,104 @@ fn bad_arguments_are_rejected() {
     assert_eq!(output.status.code(), Some(2));
     let output = lincheck(&[path.to_str().unwrap(), "--timeout", "-1"]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_value_the_model_cannot_take_is_an_error_naming_file_and_line() {
+    let path = scratch("set-write.edn");
+    std::fs::write(
+        &path,
+        "[{:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value #{1}}]",
+    )
+    .unwrap();
+    let output = lincheck(&[path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "{}: line 2, column 2: operation 0 cannot be checked: a write takes a scalar",
+            path.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_knossos_history_gets_its_verdict_in_one_command() {
+    let directory = knossos("");
+    let output = lincheck(&[directory.to_str().unwrap(), "--initial", "0", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "the bad ones are found");
+    let counts = assert_verdicts_follow_directories(&stdout(&output));
+    assert_eq!(counts, (113, 7));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "120 histories: 113 linearizable, 7 not linearizable, 0 unknown, 0 errors in"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn many_histories_print_a_table_and_a_summary() {
+    let directory = hand_made("mutex");
+    let missing = scratch("missing.edn");
+    let output = lincheck(&[
+        "--model",
+        "mutex",
+        directory.join("good").to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unreadable file, no violation"
+    );
+    let text = stdout(&output);
+    let header = text.lines().next().unwrap();
+    for column in ["file", "events", "operations", "verdict", "time"] {
+        assert!(header.contains(column), "{text}");
+    }
+    assert!(text.contains("handover.edn"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{} (error): {}: cannot read",
+            missing.display(),
+            missing.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 histories: 2 linearizable, 0 not linearizable, 0 unknown, 1 errors in"),
+        "{text}"
+    );
+    let output = lincheck(&[
+        "--model",
+        "mutex",
+        directory.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a violation outweighs an error"
+    );
+}
+
+#[test]
+fn many_html_reports_go_into_a_directory() {
+    let directory = hand_made("set");
+    let reports = scratch("reports");
+    let output = lincheck(&[
+        "--model",
+        "set",
+        directory.to_str().unwrap(),
+        "--html",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let count = std::fs::read_dir(&reports).unwrap().count();
+    std::fs::remove_dir_all(&reports).unwrap();
+    assert_eq!(count, 4, "one report per history");
 }

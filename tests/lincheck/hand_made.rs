@@ -3,7 +3,7 @@
 
 use electorate::check::{
     check, Budget, CasRegister, CheckError, Command, Event, History, KeyValue, Model, Register,
-    UnknownReason, Verdict,
+    UnknownReason, Value, Verdict,
 };
 
 const BUDGET: Budget = Budget {
@@ -20,11 +20,11 @@ fn verdict(model: &impl Model, events: Vec<Event>) -> Verdict {
 
 /// The verdict against a compare-and-set register that starts at 0.
 fn cas_verdict(events: Vec<Event>) -> Verdict {
-    verdict(&CasRegister { initial: Some(0) }, events)
+    verdict(&CasRegister { initial: 0.into() }, events)
 }
 
 fn read(value: u64) -> Command {
-    Command::read_returning(Some(value))
+    Command::read_returning(value)
 }
 
 fn write(value: u64) -> Command {
@@ -141,7 +141,7 @@ fn an_info_write_may_never_take_effect() {
 fn an_info_operation_that_could_not_take_effect_anywhere_never_did() {
     // Taking effect "at the end" is not the same as never: this cas can
     // never find 5, so the only explanation is that it had no effect.
-    let cas = Command::compare_and_set(Some(5), 6);
+    let cas = Command::compare_and_set(5, 6);
     let events = vec![
         Event::invoke(1, cas.clone()),
         Event::info(1, cas),
@@ -209,14 +209,19 @@ fn a_nil_read_matches_any_value_in_the_knossos_registers() {
     ];
     assert_eq!(cas_verdict(events.clone()), Verdict::Linearizable);
     assert_eq!(
-        verdict(&Register { initial: None }, events),
+        verdict(
+            &Register {
+                initial: Value::Nil
+            },
+            events
+        ),
         Verdict::Linearizable
     );
 }
 
 #[test]
 fn concurrent_compare_and_sets_from_the_same_value_cannot_both_succeed() {
-    let cas = Command::compare_and_set(Some(0), 1);
+    let cas = Command::compare_and_set(0, 1);
     let events = vec![
         Event::invoke(1, cas.clone()),
         Event::invoke(2, cas.clone()),
@@ -228,8 +233,8 @@ fn concurrent_compare_and_sets_from_the_same_value_cannot_both_succeed() {
 
 #[test]
 fn concurrent_compare_and_sets_may_chain() {
-    let first = Command::compare_and_set(Some(0), 1);
-    let second = Command::compare_and_set(Some(1), 2);
+    let first = Command::compare_and_set(0, 1);
+    let second = Command::compare_and_set(1, 2);
     let events = vec![
         Event::invoke(2, second.clone()),
         Event::invoke(1, first.clone()),
@@ -245,11 +250,16 @@ fn concurrent_compare_and_sets_may_chain() {
 fn the_initial_value_is_configurable() {
     let events = vec![Event::invoke(1, Command::read()), Event::ok(1, read(7))];
     assert_eq!(
-        verdict(&CasRegister { initial: Some(7) }, events.clone()),
+        verdict(&CasRegister { initial: 7.into() }, events.clone()),
         Verdict::Linearizable
     );
-    assert_not_linearizable(&verdict(&CasRegister { initial: Some(0) }, events.clone()));
-    assert_not_linearizable(&verdict(&CasRegister { initial: None }, events));
+    assert_not_linearizable(&verdict(&CasRegister { initial: 0.into() }, events.clone()));
+    assert_not_linearizable(&verdict(
+        &CasRegister {
+            initial: Value::Nil,
+        },
+        events,
+    ));
 }
 
 #[test]
@@ -266,7 +276,12 @@ fn a_key_value_store_is_checked_key_by_key() {
         Event::ok(2, x(read(1))),
     ];
     assert_eq!(
-        verdict(&KeyValue { initial: None }, linearizable),
+        verdict(
+            &KeyValue {
+                initial: Value::Nil
+            },
+            linearizable
+        ),
         Verdict::Linearizable
     );
     let stale = vec![
@@ -277,9 +292,14 @@ fn a_key_value_store_is_checked_key_by_key() {
         Event::invoke(2, y(Command::read())),
         Event::ok(2, y(Command::read())),
     ];
-    let verdict = verdict(&KeyValue { initial: None }, stale);
+    let verdict = verdict(
+        &KeyValue {
+            initial: Value::Nil,
+        },
+        stale,
+    );
     let violation = assert_not_linearizable(&verdict);
-    assert_eq!(violation.partition_key.as_deref(), Some("y"));
+    assert_eq!(violation.partition_key, Some(Value::string("y")));
     assert_eq!(violation.operation, 2);
 }
 
@@ -295,7 +315,7 @@ fn a_spent_budget_gives_unknown() {
     let history = History::from_events(events).unwrap();
     let outcome = check(
         &history,
-        &CasRegister { initial: Some(0) },
+        &CasRegister { initial: 0.into() },
         Budget::steps(3),
     )
     .unwrap();
@@ -310,10 +330,10 @@ fn a_spent_budget_gives_unknown() {
 
 #[test]
 fn a_register_cannot_judge_compare_and_set() {
-    let cas = Command::compare_and_set(Some(0), 1);
+    let cas = Command::compare_and_set(0, 1);
     let history =
         History::from_events(vec![Event::invoke(1, cas.clone()), Event::ok(1, cas)]).unwrap();
-    let error = check(&history, &Register { initial: Some(0) }, BUDGET).unwrap_err();
+    let error = check(&history, &Register { initial: 0.into() }, BUDGET).unwrap_err();
     assert!(
         matches!(error, CheckError::Unsupported { operation: 0, .. }),
         "{error}"

@@ -26,7 +26,7 @@ fn histories(verdict_directory: &str) -> Vec<PathBuf> {
 fn verdict_of(path: &Path) -> Verdict {
     let read =
         read_history_file(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    let model = CasRegister { initial: Some(0) };
+    let model = CasRegister { initial: 0.into() };
     check(&read.history, &model, Budget::steps(MAX_STEPS))
         .unwrap()
         .verdict

@@ -3,21 +3,22 @@
 //! [`check`] splits the history by the model's partition key (each key of a
 //! key-value store is checked on its own), then searches each partition for
 //! a linearization (Wing and Gong with Lowe's memoisation, in `search.rs`).
-//! Failed operations are left out (they had no effect), and so are reads of
-//! unknown outcome (they cannot change the state and returned nothing to
-//! check).
+//! Before the search, the model prepares every operation (values interned,
+//! key found); failed operations are left out (they had no effect), and so
+//! are those the model finds cannot constrain an order (reads of unknown
+//! outcome: they change nothing and returned nothing to check).
 //!
 //! ```
 //! use electorate::check::{check, Budget, CasRegister, Command, Event, History};
 //!
 //! let history = History::from_events(vec![
-//!     Event::invoke(1, Command::write(1)),
+//!     Event::invoke(1, Command::write("a")),
 //!     Event::invoke(2, Command::read()),
-//!     Event::ok(2, Command::read_returning(Some(1))),
-//!     Event::ok(1, Command::write(1)),
+//!     Event::ok(2, Command::read_returning("a")),
+//!     Event::ok(1, Command::write("a")),
 //! ])
 //! .unwrap();
-//! let outcome = check(&history, &CasRegister { initial: Some(0) }, Budget::unlimited()).unwrap();
+//! let outcome = check(&history, &CasRegister { initial: 0.into() }, Budget::unlimited()).unwrap();
 //! assert!(outcome.verdict.is_linearizable());
 //! ```
 
@@ -30,14 +31,25 @@ mod verdict;
 
 use std::collections::BTreeMap;
 
-use crate::check::history::{History, Operation, OperationId, Outcome};
-use crate::check::model::Model;
+use crate::check::history::{History, OperationId, Outcome};
+use crate::check::model::{Model, Values};
+use crate::check::value::Value;
 
-use search::{search_partition, PartitionVerdict};
+use search::{search_partition, DeadEnd, PartitionVerdict};
 
 pub use verdict::{
     Budget, CheckError, CheckOutcome, Statistics, UnknownReason, Verdict, Violation,
 };
+
+/// The operations to search, prepared by the model.
+struct Prepared<Op> {
+    /// For each operation of the history, its prepared form; `None` if it
+    /// is not searched.
+    ops: Vec<Option<Op>>,
+    /// The searched operations by key, in key order (so runs are
+    /// reproducible), each list in invocation order.
+    partitions: BTreeMap<Option<Value>, Vec<OperationId>>,
+}
 
 /// Checks whether `history` is linearizable with respect to `model`.
 pub fn check<M: Model>(
@@ -45,7 +57,9 @@ pub fn check<M: Model>(
     model: &M,
     budget: Budget,
 ) -> Result<CheckOutcome, CheckError> {
-    let partitions = partition(history, model)?;
+    let mut values = Values::new();
+    let Prepared { ops, partitions } = prepare(history, model, &mut values)?;
+    let initial = model.initial_state(&mut values);
     let mut meter = verdict::Meter::new(budget);
     let mut statistics = Statistics {
         operation_count: partitions.values().map(Vec::len).sum(),
@@ -54,29 +68,35 @@ pub fn check<M: Model>(
     };
     let mut verdict = Verdict::Linearizable;
     for (key, operations) in &partitions {
-        match search_partition(
+        let searched = search_partition(
             model,
+            &initial,
             history,
+            &ops,
             operations,
             &mut meter,
             &mut statistics.memo_entry_count,
-        ) {
+        );
+        match searched {
             PartitionVerdict::Linearizable => continue,
             PartitionVerdict::NotLinearizable(dead_end) => {
-                let command = &history.operations()[dead_end.operation].command;
+                let op = ops[dead_end.operation]
+                    .as_ref()
+                    .expect("searched operations are prepared");
                 verdict = Verdict::NotLinearizable(Box::new(Violation {
-                    partition_key: key.map(str::to_string),
+                    partition_key: key.clone(),
                     operation: dead_end.operation,
-                    impossible_in_state: model.step(&dead_end.state, command).is_none(),
+                    impossible_in_state: model.step(&dead_end.state, op).is_none(),
+                    concurrent: concurrent(history, operations, &dead_end),
+                    state: model.describe_state(&dead_end.state, &values),
                     linearized_prefix: dead_end.prefix,
-                    state: dead_end.state.to_string(),
                 }));
             }
             PartitionVerdict::Unknown(reason) => {
                 // The budget is spent: later partitions cannot be searched.
                 verdict = Verdict::Unknown {
                     reason,
-                    partition_key: key.map(str::to_string),
+                    partition_key: key.clone(),
                 };
             }
         }
@@ -89,35 +109,61 @@ pub fn check<M: Model>(
     })
 }
 
-/// Whether the search places `operation`: failed operations had no effect,
-/// and reads of unknown outcome returned nothing and change nothing, so
-/// neither constrains a linearization.
-pub fn is_searched(operation: &Operation) -> bool {
-    let unknown_read = operation.outcome.is_indefinite() && operation.command.is_read();
-    operation.outcome != Outcome::Fail && !unknown_read
+/// The operations of the dead end's partition that overlap its operation
+/// in real time and are not in its prefix: the ones the search tried in
+/// its place, which a reader should look at first.
+fn concurrent<S>(
+    history: &History,
+    partition: &[OperationId],
+    dead_end: &DeadEnd<S>,
+) -> Vec<OperationId> {
+    let all = history.operations();
+    let end = |id: OperationId| all[id].complete_index.unwrap_or(usize::MAX);
+    let offending = &all[dead_end.operation];
+    partition
+        .iter()
+        .copied()
+        .filter(|&id| {
+            id != dead_end.operation
+                && !dead_end.prefix.contains(&id)
+                && all[id].invoke_index < end(dead_end.operation)
+                && offending.invoke_index < end(id)
+        })
+        .collect()
 }
 
-/// The operations to search, grouped by partition key in key order (so
-/// runs are reproducible).
-fn partition<'h, M: Model>(
-    history: &'h History,
+/// Prepares every operation that took effect or may have.
+fn prepare<M: Model>(
+    history: &History,
     model: &M,
-) -> Result<BTreeMap<Option<&'h str>, Vec<OperationId>>, CheckError> {
-    let mut partitions: BTreeMap<Option<&str>, Vec<OperationId>> = BTreeMap::new();
+    values: &mut Values,
+) -> Result<Prepared<M::Op>, CheckError> {
+    let mut ops = Vec::with_capacity(history.operations().len());
+    let mut partitions: BTreeMap<Option<Value>, Vec<OperationId>> = BTreeMap::new();
     for (id, operation) in history.operations().iter().enumerate() {
-        if !is_searched(operation) {
+        if operation.outcome == Outcome::Fail {
+            ops.push(None);
             continue;
         }
-        if let Some(reason) = model.unsupported(&operation.command) {
-            return Err(CheckError::Unsupported {
+        let prepared = model.prepare(operation, values).map_err(|reason| {
+            // An `ok` operation's value came from its completion.
+            let event = match operation.outcome {
+                Outcome::Ok => operation.complete_index.unwrap_or(operation.invoke_index),
+                _ => operation.invoke_index,
+            };
+            CheckError::Unsupported {
                 operation: id,
+                position: history.events()[event].position,
                 reason,
-            });
+            }
+        })?;
+        match prepared {
+            None => ops.push(None),
+            Some(prepared) => {
+                partitions.entry(prepared.key).or_default().push(id);
+                ops.push(Some(prepared.op));
+            }
         }
-        partitions
-            .entry(model.partition_key(&operation.command))
-            .or_default()
-            .push(id);
     }
-    Ok(partitions)
+    Ok(Prepared { ops, partitions })
 }

@@ -63,7 +63,9 @@ enum RunEnd<S> {
 /// and it is never longer than the search.
 pub(crate) fn search_partition<M: Model>(
     model: &M,
+    initial: &M::State,
     history: &History,
+    ops: &[Option<M::Op>],
     operations: &[OperationId],
     meter: &mut Meter,
     memo_entry_count: &mut usize,
@@ -74,7 +76,13 @@ pub(crate) fn search_partition<M: Model>(
         .iter()
         .partition(|&&id| history.operations()[id].outcome == Outcome::Ok);
     let operations: Vec<OperationId> = required.iter().chain(&optional).copied().collect();
-    let mut search = Search::new(model, history, &operations, required.len(), None);
+    let mut search = Search::new(
+        model,
+        (initial, history, ops),
+        &operations,
+        required.len(),
+        None,
+    );
     let end = search.run(meter);
     *memo_entry_count += search.memo.len();
     let reach = match end {
@@ -84,7 +92,13 @@ pub(crate) fn search_partition<M: Model>(
         RunEnd::Captured(_) => unreachable!("only a replay captures"),
     };
     drop(search);
-    let mut replay = Search::new(model, history, &operations, required.len(), Some(reach));
+    let mut replay = Search::new(
+        model,
+        (initial, history, ops),
+        &operations,
+        required.len(),
+        Some(reach),
+    );
     let RunEnd::Captured(dead_end) = replay.run(&mut Meter::new(Budget::unlimited())) else {
         unreachable!("a replay retraces the search, so it reaches the same dead end");
     };
@@ -103,7 +117,8 @@ pub(crate) fn search_partition<M: Model>(
 /// those that must be linearized (`ok`) first.
 struct Search<'a, M: Model> {
     model: &'a M,
-    commands: Vec<&'a crate::check::history::Command>,
+    /// The prepared operations, in local numbering.
+    ops: Vec<&'a M::Op>,
     /// Operations `0..required_count` took effect (`ok`) and so must be
     /// linearized; the others are of unknown outcome and may be.
     required_count: usize,
@@ -128,7 +143,7 @@ struct Search<'a, M: Model> {
 impl<'a, M: Model> Search<'a, M> {
     fn new(
         model: &'a M,
-        history: &'a History,
+        (initial, history, ops): (&M::State, &'a History, &'a [Option<M::Op>]),
         operations: &[OperationId],
         required_count: usize,
         capture: Option<Reach>,
@@ -151,14 +166,17 @@ impl<'a, M: Model> Search<'a, M> {
             .collect();
         Search {
             model,
-            commands: operations.iter().map(|&id| &all[id].command).collect(),
+            ops: operations
+                .iter()
+                .map(|&id| ops[id].as_ref().expect("searched operations are prepared"))
+                .collect(),
             remaining_required: required_count,
             required_count,
             list: EntryList::new(&intervals),
             memo: Memo::new(),
             linearized: LinearizedSet::new(required_count, operations.len() - required_count),
             key: Vec::new(),
-            state: model.initial_state(),
+            state: initial.clone(),
             stack: Vec::with_capacity(operations.len()),
             best_reach: None,
             capture,
@@ -205,7 +223,7 @@ impl<'a, M: Model> Search<'a, M> {
     /// Linearizes the operation of call entry `call` next, if the model
     /// accepts it and that leads to an unexplored configuration.
     fn try_linearize(&mut self, call: Node, operation: usize) -> bool {
-        let Some(next_state) = self.model.step(&self.state, self.commands[operation]) else {
+        let Some(next_state) = self.model.step(&self.state, self.ops[operation]) else {
             return false;
         };
         debug_assert!(

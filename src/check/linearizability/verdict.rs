@@ -4,6 +4,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::check::history::OperationId;
+use crate::check::position::Position;
+use crate::check::value::Value;
 
 /// How much work the checker may do before it gives up with
 /// [`Verdict::Unknown`]. Deciding linearizability is NP-complete, so some
@@ -69,8 +71,8 @@ impl fmt::Display for UnknownReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// The partition (key) whose operations cannot be linearized; `None`
-    /// for a single-object model.
-    pub partition_key: Option<String>,
+    /// for operations without a key.
+    pub partition_key: Option<Value>,
     /// The operation that cannot be linearized: the search found no order
     /// of the operations before its completion that lets it take effect.
     /// Of all such dead ends it is the one that completes last, i.e. the
@@ -84,6 +86,10 @@ pub struct Violation {
     /// Whether `operation` itself is impossible in `state` (rather than
     /// possible there, but a dead end for the operations after it).
     pub impossible_in_state: bool,
+    /// The operations of the same key that overlap `operation` in real time
+    /// and are not in the prefix: those the search tried in its place (with
+    /// `operation`, Knossos's "final paths").
+    pub concurrent: Vec<OperationId>,
 }
 
 /// Whether a history is linearizable.
@@ -94,7 +100,7 @@ pub enum Verdict {
     Unknown {
         reason: UnknownReason,
         /// The partition the search was in when it gave up.
-        partition_key: Option<String>,
+        partition_key: Option<Value>,
     },
 }
 
@@ -134,11 +140,17 @@ pub struct CheckOutcome {
 /// Why a history cannot be checked against a model at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CheckError {
-    #[error("operation {operation} cannot be checked: {reason}")]
+    #[error("{}operation {operation} cannot be checked: {reason}", at(position))]
     Unsupported {
         operation: OperationId,
+        /// Where the event whose value the model rejected is in the file.
+        position: Option<Position>,
         reason: String,
     },
+}
+
+fn at(position: &Option<Position>) -> String {
+    position.map_or_else(String::new, |position| format!("{position}: "))
 }
 
 /// Counts steps against a [`Budget`].

@@ -1,23 +1,30 @@
 //! Single registers, as in Knossos: `register` (read, write) and
-//! `cas-register` (read, write, compare-and-set).
+//! `cas-register` (read, write, compare-and-set), each key on its own.
 //!
 //! As in Knossos, a read that returned nil matches any state: Jepsen
 //! histories write nil for a read whose value is not known. (The key-value
 //! model differs: there nil means the key is absent.)
 
-use std::fmt;
+use crate::check::history::{Function, Operation};
+use crate::check::model::{
+    key_and_value, unsupported_function, wrong_value, Prepared, ValueId, Values,
+};
+use crate::check::value::Value;
 
-use crate::check::history::{Command, OptionalValue, Value};
-use crate::check::model::Model;
-
-/// The value a register holds; `None` is nil (never written).
+/// The value a register holds, interned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RegisterState(pub Option<Value>);
+pub struct RegisterState(pub ValueId);
 
-impl fmt::Display for RegisterState {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}", OptionalValue(self.0))
-    }
+/// A register operation, its values interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegisterOp {
+    /// An `ok` read of this value; `None`: a value that matches any state.
+    Read(Option<ValueId>),
+    Write(ValueId),
+    CompareAndSet {
+        expected: ValueId,
+        new: ValueId,
+    },
 }
 
 /// What a nil read means to a register model.
@@ -29,141 +36,283 @@ pub(crate) enum NilRead {
     MeansNil,
 }
 
-/// One step of a register: shared by every register-like model.
-pub(crate) fn step_register(
-    state: RegisterState,
-    command: &Command,
+/// Whether `value` is a compare-and-set's `[expected new]`.
+fn is_cas_pair(value: &Value) -> bool {
+    matches!(value, Value::Vector(pair) if pair.len() == 2 && pair.iter().all(Value::is_scalar))
+}
+
+/// Prepares a register operation: shared by every register-like model.
+pub(crate) fn prepare_register(
+    model: &str,
+    operation: &Operation,
+    values: &mut Values,
     nil_read: NilRead,
-) -> Option<RegisterState> {
-    match command {
-        Command::Read { value: None, .. } if nil_read == NilRead::MatchesAnything => Some(state),
-        Command::Read { value, .. } => (state.0 == *value).then_some(state),
-        Command::Write { value, .. } => Some(RegisterState(Some(*value))),
-        Command::CompareAndSet { expected, new, .. } => {
-            (state.0 == *expected).then_some(RegisterState(Some(*new)))
+    has_compare_and_set: bool,
+) -> Result<Option<Prepared<RegisterOp>>, String> {
+    let command = &operation.command;
+    let scalar = |what: &str, value: &Value| {
+        if value.is_scalar() {
+            Ok(())
+        } else {
+            Err(wrong_value(
+                what,
+                "a scalar (nil, an integer, a string, a keyword or a boolean)",
+                value,
+            ))
+        }
+    };
+    let (key, op) = match command.function {
+        Function::Read => {
+            if operation.outcome.is_indefinite() {
+                // Returned nothing, changed nothing: no constraint.
+                return Ok(None);
+            }
+            let (key, value) = key_and_value(command, Value::is_scalar);
+            scalar("a read", value)?;
+            let read = match (value, nil_read) {
+                (Value::Nil, NilRead::MatchesAnything) => None,
+                _ => Some(values.intern(value)),
+            };
+            (key, RegisterOp::Read(read))
+        }
+        Function::Write => {
+            let (key, value) = key_and_value(command, Value::is_scalar);
+            scalar("a write", value)?;
+            (key, RegisterOp::Write(values.intern(value)))
+        }
+        Function::CompareAndSet if has_compare_and_set => {
+            let (key, value) = key_and_value(command, is_cas_pair);
+            let Some([expected, new]) = value.items().filter(|_| is_cas_pair(value)) else {
+                return Err(wrong_value(
+                    "a cas",
+                    "a pair [expected new] of scalars",
+                    value,
+                ));
+            };
+            let op = RegisterOp::CompareAndSet {
+                expected: values.intern(expected),
+                new: values.intern(new),
+            };
+            (key, op)
+        }
+        Function::CompareAndSet => {
+            return Err(format!(
+                "the {model} model has no `cas`: use the cas-register model"
+            ))
+        }
+        other => {
+            let supported = if has_compare_and_set {
+                "read, write and cas"
+            } else {
+                "read and write"
+            };
+            return Err(unsupported_function(model, other, supported));
+        }
+    };
+    Ok(Some(Prepared { key, op }))
+}
+
+/// One step of a register: shared by every register-like model.
+pub(crate) fn step_register(state: RegisterState, op: &RegisterOp) -> Option<RegisterState> {
+    match *op {
+        RegisterOp::Read(None) => Some(state),
+        RegisterOp::Read(Some(value)) => (state.0 == value).then_some(state),
+        RegisterOp::Write(value) => Some(RegisterState(value)),
+        RegisterOp::CompareAndSet { expected, new } => {
+            (state.0 == expected).then_some(RegisterState(new))
         }
     }
 }
 
-fn describe(name: &str, initial: Option<Value>) -> String {
-    format!("{name} (initial {})", OptionalValue(initial))
+/// Defines a register-like model: a struct with an initial value (of
+/// every key) and its [`Model`] implementation, which differ only in name,
+/// description, what a nil read means and whether cas is allowed.
+macro_rules! register_model {
+    (
+        $(#[$attribute:meta])*
+        $model:ident, $name:literal, $nil_read:expr, $has_compare_and_set:literal,
+        $describe:expr
+    ) => {
+        $(#[$attribute])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct $model {
+            pub initial: $crate::check::value::Value,
+        }
+
+        impl $crate::check::model::Model for $model {
+            type State = $crate::check::model::RegisterState;
+            type Op = $crate::check::model::RegisterOp;
+
+            fn description(&self) -> String {
+                let describe: fn(&$crate::check::value::Value) -> String = $describe;
+                describe(&self.initial)
+            }
+
+            fn initial_state(
+                &self,
+                values: &mut $crate::check::model::Values,
+            ) -> $crate::check::model::RegisterState {
+                $crate::check::model::RegisterState(values.intern(&self.initial))
+            }
+
+            fn prepare(
+                &self,
+                operation: &$crate::check::history::Operation,
+                values: &mut $crate::check::model::Values,
+            ) -> Result<
+                Option<$crate::check::model::Prepared<$crate::check::model::RegisterOp>>,
+                String,
+            > {
+                $crate::check::model::register::prepare_register(
+                    $name,
+                    operation,
+                    values,
+                    $nil_read,
+                    $has_compare_and_set,
+                )
+            }
+
+            fn step(
+                &self,
+                state: &$crate::check::model::RegisterState,
+                op: &$crate::check::model::RegisterOp,
+            ) -> Option<$crate::check::model::RegisterState> {
+                $crate::check::model::register::step_register(*state, op)
+            }
+
+            fn describe_state(
+                &self,
+                state: &$crate::check::model::RegisterState,
+                values: &$crate::check::model::Values,
+            ) -> String {
+                values.get(state.0).to_string()
+            }
+        }
+    };
 }
 
-/// A read/write register (Knossos's `register`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Register {
-    pub initial: Option<Value>,
-}
+pub(crate) use register_model;
 
-impl Model for Register {
-    type State = RegisterState;
+register_model!(
+    /// A read/write register (Knossos's `register`).
+    Register,
+    "register",
+    NilRead::MatchesAnything,
+    false,
+    |initial| format!("register (initial {initial})")
+);
 
-    fn description(&self) -> String {
-        describe("register", self.initial)
-    }
-
-    fn initial_state(&self) -> RegisterState {
-        RegisterState(self.initial)
-    }
-
-    fn step(&self, state: &RegisterState, command: &Command) -> Option<RegisterState> {
-        step_register(*state, command, NilRead::MatchesAnything)
-    }
-
-    fn unsupported(&self, command: &Command) -> Option<String> {
-        matches!(command, Command::CompareAndSet { .. })
-            .then(|| "a register has no compare-and-set: use the cas-register model".to_string())
-    }
-}
-
-/// A register with compare-and-set (Knossos's `cas-register`). A cas that
-/// took effect (`ok`) must have found its expected value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CasRegister {
-    pub initial: Option<Value>,
-}
-
-impl Model for CasRegister {
-    type State = RegisterState;
-
-    fn description(&self) -> String {
-        describe("cas-register", self.initial)
-    }
-
-    fn initial_state(&self) -> RegisterState {
-        RegisterState(self.initial)
-    }
-
-    fn step(&self, state: &RegisterState, command: &Command) -> Option<RegisterState> {
-        step_register(*state, command, NilRead::MatchesAnything)
-    }
-}
+register_model!(
+    /// A register with compare-and-set (Knossos's `cas-register`). A cas
+    /// that took effect (`ok`) must have found its expected value.
+    CasRegister,
+    "cas-register",
+    NilRead::MatchesAnything,
+    true,
+    |initial| format!("cas-register (initial {initial})")
+);
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::check::history::{Command, Outcome};
+    use crate::check::model::Model;
 
-    const SEVEN: RegisterState = RegisterState(Some(7));
+    pub(crate) fn operation(command: Command, outcome: Outcome) -> Operation {
+        Operation {
+            process: 0,
+            command,
+            outcome,
+            invoke_index: 0,
+            complete_index: None,
+        }
+    }
+
+    fn prepared(
+        model: &impl Model<Op = RegisterOp>,
+        command: Command,
+        values: &mut Values,
+    ) -> RegisterOp {
+        model
+            .prepare(&operation(command, Outcome::Ok), values)
+            .unwrap()
+            .unwrap()
+            .op
+    }
 
     #[test]
-    fn a_cas_register_reads_writes_and_swaps() {
-        let model = CasRegister { initial: Some(0) };
-        assert_eq!(model.initial_state(), RegisterState(Some(0)));
-        assert_eq!(
-            model.step(&SEVEN, &Command::write(3)),
-            Some(RegisterState(Some(3)))
+    fn a_cas_register_reads_writes_and_swaps_values_of_any_scalar_type() {
+        let model = CasRegister {
+            initial: 0u64.into(),
+        };
+        let mut values = Values::new();
+        let state = model.initial_state(&mut values);
+        let write = prepared(&model, Command::write(Value::keyword("x")), &mut values);
+        let after = model.step(&state, &write).unwrap();
+        assert_eq!(model.describe_state(&after, &values), ":x");
+        let read_x = prepared(
+            &model,
+            Command::read_returning(Value::keyword("x")),
+            &mut values,
         );
-        assert_eq!(
-            model.step(&SEVEN, &Command::read_returning(Some(7))),
-            Some(SEVEN)
+        let read_string = prepared(
+            &model,
+            Command::read_returning(Value::string("x")),
+            &mut values,
         );
-        assert_eq!(model.step(&SEVEN, &Command::read_returning(Some(6))), None);
-        assert_eq!(
-            model.step(&SEVEN, &Command::compare_and_set(Some(7), 8)),
-            Some(RegisterState(Some(8)))
+        assert_eq!(model.step(&after, &read_x), Some(after));
+        assert_eq!(model.step(&after, &read_string), None, "\"x\" is not :x");
+        let swap = prepared(
+            &model,
+            Command::compare_and_set(Value::keyword("x"), -5i64),
+            &mut values,
         );
-        assert_eq!(
-            model.step(&SEVEN, &Command::compare_and_set(Some(6), 8)),
-            None
-        );
-        assert_eq!(
-            model.step(&RegisterState(None), &Command::compare_and_set(None, 1)),
-            Some(RegisterState(Some(1)))
-        );
+        let swapped = model.step(&after, &swap).unwrap();
+        assert_eq!(model.describe_state(&swapped, &values), "-5");
+        assert_eq!(model.step(&swapped, &swap), None);
         assert_eq!(model.description(), "cas-register (initial 0)");
     }
 
     #[test]
     fn a_nil_read_matches_anything_as_in_knossos() {
-        let model = CasRegister { initial: None };
-        assert_eq!(model.step(&SEVEN, &Command::read()), Some(SEVEN));
-        assert_eq!(
-            model.step(&RegisterState(None), &Command::read()),
-            Some(RegisterState(None))
-        );
-        assert_eq!(
-            model.step(&RegisterState(None), &Command::read_returning(Some(1))),
-            None
-        );
+        let model = CasRegister {
+            initial: Value::Nil,
+        };
+        let mut values = Values::new();
+        let nil_read = prepared(&model, Command::read(), &mut values);
+        let seven = RegisterState(values.intern(&7u64.into()));
+        assert_eq!(model.step(&seven, &nil_read), Some(seven));
     }
 
     #[test]
-    fn a_register_rejects_compare_and_set() {
-        let model = Register { initial: None };
+    fn reads_of_unknown_outcome_are_left_out() {
+        let model = CasRegister::default();
+        let mut values = Values::new();
+        let info_read = operation(Command::read(), Outcome::Info);
+        assert_eq!(model.prepare(&info_read, &mut values), Ok(None));
+    }
+
+    #[test]
+    fn a_register_rejects_compare_and_set_and_other_functions() {
+        let model = Register::default();
+        let mut values = Values::new();
+        let cas = operation(Command::compare_and_set(1u64, 2u64), Outcome::Ok);
         assert!(model
-            .unsupported(&Command::compare_and_set(Some(1), 2))
-            .is_some());
-        assert!(model.unsupported(&Command::write(2)).is_none());
-        assert_eq!(
-            model.step(&SEVEN, &Command::write(1)),
-            Some(RegisterState(Some(1)))
+            .prepare(&cas, &mut values)
+            .unwrap_err()
+            .contains("cas-register"));
+        let add = operation(Command::new(Function::Add, 1u64.into()), Outcome::Ok);
+        assert!(model
+            .prepare(&add, &mut values)
+            .unwrap_err()
+            .contains("no `add`"));
+        let bad_cas = operation(
+            Command::new(Function::CompareAndSet, 1u64.into()),
+            Outcome::Ok,
         );
-        assert_eq!(model.description(), "register (initial nil)");
-    }
-
-    #[test]
-    fn states_print_as_values_or_nil() {
-        assert_eq!(SEVEN.to_string(), "7");
-        assert_eq!(RegisterState(None).to_string(), "nil");
+        let error = CasRegister::default()
+            .prepare(&bad_cas, &mut values)
+            .unwrap_err();
+        assert!(error.contains("pair [expected new]"), "{error}");
     }
 }

@@ -4,12 +4,15 @@
 //! JSON lines reader after converting (JSON strings become EDN strings, so
 //! field names and values are accepted as keywords or as strings). The
 //! fields used are `process`, `type`, `f`, `value` and the optional `key`;
-//! others (`time`, `index`, `error`, ...) are ignored. An event whose process
+//! others (`time`, `index`, `error`, ...) are ignored. Values are read as
+//! they are (nil, integers, strings, keywords, booleans, and vectors and
+//! sets of them); which shapes a function takes is the model's to judge. An event whose process
 //! is not an integer (Jepsen's `:nemesis`) is not a client operation and is
 //! skipped.
 
-use crate::check::history::{Command, Event, EventKind, ProcessId, Value};
+use crate::check::history::{Command, Event, EventKind, Function, ProcessId};
 use crate::check::read::edn::{Edn, EdnError, EdnValue};
+use crate::check::value::Value;
 
 /// What one event map turned out to be.
 #[derive(Debug, PartialEq)]
@@ -90,35 +93,32 @@ pub(crate) fn decode_event(map: &Edn) -> Result<Decoded, EdnError> {
     let Some(function) = fields.function else {
         return malformed(map, "this event has no `f`");
     };
+    let Some(function_name) = name_of(function).and_then(Function::from_name) else {
+        let names: Vec<&str> = Function::ALL
+            .iter()
+            .map(|function| function.name())
+            .collect();
+        return malformed(
+            function,
+            format!(
+                "`f` must be one of {}, found {}",
+                names.join(", "),
+                describe(&function.value)
+            ),
+        );
+    };
     let key = match fields.key {
         None => None,
         Some(key) => decode_key(key)?,
     };
-    let command = match name_of(function) {
-        Some("read") => Command::Read {
-            key,
-            value: match fields.value {
-                None => None,
-                Some(value) => optional_value(value)?,
-            },
-        },
-        Some("write") => Command::Write {
-            key,
-            value: required_value(map, fields.value, "a write")?,
-        },
-        Some("cas") => {
-            let (expected, new) = cas_pair(map, fields.value)?;
-            Command::CompareAndSet { key, expected, new }
-        }
-        _ => {
-            return malformed(
-                function,
-                format!(
-                    "`f` must be read, write or cas, found {}",
-                    describe(&function.value)
-                ),
-            )
-        }
+    let value = match fields.value {
+        None => Value::Nil,
+        Some(value) => decode_value(value)?,
+    };
+    let command = Command {
+        function: function_name,
+        key,
+        value,
     };
     Ok(Decoded::Event(Event::new(process, kind, command)))
 }
@@ -166,67 +166,46 @@ fn describe(value: &EdnValue) -> String {
     }
 }
 
-fn decode_key(key: &Edn) -> Result<Option<String>, EdnError> {
-    Ok(match &key.value {
-        EdnValue::Nil => None,
-        EdnValue::String(name) | EdnValue::Keyword(name) | EdnValue::Symbol(name) => {
-            Some(name.clone())
-        }
-        EdnValue::Integer(integer) => Some(integer.to_string()),
+fn decode_key(key: &Edn) -> Result<Option<Value>, EdnError> {
+    match decode_value(key)? {
+        Value::Nil => Ok(None),
+        value if value.is_scalar() => Ok(Some(value)),
+        value => malformed(
+            key,
+            format!(
+                "`key` must be a scalar (an integer, a string, a keyword or a boolean), found {}",
+                value.kind_name()
+            ),
+        ),
+    }
+}
+
+/// `value` as a history value: a scalar, or a vector, list or set of them.
+pub(crate) fn decode_value(value: &Edn) -> Result<Value, EdnError> {
+    let items = |items: &[Edn]| {
+        items
+            .iter()
+            .map(decode_value)
+            .collect::<Result<Vec<Value>, EdnError>>()
+    };
+    Ok(match &value.value {
+        EdnValue::Nil => Value::Nil,
+        EdnValue::Boolean(boolean) => Value::Boolean(*boolean),
+        EdnValue::Integer(integer) => Value::Integer((*integer).into()),
+        EdnValue::String(text) => Value::string(text),
+        EdnValue::Keyword(name) => Value::keyword(name),
+        EdnValue::Vector(members) | EdnValue::List(members) => Value::vector(items(members)?),
+        EdnValue::Set(members) => Value::set(items(members)?),
         other => {
             return malformed(
-                key,
+                value,
                 format!(
-                    "`key` must be a string, keyword or integer, found {}",
+                    "values must be nil, integers, strings, keywords, booleans, or vectors and sets of them; found {}",
                     other.kind_name()
                 ),
             )
         }
     })
-}
-
-fn optional_value(value: &Edn) -> Result<Option<Value>, EdnError> {
-    match &value.value {
-        EdnValue::Nil => Ok(None),
-        EdnValue::Integer(integer) if *integer >= 0 => Ok(Some(*integer as Value)),
-        other => malformed(
-            value,
-            format!(
-                "values must be nil or non-negative integers, found {}",
-                describe(other)
-            ),
-        ),
-    }
-}
-
-fn required_value(event: &Edn, value: Option<&Edn>, what: &str) -> Result<Value, EdnError> {
-    let Some(value) = value else {
-        return malformed(event, format!("{what} needs a `value`"));
-    };
-    match optional_value(value)? {
-        Some(value) => Ok(value),
-        None => malformed(value, format!("{what} needs an integer `value`, found nil")),
-    }
-}
-
-/// A compare-and-set's `[expected new]`.
-fn cas_pair(event: &Edn, value: Option<&Edn>) -> Result<(Option<Value>, Value), EdnError> {
-    let Some(value) = value else {
-        return malformed(event, "a cas needs a `value` [expected new]");
-    };
-    match &value.value {
-        EdnValue::Vector(pair) | EdnValue::List(pair) if pair.len() == 2 => Ok((
-            optional_value(&pair[0])?,
-            required_value(value, Some(&pair[1]), "a cas")?,
-        )),
-        other => malformed(
-            value,
-            format!(
-                "a cas `value` must be a pair [expected new], found {}",
-                describe(other)
-            ),
-        ),
-    }
 }
 
 #[cfg(test)]
@@ -249,7 +228,7 @@ mod tests {
     fn decodes_each_function() {
         assert_eq!(
             event("{:process 7, :type :invoke, :f :cas, :value [2 3]}"),
-            Event::invoke(7, Command::compare_and_set(Some(2), 3))
+            Event::invoke(7, Command::compare_and_set(2, 3))
         );
         assert_eq!(
             event("{:process 0, :type :ok, :f :read, :value nil, :time 5}"),
@@ -261,12 +240,42 @@ mod tests {
         );
         assert_eq!(
             event(r#"{"process" 2, "type" "fail", "f" "cas", "key" "x", "value" [nil 1]}"#),
-            Event::fail(2, Command::compare_and_set(None, 1).with_key("x"))
+            Event::fail(2, Command::compare_and_set(Value::Nil, 1).with_key("x"))
         );
         assert_eq!(
             event("#jepsen.history.Op{:process 3, :type :ok, :f :read, :value 9, :key 12}"),
-            Event::ok(3, Command::read_returning(Some(9)).with_key("12"))
+            Event::ok(3, Command::read_returning(9).with_key(12))
         );
+        assert_eq!(
+            event("{:process 4, :type :invoke, :f :acquire}"),
+            Event::invoke(4, Command::new(Function::Acquire, Value::Nil))
+        );
+    }
+
+    #[test]
+    fn decodes_values_of_every_scalar_type_and_their_collections() {
+        let read = |text: &str| {
+            event(&format!(
+                "{{:process 0, :type :ok, :f :read, :value {text}}}"
+            ))
+            .command
+            .value
+        };
+        assert_eq!(read("-1"), Value::from(-1i64));
+        assert_eq!(read("\"a\""), Value::string("a"));
+        assert_eq!(read(":x"), Value::keyword("x"));
+        assert_eq!(read("false"), Value::Boolean(false));
+        assert_eq!(
+            read("(1 :a)"),
+            Value::vector(vec![1.into(), Value::keyword("a")])
+        );
+        assert_eq!(read("#{2 1}"), Value::set(vec![1.into(), 2.into()]));
+        assert_eq!(
+            read("[3 [nil 2]]"),
+            Value::vector(vec![3.into(), Value::vector(vec![Value::Nil, 2.into()])])
+        );
+        let keyed = event("{:process 0, :type :ok, :f :read, :key :k, :value 1}");
+        assert_eq!(keyed.command.key, Some(Value::keyword("k")));
     }
 
     #[test]
@@ -289,24 +298,26 @@ mod tests {
                 "invoke, ok, fail or info",
             ),
             ("{:process 1, :type :ok}", 0, "no `f`"),
-            ("{:process 1, :type :ok, :f :add}", 27, "read, write or cas"),
-            ("{:process 1, :type :ok, :f :write}", 0, "needs a `value`"),
             (
-                "{:process 1, :type :ok, :f :write, :value nil}",
-                42,
-                "found nil",
+                "{:process 1, :type :ok, :f :frob}",
+                27,
+                "`f` must be one of read, write, cas, acquire",
             ),
-            ("{:process 1, :type :ok, :f :cas, :value [1]}", 40, "pair"),
             (
-                "{:process 1, :type :ok, :f :read, :value \"x\"}",
+                "{:process 1, :type :ok, :f :read, :value 1.5}",
                 41,
-                "nil or non-negative",
+                "found a float",
+            ),
+            (
+                "{:process 1, :type :ok, :f :read, :value [1 {:a 1}]}",
+                44,
+                "found a map",
             ),
             ("{:process 1, :process 2, :type :ok, :f :read}", 13, "twice"),
             (
                 "{:process 1, :type :ok, :f :read, :key [1]}",
                 39,
-                "`key` must be",
+                "`key` must be a scalar",
             ),
         ];
         for (text, offset, reason) in cases {

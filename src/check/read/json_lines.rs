@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::check::history::{Command, Event, Value};
+use crate::check::history::{Event, Value};
 use crate::check::position::Position;
 use crate::check::read::edn::{Edn, EdnValue};
 use crate::check::read::jepsen_event::{decode_event, Decoded};
@@ -96,33 +96,20 @@ struct JsonEvent<'e> {
     kind: &'static str,
     f: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<&'e str>,
-    value: JsonValue,
+    key: Option<&'e Value>,
+    value: &'e Value,
 }
 
-#[derive(Serialize)]
-#[serde(untagged)]
-enum JsonValue {
-    Single(Option<Value>),
-    Pair([Option<Value>; 2]),
-}
-
-/// Writes `events` as JSON lines, one event per line.
+/// Writes `events` as JSON lines, one event per line. Keywords are written
+/// as their EDN text (`":x"`), which reads back as a string.
 pub fn write_json_lines(events: &[Event], mut writer: impl Write) -> io::Result<()> {
     for event in events {
-        let value = match &event.command {
-            Command::Read { value, .. } => JsonValue::Single(*value),
-            Command::Write { value, .. } => JsonValue::Single(Some(*value)),
-            Command::CompareAndSet { expected, new, .. } => {
-                JsonValue::Pair([*expected, Some(*new)])
-            }
-        };
         let json = JsonEvent {
             process: event.process,
             kind: event.kind.name(),
             f: event.command.function_name(),
             key: event.command.key(),
-            value,
+            value: &event.command.value,
         };
         serde_json::to_writer(&mut writer, &json)?;
         writer.write_all(b"\n")?;
@@ -140,15 +127,17 @@ pub fn to_json_lines(events: &[Event]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::history::Command;
 
     fn sample_events() -> Vec<Event> {
         vec![
             Event::invoke(1, Command::write(3).with_key("x")),
             Event::invoke(2, Command::read()),
             Event::ok(1, Command::write(3).with_key("x")),
-            Event::ok(2, Command::read_returning(Some(3))),
-            Event::invoke(3, Command::compare_and_set(None, 4)),
-            Event::info(3, Command::compare_and_set(None, 4)),
+            Event::ok(2, Command::read_returning(-3)),
+            Event::invoke(3, Command::compare_and_set(Value::Nil, "a")),
+            Event::info(3, Command::compare_and_set(Value::Nil, "a")),
+            Event::invoke(4, Command::write(true).with_key(7)),
         ]
     }
 
@@ -191,9 +180,9 @@ mod tests {
     fn malformed_lines_are_errors_with_line_and_column() {
         let cases = [
             ("{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",,}", 2, 26, "key must be a string"),
-            ("{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n\n{\"process\":0,\"type\":\"ok\",\"f\":\"sing\"}", 3, 1, "read, write or cas"),
+            ("{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n\n{\"process\":0,\"type\":\"ok\",\"f\":\"sing\"}", 3, 1, "`f` must be one of read, write, cas"),
             ("[1,2]", 1, 1, "must be a map"),
-            ("{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1.5}", 1, 1, "non-negative integers"),
+            ("{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1.5}", 1, 1, "found a float"),
             ("{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1} trailing", 1, 49, "trailing"),
         ];
         for (text, line, column, reason) in cases {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::history::{Event, History, HistoryError};
 use crate::check::position::Position;
+use crate::check::value::Value;
 
 pub use jepsen_edn::read_edn;
 pub use json_lines::{read_json_lines, to_json_lines, write_json_lines};
@@ -73,16 +74,23 @@ impl HistoryFormat {
 /// Why a history could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read the file: {0}")]
+    Io(#[source] std::io::Error),
     #[error("{position}: {reason}")]
     Malformed { position: Position, reason: String },
     #[error(transparent)]
     History(#[from] HistoryError),
+}
+
+/// A history file that could not be read: which file, and why (with the
+/// line and column, when the file is at fault).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {error}", path.display())]
+pub struct FileError {
+    pub path: PathBuf,
+    /// Boxed: a history error carries two locations and two commands.
+    #[source]
+    pub error: Box<ReadError>,
 }
 
 /// A history read from a file, and how many non-client events it skipped.
@@ -91,6 +99,17 @@ pub struct HistoryRead {
     pub history: History,
     pub format: HistoryFormat,
     pub skipped_event_count: usize,
+}
+
+/// One value in EDN (`nil`, `-1`, `"a"`, `:x`, `true`, `[1 2]`), as a
+/// history would hold it: for command-line arguments such as an initial
+/// value.
+pub fn parse_value(text: &str) -> Result<Value, String> {
+    let forms = edn::parse_all(text).map_err(|error| format!("`{text}` is not EDN: {error}"))?;
+    let [form] = forms.as_slice() else {
+        return Err(format!("`{text}` is not one EDN value"));
+    };
+    jepsen_event::decode_value(form).map_err(|error| format!("`{text}`: {error}"))
 }
 
 /// Reads and pairs the history in `text`.
@@ -104,21 +123,21 @@ pub fn read_history(text: &str, format: HistoryFormat) -> Result<HistoryRead, Re
 }
 
 /// Reads the history in the file at `path`, detecting its format.
-pub fn read_history_file(path: &Path) -> Result<HistoryRead, ReadError> {
-    let io_error = |source| ReadError::Io {
+pub fn read_history_file(path: &Path) -> Result<HistoryRead, FileError> {
+    let in_file = |error| FileError {
         path: path.to_path_buf(),
-        source,
+        error: Box::new(error),
     };
-    let bytes = std::fs::read(path).map_err(io_error)?;
+    let bytes = std::fs::read(path).map_err(|error| in_file(ReadError::Io(error)))?;
     let text = String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let valid = std::str::from_utf8(valid).expect("valid_up_to marks a valid prefix");
-        ReadError::Malformed {
+        in_file(ReadError::Malformed {
             position: Position::of_offset(valid, valid.len()),
             reason: "the file is not UTF-8 text".to_string(),
-        }
+        })
     })?;
-    read_history(&text, HistoryFormat::detect(path, &text))
+    read_history(&text, HistoryFormat::detect(path, &text)).map_err(in_file)
 }
 
 #[cfg(test)]
@@ -162,13 +181,22 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert_eq!(
             error.to_string(),
-            "line 2, column 3: the file is not UTF-8 text"
+            format!(
+                "{}: line 2, column 3: the file is not UTF-8 text",
+                path.display()
+            )
         );
     }
 
     #[test]
     fn a_missing_file_is_an_io_error() {
         let error = read_history_file(Path::new("/nonexistent/history.edn")).unwrap_err();
-        assert!(matches!(error, ReadError::Io { .. }), "{error}");
+        assert!(matches!(*error.error, ReadError::Io(_)), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("/nonexistent/history.edn: cannot read"),
+            "{error}"
+        );
     }
 }

@@ -137,7 +137,7 @@ fn write_summary(html: &mut String, report: &Report) {
         Verdict::Unknown { reason, .. } => item("why unknown", reason.to_string()),
         Verdict::NotLinearizable(violation) => {
             if let Some(key) = &violation.partition_key {
-                item("key", key.clone());
+                item("key", key.to_string());
             }
             item(
                 "cannot linearize",
@@ -274,7 +274,7 @@ fn marks(report: &Report) -> Marks {
                 .map(|(order, &id)| (id, order + 1))
                 .collect(),
             offending: Some(violation.operation),
-            concurrent: report.concurrent_with_violation(),
+            concurrent: report.concurrent_with_violation().to_vec(),
         },
         _ => Marks {
             order_by_operation: BTreeMap::new(),

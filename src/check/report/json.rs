@@ -14,12 +14,13 @@
 //!
 //! An operation is `{"id","process","f","key","value","outcome",
 //! "invoke_index","complete_index","line","column"}` with Jepsen's `value`
-//! shapes (`[expected, new]` for cas); `line` and `column` locate the
-//! invocation in the source file, or are null.
+//! as JSON (`[expected, new]` for cas; nil is null, a keyword its EDN text
+//! `":x"`); `line` and `column` locate the invocation in the source file,
+//! or are null.
 
 use serde::Serialize;
 
-use crate::check::history::{Command, OperationId, Value};
+use crate::check::history::{OperationId, Value};
 use crate::check::linearizability::Verdict;
 use crate::check::report::Report;
 
@@ -40,7 +41,7 @@ struct JsonReport<'a> {
 
 #[derive(Serialize)]
 struct JsonViolation<'a> {
-    partition_key: Option<&'a str>,
+    partition_key: Option<&'a Value>,
     operation: JsonOperation<'a>,
     state: &'a str,
     impossible_in_state: bool,
@@ -53,20 +54,13 @@ struct JsonOperation<'a> {
     id: OperationId,
     process: u64,
     f: &'static str,
-    key: Option<&'a str>,
-    value: JsonValue,
+    key: Option<&'a Value>,
+    value: &'a Value,
     outcome: &'static str,
     invoke_index: usize,
     complete_index: Option<usize>,
     line: Option<usize>,
     column: Option<usize>,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum JsonValue {
-    Single(Option<Value>),
-    Pair([Option<Value>; 2]),
 }
 
 #[derive(Serialize)]
@@ -85,13 +79,7 @@ fn operation<'a>(report: &Report<'a>, id: OperationId) -> JsonOperation<'a> {
         process: operation.process,
         f: operation.command.function_name(),
         key: operation.command.key(),
-        value: match &operation.command {
-            Command::Read { value, .. } => JsonValue::Single(*value),
-            Command::Write { value, .. } => JsonValue::Single(Some(*value)),
-            Command::CompareAndSet { expected, new, .. } => {
-                JsonValue::Pair([*expected, Some(*new)])
-            }
-        },
+        value: &operation.command.value,
         outcome: operation.outcome.name(),
         invoke_index: operation.invoke_index,
         complete_index: operation.complete_index,
@@ -110,12 +98,12 @@ pub fn render_json(report: &Report) -> String {
             let operations =
                 |ids: &[OperationId]| ids.iter().map(|&id| operation(report, id)).collect();
             let violation = JsonViolation {
-                partition_key: violation.partition_key.as_deref(),
+                partition_key: violation.partition_key.as_ref(),
                 operation: operation(report, violation.operation),
                 state: &violation.state,
                 impossible_in_state: violation.impossible_in_state,
                 linearized_prefix: operations(&violation.linearized_prefix),
-                concurrent: operations(&report.concurrent_with_violation()),
+                concurrent: operations(&violation.concurrent),
             };
             ("not-linearizable", Some(violation), None)
         }

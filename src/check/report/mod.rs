@@ -10,7 +10,7 @@ mod text;
 use std::time::Duration;
 
 use crate::check::history::{History, Operation, OperationId};
-use crate::check::linearizability::{is_searched, CheckOutcome, Verdict};
+use crate::check::linearizability::{CheckOutcome, Verdict};
 
 pub use html::render_html;
 pub use json::render_json;
@@ -36,29 +36,12 @@ impl Report<'_> {
         &self.history.operations()[id]
     }
 
-    /// The operations that overlap the offending one in real time, constrain
-    /// the search and are not in the linearized prefix: the candidates a reader should look at
-    /// first when working out why the offending operation does not fit.
-    fn concurrent_with_violation(&self) -> Vec<OperationId> {
-        let Verdict::NotLinearizable(violation) = &self.outcome.verdict else {
-            return Vec::new();
-        };
-        let offending = self.operation(violation.operation);
-        let end = |operation: &Operation| operation.complete_index.unwrap_or(usize::MAX);
-        self.history
-            .operations()
-            .iter()
-            .enumerate()
-            .filter(|&(id, operation)| {
-                id != violation.operation
-                    && is_searched(operation)
-                    && !violation.linearized_prefix.contains(&id)
-                    && operation.command.key() == offending.command.key()
-                    && operation.invoke_index < end(offending)
-                    && offending.invoke_index < end(operation)
-            })
-            .map(|(id, _)| id)
-            .collect()
+    /// The operations the search tried in place of the offending one.
+    fn concurrent_with_violation(&self) -> &[OperationId] {
+        match &self.outcome.verdict {
+            Verdict::NotLinearizable(violation) => &violation.concurrent,
+            _ => &[],
+        }
     }
 }
 

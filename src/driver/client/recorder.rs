@@ -54,8 +54,8 @@ impl Recorder {
     /// Judges the history against a key-value store that starts empty.
     pub fn check(&self, budget: Budget) -> Result<(History, CheckOutcome), String> {
         let history = History::from_events(self.events()).map_err(|error| error.to_string())?;
-        let outcome = check(&history, &KeyValue { initial: None }, budget)
-            .map_err(|error| error.to_string())?;
+        let outcome =
+            check(&history, &KeyValue::default(), budget).map_err(|error| error.to_string())?;
         Ok((history, outcome))
     }
 
