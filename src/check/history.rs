@@ -206,7 +206,9 @@ impl fmt::Display for Command {
         }
         match (&self.value, self.function) {
             (value, function) if function.returns_value() => write!(formatter, " → {value}"),
-            (Value::Vector(pair), Function::CompareAndSet) if pair.len() == 2 => {
+            (Value::Vector(pair), Function::CompareAndSet)
+                if pair.len() == 2 && pair.iter().all(Value::is_scalar) =>
+            {
                 write!(formatter, " {}→{}", pair[0], pair[1])
             }
             (Value::Nil, _) => Ok(()),

@@ -52,11 +52,13 @@ pub use history::{
     ProcessId,
 };
 pub use linearizability::{
-    check, Budget, CheckError, CheckOutcome, Statistics, UnknownReason, Verdict, Violation,
+    check, Attempt, Budget, CheckError, CheckOutcome, Statistics, UnknownReason, Verdict, Violation,
 };
 pub use model::{
     CasRegister, FifoQueue, KeyValue, KvAppend, Model, Mutex, Register, RegisterState, Set, Values,
 };
 pub use position::Position;
-pub use read::{read_history, read_history_file, FileError, HistoryFormat, HistoryRead, ReadError};
+pub use read::{
+    read_history, read_history_file, FileError, HistoryFormat, HistoryRead, NemesisEvent, ReadError,
+};
 pub use value::Value;

@@ -163,7 +163,12 @@ fn the_html_report_is_self_contained_and_marks_the_offending_operation() {
     std::fs::remove_file(&html_path).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("id=\"offending\""));
-    assert_eq!(html.matches("<rect").count(), 9, "one bar per operation");
+    assert_eq!(
+        html.matches("data-details=").count(),
+        9,
+        "one bar per operation"
+    );
+    assert!(html.contains("Final paths"), "the final paths are listed");
     for external in ["src=", "href=", "@import", "url("] {
         assert!(
             !html.contains(external),
@@ -279,4 +284,51 @@ fn many_html_reports_go_into_a_directory() {
     let count = std::fs::read_dir(&reports).unwrap().count();
     std::fs::remove_dir_all(&reports).unwrap();
     assert_eq!(count, 4, "one report per history");
+}
+
+#[test]
+fn the_html_report_has_a_view_per_key_final_paths_and_nemesis_bands() {
+    let path = scratch("keys-and-faults.edn");
+    std::fs::write(
+        &path,
+        "[{:process 0, :type :invoke, :f :write, :value [:x 1]}
+          {:process 0, :type :ok, :f :write, :value [:x 1]}
+          {:process :nemesis, :type :info, :f :start, :value [:n1]}
+          {:process 1, :type :invoke, :f :write, :value [:y 2]}
+          {:process 2, :type :invoke, :f :read, :value [:y nil]}
+          {:process 1, :type :ok, :f :write, :value [:y 2]}
+          {:process 2, :type :ok, :f :read, :value [:y 3]}
+          {:process :nemesis, :type :info, :f :stop, :value nil}]",
+    )
+    .unwrap();
+    let html_path = scratch("keys-and-faults.html");
+    let output = lincheck(&[
+        path.to_str().unwrap(),
+        "--html",
+        html_path.to_str().unwrap(),
+    ]);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    std::fs::remove_file(&html_path).unwrap();
+    // The violating key's view comes first, open; then :x; then everything.
+    let views: Vec<&str> = html
+        .match_indices("<details class=\"view\"")
+        .map(|(at, _)| &html[at..at + 60])
+        .collect();
+    assert_eq!(views.len(), 3, "{views:?}");
+    assert!(views[0].contains(" open><summary>key :y"), "{views:?}");
+    assert!(views[1].contains("><summary>key :x"), "{views:?}");
+    assert!(html.contains("<summary>every operation (3 operations)"));
+    // The read of 3 is impossible in state 2, and so is every other order.
+    assert!(
+        html.contains("[2] process 2 read → [:y 3]"),
+        "final paths list the offending read"
+    );
+    assert!(html.contains("class=\"fault\""), "the partition is a band");
+    assert!(
+        html.contains("nemesis: info start [:n1] … info stop nil"),
+        "{html}"
+    );
+    assert!(html.contains(">write [:x 1]</text>"), "bars are labelled");
 }

@@ -38,7 +38,8 @@ use crate::check::value::Value;
 use search::{search_partition, DeadEnd, PartitionVerdict};
 
 pub use verdict::{
-    Budget, CheckError, CheckOutcome, Statistics, UnknownReason, Verdict, Violation,
+    Attempt, Budget, CheckError, CheckOutcome, Partition, Statistics, UnknownReason, Verdict,
+    Violation,
 };
 
 /// The operations to search, prepared by the model.
@@ -80,14 +81,23 @@ pub fn check<M: Model>(
         match searched {
             PartitionVerdict::Linearizable => continue,
             PartitionVerdict::NotLinearizable(dead_end) => {
-                let op = ops[dead_end.operation]
-                    .as_ref()
-                    .expect("searched operations are prepared");
+                let concurrent = concurrent(history, operations, &dead_end);
+                let tried: Vec<Attempt> = std::iter::once(dead_end.operation)
+                    .chain(concurrent.iter().copied())
+                    .map(|id| Attempt {
+                        operation: id,
+                        state_after: ops[id]
+                            .as_ref()
+                            .and_then(|op| model.step(&dead_end.state, op))
+                            .map(|state| model.describe_state(&state, &values)),
+                    })
+                    .collect();
                 verdict = Verdict::NotLinearizable(Box::new(Violation {
                     partition_key: key.clone(),
                     operation: dead_end.operation,
-                    impossible_in_state: model.step(&dead_end.state, op).is_none(),
-                    concurrent: concurrent(history, operations, &dead_end),
+                    impossible_in_state: tried[0].state_after.is_none(),
+                    concurrent,
+                    tried,
                     state: model.describe_state(&dead_end.state, &values),
                     linearized_prefix: dead_end.prefix,
                 }));
@@ -106,6 +116,10 @@ pub fn check<M: Model>(
     Ok(CheckOutcome {
         verdict,
         statistics,
+        partitions: partitions
+            .into_iter()
+            .map(|(key, operations)| Partition { key, operations })
+            .collect(),
     })
 }
 

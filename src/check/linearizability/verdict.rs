@@ -90,6 +90,26 @@ pub struct Violation {
     /// and are not in the prefix: those the search tried in its place (with
     /// `operation`, Knossos's "final paths").
     pub concurrent: Vec<OperationId>,
+    /// `operation` and each of `concurrent`, with what taking effect next
+    /// in `state` would do.
+    pub tried: Vec<Attempt>,
+}
+
+/// One operation the search could try after the longest prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    pub operation: OperationId,
+    /// The state it leads to; `None`: it is impossible there.
+    pub state_after: Option<String>,
+}
+
+/// The operations of one key, as the search took them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    pub key: Option<Value>,
+    /// The operations searched (failed ones and reads of unknown outcome
+    /// excluded), in invocation order.
+    pub operations: Vec<OperationId>,
 }
 
 /// Whether a history is linearizable.
@@ -135,6 +155,8 @@ pub struct Statistics {
 pub struct CheckOutcome {
     pub verdict: Verdict,
     pub statistics: Statistics,
+    /// The keys, in order, and their operations.
+    pub partitions: Vec<Partition>,
 }
 
 /// Why a history cannot be checked against a model at all.

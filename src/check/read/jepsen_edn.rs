@@ -4,7 +4,7 @@
 
 use crate::check::position::LineIndex;
 use crate::check::read::edn::{parse_all, Edn, EdnValue};
-use crate::check::read::jepsen_event::{decode_event, Decoded};
+use crate::check::read::jepsen_event::decode_event;
 use crate::check::read::{EventsRead, ReadError};
 
 /// Reads the events of an EDN history.
@@ -24,10 +24,8 @@ pub fn read_edn(text: &str) -> Result<EventsRead, ReadError> {
     };
     let mut read = EventsRead::default();
     for event in events {
-        match decode_event(event).map_err(|error| malformed(error.offset, error.reason))? {
-            Decoded::Event(decoded) => read.events.push(decoded.at(lines.position(event.offset))),
-            Decoded::Skipped => read.skipped_event_count += 1,
-        }
+        let decoded = decode_event(event).map_err(|error| malformed(error.offset, error.reason))?;
+        read.push(decoded, lines.position(event.offset));
     }
     Ok(read)
 }
@@ -45,6 +43,8 @@ mod tests {
                     {:process 0, :type :ok, :f :read, :value 3}]";
         let read = read_edn(text).unwrap();
         assert_eq!(read.skipped_event_count, 1);
+        assert_eq!(read.nemesis[0].before_event, 1);
+        assert_eq!(read.nemesis[0].summary(), "info start nil");
         assert_eq!(read.events.len(), 2);
         assert_eq!(
             read.events[1],

@@ -12,14 +12,16 @@
 
 use crate::check::history::{Command, Event, EventKind, Function, ProcessId};
 use crate::check::read::edn::{Edn, EdnError, EdnValue};
+use crate::check::read::NemesisEvent;
 use crate::check::value::Value;
 
 /// What one event map turned out to be.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Decoded {
     Event(Event),
-    /// Not a client operation (a nemesis event): nothing to check.
-    Skipped,
+    /// Not a client operation (a nemesis event): nothing to check. Its
+    /// place (`before_event`, `position`) is left for the caller to fill.
+    Nemesis(NemesisEvent),
 }
 
 /// The fields of an event map that matter, each with where it was found.
@@ -60,7 +62,7 @@ pub(crate) fn decode_event(map: &Edn) -> Result<Decoded, EdnError> {
     let process = match &process.value {
         EdnValue::Integer(process) if *process >= 0 => *process as ProcessId,
         EdnValue::Keyword(_) | EdnValue::String(_) | EdnValue::Symbol(_) => {
-            return Ok(Decoded::Skipped)
+            return Ok(Decoded::Nemesis(nemesis(&fields)))
         }
         other => {
             return malformed(
@@ -121,6 +123,33 @@ pub(crate) fn decode_event(map: &Edn) -> Result<Decoded, EdnError> {
         value,
     };
     Ok(Decoded::Event(Event::new(process, kind, command)))
+}
+
+/// A nemesis event as far as it can be read: its kind, function and value
+/// are free-form, so nothing about them is an error.
+fn nemesis(fields: &Fields) -> NemesisEvent {
+    let kind = match fields.kind.and_then(name_of) {
+        Some("invoke") => EventKind::Invoke,
+        Some("ok") => EventKind::Ok,
+        Some("fail") => EventKind::Fail,
+        _ => EventKind::Info,
+    };
+    let value = fields.value.map_or_else(
+        || "nil".to_string(),
+        |value| {
+            decode_value(value).map_or_else(
+                |_| value.value.kind_name().to_string(),
+                |value| value.to_string(),
+            )
+        },
+    );
+    NemesisEvent {
+        before_event: 0,
+        kind,
+        function: fields.function.and_then(name_of).unwrap_or("?").to_string(),
+        value,
+        position: None,
+    }
 }
 
 fn collect_fields(entries: &[(Edn, Edn)]) -> Result<Fields<'_>, EdnError> {
@@ -220,7 +249,7 @@ mod tests {
     fn event(text: &str) -> Event {
         match decode(text).unwrap() {
             Decoded::Event(event) => event,
-            Decoded::Skipped => panic!("skipped {text}"),
+            Decoded::Nemesis(_) => panic!("skipped {text}"),
         }
     }
 
@@ -280,10 +309,18 @@ mod tests {
 
     #[test]
     fn skips_nemesis_events() {
-        assert_eq!(
-            decode("{:process :nemesis, :type :info, :f :start, :value nil}"),
-            Ok(Decoded::Skipped)
-        );
+        let Ok(Decoded::Nemesis(nemesis)) =
+            decode("{:process :nemesis, :type :info, :f :start, :value {:n1 [:n2]}}")
+        else {
+            panic!("not skipped")
+        };
+        assert_eq!(nemesis.summary(), "info start a map");
+        let Ok(Decoded::Nemesis(nemesis)) =
+            decode("{:process :nemesis, :type :invoke, :f :kill, :value [:n1]}")
+        else {
+            panic!("not skipped")
+        };
+        assert_eq!(nemesis.summary(), "invoke kill [:n1]");
     }
 
     #[test]

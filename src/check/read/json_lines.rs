@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::check::history::{Event, Value};
 use crate::check::position::Position;
 use crate::check::read::edn::{Edn, EdnValue};
-use crate::check::read::jepsen_event::{decode_event, Decoded};
+use crate::check::read::jepsen_event::decode_event;
 use crate::check::read::{EventsRead, ReadError};
 
 /// Reads the events of a JSON lines history.
@@ -47,10 +47,7 @@ pub fn read_json_lines(text: &str) -> Result<EventsRead, ReadError> {
             position,
             reason: error.reason,
         })?;
-        match decoded {
-            Decoded::Event(event) => read.events.push(event.at(position)),
-            Decoded::Skipped => read.skipped_event_count += 1,
-        }
+        read.push(decoded, position);
     }
     Ok(read)
 }

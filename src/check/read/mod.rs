@@ -12,19 +12,60 @@ mod json_lines;
 
 use std::path::{Path, PathBuf};
 
-use crate::check::history::{Event, History, HistoryError};
+use crate::check::history::{Event, EventKind, History, HistoryError};
 use crate::check::position::Position;
 use crate::check::value::Value;
+
+use jepsen_event::Decoded;
 
 pub use jepsen_edn::read_edn;
 pub use json_lines::{read_json_lines, to_json_lines, write_json_lines};
 
-/// The events a reader found, and how many it skipped because they are not
+/// The events a reader found, and those it set aside because they are not
 /// client operations (Jepsen's `:nemesis` events).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventsRead {
     pub events: Vec<Event>,
     pub skipped_event_count: usize,
+    pub nemesis: Vec<NemesisEvent>,
+}
+
+impl EventsRead {
+    /// Adds what `decoded` turned out to be, found at `position`.
+    pub(crate) fn push(&mut self, decoded: Decoded, position: Position) {
+        match decoded {
+            Decoded::Event(event) => self.events.push(event.at(position)),
+            Decoded::Nemesis(nemesis) => {
+                self.skipped_event_count += 1;
+                self.nemesis.push(NemesisEvent {
+                    before_event: self.events.len(),
+                    position: Some(position),
+                    ..nemesis
+                });
+            }
+        }
+    }
+}
+
+/// A `:nemesis` event (any event whose `:process` is not an integer): not
+/// a client operation, so never checked, but kept to show faults in reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NemesisEvent {
+    /// How many client events came before it.
+    pub before_event: usize,
+    pub kind: EventKind,
+    /// Its `:f` (`start`, `kill`, ...).
+    pub function: String,
+    /// Its `:value` in EDN, or what kind of value it is.
+    pub value: String,
+    pub position: Option<Position>,
+}
+
+impl NemesisEvent {
+    /// `start [:n1 :n2]`, for reports.
+    pub fn summary(&self) -> String {
+        format!("{} {} {}", self.kind.name(), self.function, self.value)
+    }
 }
 
 /// The file formats a history can be read from.
@@ -99,6 +140,8 @@ pub struct HistoryRead {
     pub history: History,
     pub format: HistoryFormat,
     pub skipped_event_count: usize,
+    /// The nemesis events, in order.
+    pub nemesis: Vec<NemesisEvent>,
 }
 
 /// One value in EDN (`nil`, `-1`, `"a"`, `:x`, `true`, `[1 2]`), as a
@@ -119,6 +162,7 @@ pub fn read_history(text: &str, format: HistoryFormat) -> Result<HistoryRead, Re
         history: History::from_events(read.events)?,
         format,
         skipped_event_count: read.skipped_event_count,
+        nemesis: read.nemesis,
     })
 }
 

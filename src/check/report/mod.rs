@@ -3,6 +3,7 @@
 //! ([`render_html`]) with one lane per process and the offending operation
 //! marked.
 
+mod fault_bands;
 mod html;
 mod json;
 mod text;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use crate::check::history::{History, Operation, OperationId};
 use crate::check::linearizability::{CheckOutcome, Verdict};
+use crate::check::read::NemesisEvent;
 
 pub use html::render_html;
 pub use json::render_json;
@@ -27,6 +29,8 @@ pub struct Report<'a> {
     pub source: Option<&'a str>,
     /// Non-client events the reader skipped (Jepsen's nemesis).
     pub skipped_event_count: usize,
+    /// The nemesis events, drawn as faults on the HTML timeline.
+    pub nemesis: &'a [NemesisEvent],
     /// How long the check took, if measured.
     pub elapsed: Option<Duration>,
 }

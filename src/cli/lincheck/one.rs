@@ -87,6 +87,7 @@ pub fn check_file<M: Model>(
         model: &description,
         source: Some(&source),
         skipped_event_count: read.skipped_event_count,
+        nemesis: &read.nemesis,
         elapsed: Some(elapsed),
     };
     let (conclusion, reason) = match &outcome.verdict {
