@@ -29,6 +29,8 @@ fn settings(id: u64, data: &Path) -> NodeSettings {
         config: Config::default(),
         data_dir: data.join(format!("node-{id}")),
         seed: id,
+        cluster_id: 1,
+        lazy_disk: false,
     }
 }
 

@@ -33,9 +33,15 @@ pub struct Args {
     /// The node's durable state (created if missing).
     #[arg(long)]
     data_dir: PathBuf,
-    /// Frames of another cluster id are refused.
+    /// Frames of another cluster id are refused, and so is a data
+    /// directory of another cluster.
     #[arg(long, default_value_t = 1)]
     cluster_id: u64,
+    /// Keep writes in memory until they are fsynced, so that a SIGKILL
+    /// loses every unsynced write as a power loss could (lazyfs-style; for
+    /// crash tests).
+    #[arg(long)]
+    lazy_disk: bool,
     /// Seeds the election jitter (printed when drawn).
     #[arg(long)]
     seed: Option<u64>,
@@ -79,6 +85,8 @@ pub fn run(args: Args) -> ExitCode {
         config: Config::default(),
         data_dir: args.data_dir.clone(),
         seed,
+        cluster_id: args.cluster_id,
+        lazy_disk: args.lazy_disk,
     };
     let listener = match TcpListener::bind(args.listen) {
         Ok(listener) => listener,

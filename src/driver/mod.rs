@@ -5,7 +5,8 @@
 //!   [`node::Transport`] it sends through.
 //! - [`mailbox`]: the bounded hand-off between threads, over the [`sync`]
 //!   shim that is `std` normally and loom under `--cfg loom`.
-//! - [`storage`]: term, vote and log in a checksummed append-only file.
+//! - [`storage`]: term, vote and log on disk, the interface the loop
+//!   persists through, and a simulated disk that loses and corrupts writes.
 //! - [`memory`] and [`tcp`]: in-process channels for tests, TCP with the
 //!   codec's frames for real clusters.
 //! - [`client`]: the client library (leader hints, retries, timeouts) and

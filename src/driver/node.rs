@@ -3,6 +3,12 @@
 //! monotonic time, makes the persist records durable, and only then sends
 //! the messages and replies.
 //!
+//! The loop is a wait (for inputs or the next deadline, on a [`Clock`])
+//! around [`NodeLoop::turn`], which does everything else. Threads wait on
+//! the mailbox and the monotonic clock; [`crate::driver::crash_sim`] calls
+//! `turn` itself with simulated time and a simulated disk, so the very
+//! same code runs under seeded crashes.
+//!
 //! Inputs that queued while the loop was busy (an fsync takes a while) are
 //! stepped together and their records written with one fsync: group commit,
 //! as etcd's `Ready` batches them. The loop waits on the mailbox until the
@@ -22,7 +28,8 @@ use crate::core::node::{Event, Input, Node, NodeId, Outgoing, Role};
 use crate::core::raft::{Config, ConfigError, Message, RaftActions, RaftNode};
 use crate::core::time::Time;
 use crate::driver::mailbox::{Mailbox, Received};
-use crate::driver::storage::{FileStorage, StorageError};
+use crate::driver::storage::format::Identity;
+use crate::driver::storage::{open_directory, Recovered, Storage, StorageError};
 use crate::driver::sync::{lock, Arc, Mutex};
 
 /// The most inputs stepped before their records are made durable together.
@@ -64,6 +71,21 @@ pub struct NodeSettings {
     pub data_dir: PathBuf,
     /// Seeds the election jitter; print it so a run can be repeated.
     pub seed: u64,
+    /// The cluster the data directory belongs to (checked on open).
+    pub cluster_id: u64,
+    /// Keep unsynced writes in memory until their fsync, so a `SIGKILL`
+    /// loses them (see [`crate::driver::storage::disk::FileDisk`]).
+    pub lazy_disk: bool,
+}
+
+impl NodeSettings {
+    /// Whose data the node's storage must hold.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            cluster_id: self.cluster_id,
+            node_id: self.id,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,61 +174,22 @@ pub fn spawn_node(
     transport: impl Transport,
 ) -> Result<NodeHandle, DriverError> {
     let id = settings.id;
-    let (storage, recovered) = FileStorage::open(&settings.data_dir)
-        .map_err(|source| DriverError::Storage { id, source })?;
-    if let Some(problem) = &recovered.tail_problem {
-        tracing::warn!(
-            node = id,
-            dropped_bytes = recovered.dropped_bytes,
-            "cut a damaged log tail on recovery: {problem}"
-        );
-    }
+    let (storage, recovered) =
+        open_directory(&settings.data_dir, settings.identity(), settings.lazy_disk).map_err(
+            |source| {
+                tracing::error!(node = id, "refusing to start: {source}");
+                DriverError::Storage { id, source }
+            },
+        )?;
     let clock = MonotonicClock::start();
-    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
-    let fresh = recovered.records == 0;
-    let node = if fresh {
-        RaftNode::new(
-            id,
-            &settings.members,
-            settings.config,
-            clock.now(),
-            &mut rng,
-        )
-    } else {
-        RaftNode::restart(
-            id,
-            &settings.members,
-            settings.config,
-            recovered.state,
-            clock.now(),
-            &mut rng,
-        )
-    }
-    .map_err(|source| DriverError::Config { id, source })?;
-    tracing::info!(
-        node = id,
-        term = node.term(),
-        last_index = node.log().last_index(),
-        records = recovered.records,
-        seed = settings.seed,
-        "node started"
-    );
-    let status = Arc::new(Mutex::new(NodeStatus::default()));
-    let counters = Arc::new(NodeCounters::default());
-    let node_loop = NodeLoop {
-        node,
-        storage,
-        rng,
-        clock,
-        inbox: inbox.clone(),
-        transport,
-        status: status.clone(),
-        counters: counters.clone(),
-        pending: BTreeMap::new(),
-    };
+    let node_loop = NodeLoop::start(&settings, storage, recovered, clock.now(), transport)?;
+    let (status, counters) = (node_loop.status.clone(), node_loop.counters.clone());
     let thread = std::thread::Builder::new()
         .name(format!("node-{id}"))
-        .spawn(move || node_loop.run())
+        .spawn({
+            let inbox = inbox.clone();
+            move || node_loop.run(&clock, &inbox)
+        })
         .map_err(|source| DriverError::Thread { id, source })?;
     Ok(NodeHandle {
         id,
@@ -215,6 +198,12 @@ pub fn spawn_node(
         counters,
         thread: Some(thread),
     })
+}
+
+/// Where the loop's time comes from: the monotonic clock on threads, the
+/// simulated one under [`crate::driver::crash_sim`].
+pub trait Clock {
+    fn now(&self) -> Time;
 }
 
 /// The node's local monotonic clock, as the core's [`Time`].
@@ -228,73 +217,165 @@ impl MonotonicClock {
             origin: Instant::now(),
         }
     }
+}
 
+impl Clock for MonotonicClock {
     fn now(&self) -> Time {
         let micros = u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX);
         Time::from_micros(micros)
     }
 }
 
-struct NodeLoop<T> {
+/// A node's loop: the core, its storage and where its output goes.
+pub struct NodeLoop<S, T> {
     node: RaftNode,
-    storage: FileStorage,
+    storage: S,
     rng: ChaCha8Rng,
-    clock: MonotonicClock,
-    inbox: Arc<Mailbox<NodeInput>>,
     transport: T,
     status: Arc<Mutex<NodeStatus>>,
     counters: Arc<NodeCounters>,
     /// Where to send the reply of each client request still in the core.
     pending: BTreeMap<RequestId, ReplyTo>,
+    actions: RaftActions,
 }
 
-impl<T: Transport> NodeLoop<T> {
-    fn run(mut self) -> Result<(), DriverError> {
+impl<S: Storage, T: Transport> NodeLoop<S, T> {
+    /// Builds the node from what its storage recovered, at time `now`.
+    pub fn start(
+        settings: &NodeSettings,
+        storage: S,
+        recovered: Recovered,
+        now: Time,
+        transport: T,
+    ) -> Result<NodeLoop<S, T>, DriverError> {
+        let id = settings.id;
+        if recovered.cut_tail_bytes > 0 {
+            tracing::warn!(
+                node = id,
+                cut_bytes = recovered.cut_tail_bytes,
+                "cut an unsynced log tail on recovery ({} bytes after the synced length, never acknowledged)",
+                recovered.cut_tail_bytes
+            );
+        }
+        if let Some(problem) = &recovered.damaged_state_copy {
+            tracing::warn!(
+                node = id,
+                "one copy of term and vote was damaged and is rewritten from the other: {problem}"
+            );
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+        let node = if recovered.fresh {
+            RaftNode::new(
+                id,
+                &settings.members,
+                settings.config.clone(),
+                now,
+                &mut rng,
+            )
+        } else {
+            RaftNode::restart(
+                id,
+                &settings.members,
+                settings.config.clone(),
+                recovered.state,
+                now,
+                &mut rng,
+            )
+        }
+        .map_err(|source| DriverError::Config { id, source })?;
+        tracing::info!(
+            node = id,
+            term = node.term(),
+            last_index = node.log().last_index(),
+            records = recovered.records,
+            fresh = recovered.fresh,
+            seed = settings.seed,
+            "node started"
+        );
+        let node_loop = NodeLoop {
+            node,
+            storage,
+            rng,
+            transport,
+            status: Arc::new(Mutex::new(NodeStatus::default())),
+            counters: Arc::new(NodeCounters::default()),
+            pending: BTreeMap::new(),
+            actions: RaftActions::default(),
+        };
+        node_loop.publish_status();
+        Ok(node_loop)
+    }
+
+    /// The core, for observers.
+    pub fn node(&self) -> &RaftNode {
+        &self.node
+    }
+
+    /// When the loop must take a turn even if no input arrives.
+    pub fn next_deadline(&self) -> Time {
+        self.node.next_deadline()
+    }
+
+    /// Waits on `inbox` until an input or the next deadline, takes a turn,
+    /// and again, until the inbox closes or storage fails.
+    fn run(mut self, clock: &impl Clock, inbox: &Mailbox<NodeInput>) -> Result<(), DriverError> {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        let mut actions = RaftActions::default();
-        self.publish_status();
         loop {
-            let wait = self.node.next_deadline().saturating_since(self.clock.now());
-            match self
-                .inbox
-                .recv_timeout(wait.max(Duration::from_micros(100)))
-            {
+            let wait = self.node.next_deadline().saturating_since(clock.now());
+            match inbox.recv_timeout(wait.max(Duration::from_micros(100))) {
                 Received::Closed => return Ok(()),
                 Received::TimedOut => {}
                 Received::Item(input) => {
                     batch.push(input);
-                    self.inbox.drain_into(&mut batch, MAX_BATCH - 1);
+                    inbox.drain_into(&mut batch, MAX_BATCH - 1);
                 }
             }
-            let now = self.clock.now();
-            for input in batch.drain(..) {
-                let input = match input {
-                    NodeInput::Peer { from, message } => Input::Message { from, message },
-                    NodeInput::Client { request, reply_to } => {
-                        self.pending.insert(request.id, reply_to);
-                        Input::Client(request)
-                    }
-                };
-                self.node.step(now, &mut self.rng, input, &mut actions);
-                self.counters.steps.fetch_add(1, Ordering::Relaxed);
-            }
-            if now >= self.node.next_deadline() {
-                self.node
-                    .step(now, &mut self.rng, Input::Tick, &mut actions);
-                self.counters.steps.fetch_add(1, Ordering::Relaxed);
-            }
-            self.complete(&mut actions)?;
+            self.turn(clock.now(), batch.drain(..))?;
         }
+    }
+
+    /// Steps `inputs` (and the timer, if due) at `now`, then persists,
+    /// sends and replies. An error means storage failed: the loop must
+    /// stop, nothing of this turn has left.
+    pub fn turn(
+        &mut self,
+        now: Time,
+        inputs: impl IntoIterator<Item = NodeInput>,
+    ) -> Result<(), DriverError> {
+        let mut actions = std::mem::take(&mut self.actions);
+        for input in inputs {
+            let input = match input {
+                NodeInput::Peer { from, message } => Input::Message { from, message },
+                NodeInput::Client { request, reply_to } => {
+                    self.pending.insert(request.id, reply_to);
+                    Input::Client(request)
+                }
+            };
+            self.node.step(now, &mut self.rng, input, &mut actions);
+            self.counters.steps.fetch_add(1, Ordering::Relaxed);
+        }
+        if now >= self.node.next_deadline() {
+            self.node
+                .step(now, &mut self.rng, Input::Tick, &mut actions);
+            self.counters.steps.fetch_add(1, Ordering::Relaxed);
+        }
+        let completed = self.complete(&mut actions);
+        self.actions = actions;
+        completed
     }
 
     /// Persist, then send, then reply: the order the core's contract asks.
     fn complete(&mut self, actions: &mut RaftActions) -> Result<(), DriverError> {
         if !actions.persist.is_empty() {
             let id = self.node.id();
-            self.storage.append(&actions.persist).map_err(|source| {
-                tracing::error!(node = id, "cannot persist, stopping: {source}");
-                DriverError::Storage { id, source }
-            })?;
+            let storage = &mut self.storage;
+            storage
+                .append(&actions.persist)
+                .and_then(|()| storage.sync())
+                .map_err(|source| {
+                    tracing::error!(node = id, "cannot persist, stopping: {source}");
+                    DriverError::Storage { id, source }
+                })?;
             self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
         }
         for Outgoing { to, message } in actions.messages.drain(..) {
