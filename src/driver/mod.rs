@@ -15,6 +15,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod crash_sim;
 pub mod mailbox;
 pub mod memory;
 pub mod node;
