@@ -29,6 +29,7 @@ fn a_cluster_survives_leader_kills_and_partitions_with_a_linearizable_history() 
         log: Some("info".to_owned()),
         client_timeout: Duration::from_secs(2),
         check_timeout: Duration::from_secs(60),
+        disk_faults: false,
     };
     let (report, recorder) = run_cluster(&options, |_| {}).unwrap();
     assert_eq!(report.linearizability, "linearizable", "{report:#?}");

@@ -1,10 +1,11 @@
-//! Crash safety of the driver with real processes: `electorate node`s are
-//! killed with SIGKILL in the middle of a stream of writes — no destructor,
-//! no flush — and must come back with every write they acknowledged; a log
-//! whose tail is torn or corrupt on disk is cut back to its last valid
-//! record and the node carries on from there.
+//! Crash safety of the driver with real processes: `electorate node`s on
+//! lazy disks (unsynced writes vanish with the process) are killed with
+//! SIGKILL in the middle of a stream of writes — no destructor, no flush —
+//! and must come back with every write they acknowledged; an unsynced tail
+//! left on disk is cut, and damage to synced data makes the node refuse to
+//! start.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,7 +13,8 @@ use std::time::{Duration, Instant};
 use electorate::core::client::Outcome;
 use electorate::driver::client::Client;
 use electorate::driver::cluster::processes::{Launch, Processes};
-use electorate::driver::storage::{FileStorage, LOG_FILE};
+use electorate::driver::storage::format::Identity;
+use electorate::driver::storage::{open_directory, Recovered, StorageError, LOG_FILE, STATE_FILE};
 
 fn launch(name: &str, nodes: usize) -> Launch {
     let data_dir = std::env::temp_dir().join(format!("electorate-{name}-{}", std::process::id()));
@@ -24,6 +26,8 @@ fn launch(name: &str, nodes: usize) -> Launch {
         data_dir,
         seed: 5,
         log: Some("info".to_owned()),
+        // Unsynced writes vanish with the process, as in a power loss.
+        lazy_disk: true,
     }
 }
 
@@ -111,24 +115,44 @@ fn write_keys(launch: &Launch, keys: std::ops::Range<u64>) {
     }
 }
 
-/// Opens the log the way a restarting node does, and reports what it kept.
-fn recover(directory: &Path) -> (usize, u64, u64) {
-    let (_, recovered) = FileStorage::open(directory).unwrap();
-    let last_index = recovered.state.log.last().map_or(0, |entry| entry.index);
-    (recovered.records, recovered.dropped_bytes, last_index)
+const NODE_1: Identity = Identity {
+    cluster_id: 11,
+    node_id: 1,
+};
+
+/// Opens a copy of node 1's data the way a restarting node does.
+fn recover_copy(launch: &Launch, name: &str) -> Result<Recovered, StorageError> {
+    let copy = launch.data_dir.join(name);
+    std::fs::create_dir_all(&copy).unwrap();
+    for file in [LOG_FILE, STATE_FILE] {
+        std::fs::copy(launch.node_dir(1).join(file), copy.join(file)).unwrap();
+    }
+    open_directory(&copy, NODE_1, false).map(|(_, recovered)| recovered)
+}
+
+/// Waits for node 1 to exit by itself and returns how.
+fn exit_of_node_1(processes: &mut Processes) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some((_, status)) = processes.exited().into_iter().find(|(id, _)| *id == 1) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "node 1 kept running");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
-fn a_torn_or_corrupt_log_tail_is_cut_back_to_the_last_valid_record() {
+fn an_unsynced_tail_is_cut_and_damage_to_synced_data_refuses_to_start() {
     let launch = launch("corrupt-tail", 1);
-    let directory = launch.node_dir(1);
     let mut processes = Processes::start_all(launch.clone()).unwrap();
     write_keys(&launch, 0..20);
     processes.kill(1);
-    let (records, dropped, last_index) = recover(&directory);
-    assert_eq!(dropped, 0, "a clean log loses nothing");
+    let clean = recover_copy(&launch, "clean").unwrap();
+    assert_eq!(clean.cut_tail_bytes, 0, "a clean log loses nothing");
 
-    // A torn write: half a record header and some of a payload.
+    // What a power loss can leave after the synced length: half a record
+    // header and some of a payload. Never acknowledged: cut, and logged.
     let mut bytes = std::fs::read(log_file(&launch)).unwrap();
     bytes.extend_from_slice(&[0x21, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe]);
     std::fs::write(log_file(&launch), &bytes).unwrap();
@@ -139,37 +163,32 @@ fn a_torn_or_corrupt_log_tail_is_cut_back_to_the_last_valid_record() {
     }
     write_keys(&launch, 20..21);
     processes.kill(1);
+    let log = std::fs::read_to_string(processes.log_path(1)).unwrap();
+    assert!(
+        log.contains("cut an unsynced log tail"),
+        "the cut is logged:\n{log}"
+    );
 
-    // A flipped bit in the last record: its checksum fails, so recovery
-    // stops at the record before it.
-    let (records_before, _, last_before) = recover(&directory);
-    assert!(records_before > records && last_before > last_index);
+    // A flipped bit in the last record, which was synced and acknowledged:
+    // the node must not start, and must say where and what to do.
+    let before = recover_copy(&launch, "before").unwrap();
+    assert!(before.records > clean.records);
     let mut bytes = std::fs::read(log_file(&launch)).unwrap();
     let end = bytes.len() - 1;
     bytes[end] ^= 0x40;
     std::fs::write(log_file(&launch), &bytes).unwrap();
-    let (records_after, dropped, last_after) = {
-        let copy = launch.data_dir.join("copy");
-        std::fs::create_dir_all(&copy).unwrap();
-        std::fs::copy(log_file(&launch), copy.join(LOG_FILE)).unwrap();
-        recover(&copy)
-    };
-    assert_eq!(records_after, records_before - 1);
-    assert!(dropped > 0);
-    assert!(last_after <= last_before);
-
-    // The node starts from the valid prefix and serves it.
+    let error = recover_copy(&launch, "after").unwrap_err();
+    assert!(matches!(error, StorageError::Damaged { .. }), "{error}");
     processes.start(1).unwrap();
-    let mut reader = client(&launch, 3);
-    for value in 0..20 {
-        assert_eq!(read(&mut reader, &format!("c{value}")), Some(value));
-    }
-    write_keys(&launch, 30..31);
+    let status = exit_of_node_1(&mut processes);
+    assert!(!status.contains("exit status: 0"), "{status}");
     let log = std::fs::read_to_string(processes.log_path(1)).unwrap();
     assert!(
-        log.contains("cut a damaged log tail"),
-        "the cut is logged:\n{log}"
+        log.contains("refusing to start") && log.contains(LOG_FILE) && log.contains("at byte"),
+        "the refusal names the file and the place:\n{log}"
     );
+    // The file is untouched: nothing was truncated.
+    assert_eq!(std::fs::read(log_file(&launch)).unwrap(), bytes);
     drop(processes);
     let _ = std::fs::remove_dir_all(&launch.data_dir);
 }

@@ -4,7 +4,8 @@
 //!
 //! `cargo test --test fuzz_corpus -- --ignored` rewrites the hand-made seeds
 //! of `decode_frame` (one valid frame of every message kind, whole and as a
-//! sealed body); the other files are inputs the fuzzer found, minimised with
+//! sealed body) and of `replay_log` (logs and state files the real log
+//! wrote); the other files are inputs the fuzzer found, minimised with
 //! `cargo fuzz cmin`.
 
 use std::fs;
@@ -15,15 +16,21 @@ use electorate::codec::fuzzing::{
 };
 use electorate::codec::{Frame, Payload, HEADER_LEN};
 use electorate::core::raft::{AppendResult, Body, Command, Entry, Message};
+use electorate::core::raft::{HardState, Persist};
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
+use electorate::driver::storage::disk::Disk;
+use electorate::driver::storage::format::{fuzz_replay, Identity, LOG_HEADER_LEN};
+use electorate::driver::storage::simulated::SimDisk;
+use electorate::driver::storage::{Log, Storage, LOG_FILE, STATE_FILE};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 3] = [
+const TARGETS: [(&str, Target); 4] = [
     ("decode_frame", decode_frame),
     ("roundtrip", roundtrip),
     ("decode_then_step", decode_then_step),
+    ("replay_log", fuzz_replay),
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -327,4 +334,77 @@ fn terms_that_cannot_be_incremented_are_refused() {
         MAX_TERM,
         "the term moved past MAX_TERM or wrapped"
     );
+}
+
+/// `replay_log` reads its first 4 bytes as the synced length (big endian)
+/// and the rest as `raft.log`; the whole input is also tried as
+/// `raft.state`.
+#[test]
+#[ignore = "rewrites the hand-made seeds of fuzz/corpus/replay_log"]
+fn write_replay_log_seeds() {
+    let dir = corpus_dir("replay_log");
+    fs::create_dir_all(&dir).unwrap();
+    let identity = Identity {
+        cluster_id: 1,
+        node_id: 1,
+    };
+    let mut disk = SimDisk::new();
+    let (mut log, _) = Log::open(disk.clone(), identity).unwrap();
+    let entry = |index, term, command: Command| {
+        Persist::AppendEntry(Entry {
+            term,
+            index,
+            command: command.into(),
+        })
+    };
+    let batches = vec![
+        vec![Persist::HardState(HardState {
+            term: 1,
+            voted_for: Some(1),
+        })],
+        vec![
+            entry(1, 1, Command::Noop),
+            entry(
+                2,
+                1,
+                Command::Write {
+                    key: "x".into(),
+                    value: 5,
+                },
+            ),
+        ],
+        vec![
+            Persist::TruncateLog { from: 2 },
+            entry(
+                2,
+                2,
+                Command::CompareAndSet {
+                    key: "x".into(),
+                    expected: None,
+                    new: 7,
+                },
+            ),
+        ],
+    ];
+    for (number, batch) in batches.iter().enumerate() {
+        log.append(batch).unwrap();
+        log.sync().unwrap();
+        let bytes = disk.read(LOG_FILE).unwrap().unwrap();
+        let mut seed = (bytes.len() as u32).to_be_bytes().to_vec();
+        seed.extend_from_slice(&bytes);
+        fs::write(dir.join(format!("seed-log-{number}")), &seed).unwrap();
+        let mut records = ((bytes.len() - LOG_HEADER_LEN) as u32)
+            .to_be_bytes()
+            .to_vec();
+        records.extend_from_slice(&bytes[LOG_HEADER_LEN..]);
+        fs::write(dir.join(format!("seed-records-{number}")), &records).unwrap();
+    }
+    let synced = disk.read(LOG_FILE).unwrap().unwrap().len();
+    log.append(&[entry(3, 2, Command::Noop)]).unwrap();
+    let torn = disk.read(LOG_FILE).unwrap().unwrap();
+    let mut seed = (synced as u32).to_be_bytes().to_vec();
+    seed.extend_from_slice(&torn[..torn.len() - 2]);
+    fs::write(dir.join("seed-log-unsynced-tail"), &seed).unwrap();
+    let state = disk.read(STATE_FILE).unwrap().unwrap();
+    fs::write(dir.join("seed-state"), &state).unwrap();
 }

@@ -68,6 +68,14 @@ pub struct Args {
     /// otherwise `ELECTORATE_LOG` decides.
     #[arg(long, num_args = 0..=1, default_missing_value = "info")]
     log: Option<String>,
+    /// Disk faults: nodes run on lazy disks (a SIGKILL loses every write
+    /// not yet fsynced), and while a killed node is down its data is
+    /// damaged — an unsynced tail on any node (it must start and cut it),
+    /// or synced data (a flipped bit, a zeroed sector, a cut, both copies of
+    /// term and vote) on at most a minority of the nodes over the run
+    /// (those must refuse to start, and stay down).
+    #[arg(long)]
+    disk_faults: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -106,6 +114,7 @@ pub fn run(args: Args) -> ExitCode {
         log,
         client_timeout: args.client_timeout,
         check_timeout: args.check_timeout,
+        disk_faults: args.disk_faults,
     };
     let faults = [
         options
@@ -118,6 +127,9 @@ pub fn run(args: Args) -> ExitCode {
                 format_duration(options.partition_for)
             )
         }),
+        options
+            .disk_faults
+            .then(|| "lazy disks and damage to killed nodes' data".to_owned()),
     ]
     .into_iter()
     .flatten()
@@ -247,6 +259,31 @@ fn print_report(report: &ClusterReport, args: &Args) {
         "history: {} events, {}",
         report.history_events, report.linearizability
     );
+    if let Some(faults) = &report.disk_faults {
+        let injected = faults
+            .injected
+            .iter()
+            .map(|(kind, count)| {
+                format!(
+                    "{count} {}",
+                    serde_json::to_string(kind)
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                )
+            })
+            .collect::<Vec<_>>();
+        println!(
+            "disk faults: {} injected ({}); {} restarts cut an unsynced tail, {} refused damaged synced data (nodes {:?} stay down)",
+            faults.total_injected(),
+            if injected.is_empty() { "none".to_owned() } else { injected.join(", ") },
+            faults.tails_cut,
+            faults.refused,
+            faults.refused_nodes
+        );
+        for wrong in &faults.wrong {
+            println!("WRONG: {wrong}");
+        }
+    }
     for exit in &report.unexpected_exits {
         println!("UNEXPECTED: {exit}");
     }

@@ -60,12 +60,16 @@ impl Schedule {
     }
 
     /// Ends the disruption in force if its time is up, and starts the next
-    /// one if it is due.
-    pub fn tick(&mut self, processes: &mut Processes, shared: &Shared) -> Result<(), String> {
+    /// one if it is due; returns the one it started.
+    pub fn tick(
+        &mut self,
+        processes: &mut Processes,
+        shared: &Shared,
+    ) -> Result<Option<Disruption>, String> {
         let now = Instant::now();
         if let Some((disruption, ends)) = self.active {
             if now < ends {
-                return Ok(());
+                return Ok(None);
             }
             self.end(disruption, processes)?;
         }
@@ -74,13 +78,13 @@ impl Schedule {
         let kind = match (kill_due, partition_due) {
             (true, _) => DisruptionKind::Kill,
             (false, true) => DisruptionKind::Partition,
-            (false, false) => return Ok(()),
+            (false, false) => return Ok(None),
         };
         let Some(leader) = shared.latest_acker().map(|ack| ack.by) else {
-            return Ok(());
+            return Ok(None);
         };
         if !processes.is_running(leader) {
-            return Ok(());
+            return Ok(None);
         }
         let (ends, next) = match kind {
             DisruptionKind::Kill => {
@@ -104,7 +108,7 @@ impl Schedule {
         };
         self.active = Some((disruption, ends));
         self.done.push(disruption);
-        Ok(())
+        Ok(Some(disruption))
     }
 
     /// Ends whatever is in force: the cluster is whole again.

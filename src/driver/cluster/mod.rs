@@ -12,7 +12,12 @@
 //! At the end the whole cluster is killed at once and restarted from disk,
 //! and every key is read back into the history: an acknowledged write that
 //! a crash lost would make the history non-linearizable.
+//!
+//! With `disk_faults` the nodes run on lazy disks (a kill loses what was
+//! not fsynced) and a killed node's data is damaged while it is down
+//! ([`damage`]); nodes that refuse damaged data stay down.
 
+pub mod damage;
 pub mod disruptions;
 pub mod processes;
 pub mod workload;
@@ -30,6 +35,7 @@ use crate::core::client::Value;
 use crate::core::node::NodeId;
 use crate::driver::client::recorder::Recorder;
 use crate::sim::metrics::Distribution;
+use damage::{Damager, DiskFaultReport};
 use disruptions::{Disruption, DisruptionKind, Schedule};
 use processes::{Launch, Processes};
 use workload::{Ack, Shared, WorkloadSettings};
@@ -60,6 +66,9 @@ pub struct ClusterOptions {
     pub client_timeout: Duration,
     /// The most the linearizability check may take.
     pub check_timeout: Duration,
+    /// Lazy disks, and damage to the logs of killed nodes while they are
+    /// down (see [`damage`]).
+    pub disk_faults: bool,
 }
 
 /// One leader kill or partition and what followed.
@@ -108,6 +117,8 @@ pub struct ClusterReport {
     pub data_dir: PathBuf,
     /// Node processes that exited without being killed, with their status.
     pub unexpected_exits: Vec<String>,
+    /// With `--disk-faults`: the damage done and what came of it.
+    pub disk_faults: Option<DiskFaultReport>,
 }
 
 impl ClusterReport {
@@ -115,7 +126,12 @@ impl ClusterReport {
     /// includes the reads after the full restart, and no node that died by
     /// itself.
     pub fn passed(&self) -> bool {
-        self.linearizability == "linearizable" && self.unexpected_exits.is_empty()
+        self.linearizability == "linearizable"
+            && self.unexpected_exits.is_empty()
+            && self
+                .disk_faults
+                .as_ref()
+                .is_none_or(|faults| faults.wrong.is_empty())
     }
 }
 
@@ -141,10 +157,18 @@ pub fn run_cluster(
         addresses: addresses.clone(),
         data_dir: options.data_dir.clone(),
         seed: options.seed,
-        log: options.log.clone(),
+        // The damage's outcomes are read from the nodes' logs.
+        log: match (&options.log, options.disk_faults) {
+            (None, true) => Some("info".to_owned()),
+            (log, _) => log.clone(),
+        },
+        lazy_disk: options.disk_faults,
     };
-    let mut processes =
-        Processes::start_all(launch).map_err(|error| format!("cannot start nodes: {error}"))?;
+    let mut damager = options
+        .disk_faults
+        .then(|| Damager::new(options.seed, options.cluster_id, options.nodes));
+    let mut processes = Processes::start_all(launch.clone())
+        .map_err(|error| format!("cannot start nodes: {error}"))?;
     let settings = WorkloadSettings {
         cluster_id: options.cluster_id,
         addresses,
@@ -183,12 +207,28 @@ pub fn run_cluster(
             phase,
         });
     };
-    while started.elapsed() < options.duration {
-        std::thread::sleep(Duration::from_millis(20));
-        schedule.tick(&mut processes, &shared)?;
+    let mut exits = |processes: &mut Processes, damager: &mut Option<Damager>| {
         for (node, status) in processes.exited() {
+            // A node that refuses damaged data exits: that is its job.
+            if damager.as_mut().is_some_and(|damager| damager.exited(node)) {
+                continue;
+            }
             unexpected_exits.push(format!("node {node} exited by itself: {status}"));
         }
+        if let Some(damager) = damager {
+            damager.poll();
+        }
+    };
+    while started.elapsed() < options.duration {
+        std::thread::sleep(Duration::from_millis(20));
+        let started_now = schedule.tick(&mut processes, &shared)?;
+        if let (Some(damager), Some(disruption)) = (&mut damager, started_now) {
+            if disruption.kind == DisruptionKind::Kill {
+                let node = disruption.node;
+                damager.damage(node, &launch.node_dir(node), &processes.log_path(node))?;
+            }
+        }
+        exits(&mut processes, &mut damager);
         report("workload", &schedule, &mut progress);
     }
     shared.stop.store(true, Ordering::SeqCst);
@@ -196,13 +236,28 @@ pub fn run_cluster(
         let _ = client.join();
     }
     schedule.finish(&mut processes)?;
+    // The last damaged node's restart has an outcome too.
+    let settle = Instant::now();
+    while damager.as_ref().is_some_and(Damager::awaiting)
+        && settle.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        exits(&mut processes, &mut damager);
+    }
     let workload_time = started.elapsed();
     let acks = shared.acks();
 
     // Kill everything at once, restart from disk, read every key back.
     report("full-cluster crash and restart", &schedule, &mut progress);
     processes.kill_all();
+    let refused = damager
+        .as_ref()
+        .map(|damager| damager.refused().clone())
+        .unwrap_or_default();
     for id in processes.all_ids() {
+        if refused.contains(&id) {
+            continue; // it stays down: it would refuse again
+        }
         processes
             .start(id)
             .map_err(|error| format!("cannot restart node {id}: {error}"))?;
@@ -266,6 +321,7 @@ pub fn run_cluster(
         history_events: recorder.events().len(),
         data_dir: options.data_dir.clone(),
         unexpected_exits,
+        disk_faults: damager.map(|damager| damager.report),
     };
     Ok((report, recorder))
 }

@@ -1,6 +1,7 @@
 //! The cluster's nodes as child processes of `electorate node`, so that a
 //! kill is a real `SIGKILL`: no destructor runs, no buffer is flushed, and
-//! what survives is exactly what the node had fsynced.
+//! what survives is what the node had written — and with `lazy_disk`,
+//! exactly what it had fsynced.
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -20,6 +21,9 @@ pub struct Launch {
     pub seed: u64,
     /// A `tracing` filter for the nodes' logs (`<data_dir>/node-<id>.log`).
     pub log: Option<String>,
+    /// Run the nodes with `--lazy-disk`: a SIGKILL loses what they did not
+    /// fsync.
+    pub lazy_disk: bool,
 }
 
 impl Launch {
@@ -62,6 +66,9 @@ impl Launch {
         }
         if let Some(filter) = &self.log {
             command.arg("--log").arg(filter);
+        }
+        if self.lazy_disk {
+            command.arg("--lazy-disk");
         }
         command
     }
