@@ -357,7 +357,7 @@ fn write_replay_log_seeds() {
             command: command.into(),
         })
     };
-    let batches = vec![
+    let batches = [
         vec![Persist::HardState(HardState {
             term: 1,
             voted_for: Some(1),

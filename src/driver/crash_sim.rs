@@ -296,14 +296,16 @@ impl Sim {
         }
         if self.now < self.faults_end {
             next = next.min(self.next_crash);
+            if let Some(time) = self.fsync_error_at {
+                next = next.min(time);
+            }
+        }
+        if self.now < self.faults_end || self.awaiting_failover() {
             for client in &self.clients {
                 next = next.min(client.next_at);
                 if let Some((.., gives_up)) = client.outstanding {
                     next = next.min(gives_up);
                 }
-            }
-            if let Some(time) = self.fsync_error_at {
-                next = next.min(time);
             }
         }
         next
@@ -638,7 +640,7 @@ impl Sim {
 
     fn clients(&mut self) {
         let now = self.now;
-        let workload = now < self.faults_end;
+        let workload = now < self.faults_end || self.awaiting_failover();
         let mut requests = Vec::new();
         for index in 0..self.clients.len() {
             let client = &mut self.clients[index];
@@ -728,7 +730,13 @@ impl Sim {
             .slots
             .values()
             .any(|slot| matches!(slot.down, Some(Down::Until(_))));
-        !pending && self.leader().is_some()
+        !pending && self.leader().is_some() && !self.awaiting_failover()
+    }
+
+    /// A node stopped on a failed fsync and no write was acknowledged
+    /// since: the clients go on (into the end phase) until one is.
+    fn awaiting_failover(&self) -> bool {
+        self.first_fsync_failure.is_some() && self.report.acknowledged_after_fsync_failure == 0
     }
 
     fn final_check(&mut self) {

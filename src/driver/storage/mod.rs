@@ -3,7 +3,7 @@
 //! ([`Log`]), and the disks: real files ([`disk::FileDisk`], optionally
 //! lazy) and a seeded simulated disk ([`simulated::SimDisk`]).
 //!
-//! [`format`] has the bytes. In short: records go to `raft.log`; term, vote
+//! [`format`](mod@format) has the bytes. In short: records go to `raft.log`; term, vote
 //! and how much of the log is synced go to `raft.state` in two checksummed
 //! copies. A batch is acknowledged only after the log *and then* the state
 //! are fsynced, so recovery can tell the two kinds of damage apart:

@@ -138,6 +138,9 @@ fn spans(disk: &SimDisk) -> Vec<format::Span> {
         .spans
 }
 
+/// Damages a disk; false if nothing changed.
+type Damage<'a> = dyn Fn(&SimDisk) -> bool + 'a;
+
 fn refused(disk: &SimDisk, file: &str, place: impl Fn(Place) -> bool) {
     match open(disk) {
         Err(error @ StorageError::Damaged { .. }) => {
@@ -170,7 +173,7 @@ fn damage_to_a_synced_record_refuses_to_start() {
         ("last", spans[last]),
     ] {
         let middle_of = span.offset + span.len / 2;
-        let damages: [(&str, &dyn Fn(&SimDisk) -> bool); 3] = [
+        let damages: [(&str, &Damage<'_>); 3] = [
             ("bit flip", &|disk| disk.flip_bit(LOG_FILE, middle_of, 3)),
             ("zeroed sector", &|disk| {
                 disk.zero_sector(LOG_FILE, middle_of)
