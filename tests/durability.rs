@@ -2,8 +2,9 @@
 //! (`electorate::driver::crash_sim`): seeded power failures between and in
 //! the middle of disk operations, damage to synced data, fsync errors.
 //!
-//! A few seeds run here; `DURABILITY_SEEDS=5000 cargo test --release
-//! --test durability` runs thousands (each prints its seed on failure).
+//! A few seeds run here; `DURABILITY_SEEDS=2000 cargo test
+//! --test durability` runs thousands (the test profile is optimised; a
+//! failure prints its seed and the whole report).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
