@@ -9,17 +9,17 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use electorate::codec::{Codec, Frame, Payload};
-use electorate::core::raft::{Body, Command, Entry, Message};
+use electorate::core::raft::{Append, Body, Command, Entry, Heartbeat, Message};
 
 fn heartbeat() -> Frame {
     Frame {
         sender: 1,
         payload: Payload::Raft(Message {
             term: 42,
-            body: Body::Heartbeat {
+            body: Body::Heartbeat(Heartbeat {
                 leader_commit: 1_000_000,
                 round: 123_456,
-            },
+            }),
         }),
     }
 }
@@ -43,13 +43,13 @@ fn append(count: u64) -> Frame {
         sender: 1,
         payload: Payload::Raft(Message {
             term: 42,
-            body: Body::Append {
+            body: Body::Append(Append {
                 prev_log_index: first - 1,
                 prev_log_term: 41,
                 entries,
                 leader_commit: first - 1,
                 round: 123_456,
-            },
+            }),
         }),
     }
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use electorate::check::properties::Property;
 use electorate::core::bully::{
-    Body, BullyActions, BullyNode, Config, ConfigError, DurableState, Message, Persist,
+    Body, BullyActions, BullyNode, Config, ConfigError, DurableState, MembershipError, Message,
+    Persist,
 };
 use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, RequestId};
 use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
@@ -409,15 +410,19 @@ fn the_configuration_is_validated_at_construction() {
     };
     assert_eq!(
         build(4, &[1, 2, 3], Config::default()),
-        Some(ConfigError::NotAMember { id: 4 })
+        Some(ConfigError::Membership(MembershipError::NotAMember {
+            id: 4
+        }))
     );
     assert_eq!(
         build(1, &[1, 1], Config::default()),
-        Some(ConfigError::DuplicateMember { id: 1 })
+        Some(ConfigError::Membership(MembershipError::DuplicateMember {
+            id: 1
+        }))
     );
     assert_eq!(
         build(0, &[0, 1], Config::default()),
-        Some(ConfigError::ZeroMemberId)
+        Some(ConfigError::Membership(MembershipError::ZeroMemberId))
     );
     let slow_heartbeat = Config {
         heartbeat_interval: Duration::from_millis(200),

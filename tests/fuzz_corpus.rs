@@ -15,8 +15,10 @@ use electorate::codec::fuzzing::{
     decode_frame, decode_then_step, fuzz_codec, roundtrip, SEALED_FAMILIES,
 };
 use electorate::codec::{Frame, Payload, HEADER_LEN};
-use electorate::core::raft::{AppendResult, Body, Command, Entry, Message};
-use electorate::core::raft::{HardState, Persist};
+use electorate::core::raft::{
+    Append, AppendResponse, AppendResult, Body, Command, Entry, HardState, Heartbeat,
+    HeartbeatResponse, Message, Persist, VoteRequest, VoteResponse,
+};
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use electorate::driver::storage::disk::Disk;
@@ -111,64 +113,64 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
         raft(
             "vote",
             3,
-            Body::VoteRequest {
+            Body::VoteRequest(VoteRequest {
                 pre_vote: true,
                 last_log_index: 4,
                 last_log_term: 2,
                 transfer: false,
-            },
+            }),
         ),
         raft(
             "vote_response",
             3,
-            Body::VoteResponse {
+            Body::VoteResponse(VoteResponse {
                 pre_vote: false,
                 granted: true,
-            },
+            }),
         ),
         raft(
             "append",
             3,
-            Body::Append {
+            Body::Append(Append {
                 prev_log_index: 4,
                 prev_log_term: 2,
                 entries,
                 leader_commit: 4,
                 round: 17,
-            },
+            }),
         ),
         raft(
             "append_accepted",
             3,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 7 },
                 round: 17,
-            },
+            }),
         ),
         raft(
             "append_rejected",
             3,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Rejected {
                     rejected_index: 4,
                     conflict_term: Some(1),
                     conflict_index: 2,
                 },
                 round: 17,
-            },
+            }),
         ),
         raft(
             "heartbeat",
             3,
-            Body::Heartbeat {
+            Body::Heartbeat(Heartbeat {
                 leader_commit: 7,
                 round: 200,
-            },
+            }),
         ),
         raft(
             "heartbeat_response",
             3,
-            Body::HeartbeatResponse { round: 200 },
+            Body::HeartbeatResponse(HeartbeatResponse { round: 200 }),
         ),
         raft("timeout_now", u64::MAX, Body::TimeoutNow),
         (
@@ -291,12 +293,12 @@ fn terms_that_cannot_be_incremented_are_refused() {
     let mut actions = RaftActions::default();
     let vote = |term| Message {
         term,
-        body: Body::VoteRequest {
+        body: Body::VoteRequest(VoteRequest {
             pre_vote: false,
             last_log_index: 0,
             last_log_term: 0,
             transfer: false,
-        },
+        }),
     };
     let mut deliver = |node: &mut RaftNode, actions: &mut RaftActions, term| {
         node.step(

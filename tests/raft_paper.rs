@@ -8,8 +8,9 @@ use std::time::Duration;
 use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, RequestId};
 use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
 use electorate::core::raft::{
-    AppendResult, Body, Command, Config, ConfigError, DurableState, Entry, HardState, Message,
-    Persist, RaftActions, RaftNode,
+    Append, AppendResponse, AppendResult, Body, Command, Config, ConfigError, DurableState, Entry,
+    HardState, HeartbeatResponse, MembershipError, Message, Persist, RaftActions, RaftNode,
+    VoteRequest, VoteResponse,
 };
 use electorate::core::time::Time;
 use electorate::sim::cluster::Cluster;
@@ -40,12 +41,12 @@ fn message(from: NodeId, term: u64, body: Body) -> Input<Message> {
 }
 
 fn vote_request(pre_vote: bool, last_log_term: u64, last_log_index: u64) -> Body {
-    Body::VoteRequest {
+    Body::VoteRequest(VoteRequest {
         pre_vote,
         last_log_index,
         last_log_term,
         transfer: false,
-    }
+    })
 }
 
 fn entry(term: u64, index: u64) -> Entry {
@@ -61,13 +62,13 @@ fn entry(term: u64, index: u64) -> Entry {
 }
 
 fn append(prev: (u64, u64), entries: Vec<Entry>, commit: u64) -> Body {
-    Body::Append {
+    Body::Append(Append {
         prev_log_index: prev.1,
         prev_log_term: prev.0,
         entries,
         leader_commit: commit,
         round: 0,
-    }
+    })
 }
 
 fn sent(actions: &RaftActions) -> Vec<(NodeId, Message)> {
@@ -107,10 +108,10 @@ fn leader_of_term_one(config: Config) -> (RaftNode, RaftActions) {
         message(
             2,
             1,
-            Body::VoteResponse {
+            Body::VoteResponse(VoteResponse {
                 pre_vote: false,
                 granted: true,
-            },
+            }),
         ),
     );
     assert_eq!(node.role(), Role::Leader);
@@ -124,7 +125,11 @@ fn a_message_with_a_higher_term_makes_any_role_a_follower_of_that_term() {
     step(
         &mut leader,
         2,
-        message(3, 5, Body::HeartbeatResponse { round: 0 }),
+        message(
+            3,
+            5,
+            Body::HeartbeatResponse(HeartbeatResponse { round: 0 }),
+        ),
     );
     assert_eq!(leader.role(), Role::Follower);
     assert_eq!(leader.term(), 5);
@@ -165,10 +170,10 @@ fn a_request_with_a_stale_term_is_rejected_with_the_current_term() {
             3,
             Message {
                 term: 4,
-                body: Body::VoteResponse {
+                body: Body::VoteResponse(VoteResponse {
                     pre_vote: false,
                     granted: false
-                }
+                })
             }
         )]
     );
@@ -233,7 +238,7 @@ fn a_candidate_with_a_majority_of_votes_becomes_leader_and_sends_heartbeats() {
     let appends = sent(&actions);
     assert_eq!(appends.len(), 2);
     for (_, message) in &appends {
-        let Body::Append { entries, .. } = &message.body else {
+        let Body::Append(Append { entries, .. }) = &message.body else {
             panic!("not an append: {message}")
         };
         assert_eq!(*entries[0].command, Command::Noop);
@@ -250,7 +255,7 @@ fn a_candidate_with_a_majority_of_votes_becomes_leader_and_sends_heartbeats() {
     assert_eq!(heartbeats.len(), 2);
     assert!(heartbeats
         .iter()
-        .all(|(_, message)| matches!(message.body, Body::Heartbeat { .. })));
+        .all(|(_, message)| matches!(message.body, Body::Heartbeat(_))));
 }
 
 #[test]
@@ -270,10 +275,10 @@ fn a_candidate_rejected_by_a_majority_steps_down() {
         message(
             2,
             1,
-            Body::VoteResponse {
+            Body::VoteResponse(VoteResponse {
                 pre_vote: false,
                 granted: false,
-            },
+            }),
         ),
     );
     assert_eq!(
@@ -287,10 +292,10 @@ fn a_candidate_rejected_by_a_majority_steps_down() {
         message(
             3,
             1,
-            Body::VoteResponse {
+            Body::VoteResponse(VoteResponse {
                 pre_vote: false,
                 granted: false,
-            },
+            }),
         ),
     );
     assert_eq!((node.role(), node.term()), (Role::Follower, 1));
@@ -330,7 +335,7 @@ fn a_node_votes_at_most_once_per_term_first_come_first_served() {
     let granted = |actions: &RaftActions| {
         matches!(
             sent(actions)[0].1.body,
-            Body::VoteResponse { granted: true, .. }
+            Body::VoteResponse(VoteResponse { granted: true, .. })
         )
     };
     assert!(granted(&first));
@@ -386,7 +391,7 @@ fn a_vote_is_durable_before_the_response_leaves() {
     );
     assert!(matches!(
         sent(&actions)[0].1.body,
-        Body::VoteResponse { granted: false, .. }
+        Body::VoteResponse(VoteResponse { granted: false, .. })
     ));
 }
 
@@ -422,10 +427,10 @@ fn a_voter_denies_a_candidate_whose_log_is_less_up_to_date() {
         let response = &sent(&actions)[0].1.body;
         assert_eq!(
             response,
-            &Body::VoteResponse {
+            &Body::VoteResponse(VoteResponse {
                 pre_vote: false,
                 granted
-            },
+            }),
             "candidate log {last_term}/{last_index}"
         );
     }
@@ -442,14 +447,14 @@ fn a_follower_rejects_an_append_whose_previous_entry_it_lacks() {
     );
     assert_eq!(
         sent(&actions)[0].1.body,
-        Body::AppendResponse {
+        Body::AppendResponse(AppendResponse {
             result: AppendResult::Rejected {
                 rejected_index: 3,
                 conflict_term: None,
                 conflict_index: 1
             },
             round: 0
-        }
+        })
     );
     assert_eq!(node.log().last_index(), 0, "nothing appended");
 }
@@ -516,14 +521,14 @@ fn a_rejection_hints_the_conflicting_term_so_the_leader_skips_it() {
     let actions = step(&mut node, 1, message(3, 3, append((3, 4), vec![], 1)));
     assert_eq!(
         sent(&actions)[0].1.body,
-        Body::AppendResponse {
+        Body::AppendResponse(AppendResponse {
             result: AppendResult::Rejected {
                 rejected_index: 4,
                 conflict_term: Some(2),
                 conflict_index: 2
             },
             round: 0
-        }
+        })
     );
 }
 
@@ -537,10 +542,10 @@ fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_clie
         message(
             2,
             1,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 1 },
                 round: 1,
-            },
+            }),
         ),
     );
     let proposal = step(&mut leader, 3, write(7));
@@ -567,10 +572,10 @@ fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_clie
         message(
             3,
             1,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 2 },
                 round: 1,
-            },
+            }),
         ),
     );
     assert_eq!(leader.commit_index(), 2);
@@ -604,10 +609,10 @@ fn a_leader_never_commits_an_earlier_term_entry_by_counting_replicas() {
         message(
             2,
             3,
-            Body::VoteResponse {
+            Body::VoteResponse(VoteResponse {
                 pre_vote: false,
                 granted: true,
-            },
+            }),
         ),
     );
     assert_eq!((node.role(), node.term()), (Role::Leader, 3));
@@ -618,10 +623,10 @@ fn a_leader_never_commits_an_earlier_term_entry_by_counting_replicas() {
         message(
             3,
             3,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 2 },
                 round: 1,
-            },
+            }),
         ),
     );
     assert_eq!(
@@ -636,10 +641,10 @@ fn a_leader_never_commits_an_earlier_term_entry_by_counting_replicas() {
         message(
             3,
             3,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 3 },
                 round: 1,
-            },
+            }),
         ),
     );
     assert_eq!(node.commit_index(), 3);
@@ -715,7 +720,7 @@ fn a_pre_candidate_does_not_bump_its_term() {
         );
         assert!(matches!(
             message.body,
-            Body::VoteRequest { pre_vote: true, .. }
+            Body::VoteRequest(VoteRequest { pre_vote: true, .. })
         ));
     }
     step(
@@ -724,10 +729,10 @@ fn a_pre_candidate_does_not_bump_its_term() {
         message(
             2,
             1,
-            Body::VoteResponse {
+            Body::VoteResponse(VoteResponse {
                 pre_vote: true,
                 granted: true,
-            },
+            }),
         ),
     );
     assert_eq!(
@@ -757,10 +762,10 @@ fn a_node_that_hears_from_a_leader_grants_no_pre_vote_and_keeps_its_term() {
         sent(&actions)[0].1,
         Message {
             term: 2,
-            body: Body::VoteResponse {
+            body: Body::VoteResponse(VoteResponse {
                 pre_vote: true,
                 granted: true
-            }
+            })
         }
     );
     assert_eq!(node.term(), 1, "granting a pre-vote does not move the term");
@@ -806,10 +811,10 @@ fn a_lease_runs_from_the_send_time_of_the_round_a_majority_acknowledged() {
         message(
             2,
             1,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 1 },
                 round: 1,
-            },
+            }),
         ),
     );
     let expiry = Time::from_millis(1).saturating_add(config.lease_duration);
@@ -840,7 +845,11 @@ fn a_new_leader_serves_no_read_before_committing_in_its_term() {
     let actions = step(
         &mut leader,
         3,
-        message(2, 1, Body::HeartbeatResponse { round: 2 }),
+        message(
+            2,
+            1,
+            Body::HeartbeatResponse(HeartbeatResponse { round: 2 }),
+        ),
     );
     assert!(
         actions.replies.is_empty(),
@@ -852,10 +861,10 @@ fn a_new_leader_serves_no_read_before_committing_in_its_term() {
         message(
             2,
             1,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 1 },
                 round: 2,
-            },
+            }),
         ),
     );
     assert_eq!(actions.replies.len(), 1);
@@ -872,10 +881,10 @@ fn a_transferring_leader_gives_up_its_lease_and_takes_no_operations() {
         message(
             2,
             1,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 1 },
                 round: 1,
-            },
+            }),
         ),
     );
     assert!(leader.holds_lease(Time::from_millis(3)));
@@ -939,10 +948,10 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
         message(
             2,
             1,
-            Body::AppendResponse {
+            Body::AppendResponse(AppendResponse {
                 result: AppendResult::Accepted { match_index: 99 },
                 round: 1,
-            },
+            }),
         ),
     );
     assert!(actions.events.iter().any(|event| matches!(
@@ -992,7 +1001,9 @@ fn unsafe_configurations_are_refused_at_construction() {
     );
     assert!(matches!(
         result,
-        Err(ConfigError::MemberCount { count: 10 })
+        Err(ConfigError::Membership(MembershipError::MemberCount {
+            count: 10
+        }))
     ));
     let corrupt = DurableState {
         hard_state: HardState {

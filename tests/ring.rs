@@ -13,7 +13,8 @@ use electorate::check::properties::Property;
 use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, RequestId};
 use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
 use electorate::core::ring::{
-    Body, Config, ConfigError, DurableState, Message, Persist, RingActions, RingNode,
+    Body, Config, ConfigError, DurableState, MembershipError, Message, Persist, RingActions,
+    RingNode,
 };
 use electorate::core::time::Time;
 use rand::SeedableRng;
@@ -442,11 +443,15 @@ fn the_configuration_is_validated_at_construction() {
     };
     assert_eq!(
         build(4, &[1, 2, 3], Config::default()),
-        Some(ConfigError::NotAMember { id: 4 })
+        Some(ConfigError::Membership(MembershipError::NotAMember {
+            id: 4
+        }))
     );
     assert_eq!(
         build(1, &(1..=10).collect::<Vec<_>>(), Config::default()),
-        Some(ConfigError::MemberCount { count: 10 })
+        Some(ConfigError::Membership(MembershipError::MemberCount {
+            count: 10
+        }))
     );
     let no_ack = Config {
         ack_timeout: Duration::ZERO,

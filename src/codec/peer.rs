@@ -74,7 +74,9 @@ mod tests {
         let mut scratch = Vec::new();
         let raft = core_raft::Message {
             term: 300,
-            body: core_raft::Body::HeartbeatResponse { round: 1 << 20 },
+            body: core_raft::Body::HeartbeatResponse(core_raft::HeartbeatResponse {
+                round: 1 << 20,
+            }),
         };
         let ring = core_ring::Message {
             epoch: 2,

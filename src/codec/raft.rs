@@ -25,7 +25,10 @@
 
 use crate::codec::error::DecodeError;
 use crate::codec::primitives::{put_bool, put_delta, put_option, put_str, put_varint, Reader};
-use crate::core::raft::{AppendResult, Body, Command, Entry, Message};
+use crate::core::raft::{
+    Append, AppendResponse, AppendResult, Body, Command, Entry, Heartbeat, HeartbeatResponse,
+    Message, VoteRequest, VoteResponse,
+};
 
 const VOTE_REQUEST: u8 = 1;
 const VOTE_RESPONSE: u8 = 2;
@@ -49,58 +52,58 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
     out.push(tag(&message.body));
     put_varint(out, message.term);
     match &message.body {
-        Body::VoteRequest {
+        Body::VoteRequest(VoteRequest {
             pre_vote,
             last_log_index,
             last_log_term,
             transfer,
-        } => {
+        }) => {
             put_bool(out, *pre_vote);
             put_varint(out, *last_log_index);
             put_varint(out, *last_log_term);
             put_bool(out, *transfer);
         }
-        Body::VoteResponse { pre_vote, granted } => {
+        Body::VoteResponse(VoteResponse { pre_vote, granted }) => {
             put_bool(out, *pre_vote);
             put_bool(out, *granted);
         }
-        Body::Append {
+        Body::Append(Append {
             prev_log_index,
             prev_log_term,
             entries,
             leader_commit,
             round,
-        } => {
+        }) => {
             put_varint(out, *prev_log_index);
             put_varint(out, *prev_log_term);
             put_varint(out, *leader_commit);
             put_varint(out, *round);
             encode_entries(*prev_log_index, *prev_log_term, entries, out);
         }
-        Body::AppendResponse { result, round } => {
+        Body::AppendResponse(AppendResponse { result, round }) => {
             put_varint(out, *round);
             encode_append_result(result, out);
         }
-        Body::Heartbeat {
+        Body::Heartbeat(Heartbeat {
             leader_commit,
             round,
-        } => {
+        }) => {
             put_varint(out, *leader_commit);
             put_varint(out, *round);
         }
-        Body::HeartbeatResponse { round } => put_varint(out, *round),
+        Body::HeartbeatResponse(HeartbeatResponse { round }) => put_varint(out, *round),
         Body::TimeoutNow => {}
     }
 }
 
 fn tag(body: &Body) -> u8 {
     match body {
-        Body::VoteRequest { .. } => VOTE_REQUEST,
-        Body::VoteResponse { .. } => VOTE_RESPONSE,
-        Body::Append { .. } => APPEND,
-        Body::AppendResponse { .. } => APPEND_RESPONSE,
-        Body::Heartbeat { .. } => HEARTBEAT,
-        Body::HeartbeatResponse { .. } => HEARTBEAT_RESPONSE,
+        Body::VoteRequest(_) => VOTE_REQUEST,
+        Body::VoteResponse(_) => VOTE_RESPONSE,
+        Body::Append(_) => APPEND,
+        Body::AppendResponse(_) => APPEND_RESPONSE,
+        Body::Heartbeat(_) => HEARTBEAT,
+        Body::HeartbeatResponse(_) => HEARTBEAT_RESPONSE,
         Body::TimeoutNow => TIMEOUT_NOW,
     }
 }
@@ -168,29 +171,29 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
     }
     let term = reader.varint("term")?;
     let body = match tag {
-        VOTE_REQUEST => Body::VoteRequest {
+        VOTE_REQUEST => Body::VoteRequest(VoteRequest {
             pre_vote: reader.bool("pre_vote")?,
             last_log_index: reader.varint("last_log_index")?,
             last_log_term: reader.varint("last_log_term")?,
             transfer: reader.bool("transfer")?,
-        },
-        VOTE_RESPONSE => Body::VoteResponse {
+        }),
+        VOTE_RESPONSE => Body::VoteResponse(VoteResponse {
             pre_vote: reader.bool("pre_vote")?,
             granted: reader.bool("granted")?,
-        },
+        }),
         APPEND => decode_append(reader)?,
         APPEND_RESPONSE => {
             let round = reader.varint("round")?;
             let result = decode_append_result(reader)?;
-            Body::AppendResponse { result, round }
+            Body::AppendResponse(AppendResponse { result, round })
         }
-        HEARTBEAT => Body::Heartbeat {
+        HEARTBEAT => Body::Heartbeat(Heartbeat {
             leader_commit: reader.varint("leader_commit")?,
             round: reader.varint("round")?,
-        },
-        HEARTBEAT_RESPONSE => Body::HeartbeatResponse {
+        }),
+        HEARTBEAT_RESPONSE => Body::HeartbeatResponse(HeartbeatResponse {
             round: reader.varint("round")?,
-        },
+        }),
         TIMEOUT_NOW => Body::TimeoutNow,
         _ => return Err(unknown),
     };
@@ -220,13 +223,13 @@ fn decode_append(reader: &mut Reader) -> Result<Body, DecodeError> {
         expected_index = expected_index.wrapping_add(1);
         previous_term = term;
     }
-    Ok(Body::Append {
+    Ok(Body::Append(Append {
         prev_log_index,
         prev_log_term,
         entries,
         leader_commit,
         round,
-    })
+    }))
 }
 
 pub(crate) fn decode_command(reader: &mut Reader) -> Result<Command, DecodeError> {

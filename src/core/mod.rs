@@ -8,13 +8,13 @@
 //! sends `actions.messages` (persist-before-send).
 
 pub mod bully;
+pub mod chassis;
 pub mod client;
 pub mod kv;
 pub mod node;
 pub mod raft;
 pub mod ring;
 pub mod time;
-pub mod unreplicated;
 
 pub use client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 pub use node::{Actions, DropReason, Event, Input, Node, NodeId, Outgoing, Role};

@@ -221,7 +221,7 @@ impl<M: Clone + Ord + Hash> Network<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::raft::Body;
+    use crate::core::raft::{Body, HeartbeatResponse};
 
     fn envelope(from: NodeId, to: NodeId, round: u64) -> Envelope {
         Envelope {
@@ -229,7 +229,7 @@ mod tests {
             to,
             message: Message {
                 term: 1,
-                body: Body::HeartbeatResponse { round },
+                body: Body::HeartbeatResponse(HeartbeatResponse { round }),
             },
         }
     }

@@ -110,7 +110,7 @@ pub struct Bully {
 
 impl Algorithm for Bully {
     type Node = crate::core::bully::BullyNode;
-    type Durable = crate::core::unreplicated::DurableState;
+    type Durable = crate::core::chassis::DurableState;
 
     fn name(&self) -> &'static str {
         "bully"
@@ -145,7 +145,7 @@ impl Algorithm for Bully {
             .expect("durable state written by the node itself is consistent")
     }
 
-    fn persist(durable: &mut Self::Durable, record: crate::core::unreplicated::Persist) {
+    fn persist(durable: &mut Self::Durable, record: crate::core::chassis::Persist) {
         durable.apply(&record);
     }
 
@@ -162,7 +162,7 @@ pub struct Ring {
 
 impl Algorithm for Ring {
     type Node = crate::core::ring::RingNode;
-    type Durable = crate::core::unreplicated::DurableState;
+    type Durable = crate::core::chassis::DurableState;
 
     fn name(&self) -> &'static str {
         "ring"
@@ -195,7 +195,7 @@ impl Algorithm for Ring {
             .expect("durable state written by the node itself is consistent")
     }
 
-    fn persist(durable: &mut Self::Durable, record: crate::core::unreplicated::Persist) {
+    fn persist(durable: &mut Self::Durable, record: crate::core::chassis::Persist) {
         durable.apply(&record);
     }
 

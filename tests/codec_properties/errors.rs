@@ -2,7 +2,7 @@
 //! and reported with the field at fault.
 
 use electorate::codec::{Codec, DecodeError, EncodeError, Family, Frame, Payload, HEADER_LEN};
-use electorate::core::raft::{Body, Command, Entry, Message};
+use electorate::core::raft::{Append, Body, Command, Entry, Heartbeat, Message};
 
 use super::{codec, CLUSTER};
 
@@ -11,10 +11,10 @@ fn heartbeat_frame() -> Vec<u8> {
         sender: 1,
         payload: Payload::Raft(Message {
             term: 5,
-            body: Body::Heartbeat {
+            body: Body::Heartbeat(Heartbeat {
                 leader_commit: 3,
                 round: 200,
-            },
+            }),
         }),
     };
     codec().encode_to_vec(&frame).unwrap()
@@ -77,7 +77,7 @@ fn oversize_is_refused_from_the_header_alone() {
         sender: 1,
         payload: Payload::Raft(Message {
             term: 1,
-            body: Body::Append {
+            body: Body::Append(Append {
                 prev_log_index: 0,
                 prev_log_term: 0,
                 entries: vec![Entry {
@@ -87,7 +87,7 @@ fn oversize_is_refused_from_the_header_alone() {
                 }],
                 leader_commit: 0,
                 round: 0,
-            },
+            }),
         }),
     };
     let mut out = vec![9];

@@ -4,7 +4,10 @@
 //! boundaries, zero and `u64::MAX`; strings are arbitrary Unicode.
 
 use electorate::codec::{Frame, Payload};
-use electorate::core::raft::{AppendResult, Body, Command, Entry, Message};
+use electorate::core::raft::{
+    Append, AppendResponse, AppendResult, Body, Command, Entry, Heartbeat, HeartbeatResponse,
+    Message, VoteRequest, VoteResponse,
+};
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use quickcheck::{Arbitrary, Gen};
@@ -81,28 +84,28 @@ fn entries(g: &mut Gen, prev_log_index: u64, prev_log_term: u64) -> Vec<Entry> {
 
 fn body(g: &mut Gen) -> Body {
     match u8::arbitrary(g) % 7 {
-        0 => Body::VoteRequest {
+        0 => Body::VoteRequest(VoteRequest {
             pre_vote: bool::arbitrary(g),
             last_log_index: number(g),
             last_log_term: number(g),
             transfer: bool::arbitrary(g),
-        },
-        1 => Body::VoteResponse {
+        }),
+        1 => Body::VoteResponse(VoteResponse {
             pre_vote: bool::arbitrary(g),
             granted: bool::arbitrary(g),
-        },
+        }),
         2 => {
             let prev_log_index = number(g);
             let prev_log_term = number(g);
-            Body::Append {
+            Body::Append(Append {
                 prev_log_index,
                 prev_log_term,
                 entries: entries(g, prev_log_index, prev_log_term),
                 leader_commit: number(g),
                 round: number(g),
-            }
+            })
         }
-        3 => Body::AppendResponse {
+        3 => Body::AppendResponse(AppendResponse {
             result: if bool::arbitrary(g) {
                 AppendResult::Accepted {
                     match_index: number(g),
@@ -115,12 +118,12 @@ fn body(g: &mut Gen) -> Body {
                 }
             },
             round: number(g),
-        },
-        4 => Body::Heartbeat {
+        }),
+        4 => Body::Heartbeat(Heartbeat {
             leader_commit: number(g),
             round: number(g),
-        },
-        5 => Body::HeartbeatResponse { round: number(g) },
+        }),
+        5 => Body::HeartbeatResponse(HeartbeatResponse { round: number(g) }),
         _ => Body::TimeoutNow,
     }
 }
@@ -184,7 +187,7 @@ impl Arbitrary for AnyMessage {
     /// Shrinks an append's entries (the only part that grows), so a failure
     /// reports the fewest entries that still fail.
     fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
-        let Body::Append { entries, .. } = &self.0.body else {
+        let Body::Append(Append { entries, .. }) = &self.0.body else {
             return quickcheck::empty_shrinker();
         };
         let message = self.0.clone();
@@ -201,7 +204,7 @@ impl Arbitrary for AnyMessage {
         }));
         let shorter = candidates.into_iter().map(move |entries| {
             let mut message = message.clone();
-            if let Body::Append { entries: slot, .. } = &mut message.body {
+            if let Body::Append(Append { entries: slot, .. }) = &mut message.body {
                 *slot = entries;
             }
             AnyMessage(message)

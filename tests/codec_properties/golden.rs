@@ -2,7 +2,7 @@
 //! format: it needs a new format version, not an updated constant.
 
 use electorate::codec::{Frame, Payload};
-use electorate::core::raft::{Body, Command, Entry, Message};
+use electorate::core::raft::{Append, Body, Command, Entry, Heartbeat, Message};
 use electorate::core::{bully, ring};
 use electorate::core::{ClientRequest, Operation, RequestId};
 
@@ -35,10 +35,10 @@ fn heartbeat_bytes() {
         sender: 1,
         payload: Payload::Raft(Message {
             term: 300,
-            body: Body::Heartbeat {
+            body: Body::Heartbeat(Heartbeat {
                 leader_commit: 7,
                 round: 128,
-            },
+            }),
         }),
     };
     assert_bytes(frame, &[5, 0xac, 0x02, 7, 0x80, 0x01], 1);
@@ -55,7 +55,7 @@ fn append_bytes_use_deltas_for_contiguous_entries() {
         sender: 2,
         payload: Payload::Raft(Message {
             term: 4,
-            body: Body::Append {
+            body: Body::Append(Append {
                 prev_log_index: 10,
                 prev_log_term: 3,
                 entries: vec![
@@ -80,7 +80,7 @@ fn append_bytes_use_deltas_for_contiguous_entries() {
                 ],
                 leader_commit: 9,
                 round: 1,
-            },
+            }),
         }),
     };
     #[rustfmt::skip]

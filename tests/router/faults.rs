@@ -2,9 +2,9 @@
 //! variants: crashes, restarts, partitions, heals and spurious campaigns at
 //! random times, then everything healed and restarted.
 
+use electorate::core::chassis::{DurableState, Persist};
 use electorate::core::node::{Input, Node, NodeId};
 use electorate::core::time::Time;
-use electorate::core::unreplicated::{DurableState, Persist};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

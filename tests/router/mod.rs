@@ -16,10 +16,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Display;
 
 use electorate::check::properties::{NodeView, Property, SafetyMonitor, Violation};
+use electorate::core::chassis::{DurableState, Persist};
 use electorate::core::client::ClientReply;
 use electorate::core::node::{Actions, Event, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
-use electorate::core::unreplicated::{DurableState, Persist};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 

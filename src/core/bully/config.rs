@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
+use crate::core::chassis::config::{validate_leader_timing, validate_longer, validate_positive};
+use crate::core::chassis::{ConfigError, Membership};
 use crate::core::node::NodeId;
-use crate::core::unreplicated::config::{
-    validate_leader_timing, validate_longer, validate_members, validate_positive,
-};
-use crate::core::unreplicated::ConfigError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
@@ -29,7 +27,7 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// DESIGN.md's units: heartbeat 50 ms, leader timeout in [150, 300) ms,
+    /// DESIGN.md's default timings: heartbeat 50 ms, leader timeout in [150, 300) ms,
     /// answer timeout 50 ms (2 × a 25 ms worst-case latency), coordinator
     /// timeout 100 ms (the answer timeout plus a margin for the broadcast).
     fn default() -> Self {
@@ -57,7 +55,7 @@ impl Config {
             ("answer_timeout", self.answer_timeout),
             ("coordinator_timeout", self.coordinator_timeout),
         )?;
-        validate_members(id, members)
+        Ok(Membership::validate(id, members)?)
     }
 }
 

@@ -11,11 +11,11 @@ impl BullyNode {
     /// nobody to ask: we are the highest, and crown ourselves at once.
     pub(super) fn start_election(&mut self, ctx: &mut Ctx) {
         self.leader = None;
-        if self.higher.is_empty() {
+        if self.membership.higher().is_empty() {
             self.become_leader(ctx);
             return;
         }
-        for &peer in &self.higher {
+        for &peer in self.membership.higher() {
             self.send(ctx, peer, Body::Election);
         }
         self.role = RoleState::Electing {
@@ -26,7 +26,10 @@ impl BullyNode {
     /// ELECTION from a lower id (checked by `validate`): answer it, and take
     /// the election over unless we already run one.
     pub(super) fn handle_election(&mut self, ctx: &mut Ctx, from: NodeId) {
-        assert!(from < self.id, "validated: ELECTION only comes from below");
+        assert!(
+            from < self.membership.id(),
+            "validated: ELECTION only comes from below"
+        );
         self.send(ctx, from, Body::Answer);
         match self.role {
             // We are the highest live node and already crowned: our own
@@ -42,7 +45,10 @@ impl BullyNode {
     /// ANSWER from a higher id (checked by `validate`): a higher node is
     /// alive and runs the election on; wait for its COORDINATOR.
     pub(super) fn handle_answer(&mut self, ctx: &mut Ctx, from: NodeId) {
-        assert!(from > self.id, "validated: ANSWER only comes from above");
+        assert!(
+            from > self.membership.id(),
+            "validated: ANSWER only comes from above"
+        );
         match self.role {
             RoleState::Electing { .. } => {
                 self.role = RoleState::AwaitingCoordinator {
@@ -67,8 +73,8 @@ impl BullyNode {
         self.role = RoleState::Leader {
             heartbeat_deadline: ctx.now.saturating_add(self.config.heartbeat_interval),
         };
-        self.leader = Some(self.id);
-        for &peer in &self.peers {
+        self.leader = Some(self.membership.id());
+        for &peer in self.membership.peers() {
             self.send(ctx, peer, Body::Coordinator);
         }
     }

@@ -7,8 +7,8 @@
 
 use crate::core::bully::message::Body;
 use crate::core::bully::state::{BullyNode, Ctx, RoleState};
+use crate::core::chassis::Epoch;
 use crate::core::node::{DropReason, NodeId};
-use crate::core::unreplicated::Epoch;
 
 impl BullyNode {
     /// COORDINATOR or HEARTBEAT from `from` in `epoch` (already adopted if
@@ -24,7 +24,7 @@ impl BullyNode {
             );
             return;
         }
-        if from < self.id {
+        if from < self.membership.id() {
             // A lower id coordinates while we are alive: it crowned itself
             // because we did not answer (we were down or cut off). Bully
             // says the highest live id leads, so we hold an election, which
@@ -39,7 +39,7 @@ impl BullyNode {
 
     /// Follows `leader`, or keeps following it, restarting failure detection.
     fn follow(&mut self, ctx: &mut Ctx, leader: NodeId) {
-        assert_ne!(leader, self.id, "a node never follows itself");
+        assert_ne!(leader, self.membership.id(), "a node never follows itself");
         self.role = RoleState::Follower {
             leader_deadline: self.new_leader_deadline(ctx),
         };
@@ -48,7 +48,7 @@ impl BullyNode {
 
     pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut Ctx) {
         assert!(matches!(self.role, RoleState::Leader { .. }));
-        for &peer in &self.peers {
+        for &peer in self.membership.peers() {
             self.send(ctx, peer, Body::Heartbeat);
         }
         self.role = RoleState::Leader {

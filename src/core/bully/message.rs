@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::core::unreplicated::Epoch;
+use crate::core::chassis::Epoch;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

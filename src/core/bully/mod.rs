@@ -26,7 +26,9 @@ mod leadership;
 pub mod message;
 mod state;
 
-pub use crate::core::unreplicated::{ConfigError, DurableState, Epoch, Persist, MAX_MEMBERS};
+pub use crate::core::chassis::{
+    ConfigError, DurableState, Epoch, MembershipError, Persist, MAX_MEMBERS,
+};
 pub use config::Config;
 pub use message::{Body, Message};
 pub use state::BullyNode;

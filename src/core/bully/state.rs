@@ -8,22 +8,17 @@ use rand::RngCore;
 use crate::core::bully::config::Config;
 use crate::core::bully::message::{Body, Message};
 use crate::core::bully::BullyActions;
+use crate::core::chassis::config::random_timeout;
+use crate::core::chassis::local_store::serve;
+use crate::core::chassis::{self, Context, Membership, Protocol};
+use crate::core::chassis::{ConfigError, DurableState, Epoch, Persist};
 use crate::core::client::ClientRequest;
 use crate::core::kv::KvStore;
 use crate::core::node::{DropReason, Input, Node, NodeId, Role};
 use crate::core::time::Time;
-use crate::core::unreplicated::config::random_timeout;
-use crate::core::unreplicated::local_store::serve;
-use crate::core::unreplicated::report::Observed;
-use crate::core::unreplicated::{ConfigError, DurableState, Epoch, Persist};
 
-/// The inputs every handler needs: the step's local time, the caller's RNG
-/// and the actions being collected.
-pub(super) struct Ctx<'a> {
-    pub now: Time,
-    pub rng: &'a mut dyn RngCore,
-    pub out: &'a mut BullyActions,
-}
+/// The step context of a Bully handler.
+pub(super) type Ctx<'a> = Context<'a, Message, Persist>;
 
 /// Where a node is in the algorithm. Each state owns the one timer that
 /// matters in it.
@@ -47,13 +42,8 @@ pub(super) enum RoleState {
 /// and drive it through [`Node::step`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BullyNode {
-    pub(super) id: NodeId,
-    /// Sorted, includes `id`.
-    pub(super) members: Vec<NodeId>,
-    /// `members` without `id`.
-    pub(super) peers: Vec<NodeId>,
-    /// The members above `id`, sorted: the only ones an ELECTION goes to.
-    pub(super) higher: Vec<NodeId>,
+    /// This node and the others; ELECTION goes only to the ids above it.
+    pub(super) membership: Membership,
     pub(super) config: Config,
     /// The highest epoch seen or crowned. Invariant: made durable (pushed to
     /// `persist`) in the same step that raised it.
@@ -95,16 +85,10 @@ impl BullyNode {
         rng: &mut dyn RngCore,
     ) -> Result<BullyNode, ConfigError> {
         config.validate(id, members)?;
-        let mut members = members.to_vec();
-        members.sort_unstable();
-        let peers = members.iter().copied().filter(|&peer| peer != id).collect();
-        let higher = members.iter().copied().filter(|&peer| peer > id).collect();
+        let membership = Membership::new(id, members)?;
         let listen = random_timeout(rng, config.leader_timeout_min, config.leader_timeout_max);
         let node = BullyNode {
-            id,
-            members,
-            peers,
-            higher,
+            membership,
             config,
             epoch: durable.epoch,
             leader: None,
@@ -123,7 +107,7 @@ impl BullyNode {
     }
 
     pub fn members(&self) -> &[NodeId] {
-        &self.members
+        self.membership.members()
     }
 
     pub fn kv(&self) -> &KvStore {
@@ -181,16 +165,14 @@ impl BullyNode {
         ctx.out.send(to, Message { epoch, body });
     }
 
-    /// Bad input is dropped before it changes anything: an unknown sender,
-    /// or a message Bully never sends in that direction.
+    /// Bad input is dropped before it changes anything: a message Bully
+    /// never sends in that direction (`chassis::step` has dropped unknown
+    /// senders already).
     fn validate(&self, from: NodeId, message: &Message) -> Result<(), DropReason> {
-        if !self.peers.contains(&from) {
-            return Err(DropReason::UnknownSender);
-        }
         let misdirected = match message.body {
             // ELECTION only ever goes up, ANSWER only ever down.
-            Body::Election => from > self.id,
-            Body::Answer => from < self.id,
+            Body::Election => from > self.membership.id(),
+            Body::Answer => from < self.membership.id(),
             Body::Coordinator | Body::Heartbeat => false,
         };
         if misdirected {
@@ -216,7 +198,46 @@ impl BullyNode {
         }
     }
 
-    fn tick(&mut self, ctx: &mut Ctx) {
+    /// Checks the node's own invariants; panics (a bug) if one is broken.
+    pub fn invariants(&self) {
+        self.membership.check();
+        let leads = matches!(self.role, RoleState::Leader { .. });
+        assert_eq!(
+            leads,
+            self.leader == Some(self.membership.id()),
+            "leads exactly when it believes itself the coordinator"
+        );
+        if let Some(leader) = self.leader {
+            assert!(self.membership.contains(leader), "follows a non-member");
+        }
+        if leads {
+            assert!(
+                self.epoch >= 1,
+                "a coordinator crowns itself in epoch 1 or later"
+            );
+        }
+        if self.in_election() {
+            assert!(self.leader.is_none(), "electing while following someone");
+            // With no higher id there is nobody to ask: such a node crowns
+            // itself at once instead of electing.
+            assert!(
+                !self.membership.higher().is_empty(),
+                "the highest id never waits"
+            );
+        }
+    }
+}
+
+impl Protocol for BullyNode {
+    fn membership(&self) -> &Membership {
+        &self.membership
+    }
+
+    fn clock_mut(&mut self) -> &mut Time {
+        &mut self.now
+    }
+
+    fn on_tick(&mut self, ctx: &mut Ctx) {
         match self.role {
             RoleState::Follower { leader_deadline } if ctx.now >= leader_deadline => {
                 self.start_election(ctx)
@@ -234,59 +255,22 @@ impl BullyNode {
         }
     }
 
-    fn step_client(&mut self, ctx: &mut Ctx, request: ClientRequest) {
+    fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, message: Message) {
+        self.step_message(ctx, from, message);
+    }
+
+    fn on_client(&mut self, ctx: &mut Ctx, request: ClientRequest) {
         let leads = matches!(self.role, RoleState::Leader { .. });
-        let reply = serve(&mut self.kv, leads, self.leader, request);
-        ctx.out.replies.push(reply);
+        serve(&mut self.kv, leads, self.leader, request, ctx.out);
     }
 
-    /// Bully has no leadership transfer: the highest live id always leads,
-    /// so a coordinator that stepped aside for a lower node would be bullied
-    /// straight back.
-    fn step_transfer(&mut self, ctx: &mut Ctx, to: NodeId) {
-        let reason = if self.peers.contains(&to) {
-            DropReason::UnexpectedForRole { role: self.role() }
-        } else {
-            DropReason::InvalidTarget { target: to }
-        };
-        ctx.out.drop_input(None, reason);
+    fn on_campaign(&mut self, ctx: &mut Ctx) {
+        self.start_election(ctx);
     }
 
-    fn observed(&self) -> Observed {
-        Observed {
-            role: self.role(),
-            leader: self.leader,
-            epoch: self.epoch,
-        }
-    }
-
-    /// Checks the node's own invariants; panics (a bug) if one is broken.
-    pub fn invariants(&self) {
-        assert!(self.members.binary_search(&self.id).is_ok(), "not a member");
-        assert!(self.higher.iter().all(|&peer| peer > self.id));
-        assert_eq!(self.peers.len() + 1, self.members.len());
-        let leads = matches!(self.role, RoleState::Leader { .. });
-        assert_eq!(
-            leads,
-            self.leader == Some(self.id),
-            "leads exactly when it believes itself the coordinator"
-        );
-        if let Some(leader) = self.leader {
-            assert!(self.members.contains(&leader), "follows a non-member");
-        }
-        if leads {
-            assert!(
-                self.epoch >= 1,
-                "a coordinator crowns itself in epoch 1 or later"
-            );
-        }
-        if self.in_election() {
-            assert!(self.leader.is_none(), "electing while following someone");
-            // With no higher id there is nobody to ask: such a node crowns
-            // itself at once instead of electing.
-            assert!(!self.higher.is_empty(), "the highest id never waits");
-        }
-    }
+    // Bully has no leadership transfer (the default drops the request):
+    // the highest live id always leads, so a coordinator that stepped aside
+    // for a lower node would be bullied straight back.
 }
 
 impl Node for BullyNode {
@@ -294,7 +278,7 @@ impl Node for BullyNode {
     type Persist = Persist;
 
     fn id(&self) -> NodeId {
-        self.id
+        self.membership.id()
     }
 
     fn step(
@@ -304,29 +288,7 @@ impl Node for BullyNode {
         input: Input<Message>,
         actions: &mut BullyActions,
     ) {
-        self.now = self.now.max(now);
-        let before = self.observed();
-        let mut ctx = Ctx {
-            now: self.now,
-            rng,
-            out: actions,
-        };
-        match input {
-            Input::Tick => self.tick(&mut ctx),
-            Input::Message { from, message } => self.step_message(&mut ctx, from, message),
-            Input::Client(request) => self.step_client(&mut ctx, request),
-            Input::TransferLeadership { to } => self.step_transfer(&mut ctx, to),
-            Input::Campaign => {
-                if !matches!(self.role, RoleState::Leader { .. }) {
-                    self.start_election(&mut ctx);
-                }
-            }
-        }
-        before.report_changes(self.observed(), &mut ctx.out.events);
-        if cfg!(any(test, debug_assertions)) {
-            assert!(self.epoch >= before.epoch, "epoch went backwards");
-            self.invariants();
-        }
+        chassis::step(self, now, rng, input, actions);
     }
 
     fn next_deadline(&self) -> Time {

@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
+use crate::core::chassis::membership::{Membership, MembershipError};
 use crate::core::node::NodeId;
-
-/// The largest cluster the core supports (a fixed membership of 1–9 nodes).
-pub const MAX_MEMBERS: usize = 9;
+use crate::core::raft::deliberate_bugs::DeliberateBugs;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
@@ -39,13 +38,13 @@ pub struct Config {
     pub max_entries_per_append: usize,
     /// The most append messages in flight to one follower.
     pub max_inflight_appends: usize,
-    /// Test builds only: deliberate deviations for the checkers to catch.
-    #[cfg(feature = "deliberate-bugs")]
-    pub bugs: crate::core::raft::deliberate_bugs::DeliberateBugs,
+    /// Deliberate deviations for the checkers to catch; inert (every switch
+    /// answers "no bug") unless the `deliberate-bugs` feature is on.
+    pub bugs: DeliberateBugs,
 }
 
 impl Default for Config {
-    /// DESIGN.md's timings: heartbeat 50 ms, election timeout in [150, 300)
+    /// DESIGN.md's default timings: heartbeat 50 ms, election timeout in [150, 300)
     /// ms, lease 100 ms plus a 50 ms drift margin, all features on.
     fn default() -> Self {
         Config {
@@ -59,8 +58,7 @@ impl Default for Config {
             lease_reads: true,
             max_entries_per_append: 64,
             max_inflight_appends: 256,
-            #[cfg(feature = "deliberate-bugs")]
-            bugs: Default::default(),
+            bugs: DeliberateBugs::default(),
         }
     }
 }
@@ -91,14 +89,8 @@ pub enum ConfigError {
     ZeroLease,
     #[error("max_entries_per_append and max_inflight_appends must be at least 1")]
     ZeroFlowControl,
-    #[error("a cluster has 1 to {MAX_MEMBERS} members, not {count}")]
-    MemberCount { count: usize },
-    #[error("member id 0 is reserved")]
-    ZeroMemberId,
-    #[error("member {id} is listed twice")]
-    DuplicateMember { id: NodeId },
-    #[error("node {id} is not in the member list")]
-    NotAMember { id: NodeId },
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
     #[error("durable state is inconsistent: {reason}")]
     InconsistentDurableState { reason: &'static str },
 }
@@ -108,7 +100,7 @@ impl Config {
     /// that node `id` belongs to.
     pub fn validate(&self, id: NodeId, members: &[NodeId]) -> Result<(), ConfigError> {
         self.validate_timings()?;
-        validate_members(id, members)
+        Ok(Membership::validate(id, members)?)
     }
 
     fn validate_timings(&self) -> Result<(), ConfigError> {
@@ -164,28 +156,6 @@ impl Config {
     }
 }
 
-fn validate_members(id: NodeId, members: &[NodeId]) -> Result<(), ConfigError> {
-    if members.is_empty() || members.len() > MAX_MEMBERS {
-        return Err(ConfigError::MemberCount {
-            count: members.len(),
-        });
-    }
-    let mut sorted = members.to_vec();
-    sorted.sort_unstable();
-    for pair in sorted.windows(2) {
-        if pair[0] == pair[1] {
-            return Err(ConfigError::DuplicateMember { id: pair[0] });
-        }
-    }
-    if sorted[0] == 0 {
-        return Err(ConfigError::ZeroMemberId);
-    }
-    if !sorted.contains(&id) {
-        return Err(ConfigError::NotAMember { id });
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,19 +194,19 @@ mod tests {
         let config = Config::default();
         assert_eq!(
             config.validate(4, &[1, 2, 3]),
-            Err(ConfigError::NotAMember { id: 4 })
+            Err(MembershipError::NotAMember { id: 4 }.into())
         );
         assert_eq!(
             config.validate(1, &[1, 2, 2]),
-            Err(ConfigError::DuplicateMember { id: 2 })
+            Err(MembershipError::DuplicateMember { id: 2 }.into())
         );
         assert_eq!(
             config.validate(1, &[]),
-            Err(ConfigError::MemberCount { count: 0 })
+            Err(MembershipError::MemberCount { count: 0 }.into())
         );
         assert_eq!(
             config.validate(1, &(1..=10).collect::<Vec<_>>()),
-            Err(ConfigError::MemberCount { count: 10 })
+            Err(MembershipError::MemberCount { count: 10 }.into())
         );
     }
 

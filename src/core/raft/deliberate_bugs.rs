@@ -1,8 +1,13 @@
 //! Deliberate deviations from the protocol, so the checkers can be shown to
 //! catch them: the model checker's known-bug tests turn one on and expect a
-//! counterexample. They exist only with the `deliberate-bugs` feature, which
-//! only the test build enables (through the crate's dev-dependency on
-//! itself): no production build can reach them.
+//! counterexample.
+//!
+//! The type is always present, so `Config` has one shape and the handlers
+//! ask it a question (`config.bugs.unpersisted_vote()`) instead of carrying
+//! `cfg` pairs. The answer is "no bug" unless the `deliberate-bugs` feature
+//! is on, which only the test build enables (through the crate's
+//! dev-dependency on itself): setting a flag in any other build changes
+//! nothing, and the compiler removes the check.
 
 /// Each flag breaks one rule the correct core keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -18,4 +23,21 @@ pub struct DeliberateBugs {
     /// instead of from when the round was sent: it outlives the followers'
     /// promise by the round trip (Lease Safety).
     pub lease_from_ack: bool,
+}
+
+/// Whether deliberate bugs can be switched on in this build.
+const ENABLED: bool = cfg!(feature = "deliberate-bugs");
+
+impl DeliberateBugs {
+    pub fn unpersisted_vote(&self) -> bool {
+        ENABLED && self.unpersisted_vote
+    }
+
+    pub fn vote_without_log_check(&self) -> bool {
+        ENABLED && self.vote_without_log_check
+    }
+
+    pub fn lease_from_ack(&self) -> bool {
+        ENABLED && self.lease_from_ack
+    }
 }

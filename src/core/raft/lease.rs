@@ -18,33 +18,30 @@
 use crate::core::client::{ClientReply, ClientRequest, Outcome};
 use crate::core::node::{DropReason, NodeId};
 use crate::core::raft::log::LogIndex;
-use crate::core::raft::message::{Body, Message};
-use crate::core::raft::state::{Ctx, PendingRead, RaftNode, RoleState, MAX_TRACKED_ROUNDS};
+use crate::core::raft::message::{Body, Heartbeat, HeartbeatResponse, Message};
+use crate::core::raft::role::{LeaderState, PendingRead, MAX_TRACKED_ROUNDS};
+use crate::core::raft::state::{Ctx, Replica};
 use crate::core::time::Time;
 
-impl RaftNode {
+impl Replica {
     /// Starts a new heartbeat round.
-    pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut Ctx) {
+    pub(super) fn broadcast_heartbeat(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
         let term = self.hard_state.term;
-        let commit_index = self.commit_index;
-        let next_heartbeat = ctx.now.saturating_add(self.config.heartbeat_interval);
-        self.start_round(ctx);
-        let RoleState::Leader(leader) = &mut self.role else {
-            return;
-        };
-        leader.heartbeat_deadline = next_heartbeat;
+        self.start_round(leader, ctx);
+        leader.heartbeat_deadline = ctx.now.saturating_add(self.config.heartbeat_interval);
         for (&peer, progress) in &leader.progress {
             // Only a commit index the follower is known to hold: its log may
             // still have a conflicting suffix past `matched`.
-            let leader_commit: LogIndex = progress.matched.min(commit_index);
+            let leader_commit: LogIndex = progress.matched.min(self.commit_index);
+            let heartbeat = Heartbeat {
+                leader_commit,
+                round: leader.round,
+            };
             ctx.out.send(
                 peer,
                 Message {
                     term,
-                    body: Body::Heartbeat {
-                        leader_commit,
-                        round: leader.round,
-                    },
+                    body: Body::Heartbeat(heartbeat),
                 },
             );
         }
@@ -52,25 +49,31 @@ impl RaftNode {
 
     /// Starts a new round at `now`: every message to a follower from here on
     /// carries its number.
-    pub(super) fn start_round(&mut self, ctx: &mut Ctx) {
-        let Some(leader) = self.leader_state_mut() else {
-            return;
-        };
+    pub(super) fn start_round(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
         leader.round += 1;
         if leader.rounds_sent_at.len() == MAX_TRACKED_ROUNDS {
             leader.rounds_sent_at.pop_front();
         }
         leader.rounds_sent_at.push_back((leader.round, ctx.now));
         // A one-node cluster is its own majority.
-        self.update_confirmed_round(ctx);
+        self.update_confirmed_round(leader, ctx);
+    }
+
+    /// Whether an acknowledgement names a round we never started: a forged
+    /// or corrupt message, dropped before it moves the lease.
+    fn ignore_round(leader: &LeaderState, round: u64) -> bool {
+        round > leader.round
     }
 
     /// `from` acknowledged `round` (and everything before it).
-    pub(super) fn acknowledge_round(&mut self, ctx: &mut Ctx, from: NodeId, round: u64) {
-        let Some(leader) = self.leader_state_mut() else {
-            return;
-        };
-        if round > leader.round {
+    pub(super) fn acknowledge_round(
+        &mut self,
+        leader: &mut LeaderState,
+        ctx: &mut Ctx,
+        from: NodeId,
+        round: u64,
+    ) {
+        if Self::ignore_round(leader, round) {
             ctx.out
                 .drop_input(Some(from), DropReason::IndexOutOfRange { index: round });
             return;
@@ -78,22 +81,21 @@ impl RaftNode {
         if let Some(progress) = leader.progress.get_mut(&from) {
             progress.acked_round = progress.acked_round.max(round);
         }
-        self.update_confirmed_round(ctx);
+        self.update_confirmed_round(leader, ctx);
     }
 
     /// Moves the lease forward to the latest round a majority acknowledged.
-    fn update_confirmed_round(&mut self, ctx: &mut Ctx) {
-        #[cfg(feature = "deliberate-bugs")]
-        let from_ack = self.config.bugs.lease_from_ack;
-        #[cfg(not(feature = "deliberate-bugs"))]
-        let from_ack = false;
-        let Some(leader) = self.leader_state_mut() else {
-            return;
-        };
+    /// Lease Safety rests here: the lease runs from the round's send time,
+    /// which every acknowledging follower heard after, never from the time
+    /// the acknowledgements arrived.
+    fn update_confirmed_round(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
+        let from_ack = self.config.bugs.lease_from_ack();
         let confirmed = leader.majority(|progress| progress.acked_round, leader.round);
         if confirmed <= leader.confirmed_round {
             return;
         }
+        let lease_before = leader.lease_start;
+
         leader.confirmed_round = confirmed;
         while let Some(&(round, sent_at)) = leader.rounds_sent_at.front() {
             if round > confirmed {
@@ -104,14 +106,24 @@ impl RaftNode {
                 leader.lease_start = Some(if from_ack { ctx.now } else { sent_at });
             }
         }
-        self.serve_pending_reads(ctx);
+
+        assert!(
+            leader.confirmed_round <= leader.round,
+            "confirmed an unsent round"
+        );
+        assert!(
+            leader.lease_start >= lease_before,
+            "the lease start never moves back"
+        );
+        assert!(
+            leader.lease_start.is_none_or(|start| start <= ctx.now),
+            "a lease starts in the past"
+        );
+        self.serve_pending_reads(leader, ctx);
     }
 
-    /// Whether this node may serve a read from local state at `now`.
-    pub(super) fn lease_is_valid(&self, now: Time) -> bool {
-        let Some(leader) = self.leader_state() else {
-            return false;
-        };
+    /// Whether this leader may serve a read from local state at `now`.
+    pub(super) fn lease_is_valid(&self, leader: &LeaderState, now: Time) -> bool {
         self.config.lease_reads
             && !leader.lease_revoked
             && leader.transfer.is_none()
@@ -127,9 +139,14 @@ impl RaftNode {
         self.log.term_at(self.commit_index) == Some(self.hard_state.term)
     }
 
-    pub(super) fn handle_read(&mut self, ctx: &mut Ctx, request: ClientRequest) {
+    pub(super) fn handle_read(
+        &mut self,
+        leader: &mut LeaderState,
+        ctx: &mut Ctx,
+        request: ClientRequest,
+    ) {
         let key = request.operation.key().to_owned();
-        if self.lease_is_valid(ctx.now) {
+        if self.lease_is_valid(leader, ctx.now) {
             let value = self.kv.read(&key);
             ctx.out.replies.push(ClientReply {
                 id: request.id,
@@ -137,26 +154,20 @@ impl RaftNode {
             });
             return;
         }
-        let Some(leader) = self.leader_state_mut() else {
-            return;
-        };
         leader.pending_reads.push_back(PendingRead {
             id: request.id,
             key,
             round: leader.round + 1,
         });
-        self.broadcast_heartbeat(ctx);
+        self.broadcast_heartbeat(leader, ctx);
     }
 
     /// Answers the ReadIndex reads whose confirming round a majority
     /// acknowledged, once this leader has committed in its term.
-    pub(super) fn serve_pending_reads(&mut self, ctx: &mut Ctx) {
+    pub(super) fn serve_pending_reads(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
         if !self.has_committed_in_current_term() {
             return;
         }
-        let RoleState::Leader(leader) = &mut self.role else {
-            return;
-        };
         while leader
             .pending_reads
             .front()
@@ -170,46 +181,47 @@ impl RaftNode {
         }
     }
 
-    pub(super) fn handle_heartbeat(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        leader_commit: LogIndex,
-        round: u64,
-    ) {
-        if !self.accept_leader_message(ctx, from) {
-            return;
-        }
+    /// A heartbeat from the leader of our term, which we already follow.
+    pub(super) fn handle_heartbeat(&mut self, ctx: &mut Ctx, from: NodeId, heartbeat: Heartbeat) {
+        assert_eq!(
+            self.leader,
+            Some(from),
+            "a heartbeat from the leader we follow"
+        );
         // The leader sends only a commit index we hold; clamp anyway, so a
         // malformed heartbeat cannot push us past our log.
-        let commit = leader_commit.min(self.log.last_index());
+        let commit = heartbeat.leader_commit.min(self.log.last_index());
         if commit > self.commit_index {
             self.commit_index = commit;
-            self.apply_committed(ctx);
+            self.apply_committed(ctx, None);
         }
         let term = self.hard_state.term;
+        let response = HeartbeatResponse {
+            round: heartbeat.round,
+        };
         ctx.out.send(
             from,
             Message {
                 term,
-                body: Body::HeartbeatResponse { round },
+                body: Body::HeartbeatResponse(response),
             },
         );
     }
 
-    pub(super) fn handle_heartbeat_response(&mut self, ctx: &mut Ctx, from: NodeId, round: u64) {
-        let last_index = self.log.last_index();
-        let Some(leader) = self.leader_state_mut() else {
-            self.drop_unexpected(ctx, from);
-            return;
-        };
+    pub(super) fn handle_heartbeat_response(
+        &mut self,
+        leader: &mut LeaderState,
+        ctx: &mut Ctx,
+        from: NodeId,
+        response: HeartbeatResponse,
+    ) {
         let progress = leader.progress.get_mut(&from).expect("peers are checked");
         progress.recently_active = true;
         progress.heard_heartbeat_response();
-        let lagging = progress.matched < last_index;
-        self.acknowledge_round(ctx, from, round);
+        let lagging = progress.matched < self.log.last_index();
+        self.acknowledge_round(leader, ctx, from, response.round);
         if lagging {
-            self.catch_up(ctx, from);
+            self.catch_up(leader, ctx, from);
         }
     }
 }

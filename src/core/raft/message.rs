@@ -11,48 +11,74 @@ pub struct Message {
     pub body: Body,
 }
 
+/// Each variant carries its own struct, so a handler takes the message whole
+/// (`handle_append(ctx, from, append)`) instead of a row of integers.
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Body {
-    /// RequestVote, or its pre-vote probe (thesis §9.6). A pre-vote request
-    /// carries the term the sender would campaign in, without having moved to
-    /// it. `transfer` marks an election started by TimeoutNow, which voters
-    /// honour even while they still hear from the (departing) leader.
-    VoteRequest {
-        pre_vote: bool,
-        last_log_index: LogIndex,
-        last_log_term: Term,
-        transfer: bool,
-    },
-    VoteResponse {
-        pre_vote: bool,
-        granted: bool,
-    },
-    /// AppendEntries. `round` is the leader's latest heartbeat round at send
-    /// time, echoed in the response for the lease.
-    Append {
-        prev_log_index: LogIndex,
-        prev_log_term: Term,
-        entries: Vec<Entry>,
-        leader_commit: LogIndex,
-        round: u64,
-    },
-    AppendResponse {
-        result: AppendResult,
-        round: u64,
-    },
-    /// A heartbeat round: keeps followers' faith, carries a commit index the
-    /// follower is known to hold (`min(match, commit)`), and measures the
-    /// lease.
-    Heartbeat {
-        leader_commit: LogIndex,
-        round: u64,
-    },
-    HeartbeatResponse {
-        round: u64,
-    },
+    VoteRequest(VoteRequest),
+    VoteResponse(VoteResponse),
+    Append(Append),
+    AppendResponse(AppendResponse),
+    Heartbeat(Heartbeat),
+    HeartbeatResponse(HeartbeatResponse),
     /// Leadership transfer: campaign now, without waiting for a timeout.
     TimeoutNow,
+}
+
+/// RequestVote, or its pre-vote probe (thesis §9.6). A pre-vote request
+/// carries the term the sender would campaign in, without having moved to
+/// it. `transfer` marks an election started by TimeoutNow, which voters
+/// honour even while they still hear from the (departing) leader.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VoteRequest {
+    pub pre_vote: bool,
+    pub last_log_index: LogIndex,
+    pub last_log_term: Term,
+    pub transfer: bool,
+}
+
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VoteResponse {
+    pub pre_vote: bool,
+    pub granted: bool,
+}
+
+/// AppendEntries. `round` is the leader's latest heartbeat round at send
+/// time, echoed in the response for the lease.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Append {
+    pub prev_log_index: LogIndex,
+    pub prev_log_term: Term,
+    pub entries: Vec<Entry>,
+    pub leader_commit: LogIndex,
+    pub round: u64,
+}
+
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AppendResponse {
+    pub result: AppendResult,
+    pub round: u64,
+}
+
+/// A heartbeat round: keeps followers' faith, carries a commit index the
+/// follower is known to hold (`min(match, commit)`), and measures the
+/// lease.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Heartbeat {
+    pub leader_commit: LogIndex,
+    pub round: u64,
+}
+
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HeartbeatResponse {
+    pub round: u64,
 }
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -77,18 +103,14 @@ impl Body {
     /// A short name for logs and scenario output.
     pub fn kind(&self) -> &'static str {
         match self {
-            Body::VoteRequest { pre_vote: true, .. } => "PreVote",
-            Body::VoteRequest {
-                pre_vote: false, ..
-            } => "Vote",
-            Body::VoteResponse { pre_vote: true, .. } => "PreVoteResponse",
-            Body::VoteResponse {
-                pre_vote: false, ..
-            } => "VoteResponse",
-            Body::Append { .. } => "Append",
-            Body::AppendResponse { .. } => "AppendResponse",
-            Body::Heartbeat { .. } => "Heartbeat",
-            Body::HeartbeatResponse { .. } => "HeartbeatResponse",
+            Body::VoteRequest(request) if request.pre_vote => "PreVote",
+            Body::VoteRequest(_) => "Vote",
+            Body::VoteResponse(response) if response.pre_vote => "PreVoteResponse",
+            Body::VoteResponse(_) => "VoteResponse",
+            Body::Append(_) => "Append",
+            Body::AppendResponse(_) => "AppendResponse",
+            Body::Heartbeat(_) => "Heartbeat",
+            Body::HeartbeatResponse(_) => "HeartbeatResponse",
             Body::TimeoutNow => "TimeoutNow",
         }
     }
@@ -100,28 +122,28 @@ impl std::fmt::Display for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} term={}", self.body.kind(), self.term)?;
         match &self.body {
-            Body::VoteRequest {
+            Body::VoteRequest(VoteRequest {
                 last_log_index,
                 last_log_term,
                 transfer,
                 ..
-            } => {
+            }) => {
                 write!(f, " last={last_log_term}/{last_log_index}")?;
                 if *transfer {
                     write!(f, " transfer")?;
                 }
                 Ok(())
             }
-            Body::VoteResponse { granted, .. } => {
+            Body::VoteResponse(VoteResponse { granted, .. }) => {
                 f.write_str(if *granted { " granted" } else { " rejected" })
             }
-            Body::Append {
+            Body::Append(Append {
                 prev_log_index,
                 prev_log_term,
                 entries,
                 leader_commit,
                 round,
-            } => {
+            }) => {
                 write!(f, " prev={prev_log_term}/{prev_log_index} entries=[")?;
                 for (position, entry) in entries.iter().enumerate() {
                     if position > 0 {
@@ -131,7 +153,7 @@ impl std::fmt::Display for Message {
                 }
                 write!(f, "] commit={leader_commit} round={round}")
             }
-            Body::AppendResponse { result, round } => match result {
+            Body::AppendResponse(AppendResponse { result, round }) => match result {
                 AppendResult::Accepted { match_index } => {
                     write!(f, " accepted match={match_index} round={round}")
                 }
@@ -147,11 +169,11 @@ impl std::fmt::Display for Message {
                     )
                 }
             },
-            Body::Heartbeat {
+            Body::Heartbeat(Heartbeat {
                 leader_commit,
                 round,
-            } => write!(f, " commit={leader_commit} round={round}"),
-            Body::HeartbeatResponse { round } => write!(f, " round={round}"),
+            }) => write!(f, " commit={leader_commit} round={round}"),
+            Body::HeartbeatResponse(HeartbeatResponse { round }) => write!(f, " round={round}"),
             Body::TimeoutNow => Ok(()),
         }
     }

@@ -2,32 +2,39 @@
 //! membership of 1–9 nodes, with PreVote, CheckQuorum, leader leases,
 //! ReadIndex reads and leadership transfer.
 //!
-//! The node is split by concern, each file an `impl RaftNode` block:
-//! - `election`: timeouts, pre-vote and vote rounds, becoming leader;
+//! The node is split by concern, each file an `impl RaftNode` (role-level)
+//! or `impl Replica` (role-independent, or a leader's state passed in) block:
+//! - `election`: campaigning, pre-vote and vote rounds, counting votes;
 //! - `replication`: appends, the consistency check, commit and apply;
 //! - `lease`: heartbeat rounds, the lease, lease and ReadIndex reads;
 //! - `transfer`: leadership transfer (TimeoutNow);
 //! - `relabel`: the same node under other node ids (symmetry reduction);
-//! - this file: the state, the step dispatch, term handling, invariants.
+//! - `role`: the roles, the leader's state, the asserted role transitions;
+//! - `step`: settling the term, then one dispatch per role;
+//! - `state`: the replica every role holds, construction, invariants.
 
 mod config;
-#[cfg(feature = "deliberate-bugs")]
 pub mod deliberate_bugs;
 mod election;
 mod lease;
 pub mod log;
 pub mod message;
 mod progress;
-pub mod quorum;
 mod relabel;
 mod replication;
+mod role;
 mod state;
+mod step;
 pub mod storage;
 mod transfer;
 
-pub use config::{Config, ConfigError, MAX_MEMBERS};
+pub use crate::core::chassis::{quorum, MembershipError, MAX_MEMBERS};
+pub use config::{Config, ConfigError};
 pub use log::{Command, Entry, Log, LogIndex, Term, MAX_TERM};
-pub use message::{AppendResult, Body, Message};
+pub use message::{
+    Append, AppendResponse, AppendResult, Body, Heartbeat, HeartbeatResponse, Message, VoteRequest,
+    VoteResponse,
+};
 pub use state::RaftNode;
 pub use storage::{DurableState, HardState, Persist};
 

@@ -17,19 +17,16 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 
 use crate::core::node::NodeId;
-use crate::core::raft::state::{LeaderState, RaftNode, RoleState, Transfer, Votes};
+use crate::core::raft::role::{LeaderState, RoleState, Transfer, Votes};
+use crate::core::raft::state::{RaftNode, Replica};
 
 impl RaftNode {
     /// This node with every node id `id` it holds replaced by `rename(id)`.
     /// `rename` must be a permutation of the members: a node renamed into a
     /// cluster of other ids would break its own invariants.
     pub fn relabeled(&self, rename: &dyn Fn(NodeId) -> NodeId) -> RaftNode {
-        let rename_all = |ids: &[NodeId]| {
-            let mut renamed: Vec<NodeId> = ids.iter().map(|&id| rename(id)).collect();
-            renamed.sort_unstable();
-            renamed
-        };
-        let mut hard_state = self.hard_state;
+        let replica = &self.replica;
+        let mut hard_state = replica.hard_state;
         hard_state.voted_for = hard_state.voted_for.map(rename);
         let role = match &self.role {
             RoleState::Follower => RoleState::Follower,
@@ -53,13 +50,13 @@ impl RaftNode {
             })),
         };
         RaftNode {
-            id: rename(self.id),
-            members: rename_all(&self.members),
-            peers: rename_all(&self.peers),
-            hard_state,
-            leader: self.leader.map(rename),
+            replica: Replica {
+                membership: replica.membership.relabeled(rename),
+                hard_state,
+                leader: replica.leader.map(rename),
+                ..replica.clone()
+            },
             role,
-            ..self.clone()
         }
     }
 
@@ -68,29 +65,30 @@ impl RaftNode {
     /// votes were granted, the set of followers' progress): the same for a
     /// node and every renaming of it.
     pub fn hash_anonymous<H: Hasher>(&self, state: &mut H) {
-        let is_self = |id: Option<NodeId>| id.map(|id| id == self.id);
-        self.members.len().hash(state);
-        self.config.hash(state);
-        self.hard_state.term.hash(state);
-        is_self(self.hard_state.voted_for).hash(state);
-        self.log.hash(state);
-        self.commit_index.hash(state);
-        self.applied_index.hash(state);
-        self.kv.hash(state);
-        is_self(self.leader).hash(state);
-        self.election_timer_start.hash(state);
-        self.election_timeout.hash(state);
-        self.last_leader_contact.hash(state);
-        self.now.hash(state);
+        let replica = &self.replica;
+        let is_self = |id: Option<NodeId>| id.map(|id| id == replica.id());
+        replica.membership.len().hash(state);
+        replica.config.hash(state);
+        replica.hard_state.term.hash(state);
+        is_self(replica.hard_state.voted_for).hash(state);
+        replica.log.hash(state);
+        replica.commit_index.hash(state);
+        replica.applied_index.hash(state);
+        replica.kv.hash(state);
+        is_self(replica.leader).hash(state);
+        replica.election_timer_start.hash(state);
+        replica.election_timeout.hash(state);
+        replica.last_leader_contact.hash(state);
+        replica.now.hash(state);
         match &self.role {
             RoleState::Follower => 0u8.hash(state),
             RoleState::PreCandidate { votes } => {
                 1u8.hash(state);
-                anonymous_votes(votes, self.id).hash(state);
+                anonymous_votes(votes, replica.id()).hash(state);
             }
             RoleState::Candidate { votes } => {
                 2u8.hash(state);
-                anonymous_votes(votes, self.id).hash(state);
+                anonymous_votes(votes, replica.id()).hash(state);
             }
             RoleState::Leader(leader) => {
                 3u8.hash(state);
@@ -167,10 +165,10 @@ mod tests {
         let term = node.term();
         let vote = crate::core::raft::Message {
             term,
-            body: crate::core::raft::Body::VoteResponse {
+            body: crate::core::raft::Body::VoteResponse(crate::core::raft::VoteResponse {
                 pre_vote: false,
                 granted: true,
-            },
+            }),
         };
         node.step(
             Time::from_millis(401),

@@ -2,18 +2,26 @@
 //! truncation, fast back-off, the commit rule of §5.4.2 (Figure 8), and
 //! applying committed entries to the key-value store.
 
-use crate::core::client::{ClientReply, ClientRequest, Operation};
+use std::collections::BTreeMap;
+
+use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId};
 use crate::core::node::{DropReason, NodeId};
-use crate::core::raft::log::{Command, Entry, Log, LogIndex, Term};
-use crate::core::raft::message::{AppendResult, Body, Message};
+use crate::core::raft::log::{Command, Entry, LogIndex, Term};
+use crate::core::raft::message::{Append, AppendResponse, AppendResult, Body, Message};
 use crate::core::raft::progress::Mode;
-use crate::core::raft::state::{Ctx, RaftNode, RoleState};
+use crate::core::raft::role::LeaderState;
+use crate::core::raft::state::{Ctx, Replica};
 use crate::core::raft::storage::Persist;
 
-impl RaftNode {
+impl Replica {
     /// A client write or compare-and-set on the leader: append, replicate,
     /// answer once committed and applied.
-    pub(super) fn propose(&mut self, ctx: &mut Ctx, request: ClientRequest) {
+    pub(super) fn propose(
+        &mut self,
+        leader: &mut LeaderState,
+        ctx: &mut Ctx,
+        request: ClientRequest,
+    ) {
         let command = match request.operation {
             Operation::Write { key, value } => Command::Write { key, value },
             Operation::CompareAndSet { key, expected, new } => {
@@ -22,29 +30,23 @@ impl RaftNode {
             Operation::Read { .. } => unreachable!("reads are not logged"),
         };
         let index = self.append_to_own_log(ctx, command);
-        if let Some(leader) = self.leader_state_mut() {
-            leader.pending_writes.insert(index, request.id);
-        }
-        self.broadcast_append(ctx);
-        self.maybe_commit(ctx);
+        leader.pending_writes.insert(index, request.id);
+        self.broadcast_append(leader, ctx);
+        self.maybe_commit(leader, ctx);
     }
 
-    pub(super) fn broadcast_append(&mut self, ctx: &mut Ctx) {
-        for position in 0..self.peers.len() {
-            let peer = self.peers[position];
-            self.send_append(ctx, peer);
+    pub(super) fn broadcast_append(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
+        for &peer in self.membership.peers() {
+            self.send_append(leader, ctx, peer);
         }
     }
 
     /// Sends `peer` the entries it lacks, as flow control allows. A probe is
     /// sent even when there is nothing new, to learn where the logs match.
-    pub(super) fn send_append(&mut self, ctx: &mut Ctx, peer: NodeId) {
+    pub(super) fn send_append(&self, leader: &mut LeaderState, ctx: &mut Ctx, peer: NodeId) {
         let max_inflight = self.config.max_inflight_appends;
         let max_entries = self.config.max_entries_per_append as LogIndex;
         let last_index = self.log.last_index();
-        let RoleState::Leader(leader) = &mut self.role else {
-            return;
-        };
         let round = leader.round;
         let Some(progress) = leader.progress.get_mut(&peer) else {
             return;
@@ -60,14 +62,7 @@ impl RaftNode {
         let last_sent = last_index.min(progress.next + max_entries - 1);
         let entries = self.log.slice(progress.next, last_sent).to_vec();
         progress.sent(last_sent.max(prev_log_index));
-        let message = append_message(
-            &self.log,
-            self.hard_state.term,
-            self.commit_index,
-            prev_log_index,
-            entries,
-            round,
-        );
+        let message = self.append_message(prev_log_index, entries, round);
         ctx.out.send(peer, message);
     }
 
@@ -78,77 +73,80 @@ impl RaftNode {
     /// starts the usual repair. Without this an append that was lost, or
     /// rejected behind a reordering and then taken for stale, is never
     /// resent while no new entry follows it (etcd probes the same way).
-    pub(super) fn catch_up(&mut self, ctx: &mut Ctx, peer: NodeId) {
+    pub(super) fn catch_up(&self, leader: &mut LeaderState, ctx: &mut Ctx, peer: NodeId) {
         let max_inflight = self.config.max_inflight_appends;
         let last_index = self.log.last_index();
-        let Some(leader) = self.leader_state() else {
-            return;
-        };
-        let round = leader.round;
         let Some(progress) = leader.progress.get(&peer) else {
             return;
         };
         let all_in_flight = matches!(progress.mode, Mode::Replicate)
             && (progress.next > last_index || !progress.can_send(max_inflight));
         if !all_in_flight {
-            self.send_append(ctx, peer);
+            self.send_append(leader, ctx, peer);
             return;
         }
-        let message = append_message(
-            &self.log,
-            self.hard_state.term,
-            self.commit_index,
-            progress.next - 1,
-            Vec::new(),
-            round,
-        );
+        let message = self.append_message(progress.next - 1, Vec::new(), leader.round);
         ctx.out.send(peer, message);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn handle_append(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        prev_log_index: LogIndex,
-        prev_log_term: Term,
-        entries: Vec<Entry>,
-        leader_commit: LogIndex,
-        round: u64,
-    ) {
-        if !self.accept_leader_message(ctx, from) {
-            return;
-        }
+    /// An append from the leader of our term, which we already follow.
+    /// Log Matching rests here: entries are kept only after the consistency
+    /// check at `prev_log_index`, and nothing committed is ever truncated.
+    pub(super) fn handle_append(&mut self, ctx: &mut Ctx, from: NodeId, append: Append) {
+        assert_eq!(
+            self.leader,
+            Some(from),
+            "an append from the leader we follow"
+        );
         let term = self.hard_state.term;
+        let round = append.round;
         let reply = |result| Message {
             term,
-            body: Body::AppendResponse { result, round },
+            body: Body::AppendResponse(AppendResponse { result, round }),
         };
-        // Our committed prefix matches any leader of our term (Leader
-        // Completeness), so the check is needed only past the commit index.
-        if prev_log_index >= self.commit_index {
-            match self.log.term_at(prev_log_index) {
-                Some(found) if found == prev_log_term => {}
-                found => {
-                    let result = self.rejection(prev_log_index, found);
-                    ctx.out.send(from, reply(result));
-                    return;
-                }
-            }
+        if let Some(result) = self.consistency_check(&append) {
+            ctx.out.send(from, reply(result));
+            return;
         }
-        if let Err(reason) = self.validate_entries(prev_log_index, prev_log_term, &entries) {
+        if let Err(reason) = self.validate_entries(&append) {
             ctx.out.drop_input(Some(from), reason);
             return;
         }
-        let match_index = (prev_log_index + entries.len() as LogIndex).max(self.commit_index);
-        self.merge_entries(ctx, entries);
-        let commit = leader_commit.min(match_index);
+        let commit_before = self.commit_index;
+
+        let entry_count = append.entries.len() as LogIndex;
+        let match_index = (append.prev_log_index + entry_count).max(self.commit_index);
+        self.merge_entries(ctx, append.entries);
+        let commit = append.leader_commit.min(match_index);
         if commit > self.commit_index {
             self.commit_index = commit;
-            self.apply_committed(ctx);
+            self.apply_committed(ctx, None);
         }
+
+        assert!(
+            self.commit_index >= commit_before,
+            "the commit index went back"
+        );
+        assert!(
+            match_index <= self.log.last_index(),
+            "accepted beyond our own log"
+        );
         ctx.out
             .send(from, reply(AppendResult::Accepted { match_index }));
+    }
+
+    /// Paper §5.3: the rejection to send if our log does not hold the entry
+    /// before the append's. Our committed prefix matches any leader of our
+    /// term (Leader Completeness), so the check is needed only past the
+    /// commit index.
+    fn consistency_check(&self, append: &Append) -> Option<AppendResult> {
+        if append.prev_log_index < self.commit_index {
+            return None;
+        }
+        match self.log.term_at(append.prev_log_index) {
+            Some(found) if found == append.prev_log_term => None,
+            found => Some(self.rejection(append.prev_log_index, found)),
+        }
     }
 
     /// The consistency check failed at `index`, where we have `found`.
@@ -174,15 +172,10 @@ impl RaftNode {
     /// decrease, none later than the sender's term, and none may contradict
     /// a committed entry. Checked before anything changes, so a bad message
     /// leaves the node untouched.
-    fn validate_entries(
-        &self,
-        prev_log_index: LogIndex,
-        prev_log_term: Term,
-        entries: &[Entry],
-    ) -> Result<(), DropReason> {
-        let mut previous_term = prev_log_term;
-        for (offset, entry) in entries.iter().enumerate() {
-            let expected_index = prev_log_index + 1 + offset as LogIndex;
+    fn validate_entries(&self, append: &Append) -> Result<(), DropReason> {
+        let mut previous_term = append.prev_log_term;
+        for (offset, entry) in append.entries.iter().enumerate() {
+            let expected_index = append.prev_log_index + 1 + offset as LogIndex;
             let bad = entry.index != expected_index
                 || entry.term < previous_term
                 || entry.term > self.hard_state.term;
@@ -224,56 +217,79 @@ impl RaftNode {
         }
     }
 
+    /// Why an append response must not move `from`'s progress: it claims a
+    /// match beyond our log (forged), or it rejects an append we no longer
+    /// wait for (behind what the follower matched, ahead of what we sent, or
+    /// not the one probe in flight).
+    fn ignore_append_response(
+        &self,
+        leader: &LeaderState,
+        from: NodeId,
+        result: &AppendResult,
+    ) -> Option<DropReason> {
+        let progress = &leader.progress[&from];
+        match *result {
+            AppendResult::Accepted { match_index } if match_index > self.log.last_index() => {
+                Some(DropReason::IndexOutOfRange { index: match_index })
+            }
+            AppendResult::Accepted { .. } => None,
+            AppendResult::Rejected { rejected_index, .. } => {
+                let probing = matches!(progress.mode, Mode::Probe { .. });
+                let stale = rejected_index <= progress.matched
+                    || rejected_index >= progress.next
+                    || (probing && rejected_index != progress.next - 1);
+                stale.then_some(DropReason::Stale)
+            }
+        }
+    }
+
     pub(super) fn handle_append_response(
         &mut self,
+        leader: &mut LeaderState,
         ctx: &mut Ctx,
         from: NodeId,
-        result: AppendResult,
-        round: u64,
+        response: AppendResponse,
     ) {
-        let last_index = self.log.last_index();
-        let Some(leader) = self.leader_state_mut() else {
-            self.drop_unexpected(ctx, from);
-            return;
-        };
         let progress = leader.progress.get_mut(&from).expect("peers are checked");
         progress.recently_active = true;
-        match result {
+        if let Some(reason) = self.ignore_append_response(leader, from, &response.result) {
+            ctx.out.drop_input(Some(from), reason);
+            return;
+        }
+        let matched_before = leader.progress[&from].matched;
+        let commit_before = self.commit_index;
+
+        match response.result {
             AppendResult::Accepted { match_index } => {
-                if match_index > last_index {
-                    ctx.out.drop_input(
-                        Some(from),
-                        DropReason::IndexOutOfRange { index: match_index },
-                    );
-                    return;
-                }
+                let progress = leader.progress.get_mut(&from).expect("peers are checked");
                 if progress.accepted(match_index) {
-                    self.maybe_commit(ctx);
+                    self.maybe_commit(leader, ctx);
                 }
-                self.maybe_send_timeout_now(ctx, from);
+                self.maybe_send_timeout_now(leader, ctx, from);
             }
             AppendResult::Rejected {
                 rejected_index,
                 conflict_term,
                 conflict_index,
             } => {
-                let probing = matches!(progress.mode, Mode::Probe { .. });
-                let stale = rejected_index <= progress.matched
-                    || rejected_index >= progress.next
-                    || (probing && rejected_index != progress.next - 1);
-                if stale {
-                    ctx.out.drop_input(Some(from), DropReason::Stale);
-                    return;
-                }
                 let next = self.next_after_rejection(rejected_index, conflict_term, conflict_index);
-                if let Some(leader) = self.leader_state_mut() {
-                    let progress = leader.progress.get_mut(&from).expect("peers are checked");
-                    progress.rejected(next);
-                }
+                let progress = leader.progress.get_mut(&from).expect("peers are checked");
+                progress.rejected(next);
             }
         }
-        self.acknowledge_round(ctx, from, round);
-        self.send_append(ctx, from);
+
+        let progress = &leader.progress[&from];
+        assert!(
+            progress.matched >= matched_before,
+            "a match index went back"
+        );
+        assert!(progress.matched < progress.next, "progress: match >= next");
+        assert!(
+            self.commit_index >= commit_before,
+            "the commit index went back"
+        );
+        self.acknowledge_round(leader, ctx, from, response.round);
+        self.send_append(leader, ctx, from);
     }
 
     /// Fast back-off: skip the follower's whole conflicting term at once.
@@ -295,25 +311,40 @@ impl RaftNode {
 
     /// Paper §5.3, §5.4.2: commit the highest index a majority holds, but
     /// only if it is from the current term; earlier-term entries are then
-    /// committed indirectly (Figure 8).
-    pub(super) fn maybe_commit(&mut self, ctx: &mut Ctx) {
-        let last_index = self.log.last_index();
-        let Some(leader) = self.leader_state() else {
-            return;
-        };
-        let candidate = leader.majority(|progress| progress.matched, last_index);
-        if candidate > self.commit_index
-            && self.log.term_at(candidate) == Some(self.hard_state.term)
+    /// committed indirectly (Figure 8). State Machine Safety rests here.
+    pub(super) fn maybe_commit(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
+        let candidate = leader.majority(|progress| progress.matched, self.log.last_index());
+        if candidate <= self.commit_index
+            || self.log.term_at(candidate) != Some(self.hard_state.term)
         {
-            self.commit_index = candidate;
-            self.apply_committed(ctx);
-            self.serve_pending_reads(ctx);
+            return;
         }
+
+        self.commit_index = candidate;
+        self.apply_committed(ctx, Some(&mut leader.pending_writes));
+
+        assert!(
+            self.has_committed_in_current_term(),
+            "a leader commits by an entry of its own term"
+        );
+        assert_eq!(self.applied_index, self.commit_index, "unapplied commits");
+        assert!(
+            leader
+                .pending_writes
+                .first_key_value()
+                .is_none_or(|(&index, _)| index > self.commit_index),
+            "a committed write is left unanswered"
+        );
+        self.serve_pending_reads(leader, ctx);
     }
 
     /// Applies entries up to the commit index, answering the clients whose
-    /// writes this leader proposed.
-    pub(super) fn apply_committed(&mut self, ctx: &mut Ctx) {
+    /// writes this leader proposed (`pending_writes`, only on a leader).
+    pub(super) fn apply_committed(
+        &mut self,
+        ctx: &mut Ctx,
+        mut pending_writes: Option<&mut BTreeMap<LogIndex, RequestId>>,
+    ) {
         while self.applied_index < self.commit_index {
             let index = self.applied_index + 1;
             let entry = self.log.get(index).expect("committed entries exist");
@@ -325,10 +356,9 @@ impl RaftNode {
                 }
             };
             self.applied_index = index;
-            let waiting = match &mut self.role {
-                RoleState::Leader(leader) => leader.pending_writes.remove(&index),
-                _ => None,
-            };
+            let waiting = pending_writes
+                .as_deref_mut()
+                .and_then(|pending| pending.remove(&index));
             if let (Some(id), Some(outcome)) = (waiting, outcome) {
                 ctx.out.replies.push(ClientReply {
                     id,
@@ -338,52 +368,24 @@ impl RaftNode {
         }
     }
 
-    /// An append or heartbeat from the leader of our term: follow it.
-    /// Returns false (and drops the message) if we lead this term ourselves,
-    /// which a correct peer never causes.
-    pub(super) fn accept_leader_message(&mut self, ctx: &mut Ctx, from: NodeId) -> bool {
-        if matches!(self.role, RoleState::Leader(_)) {
-            self.drop_unexpected(ctx, from);
-            return false;
-        }
-        if !matches!(self.role, RoleState::Follower) || self.leader != Some(from) {
-            let term = self.hard_state.term;
-            self.become_follower(ctx, term, Some(from));
-        }
-        self.last_leader_contact = Some(ctx.now);
-        self.election_timer_start = ctx.now;
-        true
-    }
-
-    pub(super) fn drop_unexpected(&self, ctx: &mut Ctx, from: NodeId) {
-        let role = crate::core::node::Node::role(self);
-        ctx.out
-            .drop_input(Some(from), DropReason::UnexpectedForRole { role });
-    }
-}
-
-/// An append to a follower whose log is to match ours up to
-/// `prev_log_index` (the invariant `next <= last_index + 1` puts it in our
-/// log), carrying `entries` after it.
-fn append_message(
-    log: &Log,
-    term: Term,
-    leader_commit: LogIndex,
-    prev_log_index: LogIndex,
-    entries: Vec<Entry>,
-    round: u64,
-) -> Message {
-    let prev_log_term = log
-        .term_at(prev_log_index)
-        .expect("invariant: next <= last_index + 1");
-    Message {
-        term,
-        body: Body::Append {
+    /// An append to a follower whose log is to match ours up to
+    /// `prev_log_index` (the invariant `next <= last_index + 1` puts it in
+    /// our log), carrying `entries` after it.
+    fn append_message(&self, prev_log_index: LogIndex, entries: Vec<Entry>, round: u64) -> Message {
+        let prev_log_term = self
+            .log
+            .term_at(prev_log_index)
+            .expect("invariant: next <= last_index + 1");
+        let append = Append {
             prev_log_index,
             prev_log_term,
             entries,
-            leader_commit,
+            leader_commit: self.commit_index,
             round,
-        },
+        };
+        Message {
+            term: self.hard_state.term,
+            body: Body::Append(append),
+        }
     }
 }

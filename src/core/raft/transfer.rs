@@ -4,22 +4,15 @@
 //! starts: voters honour the target's election even while they still hear
 //! from us, so a lease read could be contradicted by the new leader.
 
-use crate::core::node::{DropReason, NodeId};
+use crate::core::node::NodeId;
 use crate::core::raft::message::{Body, Message};
-use crate::core::raft::state::{Ctx, RaftNode, Transfer};
+use crate::core::raft::role::{LeaderState, Transfer};
+use crate::core::raft::state::{Ctx, Replica};
 
-impl RaftNode {
-    pub(super) fn start_transfer(&mut self, ctx: &mut Ctx, to: NodeId) {
-        if !self.peers.contains(&to) {
-            ctx.out
-                .drop_input(None, DropReason::InvalidTarget { target: to });
-            return;
-        }
-        let deadline = ctx.now.saturating_add(self.config.election_timeout_min);
-        let Some(leader) = self.leader_state_mut() else {
-            self.drop_unexpected(ctx, to);
-            return;
-        };
+impl Replica {
+    /// Starts handing leadership to `to`, a peer (checked by the caller).
+    pub(super) fn start_transfer(&mut self, leader: &mut LeaderState, ctx: &mut Ctx, to: NodeId) {
+        assert!(self.membership.is_peer(to), "a transfer goes to a peer");
         if leader
             .transfer
             .as_ref()
@@ -29,24 +22,24 @@ impl RaftNode {
         }
         leader.transfer = Some(Transfer {
             to,
-            deadline,
+            deadline: ctx.now.saturating_add(self.config.election_timeout_min),
             timeout_now_sent: false,
         });
-        self.maybe_send_timeout_now(ctx, to);
-        self.send_append(ctx, to);
+        self.maybe_send_timeout_now(leader, ctx, to);
+        self.send_append(leader, ctx, to);
     }
 
     /// Sends TimeoutNow once the transfer target's log matches ours.
-    pub(super) fn maybe_send_timeout_now(&mut self, ctx: &mut Ctx, peer: NodeId) {
-        let last_index = self.log.last_index();
-        let term = self.hard_state.term;
-        let Some(leader) = self.leader_state_mut() else {
-            return;
-        };
+    pub(super) fn maybe_send_timeout_now(
+        &self,
+        leader: &mut LeaderState,
+        ctx: &mut Ctx,
+        peer: NodeId,
+    ) {
         let Some(transfer) = leader.transfer.as_mut() else {
             return;
         };
-        let caught_up = leader.progress[&peer].matched == last_index;
+        let caught_up = leader.progress[&peer].matched == self.log.last_index();
         if transfer.to != peer || transfer.timeout_now_sent || !caught_up {
             return;
         }
@@ -55,7 +48,7 @@ impl RaftNode {
         ctx.out.send(
             peer,
             Message {
-                term,
+                term: self.hard_state.term,
                 body: Body::TimeoutNow,
             },
         );
@@ -64,10 +57,7 @@ impl RaftNode {
     /// Abandons a transfer that did not finish within an election timeout;
     /// the leader takes operations again (its lease stays revoked if
     /// TimeoutNow went out).
-    pub(super) fn tick_transfer(&mut self, ctx: &mut Ctx) {
-        let Some(leader) = self.leader_state_mut() else {
-            return;
-        };
+    pub(super) fn tick_transfer(&self, leader: &mut LeaderState, ctx: &mut Ctx) {
         if leader
             .transfer
             .as_ref()

@@ -2,11 +2,9 @@
 
 use std::time::Duration;
 
+use crate::core::chassis::config::{validate_leader_timing, validate_longer, validate_positive};
+use crate::core::chassis::{ConfigError, Membership};
 use crate::core::node::NodeId;
-use crate::core::unreplicated::config::{
-    validate_leader_timing, validate_longer, validate_members, validate_positive,
-};
-use crate::core::unreplicated::ConfigError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
@@ -31,7 +29,7 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// DESIGN.md's units: heartbeat 50 ms, leader timeout in [150, 300) ms,
+    /// DESIGN.md's default timings: heartbeat 50 ms, leader timeout in [150, 300) ms,
     /// ack timeout 50 ms (2 × a 25 ms worst-case latency), coordinator
     /// timeout 1 s (three laps of a 9-node ring with 4 dead nodes skipped on
     /// each lap take 600 ms of ack timeouts, plus the hops themselves).
@@ -60,7 +58,7 @@ impl Config {
             ("3 × ack_timeout", self.ack_timeout.saturating_mul(3)),
             ("coordinator_timeout", self.coordinator_timeout),
         )?;
-        validate_members(id, members)
+        Ok(Membership::validate(id, members)?)
     }
 }
 
@@ -92,7 +90,7 @@ mod tests {
     fn membership_must_include_the_node() {
         assert_eq!(
             Config::default().validate(9, &[1, 2, 3]),
-            Err(ConfigError::NotAMember { id: 9 })
+            Err(crate::core::chassis::MembershipError::NotAMember { id: 9 }.into())
         );
     }
 }

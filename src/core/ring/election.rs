@@ -18,12 +18,17 @@ impl RingNode {
     pub(super) fn start_election(&mut self, ctx: &mut Ctx) {
         assert!(!self.leads(), "a coordinator does not elect");
         self.participation = None;
-        self.participate(ctx, self.id);
-        if self.ring.len() == 1 {
+        self.participate(ctx, self.membership.id());
+        if self.membership.len() == 1 {
             self.become_leader(ctx);
             return;
         }
-        self.send_around(ctx, Circulating::Election { candidate: self.id });
+        self.send_around(
+            ctx,
+            Circulating::Election {
+                candidate: self.membership.id(),
+            },
+        );
     }
 
     /// Marks us as a participant that has sent `candidate` on. A node that
@@ -50,18 +55,18 @@ impl RingNode {
     ) {
         self.acknowledge(ctx, from, hop);
         let forwarded_max = self.participation.map(|p| p.forwarded_max);
-        if candidate == self.id {
+        if candidate == self.membership.id() {
             // Our id went all the way round: nobody live outranks us. One
             // that we no longer carry (we outbid it, or the election ended)
             // is a leftover.
-            if forwarded_max == Some(self.id) {
+            if forwarded_max == Some(self.membership.id()) {
                 self.become_leader(ctx);
             } else {
                 ctx.out.drop_input(Some(from), DropReason::Stale);
             }
             return;
         }
-        let send_on = if candidate > self.id {
+        let send_on = if candidate > self.membership.id() {
             // A higher id runs: pass it on, unless it (or a higher one)
             // already went through us.
             forwarded_max
@@ -70,7 +75,7 @@ impl RingNode {
         } else {
             // A lower id runs: replace it by ours, unless ours (or a higher
             // one) already went round.
-            forwarded_max.is_none().then_some(self.id)
+            forwarded_max.is_none().then_some(self.membership.id())
         };
         match send_on {
             Some(candidate) => {
@@ -91,10 +96,15 @@ impl RingNode {
         self.role = RoleState::Leader {
             heartbeat_deadline: ctx.now.saturating_add(self.config.heartbeat_interval),
         };
-        self.leader = Some(self.id);
-        self.forwarded_coordinator = Some((epoch, self.id));
-        if self.ring.len() > 1 {
-            self.send_around(ctx, Circulating::Coordinator { leader: self.id });
+        self.leader = Some(self.membership.id());
+        self.forwarded_coordinator = Some((epoch, self.membership.id()));
+        if self.membership.len() > 1 {
+            self.send_around(
+                ctx,
+                Circulating::Coordinator {
+                    leader: self.membership.id(),
+                },
+            );
         }
     }
 }

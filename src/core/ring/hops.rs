@@ -6,11 +6,12 @@
 //! came back is used at once, at the price of one ack timeout per dead
 //! member per lap.
 
+use crate::core::chassis::{Epoch, MAX_MEMBERS};
 use crate::core::node::{DropReason, NodeId};
 use crate::core::ring::message::{Body, Hop, Message};
 use crate::core::ring::state::{Ctx, RingNode};
+use crate::core::ring::topology::successor_of;
 use crate::core::time::Time;
-use crate::core::unreplicated::{Epoch, MAX_MEMBERS};
 
 /// The most hops awaiting acknowledgement. Honest traffic needs a few (an
 /// ELECTION per higher candidate seen and one COORDINATOR); this bound only
@@ -56,7 +57,7 @@ impl RingNode {
     }
 
     fn send_hop(&mut self, ctx: &mut Ctx, what: Circulating, epoch: Epoch, to: NodeId) {
-        assert_ne!(to, self.id, "a hop never goes to ourselves");
+        assert_ne!(to, self.membership.id(), "a hop never goes to ourselves");
         if self.pending.len() == MAX_PENDING_HOPS {
             self.pending.pop_first();
         }
@@ -120,7 +121,7 @@ impl RingNode {
 
     /// `pending.to` is presumed dead: try the member after it.
     fn skip(&mut self, ctx: &mut Ctx, pending: PendingHop) {
-        let next = self.ring.successor_of(pending.to);
+        let next = successor_of(&self.membership, pending.to);
         match pending.what {
             Circulating::Election { candidate } => {
                 self.skip_election(ctx, pending, candidate, next)
@@ -128,7 +129,7 @@ impl RingNode {
             // Skipping the leader (the lap's last stop) or coming back round
             // to ourselves means every live node on the lap has been told.
             Circulating::Coordinator { leader } => {
-                if leader != pending.to && next != self.id {
+                if leader != pending.to && next != self.membership.id() {
                     self.send_hop(ctx, pending.what, pending.epoch, next);
                 }
             }
@@ -150,7 +151,7 @@ impl RingNode {
         if participation.forwarded_max != candidate {
             return;
         }
-        if next == self.id {
+        if next == self.membership.id() {
             // Nobody else acknowledges: we are the only live member.
             if self.leads() {
                 self.participation = None;
@@ -162,9 +163,11 @@ impl RingNode {
         if candidate == pending.to {
             // The candidate itself is gone, so its id can never come home
             // to win: carry ours on in its place.
-            self.participate(ctx, self.id);
+            self.participate(ctx, self.membership.id());
             let epoch = self.epoch;
-            let what = Circulating::Election { candidate: self.id };
+            let what = Circulating::Election {
+                candidate: self.membership.id(),
+            };
             self.send_hop(ctx, what, epoch, next);
         } else {
             let epoch = self.epoch;

@@ -8,11 +8,11 @@
 //! partition each side's lap crowns its own coordinator (split brain), which
 //! the suite must be able to show.
 
+use crate::core::chassis::Epoch;
 use crate::core::node::{DropReason, Node, NodeId};
 use crate::core::ring::hops::Circulating;
 use crate::core::ring::message::{Body, Hop, Message};
 use crate::core::ring::state::{Ctx, RingNode, RoleState};
-use crate::core::unreplicated::Epoch;
 
 impl RingNode {
     fn believes(&self, leader: NodeId, epoch: Epoch) -> bool {
@@ -47,7 +47,7 @@ impl RingNode {
         hop: Hop,
     ) {
         self.acknowledge(ctx, from, hop);
-        if leader == self.id {
+        if leader == self.membership.id() {
             // Our own announcement, home from its lap: everyone on the way
             // has it. Any other is from an earlier reign of ours.
             if !(self.leads() && epoch == self.epoch) {
@@ -89,7 +89,7 @@ impl RingNode {
     /// Follows `leader`, or keeps following it, restarting failure
     /// detection. Any election we took part in is over.
     fn follow(&mut self, ctx: &mut Ctx, leader: NodeId) {
-        assert_ne!(leader, self.id, "a node never follows itself");
+        assert_ne!(leader, self.membership.id(), "a node never follows itself");
         self.participation = None;
         self.role = RoleState::Follower {
             leader_deadline: self.new_leader_deadline(ctx),
@@ -99,7 +99,7 @@ impl RingNode {
 
     pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut Ctx) {
         assert!(self.leads());
-        for &peer in &self.peers {
+        for &peer in self.membership.peers() {
             ctx.out.send(
                 peer,
                 Message {

@@ -6,8 +6,8 @@
 
 use std::fmt;
 
+use crate::core::chassis::Epoch;
 use crate::core::node::NodeId;
-use crate::core::unreplicated::Epoch;
 
 /// Numbers one hop, chosen by the sender; the receiver's ACK echoes it.
 pub type Hop = u64;

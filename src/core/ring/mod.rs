@@ -31,11 +31,13 @@ pub mod message;
 mod state;
 pub mod topology;
 
-pub use crate::core::unreplicated::{ConfigError, DurableState, Epoch, Persist, MAX_MEMBERS};
+pub use crate::core::chassis::{
+    ConfigError, DurableState, Epoch, MembershipError, Persist, MAX_MEMBERS,
+};
 pub use config::Config;
 pub use message::{Body, Hop, Message};
 pub use state::RingNode;
-pub use topology::RingOrder;
+pub use topology::successor_of;
 
 /// The actions of one Ring step.
 pub type RingActions = crate::core::node::Actions<Message, Persist>;

@@ -5,27 +5,22 @@ use std::collections::BTreeMap;
 
 use rand::RngCore;
 
+use crate::core::chassis::config::random_timeout;
+use crate::core::chassis::local_store::serve;
+use crate::core::chassis::{self, Context, Membership, Protocol};
+use crate::core::chassis::{ConfigError, DurableState, Epoch, Persist};
 use crate::core::client::ClientRequest;
 use crate::core::kv::KvStore;
 use crate::core::node::{DropReason, Input, Node, NodeId, Role};
 use crate::core::ring::config::Config;
 use crate::core::ring::hops::{PendingHop, MAX_PENDING_HOPS};
 use crate::core::ring::message::{Body, Hop, Message};
-use crate::core::ring::topology::RingOrder;
+use crate::core::ring::topology::successor_of;
 use crate::core::ring::RingActions;
 use crate::core::time::Time;
-use crate::core::unreplicated::config::random_timeout;
-use crate::core::unreplicated::local_store::serve;
-use crate::core::unreplicated::report::Observed;
-use crate::core::unreplicated::{ConfigError, DurableState, Epoch, Persist};
 
-/// The inputs every handler needs: the step's local time, the caller's RNG
-/// and the actions being collected.
-pub(super) struct Ctx<'a> {
-    pub now: Time,
-    pub rng: &'a mut dyn RngCore,
-    pub out: &'a mut RingActions,
-}
+/// The step context of a Ring handler.
+pub(super) type Ctx<'a> = Context<'a, Message, Persist>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum RoleState {
@@ -55,10 +50,8 @@ pub(super) struct Participation {
 /// drive it through [`Node::step`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RingNode {
-    pub(super) id: NodeId,
-    pub(super) ring: RingOrder,
-    /// The members without `id`, sorted.
-    pub(super) peers: Vec<NodeId>,
+    /// The members, whose ascending order is the ring's (`topology`).
+    pub(super) membership: Membership,
     pub(super) config: Config,
     /// The highest epoch seen or crowned. Invariant: made durable (pushed to
     /// `persist`) in the same step that raised it.
@@ -111,18 +104,10 @@ impl RingNode {
         rng: &mut dyn RngCore,
     ) -> Result<RingNode, ConfigError> {
         config.validate(id, members)?;
-        let ring = RingOrder::new(members);
-        let peers = ring
-            .members()
-            .iter()
-            .copied()
-            .filter(|&peer| peer != id)
-            .collect();
+        let membership = Membership::new(id, members)?;
         let listen = random_timeout(rng, config.leader_timeout_min, config.leader_timeout_max);
         let node = RingNode {
-            id,
-            ring,
-            peers,
+            membership,
             config,
             epoch: durable.epoch,
             leader: None,
@@ -145,13 +130,13 @@ impl RingNode {
     }
 
     pub fn members(&self) -> &[NodeId] {
-        self.ring.members()
+        self.membership.members()
     }
 
     /// The next member round the ring (the node itself only in a ring of
     /// one), whether or not it is alive.
     pub fn successor(&self) -> NodeId {
-        self.ring.successor_of(self.id)
+        successor_of(&self.membership, self.membership.id())
     }
 
     pub fn kv(&self) -> &KvStore {
@@ -199,21 +184,21 @@ impl RingNode {
         ctx.now.saturating_add(timeout)
     }
 
-    /// Bad input is dropped before it changes anything: an unknown sender, a
-    /// candidate or leader that is not a member, or an announcement of our
-    /// own leadership in an epoch we never reached.
-    fn validate(&self, from: NodeId, message: &Message) -> Result<(), DropReason> {
-        if !self.peers.contains(&from) {
-            return Err(DropReason::UnknownSender);
-        }
+    /// Bad input is dropped before it changes anything: a candidate or
+    /// leader that is not a member, or an announcement of our own leadership
+    /// in an epoch we never reached (`chassis::step` has dropped unknown
+    /// senders already).
+    fn validate(&self, message: &Message) -> Result<(), DropReason> {
         match message.body {
-            Body::Election { candidate, .. } if !self.ring.contains(candidate) => {
+            Body::Election { candidate, .. } if !self.membership.contains(candidate) => {
                 Err(DropReason::InvalidTarget { target: candidate })
             }
-            Body::Coordinator { leader, .. } if !self.ring.contains(leader) => {
+            Body::Coordinator { leader, .. } if !self.membership.contains(leader) => {
                 Err(DropReason::InvalidTarget { target: leader })
             }
-            Body::Coordinator { leader, .. } if leader == self.id && message.epoch > self.epoch => {
+            Body::Coordinator { leader, .. }
+                if leader == self.membership.id() && message.epoch > self.epoch =>
+            {
                 Err(DropReason::InvalidTarget { target: leader })
             }
             _ => Ok(()),
@@ -221,7 +206,7 @@ impl RingNode {
     }
 
     fn step_message(&mut self, ctx: &mut Ctx, from: NodeId, message: Message) {
-        if let Err(reason) = self.validate(from, &message) {
+        if let Err(reason) = self.validate(&message) {
             ctx.out.drop_input(Some(from), reason);
             return;
         }
@@ -239,7 +224,55 @@ impl RingNode {
         }
     }
 
-    fn tick(&mut self, ctx: &mut Ctx) {
+    /// Checks the node's own invariants; panics (a bug) if one is broken.
+    pub fn invariants(&self) {
+        self.membership.check();
+        assert!(
+            self.successor() != self.membership.id() || self.membership.len() == 1,
+            "a node is its own successor only in a ring of one"
+        );
+        assert_eq!(
+            self.leads(),
+            self.leader == Some(self.membership.id()),
+            "leads exactly when it believes itself the coordinator"
+        );
+        if let Some(leader) = self.leader {
+            assert!(self.membership.contains(leader), "follows a non-member");
+        }
+        if self.leads() {
+            assert!(
+                self.epoch >= 1,
+                "a coordinator crowns itself in epoch 1 or later"
+            );
+        }
+        if let Some(participation) = self.participation {
+            assert!(participation.forwarded_max >= self.membership.id());
+            assert!(self.membership.contains(participation.forwarded_max));
+            if !self.leads() {
+                assert!(self.leader.is_none(), "electing while following someone");
+            }
+        }
+        if let Some((epoch, leader)) = self.forwarded_coordinator {
+            assert!(epoch <= self.epoch && self.membership.contains(leader));
+        }
+        assert!(self.pending.len() <= MAX_PENDING_HOPS, "unbounded hops");
+        for (&hop, pending) in &self.pending {
+            assert!(hop < self.next_hop, "hop numbered ahead of the counter");
+            assert!(self.membership.is_peer(pending.to), "hop to a non-peer");
+        }
+    }
+}
+
+impl Protocol for RingNode {
+    fn membership(&self) -> &Membership {
+        &self.membership
+    }
+
+    fn clock_mut(&mut self) -> &mut Time {
+        &mut self.now
+    }
+
+    fn on_tick(&mut self, ctx: &mut Ctx) {
         self.expire_hops(ctx);
         match self.role {
             RoleState::Leader { heartbeat_deadline } => {
@@ -261,69 +294,21 @@ impl RingNode {
         }
     }
 
-    fn step_client(&mut self, ctx: &mut Ctx, request: ClientRequest) {
+    fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, message: Message) {
+        self.step_message(ctx, from, message);
+    }
+
+    fn on_client(&mut self, ctx: &mut Ctx, request: ClientRequest) {
         let leads = self.leads();
-        let reply = serve(&mut self.kv, leads, self.leader, request);
-        ctx.out.replies.push(reply);
+        serve(&mut self.kv, leads, self.leader, request, ctx.out);
     }
 
-    /// Ring has no leadership transfer: the highest id on an election's lap
-    /// wins, whoever asked.
-    fn step_transfer(&mut self, ctx: &mut Ctx, to: NodeId) {
-        let reason = if self.peers.contains(&to) {
-            DropReason::UnexpectedForRole { role: self.role() }
-        } else {
-            DropReason::InvalidTarget { target: to }
-        };
-        ctx.out.drop_input(None, reason);
+    fn on_campaign(&mut self, ctx: &mut Ctx) {
+        self.start_election(ctx);
     }
 
-    fn observed(&self) -> Observed {
-        Observed {
-            role: self.role(),
-            leader: self.leader,
-            epoch: self.epoch,
-        }
-    }
-
-    /// Checks the node's own invariants; panics (a bug) if one is broken.
-    pub fn invariants(&self) {
-        assert!(self.ring.contains(self.id), "not a member");
-        assert_eq!(self.peers.len() + 1, self.ring.len());
-        assert!(
-            self.successor() != self.id || self.ring.len() == 1,
-            "a node is its own successor only in a ring of one"
-        );
-        assert_eq!(
-            self.leads(),
-            self.leader == Some(self.id),
-            "leads exactly when it believes itself the coordinator"
-        );
-        if let Some(leader) = self.leader {
-            assert!(self.ring.contains(leader), "follows a non-member");
-        }
-        if self.leads() {
-            assert!(
-                self.epoch >= 1,
-                "a coordinator crowns itself in epoch 1 or later"
-            );
-        }
-        if let Some(participation) = self.participation {
-            assert!(participation.forwarded_max >= self.id);
-            assert!(self.ring.contains(participation.forwarded_max));
-            if !self.leads() {
-                assert!(self.leader.is_none(), "electing while following someone");
-            }
-        }
-        if let Some((epoch, leader)) = self.forwarded_coordinator {
-            assert!(epoch <= self.epoch && self.ring.contains(leader));
-        }
-        assert!(self.pending.len() <= MAX_PENDING_HOPS, "unbounded hops");
-        for (&hop, pending) in &self.pending {
-            assert!(hop < self.next_hop, "hop numbered ahead of the counter");
-            assert!(self.peers.contains(&pending.to), "hop to a non-peer");
-        }
-    }
+    // Ring has no leadership transfer (the default drops the request): the
+    // highest id on an election's lap wins, whoever asked.
 }
 
 impl Node for RingNode {
@@ -331,7 +316,7 @@ impl Node for RingNode {
     type Persist = Persist;
 
     fn id(&self) -> NodeId {
-        self.id
+        self.membership.id()
     }
 
     fn step(
@@ -341,29 +326,7 @@ impl Node for RingNode {
         input: Input<Message>,
         actions: &mut RingActions,
     ) {
-        self.now = self.now.max(now);
-        let before = self.observed();
-        let mut ctx = Ctx {
-            now: self.now,
-            rng,
-            out: actions,
-        };
-        match input {
-            Input::Tick => self.tick(&mut ctx),
-            Input::Message { from, message } => self.step_message(&mut ctx, from, message),
-            Input::Client(request) => self.step_client(&mut ctx, request),
-            Input::TransferLeadership { to } => self.step_transfer(&mut ctx, to),
-            Input::Campaign => {
-                if !self.leads() {
-                    self.start_election(&mut ctx);
-                }
-            }
-        }
-        before.report_changes(self.observed(), &mut ctx.out.events);
-        if cfg!(any(test, debug_assertions)) {
-            assert!(self.epoch >= before.epoch, "epoch went backwards");
-            self.invariants();
-        }
+        chassis::step(self, now, rng, input, actions);
     }
 
     fn next_deadline(&self) -> Time {

@@ -1,16 +1,15 @@
-//! Configuration checks shared by Bully and Ring: the membership (1–9
-//! distinct nonzero ids, this node among them) and the timings of leader
-//! failure detection. Each variant's `Config::validate` calls these, so both
-//! reject a bad setting with the same typed [`ConfigError`].
+//! Configuration checks shared by Bully and Ring: the timings of leader
+//! failure detection (the membership is [`Membership::validate`]'s). Each
+//! variant's `Config::validate` calls these, so both reject a bad setting
+//! with the same typed [`ConfigError`].
+//!
+//! [`Membership::validate`]: crate::core::chassis::Membership::validate
 
 use std::time::Duration;
 
 use rand::{Rng, RngCore};
 
-use crate::core::node::NodeId;
-
-/// The largest cluster the core supports (a fixed membership of 1–9 nodes).
-pub const MAX_MEMBERS: usize = 9;
+use crate::core::chassis::membership::MembershipError;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -30,14 +29,8 @@ pub enum ConfigError {
         longer: &'static str,
         longer_value: Duration,
     },
-    #[error("a cluster has 1 to {MAX_MEMBERS} members, not {count}")]
-    MemberCount { count: usize },
-    #[error("member id 0 is reserved")]
-    ZeroMemberId,
-    #[error("member {id} is listed twice")]
-    DuplicateMember { id: NodeId },
-    #[error("node {id} is not in the member list")]
-    NotAMember { id: NodeId },
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
 }
 
 pub(crate) fn validate_positive(setting: &'static str, value: Duration) -> Result<(), ConfigError> {
@@ -88,27 +81,6 @@ pub(crate) fn validate_longer(
     Ok(())
 }
 
-/// Checks that `members` is 1–9 distinct nonzero ids including `id`.
-pub fn validate_members(id: NodeId, members: &[NodeId]) -> Result<(), ConfigError> {
-    if members.is_empty() || members.len() > MAX_MEMBERS {
-        return Err(ConfigError::MemberCount {
-            count: members.len(),
-        });
-    }
-    let mut sorted = members.to_vec();
-    sorted.sort_unstable();
-    if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
-        return Err(ConfigError::DuplicateMember { id: pair[0] });
-    }
-    if sorted[0] == 0 {
-        return Err(ConfigError::ZeroMemberId);
-    }
-    if !sorted.contains(&id) {
-        return Err(ConfigError::NotAMember { id });
-    }
-    Ok(())
-}
-
 /// A leader timeout drawn from the caller's RNG, so that followers which lost
 /// the same leader at the same instant do not all start elections together.
 pub(crate) fn random_timeout(rng: &mut dyn RngCore, min: Duration, max: Duration) -> Duration {
@@ -124,29 +96,6 @@ pub(crate) fn random_timeout(rng: &mut dyn RngCore, min: Duration, max: Duration
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn membership_is_checked() {
-        validate_members(1, &[3, 1, 2]).unwrap();
-        validate_members(1, &[1]).unwrap();
-        assert_eq!(
-            validate_members(4, &[1, 2, 3]),
-            Err(ConfigError::NotAMember { id: 4 })
-        );
-        assert_eq!(
-            validate_members(1, &[1, 2, 2]),
-            Err(ConfigError::DuplicateMember { id: 2 })
-        );
-        assert_eq!(validate_members(1, &[0, 1]), Err(ConfigError::ZeroMemberId));
-        assert_eq!(
-            validate_members(1, &[]),
-            Err(ConfigError::MemberCount { count: 0 })
-        );
-        assert_eq!(
-            validate_members(1, &(1..=10).collect::<Vec<_>>()),
-            Err(ConfigError::MemberCount { count: 10 })
-        );
-    }
 
     #[test]
     fn leader_timing_is_checked() {

@@ -7,11 +7,21 @@
 
 use crate::core::client::{ClientError, ClientReply, ClientRequest, Operation, Outcome};
 use crate::core::kv::KvStore;
-use crate::core::node::NodeId;
+use crate::core::node::{Actions, NodeId};
 
-/// Answers `request`: applied to `kv` if `leads`, otherwise `NotLeader` with
-/// the leader this node believes in.
-pub fn serve(
+/// Answers `request` in `out`: applied to `kv` if `leads`, otherwise
+/// `NotLeader` with the leader this node believes in.
+pub fn serve<M, P>(
+    kv: &mut KvStore,
+    leads: bool,
+    leader_hint: Option<NodeId>,
+    request: ClientRequest,
+    out: &mut Actions<M, P>,
+) {
+    out.replies.push(answer(kv, leads, leader_hint, request));
+}
+
+fn answer(
     kv: &mut KvStore,
     leads: bool,
     leader_hint: Option<NodeId>,
@@ -59,21 +69,21 @@ mod tests {
                 value: 7,
             },
         );
-        let reply = serve(&mut kv, false, Some(5), write.clone());
+        let redirected = answer(&mut kv, false, Some(5), write.clone());
         assert_eq!(
-            reply.result,
+            redirected.result,
             Err(ClientError::NotLeader {
                 leader_hint: Some(5)
             })
         );
         assert_eq!(kv.read("x"), None, "a follower must not apply");
         assert_eq!(
-            serve(&mut kv, true, Some(1), write).result,
+            answer(&mut kv, true, Some(1), write).result,
             Ok(Outcome::Written)
         );
         let read = request(2, Operation::Read { key: "x".into() });
         assert_eq!(
-            serve(&mut kv, true, Some(1), read).result,
+            answer(&mut kv, true, Some(1), read).result,
             Ok(Outcome::Read(Some(7)))
         );
     }

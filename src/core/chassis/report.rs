@@ -4,8 +4,8 @@
 //! then, in the same step, follows its coordinator) are not observable from
 //! outside, so they are not reported.
 
-use crate::core::node::{Event, NodeId, Role};
-use crate::core::unreplicated::Epoch;
+use crate::core::chassis::Epoch;
+use crate::core::node::{Event, Node, NodeId, Role};
 
 /// What an observer sees of a node between steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -16,6 +16,25 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// What an observer sees of `node` now.
+    pub fn of(node: &impl Node) -> Observed {
+        Observed {
+            role: node.role(),
+            leader: node.leader(),
+            epoch: node.term(),
+        }
+    }
+
+    /// Ends a step of `node` that began when it looked like `self`: reports
+    /// what changed, and checks that the epoch did not go back.
+    pub fn finish_step(self, node: &impl Node, events: &mut Vec<Event>) {
+        let after = Observed::of(node);
+        self.report_changes(after, events);
+        if cfg!(any(test, debug_assertions)) {
+            assert!(after.epoch >= self.epoch, "epoch went backwards");
+        }
+    }
+
     /// Pushes `RoleChanged` if the role changed, and `LeaderChanged` if the
     /// leader changed or a known leader now rules in another epoch (a
     /// coordinator crowned again is a new reign).
