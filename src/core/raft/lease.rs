@@ -117,7 +117,7 @@ impl Replica {
         );
         assert!(
             leader.lease_start.is_none_or(|start| start <= ctx.now),
-            "a lease starts in the past"
+            "a lease never starts in the future"
         );
         self.serve_pending_reads(leader, ctx);
     }

@@ -26,6 +26,8 @@ mod role;
 mod state;
 mod step;
 pub mod storage;
+#[cfg(test)]
+mod testing;
 mod transfer;
 
 pub use crate::core::chassis::{quorum, MembershipError, MAX_MEMBERS};

@@ -140,8 +140,8 @@ fn anonymous_votes(votes: &Votes, id: NodeId) -> (Option<bool>, usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::node::{Input, Node, Role};
-    use crate::core::raft::{Config, RaftActions};
+    use crate::core::node::Node;
+    use crate::core::raft::testing::elected_leader;
     use crate::core::time::Time;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
@@ -152,35 +152,8 @@ mod tests {
         hasher.finish()
     }
 
-    /// Node 1 of three, elected by node 2's vote.
     fn leader() -> RaftNode {
-        let config = Config {
-            pre_vote: false,
-            ..Config::default()
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let mut node = RaftNode::new(1, &[1, 2, 3], config, Time::ZERO, &mut rng).unwrap();
-        let mut actions = RaftActions::default();
-        node.step(Time::from_millis(400), &mut rng, Input::Tick, &mut actions);
-        let term = node.term();
-        let vote = crate::core::raft::Message {
-            term,
-            body: crate::core::raft::Body::VoteResponse(crate::core::raft::VoteResponse {
-                pre_vote: false,
-                granted: true,
-            }),
-        };
-        node.step(
-            Time::from_millis(401),
-            &mut rng,
-            Input::Message {
-                from: 2,
-                message: vote,
-            },
-            &mut actions,
-        );
-        assert_eq!(node.role(), Role::Leader);
-        node
+        elected_leader().0
     }
 
     #[test]

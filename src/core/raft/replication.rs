@@ -389,3 +389,27 @@ impl Replica {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::core::node::Node;
+    use crate::core::raft::testing::{deliver, elected_leader};
+    use crate::core::raft::{AppendResponse, AppendResult, Body};
+
+    #[test]
+    fn a_stale_acceptance_never_moves_a_match_index_back() {
+        let (mut node, mut rng) = elected_leader();
+        let accepted = |match_index| {
+            Body::AppendResponse(AppendResponse {
+                result: AppendResult::Accepted { match_index },
+                round: 1,
+            })
+        };
+        deliver(&mut node, &mut rng, 2, accepted(1));
+        assert_eq!(node.progress_of(2), Some((1, 2)));
+        // The probe's answer, duplicated and delivered late.
+        deliver(&mut node, &mut rng, 2, accepted(0));
+        assert_eq!(node.progress_of(2), Some((1, 2)), "match index went back");
+        assert_eq!(node.commit_index(), 1, "the no-op stays committed");
+    }
+}

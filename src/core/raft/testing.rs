@@ -1,0 +1,40 @@
+//! Helpers for the core's own unit tests: a node driven to a known state
+//! through `Node::step`, as a caller would.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::core::node::{Input, Node, NodeId, Role};
+use crate::core::raft::{Body, Config, Message, RaftActions, RaftNode, VoteResponse};
+use crate::core::time::Time;
+
+/// Delivers `body` from `from` in the node's current term at 401 ms.
+pub(super) fn deliver(node: &mut RaftNode, rng: &mut ChaCha8Rng, from: NodeId, body: Body) {
+    let message = Message {
+        term: node.term(),
+        body,
+    };
+    let mut actions = RaftActions::default();
+    let input = Input::Message { from, message };
+    node.step(Time::from_millis(401), rng, input, &mut actions);
+}
+
+/// Node 1 of three (no pre-vote), elected by node 2's vote, and the RNG
+/// that drove it.
+pub(super) fn elected_leader() -> (RaftNode, ChaCha8Rng) {
+    let config = Config {
+        pre_vote: false,
+        ..Config::default()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut node = RaftNode::new(1, &[1, 2, 3], config, Time::ZERO, &mut rng).unwrap();
+    let mut actions = RaftActions::default();
+    node.step(Time::from_millis(400), &mut rng, Input::Tick, &mut actions);
+    let vote = VoteResponse {
+        pre_vote: false,
+        granted: true,
+    };
+    deliver(&mut node, &mut rng, 2, Body::VoteResponse(vote));
+    assert_eq!(node.role(), Role::Leader);
+    (node, rng)
+}
