@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::core::client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use crate::core::node::{Node, NodeId, Role};
-use crate::core::raft::{Body, Config, Message};
+use crate::core::raft::{Body, Config, Message, VoteResponse};
 use crate::core::time::Time;
 use crate::driver::mailbox::{Mailbox, Received};
 use crate::driver::node::{DriverError, NodeInput, NodeLoop, NodeSettings, Transport};
@@ -611,10 +611,10 @@ impl Sim {
     fn observe(&mut self, from: NodeId, to: NodeId, message: &Message) {
         let term = message.term;
         match &message.body {
-            Body::VoteResponse {
+            Body::VoteResponse(VoteResponse {
                 pre_vote: false,
                 granted: true,
-            } => {
+            }) => {
                 if let Some(&earlier) = self.votes.get(&(from, term)) {
                     if earlier != to {
                         self.report.violations.push(format!(
@@ -624,7 +624,7 @@ impl Sim {
                 }
                 self.votes.insert((from, term), to);
             }
-            Body::Append { .. } | Body::Heartbeat { .. } => {
+            Body::Append(_) | Body::Heartbeat(_) => {
                 if let Some(&earlier) = self.leaders.get(&term) {
                     if earlier != from {
                         self.report
