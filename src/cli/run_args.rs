@@ -65,7 +65,11 @@ pub struct RunArgs {
     pub duration: Duration,
     /// Fault kinds: a comma-separated list of crash, pause, partition, loss,
     /// duplicate, reorder, drift, clock-jump; or `all` (every kind but
-    /// clock-jump) or `none`.
+    /// clock-jump) or `none`. A partition is a split, a one-way link, an
+    /// isolated leader, a bridge (3 nodes or more) or a majorities ring (on
+    /// 4, 5, 6, 8 or 9 nodes: on 2, 3 and 7 no ring gives every node exactly
+    /// a majority), drawn among the shapes that exist at `--nodes`; one node
+    /// has no link to cut, so it draws no partition.
     #[arg(long, default_value = "all", value_parser = parse_fault_set)]
     pub faults: FaultSet,
     /// A swarm run (faults drawn from the seed) or one of the fixed

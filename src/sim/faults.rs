@@ -8,13 +8,13 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::core::node::NodeId;
 use crate::core::time::Time;
+pub use crate::sim::partition::{draw_partition, partition_links, Partition, PartitionKind};
 
 /// The kinds of fault, as named on the command line (`--faults`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -118,21 +118,6 @@ pub fn parse_fault_kinds(text: &str) -> Result<Vec<FaultKind>, String> {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Partition {
-    /// `side` cannot talk with the rest, in either direction.
-    Split { side: Vec<NodeId> },
-    /// `node` can send but not receive.
-    OneWay { node: NodeId },
-    /// Two halves that reach each other only through `bridge`.
-    Bridge { bridge: NodeId },
-    /// Each node sees a majority, but no two see the same one.
-    MajoritiesRing { order: Vec<NodeId> },
-    /// Cut off whichever node leads when the fault fires.
-    IsolateLeader,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum Fault {
     Crash {
         node: NodeId,
@@ -189,8 +174,8 @@ impl fmt::Display for Fault {
             Fault::Partition(Partition::OneWay { node }) => {
                 write!(f, "partition: {node} can send but not receive")
             }
-            Fault::Partition(Partition::Bridge { bridge }) => {
-                write!(f, "partition: two halves bridged by {bridge}")
+            Fault::Partition(Partition::Bridge { bridge, half }) => {
+                write!(f, "partition: {half:?} and the rest bridged by {bridge}")
             }
             Fault::Partition(Partition::MajoritiesRing { order }) => {
                 write!(f, "partition: majorities ring {order:?}")
@@ -226,7 +211,9 @@ pub struct FaultRates {
 
 /// Draws a schedule of faults in `[0, until)` for nodes `1..=size`. Every
 /// crash is followed by a restart and every partition by a heal, so the
-/// faults come and go.
+/// faults come and go. A partition is of a kind that exists at `size`
+/// ([`PartitionKind::exists_at`]); one node has no links, so no partition
+/// is drawn for it.
 pub fn draw_schedule(
     rates: &FaultRates,
     size: u64,
@@ -295,7 +282,9 @@ fn push_fault(
             });
         }
         FaultKind::Partition => {
-            let partition = draw_partition(size, rng);
+            let Some(partition) = draw_partition(size, rng) else {
+                return;
+            };
             schedule.push(ScheduledFault {
                 at,
                 fault: Fault::Partition(partition),
@@ -317,82 +306,10 @@ fn push_fault(
     }
 }
 
-fn draw_partition(size: u64, rng: &mut ChaCha8Rng) -> Partition {
-    let mut order: Vec<NodeId> = (1..=size).collect();
-    order.shuffle(rng);
-    match rng.random_range(0..5) {
-        0 => {
-            let cut = rng.random_range(1..size.max(2)) as usize;
-            let mut side = order[..cut.min(order.len())].to_vec();
-            side.sort_unstable();
-            Partition::Split { side }
-        }
-        1 => Partition::OneWay { node: order[0] },
-        2 => Partition::Bridge { bridge: order[0] },
-        3 => Partition::MajoritiesRing { order },
-        _ => Partition::IsolateLeader,
-    }
-}
-
-/// The links a partition leaves up, as a predicate over (from, to).
-pub fn partition_links(
-    partition: &Partition,
-    size: u64,
-    leader: Option<NodeId>,
-) -> Box<dyn Fn(NodeId, NodeId) -> bool> {
-    match partition.clone() {
-        Partition::Split { side } => {
-            Box::new(move |from, to| side.contains(&from) == side.contains(&to))
-        }
-        Partition::OneWay { node } => Box::new(move |_, to| to != node),
-        Partition::Bridge { bridge } => {
-            // Ids below the bridge form one half, the rest the other.
-            Box::new(move |from, to| {
-                from == bridge || to == bridge || (from < bridge) == (to < bridge)
-            })
-        }
-        Partition::MajoritiesRing { order } => {
-            let majority = size as usize / 2 + 1;
-            let reach = majority / 2;
-            let position =
-                move |id: NodeId| order.iter().position(|&other| other == id).unwrap_or(0);
-            let length = size as usize;
-            Box::new(move |from, to| {
-                let distance = position(from).abs_diff(position(to));
-                distance.min(length - distance) <= reach
-            })
-        }
-        Partition::IsolateLeader => match leader {
-            Some(leader) => Box::new(move |from, to| from != leader && to != leader),
-            None => Box::new(|_, _| true),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
-
-    #[test]
-    fn majorities_ring_gives_every_node_a_different_majority() {
-        for size in [3u64, 5, 7, 9] {
-            let order: Vec<NodeId> = (1..=size).collect();
-            let links = partition_links(&Partition::MajoritiesRing { order }, size, None);
-            let mut seen = std::collections::BTreeSet::new();
-            for from in 1..=size {
-                let visible: Vec<NodeId> = (1..=size).filter(|&to| links(from, to)).collect();
-                assert!(
-                    visible.len() > size as usize / 2,
-                    "{size}: node {from} sees {visible:?}"
-                );
-                seen.insert(visible);
-            }
-            if size > 3 {
-                assert_eq!(seen.len(), size as usize, "{size}: majorities differ");
-            }
-        }
-    }
 
     #[test]
     fn schedules_pair_faults_with_their_repair() {

@@ -16,6 +16,7 @@ pub mod faults;
 pub mod lockstep;
 pub mod metrics;
 pub mod network;
+pub mod partition;
 pub mod scenario;
 pub mod simulation;
 pub mod swarm;

@@ -731,8 +731,8 @@ impl<A: Algorithm> Simulation<A> {
                 }
             }
             Fault::Partition(partition) => {
-                let leader = self.current_leader();
-                let links = partition_links(&partition, self.options.nodes, leader);
+                let target = self.current_leader().or_else(|| self.highest_term_node());
+                let links = partition_links(&partition, target);
                 self.network.set_all(links);
             }
             Fault::Heal => self.network.heal(),
@@ -772,6 +772,17 @@ impl<A: Algorithm> Simulation<A> {
             .filter_map(|(slot, &id)| slot.node.as_ref().map(|node| (node, id)))
             .filter(|(node, _)| node.role() == Role::Leader)
             .max_by_key(|(node, _)| node.term())
+            .map(|(_, id)| id)
+    }
+
+    /// The up node of the highest term (the lowest id among equals), for
+    /// isolating the likeliest next leader when no node leads.
+    fn highest_term_node(&self) -> Option<NodeId> {
+        self.slots
+            .iter()
+            .zip(&self.members)
+            .filter_map(|(slot, &id)| slot.node.as_ref().map(|node| (node.term(), id)))
+            .min_by_key(|&(term, id)| (std::cmp::Reverse(term), id))
             .map(|(_, id)| id)
     }
 

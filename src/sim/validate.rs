@@ -7,7 +7,7 @@
 use thiserror::Error;
 
 use crate::core::node::NodeId;
-use crate::sim::faults::{Fault, Partition};
+use crate::sim::faults::{Fault, Partition, PartitionKind};
 use crate::sim::simulation::SimulationOptions;
 
 /// The most clients a run may have.
@@ -35,6 +35,15 @@ pub enum InvalidOptions {
     ClockRate(i64),
     #[error("a majorities-ring partition orders every node exactly once")]
     RingOrder,
+    #[error(
+        "a majorities-ring partition does not exist on {0} nodes (it does on {sizes})",
+        sizes = ring_sizes()
+    )]
+    RingSize(u64),
+    #[error("a split partition's side holds some nodes, not none or all")]
+    SplitSide,
+    #[error("a bridge partition's half holds some nodes but not the bridge, nor all the others")]
+    BridgeHalf,
     #[error("a lossy fault loses at most 100% of messages, not {0}%")]
     LossPercent(u8),
     #[error("workload.clients must be 0 to {MAX_CLIENTS}, not {0}")]
@@ -90,15 +99,28 @@ impl SimulationOptions {
                     node("faults", *id)?
                 }
                 Fault::Partition(Partition::Split { side }) => {
-                    side.iter().try_for_each(|&id| node("faults", id))?
+                    side.iter().try_for_each(|&id| node("faults", id))?;
+                    if !(1..nodes as usize).contains(&distinct(side)) {
+                        return Err(InvalidOptions::SplitSide);
+                    }
                 }
-                Fault::Partition(Partition::OneWay { node: id })
-                | Fault::Partition(Partition::Bridge { bridge: id }) => node("faults", *id)?,
+                Fault::Partition(Partition::OneWay { node: id }) => node("faults", *id)?,
+                Fault::Partition(Partition::Bridge { bridge, half }) => {
+                    node("faults", *bridge)?;
+                    half.iter().try_for_each(|&id| node("faults", id))?;
+                    let others = nodes as usize - 1;
+                    if half.contains(bridge) || !(1..others).contains(&distinct(half)) {
+                        return Err(InvalidOptions::BridgeHalf);
+                    }
+                }
                 Fault::Partition(Partition::MajoritiesRing { order }) => {
                     let mut sorted = order.clone();
                     sorted.sort_unstable();
                     if !sorted.iter().copied().eq(1..=nodes) {
                         return Err(InvalidOptions::RingOrder);
+                    }
+                    if !PartitionKind::MajoritiesRing.exists_at(nodes) {
+                        return Err(InvalidOptions::RingSize(nodes));
                     }
                 }
                 Fault::Lossy { percent, .. } if *percent > 100 => {
@@ -130,6 +152,23 @@ impl SimulationOptions {
     }
 }
 
+/// The cluster sizes a simulation takes that have a majorities ring.
+fn ring_sizes() -> String {
+    let sizes: Vec<String> = (1..=9)
+        .filter(|&size| PartitionKind::MajoritiesRing.exists_at(size))
+        .map(|size| size.to_string())
+        .collect();
+    sizes.join(", ")
+}
+
+/// How many different nodes `nodes` names.
+fn distinct(nodes: &[NodeId]) -> usize {
+    nodes
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -142,9 +181,13 @@ mod tests {
 
     #[test]
     fn drawn_and_experiment_options_are_valid() {
-        let settings = SwarmSettings::new(5, Duration::from_secs(10), FaultKind::ALL.to_vec());
-        for seed in 0..200 {
-            assert_eq!(draw(seed, &settings).validate(), Ok(()), "seed {seed}");
+        for nodes in 1..=9 {
+            let settings =
+                SwarmSettings::new(nodes, Duration::from_secs(10), FaultKind::ALL.to_vec());
+            for seed in 0..50 {
+                let options = draw(seed, &settings);
+                assert_eq!(options.validate(), Ok(()), "{nodes} nodes, seed {seed}");
+            }
         }
         assert_eq!(leader_crash(3, 1).validate(), Ok(()));
     }
@@ -173,6 +216,31 @@ mod tests {
                 order: vec![1, 2, 2]
             })),
             Err(InvalidOptions::RingOrder)
+        );
+        assert_eq!(
+            with_fault(Fault::Partition(Partition::MajoritiesRing {
+                order: vec![3, 1, 2]
+            })),
+            Err(InvalidOptions::RingSize(3))
+        );
+        for side in [vec![], vec![1, 2, 3], vec![1, 1, 2, 3]] {
+            assert_eq!(
+                with_fault(Fault::Partition(Partition::Split { side })),
+                Err(InvalidOptions::SplitSide)
+            );
+        }
+        for half in [vec![], vec![1, 3], vec![1, 2]] {
+            assert_eq!(
+                with_fault(Fault::Partition(Partition::Bridge { bridge: 2, half })),
+                Err(InvalidOptions::BridgeHalf)
+            );
+        }
+        assert_eq!(
+            with_fault(Fault::Partition(Partition::Bridge {
+                bridge: 2,
+                half: vec![3]
+            })),
+            Ok(())
         );
         assert_eq!(
             with_fault(Fault::Lossy {

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use electorate::core::node::NodeId;
 use electorate::core::time::Time;
-use electorate::sim::faults::{Fault, Partition, ScheduledFault};
+use electorate::sim::faults::{Fault, Partition, PartitionKind, ScheduledFault};
 use electorate::sim::network::NetworkOptions;
 use electorate::sim::simulation::{LivenessOptions, SimulationOptions, LINEARIZABILITY_STEPS};
 use electorate::sim::workload::WorkloadOptions;
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::sample::subsequence;
+use proptest::sample::select;
 
 /// Length of the safety phase: long enough for several elections.
 pub const SAFETY_PHASE: Duration = Duration::from_secs(6);
@@ -33,17 +33,17 @@ fn millis(range: std::ops::Range<u64>) -> impl Strategy<Value = Duration> {
     range.prop_map(Duration::from_millis)
 }
 
+/// A partition of a kind that exists on `nodes` nodes, built by the same
+/// code as the swarm's draws; shrinks towards a split of one node.
+/// Precondition: `nodes >= 2` (one node has no link to cut).
 fn partition(nodes: u64) -> impl Strategy<Value = Partition> {
     let members: Vec<NodeId> = (1..=nodes).collect();
-    prop_oneof![
-        Just(Partition::IsolateLeader),
-        subsequence(members.clone(), 1..nodes as usize).prop_map(|side| Partition::Split { side }),
-        node(nodes).prop_map(|node| Partition::OneWay { node }),
-        node(nodes).prop_map(|bridge| Partition::Bridge { bridge }),
-        Just(members)
-            .prop_shuffle()
-            .prop_map(|order| Partition::MajoritiesRing { order }),
-    ]
+    (
+        select(PartitionKind::existing_at(nodes)),
+        Just(members).prop_shuffle(),
+        any::<usize>(),
+    )
+        .prop_map(|(kind, order, cut)| kind.build(order, cut))
 }
 
 /// One fault. Crashes come with a restart later in the schedule only if
