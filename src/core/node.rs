@@ -82,6 +82,9 @@ pub enum DropReason {
     /// A vote or pre-vote request arrived while we still hear from a live
     /// leader (CheckQuorum / lease stickiness).
     LeaderStillAlive { leader: NodeId },
+    /// The same refusal from a node that no longer follows a leader (it is
+    /// campaigning) but heard from one less than an election timeout ago.
+    LeaderRecentlyHeard,
     /// The request names a node that is not a member, or this node.
     InvalidTarget { target: NodeId },
     /// The message's term is beyond the highest term a node accepts
@@ -104,6 +107,9 @@ impl fmt::Display for DropReason {
             DropReason::IndexOutOfRange { index } => write!(f, "index {index} out of range"),
             DropReason::LeaderStillAlive { leader } => {
                 write!(f, "leader {leader} is still alive")
+            }
+            DropReason::LeaderRecentlyHeard => {
+                write!(f, "heard from a leader less than an election timeout ago")
             }
             DropReason::InvalidTarget { target } => write!(f, "invalid target {target}"),
             DropReason::TermOutOfRange { term } => write!(f, "term {term} out of range"),

@@ -6,7 +6,7 @@
 //! [`Replica::step_leader`] says everything that role does on a message.
 
 use crate::core::client::{ClientError, ClientReply, ClientRequest};
-use crate::core::node::{DropReason, NodeId, Role};
+use crate::core::node::{DropReason, Node, NodeId, Role};
 use crate::core::raft::log::MAX_TERM;
 use crate::core::raft::message::{Body, HeartbeatResponse, Message, VoteResponse};
 use crate::core::raft::role::{LeaderState, RoleState};
@@ -63,9 +63,13 @@ impl RaftNode {
                 // election started by TimeoutNow is the leader's own wish.
                 let check_liveness = request.pre_vote || self.replica.config.leader_stickiness();
                 if check_liveness && !request.transfer && self.leader_is_alive(ctx.now) {
-                    let leader = self.replica.leader.unwrap_or(self.replica.id());
-                    ctx.out
-                        .drop_input(Some(from), DropReason::LeaderStillAlive { leader });
+                    // Name the leader only if we still know it: a node that
+                    // started campaigning has forgotten it.
+                    let reason = match self.replica.leader {
+                        Some(leader) => DropReason::LeaderStillAlive { leader },
+                        None => DropReason::LeaderRecentlyHeard,
+                    };
+                    ctx.out.drop_input(Some(from), reason);
                     return false;
                 }
                 if !request.pre_vote {
@@ -200,7 +204,12 @@ impl RaftNode {
         }
         match &mut self.role {
             RoleState::Leader(leader) => self.replica.start_transfer(leader, ctx, to),
-            _ => self.drop_unexpected(ctx, to),
+            // The request is the caller's, not a message from `to`.
+            _ => {
+                let role = Node::role(&*self);
+                ctx.out
+                    .drop_input(None, DropReason::UnexpectedForRole { role });
+            }
         }
     }
 }
