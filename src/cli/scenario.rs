@@ -1,17 +1,18 @@
 //! `electorate scenario FILE...`: replays scenario files (the language of
 //! `electorate::sim::scenario`) and prints what the cluster did, step by
 //! step. Exits 1 when the behaviour differs from the expectations recorded
-//! in the file; `--rewrite` records the new behaviour instead.
+//! in a file, 2 when a file is broken (a refused command, with its file and
+//! line); `--rewrite` records the new behaviour instead, and leaves a
+//! broken file as it is, saying so.
 
-use std::panic;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use electorate::sim::scenario::Scenario;
+use electorate::sim::scenario::replay::{scenario_files, Replay};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenario files (or directories of them).
+    /// Scenario files (or directories of them, replayed in path order).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Rewrite each file's expectations with the observed behaviour.
@@ -22,82 +23,79 @@ pub struct Args {
     quiet: bool,
 }
 
+/// How one file came out, worst last.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Matches,
+    Differs,
+    Broken,
+}
+
 pub fn run(args: Args) -> ExitCode {
-    if args.rewrite {
-        // The datadriven crate reads this switch from the environment; the
-        // process is single-threaded here.
-        std::env::set_var("REWRITE", "1");
-    }
-    let mut failed = false;
-    for file in &args.files {
-        let Some(path) = file.to_str() else {
-            eprintln!("{}: path is not UTF-8", file.display());
-            return ExitCode::from(2);
-        };
-        if !file.exists() {
-            eprintln!("{path}: no such file or directory");
+    let mut worst = Verdict::Matches;
+    for argument in &args.files {
+        if !argument.exists() {
+            eprintln!("{}: no such file or directory", argument.display());
             return ExitCode::from(2);
         }
-        match replay(path, args.quiet) {
-            Ok(()) => println!("{path}: behaviour matches the expectations"),
-            Err(difference) => {
-                failed = true;
-                println!("{path}: behaviour differs from the expectations\n{difference}");
+        let files = match scenario_files(argument) {
+            Ok(files) => files,
+            Err(error) => {
+                eprintln!("{}: {error}", argument.display());
+                return ExitCode::from(2);
             }
+        };
+        for file in files {
+            worst = worst.max(replay(&file, &args));
         }
     }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    match worst {
+        Verdict::Matches => ExitCode::SUCCESS,
+        Verdict::Differs => ExitCode::from(1),
+        Verdict::Broken => ExitCode::from(2),
     }
 }
 
-/// Runs one file, printing the transcript; returns the crate's description
-/// of the first mismatch, if any.
-fn replay(path: &str, quiet: bool) -> Result<(), String> {
-    let default_hook = panic::take_hook();
-    // A mismatch surfaces as a panic inside the datadriven crate; report it
-    // as a verdict rather than a crash.
-    panic::set_hook(Box::new(|_| {}));
-    let outcome = panic::catch_unwind(|| {
-        datadriven::walk(path, |file| {
-            let mut scenario = Scenario::new();
-            file.run(|case| {
-                let mut arguments = case.args.clone();
-                let output = scenario.execute(&case.directive, &mut arguments, &case.input);
-                if !quiet {
-                    print_step(case, &output);
-                }
-                output
-            });
-        });
-    });
-    panic::set_hook(default_hook);
-    outcome.map_err(|payload| {
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
-            .unwrap_or_else(|| "unknown failure".to_owned())
-    })
-}
-
-fn print_step(case: &datadriven::TestCase, output: &str) {
-    let mut arguments: Vec<String> = case
-        .args
-        .iter()
-        .map(|(name, values)| match values.as_slice() {
-            [] => name.clone(),
-            [value] => format!("{name}={value}"),
-            values => format!("{name}=({})", values.join(",")),
-        })
-        .collect();
-    arguments.sort();
-    println!("> {} {}", case.directive, arguments.join(" "));
-    for line in case.input.lines() {
-        println!("> {line}");
+/// Replays one file, printing its transcript and verdict.
+fn replay(file: &PathBuf, args: &Args) -> Verdict {
+    let path = file.display();
+    let replay = match Replay::file(file) {
+        Ok(replay) => replay,
+        Err(error) => {
+            println!("{error}");
+            return Verdict::Broken;
+        }
+    };
+    if !args.quiet {
+        print!("{}", replay.transcript());
     }
-    print!("{output}");
-    println!();
+    if let Some(error) = &replay.error {
+        println!("{error}");
+        if args.rewrite {
+            println!(
+                "{path}: not rewritten: the run stopped at line {}",
+                error.line
+            );
+        }
+        return Verdict::Broken;
+    }
+    if args.rewrite {
+        let text = replay.rewritten().expect("a run without error");
+        if let Err(error) = std::fs::write(file, text) {
+            println!("{path}: not rewritten: {error}");
+            return Verdict::Broken;
+        }
+        println!("{path}: rewritten with the observed behaviour");
+        return Verdict::Matches;
+    }
+    match replay.mismatches().first() {
+        None => {
+            println!("{path}: behaviour matches the expectations");
+            Verdict::Matches
+        }
+        Some(mismatch) => {
+            println!("{path}: behaviour differs from the expectations\n{mismatch}");
+            Verdict::Differs
+        }
+    }
 }

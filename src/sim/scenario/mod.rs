@@ -1,0 +1,132 @@
+//! The scenario language: commands that drive a [`Cluster`] step by step and
+//! print what happened, in the style of etcd's datadriven tests. Test files
+//! in `tests/testdata/` pair each command with its expected output;
+//! `REWRITE=1 cargo test --test scenarios` rewrites the expectations when
+//! behaviour changes on purpose.
+//!
+//! Commands (`N` is a node id; durations like `150ms`, `2s`; `elapse` and `run` take at most 600s):
+//!
+//! | command | effect |
+//! |---|---|
+//! | `cluster nodes=3 [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes |
+//! | `campaign N` | N starts an election now |
+//! | `tick N` | N handles its due timers |
+//! | `elapse 150ms` | time passes, timers fire, messages stay in flight |
+//! | `run 2s` | time passes with a working network (messages arrive after `latency`) |
+//! | `deliver [from=N] [to=N] [nth=K]` | deliver the messages in flight now (only the K-th match, with `nth`) |
+//! | `drop [from=N] [to=N] [nth=K]` | lose the messages in flight now |
+//! | `stabilize` | deliver until no message is left (time stands still) |
+//! | `partition` + input `1 2 3 \| 4 5` | only links within a group are up (a node in no group is cut off) |
+//! | `connect` + input `1-2 2-3` | only these links are up (both directions) |
+//! | `cut from=N to=M`, `isolate N`, `heal` | link faults |
+//! | `crash N`, `restart N` | lose volatile state; restart from durable state |
+//! | `clock N rate-ppm=R` | N's clock runs `R` parts per million fast (negative: slow, above -1000000); only before time passes |
+//! | `write N key=x value=1`, `cas N key=x expected=1 new=2`, `read N key=x` | client operations |
+//! | `transfer N to=M` | leader N hands over to M |
+//! | `status`, `logs`, `leases`, `kv N` | print state |
+//!
+//! A case is read whole before it runs ([`command`]): arguments in the order
+//! written, each checked, every node id a member. A bad case is refused
+//! with its file and line and changes nothing; the file's run stops there
+//! ([`replay`]).
+
+pub mod command;
+pub mod render;
+pub mod replay;
+pub mod script;
+
+use crate::sim::cluster::Cluster;
+use command::{Command, Refusal};
+use render::{render_kv, render_leases, render_logs, render_status, render_trace};
+use script::Case;
+
+/// How many delivery rounds `stabilize` runs at most.
+const STABILIZE_ROUNDS: usize = 1_000;
+
+/// Runs scenario cases against one cluster at a time.
+#[derive(Default)]
+pub struct Scenario {
+    cluster: Option<Cluster>,
+}
+
+impl Scenario {
+    pub fn new() -> Scenario {
+        Scenario::default()
+    }
+
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// Runs one case and returns its output (never empty: `ok` when the
+    /// command printed nothing). A refused case has changed nothing.
+    pub fn execute(&mut self, case: &Case) -> Result<String, Refusal> {
+        let command = Command::parse(case, self.cluster.as_ref())?;
+        let mut output = self.run(command);
+        if output.is_empty() {
+            output.push_str("ok\n");
+        }
+        Ok(output)
+    }
+
+    /// Runs a checked command. Precondition: `Command::parse` accepted it
+    /// against the current cluster, so a cluster exists unless it is
+    /// `cluster`.
+    fn run(&mut self, command: Command) -> String {
+        if let Command::Cluster {
+            nodes,
+            seed,
+            config,
+            latency,
+        } = command
+        {
+            let mut cluster =
+                Cluster::new(nodes, config, seed).expect("the configuration was validated");
+            if let Some(latency) = latency {
+                cluster.set_latency(latency);
+            }
+            cluster.take_trace();
+            self.cluster = Some(cluster);
+            return String::new();
+        }
+        let cluster = self
+            .cluster
+            .as_mut()
+            .expect("parse refuses a command before `cluster`");
+        match command {
+            Command::Cluster { .. } => unreachable!("handled above"),
+            Command::Campaign(id) => cluster.campaign(id),
+            Command::Tick(id) => cluster.tick(id),
+            Command::Elapse(duration) => cluster.elapse(duration),
+            Command::Run(duration) => {
+                cluster.run_for(duration);
+                return render_trace(cluster, false);
+            }
+            Command::Deliver(filter) => {
+                cluster.deliver(filter.select());
+            }
+            Command::Drop(filter) => {
+                let count = cluster.drop_messages(filter.select());
+                return format!("dropped {count}\n");
+            }
+            Command::Stabilize => cluster.stabilize(STABILIZE_ROUNDS),
+            Command::Partition(groups) => cluster.partition(&groups),
+            Command::Connect(pairs) => cluster.connect_only(&pairs),
+            Command::Cut { from, to } => cluster.cut(from, to),
+            Command::Isolate(id) => cluster.isolate(id),
+            Command::Heal => cluster.heal(),
+            Command::Crash(id) => cluster.crash(id),
+            Command::Restart(id) => cluster.restart(id),
+            Command::Clock { node, rate_ppm } => cluster.set_clock_rate(node, rate_ppm),
+            Command::Request { node, operation } => {
+                cluster.request(node, operation);
+            }
+            Command::Transfer { from, to } => cluster.transfer(from, to),
+            Command::Status => return render_status(cluster),
+            Command::Logs => return render_logs(cluster),
+            Command::Leases => return render_leases(cluster),
+            Command::Kv(id) => return render_kv(cluster, id),
+        }
+        render_trace(cluster, true)
+    }
+}

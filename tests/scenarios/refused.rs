@@ -1,0 +1,281 @@
+//! One bad line for each kind of mistake a scenario can hold, with the
+//! exact error it gets (file, line, message). A refused case changes
+//! nothing: the cluster is compared before and after it. A file whose run
+//! stops at a bad line is never rewritten, and the command line says so.
+
+use std::process::Command;
+
+use electorate::sim::cluster::Cluster;
+use electorate::sim::scenario::render::{render_leases, render_logs, render_status};
+use electorate::sim::scenario::replay::Replay;
+use electorate::sim::scenario::script::Script;
+use electorate::sim::scenario::Scenario;
+
+const PATH: &str = "bad.txt";
+
+/// Nothing before the bad line: it is line 1.
+const NONE: &str = "";
+/// A 3-node cluster; the bad line is line 4.
+const CLUSTER: &str = "cluster nodes=3\n----\n\n";
+/// A 3-node cluster where node 1 leads; the bad line is line 10.
+const LEADER: &str = "cluster nodes=3\n----\n\ncampaign 1\n----\n\nstabilize\n----\n\n";
+/// A 3-node cluster after 10 ms; the bad line is line 7.
+const ELAPSED: &str = "cluster nodes=3\n----\n\nelapse 10ms\n----\n\n";
+
+/// (what comes before, the bad case, the error).
+const BAD_LINES: &[(&str, &str, &str)] = &[
+    // Arguments are read in the order written: the second id is an error,
+    // not another node that might be picked.
+    (
+        CLUSTER,
+        "campaign 1 2\n----\n",
+        "bad.txt:4: campaign takes one argument (a node id), but \"1\" is followed by \"2\"",
+    ),
+    (
+        LEADER,
+        "write 1 key=x value=1 extra=2\n----\n",
+        "bad.txt:10: write has no argument extra=2 (it takes a node id and key= value=)",
+    ),
+    (
+        LEADER,
+        "write 1 key=x key=y value=1\n----\n",
+        "bad.txt:10: write: key= given twice",
+    ),
+    (
+        CLUSTER,
+        "frobnicate 1\n----\n",
+        "bad.txt:4: unknown command \"frobnicate\" (one of: cluster, campaign, tick, elapse, run, \
+         deliver, drop, stabilize, partition, connect, cut, isolate, heal, crash, restart, clock, \
+         write, cas, read, transfer, status, logs, leases, kv)",
+    ),
+    (
+        NONE,
+        "campaign 1\n----\n",
+        "bad.txt:1: campaign: no cluster yet: start with `cluster nodes=N`",
+    ),
+    (
+        CLUSTER,
+        "clock 9 rate-ppm=5\n----\n",
+        "bad.txt:4: clock: no node 9 (the nodes are 1 to 3)",
+    ),
+    (
+        CLUSTER,
+        "read 4 key=x\n----\n",
+        "bad.txt:4: read: no node 4 (the nodes are 1 to 3)",
+    ),
+    (
+        CLUSTER,
+        "elapse 5parsecs\n----\n",
+        "bad.txt:4: elapse: bad duration unit in \"5parsecs\" (us, ms or s)",
+    ),
+    (
+        LEADER,
+        "cas 1 key=x expected=1 new=abc\n----\n",
+        "bad.txt:10: cas: bad new=abc: invalid digit found in string",
+    ),
+    (
+        LEADER,
+        "cas 1 key=x expected=one new=2\n----\n",
+        "bad.txt:10: cas: bad expected=one (a number or nil): invalid digit found in string",
+    ),
+    (
+        ELAPSED,
+        "clock 1 rate-ppm=5\n----\n",
+        "bad.txt:7: clock: rates are set before time passes, and 10ms has passed",
+    ),
+    (
+        CLUSTER,
+        "clock 1 rate-ppm=-1000000\n----\n",
+        "bad.txt:4: clock: rate-ppm=-1000000 stops or reverses the clock (it must exceed -1000000)",
+    ),
+    (
+        CLUSTER,
+        "run 1000000s\n----\n",
+        "bad.txt:4: run: at most 600s at a time, not 1000000s: split it into several",
+    ),
+    (
+        CLUSTER,
+        "campaign (1,2)\n----\n",
+        "bad.txt:4: campaign: \"(1,2)\" is not a node id (the nodes are 1 to 3)",
+    ),
+    (
+        NONE,
+        "cluster nodes=0\n----\n",
+        "bad.txt:1: cluster: nodes must be 1 to 9, not 0",
+    ),
+    (
+        CLUSTER,
+        "cut from=1 to=7\n----\n",
+        "bad.txt:4: cut: to=7: no node 7 (the nodes are 1 to 3)",
+    ),
+    (
+        CLUSTER,
+        "isolate 0\n----\n",
+        "bad.txt:4: isolate: no node 0 (the nodes are 1 to 3)",
+    ),
+    (
+        CLUSTER,
+        "connect\n1-2 2-9\n----\n",
+        "bad.txt:5: connect: 2-9: no node 9 (the nodes are 1 to 3)",
+    ),
+    (
+        CLUSTER,
+        "partition\n1 2 | 8\n----\n",
+        "bad.txt:5: partition: no node 8 (the nodes are 1 to 3)",
+    ),
+    (
+        CLUSTER,
+        "partition\n----\n",
+        "bad.txt:4: partition needs one input line below it, such as `1 2 | 3`",
+    ),
+    (
+        CLUSTER,
+        "partition\n1 2 | | 3\n----\n",
+        "bad.txt:5: partition: an empty group in \"1 2 | | 3\"",
+    ),
+    (
+        CLUSTER,
+        "deliver nth=0\n----\n",
+        "bad.txt:4: deliver: nth counts from 1",
+    ),
+    // A command missing its `----`: the next command would be its input.
+    (
+        CLUSTER,
+        "campaign 1\nstabilize\n----\n",
+        "bad.txt:5: campaign takes no input line: is the `----` after line 4 missing?",
+    ),
+    (
+        CLUSTER,
+        "campaign 1\n\nstatus\n----\n",
+        "bad.txt:4: campaign: no `----` line after the command (and its input)",
+    ),
+    // A blank line missing after an output: the next case would be output.
+    (
+        CLUSTER,
+        "heal\n----\nok\nstatus\n----\n",
+        "bad.txt:8: `----` inside an expected output: is a blank line missing before the command above it?",
+    ),
+];
+
+/// What a command could have changed: time, the messages in flight, the
+/// links, every node's state and log, the leases, the violations seen.
+fn snapshot(cluster: Option<&Cluster>) -> String {
+    let Some(cluster) = cluster else {
+        return "no cluster".to_owned();
+    };
+    let members = cluster.members();
+    let links: Vec<(u64, u64)> = members
+        .iter()
+        .flat_map(|&from| members.iter().map(move |&to| (from, to)))
+        .filter(|&(from, to)| cluster.link_is_up(from, to))
+        .collect();
+    format!(
+        "{:?}\n{:?}\n{links:?}\n{}{}{}{:?}",
+        cluster.now(),
+        cluster.in_flight(),
+        render_status(cluster),
+        render_logs(cluster),
+        render_leases(cluster),
+        cluster.violations()
+    )
+}
+
+#[test]
+fn each_bad_line_is_refused_with_its_file_line_and_message() {
+    for &(before, bad, error) in BAD_LINES {
+        let text = format!("{before}{bad}");
+        let replay = Script::parse(PATH, &text).map(Replay::run);
+        let found = match &replay {
+            Err(parse_error) => parse_error.to_string(),
+            Ok(replay) => {
+                assert!(
+                    replay.rewritten().is_none(),
+                    "{bad:?}: a stopped run is rewritten"
+                );
+                let found = replay.error.as_ref().map(ToString::to_string);
+                found.unwrap_or_else(|| format!("no error; outputs {:?}", replay.outputs))
+            }
+        };
+        assert_eq!(found, error, "for {bad:?}");
+    }
+}
+
+#[test]
+fn a_refused_case_changes_nothing() {
+    for &(before, bad, _) in BAD_LINES {
+        let Ok(script) = Script::parse(PATH, &format!("{before}{bad}")) else {
+            continue; // refused before anything ran
+        };
+        let cases: Vec<_> = script.cases().collect();
+        let (bad_case, setup) = cases.split_last().expect("the bad case");
+        let mut scenario = Scenario::new();
+        for case in setup {
+            scenario.execute(case).expect("the setup runs");
+        }
+        let state = snapshot(scenario.cluster());
+        assert!(scenario.execute(bad_case).is_err(), "{bad:?} ran");
+        assert_eq!(
+            snapshot(scenario.cluster()),
+            state,
+            "{bad:?} changed the cluster"
+        );
+    }
+}
+
+/// Before the arguments were read in order, which id `campaign 1 2` took
+/// (and which argument it called unused) changed from run to run.
+#[test]
+fn campaign_with_two_ids_gives_the_same_error_every_time() {
+    let text = format!("{CLUSTER}campaign 1 2\n----\n");
+    let errors: Vec<String> = (0..20)
+        .map(|_| {
+            let replay = Replay::run(Script::parse(PATH, &text).expect("parse"));
+            replay.error.expect("refused").to_string()
+        })
+        .collect();
+    assert!(errors.iter().all(|error| *error == errors[0]), "{errors:?}");
+}
+
+/// A case may expect its refusal (`error: ` and the message): then the run
+/// goes on past it.
+#[test]
+fn an_expected_refusal_is_the_case_output() {
+    let text = format!(
+        "{CLUSTER}campaign 1 2\n----\nerror: campaign takes one argument (a node id), but \"1\" is followed by \"2\"\n\nstatus\n----\n"
+    );
+    let replay = Replay::run(Script::parse(PATH, &text).expect("parse"));
+    assert_eq!(replay.error, None);
+    assert_eq!(
+        replay.mismatches().len(),
+        2,
+        "the cluster and status outputs only"
+    );
+    assert_eq!(replay.outputs.len(), 3);
+}
+
+#[test]
+fn the_command_line_leaves_a_broken_file_unwritten_and_says_so() {
+    let directory = std::env::temp_dir().join(format!("electorate-refused-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).expect("a temporary directory");
+    let file = directory.join("bad.txt");
+    let text = format!("{CLUSTER}status\n----\nstale\n\ncampaign 1 2\n----\n");
+    std::fs::write(&file, &text).expect("write the file");
+    let output = Command::new(env!("CARGO_BIN_EXE_electorate"))
+        .args(["scenario", "--rewrite", "--quiet"])
+        .arg(&file)
+        .output()
+        .expect("run electorate scenario");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    let path = file.display();
+    assert!(
+        stdout.contains(&format!("{path}:8: campaign takes one argument")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{path}: not rewritten: the run stopped at line 8")),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("read back"), text);
+    std::fs::remove_dir_all(&directory).expect("clean up");
+}
