@@ -29,7 +29,7 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
     (
         CLUSTER,
         "campaign 1 2\n----\n",
-        "bad.txt:4: campaign takes one argument (a node id), but \"1\" is followed by \"2\"",
+        "bad.txt:4: campaign takes one bare argument (a node id), but \"1\" is followed by \"2\"",
     ),
     (
         LEADER,
@@ -241,7 +241,7 @@ fn campaign_with_two_ids_gives_the_same_error_every_time() {
 #[test]
 fn an_expected_refusal_is_the_case_output() {
     let text = format!(
-        "{CLUSTER}campaign 1 2\n----\nerror: campaign takes one argument (a node id), but \"1\" is followed by \"2\"\n\nstatus\n----\n"
+        "{CLUSTER}campaign 1 2\n----\nerror: campaign takes one bare argument (a node id), but \"1\" is followed by \"2\"\n\nstatus\n----\n"
     );
     let replay = Replay::run(Script::parse(PATH, &text).expect("parse"));
     assert_eq!(replay.error, None);
@@ -269,7 +269,7 @@ fn the_command_line_leaves_a_broken_file_unwritten_and_says_so() {
     assert_eq!(output.status.code(), Some(2), "{stdout}");
     let path = file.display();
     assert!(
-        stdout.contains(&format!("{path}:8: campaign takes one argument")),
+        stdout.contains(&format!("{path}:8: campaign takes one bare argument")),
         "{stdout}"
     );
     assert!(

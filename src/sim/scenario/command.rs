@@ -191,15 +191,18 @@ impl Command {
                 names.join(", ")
             )));
         };
+        let cluster = match (grammar.name, cluster) {
+            ("cluster", _) => None,
+            (_, Some(cluster)) => Some(cluster),
+            (name, None) => {
+                return Err(refuse(format!(
+                    "{name}: no cluster yet: start with `cluster nodes=N`"
+                )))
+            }
+        };
         let reader = Reader::new(grammar, &case.args).map_err(refuse)?;
-        if grammar.name == "cluster" {
-            return reader.cluster().map_err(refuse);
-        }
         let Some(cluster) = cluster else {
-            return Err(refuse(format!(
-                "{}: no cluster yet: start with `cluster nodes=N`",
-                grammar.name
-            )));
+            return reader.cluster().map_err(refuse);
         };
         let reader = Checked { reader, cluster };
         if grammar.input {
@@ -242,7 +245,7 @@ impl<'a> Reader<'a> {
                     (Some(_), None) => reader.word = Some(word),
                     (Some(what), Some(first)) => {
                         return Err(format!(
-                        "{name} takes one argument ({what}), but {first:?} is followed by {word:?}"
+                        "{name} takes one bare argument ({what}), but {first:?} is followed by {word:?}"
                     ))
                     }
                     (None, _) => {
