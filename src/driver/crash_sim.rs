@@ -17,7 +17,6 @@
 //! rest must elect a leader at the end.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
@@ -33,6 +32,9 @@ use crate::driver::node::{DriverError, NodeInput, NodeLoop, NodeSettings, Transp
 use crate::driver::storage::format::{self, Identity};
 use crate::driver::storage::simulated::{PowerLoss, SimDisk, SimFaults};
 use crate::driver::storage::{Log, StorageError, LOG_FILE, STATE_FILE};
+// The shim, not std: the loop's mailboxes are built on it, so this harness
+// must compile under `--cfg loom` too (it only runs in a normal build).
+use crate::driver::sync::{lock, Arc, Mutex};
 
 /// What a run does.
 #[derive(Clone, Debug)]
@@ -116,10 +118,7 @@ struct SimTransport {
 
 impl Transport for SimTransport {
     fn send(&mut self, to: NodeId, message: Message) {
-        self.outbox
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((self.from, to, message));
+        lock(&self.outbox).push((self.from, to, message));
     }
 }
 
@@ -208,7 +207,7 @@ pub fn run(options: &CrashSimOptions) -> CrashSimReport {
         rng,
         now: Time::ZERO,
         slots: BTreeMap::new(),
-        outbox: Arc::default(),
+        outbox: Arc::new(Mutex::new(Vec::new())),
         in_flight: BTreeMap::new(),
         sent: 0,
         clients,
@@ -589,7 +588,7 @@ impl Sim {
 
     /// Checks and schedules what the loops sent.
     fn route_outbox(&mut self) {
-        let sent = std::mem::take(&mut *self.outbox.lock().unwrap_or_else(|p| p.into_inner()));
+        let sent = std::mem::take(&mut *lock(&self.outbox));
         for (from, to, message) in sent {
             self.observe(from, to, &message);
             let faulty = self.now < self.faults_end;
