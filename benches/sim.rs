@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use electorate::sim::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
 use electorate::sim::experiments::quiet;
 use electorate::sim::faults::FaultKind;
 use electorate::sim::simulation::{Simulation, SimulationOptions};

@@ -20,6 +20,9 @@
 //!   client histories and their linearizability, reports.
 //! - [`driver`] runs the core for real: threads, the monotonic clock, TCP,
 //!   storage on disk, the client library and the multi-process cluster.
+//! - [`harness`] is what the simulator, the model checker, the driver and
+//!   the tests share above the core: the description of each algorithm
+//!   variant.
 //! - [`alloc_count`] is a counting allocator for the benches and tests that
 //!   bound allocations.
 //!
@@ -31,5 +34,6 @@ pub mod check;
 pub mod codec;
 pub mod core;
 pub mod driver;
+pub mod harness;
 pub mod model;
 pub mod sim;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use electorate::core::node::NodeId;
 use electorate::core::raft::{Config, Entry, Persist, RaftNode};
 use electorate::core::time::Time;
-use electorate::sim::algorithm::{Algorithm, Raft};
+use electorate::harness::algorithm::{Algorithm, Raft};
 use electorate::sim::faults::{Fault, FaultKind, Partition, ScheduledFault};
 use electorate::sim::simulation::{LivenessOptions, Outcome, Simulation, SimulationOptions};
 use electorate::sim::swarm::{draw, SwarmSettings};
@@ -378,7 +378,7 @@ fn first_split_brain<A: Algorithm + Clone>(algorithm: A) -> Option<(u64, String)
 
 #[test]
 fn bully_and_ring_crown_two_leaders_under_partition_and_the_seed_reproduces_it() {
-    use electorate::sim::algorithm::{Bully, Ring};
+    use electorate::harness::algorithm::{Bully, Ring};
     let bully = first_split_brain(Bully::default()).expect("bully: a split brain within 50 seeds");
     let ring = first_split_brain(Ring::default()).expect("ring: a split brain within 50 seeds");
     assert_eq!(first_split_brain(Bully::default()), Some(bully));

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use electorate::sim::algorithm::Algorithm;
+use electorate::harness::algorithm::Algorithm;
 use electorate::sim::experiments::{cold_start, leader_crash, leader_partition};
 use electorate::sim::faults::FaultKind;
 use electorate::sim::metrics::{millis, Distribution};

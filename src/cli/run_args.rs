@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use electorate::core::raft::Config;
-use electorate::sim::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
 use electorate::sim::experiments::{cold_start, leader_crash, leader_partition};
 use electorate::sim::faults::{parse_fault_kinds, FaultKind};
 use electorate::sim::simulation::SimulationOptions;

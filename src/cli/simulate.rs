@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use electorate::check::read::to_json_lines;
-use electorate::sim::algorithm::Algorithm;
+use electorate::harness::algorithm::Algorithm;
 use electorate::sim::metrics::{millis, Distribution};
 use electorate::sim::simulation::{Outcome, Simulation, SimulationOptions};
 use electorate::sim::units::format_duration;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use electorate::sim::algorithm::Algorithm;
+use electorate::harness::algorithm::Algorithm;
 use electorate::sim::metrics::{Distribution, Metrics};
 use electorate::sim::simulation::{RecordedViolation, Simulation};
 use electorate::sim::units::format_duration;

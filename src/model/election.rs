@@ -14,13 +14,13 @@ use stateright::{Model, Property as CheckerProperty};
 use crate::check::properties::{NodeView, SafetyMonitor};
 use crate::core::node::{Actions, Input, Node, NodeId, Role};
 use crate::core::time::Time;
+use crate::harness::algorithm::Algorithm;
 use crate::model::network::{Envelope, Network};
 use crate::model::properties::{
     Violations, ELECTION_SAFETY, LEADER_ELECTED, LEADER_REPLACED, LEASE_SAFETY, NODE_INVARIANTS,
 };
 use crate::model::rng::StepRng;
 use crate::model::spec::ModelSpec;
-use crate::sim::algorithm::Algorithm;
 
 /// The `always` properties an election model judges.
 pub const ELECTION_ALWAYS: [&str; 3] = [ELECTION_SAFETY, LEASE_SAFETY, NODE_INVARIANTS];

@@ -8,12 +8,12 @@ use std::hash::Hash;
 use stateright::Path;
 
 use crate::core::node::Node;
+use crate::harness::algorithm::Algorithm;
 use crate::model::election::{
     ElectionAction, ElectionModel, StateOf, ELECTION_ALWAYS, ELECTION_SOMETIMES,
 };
 use crate::model::run::{check_with, CheckOptions, SpecReport};
 use crate::model::trace::TraceStep;
-use crate::sim::algorithm::Algorithm;
 
 type Message<A> = <<A as Algorithm>::Node as Node>::Message;
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, HasDiscoveries, Model, Path};
 
+use crate::harness::algorithm::{Bully, Ring};
 use crate::model::election::ElectionModel;
 use crate::model::election_run::check_election;
 use crate::model::properties::{ALWAYS, SOMETIMES};
@@ -17,7 +18,6 @@ use crate::model::spec::{Algorithm, ModelSpec, Strategy};
 use crate::model::state::ClusterState;
 use crate::model::symmetry;
 use crate::model::trace::{trace, TraceStep};
-use crate::sim::algorithm::{Bully, Ring};
 
 /// A snapshot of a search under way, for progress displays.
 #[derive(Clone, Copy, Debug)]

@@ -3,12 +3,11 @@
 //! same seed gives the same run.
 //!
 //! - [`simulation`]: the seeded, event-driven simulator for any
-//!   [`algorithm::Algorithm`], with monitors, metrics and client histories;
+//!   [`crate::harness::algorithm::Algorithm`], with monitors, metrics and client histories;
 //! - [`swarm`]: draws per-seed fault rates and schedules (swarm testing);
 //! - [`cluster`] and [`scenario`]: a Raft cluster under manual control, for
 //!   the scenario files.
 
-pub mod algorithm;
 pub mod clock;
 pub mod cluster;
 pub mod experiments;

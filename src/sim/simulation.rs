@@ -23,7 +23,7 @@ use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
 use crate::core::raft::MAX_MEMBERS;
 use crate::core::time::Time;
-use crate::sim::algorithm::Algorithm;
+use crate::harness::algorithm::Algorithm;
 use crate::sim::clock::DriftingClock;
 use crate::sim::faults::{partition_links, Fault, ScheduledFault};
 use crate::sim::metrics::{duration_micros, micros_between, Metrics};

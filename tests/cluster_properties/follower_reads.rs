@@ -11,7 +11,7 @@ use electorate::core::client::{ClientReply, Operation, Outcome};
 use electorate::core::node::{Actions, Input, Node, NodeId, Role};
 use electorate::core::raft::{Entry, Message, Persist, RaftNode};
 use electorate::core::time::Time;
-use electorate::sim::algorithm::{Algorithm, Raft};
+use electorate::harness::algorithm::{Algorithm, Raft};
 use rand::RngCore;
 
 #[derive(Clone, Debug)]

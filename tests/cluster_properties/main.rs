@@ -15,7 +15,7 @@ mod strategies;
 
 use std::path::{Path, PathBuf};
 
-use electorate::sim::algorithm::{Algorithm, Raft};
+use electorate::harness::algorithm::{Algorithm, Raft};
 use electorate::sim::simulation::{Simulation, SimulationOptions};
 use follower_reads::FollowerReads;
 use proptest::test_runner::{
