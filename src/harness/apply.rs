@@ -163,3 +163,124 @@ pub fn infallible(result: Result<(), Infallible>) {
         Err(never) => match never {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::core::client::{ClientRequest, Operation, RequestId};
+    use crate::core::raft::{Config, Message, Persist, RaftNode};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    /// What reached the targets, in the order it did.
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Persisted(usize),
+        Sent(NodeId),
+        Replied,
+        Event,
+    }
+
+    /// Both targets write into one journal, so it shows the order across
+    /// them; the durability target fails if told to.
+    struct Journal<'a> {
+        seen: &'a RefCell<Vec<Seen>>,
+        fail: bool,
+    }
+
+    impl Durability<Persist> for Journal<'_> {
+        type Error = &'static str;
+
+        fn persist(&mut self, records: &mut Vec<Persist>) -> Result<(), &'static str> {
+            if self.fail {
+                return Err("disk full");
+            }
+            self.seen.borrow_mut().push(Seen::Persisted(records.len()));
+            records.clear();
+            Ok(())
+        }
+    }
+
+    impl Outputs<Message> for Journal<'_> {
+        fn send(&mut self, to: NodeId, _: Message) {
+            self.seen.borrow_mut().push(Seen::Sent(to));
+        }
+
+        fn reply(&mut self, _: ClientReply) {
+            self.seen.borrow_mut().push(Seen::Replied);
+        }
+
+        fn event(&mut self, _: Event) {
+            self.seen.borrow_mut().push(Seen::Event);
+        }
+    }
+
+    fn node(rng: &mut ChaCha8Rng) -> RaftNode {
+        // Without PreVote a campaign persists the new term and vote.
+        let config = Config {
+            pre_vote: false,
+            ..Config::default()
+        };
+        RaftNode::new(1, &[1, 2, 3], config, Time::ZERO, rng).unwrap()
+    }
+
+    /// A step that persists (a campaign: term and vote), sends (vote
+    /// requests), replies (a write refused: not leader) and reports events.
+    fn step_all_kinds(stepper: &mut Stepper<RaftNode>, node: &mut RaftNode, rng: &mut ChaCha8Rng) {
+        stepper.stage(node, Time::ZERO, rng, Input::Campaign);
+        let write = ClientRequest {
+            id: RequestId {
+                client: 9,
+                sequence: 1,
+            },
+            operation: Operation::Write {
+                key: "k".to_owned(),
+                value: 1,
+            },
+        };
+        stepper.stage(node, Time::ZERO, rng, Input::Client(write));
+    }
+
+    /// Stages a step of every kind of action and applies it; returns the
+    /// staged record and message counts, the result and the journal.
+    fn apply_with(fail: bool) -> (usize, usize, Result<(), &'static str>, Vec<Seen>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut node = node(&mut rng);
+        let mut stepper = Stepper::new(Check::Invariants);
+        step_all_kinds(&mut stepper, &mut node, &mut rng);
+        let staged = stepper.staged();
+        let (records, messages) = (staged.persist.len(), staged.messages.len());
+        assert!(records > 0 && messages > 0 && !staged.replies.is_empty());
+        let seen = RefCell::new(Vec::new());
+        let mut durability = Journal { seen: &seen, fail };
+        let mut outputs = Journal { seen: &seen, fail };
+        let result = stepper.apply(&mut durability, &mut outputs);
+        assert!(stepper.staged().is_empty(), "applied actions are consumed");
+        (records, messages, result, seen.into_inner())
+    }
+
+    #[test]
+    fn every_record_is_persisted_before_anything_leaves() {
+        let (records, messages, result, seen) = apply_with(false);
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen[0], Seen::Persisted(records), "{seen:?}");
+        let sent = |s: &Seen| matches!(s, Seen::Sent(_));
+        let last_send = seen.iter().rposition(sent).unwrap();
+        let first_reply = seen.iter().position(|s| *s == Seen::Replied).unwrap();
+        let first_event = seen.iter().position(|s| *s == Seen::Event).unwrap();
+        assert!(
+            last_send < first_reply && first_reply < first_event,
+            "{seen:?}"
+        );
+        assert_eq!(seen.iter().filter(|s| sent(s)).count(), messages);
+    }
+
+    #[test]
+    fn nothing_leaves_when_persisting_fails() {
+        let (_, _, result, seen) = apply_with(true);
+        assert_eq!(result, Err("disk full"));
+        assert!(seen.is_empty(), "sent after a failed persist: {seen:?}");
+    }
+}

@@ -159,3 +159,54 @@ where
         self.clock.hash(state);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::client::ClientReply;
+    use crate::core::node::{Node, Role};
+    use crate::core::raft::Message;
+    use crate::harness::algorithm::Raft;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    struct Discard;
+
+    impl Outputs<Message> for Discard {
+        fn send(&mut self, _: NodeId, _: Message) {}
+        fn reply(&mut self, _: ClientReply) {}
+    }
+
+    #[test]
+    fn a_restarted_member_keeps_what_it_persisted_and_only_up_members_are_seen() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut raft = Raft::default();
+        // Without PreVote a campaign persists the new term and vote.
+        raft.config.pre_vote = false;
+        let members = [1, 2, 3];
+        let mut slot: Slot<Raft> =
+            Slot::start(&raft, 1, &members, ExactClock, Time::ZERO, &mut rng);
+        let mut stepper = Stepper::default();
+        slot.step(
+            &mut stepper,
+            Time::ZERO,
+            &mut rng,
+            Input::Campaign,
+            &mut Discard,
+        );
+        let term = slot.node.as_ref().unwrap().term();
+        assert!(term > 0);
+        assert_eq!(slot.durable.hard_state.term, term);
+        assert_eq!(slot.view(Time::ZERO).unwrap().role, Role::Candidate);
+
+        assert!(slot.crash().is_some());
+        assert!(!slot.is_up() && slot.view(Time::ZERO).is_none());
+        assert!(slot.restart(&raft, &members, Time::ZERO, &mut rng));
+        assert!(
+            !slot.restart(&raft, &members, Time::ZERO, &mut rng),
+            "already up"
+        );
+        let node = slot.node.as_ref().unwrap();
+        assert_eq!((node.term(), node.role()), (term, Role::Follower));
+    }
+}

@@ -34,7 +34,7 @@ use crate::check::{Budget, Verdict};
 use crate::core::client::Value;
 use crate::core::node::NodeId;
 use crate::driver::client::recorder::Recorder;
-use crate::sim::metrics::Distribution;
+use crate::harness::stats::Distribution;
 use damage::{Damager, DiskFaultReport};
 use disruptions::{Disruption, DisruptionKind, Schedule};
 use processes::{Launch, Processes};
