@@ -8,6 +8,7 @@
 //! - [`cluster`] and [`scenario`]: a Raft cluster under manual control, for
 //!   the scenario files.
 
+pub mod agenda;
 pub mod clock;
 pub mod cluster;
 pub mod experiments;

@@ -7,8 +7,7 @@
 //! derived from the seed (one each for the network, the nodes and the
 //! clients), so the same options give the same run, bit for bit.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use arrayvec::ArrayVec;
@@ -27,6 +26,7 @@ use crate::harness::algorithm::{Algorithm, MessageOf};
 use crate::harness::apply::{Outputs, Stepper};
 use crate::harness::slot::Slot;
 use crate::harness::views::views;
+use crate::sim::agenda::Agenda;
 use crate::sim::clock::DriftingClock;
 use crate::sim::faults::{partition_links, Fault, ScheduledFault};
 use crate::sim::metrics::{duration_micros, micros_between, Metrics};
@@ -146,83 +146,6 @@ enum Action<M> {
     End,
 }
 
-/// A queue entry: when, a tie-breaking sequence number, and where the
-/// action waits in the slab. Keeping actions (messages can be large) out of
-/// the heap makes every sift move 24 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Scheduled {
-    at: Time,
-    sequence: u64,
-    slot: usize,
-}
-
-/// Actions waiting in the queue, with a free list so slots are reused.
-struct Slab<T> {
-    entries: Vec<Option<T>>,
-    free: Vec<usize>,
-}
-
-impl<T> Slab<T> {
-    fn new() -> Slab<T> {
-        Slab {
-            entries: Vec::new(),
-            free: Vec::new(),
-        }
-    }
-
-    fn insert(&mut self, value: T) -> usize {
-        match self.free.pop() {
-            Some(slot) => {
-                self.entries[slot] = Some(value);
-                slot
-            }
-            None => {
-                self.entries.push(Some(value));
-                self.entries.len() - 1
-            }
-        }
-    }
-
-    fn take(&mut self, slot: usize) -> T {
-        self.free.push(slot);
-        self.entries[slot].take().expect("each slot is taken once")
-    }
-}
-
-/// The future: actions by (time, sequence number).
-struct Agenda<M> {
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    pending: Slab<Action<M>>,
-    next_sequence: u64,
-}
-
-impl<M> Agenda<M> {
-    fn new() -> Agenda<M> {
-        Agenda {
-            queue: BinaryHeap::new(),
-            pending: Slab::new(),
-            next_sequence: 0,
-        }
-    }
-
-    /// Schedules `action` at `at`, or at `now` if that is in the past.
-    fn schedule(&mut self, now: Time, at: Time, action: Action<M>) {
-        self.next_sequence += 1;
-        let slot = self.pending.insert(action);
-        self.queue.push(Reverse(Scheduled {
-            at: at.max(now),
-            sequence: self.next_sequence,
-            slot,
-        }));
-    }
-
-    /// The earliest action and its time.
-    fn pop(&mut self) -> Option<(Time, Action<M>)> {
-        let Reverse(scheduled) = self.queue.pop()?;
-        Some((scheduled.at, self.pending.take(scheduled.slot)))
-    }
-}
-
 /// A member as the simulator keeps it: the harness's slot (node, durable
 /// state, drifting clock) and what pauses and timers need.
 struct SimSlot<A: Algorithm> {
@@ -243,7 +166,7 @@ struct Outbound<'a, A: Algorithm> {
     now: Time,
     /// No leader could serve when the step began.
     leaderless: bool,
-    agenda: &'a mut Agenda<MessageOf<A>>,
+    agenda: &'a mut Agenda<Action<MessageOf<A>>>,
     network: &'a mut Network,
     network_rng: &'a mut ChaCha8Rng,
     metrics: &'a mut Metrics,
@@ -318,8 +241,6 @@ fn note(timeline: &mut Vec<TimelineEntry>, now: Time, text: String) {
     }
 }
 
-type NodeMessage<A> = MessageOf<A>;
-
 /// A leader crash whose successor has not served yet.
 #[derive(Clone, Copy, Debug)]
 struct Failover {
@@ -338,7 +259,7 @@ pub struct Simulation<A: Algorithm> {
     options: SimulationOptions,
     members: Vec<NodeId>,
     now: Time,
-    agenda: Agenda<NodeMessage<A>>,
+    agenda: Agenda<Action<MessageOf<A>>>,
     slots: Vec<SimSlot<A>>,
     network: Network,
     network_rng: ChaCha8Rng,
@@ -405,7 +326,7 @@ impl<A: Algorithm> Simulation<A> {
             algorithm,
             members,
             now: Time::ZERO,
-            agenda: Agenda::new(),
+            agenda: Agenda::default(),
             slots,
             monitor: SafetyMonitor::new(),
             metrics: Metrics::default(),
@@ -454,7 +375,7 @@ impl<A: Algorithm> Simulation<A> {
         self.metrics.leaderless_windows = 1;
     }
 
-    fn schedule(&mut self, at: Time, action: Action<NodeMessage<A>>) {
+    fn schedule(&mut self, at: Time, action: Action<MessageOf<A>>) {
         self.agenda.schedule(self.now, at, action);
     }
 
@@ -475,7 +396,7 @@ impl<A: Algorithm> Simulation<A> {
         self.finish()
     }
 
-    fn handle(&mut self, action: Action<NodeMessage<A>>) {
+    fn handle(&mut self, action: Action<MessageOf<A>>) {
         match action {
             Action::Deliver { from, to, message } => {
                 self.trace.add(1 ^ (from << 8) ^ (to << 16));
@@ -505,7 +426,7 @@ impl<A: Algorithm> Simulation<A> {
     }
 
     /// Hands one input to a node: now, or when it resumes from a pause.
-    fn input(&mut self, id: NodeId, input: Input<NodeMessage<A>>) {
+    fn input(&mut self, id: NodeId, input: Input<MessageOf<A>>) {
         let slot = self.slot(id);
         if slot.member.node.is_none() {
             if matches!(input, Input::Message { .. }) {
@@ -526,7 +447,7 @@ impl<A: Algorithm> Simulation<A> {
 
     /// Steps node `id` through the harness (persist, then send, then
     /// reply, then events), then updates what depends on its new state.
-    fn step(&mut self, id: NodeId, input: Input<NodeMessage<A>>) {
+    fn step(&mut self, id: NodeId, input: Input<MessageOf<A>>) {
         let now = self.now;
         let slot = &mut self.slots[(id - 1) as usize].member;
         let mut outbound = Outbound::<A> {
