@@ -25,7 +25,8 @@ use crate::check::properties::{NodeView, Property, SafetyMonitor};
 use crate::core::node::{Input, Node, NodeId, Role};
 use crate::core::raft::Config;
 use crate::core::time::Time;
-use crate::harness::algorithm::Raft;
+use crate::harness::algorithm::{MessageOf, Raft};
+use crate::harness::views::view;
 use crate::model::action::Action;
 use crate::model::network::Network;
 use crate::model::properties::{self, Violations};
@@ -33,7 +34,7 @@ use crate::model::register::CasRegister;
 use crate::model::rng::StepRng;
 use crate::model::spec::ModelSpec;
 use crate::model::state::{ClientStatus, ClusterState, NodeSlot};
-use crate::model::variant::{MessageOf, ModelVariant, StateOf};
+use crate::model::variant::{ModelVariant, StateOf};
 use crate::model::{clients, step};
 
 /// The model of `spec` for variant `V`.
@@ -162,17 +163,7 @@ impl<V: ModelVariant> ClusterModel<V> {
     fn views<'a>(&self, state: &'a StateOf<V>) -> Vec<NodeView<'a>> {
         self.members
             .iter()
-            .filter_map(|&id| {
-                let node = state.node(id)?;
-                Some(NodeView {
-                    id,
-                    role: node.role(),
-                    term: node.term(),
-                    holds_lease: node.holds_lease(self.local_time(state, id)),
-                    log: V::log(node),
-                    commit_index: node.commit_index(),
-                })
-            })
+            .filter_map(|&id| Some(view::<V>(id, state.node(id)?, self.local_time(state, id))))
             .collect()
     }
 

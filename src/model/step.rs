@@ -1,21 +1,46 @@
-//! One step of one node in the model: feed the input at the node's local
-//! time, then carry out the actions in the contract's order (persist, send,
-//! reply). A panic (a broken invariant: a bug) ends the run and is
-//! reported as a violation of Node Invariants.
+//! One step of one node in the model, through the harness's step-and-apply
+//! loop ([`Stepper`]): the input at the node's local time, then the
+//! contract's order (persist into the slot's durable state, send into the
+//! model's network, reply to the model's clients). A panic (a broken
+//! invariant: a bug) ends the run and is reported as a violation of Node
+//! Invariants.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::check::properties::Property;
-use crate::core::node::{Actions, Input, Node, NodeId};
-use crate::harness::algorithm::Algorithm;
+use crate::core::client::ClientReply;
+use crate::core::node::{Input, Node, NodeId};
+use crate::harness::algorithm::MessageOf;
+use crate::harness::apply::{infallible, Check, Outputs, Stepper};
+use crate::harness::memory::Memory;
 use crate::model::clients;
 use crate::model::cluster::ClusterModel;
-use crate::model::network::Envelope;
-use crate::model::state::Panic;
-use crate::model::variant::{MessageOf, ModelVariant, StateOf};
+use crate::model::network::{Envelope, Network};
+use crate::model::state::{index, Panic};
+use crate::model::variant::{ModelVariant, StateOf};
 
-type PersistOf<V> = <<V as Algorithm>::Node as Node>::Persist;
+/// Where a step's output goes in the model: messages onto the network,
+/// replies kept for the clients, which judge them once the step is done.
+struct ModelOutputs<'a, M> {
+    from: NodeId,
+    network: &'a mut Network<M>,
+    replies: Vec<ClientReply>,
+}
+
+impl<M: Clone + Ord> Outputs<M> for ModelOutputs<'_, M> {
+    fn send(&mut self, to: NodeId, message: M) {
+        self.network.send(Envelope {
+            from: self.from,
+            to,
+            message,
+        });
+    }
+
+    fn reply(&mut self, reply: ClientReply) {
+        self.replies.push(reply);
+    }
+}
 
 /// Steps node `id` (which is up) of `state` with `input`.
 pub fn step<V: ModelVariant>(
@@ -25,18 +50,27 @@ pub fn step<V: ModelVariant>(
     input: Input<MessageOf<V>>,
 ) {
     let now = model.local_time(state, id);
-    let slot = state.slot_mut(id);
+    let slot = &mut state.nodes[index(id)];
     let node = Arc::make_mut(slot.node.as_mut().expect("only up nodes are stepped"));
     let durable = Arc::make_mut(&mut slot.durable);
     let mut rng = model.rng(id, node.term(), now);
-    let mut actions = Actions::<MessageOf<V>, PersistOf<V>>::default();
+    let mut outputs = ModelOutputs {
+        from: id,
+        network: &mut state.network,
+        replies: Vec::new(),
+    };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        node.step(now, &mut rng, input, &mut actions);
-        node.invariants();
-        for record in actions.persist.drain(..) {
-            V::persist(durable, record);
-        }
+        let mut stepper = Stepper::new(Check::Invariants);
+        infallible(stepper.step(
+            node,
+            now,
+            &mut rng,
+            input,
+            &mut Memory::<V>(durable),
+            &mut outputs,
+        ));
     }));
+    let replies = outputs.replies;
     if let Err(payload) = outcome {
         state.panic = Some(Panic {
             node: id,
@@ -45,14 +79,7 @@ pub fn step<V: ModelVariant>(
         state.violations.record(Property::NodeInvariants);
         return;
     }
-    for outgoing in actions.messages {
-        state.network.send(Envelope {
-            from: id,
-            to: outgoing.to,
-            message: outgoing.message,
-        });
-    }
-    for reply in actions.replies {
+    for reply in replies {
         clients::record_reply(state, id, reply);
     }
 }

@@ -12,11 +12,8 @@ use std::fmt::{Debug, Display};
 use std::hash::Hash;
 
 use crate::core::node::{Node, Role};
-use crate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
+use crate::harness::algorithm::{Algorithm, Bully, MessageOf, Raft, Ring};
 use crate::model::state::ClusterState;
-
-/// The message type of a variant's nodes.
-pub type MessageOf<V> = <<V as Algorithm>::Node as Node>::Message;
 
 /// The model's state for variant `V`.
 pub type StateOf<V> = ClusterState<<V as Algorithm>::Node, <V as Algorithm>::Durable, MessageOf<V>>;
@@ -120,47 +117,31 @@ impl ModelVariant for Raft {
 }
 
 /// Bully and Ring: elections that replicate nothing, and whose node ids
-/// decide who wins (the highest id, the token's order).
-const ELECTION_ONLY: Capabilities = Capabilities {
-    log: false,
-    clients: false,
-    transfers: false,
-    symmetry: false,
-};
+/// decide who wins (the highest id, the token's order). Their durable state
+/// is the chassis's epoch.
+macro_rules! election_variant {
+    ($($algorithm:ident),*) => {$(
+        impl ModelVariant for $algorithm {
+            const CAPABILITIES: Capabilities = Capabilities {
+                log: false,
+                clients: false,
+                transfers: false,
+                symmetry: false,
+            };
 
-/// An election-only node in a trace line: role and epoch.
-fn describe_election(node: &impl Node) -> String {
-    format!("{} epoch={}", role_letter(node.role()), node.term())
+            fn durable_term(durable: &Self::Durable) -> u64 {
+                durable.epoch
+            }
+
+            fn durable_log_len(_: &Self::Durable) -> u64 {
+                0
+            }
+
+            fn describe(node: &Self::Node) -> String {
+                format!("{} epoch={}", role_letter(node.role()), node.term())
+            }
+        }
+    )*};
 }
 
-impl ModelVariant for Bully {
-    const CAPABILITIES: Capabilities = ELECTION_ONLY;
-
-    fn durable_term(durable: &Self::Durable) -> u64 {
-        durable.epoch
-    }
-
-    fn durable_log_len(_: &Self::Durable) -> u64 {
-        0
-    }
-
-    fn describe(node: &Self::Node) -> String {
-        describe_election(node)
-    }
-}
-
-impl ModelVariant for Ring {
-    const CAPABILITIES: Capabilities = ELECTION_ONLY;
-
-    fn durable_term(durable: &Self::Durable) -> u64 {
-        durable.epoch
-    }
-
-    fn durable_log_len(_: &Self::Durable) -> u64 {
-        0
-    }
-
-    fn describe(node: &Self::Node) -> String {
-        describe_election(node)
-    }
-}
+election_variant!(Bully, Ring);
