@@ -27,24 +27,14 @@ use crate::model::register::RegisterRet;
 use crate::model::state::{ClientStatus, ClusterState};
 use crate::model::variant::{Capabilities, ModelVariant, StateOf};
 
-/// The `always` properties of the model, in report order.
-pub const ALWAYS: [Property; 7] = [
-    Property::ElectionSafety,
-    Property::LeaseSafety,
-    Property::LogMatching,
-    Property::LeaderCompleteness,
-    Property::StateMachineSafety,
-    Property::Linearizability,
-    Property::NodeInvariants,
-];
+/// The `always` properties of the model, in report order: every safety
+/// property of the vocabulary, which lists them first.
+pub const ALWAYS: &[Property] = Property::ALL.split_at(7).0;
 
-/// The `sometimes` properties, in report order.
-pub const SOMETIMES: [Property; 4] = [
-    Property::LeaderElected,
-    Property::WriteCommitted,
-    Property::LeaderReplaced,
-    Property::LeaseReadServed,
-];
+/// The `sometimes` properties, in report order: every reachability goal
+/// of the vocabulary, which lists them last, after Liveness (a property of
+/// long runs, which the simulator judges).
+pub const SOMETIMES: &[Property] = Property::ALL.split_at(8).1;
 
 /// Whether `property` means anything for a variant with `capabilities`.
 pub fn applies(property: Property, capabilities: Capabilities) -> bool {
@@ -61,16 +51,18 @@ pub fn applies(property: Property, capabilities: Capabilities) -> bool {
 
 /// The `always` properties a variant with `capabilities` is judged on.
 pub fn always(capabilities: Capabilities) -> Vec<Property> {
-    ALWAYS
-        .into_iter()
-        .filter(|&property| applies(property, capabilities))
-        .collect()
+    applicable(ALWAYS, capabilities)
 }
 
 /// The `sometimes` properties a variant with `capabilities` is judged on.
 pub fn sometimes(capabilities: Capabilities) -> Vec<Property> {
-    SOMETIMES
-        .into_iter()
+    applicable(SOMETIMES, capabilities)
+}
+
+fn applicable(properties: &[Property], capabilities: Capabilities) -> Vec<Property> {
+    properties
+        .iter()
+        .copied()
         .filter(|&property| applies(property, capabilities))
         .collect()
 }
@@ -102,7 +94,8 @@ impl Violations {
 
     pub fn properties(&self) -> Vec<Property> {
         ALWAYS
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&property| self.contains(property))
             .collect()
     }
@@ -112,9 +105,20 @@ type Condition<V> = fn(&ClusterModel<V>, &StateOf<V>) -> bool;
 
 /// The checker's view of the properties `V` is judged on.
 pub fn checker_properties<V: ModelVariant>() -> Vec<CheckerProperty<ClusterModel<V>>> {
-    // stateright takes plain function pointers, one per property: the
-    // property is a const parameter, its position in `ALWAYS`.
-    let holds: [Condition<V>; ALWAYS.len()] = [
+    let capabilities = V::CAPABILITIES;
+    let always = always(capabilities)
+        .into_iter()
+        .map(|property| CheckerProperty::always(property.name(), holds_condition::<V>(property)));
+    let sometimes = sometimes(capabilities).into_iter().map(|property| {
+        CheckerProperty::sometimes(property.name(), reached_condition::<V>(property))
+    });
+    always.chain(sometimes).collect()
+}
+
+/// "`property` was never violated", as the plain function pointer
+/// stateright takes: one instance of [`holds`] per position in [`ALWAYS`].
+fn holds_condition<V: ModelVariant>(property: Property) -> Condition<V> {
+    let conditions: [Condition<V>; ALWAYS.len()] = [
         holds::<V, 0>,
         holds::<V, 1>,
         holds::<V, 2>,
@@ -123,28 +127,26 @@ pub fn checker_properties<V: ModelVariant>() -> Vec<CheckerProperty<ClusterModel
         holds::<V, 5>,
         holds::<V, 6>,
     ];
-    let reached: [Condition<V>; SOMETIMES.len()] = [
-        |_, state| leader_elected(state),
-        |_, state| write_committed(state),
-        |_, state| leader_replaced(state),
-        |_, state| lease_read_served(state),
-    ];
-    let capabilities = V::CAPABILITIES;
-    let always = ALWAYS
-        .into_iter()
-        .zip(holds)
-        .filter(|&(property, _)| applies(property, capabilities))
-        .map(|(property, condition)| CheckerProperty::always(property.name(), condition));
-    let sometimes = SOMETIMES
-        .into_iter()
-        .zip(reached)
-        .filter(|&(property, _)| applies(property, capabilities))
-        .map(|(property, condition)| CheckerProperty::sometimes(property.name(), condition));
-    always.chain(sometimes).collect()
+    let position = ALWAYS
+        .iter()
+        .position(|&known| known == property)
+        .expect("an always property");
+    conditions[position]
 }
 
 fn holds<V: ModelVariant, const POSITION: usize>(_: &ClusterModel<V>, state: &StateOf<V>) -> bool {
     !state.violations.contains(ALWAYS[POSITION])
+}
+
+/// "`property` is reached in this state".
+fn reached_condition<V: ModelVariant>(property: Property) -> Condition<V> {
+    match property {
+        Property::LeaderElected => |_, state| leader_elected(state),
+        Property::WriteCommitted => |_, state| write_committed(state),
+        Property::LeaderReplaced => |_, state| leader_replaced(state),
+        Property::LeaseReadServed => |_, state| lease_read_served(state),
+        other => panic!("{other} is not a reachability goal of the model"),
+    }
 }
 
 fn leader_elected<N: Node, D, M>(state: &ClusterState<N, D, M>) -> bool {
@@ -188,15 +190,50 @@ fn lease_read_served<N, D, M>(state: &ClusterState<N, D, M>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::properties::Kind;
     use crate::harness::algorithm::{Bully, Raft};
+
+    #[test]
+    fn the_model_judges_every_safety_property_and_reachability_goal() {
+        let kinds = |properties: &[Property]| -> Vec<Kind> {
+            properties.iter().map(|property| property.kind()).collect()
+        };
+        assert_eq!(kinds(ALWAYS), [Kind::Safety; 7]);
+        assert_eq!(kinds(SOMETIMES), [Kind::Reachability; 4]);
+        let judged = ALWAYS.len() + SOMETIMES.len();
+        let safety_or_reachability = Property::ALL
+            .iter()
+            .filter(|property| property.kind() != Kind::Liveness)
+            .count();
+        assert_eq!(judged, safety_or_reachability);
+    }
 
     #[test]
     fn each_variant_is_judged_on_what_its_capabilities_give_meaning_to() {
         let names = |properties: Vec<Property>| -> Vec<&str> {
             properties.into_iter().map(Property::name).collect()
         };
-        assert_eq!(always(Raft::CAPABILITIES), ALWAYS.to_vec());
-        assert_eq!(sometimes(Raft::CAPABILITIES), SOMETIMES.to_vec());
+        assert_eq!(
+            names(always(Raft::CAPABILITIES)),
+            [
+                "Election Safety",
+                "Lease Safety",
+                "Log Matching",
+                "Leader Completeness",
+                "State Machine Safety",
+                "Linearizability",
+                "Node Invariants"
+            ]
+        );
+        assert_eq!(
+            names(sometimes(Raft::CAPABILITIES)),
+            [
+                "a leader is elected",
+                "a write is committed",
+                "a leader is replaced after a crash",
+                "a lease read is served"
+            ]
+        );
         assert_eq!(
             names(always(Bully::CAPABILITIES)),
             ["Election Safety", "Lease Safety", "Node Invariants"]

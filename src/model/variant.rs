@@ -38,6 +38,23 @@ pub struct Capabilities {
     pub symmetry: bool,
 }
 
+impl Capabilities {
+    /// Everything the model offers (Raft).
+    pub const ALL: Capabilities = Capabilities::each(true);
+    /// An election and nothing more: no log, no clients, no transfers, and
+    /// node ids that decide who wins (Bully, Ring).
+    pub const ELECTION_ONLY: Capabilities = Capabilities::each(false);
+
+    const fn each(present: bool) -> Capabilities {
+        Capabilities {
+            log: present,
+            clients: present,
+            transfers: present,
+            symmetry: present,
+        }
+    }
+}
+
 /// An algorithm variant the model checker can explore.
 pub trait ModelVariant:
     Algorithm<
@@ -80,12 +97,7 @@ pub fn role_letter(role: Role) -> &'static str {
 }
 
 impl ModelVariant for Raft {
-    const CAPABILITIES: Capabilities = Capabilities {
-        log: true,
-        clients: true,
-        transfers: true,
-        symmetry: true,
-    };
+    const CAPABILITIES: Capabilities = Capabilities::ALL;
 
     fn durable_term(durable: &Self::Durable) -> u64 {
         durable.hard_state.term
@@ -122,12 +134,7 @@ impl ModelVariant for Raft {
 macro_rules! election_variant {
     ($($algorithm:ident),*) => {$(
         impl ModelVariant for $algorithm {
-            const CAPABILITIES: Capabilities = Capabilities {
-                log: false,
-                clients: false,
-                transfers: false,
-                symmetry: false,
-            };
+            const CAPABILITIES: Capabilities = Capabilities::ELECTION_ONLY;
 
             fn durable_term(durable: &Self::Durable) -> u64 {
                 durable.epoch
