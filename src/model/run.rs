@@ -147,7 +147,7 @@ pub fn serve(spec: ModelSpec, address: impl std::net::ToSocketAddrs) {
 type SearchPath<V> = Path<StateOf<V>, ActionOf<V>>;
 
 /// Searches `model` (its spec's bounds and expectations, perhaps with
-/// another core configuration: see [`RaftModel::with_config`]), then
+/// another core configuration: see `RaftModel::with_config`), then
 /// reports each property its variant is judged on against the spec's
 /// expectations, with the shortest counterexample of each violated
 /// `always` property as a trace. The variant's symmetry reduction, if it
