@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
+use electorate::check::properties::Property;
 use electorate::core::raft::deliberate_bugs::DeliberateBugs;
 use electorate::model::spec::{RunMode, Strategy};
 use electorate::model::{check_model, check_spec, CheckOptions, ModelSpec, RaftModel, SpecReport};
@@ -355,7 +356,7 @@ fn paths_found_under_symmetry_reduction_replay() {
         .get("Lease Safety")
         .expect("the lease bug is found under symmetry reduction");
     let last = violation.last_state();
-    assert!(last.violations.contains("Lease Safety"), "{last:?}");
+    assert!(last.violations.contains(Property::LeaseSafety), "{last:?}");
     let elected = discoveries
         .get("a leader is elected")
         .expect("a leader is elected under symmetry reduction");

@@ -1,5 +1,7 @@
-//! Safety property monitors, named as in DESIGN.md: Election Safety, Lease
-//! Safety, Log Matching, Leader Completeness and State Machine Safety.
+//! The suite's one vocabulary of properties ([`Property`]: every name the
+//! model checker, the simulator, the tests and the reports use), and the
+//! safety monitors of five of them, named as in DESIGN.md: Election Safety,
+//! Lease Safety, Log Matching, Leader Completeness and State Machine Safety.
 //!
 //! A monitor is fed snapshots of every node ([`NodeView`]) after each step
 //! and remembers what it must (the leader of each term, the committed log) to
@@ -15,7 +17,8 @@ use std::fmt;
 use crate::core::node::{NodeId, Role};
 use crate::core::raft::{Entry, LogIndex, Term};
 
-/// The properties, by the names used everywhere in electorate.
+/// Every property the suite checks, by the one name the model checker, the
+/// simulator, the tests and the reports use for it (DESIGN.md's names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Property {
     /// At most one leader per term.
@@ -28,11 +31,54 @@ pub enum Property {
     LeaderCompleteness,
     /// No two nodes apply different entries at the same index.
     StateMachineSafety,
+    /// Every client history is linearizable.
+    Linearizability,
+    /// No step panics: every node's `invariants()` hold after every step.
+    NodeInvariants,
+    /// Once a majority is connected and stable, a leader is elected within
+    /// a bounded time and terms stop growing (the simulator).
+    Liveness,
+    /// Reachable: some node leads (the model's `sometimes` goals show that
+    /// a bounded model is not vacuous).
+    LeaderElected,
+    /// Reachable: a client's write or compare-and-set is acknowledged.
+    WriteCommitted,
+    /// Reachable: a leader crashes and a node leads a later term.
+    LeaderReplaced,
+    /// Reachable: a read is answered from the leader's lease.
+    LeaseReadServed,
+}
+
+/// What kind of claim a property makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Holds in every state of every run.
+    Safety,
+    /// Holds eventually, under stated conditions.
+    Liveness,
+    /// Some run reaches it: a check that the search is not vacuous.
+    Reachability,
 }
 
 impl Property {
-    /// Every property, in the order the monitor checks them.
-    pub const ALL: [Property; 5] = [
+    /// Every property, safety first.
+    pub const ALL: [Property; 12] = [
+        Property::ElectionSafety,
+        Property::LeaseSafety,
+        Property::LogMatching,
+        Property::LeaderCompleteness,
+        Property::StateMachineSafety,
+        Property::Linearizability,
+        Property::NodeInvariants,
+        Property::Liveness,
+        Property::LeaderElected,
+        Property::WriteCommitted,
+        Property::LeaderReplaced,
+        Property::LeaseReadServed,
+    ];
+
+    /// The properties [`SafetyMonitor`] judges, in the order it checks them.
+    pub const MONITORED: [Property; 5] = [
         Property::ElectionSafety,
         Property::LeaseSafety,
         Property::LogMatching,
@@ -49,20 +95,38 @@ impl Property {
             Property::LogMatching => "Log Matching",
             Property::LeaderCompleteness => "Leader Completeness",
             Property::StateMachineSafety => "State Machine Safety",
+            Property::Linearizability => "Linearizability",
+            Property::NodeInvariants => "Node Invariants",
+            Property::Liveness => "Liveness",
+            Property::LeaderElected => "a leader is elected",
+            Property::WriteCommitted => "a write is committed",
+            Property::LeaderReplaced => "a leader is replaced after a crash",
+            Property::LeaseReadServed => "a lease read is served",
         }
+    }
+
+    pub const fn kind(self) -> Kind {
+        match self {
+            Property::Liveness => Kind::Liveness,
+            Property::LeaderElected
+            | Property::WriteCommitted
+            | Property::LeaderReplaced
+            | Property::LeaseReadServed => Kind::Reachability,
+            _ => Kind::Safety,
+        }
+    }
+
+    /// The property named `name`, as [`Property::name`] spells it.
+    pub fn from_name(name: &str) -> Option<Property> {
+        Property::ALL
+            .into_iter()
+            .find(|property| property.name() == name)
     }
 }
 
 impl fmt::Display for Property {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Property::ElectionSafety => "Election Safety",
-            Property::LeaseSafety => "Lease Safety",
-            Property::LogMatching => "Log Matching",
-            Property::LeaderCompleteness => "Leader Completeness",
-            Property::StateMachineSafety => "State Machine Safety",
-        };
-        f.write_str(name)
+        f.write_str(self.name())
     }
 }
 
@@ -491,6 +555,19 @@ mod tests {
             .observe(&[view(2, Role::Leader, 2, &[], 0)])
             .unwrap_err();
         assert_eq!(violation.property, Property::LeaderCompleteness);
+    }
+
+    #[test]
+    fn every_name_is_distinct_and_reads_back() {
+        for property in Property::ALL {
+            assert_eq!(Property::from_name(property.name()), Some(property));
+            assert_eq!(property.to_string(), property.name());
+        }
+        let mut names: Vec<&str> = Property::ALL.iter().map(|p| p.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Property::ALL.len());
+        assert_eq!(Property::from_name("Election safety"), None);
     }
 
     #[test]

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use electorate::model::{ModelSpec, RaftModel};
-use stateright::Model;
+use electorate::model::run::serve;
+use electorate::model::ModelSpec;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -33,6 +33,6 @@ pub fn run(args: Args) -> ExitCode {
         args.port
     );
     // Serves until the process is stopped.
-    RaftModel::new(spec).checker().serve(address);
+    serve(spec, address);
     ExitCode::SUCCESS
 }

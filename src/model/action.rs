@@ -1,6 +1,7 @@
 //! The model's actions: everything that can happen next in a state. Each
 //! action is one step of the environment (time, clocks, network, faults,
-//! clients) and at most one `Node::step`.
+//! clients) and at most one `Node::step`. The same actions serve every
+//! variant; those a variant lacks the capability for are never offered.
 
 use std::fmt;
 
@@ -8,18 +9,18 @@ use crate::core::node::NodeId;
 use crate::model::network::Envelope;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
+pub enum Action<M> {
     /// Real time advances one quantum; every clock with it.
     AdvanceTime,
     /// Node `n`'s clock gains one quantum on real time (drift).
     ClockJump(NodeId),
     /// Node `n` is ticked: its local clock has reached its deadline.
     Tick(NodeId),
-    Deliver(Envelope),
+    Deliver(Envelope<M>),
     /// The network loses one copy of the envelope.
-    Drop(Envelope),
+    Drop(Envelope<M>),
     /// The network delivers the envelope twice: one more copy in flight.
-    Duplicate(Envelope),
+    Duplicate(Envelope<M>),
     Crash(NodeId),
     /// A crashed node restarts from its durable state.
     Restart(NodeId),
@@ -35,7 +36,7 @@ pub enum Action {
     },
 }
 
-impl fmt::Display for Action {
+impl<M: fmt::Display> fmt::Display for Action<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::AdvanceTime => write!(f, "time advances one quantum"),

@@ -4,31 +4,35 @@
 //! A model spec (`models/*.toml`, see [`spec`]) describes one bounded
 //! configuration: the algorithm and its options, the cluster, the network,
 //! faults, clocks, the bounds of the search, the client operations and the
-//! expected outcome. [`raft::RaftModel`] turns it into a stateright
-//! [`Model`](stateright::Model) whose transitions call `Node::step` on the
-//! real `RaftNode`s, with explicit real time and drifting local clocks, a
-//! network that may reorder, lose and duplicate, crashes and restarts from
-//! durable state, and clients whose history must stay linearizable.
-//! [`run::check_spec`] runs the search and compares the outcome with the
-//! spec; `electorate check` and `tests/models.rs` are built on it.
-//! [`symmetry`] explores states that differ only in node names once.
+//! expected outcome. [`cluster::ClusterModel`] turns it into a stateright
+//! [`Model`](stateright::Model) for any algorithm variant: its transitions
+//! call `Node::step` on the real nodes, with explicit real time and
+//! drifting local clocks, a network that may reorder, lose and duplicate,
+//! crashes and restarts from durable state, and, for a variant with the
+//! capability ([`variant`]), clients whose history must stay linearizable
+//! ([`clients`]) and leadership transfers. [`run::check_spec`] runs the
+//! search and compares the outcome with the spec; `electorate check` and
+//! `tests/models.rs` are built on it. [`symmetry`] explores Raft states that
+//! differ only in node names once.
 
 pub mod action;
-pub mod election;
-mod election_run;
+pub mod clients;
+pub mod cluster;
 pub mod network;
 pub mod operations;
 pub mod properties;
-pub mod raft;
 pub mod register;
 pub mod rng;
 pub mod run;
 pub mod spec;
 mod spec_file;
 pub mod state;
+pub mod step;
 pub mod symmetry;
 pub mod trace;
+pub mod variant;
 
-pub use raft::RaftModel;
+pub use cluster::{ClusterModel, RaftModel};
 pub use run::{check_model, check_spec, CheckOptions, SpecReport};
 pub use spec::{ModelSpec, SpecError};
+pub use variant::ModelVariant;

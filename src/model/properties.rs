@@ -1,4 +1,5 @@
-//! The properties the model checks, by name.
+//! The properties the model checks, from the suite's one vocabulary
+//! ([`Property`]), and how stateright evaluates them.
 //!
 //! `always` properties are DESIGN.md's safety properties, judged by the
 //! shared [`SafetyMonitor`](crate::check::properties::SafetyMonitor) after
@@ -12,121 +13,147 @@
 //!
 //! `sometimes` properties show the model is not vacuous: each names
 //! something a meaningful configuration must be able to reach.
+//!
+//! A variant is judged on the properties its capabilities give meaning to
+//! ([`always`], [`sometimes`]): without a log there is nothing for Log
+//! Matching to compare, without clients no history.
 
-use stateright::{Model, Property as CheckerProperty};
+use stateright::Property as CheckerProperty;
 
 use crate::check::properties::Property;
 use crate::core::node::{Node, Role};
-use crate::model::raft::RaftModel;
+use crate::model::cluster::ClusterModel;
 use crate::model::register::RegisterRet;
 use crate::model::state::{ClientStatus, ClusterState};
+use crate::model::variant::{Capabilities, ModelVariant, StateOf};
 
-pub const ELECTION_SAFETY: &str = Property::ElectionSafety.name();
-pub const LEASE_SAFETY: &str = Property::LeaseSafety.name();
-pub const LOG_MATCHING: &str = Property::LogMatching.name();
-pub const LEADER_COMPLETENESS: &str = Property::LeaderCompleteness.name();
-pub const STATE_MACHINE_SAFETY: &str = Property::StateMachineSafety.name();
-/// Every client history is linearizable against a compare-and-set register.
-pub const LINEARIZABILITY: &str = "Linearizability";
-/// No step panics: every node's `invariants()` hold after every step.
-pub const NODE_INVARIANTS: &str = "Node Invariants";
+/// The `always` properties of the model, in report order: every safety
+/// property of the vocabulary, which lists them first.
+pub const ALWAYS: &[Property] = Property::ALL.split_at(7).0;
 
-/// The `always` properties, in the order their bits sit in [`Violations`].
-pub const ALWAYS: [&str; 7] = [
-    ELECTION_SAFETY,
-    LEASE_SAFETY,
-    LOG_MATCHING,
-    LEADER_COMPLETENESS,
-    STATE_MACHINE_SAFETY,
-    LINEARIZABILITY,
-    NODE_INVARIANTS,
-];
+/// The `sometimes` properties, in report order: every reachability goal
+/// of the vocabulary, which lists them last, after Liveness (a property of
+/// long runs, which the simulator judges).
+pub const SOMETIMES: &[Property] = Property::ALL.split_at(8).1;
 
-pub const LEADER_ELECTED: &str = "a leader is elected";
-pub const WRITE_COMMITTED: &str = "a write is committed";
-pub const LEADER_REPLACED: &str = "a leader is replaced after a crash";
-pub const LEASE_READ_SERVED: &str = "a lease read is served";
+/// Whether `property` means anything for a variant with `capabilities`.
+pub fn applies(property: Property, capabilities: Capabilities) -> bool {
+    match property {
+        Property::LogMatching | Property::LeaderCompleteness | Property::StateMachineSafety => {
+            capabilities.log
+        }
+        Property::Linearizability | Property::WriteCommitted | Property::LeaseReadServed => {
+            capabilities.clients
+        }
+        _ => true,
+    }
+}
 
-pub const SOMETIMES: [&str; 4] = [
-    LEADER_ELECTED,
-    WRITE_COMMITTED,
-    LEADER_REPLACED,
-    LEASE_READ_SERVED,
-];
+/// The `always` properties a variant with `capabilities` is judged on.
+pub fn always(capabilities: Capabilities) -> Vec<Property> {
+    applicable(ALWAYS, capabilities)
+}
+
+/// The `sometimes` properties a variant with `capabilities` is judged on.
+pub fn sometimes(capabilities: Capabilities) -> Vec<Property> {
+    applicable(SOMETIMES, capabilities)
+}
+
+fn applicable(properties: &[Property], capabilities: Capabilities) -> Vec<Property> {
+    properties
+        .iter()
+        .copied()
+        .filter(|&property| applies(property, capabilities))
+        .collect()
+}
 
 /// The `always` properties violated so far in a run, one bit each.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Violations(u8);
+pub struct Violations(u16);
 
 impl Violations {
-    fn bit(name: &str) -> u8 {
-        let position = ALWAYS
-            .iter()
-            .position(|&known| known == name)
-            .expect("an always property");
-        1 << position
+    fn bit(property: Property) -> u16 {
+        assert!(
+            ALWAYS.contains(&property),
+            "{property} is not an always property of the model"
+        );
+        1 << property as u16
     }
 
-    pub fn record(&mut self, name: &str) {
-        self.0 |= Violations::bit(name);
+    pub fn record(&mut self, property: Property) {
+        self.0 |= Violations::bit(property);
     }
 
-    pub fn contains(&self, name: &str) -> bool {
-        self.0 & Violations::bit(name) != 0
+    pub fn contains(&self, property: Property) -> bool {
+        self.0 & Violations::bit(property) != 0
     }
 
     pub fn is_empty(&self) -> bool {
         self.0 == 0
     }
 
-    pub fn names(&self) -> Vec<&'static str> {
+    pub fn properties(&self) -> Vec<Property> {
         ALWAYS
-            .into_iter()
-            .filter(|name| self.contains(name))
+            .iter()
+            .copied()
+            .filter(|&property| self.contains(property))
             .collect()
     }
 }
 
-/// The checker's view of the properties above.
-pub fn properties() -> Vec<CheckerProperty<RaftModel>> {
-    vec![
-        CheckerProperty::always(ELECTION_SAFETY, |_, state| holds(state, ELECTION_SAFETY)),
-        CheckerProperty::always(LEASE_SAFETY, |_, state| holds(state, LEASE_SAFETY)),
-        CheckerProperty::always(LOG_MATCHING, |_, state| holds(state, LOG_MATCHING)),
-        CheckerProperty::always(LEADER_COMPLETENESS, |_, state| {
-            holds(state, LEADER_COMPLETENESS)
-        }),
-        CheckerProperty::always(STATE_MACHINE_SAFETY, |_, state| {
-            holds(state, STATE_MACHINE_SAFETY)
-        }),
-        CheckerProperty::always(LINEARIZABILITY, |_, state| holds(state, LINEARIZABILITY)),
-        CheckerProperty::always(NODE_INVARIANTS, |_, state| holds(state, NODE_INVARIANTS)),
-        CheckerProperty::sometimes(LEADER_ELECTED, |_, state| leader_elected(state)),
-        CheckerProperty::sometimes(WRITE_COMMITTED, |_, state| write_committed(state)),
-        CheckerProperty::sometimes(LEADER_REPLACED, |_, state| leader_replaced(state)),
-        CheckerProperty::sometimes(LEASE_READ_SERVED, |_, state| lease_read_served(state)),
-    ]
+type Condition<V> = fn(&ClusterModel<V>, &StateOf<V>) -> bool;
+
+/// The checker's view of the properties `V` is judged on.
+pub fn checker_properties<V: ModelVariant>() -> Vec<CheckerProperty<ClusterModel<V>>> {
+    let capabilities = V::CAPABILITIES;
+    let always = always(capabilities)
+        .into_iter()
+        .map(|property| CheckerProperty::always(property.name(), holds_condition::<V>(property)));
+    let sometimes = sometimes(capabilities).into_iter().map(|property| {
+        CheckerProperty::sometimes(property.name(), reached_condition::<V>(property))
+    });
+    always.chain(sometimes).collect()
 }
 
-/// Whether `name` is an `always` property of the model.
-pub fn is_always(name: &str) -> bool {
-    ALWAYS.contains(&name)
+/// "`property` was never violated", as the plain function pointer
+/// stateright takes: one instance of [`holds`] per position in [`ALWAYS`].
+fn holds_condition<V: ModelVariant>(property: Property) -> Condition<V> {
+    let conditions: [Condition<V>; ALWAYS.len()] = [
+        holds::<V, 0>,
+        holds::<V, 1>,
+        holds::<V, 2>,
+        holds::<V, 3>,
+        holds::<V, 4>,
+        holds::<V, 5>,
+        holds::<V, 6>,
+    ];
+    let position = ALWAYS
+        .iter()
+        .position(|&known| known == property)
+        .expect("an always property");
+    conditions[position]
 }
 
-/// The property named `name` as the checker knows it.
-pub fn checker_property(model: &RaftModel, name: &'static str) -> CheckerProperty<RaftModel> {
-    model.property(name)
+fn holds<V: ModelVariant, const POSITION: usize>(_: &ClusterModel<V>, state: &StateOf<V>) -> bool {
+    !state.violations.contains(ALWAYS[POSITION])
 }
 
-fn holds(state: &ClusterState, name: &str) -> bool {
-    !state.violations.contains(name)
+/// "`property` is reached in this state".
+fn reached_condition<V: ModelVariant>(property: Property) -> Condition<V> {
+    match property {
+        Property::LeaderElected => |_, state| leader_elected(state),
+        Property::WriteCommitted => |_, state| write_committed(state),
+        Property::LeaderReplaced => |_, state| leader_replaced(state),
+        Property::LeaseReadServed => |_, state| lease_read_served(state),
+        other => panic!("{other} is not a reachability goal of the model"),
+    }
 }
 
-fn leader_elected(state: &ClusterState) -> bool {
+fn leader_elected<N: Node, D, M>(state: &ClusterState<N, D, M>) -> bool {
     state.up_nodes().any(|node| node.role() == Role::Leader)
 }
 
-fn write_committed(state: &ClusterState) -> bool {
+fn write_committed<N, D, M>(state: &ClusterState<N, D, M>) -> bool {
     state.clients.iter().any(|client| {
         matches!(
             client,
@@ -139,7 +166,7 @@ fn write_committed(state: &ClusterState) -> bool {
 }
 
 /// A leader crashed, and a node leads a later term.
-fn leader_replaced(state: &ClusterState) -> bool {
+fn leader_replaced<N: Node, D, M>(state: &ClusterState<N, D, M>) -> bool {
     let Some(crashed) = state.crashed_leader_term else {
         return false;
     };
@@ -148,7 +175,7 @@ fn leader_replaced(state: &ClusterState) -> bool {
         .any(|node| node.role() == Role::Leader && node.term() > crashed)
 }
 
-fn lease_read_served(state: &ClusterState) -> bool {
+fn lease_read_served<N, D, M>(state: &ClusterState<N, D, M>) -> bool {
     state.clients.iter().any(|client| {
         matches!(
             client,
@@ -158,4 +185,84 @@ fn lease_read_served(state: &ClusterState) -> bool {
             }
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::properties::Kind;
+    use crate::harness::algorithm::{Bully, Raft};
+
+    #[test]
+    fn the_model_judges_every_safety_property_and_reachability_goal() {
+        let kinds = |properties: &[Property]| -> Vec<Kind> {
+            properties.iter().map(|property| property.kind()).collect()
+        };
+        assert_eq!(kinds(ALWAYS), [Kind::Safety; 7]);
+        assert_eq!(kinds(SOMETIMES), [Kind::Reachability; 4]);
+        let judged = ALWAYS.len() + SOMETIMES.len();
+        let safety_or_reachability = Property::ALL
+            .iter()
+            .filter(|property| property.kind() != Kind::Liveness)
+            .count();
+        assert_eq!(judged, safety_or_reachability);
+    }
+
+    #[test]
+    fn each_variant_is_judged_on_what_its_capabilities_give_meaning_to() {
+        let names = |properties: Vec<Property>| -> Vec<&str> {
+            properties.into_iter().map(Property::name).collect()
+        };
+        assert_eq!(
+            names(always(Raft::CAPABILITIES)),
+            [
+                "Election Safety",
+                "Lease Safety",
+                "Log Matching",
+                "Leader Completeness",
+                "State Machine Safety",
+                "Linearizability",
+                "Node Invariants"
+            ]
+        );
+        assert_eq!(
+            names(sometimes(Raft::CAPABILITIES)),
+            [
+                "a leader is elected",
+                "a write is committed",
+                "a leader is replaced after a crash",
+                "a lease read is served"
+            ]
+        );
+        assert_eq!(
+            names(always(Bully::CAPABILITIES)),
+            ["Election Safety", "Lease Safety", "Node Invariants"]
+        );
+        assert_eq!(
+            names(sometimes(Bully::CAPABILITIES)),
+            ["a leader is elected", "a leader is replaced after a crash"]
+        );
+        let checker: Vec<&str> = checker_properties::<Raft>()
+            .iter()
+            .map(|property| property.name)
+            .collect();
+        assert_eq!(
+            checker,
+            names([ALWAYS.to_vec(), SOMETIMES.to_vec()].concat())
+        );
+    }
+
+    #[test]
+    fn violations_are_recorded_per_property() {
+        let mut violations = Violations::default();
+        assert!(violations.is_empty());
+        violations.record(Property::LeaseSafety);
+        violations.record(Property::NodeInvariants);
+        assert!(violations.contains(Property::LeaseSafety));
+        assert!(!violations.contains(Property::ElectionSafety));
+        assert_eq!(
+            violations.properties(),
+            [Property::LeaseSafety, Property::NodeInvariants]
+        );
+    }
 }

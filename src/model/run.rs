@@ -3,21 +3,17 @@
 //! Used by `electorate check` and by the tests.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
-use std::hash::Hash;
 use std::time::{Duration, Instant};
 
 use stateright::{Checker, HasDiscoveries, Model, Path};
 
+use crate::check::properties::Property;
 use crate::harness::algorithm::{Bully, Ring};
-use crate::model::election::ElectionModel;
-use crate::model::election_run::check_election;
-use crate::model::properties::{ALWAYS, SOMETIMES};
-use crate::model::raft::RaftModel;
+use crate::model::cluster::{ActionOf, ClusterModel, RaftModel};
+use crate::model::properties;
 use crate::model::spec::{Algorithm, ModelSpec, Strategy};
-use crate::model::state::ClusterState;
-use crate::model::symmetry;
 use crate::model::trace::{trace, TraceStep};
+use crate::model::variant::{ModelVariant, StateOf};
 
 /// A snapshot of a search under way, for progress displays.
 #[derive(Clone, Copy, Debug)]
@@ -123,72 +119,45 @@ pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
     }
     match spec.algorithm {
         Algorithm::Raft => check_model(RaftModel::new(spec), options),
-        Algorithm::Bully => check_election(ElectionModel::new(Bully::default(), spec), options),
-        Algorithm::Ring => check_election(ElectionModel::new(Ring::default(), spec), options),
+        Algorithm::Bully => check_model(ClusterModel::of(Bully::default(), spec), options),
+        Algorithm::Ring => check_model(ClusterModel::of(Ring::default(), spec), options),
     }
 }
 
-/// Checks `model` (its spec's bounds and expectations, perhaps with another
-/// core configuration: see [`RaftModel::with_config`]).
-pub fn check_model(model: RaftModel, options: &CheckOptions) -> SpecReport {
+/// Serves stateright's web explorer for `spec`'s model, for its algorithm,
+/// until the process is stopped (`electorate explore`).
+pub fn serve(spec: ModelSpec, address: impl std::net::ToSocketAddrs) {
+    match spec.algorithm {
+        Algorithm::Raft => {
+            RaftModel::new(spec).checker().serve(address);
+        }
+        Algorithm::Bully => {
+            ClusterModel::of(Bully::default(), spec)
+                .checker()
+                .serve(address);
+        }
+        Algorithm::Ring => {
+            ClusterModel::of(Ring::default(), spec)
+                .checker()
+                .serve(address);
+        }
+    }
+}
+
+type SearchPath<V> = Path<StateOf<V>, ActionOf<V>>;
+
+/// Searches `model` (its spec's bounds and expectations, perhaps with
+/// another core configuration: see `RaftModel::with_config`), then
+/// reports each property its variant is judged on against the spec's
+/// expectations, with the shortest counterexample of each violated
+/// `always` property as a trace. The variant's symmetry reduction, if it
+/// has one, is used when the spec (or `options`) asks for it and the
+/// search is depth first, the only search stateright reduces.
+pub fn check_model<V: ModelVariant>(model: ClusterModel<V>, options: &CheckOptions) -> SpecReport {
     let spec = model.spec().clone();
-    let representative: fn(&ClusterState) -> ClusterState = symmetry::representative;
-    check_with(
-        &model,
-        &spec,
-        (&ALWAYS, &SOMETIMES),
-        options,
-        Some(representative),
-        |path| trace(&model, path),
-    )
-}
-
-/// What the checker needs of a model (the Raft one and the election ones).
-pub(crate) trait Searchable:
-    Model<
-        State: Clone + fmt::Debug + Hash + PartialEq + Send + Sync + 'static,
-        Action: Clone + fmt::Debug + PartialEq + Send + Sync + 'static,
-    > + Clone
-    + Send
-    + Sync
-    + 'static
-{
-}
-
-impl<M> Searchable for M where
-    M: Model<
-            State: Clone + fmt::Debug + Hash + PartialEq + Send + Sync + 'static,
-            Action: Clone + fmt::Debug + PartialEq + Send + Sync + 'static,
-        > + Clone
-        + Send
-        + Sync
-        + 'static
-{
-}
-
-type SearchPath<M> = Path<<M as Model>::State, <M as Model>::Action>;
-
-/// A model's symmetry reduction: the representative of a state's class.
-pub(crate) type RepresentativeFn<M> = fn(&<M as Model>::State) -> <M as Model>::State;
-
-/// Searches `model` within `spec`'s bounds, then reports each property
-/// (`names`: the `always` ones, then the `sometimes` ones) against the
-/// spec's expectations, with the shortest counterexample of each violated
-/// `always` property turned into steps by `trace`. `representative` is the
-/// model's symmetry reduction, if it has one; it is used when the spec (or
-/// `options`) asks for it and the search is depth first, the only search
-/// stateright reduces.
-pub(crate) fn check_with<M: Searchable>(
-    model: &M,
-    spec: &ModelSpec,
-    names: (&[&'static str], &[&'static str]),
-    options: &CheckOptions,
-    representative: Option<RepresentativeFn<M>>,
-    trace: impl Fn(SearchPath<M>) -> Vec<TraceStep>,
-) -> SpecReport {
     let strategy = options.strategy.unwrap_or(spec.check.strategy);
     let threads = options.threads.unwrap_or(spec.check.threads);
-    let representative = representative
+    let representative = V::representative()
         .filter(|_| spec.check.symmetry && !options.no_symmetry && strategy == Strategy::Dfs);
     let start = Instant::now();
     let mut builder = model.clone().checker().threads(threads);
@@ -209,16 +178,21 @@ pub(crate) fn check_with<M: Searchable>(
     let timed_out = options.timeout.is_some_and(|timeout| elapsed >= timeout);
     // The checker stops early once every property has a discovery.
     let stopped_early = discoveries.len() == model.properties().len();
-    let (always, sometimes) = names;
-    let properties = always
-        .iter()
-        .map(|&name| (name, true))
-        .chain(sometimes.iter().map(|&name| (name, false)))
-        .map(|(name, is_always)| {
+    let capabilities = V::CAPABILITIES;
+    let properties = properties::always(capabilities)
+        .into_iter()
+        .map(|property| (property, true))
+        .chain(
+            properties::sometimes(capabilities)
+                .into_iter()
+                .map(|property| (property, false)),
+        )
+        .map(|(property, is_always)| {
+            let name = property.name();
             let discovered = discoveries.contains_key(name);
-            let (expected, as_expected) = expectation(spec, name, is_always, discovered);
+            let (expected, as_expected) = expectation(&spec, property, is_always, discovered);
             let shortest = (is_always && discovered && !options.skip_counterexamples)
-                .then(|| shortest_counterexample(model, name, spec.bounds.max_depth))
+                .then(|| shortest_counterexample(&model, name, spec.bounds.max_depth))
                 .flatten();
             PropertyReport {
                 name,
@@ -226,8 +200,8 @@ pub(crate) fn check_with<M: Searchable>(
                 expected,
                 discovered,
                 as_expected,
-                explorer_path: shortest.as_ref().map(|path| path.encode(model)),
-                counterexample: shortest.map(&trace),
+                explorer_path: shortest.as_ref().map(|path| path.encode(&model)),
+                counterexample: shortest.map(|path| trace(&model, path)),
             }
         })
         .collect();
@@ -272,9 +246,9 @@ struct Counts {
     max_depth: usize,
 }
 
-fn summarize<M: Searchable, C: Checker<M>>(
+fn summarize<V: ModelVariant, C: Checker<ClusterModel<V>>>(
     checker: C,
-) -> (HashMap<&'static str, SearchPath<M>>, Counts) {
+) -> (HashMap<&'static str, SearchPath<V>>, Counts) {
     let counts = Counts {
         unique: checker.unique_state_count(),
         total: checker.state_count(),
@@ -290,23 +264,23 @@ fn depth_limit(actions: usize) -> usize {
     actions + 2
 }
 
-/// What `spec` expects of property `name`, and whether `discovered` agrees.
+/// What `spec` expects of `property`, and whether `discovered` agrees.
 fn expectation(
     spec: &ModelSpec,
-    name: &'static str,
+    property: Property,
     always: bool,
     discovered: bool,
 ) -> (Expected, bool) {
     let expect = &spec.expect;
     let expected = if always {
-        if expect.violated.contains(name) {
+        if expect.violated.contains(&property) {
             Expected::Violated
         } else {
             Expected::Hold
         }
-    } else if expect.reachable.contains(name) {
+    } else if expect.reachable.contains(&property) {
         Expected::Reachable
-    } else if expect.unreachable.contains(name) {
+    } else if expect.unreachable.contains(&property) {
         Expected::Unreachable
     } else {
         Expected::Unchecked
@@ -323,12 +297,12 @@ fn expectation(
 /// last violating state it meets, not the first, so this searches
 /// breadth-first on one thread, stops at the first discovery, and repeats
 /// with the depth bounded below that discovery until none is found.
-pub(crate) fn shortest_counterexample<M: Searchable>(
-    model: &M,
+pub(crate) fn shortest_counterexample<V: ModelVariant>(
+    model: &ClusterModel<V>,
     name: &'static str,
     max_depth: Option<usize>,
-) -> Option<SearchPath<M>> {
-    let mut best: Option<SearchPath<M>> = None;
+) -> Option<SearchPath<V>> {
+    let mut best: Option<SearchPath<V>> = None;
     loop {
         let mut builder = model
             .clone()

@@ -15,14 +15,17 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::check::properties::Property;
 use crate::core::client::Operation;
 use crate::core::node::NodeId;
 use crate::core::raft::{Config, MAX_MEMBERS};
+use crate::harness::algorithm::{Bully, Raft, Ring};
 use crate::model::operations::parse_operation;
-use crate::model::properties::{ALWAYS, SOMETIMES};
+use crate::model::properties;
 pub use crate::model::spec_file::{Algorithm, Strategy};
 use crate::model::spec_file::{ExpectFile, NetworkFile, RaftFile, SpecFile, TimeFile};
 use crate::model::symmetry::MAX_SYMMETRIC_NODES;
+use crate::model::variant::{Capabilities, ModelVariant};
 
 /// Why a spec was refused. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -120,11 +123,11 @@ pub struct Bounds {
 pub struct Expectations {
     /// `always` properties that must have a counterexample. Every other
     /// `always` property must hold.
-    pub violated: BTreeSet<&'static str>,
+    pub violated: BTreeSet<Property>,
     /// `sometimes` properties that must have an example.
-    pub reachable: BTreeSet<&'static str>,
+    pub reachable: BTreeSet<Property>,
     /// `sometimes` properties that must have none.
-    pub unreachable: BTreeSet<&'static str>,
+    pub unreachable: BTreeSet<Property>,
     /// The number of unique states the complete search must visit.
     pub unique_states: Option<usize>,
 }
@@ -221,6 +224,7 @@ impl ModelSpec {
         }
         let check =
             check_spec(&file, &time, &bounds).map_err(|(key, reason)| invalid(key, reason))?;
+        capable(&file).map_err(|(key, reason)| invalid(key, reason))?;
         let spec = ModelSpec {
             path: path.to_owned(),
             description: file.description,
@@ -286,6 +290,44 @@ impl ModelSpec {
 }
 
 type KeyError = (&'static str, String);
+
+impl Algorithm {
+    /// What the model can do with this algorithm.
+    pub fn capabilities(self) -> Capabilities {
+        match self {
+            Algorithm::Raft => Raft::CAPABILITIES,
+            Algorithm::Bully => Bully::CAPABILITIES,
+            Algorithm::Ring => Ring::CAPABILITIES,
+        }
+    }
+}
+
+/// Refuses clients and transfers for an algorithm without them: the model
+/// would never offer them, and a spec must not seem to check what it does
+/// not.
+fn capable(file: &SpecFile) -> Result<(), KeyError> {
+    let capabilities = file.algorithm.capabilities();
+    if !capabilities.clients && !file.clients.operations.is_empty() {
+        return Err((
+            "clients.operations",
+            format!(
+                "the {:?} model has no clients (only Raft's history is checked for \
+                 linearizability); leave the operations out",
+                file.algorithm
+            ),
+        ));
+    }
+    if !capabilities.transfers && file.cluster.max_transfers > 0 {
+        return Err((
+            "cluster.max_transfers",
+            format!(
+                "the {:?} model has no leadership transfer; set it to 0",
+                file.algorithm
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// The largest number of quanta any timing or bound may span: enough for
 /// any model that finishes, small enough that arithmetic never overflows.
@@ -425,20 +467,23 @@ fn symmetry_is_valid(file: &SpecFile, time: &TimeSpec) -> Result<(), KeyError> {
 /// Resolves the property names of `[expect]` and refuses expectations the
 /// configuration makes impossible.
 fn expectations(spec: &ModelSpec, expect: &ExpectFile) -> Result<Expectations, KeyError> {
-    let violated = property_names("expect.violated", &expect.violated, &ALWAYS)?;
-    let reachable = property_names("expect.reachable", &expect.reachable, &SOMETIMES)?;
-    let unreachable = property_names("expect.unreachable", &expect.unreachable, &SOMETIMES)?;
-    if let Some(name) = reachable.intersection(&unreachable).next() {
+    let capabilities = spec.algorithm.capabilities();
+    let always = properties::always(capabilities);
+    let sometimes = properties::sometimes(capabilities);
+    let violated = property_names("expect.violated", &expect.violated, &always)?;
+    let reachable = property_names("expect.reachable", &expect.reachable, &sometimes)?;
+    let unreachable = property_names("expect.unreachable", &expect.unreachable, &sometimes)?;
+    if let Some(property) = reachable.intersection(&unreachable).next() {
         return Err((
             "expect.unreachable",
-            format!("{name:?} is also listed as reachable"),
+            format!("{:?} is also listed as reachable", property.name()),
         ));
     }
-    for &name in &reachable {
-        if let Some(reason) = impossible(spec, name) {
+    for &property in &reachable {
+        if let Some(reason) = impossible(spec, property) {
             return Err((
                 "expect.reachable",
-                format!("{name:?} cannot happen: {reason}"),
+                format!("{:?} cannot happen: {reason}", property.name()),
             ));
         }
     }
@@ -453,11 +498,12 @@ fn expectations(spec: &ModelSpec, expect: &ExpectFile) -> Result<Expectations, K
 fn property_names(
     key: &'static str,
     names: &[String],
-    known: &[&'static str],
-) -> Result<BTreeSet<&'static str>, KeyError> {
+    known: &[Property],
+) -> Result<BTreeSet<Property>, KeyError> {
     let mut resolved = BTreeSet::new();
     for name in names {
-        let Some(&property) = known.iter().find(|&&known| known == name) else {
+        let Some(property) = Property::from_name(name).filter(|found| known.contains(found)) else {
+            let known: Vec<&str> = known.iter().map(|property| property.name()).collect();
             return Err((
                 key,
                 format!("unknown property {name:?}; the properties here are {known:?}"),
@@ -471,15 +517,14 @@ fn property_names(
 }
 
 /// Why a `sometimes` property cannot be reached in `spec`, if it cannot.
-fn impossible(spec: &ModelSpec, name: &str) -> Option<&'static str> {
-    use crate::model::properties::{LEADER_REPLACED, LEASE_READ_SERVED, WRITE_COMMITTED};
+fn impossible(spec: &ModelSpec, property: Property) -> Option<&'static str> {
     let has_write = spec.operations.iter().any(|operation| !operation.is_read());
     let has_read = spec.operations.iter().any(Operation::is_read);
-    match name {
-        WRITE_COMMITTED if !has_write => Some("`clients.operations` has no write or cas"),
-        LEADER_REPLACED if spec.max_crashes == 0 => Some("`cluster.max_crashes` is 0"),
-        LEASE_READ_SERVED if !spec.raft.lease_reads => Some("`raft.lease_reads` is off"),
-        LEASE_READ_SERVED if !has_read => Some("`clients.operations` has no read"),
+    match property {
+        Property::WriteCommitted if !has_write => Some("`clients.operations` has no write or cas"),
+        Property::LeaderReplaced if spec.max_crashes == 0 => Some("`cluster.max_crashes` is 0"),
+        Property::LeaseReadServed if !spec.raft.lease_reads => Some("`raft.lease_reads` is off"),
+        Property::LeaseReadServed if !has_read => Some("`clients.operations` has no read"),
         _ => None,
     }
 }

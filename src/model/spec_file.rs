@@ -9,7 +9,7 @@ use crate::model::spec::RunMode;
 pub struct SpecFile {
     /// What the configuration is for, in a sentence or two.
     pub description: String,
-    /// Only Raft exists today; Bully and Ring will join it.
+    /// The algorithm variant the model runs (see `super::variant`).
     pub algorithm: Algorithm,
     pub run: RunMode,
     pub cluster: ClusterFile,

@@ -2,6 +2,10 @@
 //! made durable and how far its clock has run ahead), the network, the
 //! clients and their history, and the record the property monitors keep.
 //!
+//! The state is generic over the node, durable and message types of the
+//! variant (`super::variant::StateOf` names it for a variant), so that its
+//! equality and hash need nothing of the variant's configuration.
+//!
 //! Nodes are held behind `Arc`s so that a transition, which steps one node,
 //! copies only that node; the others are shared with the previous state.
 
@@ -11,20 +15,19 @@ use stateright::semantics::LinearizabilityTester;
 
 use crate::check::properties::SafetyMonitor;
 use crate::core::node::NodeId;
-use crate::core::raft::{DurableState, RaftNode, Term};
 use crate::core::time::Time;
 use crate::model::network::Network;
 use crate::model::properties::Violations;
 use crate::model::register::{CasRegister, RegisterRet};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct NodeSlot {
+pub struct NodeSlot<N, D> {
     /// `None` while crashed.
-    pub node: Option<Arc<RaftNode>>,
+    pub node: Option<Arc<N>>,
     /// Every persist record the node emitted, applied in order: what a
     /// restart starts from. Kept apart from the node so a missing persist
     /// record shows up as a forgotten vote or entry after a crash.
-    pub durable: Arc<DurableState>,
+    pub durable: Arc<D>,
     /// How many quanta this node's clock has gained on real time. Never
     /// decreases (clocks are monotonic) and never exceeds the spec's
     /// `time.clock_drift`.
@@ -47,15 +50,16 @@ pub enum ClientStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ClusterState {
+pub struct ClusterState<N, D, M> {
     /// Real time, in quanta.
     pub real_time: u64,
     /// Node `id` is at index `id - 1`.
-    pub nodes: Vec<NodeSlot>,
-    pub network: Network,
+    pub nodes: Vec<NodeSlot<N, D>>,
+    pub network: Network<M>,
     pub crashes: u32,
     pub transfers: u32,
-    /// One client per operation of the spec, in the same order.
+    /// One client per operation of the spec, in the same order (none for a
+    /// variant without clients).
     pub clients: Vec<ClientStatus>,
     /// Thread ids are client indexes.
     pub history: LinearizabilityTester<usize, CasRegister>,
@@ -64,9 +68,9 @@ pub struct ClusterState {
     pub monitor: SafetyMonitor,
     /// The `always` properties violated so far.
     pub violations: Violations,
-    /// The highest term in which a leader crashed, for "a leader is replaced
-    /// after a crash".
-    pub crashed_leader_term: Option<Term>,
+    /// The highest term (or epoch) in which a leader crashed, for "a leader
+    /// is replaced after a crash".
+    pub crashed_leader_term: Option<u64>,
     /// The panic that stopped this run, if a step panicked.
     pub panic: Option<Panic>,
 }
@@ -85,21 +89,21 @@ impl std::fmt::Display for Panic {
     }
 }
 
-impl ClusterState {
-    pub fn slot(&self, id: NodeId) -> &NodeSlot {
+impl<N, D, M> ClusterState<N, D, M> {
+    pub fn slot(&self, id: NodeId) -> &NodeSlot<N, D> {
         &self.nodes[index(id)]
     }
 
-    pub fn slot_mut(&mut self, id: NodeId) -> &mut NodeSlot {
+    pub fn slot_mut(&mut self, id: NodeId) -> &mut NodeSlot<N, D> {
         &mut self.nodes[index(id)]
     }
 
     /// The node, if it is up.
-    pub fn node(&self, id: NodeId) -> Option<&RaftNode> {
+    pub fn node(&self, id: NodeId) -> Option<&N> {
         self.slot(id).node.as_deref()
     }
 
-    pub fn up_nodes(&self) -> impl Iterator<Item = &RaftNode> {
+    pub fn up_nodes(&self) -> impl Iterator<Item = &N> {
         self.nodes.iter().filter_map(|slot| slot.node.as_deref())
     }
 
@@ -114,6 +118,7 @@ impl ClusterState {
     }
 }
 
-fn index(id: NodeId) -> usize {
+/// The position of node `id` in [`ClusterState::nodes`].
+pub fn index(id: NodeId) -> usize {
     usize::try_from(id - 1).expect("ids are small")
 }

@@ -59,15 +59,21 @@ use foldhash::fast::FixedState;
 use stateright::Representative;
 
 use crate::core::node::NodeId;
-use crate::core::raft::DurableState;
-use crate::model::state::{ClientStatus, ClusterState, NodeSlot, Panic};
+use crate::core::raft::{DurableState, RaftNode};
+use crate::harness::algorithm::Raft;
+use crate::model::state::{index, ClientStatus, ClusterState, NodeSlot, Panic};
+use crate::model::variant::StateOf;
+
+/// A state of the Raft model, the one variant whose node ids are
+/// interchangeable.
+pub type RaftState = StateOf<Raft>;
 
 /// The largest cluster symmetry reduction accepts: canonicalization may try
 /// every order of tied nodes, n! of them.
 pub const MAX_SYMMETRIC_NODES: u64 = 7;
 
-impl NodeSlot {
-    fn relabeled(&self, rename: &dyn Fn(NodeId) -> NodeId) -> NodeSlot {
+impl NodeSlot<RaftNode, DurableState> {
+    fn relabeled(&self, rename: &dyn Fn(NodeId) -> NodeId) -> Self {
         let durable = match self.durable.hard_state.voted_for {
             None => Arc::clone(&self.durable),
             Some(vote) => {
@@ -102,11 +108,11 @@ impl NodeSlot {
     }
 }
 
-impl ClusterState {
+impl RaftState {
     /// This state with node `id` renamed `rename(id)` everywhere: its slot
     /// moves to `rename(id)`'s place and every id held anywhere follows.
     /// `rename` must be a permutation of the members.
-    pub fn relabeled(&self, rename: &dyn Fn(NodeId) -> NodeId) -> ClusterState {
+    pub fn relabeled(&self, rename: &dyn Fn(NodeId) -> NodeId) -> RaftState {
         let mut nodes = self.nodes.clone();
         for (position, slot) in self.nodes.iter().enumerate() {
             let new_id = rename(position as NodeId + 1);
@@ -153,15 +159,15 @@ impl ClusterState {
     }
 }
 
-impl Representative for ClusterState {
-    fn representative(&self) -> ClusterState {
+impl Representative for RaftState {
+    fn representative(&self) -> RaftState {
         representative(self)
     }
 }
 
 /// The canonical member of `state`'s class of renamings (see the module
 /// documentation).
-pub fn representative(state: &ClusterState) -> ClusterState {
+pub fn representative(state: &RaftState) -> RaftState {
     let size = state.nodes.len();
     let keys: Vec<u64> = (1..=size as NodeId)
         .map(|id| state.anonymous_key(id))
@@ -184,7 +190,7 @@ pub fn representative(state: &ClusterState) -> ClusterState {
         return renamed(state, &order);
     }
     let hasher = FixedState::with_seed(0);
-    let mut best: Option<(u64, ClusterState)> = None;
+    let mut best: Option<(u64, RaftState)> = None;
     each_order(&mut order, &ties, &mut |order| {
         let candidate = renamed(state, order);
         let hash = hasher.hash_one(&candidate);
@@ -196,7 +202,7 @@ pub fn representative(state: &ClusterState) -> ClusterState {
 }
 
 /// `state` with node `order[k] + 1` renamed `k + 1`.
-fn renamed(state: &ClusterState, order: &[usize]) -> ClusterState {
+fn renamed(state: &RaftState, order: &[usize]) -> RaftState {
     if order.iter().enumerate().all(|(k, &position)| k == position) {
         return state.clone();
     }
@@ -233,15 +239,11 @@ fn permutations(order: &mut [usize], from: usize, end: usize, visit: &mut dyn Fn
     }
 }
 
-fn index(id: NodeId) -> usize {
-    usize::try_from(id - 1).expect("ids are small")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::node::{Node, Role};
-    use crate::model::raft::RaftModel;
+    use crate::model::cluster::RaftModel;
     use crate::model::spec::ModelSpec;
     use stateright::Model;
     use std::path::Path;
@@ -276,9 +278,9 @@ symmetry = true
 
     /// The first `count` distinct states of a breadth-first search: a
     /// leader elected, clients, crashes and restarts among them.
-    fn states(model: &RaftModel, count: usize) -> Vec<ClusterState> {
+    fn states(model: &RaftModel, count: usize) -> Vec<RaftState> {
         let mut seen = std::collections::HashSet::new();
-        let mut queue: std::collections::VecDeque<ClusterState> = model.init_states().into();
+        let mut queue: std::collections::VecDeque<RaftState> = model.init_states().into();
         let mut all = Vec::new();
         while let Some(state) = queue.pop_front() {
             if all.len() == count {

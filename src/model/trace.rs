@@ -5,11 +5,10 @@ use std::fmt::Write;
 
 use stateright::{Model, Path};
 
-use crate::core::node::{Node, Role};
-use crate::core::raft::RaftNode;
-use crate::model::action::Action;
-use crate::model::raft::RaftModel;
-use crate::model::state::{ClientStatus, ClusterState};
+use crate::core::node::Node;
+use crate::model::cluster::{ActionOf, ClusterModel};
+use crate::model::state::ClientStatus;
+use crate::model::variant::{ModelVariant, StateOf};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TraceStep {
@@ -23,7 +22,10 @@ pub struct TraceStep {
 }
 
 /// The steps of `path`.
-pub fn trace(model: &RaftModel, path: Path<ClusterState, Action>) -> Vec<TraceStep> {
+pub fn trace<V: ModelVariant>(
+    model: &ClusterModel<V>,
+    path: Path<StateOf<V>, ActionOf<V>>,
+) -> Vec<TraceStep> {
     let steps = path.into_vec();
     steps
         .windows(2)
@@ -43,9 +45,10 @@ pub fn trace(model: &RaftModel, path: Path<ClusterState, Action>) -> Vec<TraceSt
         .collect()
 }
 
-/// The cluster in one line: per node its role, term, log and commit index,
-/// clock and lease; then the clients and the messages in flight.
-pub fn summary(model: &RaftModel, state: &ClusterState) -> String {
+/// The cluster in one line: per node what the variant says of it (for
+/// Raft: role, term, log and commit index), its clock and lease; then the
+/// clients and the messages in flight.
+pub fn summary<V: ModelVariant>(model: &ClusterModel<V>, state: &StateOf<V>) -> String {
     let mut line = String::new();
     for &id in model.members() {
         let slot = state.slot(id);
@@ -53,7 +56,7 @@ pub fn summary(model: &RaftModel, state: &ClusterState) -> String {
         match slot.node.as_deref() {
             Some(node) => {
                 let lease = node.holds_lease(state.local_time(id, model.quantum_micros()));
-                let _ = write!(line, "{id}: {} clock={clock}", describe_node(node));
+                let _ = write!(line, "{id}: {} clock={clock}", V::describe(node));
                 if lease {
                     line.push_str(" LEASE");
                 }
@@ -62,8 +65,8 @@ pub fn summary(model: &RaftModel, state: &ClusterState) -> String {
                 let _ = write!(
                     line,
                     "{id}: down term={} last={}",
-                    slot.durable.hard_state.term,
-                    slot.durable.log.len()
+                    V::durable_term(&slot.durable),
+                    V::durable_log_len(&slot.durable)
                 );
             }
         }
@@ -83,25 +86,4 @@ pub fn summary(model: &RaftModel, state: &ClusterState) -> String {
     }
     let _ = write!(line, "{} in flight", state.network.len());
     line
-}
-
-fn describe_node(node: &RaftNode) -> String {
-    let role = match node.role() {
-        Role::Follower => "F",
-        Role::PreCandidate => "P",
-        Role::Candidate => "C",
-        Role::Leader => "L",
-    };
-    let log: Vec<String> = node
-        .log()
-        .entries()
-        .iter()
-        .map(|entry| entry.to_string())
-        .collect();
-    format!(
-        "{role} term={} log=[{}] commit={}",
-        node.term(),
-        log.join(", "),
-        node.commit_index()
-    )
 }

@@ -47,7 +47,7 @@ fn a_good_spec_parses() {
     let spec = parse(GOOD).unwrap();
     assert_eq!(spec.nodes, 3);
     assert_eq!(spec.operations.len(), 2);
-    assert!(spec.expect.reachable.contains("a leader is elected"));
+    assert!(spec.expect.reachable.contains(&Property::LeaderElected));
 }
 
 #[test]
@@ -121,4 +121,26 @@ fn symmetry_is_refused_where_node_ids_matter() {
     .expect_err("9 nodes")
     .to_string();
     assert!(text.contains("`check.symmetry`"), "{text}");
+}
+
+#[test]
+fn what_an_algorithm_cannot_do_is_refused() {
+    let bully = GOOD
+        .replace("algorithm = \"raft\"", "algorithm = \"bully\"")
+        .replace(
+            "reachable = [\"a leader is elected\", \"a leader is replaced after a crash\"]",
+            "reachable = [\"a leader is elected\"]",
+        );
+    // Bully has no clients, no transfers and no log.
+    let text = parse(&bully).expect_err("clients").to_string();
+    assert!(text.contains("`clients.operations`"), "{text}");
+    let bully = bully.replace("operations = [\"write 1\", \"read\"]", "operations = []");
+    parse(&bully).expect("no clients");
+    let transfers = bully.replace("max_crashes = 1", "max_crashes = 1\nmax_transfers = 1");
+    let text = parse(&transfers).expect_err("transfers").to_string();
+    assert!(text.contains("`cluster.max_transfers`"), "{text}");
+    let log = bully.replace("[expect]", "[expect]\nviolated = [\"Log Matching\"]");
+    let text = parse(&log).expect_err("log").to_string();
+    assert!(text.contains("`expect.violated`"), "{text}");
+    assert!(text.contains("unknown property \"Log Matching\""), "{text}");
 }

@@ -1,0 +1,329 @@
+//! The stateright model of a cluster, for every algorithm variant, built
+//! from a [`ModelSpec`]. It drives the production nodes through `Node::step`
+//! exactly as the simulator does (persist, then send, then reply); nothing
+//! of a protocol is written twice, and nothing of the model is written per
+//! protocol: what a variant can do is its [`ModelVariant`] capabilities.
+//!
+//! stateright's timers carry no durations and it has no clock, so the model
+//! implements [`Model`] directly and keeps time itself: a discrete real time
+//! in quanta, and per node a clock that may run up to `time.clock_drift`
+//! quanta ahead of real time. Any two clocks measuring the same interval then
+//! disagree by at most that many quanta, which is what the core's
+//! `clock_drift_bound` promises. Real time never passes `time.max_time`.
+//!
+//! Ticks are lazy: a node may be ticked at any instant once its local clock
+//! has reached `next_deadline()`, never before. A late tick is a paused
+//! process, which safety must survive anyway; see `super::rng` for why this
+//! makes the minimum election timeout cover every draw.
+
+use std::sync::Arc;
+
+use stateright::semantics::LinearizabilityTester;
+use stateright::{Model, Property as CheckerProperty};
+
+use crate::check::properties::{NodeView, Property, SafetyMonitor};
+use crate::core::node::{Input, Node, NodeId, Role};
+use crate::core::raft::Config;
+use crate::core::time::Time;
+use crate::harness::algorithm::{MessageOf, Raft};
+use crate::harness::views::view;
+use crate::model::action::Action;
+use crate::model::network::Network;
+use crate::model::properties::{self, Violations};
+use crate::model::register::CasRegister;
+use crate::model::rng::StepRng;
+use crate::model::spec::ModelSpec;
+use crate::model::state::{ClientStatus, ClusterState, NodeSlot};
+use crate::model::variant::{ModelVariant, StateOf};
+use crate::model::{clients, step};
+
+/// The model of `spec` for variant `V`.
+#[derive(Clone, Debug)]
+pub struct ClusterModel<V> {
+    variant: V,
+    spec: ModelSpec,
+    members: Vec<NodeId>,
+    quantum_micros: u64,
+}
+
+/// The Raft model: the one most specs check.
+pub type RaftModel = ClusterModel<Raft>;
+
+impl RaftModel {
+    /// Raft as the spec's `[raft]` section configures it.
+    pub fn new(spec: ModelSpec) -> RaftModel {
+        RaftModel::with_config(spec.clone(), spec.config())
+    }
+
+    /// The model of `spec` with the core configured by `config` instead of
+    /// the spec's `[raft]` section: how the known-bug tests turn on a
+    /// deliberate deviation.
+    pub fn with_config(spec: ModelSpec, config: Config) -> RaftModel {
+        ClusterModel::of(Raft { config }, spec)
+    }
+}
+
+impl<V: ModelVariant> ClusterModel<V> {
+    pub fn of(variant: V, spec: ModelSpec) -> ClusterModel<V> {
+        let members = spec.members();
+        let quantum_micros =
+            u64::try_from(spec.time.quantum.as_micros()).expect("validated: a small quantum");
+        ClusterModel {
+            variant,
+            spec,
+            members,
+            quantum_micros,
+        }
+    }
+
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+
+    pub fn members(&self) -> &[NodeId] {
+        &self.members
+    }
+
+    pub fn quantum_micros(&self) -> u64 {
+        self.quantum_micros
+    }
+
+    pub(crate) fn local_time(&self, state: &StateOf<V>, id: NodeId) -> Time {
+        state.local_time(id, self.quantum_micros)
+    }
+
+    /// The RNG for a step of node `id` in `term` at local time `now`.
+    pub(crate) fn rng(&self, id: NodeId, term: u64, now: Time) -> StepRng {
+        StepRng::new(self.spec.time.jitter, id, term, now.as_micros())
+    }
+
+    fn initial_state(&self) -> StateOf<V> {
+        let nodes = self
+            .members
+            .iter()
+            .map(|&id| {
+                let mut rng = self.rng(id, 0, Time::ZERO);
+                let node = self.variant.start(id, &self.members, Time::ZERO, &mut rng);
+                NodeSlot {
+                    node: Some(Arc::new(node)),
+                    durable: Arc::new(V::Durable::default()),
+                    clock_gain: 0,
+                }
+            })
+            .collect();
+        let mut state = ClusterState {
+            real_time: 0,
+            nodes,
+            network: Network::new(self.spec.network.ordered),
+            crashes: 0,
+            transfers: 0,
+            clients: vec![ClientStatus::Idle; self.spec.operations.len()],
+            history: LinearizabilityTester::new(CasRegister::default()),
+            monitor: SafetyMonitor::new(),
+            violations: Violations::default(),
+            crashed_leader_term: None,
+            panic: None,
+        };
+        self.observe(&mut state);
+        state
+    }
+
+    fn crash(&self, state: &mut StateOf<V>, id: NodeId) {
+        let node = state.slot_mut(id).node.take().expect("only up nodes crash");
+        if node.role() == Role::Leader {
+            let term = node.term();
+            state.crashed_leader_term =
+                Some(state.crashed_leader_term.map_or(term, |t| t.max(term)));
+        }
+        state.crashes += 1;
+    }
+
+    fn restart(&self, state: &mut StateOf<V>, id: NodeId) {
+        let now = self.local_time(state, id);
+        let slot = state.slot_mut(id);
+        let mut rng = self.rng(id, V::durable_term(&slot.durable), now);
+        let node = self
+            .variant
+            .restart(id, &self.members, &slot.durable, now, &mut rng);
+        slot.node = Some(Arc::new(node));
+    }
+
+    /// Runs the safety monitors over the nodes that are up, at this instant
+    /// of real time, and records what they find.
+    fn observe(&self, state: &mut StateOf<V>) {
+        let mut monitor = std::mem::take(&mut state.monitor);
+        let violations = monitor.observe_all(&self.views(state));
+        state.monitor = monitor;
+        for violation in violations {
+            state.violations.record(violation.property);
+        }
+    }
+
+    /// The nodes that are up, as the monitors see them at this instant.
+    fn views<'a>(&self, state: &'a StateOf<V>) -> Vec<NodeView<'a>> {
+        self.members
+            .iter()
+            .filter_map(|&id| Some(view::<V>(id, state.node(id)?, self.local_time(state, id))))
+            .collect()
+    }
+
+    /// What went wrong in the step from `before` to `after`, in words: the
+    /// monitors' descriptions of new violations, a panic, a history that
+    /// stopped being linearizable.
+    pub fn explain(&self, before: &StateOf<V>, after: &StateOf<V>) -> Vec<String> {
+        let mut explanations = Vec::new();
+        if let (None, Some(panic)) = (&before.panic, &after.panic) {
+            explanations.push(format!("{} violated: {panic}", Property::NodeInvariants));
+        }
+        let mut monitor = before.monitor.clone();
+        for violation in monitor.observe_all(&self.views(after)) {
+            if !before.violations.contains(violation.property) {
+                explanations.push(violation.to_string());
+            }
+        }
+        explanations.extend(clients::explain(&self.spec, before, after));
+        explanations
+    }
+
+    fn node_actions(&self, state: &StateOf<V>, id: NodeId, actions: &mut Vec<ActionOf<V>>) {
+        let time = &self.spec.time;
+        if state.slot(id).clock_gain < time.clock_drift {
+            actions.push(Action::ClockJump(id));
+        }
+        let Some(node) = state.node(id) else {
+            actions.push(Action::Restart(id));
+            return;
+        };
+        if self.local_time(state, id) >= node.next_deadline() {
+            actions.push(Action::Tick(id));
+        }
+        if state.crashes < self.spec.max_crashes {
+            actions.push(Action::Crash(id));
+        }
+        if node.role() != Role::Leader {
+            return;
+        }
+        // Clients send to nodes that believe they lead: a follower would
+        // only refuse, changing nothing. (A spec gives clients and transfers
+        // only to a variant with those capabilities.)
+        for (client, status) in state.clients.iter().enumerate() {
+            if *status == ClientStatus::Idle {
+                actions.push(Action::Client { client, node: id });
+            }
+        }
+        if state.transfers < self.spec.max_transfers {
+            for &to in self.members.iter().filter(|&&to| to != id) {
+                actions.push(Action::Transfer { from: id, to });
+            }
+        }
+    }
+
+    fn network_actions(&self, state: &StateOf<V>, actions: &mut Vec<ActionOf<V>>) {
+        for envelope in state.network.deliverable() {
+            // A message to a crashed node waits for its restart (or is lost,
+            // on a lossy network).
+            if state.node(envelope.to).is_some() {
+                actions.push(Action::Deliver(envelope));
+            }
+        }
+        let network = &self.spec.network;
+        if !network.lossy && !network.duplicating {
+            return;
+        }
+        for envelope in state.network.distinct() {
+            if network.duplicating && state.network.can_duplicate(&envelope) {
+                actions.push(Action::Duplicate(envelope.clone()));
+            }
+            if network.lossy {
+                actions.push(Action::Drop(envelope));
+            }
+        }
+    }
+}
+
+/// The model's action type for variant `V`.
+pub type ActionOf<V> = Action<MessageOf<V>>;
+
+impl<V: ModelVariant> Model for ClusterModel<V> {
+    type State = StateOf<V>;
+    type Action = ActionOf<V>;
+
+    fn init_states(&self) -> Vec<Self::State> {
+        vec![self.initial_state()]
+    }
+
+    fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        if state.panic.is_some() {
+            // A node's state is garbage after a panic: nothing follows.
+            return;
+        }
+        if state.real_time < self.spec.time.max_time {
+            actions.push(Action::AdvanceTime);
+        }
+        for &id in &self.members {
+            self.node_actions(state, id, actions);
+        }
+        self.network_actions(state, actions);
+    }
+
+    fn next_state(&self, state: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let mut next = state.clone();
+        match action {
+            Action::AdvanceTime => next.real_time += 1,
+            Action::ClockJump(id) => next.slot_mut(id).clock_gain += 1,
+            Action::Tick(id) => step::step(self, &mut next, id, Input::Tick),
+            Action::Deliver(envelope) => {
+                next.network.remove(&envelope);
+                let input = Input::Message {
+                    from: envelope.from,
+                    message: envelope.message,
+                };
+                step::step(self, &mut next, envelope.to, input);
+            }
+            Action::Drop(envelope) => next.network.remove(&envelope),
+            Action::Duplicate(envelope) => next.network.send(envelope),
+            Action::Crash(id) => self.crash(&mut next, id),
+            Action::Restart(id) => self.restart(&mut next, id),
+            Action::Client { client, node } => clients::invoke(self, &mut next, client, node),
+            Action::Transfer { from, to } => {
+                next.transfers += 1;
+                step::step(self, &mut next, from, Input::TransferLeadership { to });
+            }
+        }
+        if next.panic.is_none() {
+            self.observe(&mut next);
+        }
+        Some(next)
+    }
+
+    fn properties(&self) -> Vec<CheckerProperty<Self>> {
+        properties::checker_properties()
+    }
+
+    /// The bounds of the search: terms, log lengths and messages in flight.
+    /// (Real time is bounded by disabling `AdvanceTime`.)
+    fn within_boundary(&self, state: &Self::State) -> bool {
+        let bounds = &self.spec.bounds;
+        state.network.len() <= self.spec.network.max_in_flight
+            && state.nodes.iter().all(|slot| {
+                let term = slot
+                    .node
+                    .as_ref()
+                    .map_or(0, |node| node.term())
+                    .max(V::durable_term(&slot.durable));
+                term <= bounds.max_term && V::durable_log_len(&slot.durable) <= bounds.max_log
+            })
+    }
+
+    fn format_action(&self, action: &Self::Action) -> String {
+        match action {
+            Action::Client { client, node } => {
+                format!(
+                    "client c{client} sends `{}` to {node}",
+                    self.spec.operations[*client]
+                )
+            }
+            action => action.to_string(),
+        }
+    }
+}

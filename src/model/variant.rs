@@ -1,0 +1,154 @@
+//! What the model checker needs of an algorithm variant beyond
+//! [`Algorithm`]: which of the model's capabilities it has (a replicated
+//! log, clients whose history must be linearizable, leadership transfer,
+//! interchangeable node ids), what a crashed node's durable state says
+//! for the search's bounds, and how a node reads in a trace.
+//!
+//! One model ([`super::ClusterModel`]) serves every variant; what differs
+//! between Raft and the elections without a log is declared here, not
+//! written as a second model.
+
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
+
+use crate::core::node::{Node, Role};
+use crate::harness::algorithm::{Algorithm, Bully, MessageOf, Raft, Ring};
+use crate::model::state::ClusterState;
+
+/// The model's state for variant `V`.
+pub type StateOf<V> = ClusterState<<V as Algorithm>::Node, <V as Algorithm>::Durable, MessageOf<V>>;
+
+/// A state's canonical representative under symmetry reduction.
+pub type RepresentativeFn<V> = fn(&StateOf<V>) -> StateOf<V>;
+
+/// What a variant can do in the model. A spec that asks for something its
+/// algorithm cannot do is refused (`super::spec`), and the properties a
+/// variant lacks the means for are not reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// A replicated log: Log Matching, Leader Completeness and State
+    /// Machine Safety apply.
+    pub log: bool,
+    /// Client operations (`clients.operations`) on the register, whose
+    /// history must be linearizable.
+    pub clients: bool,
+    /// Leadership transfer (`cluster.max_transfers`).
+    pub transfers: bool,
+    /// Node ids are interchangeable: symmetry reduction is sound.
+    pub symmetry: bool,
+}
+
+impl Capabilities {
+    /// Everything the model offers (Raft).
+    pub const ALL: Capabilities = Capabilities::each(true);
+    /// An election and nothing more: no log, no clients, no transfers, and
+    /// node ids that decide who wins (Bully, Ring).
+    pub const ELECTION_ONLY: Capabilities = Capabilities::each(false);
+
+    const fn each(present: bool) -> Capabilities {
+        Capabilities {
+            log: present,
+            clients: present,
+            transfers: present,
+            symmetry: present,
+        }
+    }
+}
+
+/// An algorithm variant the model checker can explore.
+pub trait ModelVariant:
+    Algorithm<
+        Node: Node<Message: Ord + Hash + Display + Send + Sync> + Hash + Eq + Send + Sync,
+        Durable: Hash + Eq + Send + Sync,
+    > + Clone
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+    const CAPABILITIES: Capabilities;
+
+    /// The term (or epoch) a crashed node's durable state records: the
+    /// search bounds terms of crashed nodes too, and a restart seeds its
+    /// RNG with it.
+    fn durable_term(durable: &Self::Durable) -> u64;
+
+    /// How many log entries the durable state holds (0 without a log).
+    fn durable_log_len(durable: &Self::Durable) -> u64;
+
+    /// The node in a trace line: role, term and what else matters.
+    fn describe(node: &Self::Node) -> String;
+
+    /// The symmetry reduction, for variants whose node ids are
+    /// interchangeable.
+    fn representative() -> Option<RepresentativeFn<Self>> {
+        None
+    }
+}
+
+/// One letter per role, for trace lines.
+pub fn role_letter(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "F",
+        Role::PreCandidate => "P",
+        Role::Candidate => "C",
+        Role::Leader => "L",
+    }
+}
+
+impl ModelVariant for Raft {
+    const CAPABILITIES: Capabilities = Capabilities::ALL;
+
+    fn durable_term(durable: &Self::Durable) -> u64 {
+        durable.hard_state.term
+    }
+
+    fn durable_log_len(durable: &Self::Durable) -> u64 {
+        durable.log.len() as u64
+    }
+
+    fn describe(node: &Self::Node) -> String {
+        let log: Vec<String> = node
+            .log()
+            .entries()
+            .iter()
+            .map(|entry| entry.to_string())
+            .collect();
+        format!(
+            "{} term={} log=[{}] commit={}",
+            role_letter(node.role()),
+            node.term(),
+            log.join(", "),
+            node.commit_index()
+        )
+    }
+
+    fn representative() -> Option<RepresentativeFn<Self>> {
+        Some(crate::model::symmetry::representative)
+    }
+}
+
+/// Bully and Ring: elections that replicate nothing, and whose node ids
+/// decide who wins (the highest id, the token's order). Their durable state
+/// is the chassis's epoch.
+macro_rules! election_variant {
+    ($($algorithm:ident),*) => {$(
+        impl ModelVariant for $algorithm {
+            const CAPABILITIES: Capabilities = Capabilities::ELECTION_ONLY;
+
+            fn durable_term(durable: &Self::Durable) -> u64 {
+                durable.epoch
+            }
+
+            fn durable_log_len(_: &Self::Durable) -> u64 {
+                0
+            }
+
+            fn describe(node: &Self::Node) -> String {
+                format!("{} epoch={}", role_letter(node.role()), node.term())
+            }
+        }
+    )*};
+}
+
+election_variant!(Bully, Ring);
