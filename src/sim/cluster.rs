@@ -1,5 +1,5 @@
-//! An in-process Raft cluster under manual control: the harness behind the
-//! scenario files, unit tests and benches.
+//! An in-process cluster of any [`Algorithm`] under manual control: the
+//! harness behind the scenario files and the tests of every algorithm.
 //!
 //! Real (simulated) time, each node's drifting local clock, an in-flight
 //! message queue, link cuts and crashes are all explicit. Nothing happens on
@@ -17,28 +17,33 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::check::properties::{NodeView, SafetyMonitor, Violation};
 use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId, Value};
-use crate::core::node::{Event, Input, Node, NodeId, Role};
-use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftActions, RaftNode};
+use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
+use crate::core::raft::{Config, ConfigError};
 use crate::core::time::Time;
+use crate::harness::algorithm::{Algorithm, Raft};
 use crate::sim::clock::DriftingClock;
+
+/// The message type of an algorithm's nodes.
+pub type MessageOf<A> = <<A as Algorithm>::Node as Node>::Message;
+type ActionsOf<A> = Actions<MessageOf<A>, <<A as Algorithm>::Node as Node>::Persist>;
 
 /// A message on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Envelope {
+pub struct Envelope<M> {
     pub from: NodeId,
     pub to: NodeId,
-    pub message: Message,
+    pub message: M,
     /// Real time at which `run_for` delivers it.
     pub deliver_at: Time,
 }
 
 /// Something that happened, in order, for scenario output and debugging.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Trace {
-    Delivered(Envelope),
+pub enum Trace<M> {
+    Delivered(Envelope<M>),
     /// The message was lost: its link is down or its receiver crashed.
     Lost {
-        envelope: Envelope,
+        envelope: Envelope<M>,
         why: &'static str,
     },
     Node {
@@ -54,11 +59,11 @@ pub enum Trace {
     Violation(Violation),
 }
 
-struct Slot {
+struct Slot<A: Algorithm> {
     /// `None` while crashed.
-    node: Option<RaftNode>,
+    node: Option<A::Node>,
     /// What survives a crash: every persist record the node emitted.
-    durable: DurableState,
+    durable: A::Durable,
     clock: DriftingClock,
 }
 
@@ -68,40 +73,59 @@ struct Slot {
 /// moving is a loop of messages or timers, a bug worth a panic.
 const MAX_EVENTS_PER_INSTANT: usize = 1_000_000;
 
-pub struct Cluster {
-    config: Config,
+/// A cluster of `A`'s nodes (Raft unless said otherwise).
+pub struct Cluster<A: Algorithm = Raft> {
+    algorithm: A,
     members: Vec<NodeId>,
     now: Time,
-    slots: BTreeMap<NodeId, Slot>,
-    in_flight: VecDeque<Envelope>,
+    slots: BTreeMap<NodeId, Slot<A>>,
+    in_flight: VecDeque<Envelope<MessageOf<A>>>,
     down_links: BTreeSet<(NodeId, NodeId)>,
     latency: Duration,
     rng: ChaCha8Rng,
     monitor: SafetyMonitor,
     violations: Vec<Violation>,
-    trace: Vec<(Time, Trace)>,
+    trace: Vec<(Time, Trace<MessageOf<A>>)>,
     replies: Vec<(NodeId, ClientReply)>,
     next_sequence: u64,
-    actions: RaftActions,
+    actions: ActionsOf<A>,
 }
 
-impl Cluster {
-    /// Nodes `1..=size`, all starting at real time 0 with accurate clocks.
-    pub fn new(size: u64, config: Config, seed: u64) -> Result<Cluster, ConfigError> {
+impl Cluster<Raft> {
+    /// Raft nodes `1..=size` with `config`, all starting at real time 0 with
+    /// accurate clocks.
+    pub fn new(size: u64, config: Config, seed: u64) -> Result<Cluster<Raft>, ConfigError> {
+        let members: Vec<NodeId> = (1..=size).collect();
+        for &id in &members {
+            config.validate(id, &members)?;
+        }
+        Ok(Cluster::start(Raft { config }, size, seed))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.algorithm.config
+    }
+}
+
+impl<A: Algorithm> Cluster<A> {
+    /// Nodes `1..=size` of `algorithm`, all starting at real time 0 with
+    /// accurate clocks. Precondition: the algorithm's configuration is valid
+    /// for this membership.
+    pub fn start(algorithm: A, size: u64, seed: u64) -> Cluster<A> {
         let members: Vec<NodeId> = (1..=size).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut slots = BTreeMap::new();
         for &id in &members {
-            let node = RaftNode::new(id, &members, config.clone(), Time::ZERO, &mut rng)?;
+            let node = algorithm.start(id, &members, Time::ZERO, &mut rng);
             let slot = Slot {
                 node: Some(node),
-                durable: DurableState::default(),
+                durable: A::Durable::default(),
                 clock: DriftingClock::default(),
             };
             slots.insert(id, slot);
         }
-        Ok(Cluster {
-            config,
+        Cluster {
+            algorithm,
             members,
             now: Time::ZERO,
             slots,
@@ -114,16 +138,16 @@ impl Cluster {
             trace: Vec::new(),
             replies: Vec::new(),
             next_sequence: 0,
-            actions: RaftActions::default(),
-        })
+            actions: Actions::default(),
+        }
+    }
+
+    pub fn algorithm(&self) -> &A {
+        &self.algorithm
     }
 
     pub fn members(&self) -> &[NodeId] {
         &self.members
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     /// Real (simulated) time.
@@ -136,11 +160,11 @@ impl Cluster {
     }
 
     /// The node, if it is up.
-    pub fn node(&self, id: NodeId) -> Option<&RaftNode> {
+    pub fn node(&self, id: NodeId) -> Option<&A::Node> {
         self.slots.get(&id).and_then(|slot| slot.node.as_ref())
     }
 
-    pub fn durable(&self, id: NodeId) -> Option<&DurableState> {
+    pub fn durable(&self, id: NodeId) -> Option<&A::Durable> {
         self.slots.get(&id).map(|slot| &slot.durable)
     }
 
@@ -167,7 +191,25 @@ impl Cluster {
             .map(|node| node.id())
     }
 
-    pub fn in_flight(&self) -> &VecDeque<Envelope> {
+    /// Every node up that believes it leads, in id order (more than one is
+    /// a split brain).
+    pub fn leaders(&self) -> Vec<NodeId> {
+        self.slots
+            .iter()
+            .filter(|(_, slot)| {
+                slot.node
+                    .as_ref()
+                    .is_some_and(|node| node.role() == Role::Leader)
+            })
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.node(id).is_some()
+    }
+
+    pub fn in_flight(&self) -> &VecDeque<Envelope<MessageOf<A>>> {
         &self.in_flight
     }
 
@@ -180,7 +222,7 @@ impl Cluster {
     }
 
     /// Every trace line since the last call.
-    pub fn take_trace(&mut self) -> Vec<(Time, Trace)> {
+    pub fn take_trace(&mut self) -> Vec<(Time, Trace<MessageOf<A>>)> {
         std::mem::take(&mut self.trace)
     }
 
@@ -197,7 +239,7 @@ impl Cluster {
 
     /// Feeds one input to node `id` at its current local time, then applies
     /// the actions in contract order: persist, send, reply.
-    pub fn step(&mut self, id: NodeId, input: Input<Message>) {
+    pub fn step(&mut self, id: NodeId, input: Input<MessageOf<A>>) {
         let now = self.local_time(id);
         let slot = self.slots.get_mut(&id).expect("a member");
         let Some(node) = slot.node.as_mut() else {
@@ -205,7 +247,9 @@ impl Cluster {
         };
         let mut actions = std::mem::take(&mut self.actions);
         node.step(now, &mut self.rng, input, &mut actions);
-        slot.durable.apply_all(&actions.persist);
+        for record in actions.persist.drain(..) {
+            A::persist(&mut slot.durable, record);
+        }
         for outgoing in actions.messages.drain(..) {
             self.in_flight.push_back(Envelope {
                 from: id,
@@ -229,7 +273,7 @@ impl Cluster {
         self.observe();
     }
 
-    fn record(&mut self, trace: Trace) {
+    fn record(&mut self, trace: Trace<MessageOf<A>>) {
         self.trace.push((self.now, trace));
     }
 
@@ -245,7 +289,7 @@ impl Cluster {
                     role: node.role(),
                     term: node.term(),
                     holds_lease: node.holds_lease(slot.clock.local(self.now)),
-                    log: Some(node.log().entries()),
+                    log: A::log(node),
                     commit_index: node.commit_index(),
                 })
             })
@@ -356,15 +400,9 @@ impl Cluster {
         if slot.node.is_some() {
             return;
         }
-        let node = RaftNode::restart(
-            id,
-            &self.members,
-            self.config.clone(),
-            slot.durable.clone(),
-            now,
-            &mut self.rng,
-        )
-        .expect("durable state written by the node itself is consistent");
+        let node = self
+            .algorithm
+            .restart(id, &self.members, &slot.durable, now, &mut self.rng);
         slot.node = Some(node);
         self.record(Trace::Restarted(id));
         self.observe();
@@ -372,8 +410,8 @@ impl Cluster {
 
     /// Delivers the messages in flight now (not those they cause) that
     /// `select` picks, in send order. Returns how many were picked.
-    pub fn deliver(&mut self, select: impl Fn(&Envelope) -> bool) -> usize {
-        let (picked, kept): (Vec<Envelope>, Vec<Envelope>) = self
+    pub fn deliver(&mut self, select: impl Fn(&Envelope<MessageOf<A>>) -> bool) -> usize {
+        let (picked, kept): (Vec<_>, Vec<_>) = self
             .in_flight
             .drain(..)
             .partition(|envelope| select(envelope));
@@ -386,7 +424,7 @@ impl Cluster {
     }
 
     /// Drops the messages in flight that `select` picks.
-    pub fn drop_messages(&mut self, select: impl Fn(&Envelope) -> bool) -> usize {
+    pub fn drop_messages(&mut self, select: impl Fn(&Envelope<MessageOf<A>>) -> bool) -> usize {
         let before = self.in_flight.len();
         self.in_flight.retain(|envelope| !select(envelope));
         before - self.in_flight.len()
@@ -402,7 +440,7 @@ impl Cluster {
         }
     }
 
-    fn deliver_one(&mut self, envelope: Envelope) {
+    fn deliver_one(&mut self, envelope: Envelope<MessageOf<A>>) {
         let up = self.slots[&envelope.to].node.is_some();
         let why = if !self.link_is_up(envelope.from, envelope.to) {
             Some("link down")
