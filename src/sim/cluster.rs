@@ -17,15 +17,15 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::check::properties::{NodeView, SafetyMonitor, Violation};
 use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId, Value};
-use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
+use crate::core::node::{Event, Input, Node, NodeId, Role};
 use crate::core::raft::{Config, ConfigError};
 use crate::core::time::Time;
+pub use crate::harness::algorithm::MessageOf;
 use crate::harness::algorithm::{Algorithm, Raft};
+use crate::harness::apply::{Outputs, Stepper};
+use crate::harness::slot::Slot;
+use crate::harness::views::views;
 use crate::sim::clock::DriftingClock;
-
-/// The message type of an algorithm's nodes.
-pub type MessageOf<A> = <<A as Algorithm>::Node as Node>::Message;
-type ActionsOf<A> = Actions<MessageOf<A>, <<A as Algorithm>::Node as Node>::Persist>;
 
 /// A message on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,12 +59,33 @@ pub enum Trace<M> {
     Violation(Violation),
 }
 
-struct Slot<A: Algorithm> {
-    /// `None` while crashed.
-    node: Option<A::Node>,
-    /// What survives a crash: every persist record the node emitted.
-    durable: A::Durable,
-    clock: DriftingClock,
+/// Where one step's output goes: messages into flight, events and
+/// replies aside, so the trace shows a step's events before its replies.
+struct StepOutputs<'a, M> {
+    from: NodeId,
+    deliver_at: Time,
+    in_flight: &'a mut VecDeque<Envelope<M>>,
+    events: Vec<Event>,
+    replies: Vec<ClientReply>,
+}
+
+impl<M> Outputs<M> for StepOutputs<'_, M> {
+    fn send(&mut self, to: NodeId, message: M) {
+        self.in_flight.push_back(Envelope {
+            from: self.from,
+            to,
+            message,
+            deliver_at: self.deliver_at,
+        });
+    }
+
+    fn reply(&mut self, reply: ClientReply) {
+        self.replies.push(reply);
+    }
+
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
 }
 
 /// The most events `elapse` or `run_for` processes at one instant of real
@@ -78,7 +99,9 @@ pub struct Cluster<A: Algorithm = Raft> {
     algorithm: A,
     members: Vec<NodeId>,
     now: Time,
-    slots: BTreeMap<NodeId, Slot<A>>,
+    /// Each member on the harness's slot: its node while up, what it
+    /// persisted, its drifting clock.
+    slots: BTreeMap<NodeId, Slot<A, DriftingClock>>,
     in_flight: VecDeque<Envelope<MessageOf<A>>>,
     down_links: BTreeSet<(NodeId, NodeId)>,
     latency: Duration,
@@ -88,7 +111,7 @@ pub struct Cluster<A: Algorithm = Raft> {
     trace: Vec<(Time, Trace<MessageOf<A>>)>,
     replies: Vec<(NodeId, ClientReply)>,
     next_sequence: u64,
-    actions: ActionsOf<A>,
+    stepper: Stepper<A::Node>,
 }
 
 impl Cluster<Raft> {
@@ -116,12 +139,8 @@ impl<A: Algorithm> Cluster<A> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut slots = BTreeMap::new();
         for &id in &members {
-            let node = algorithm.start(id, &members, Time::ZERO, &mut rng);
-            let slot = Slot {
-                node: Some(node),
-                durable: A::Durable::default(),
-                clock: DriftingClock::default(),
-            };
+            let clock = DriftingClock::default();
+            let slot = Slot::start(&algorithm, id, &members, clock, Time::ZERO, &mut rng);
             slots.insert(id, slot);
         }
         Cluster {
@@ -138,7 +157,7 @@ impl<A: Algorithm> Cluster<A> {
             trace: Vec::new(),
             replies: Vec::new(),
             next_sequence: 0,
-            actions: Actions::default(),
+            stepper: Stepper::default(),
         }
     }
 
@@ -237,39 +256,40 @@ impl<A: Algorithm> Cluster<A> {
             .find(|reply| reply.id == id)
     }
 
-    /// Feeds one input to node `id` at its current local time, then applies
-    /// the actions in contract order: persist, send, reply.
+    /// Feeds one input to node `id` at its current local time, and applies
+    /// the step on the harness, in contract order: persist, send, reply.
     pub fn step(&mut self, id: NodeId, input: Input<MessageOf<A>>) {
-        let now = self.local_time(id);
         let slot = self.slots.get_mut(&id).expect("a member");
-        let Some(node) = slot.node.as_mut() else {
+        if !slot.is_up() {
             return;
+        }
+        let mut outputs = StepOutputs {
+            from: id,
+            deliver_at: self.now.saturating_add(self.latency),
+            in_flight: &mut self.in_flight,
+            events: Vec::new(),
+            replies: Vec::new(),
         };
-        let mut actions = std::mem::take(&mut self.actions);
-        node.step(now, &mut self.rng, input, &mut actions);
-        for record in actions.persist.drain(..) {
-            A::persist(&mut slot.durable, record);
-        }
-        for outgoing in actions.messages.drain(..) {
-            self.in_flight.push_back(Envelope {
-                from: id,
-                to: outgoing.to,
-                message: outgoing.message,
-                deliver_at: self.now.saturating_add(self.latency),
-            });
-        }
-        for event in actions.events.drain(..) {
+        slot.step(
+            &mut self.stepper,
+            self.now,
+            &mut self.rng,
+            input,
+            &mut outputs,
+        );
+        let StepOutputs {
+            events, replies, ..
+        } = outputs;
+        for event in events {
             self.record(Trace::Node { id, event });
         }
-        for reply in actions.replies.drain(..) {
+        for reply in replies {
             self.record(Trace::Reply {
                 node: id,
                 reply: reply.clone(),
             });
             self.replies.push((id, reply));
         }
-        actions.clear();
-        self.actions = actions;
         self.observe();
     }
 
@@ -279,21 +299,7 @@ impl<A: Algorithm> Cluster<A> {
 
     /// Runs the safety monitors over the nodes that are up.
     fn observe(&mut self) {
-        let views: Vec<NodeView> = self
-            .slots
-            .iter()
-            .filter_map(|(&id, slot)| {
-                let node = slot.node.as_ref()?;
-                Some(NodeView {
-                    id,
-                    role: node.role(),
-                    term: node.term(),
-                    holds_lease: node.holds_lease(slot.clock.local(self.now)),
-                    log: A::log(node),
-                    commit_index: node.commit_index(),
-                })
-            })
-            .collect();
+        let views: Vec<NodeView> = views(self.slots.values(), self.now).collect();
         if let Err(violation) = self.monitor.observe(&views) {
             if !self
                 .violations
@@ -388,22 +394,17 @@ impl<A: Algorithm> Cluster<A> {
     /// Crashes a node: its volatile state is lost, its durable state stays.
     pub fn crash(&mut self, id: NodeId) {
         let slot = self.slots.get_mut(&id).expect("a member");
-        if slot.node.take().is_some() {
+        if slot.crash().is_some() {
             self.record(Trace::Crashed(id));
         }
     }
 
     /// Restarts a crashed node from its durable state.
     pub fn restart(&mut self, id: NodeId) {
-        let now = self.local_time(id);
         let slot = self.slots.get_mut(&id).expect("a member");
-        if slot.node.is_some() {
+        if !slot.restart(&self.algorithm, &self.members, self.now, &mut self.rng) {
             return;
         }
-        let node = self
-            .algorithm
-            .restart(id, &self.members, &slot.durable, now, &mut self.rng);
-        slot.node = Some(node);
         self.record(Trace::Restarted(id));
         self.observe();
     }
