@@ -9,18 +9,20 @@ use std::time::Duration;
 
 use electorate::check::properties::Property;
 use electorate::core::bully::{
-    Body, BullyActions, BullyNode, Config, ConfigError, DurableState, MembershipError, Message,
-    Persist,
+    Body, BullyActions, BullyNode, Config, ConfigError, DurableState, Message, Persist,
 };
-use electorate::core::client::{ClientError, Outcome};
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Bully;
-use electorate::sim::cluster::Cluster;
+use electorate::sim::cluster::Trace;
 
 use crate::support::{
-    all_follow, cluster, dropped, read, rng, run_ms, sent, sent_since_mark, step_at, term_of,
-    violated, write,
+    all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
+    step_at, term_of, violated,
+};
+use crate::unreplicated::{
+    a_follower_redirects_and_a_leader_serves_from_its_own_store,
+    each_is_dropped_and_changes_nothing, the_membership_is_validated_at_construction,
 };
 
 const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
@@ -52,16 +54,6 @@ fn coordinator() -> BullyNode {
     step(&mut node, 0, Input::Campaign);
     assert_eq!(node.role(), Role::Leader);
     node
-}
-
-/// A cluster of `size` that has run long enough to settle on its highest
-/// id.
-fn stable_cluster(size: u64, seed: u64) -> Cluster<Bully> {
-    let mut cluster = cluster(Bully::default(), size, seed);
-    run_ms(&mut cluster, 1_000);
-    assert!(all_follow(&cluster, size), "settled on {size}");
-    cluster.take_trace();
-    cluster
 }
 
 // ---------------------------------------------------------------------------
@@ -276,13 +268,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
             },
         ),
     ];
-    for (input, reason) in cases {
-        let before = node.clone();
-        let actions = step(&mut node, 1, input);
-        assert_eq!(dropped(&actions), vec![reason]);
-        assert!(actions.messages.is_empty() && actions.persist.is_empty());
-        assert_eq!(node, before, "a dropped input changes nothing");
-    }
+    each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     // An answer to an election that is over is stale, not malformed.
     let actions = step(&mut node, 2, message(4, 1, Body::Answer));
     assert_eq!(dropped(&actions), vec![DropReason::Stale]);
@@ -292,22 +278,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
 fn a_follower_redirects_clients_and_a_coordinator_serves_them_from_its_own_store() {
     let mut follower = new_node(2);
     step(&mut follower, 0, message(5, 1, Body::Coordinator));
-    let actions = step(&mut follower, 1, write(1, 7));
-    assert_eq!(
-        actions.replies[0].result,
-        Err(ClientError::NotLeader {
-            leader_hint: Some(5)
-        })
-    );
-    let mut leader = coordinator();
-    let actions = step(&mut leader, 1, write(1, 7));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Written));
-    assert!(actions.messages.is_empty(), "nothing is replicated");
-    let actions = step(&mut leader, 2, read(2));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Read(Some(7))));
-    assert!(leader.holds_lease(Time::from_millis(2)));
-    assert!(!follower.holds_lease(Time::from_millis(2)));
-    assert_eq!(leader.commit_index(), 0, "no log");
+    a_follower_redirects_and_a_leader_serves_from_its_own_store(follower, coordinator(), 5, 1);
 }
 
 #[test]
@@ -336,22 +307,9 @@ fn the_configuration_is_validated_at_construction() {
     let build = |id, members: &[NodeId], config| {
         BullyNode::new(id, members, config, Time::ZERO, &mut rng()).err()
     };
-    assert_eq!(
-        build(4, &[1, 2, 3], Config::default()),
-        Some(ConfigError::Membership(MembershipError::NotAMember {
-            id: 4
-        }))
-    );
-    assert_eq!(
-        build(1, &[1, 1], Config::default()),
-        Some(ConfigError::Membership(MembershipError::DuplicateMember {
-            id: 1
-        }))
-    );
-    assert_eq!(
-        build(0, &[0, 1], Config::default()),
-        Some(ConfigError::Membership(MembershipError::ZeroMemberId))
-    );
+    the_membership_is_validated_at_construction(|id, members| {
+        build(id, members, Config::default())
+    });
     let slow_heartbeat = Config {
         heartbeat_interval: Duration::from_millis(200),
         ..Config::default()
@@ -360,8 +318,6 @@ fn the_configuration_is_validated_at_construction() {
         build(1, &[1, 2], slow_heartbeat),
         Some(ConfigError::HeartbeatTooSlow { .. })
     ));
-    let single = BullyNode::new(1, &[1], Config::default(), Time::ZERO, &mut rng());
-    assert!(single.is_ok(), "a cluster of one is allowed");
 }
 
 // ---------------------------------------------------------------------------
@@ -369,7 +325,7 @@ fn the_configuration_is_validated_at_construction() {
 
 #[test]
 fn a_returning_higher_node_bullies_its_way_back() {
-    let mut cluster = stable_cluster(5, 2);
+    let mut cluster = settled_on_highest(Bully::default(), 5, 2);
     cluster.crash(5);
     run_ms(&mut cluster, 1_000);
     assert_eq!(cluster.leaders(), vec![4]);
@@ -399,10 +355,10 @@ fn a_returning_higher_node_bullies_its_way_back() {
 // in send order, so every node receives all the ELECTIONs it will get
 // before the COORDINATOR that ends its election, and the counts are exact.
 
-/// ELECTIONs, ANSWERs and COORDINATORs sent since the last trace was taken;
-/// panics if any other message was.
-fn election_counts(cluster: &mut Cluster<Bully>) -> (usize, usize, usize) {
-    let counts = sent_since_mark(cluster);
+/// ELECTIONs, ANSWERs and COORDINATORs sent in `trace`; panics if any other
+/// message was.
+fn election_counts(trace: &[(Time, Trace<Message>)]) -> (usize, usize, usize) {
+    let counts = count_sent(trace);
     let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
     let counted = (count("Election"), count("Answer"), count("Coordinator"));
     let total: usize = counts.values().sum();
@@ -422,17 +378,14 @@ fn an_election_started_by_the_lowest_id_costs_n_squared_minus_one_messages() {
     // answers each of the n - 1 askers with COORDINATOR, without a new epoch.
     // Total n(n-1) + (n-1) = n² - 1: Bully's O(n²) worst case.
     for n in 2..=9u64 {
-        let mut cluster = stable_cluster(n, n);
+        let mut cluster = settled_on_highest(Bully::default(), n, n);
         cluster.campaign(1);
         cluster.stabilize(1_000);
         assert!(all_follow(&cluster, n), "n={n}");
         let n = n as usize;
         let pairs = n * (n - 1) / 2;
-        assert_eq!(
-            election_counts(&mut cluster),
-            (pairs, pairs, n - 1),
-            "n={n}"
-        );
+        let counts = election_counts(&cluster.take_trace());
+        assert_eq!(counts, (pairs, pairs, n - 1), "n={n}");
         assert_eq!(2 * pairs + n - 1, n * n - 1);
     }
 }
@@ -444,24 +397,14 @@ fn the_lowest_id_detecting_a_dead_coordinator_costs_twenty_messages_of_five_node
     // only from the live higher ids: 3 + 2 + 1 = 6. Node 4 hears nothing
     // from node 5 within the answer timeout and broadcasts COORDINATOR to the
     // other 4 (the dead one included): 20 messages.
-    let mut cluster = stable_cluster(5, 3);
-    cluster.crash(5);
-    cluster.take_trace();
-    cluster.campaign(1);
-    run_ms(&mut cluster, 50);
-    assert!(all_follow(&cluster, 4));
-    assert_eq!(election_counts(&mut cluster), (10, 6, 4));
+    let trace = election_after_crash(&mut settled_on_highest(Bully::default(), 5, 3), 5, 1, 50, 4);
+    assert_eq!(election_counts(&trace), (10, 6, 4));
 }
 
 #[test]
 fn the_highest_live_id_detecting_a_dead_coordinator_costs_n_messages() {
     // Best case: node 4 notices first. One ELECTION (to dead node 5), no
     // ANSWER, then COORDINATOR to the other four.
-    let mut cluster = stable_cluster(5, 4);
-    cluster.crash(5);
-    cluster.take_trace();
-    cluster.campaign(4);
-    run_ms(&mut cluster, 50);
-    assert!(all_follow(&cluster, 4));
-    assert_eq!(election_counts(&mut cluster), (1, 0, 4));
+    let trace = election_after_crash(&mut settled_on_highest(Bully::default(), 5, 4), 5, 4, 50, 4);
+    assert_eq!(election_counts(&trace), (1, 0, 4));
 }

@@ -257,31 +257,22 @@ pub fn a_leader_cut_off_with_a_minority<A: Known>() {
 macro_rules! for_algorithm {
     ($module:ident, $algorithm:ty) => {
         mod $module {
-            #[test]
-            fn a_fault_free_start_elects_one_leader() {
-                super::a_fault_free_start_elects_one_leader::<$algorithm>();
-            }
-
-            #[test]
-            fn a_crashed_leader_is_replaced_within_the_election_bound() {
-                super::a_crashed_leader_is_replaced_within_the_election_bound::<$algorithm>();
-            }
-
-            #[test]
-            fn after_random_faults_the_healed_cluster_settles_on_one_leader() {
-                super::after_random_faults_the_healed_cluster_settles_on_one_leader::<$algorithm>();
-            }
-
-            #[test]
-            fn a_partition_before_the_first_election() {
-                super::a_partition_before_the_first_election::<$algorithm>();
-            }
-
-            #[test]
-            fn a_leader_cut_off_with_a_minority() {
-                super::a_leader_cut_off_with_a_minority::<$algorithm>();
-            }
+            for_algorithm!(@tests $algorithm:
+                a_fault_free_start_elects_one_leader,
+                a_crashed_leader_is_replaced_within_the_election_bound,
+                after_random_faults_the_healed_cluster_settles_on_one_leader,
+                a_partition_before_the_first_election,
+                a_leader_cut_off_with_a_minority
+            );
         }
+    };
+    (@tests $algorithm:ty: $($test:ident),*) => {
+        $(
+            #[test]
+            fn $test() {
+                super::$test::<$algorithm>();
+            }
+        )*
     };
 }
 

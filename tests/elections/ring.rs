@@ -8,18 +8,21 @@
 
 use std::time::Duration;
 
-use electorate::core::client::{ClientError, Outcome};
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::ring::{
-    Body, Config, ConfigError, DurableState, MembershipError, Message, Persist, RingActions,
-    RingNode,
+    Body, Config, ConfigError, DurableState, Message, Persist, RingActions, RingNode,
 };
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Ring;
-use electorate::sim::cluster::{Cluster, Trace};
+use electorate::sim::cluster::Trace;
 
 use crate::support::{
-    all_follow, cluster, dropped, read, rng, run_ms, sent, sent_since_mark, step_at, term_of, write,
+    all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
+    step_at, term_of,
+};
+use crate::unreplicated::{
+    a_follower_redirects_and_a_leader_serves_from_its_own_store,
+    each_is_dropped_and_changes_nothing, the_membership_is_validated_at_construction,
 };
 
 const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
@@ -64,16 +67,6 @@ fn coordinator() -> RingNode {
     step(&mut node, 2, message(4, 0, election(5, 7)));
     assert_eq!(node.role(), Role::Leader);
     node
-}
-
-/// A cluster of `size` that has run long enough to settle on its highest
-/// id.
-fn stable_cluster(size: u64, seed: u64) -> Cluster<Ring> {
-    let mut cluster = cluster(Ring::default(), size, seed);
-    run_ms(&mut cluster, 1_000);
-    assert!(all_follow(&cluster, size), "settled on {size}");
-    cluster.take_trace();
-    cluster
 }
 
 // ---------------------------------------------------------------------------
@@ -315,17 +308,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
             },
         ),
     ];
-    for (input, reason) in cases {
-        let before = node.clone();
-        let actions = step(&mut node, 1, input);
-        assert_eq!(dropped(&actions), vec![reason]);
-        assert!(
-            actions.messages.is_empty(),
-            "malformed hops are not acknowledged"
-        );
-        assert!(actions.persist.is_empty());
-        assert_eq!(node, before, "a dropped input changes nothing");
-    }
+    each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     let actions = step(&mut node, 1, message(4, 1, Body::Ack { hop: 42 }));
     assert_eq!(dropped(&actions), vec![DropReason::Stale]);
 }
@@ -334,22 +317,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
 fn a_follower_redirects_clients_and_a_coordinator_serves_them_from_its_own_store() {
     let mut follower = new_node(2);
     step(&mut follower, 0, message(1, 1, coordinator_of(5, 1)));
-    let actions = step(&mut follower, 1, write(1, 7));
-    assert_eq!(
-        actions.replies[0].result,
-        Err(ClientError::NotLeader {
-            leader_hint: Some(5)
-        })
-    );
-    let mut leader = coordinator();
-    let actions = step(&mut leader, 3, write(1, 7));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Written));
-    assert!(actions.messages.is_empty(), "nothing is replicated");
-    let actions = step(&mut leader, 4, read(2));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Read(Some(7))));
-    assert!(leader.holds_lease(Time::from_millis(4)));
-    assert!(!follower.holds_lease(Time::from_millis(4)));
-    assert_eq!(leader.commit_index(), 0, "no log");
+    a_follower_redirects_and_a_leader_serves_from_its_own_store(follower, coordinator(), 5, 3);
 }
 
 #[test]
@@ -377,18 +345,9 @@ fn the_configuration_is_validated_at_construction() {
     let build = |id, members: &[NodeId], config| {
         RingNode::new(id, members, config, Time::ZERO, &mut rng()).err()
     };
-    assert_eq!(
-        build(4, &[1, 2, 3], Config::default()),
-        Some(ConfigError::Membership(MembershipError::NotAMember {
-            id: 4
-        }))
-    );
-    assert_eq!(
-        build(1, &(1..=10).collect::<Vec<_>>(), Config::default()),
-        Some(ConfigError::Membership(MembershipError::MemberCount {
-            count: 10
-        }))
-    );
+    the_membership_is_validated_at_construction(|id, members| {
+        build(id, members, Config::default())
+    });
     let no_ack = Config {
         ack_timeout: Duration::ZERO,
         ..Config::default()
@@ -408,7 +367,7 @@ fn the_configuration_is_validated_at_construction() {
 fn a_returning_higher_node_follows_the_current_coordinator() {
     // Unlike Bully, Ring does not hand leadership back to the highest id:
     // the returning node hears the coordinator's heartbeat and follows.
-    let mut cluster = stable_cluster(5, 2);
+    let mut cluster = settled_on_highest(Ring::default(), 5, 2);
     cluster.crash(5);
     run_ms(&mut cluster, 1_000);
     cluster.restart(5);
@@ -426,10 +385,9 @@ fn a_returning_higher_node_follows_the_current_coordinator() {
 // Message counts per election. Counted on a network that delivers at once,
 // with no time passing during a lap, so no heartbeat or timeout interferes.
 
-/// ELECTIONs, COORDINATORs and ACKs sent since the last trace was taken,
-/// heartbeats aside.
-fn ring_counts(cluster: &mut Cluster<Ring>) -> (usize, usize, usize) {
-    let counts = sent_since_mark(cluster);
+/// ELECTIONs, COORDINATORs and ACKs sent in `trace`, heartbeats aside.
+fn ring_counts(trace: &[(Time, Trace<Message>)]) -> (usize, usize, usize) {
+    let counts = count_sent(trace);
     let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
     (count("Election"), count("Coordinator"), count("Ack"))
 }
@@ -441,7 +399,7 @@ fn an_election_skips_a_dead_member_on_every_lap() {
     // 2→4, 4→5: 9 ELECTIONs. COORDINATOR 5→1, 1→2, 2→3 (lost), 2→4, 4→5: 5.
     // Every delivered hop is acknowledged: 14 - 3 = 11 ACKs. Each lap past
     // the dead node costs one ack timeout.
-    let mut cluster = stable_cluster(5, 3);
+    let mut cluster = settled_on_highest(Ring::default(), 5, 3);
     cluster.crash(3);
     cluster.take_trace();
     cluster.campaign(1);
@@ -477,21 +435,16 @@ fn an_election_started_by_the_lowest_id_costs_a_linear_number_of_messages() {
     // Bully's n² - 1 (Ring costs more below 6 nodes, because of the ACKs,
     // and less from 6 on).
     for n in 2..=9u64 {
-        let mut cluster = stable_cluster(n, n);
+        let mut cluster = settled_on_highest(Ring::default(), n, n);
         cluster.campaign(1);
         cluster.stabilize(1_000);
         assert!(all_follow(&cluster, n), "n={n}");
         assert_eq!(term_of(&cluster, n), 2, "the coordinator is crowned again");
-        let counts = sent_since_mark(&mut cluster);
-        let total: usize = counts.values().sum();
-        let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
+        let trace = cluster.take_trace();
+        let total: usize = count_sent(&trace).values().sum();
         let n = n as usize;
-        assert_eq!(
-            (count("Election"), count("Coordinator"), count("Ack")),
-            (2 * n - 1, n, 3 * n - 1),
-            "n={n}"
-        );
-        assert_eq!(total, 2 * (3 * n - 1));
+        assert_eq!(ring_counts(&trace), (2 * n - 1, n, 3 * n - 1), "n={n}");
+        assert_eq!(total, 2 * (3 * n - 1), "nothing but the election");
     }
 }
 
@@ -501,11 +454,6 @@ fn the_lowest_id_detecting_a_dead_coordinator_costs_twenty_four_messages_of_five
     // the candidate, 4, is alive, so node 4 passes it on past 5) 4→1, 1→2,
     // 2→3, 3→4: 8. COORDINATOR 4→5 (lost), 4→1, 1→2, 2→3, 3→4: 5. Of these
     // 13 hops, the 11 delivered are acknowledged: 24 messages.
-    let mut cluster = stable_cluster(5, 4);
-    cluster.crash(5);
-    cluster.take_trace();
-    cluster.campaign(1);
-    run_ms(&mut cluster, 100);
-    assert!(all_follow(&cluster, 4));
-    assert_eq!(ring_counts(&mut cluster), (8, 5, 11));
+    let trace = election_after_crash(&mut settled_on_highest(Ring::default(), 5, 4), 5, 1, 100, 4);
+    assert_eq!(ring_counts(&trace), (8, 5, 11));
 }

@@ -94,6 +94,16 @@ pub fn cluster<A: Algorithm>(algorithm: A, size: u64, seed: u64) -> Cluster<A> {
     cluster
 }
 
+/// A cluster of `size` that has run for a second and settled on its
+/// highest id, its trace taken.
+pub fn settled_on_highest<A: Algorithm>(algorithm: A, size: u64, seed: u64) -> Cluster<A> {
+    let mut cluster = cluster(algorithm, size, seed);
+    run_ms(&mut cluster, 1_000);
+    assert!(all_follow(&cluster, size), "settled on {size}");
+    cluster.take_trace();
+    cluster
+}
+
 pub fn run_ms<A: Algorithm>(cluster: &mut Cluster<A>, millis: u64) {
     cluster.run_for(Duration::from_millis(millis));
 }
@@ -172,10 +182,23 @@ pub fn run_random_faults<A: Algorithm>(
     run_ms(cluster, settle_ms);
 }
 
-/// The messages sent since the last call, by kind.
-pub fn sent_since_mark<A: Algorithm>(cluster: &mut Cluster<A>) -> BTreeMap<String, usize>
-where
-    MessageOf<A>: Display,
-{
-    count_sent(&cluster.take_trace())
+/// Crashes `crashed`, has `starter` campaign and lets `millis` pass;
+/// asserts that every node up then follows `winner`. Returns the trace of
+/// the election (what was sent, delivered or lost).
+pub fn election_after_crash<A: Algorithm>(
+    cluster: &mut Cluster<A>,
+    crashed: NodeId,
+    starter: NodeId,
+    millis: u64,
+    winner: NodeId,
+) -> Vec<(Time, Trace<MessageOf<A>>)> {
+    cluster.crash(crashed);
+    cluster.take_trace();
+    cluster.campaign(starter);
+    run_ms(cluster, millis);
+    assert!(
+        all_follow(cluster, winner),
+        "{starter} started, {crashed} dead"
+    );
+    cluster.take_trace()
 }

@@ -83,41 +83,31 @@ fn refuses_unreplicated(command: &str) -> Option<&'static str> {
     }
 }
 
-impl Scripted for Bully {
-    fn status(node: &BullyNode, _: Time) -> String {
-        epoch_status(node)
-    }
+/// Bully and Ring print, store and refuse alike.
+macro_rules! unreplicated {
+    ($algorithm:ty, $node:ty) => {
+        impl Scripted for $algorithm {
+            fn status(node: &$node, _: Time) -> String {
+                epoch_status(node)
+            }
 
-    fn kv(node: &BullyNode) -> &KvStore {
-        node.kv()
-    }
+            fn kv(node: &$node) -> &KvStore {
+                node.kv()
+            }
 
-    fn durable_log(_: &Self::Durable) -> &[Entry] {
-        &[]
-    }
+            fn durable_log(_: &Self::Durable) -> &[Entry] {
+                &[]
+            }
 
-    fn refuses(command: &str) -> Option<&'static str> {
-        refuses_unreplicated(command)
-    }
+            fn refuses(command: &str) -> Option<&'static str> {
+                refuses_unreplicated(command)
+            }
+        }
+    };
 }
 
-impl Scripted for Ring {
-    fn status(node: &RingNode, _: Time) -> String {
-        epoch_status(node)
-    }
-
-    fn kv(node: &RingNode) -> &KvStore {
-        node.kv()
-    }
-
-    fn durable_log(_: &Self::Durable) -> &[Entry] {
-        &[]
-    }
-
-    fn refuses(command: &str) -> Option<&'static str> {
-        refuses_unreplicated(command)
-    }
-}
+unreplicated!(Bully, BullyNode);
+unreplicated!(Ring, RingNode);
 
 /// The algorithm `cluster algo=...` asks for, configured.
 #[derive(Clone, Debug, PartialEq)]

@@ -373,15 +373,9 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// The settings that only Raft has.
-    const RAFT_SETTINGS: &'static [&'static str] = &[
-        "pre-vote",
-        "check-quorum",
-        "lease",
-        "lease-duration",
-        "drift",
-        "max-entries",
-    ];
+    /// What `cluster` takes for every algorithm: the rest of its grammar
+    /// is Raft's settings.
+    const EVERY_ALGORITHM: &'static [&'static str] = &["nodes", "algo", "seed", "latency"];
 
     /// Bully and Ring run with their default timings: a Raft setting given
     /// to them would silently mean nothing.
@@ -389,7 +383,7 @@ impl<'a> Reader<'a> {
         match self
             .named
             .iter()
-            .find(|(name, _)| Self::RAFT_SETTINGS.contains(name))
+            .find(|(name, _)| !Self::EVERY_ALGORITHM.contains(name))
         {
             Some((name, value)) => Err(format!(
                 "cluster: {name}={value} is a Raft setting, and a {algorithm} cluster takes only nodes= seed= latency="
