@@ -14,9 +14,8 @@ use electorate::core::raft::{
 };
 use electorate::core::time::Time;
 use electorate::sim::cluster::Cluster;
-use support::{rng, sent};
 
-mod support;
+use crate::support::{rng, sent};
 
 const MEMBERS: [NodeId; 3] = [1, 2, 3];
 
@@ -25,7 +24,7 @@ fn new_node(id: NodeId, config: Config) -> RaftNode {
 }
 
 fn step(node: &mut RaftNode, now_ms: u64, input: Input<Message>) -> RaftActions {
-    support::step(node, now_ms, input)
+    crate::support::step(node, now_ms, input)
 }
 
 fn message(from: NodeId, term: u64, body: Body) -> Input<Message> {
