@@ -4,9 +4,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use electorate::check::read::write_json_lines;
+use electorate::driver::client::recorder::Recorder;
 use electorate::driver::cluster::disruptions::DisruptionKind;
 use electorate::driver::cluster::{run_cluster, ClusterOptions, ClusterReport};
 use electorate::sim::units::{format_duration, parse_duration};
@@ -83,92 +85,20 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     let seed = args.seed.unwrap_or_else(logging::fresh_seed);
-    let executable = match std::env::current_exe() {
-        Ok(executable) => executable,
+    let options = match options(&args, seed) {
+        Ok(options) => options,
         Err(error) => {
-            eprintln!("error: cannot find the electorate binary to run nodes: {error}");
+            eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let temporary = args.data_dir.is_none();
-    let data_dir = args.data_dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("electorate-cluster-{}-{seed}", std::process::id()))
-    });
-    let log = args
-        .log
-        .clone()
-        .or_else(|| std::env::var(logging::LOG_VARIABLE).ok());
-    let options = ClusterOptions {
-        nodes: args.nodes as usize,
-        duration: args.duration,
-        kill_leader_every: args.kill_leader_every,
-        restart_after: args.restart_after,
-        partition_leader_every: args.partition_leader_every,
-        partition_for: args.partition_for,
-        clients: args.clients,
-        keys: args.keys,
-        seed,
-        cluster_id: args.cluster_id,
-        data_dir: data_dir.clone(),
-        executable,
-        log,
-        client_timeout: args.client_timeout,
-        check_timeout: args.check_timeout,
-        disk_faults: args.disk_faults,
-    };
-    let faults = [
-        options
-            .kill_leader_every
-            .map(|every| format!("leader killed every {}", format_duration(every))),
-        options.partition_leader_every.map(|every| {
-            format!(
-                "leader partitioned every {} for {}",
-                format_duration(every),
-                format_duration(options.partition_for)
-            )
-        }),
-        options
-            .disk_faults
-            .then(|| "lazy disks and damage to killed nodes' data".to_owned()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>();
-    eprintln!(
-        "cluster: {} nodes on 127.0.0.1, {} of workload, {}, seed {seed}, data in {}",
-        options.nodes,
-        format_duration(options.duration),
-        if faults.is_empty() {
-            "no faults".to_owned()
-        } else {
-            faults.join(", ")
-        },
-        data_dir.display()
-    );
-    let bar = ProgressBar::new(args.duration.as_millis() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let result = run_cluster(&options, |progress| {
-        bar.set_position(progress.elapsed.as_millis() as u64);
-        let last = progress
-            .last_failover_ms
-            .map(|ms| format!(", last failover {ms:.0} ms"))
-            .unwrap_or_default();
-        bar.set_message(format!(
-            "{}: {} writes acknowledged, {} leader kills/partitions{last}",
-            progress.phase, progress.acknowledged_writes, progress.disruptions
-        ));
-    });
-    bar.finish_and_clear();
-    let (report, recorder) = match result {
+    announce(&options);
+    let (report, recorder) = match run_with_progress(&options, args.duration) {
         Ok(done) => done,
         Err(error) => {
             eprintln!(
                 "error: {error} (seed {seed}, data in {})",
-                data_dir.display()
+                options.data_dir.display()
             );
             return ExitCode::FAILURE;
         }
@@ -188,14 +118,107 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         print_report(&report, &args);
     }
-    if report.passed() && temporary && !args.keep_data {
-        let _ = std::fs::remove_dir_all(&data_dir);
+    // A temporary directory of a passing run holds nothing worth keeping.
+    if report.passed() && args.data_dir.is_none() && !args.keep_data {
+        let _ = std::fs::remove_dir_all(&options.data_dir);
     }
     if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The runner's options from the command line, with the seed drawn.
+fn options(args: &Args, seed: u64) -> Result<ClusterOptions, String> {
+    let executable = std::env::current_exe()
+        .map_err(|error| format!("cannot find the electorate binary to run nodes: {error}"))?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("electorate-cluster-{}-{seed}", std::process::id()))
+    });
+    let log = args
+        .log
+        .clone()
+        .or_else(|| std::env::var(logging::LOG_VARIABLE).ok());
+    Ok(ClusterOptions {
+        nodes: args.nodes as usize,
+        duration: args.duration,
+        kill_leader_every: args.kill_leader_every,
+        restart_after: args.restart_after,
+        partition_leader_every: args.partition_leader_every,
+        partition_for: args.partition_for,
+        clients: args.clients,
+        keys: args.keys,
+        seed,
+        cluster_id: args.cluster_id,
+        data_dir,
+        executable,
+        log,
+        client_timeout: args.client_timeout,
+        check_timeout: args.check_timeout,
+        disk_faults: args.disk_faults,
+    })
+}
+
+/// Says on stderr what is about to run: size, duration, faults, seed and
+/// where the data goes.
+fn announce(options: &ClusterOptions) {
+    let faults = [
+        options
+            .kill_leader_every
+            .map(|every| format!("leader killed every {}", format_duration(every))),
+        options.partition_leader_every.map(|every| {
+            format!(
+                "leader partitioned every {} for {}",
+                format_duration(every),
+                format_duration(options.partition_for)
+            )
+        }),
+        options
+            .disk_faults
+            .then(|| "lazy disks and damage to killed nodes' data".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
+    eprintln!(
+        "cluster: {} nodes on 127.0.0.1, {} of workload, {}, seed {}, data in {}",
+        options.nodes,
+        format_duration(options.duration),
+        if faults.is_empty() {
+            "no faults".to_owned()
+        } else {
+            faults.join(", ")
+        },
+        options.seed,
+        options.data_dir.display()
+    );
+}
+
+/// Runs the cluster with a progress bar over the workload's `duration`.
+fn run_with_progress(
+    options: &ClusterOptions,
+    duration: Duration,
+) -> Result<(ClusterReport, Arc<Recorder>), String> {
+    let bar = ProgressBar::new(duration.as_millis() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let result = run_cluster(options, |progress| {
+        bar.set_position(progress.elapsed.as_millis() as u64);
+        let last = progress
+            .last_failover_ms
+            .map(|ms| format!(", last failover {ms:.0} ms"))
+            .unwrap_or_default();
+        bar.set_message(format!(
+            "{}: {} writes acknowledged, {} leader kills/partitions{last}",
+            progress.phase, progress.acknowledged_writes, progress.disruptions
+        ));
+    });
+    bar.finish_and_clear();
+    result
 }
 
 fn print_report(report: &ClusterReport, args: &Args) {

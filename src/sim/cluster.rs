@@ -1,5 +1,5 @@
-//! An in-process Raft cluster under manual control: the harness behind the
-//! scenario files, unit tests and benches.
+//! An in-process cluster of any [`Algorithm`] under manual control: the
+//! harness behind the scenario files and the tests of every algorithm.
 //!
 //! Real (simulated) time, each node's drifting local clock, an in-flight
 //! message queue, link cuts and crashes are all explicit. Nothing happens on
@@ -18,27 +18,32 @@ use rand_chacha::ChaCha8Rng;
 use crate::check::properties::{NodeView, SafetyMonitor, Violation};
 use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId, Value};
 use crate::core::node::{Event, Input, Node, NodeId, Role};
-use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftActions, RaftNode};
+use crate::core::raft::{Config, ConfigError};
 use crate::core::time::Time;
+pub use crate::harness::algorithm::MessageOf;
+use crate::harness::algorithm::{Algorithm, Raft};
+use crate::harness::apply::{Outputs, Stepper};
+use crate::harness::slot::Slot;
+use crate::harness::views::views;
 use crate::sim::clock::DriftingClock;
 
 /// A message on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Envelope {
+pub struct Envelope<M> {
     pub from: NodeId,
     pub to: NodeId,
-    pub message: Message,
+    pub message: M,
     /// Real time at which `run_for` delivers it.
     pub deliver_at: Time,
 }
 
 /// Something that happened, in order, for scenario output and debugging.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Trace {
-    Delivered(Envelope),
+pub enum Trace<M> {
+    Delivered(Envelope<M>),
     /// The message was lost: its link is down or its receiver crashed.
     Lost {
-        envelope: Envelope,
+        envelope: Envelope<M>,
         why: &'static str,
     },
     Node {
@@ -54,12 +59,33 @@ pub enum Trace {
     Violation(Violation),
 }
 
-struct Slot {
-    /// `None` while crashed.
-    node: Option<RaftNode>,
-    /// What survives a crash: every persist record the node emitted.
-    durable: DurableState,
-    clock: DriftingClock,
+/// Where one step's output goes: messages into flight, events and
+/// replies aside, so the trace shows a step's events before its replies.
+struct StepOutputs<'a, M> {
+    from: NodeId,
+    deliver_at: Time,
+    in_flight: &'a mut VecDeque<Envelope<M>>,
+    events: Vec<Event>,
+    replies: Vec<ClientReply>,
+}
+
+impl<M> Outputs<M> for StepOutputs<'_, M> {
+    fn send(&mut self, to: NodeId, message: M) {
+        self.in_flight.push_back(Envelope {
+            from: self.from,
+            to,
+            message,
+            deliver_at: self.deliver_at,
+        });
+    }
+
+    fn reply(&mut self, reply: ClientReply) {
+        self.replies.push(reply);
+    }
+
+    fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
 }
 
 /// The most events `elapse` or `run_for` processes at one instant of real
@@ -68,40 +94,57 @@ struct Slot {
 /// moving is a loop of messages or timers, a bug worth a panic.
 const MAX_EVENTS_PER_INSTANT: usize = 1_000_000;
 
-pub struct Cluster {
-    config: Config,
+/// A cluster of `A`'s nodes (Raft unless said otherwise).
+pub struct Cluster<A: Algorithm = Raft> {
+    algorithm: A,
     members: Vec<NodeId>,
     now: Time,
-    slots: BTreeMap<NodeId, Slot>,
-    in_flight: VecDeque<Envelope>,
+    /// Each member on the harness's slot: its node while up, what it
+    /// persisted, its drifting clock.
+    slots: BTreeMap<NodeId, Slot<A, DriftingClock>>,
+    in_flight: VecDeque<Envelope<MessageOf<A>>>,
     down_links: BTreeSet<(NodeId, NodeId)>,
     latency: Duration,
     rng: ChaCha8Rng,
     monitor: SafetyMonitor,
     violations: Vec<Violation>,
-    trace: Vec<(Time, Trace)>,
+    trace: Vec<(Time, Trace<MessageOf<A>>)>,
     replies: Vec<(NodeId, ClientReply)>,
     next_sequence: u64,
-    actions: RaftActions,
+    stepper: Stepper<A::Node>,
 }
 
-impl Cluster {
-    /// Nodes `1..=size`, all starting at real time 0 with accurate clocks.
-    pub fn new(size: u64, config: Config, seed: u64) -> Result<Cluster, ConfigError> {
+impl Cluster<Raft> {
+    /// Raft nodes `1..=size` with `config`, all starting at real time 0 with
+    /// accurate clocks.
+    pub fn new(size: u64, config: Config, seed: u64) -> Result<Cluster<Raft>, ConfigError> {
+        let members: Vec<NodeId> = (1..=size).collect();
+        for &id in &members {
+            config.validate(id, &members)?;
+        }
+        Ok(Cluster::start(Raft { config }, size, seed))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.algorithm.config
+    }
+}
+
+impl<A: Algorithm> Cluster<A> {
+    /// Nodes `1..=size` of `algorithm`, all starting at real time 0 with
+    /// accurate clocks. Precondition: the algorithm's configuration is valid
+    /// for this membership.
+    pub fn start(algorithm: A, size: u64, seed: u64) -> Cluster<A> {
         let members: Vec<NodeId> = (1..=size).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut slots = BTreeMap::new();
         for &id in &members {
-            let node = RaftNode::new(id, &members, config.clone(), Time::ZERO, &mut rng)?;
-            let slot = Slot {
-                node: Some(node),
-                durable: DurableState::default(),
-                clock: DriftingClock::default(),
-            };
+            let clock = DriftingClock::default();
+            let slot = Slot::start(&algorithm, id, &members, clock, Time::ZERO, &mut rng);
             slots.insert(id, slot);
         }
-        Ok(Cluster {
-            config,
+        Cluster {
+            algorithm,
             members,
             now: Time::ZERO,
             slots,
@@ -114,16 +157,16 @@ impl Cluster {
             trace: Vec::new(),
             replies: Vec::new(),
             next_sequence: 0,
-            actions: RaftActions::default(),
-        })
+            stepper: Stepper::default(),
+        }
+    }
+
+    pub fn algorithm(&self) -> &A {
+        &self.algorithm
     }
 
     pub fn members(&self) -> &[NodeId] {
         &self.members
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     /// Real (simulated) time.
@@ -136,11 +179,11 @@ impl Cluster {
     }
 
     /// The node, if it is up.
-    pub fn node(&self, id: NodeId) -> Option<&RaftNode> {
+    pub fn node(&self, id: NodeId) -> Option<&A::Node> {
         self.slots.get(&id).and_then(|slot| slot.node.as_ref())
     }
 
-    pub fn durable(&self, id: NodeId) -> Option<&DurableState> {
+    pub fn durable(&self, id: NodeId) -> Option<&A::Durable> {
         self.slots.get(&id).map(|slot| &slot.durable)
     }
 
@@ -167,7 +210,25 @@ impl Cluster {
             .map(|node| node.id())
     }
 
-    pub fn in_flight(&self) -> &VecDeque<Envelope> {
+    /// Every node up that believes it leads, in id order (more than one is
+    /// a split brain).
+    pub fn leaders(&self) -> Vec<NodeId> {
+        self.slots
+            .iter()
+            .filter(|(_, slot)| {
+                slot.node
+                    .as_ref()
+                    .is_some_and(|node| node.role() == Role::Leader)
+            })
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.node(id).is_some()
+    }
+
+    pub fn in_flight(&self) -> &VecDeque<Envelope<MessageOf<A>>> {
         &self.in_flight
     }
 
@@ -180,7 +241,7 @@ impl Cluster {
     }
 
     /// Every trace line since the last call.
-    pub fn take_trace(&mut self) -> Vec<(Time, Trace)> {
+    pub fn take_trace(&mut self) -> Vec<(Time, Trace<MessageOf<A>>)> {
         std::mem::take(&mut self.trace)
     }
 
@@ -195,61 +256,50 @@ impl Cluster {
             .find(|reply| reply.id == id)
     }
 
-    /// Feeds one input to node `id` at its current local time, then applies
-    /// the actions in contract order: persist, send, reply.
-    pub fn step(&mut self, id: NodeId, input: Input<Message>) {
-        let now = self.local_time(id);
+    /// Feeds one input to node `id` at its current local time, and applies
+    /// the step on the harness, in contract order: persist, send, reply.
+    pub fn step(&mut self, id: NodeId, input: Input<MessageOf<A>>) {
         let slot = self.slots.get_mut(&id).expect("a member");
-        let Some(node) = slot.node.as_mut() else {
+        if !slot.is_up() {
             return;
-        };
-        let mut actions = std::mem::take(&mut self.actions);
-        node.step(now, &mut self.rng, input, &mut actions);
-        slot.durable.apply_all(&actions.persist);
-        for outgoing in actions.messages.drain(..) {
-            self.in_flight.push_back(Envelope {
-                from: id,
-                to: outgoing.to,
-                message: outgoing.message,
-                deliver_at: self.now.saturating_add(self.latency),
-            });
         }
-        for event in actions.events.drain(..) {
+        let mut outputs = StepOutputs {
+            from: id,
+            deliver_at: self.now.saturating_add(self.latency),
+            in_flight: &mut self.in_flight,
+            events: Vec::new(),
+            replies: Vec::new(),
+        };
+        slot.step(
+            &mut self.stepper,
+            self.now,
+            &mut self.rng,
+            input,
+            &mut outputs,
+        );
+        let StepOutputs {
+            events, replies, ..
+        } = outputs;
+        for event in events {
             self.record(Trace::Node { id, event });
         }
-        for reply in actions.replies.drain(..) {
+        for reply in replies {
             self.record(Trace::Reply {
                 node: id,
                 reply: reply.clone(),
             });
             self.replies.push((id, reply));
         }
-        actions.clear();
-        self.actions = actions;
         self.observe();
     }
 
-    fn record(&mut self, trace: Trace) {
+    fn record(&mut self, trace: Trace<MessageOf<A>>) {
         self.trace.push((self.now, trace));
     }
 
     /// Runs the safety monitors over the nodes that are up.
     fn observe(&mut self) {
-        let views: Vec<NodeView> = self
-            .slots
-            .iter()
-            .filter_map(|(&id, slot)| {
-                let node = slot.node.as_ref()?;
-                Some(NodeView {
-                    id,
-                    role: node.role(),
-                    term: node.term(),
-                    holds_lease: node.holds_lease(slot.clock.local(self.now)),
-                    log: Some(node.log().entries()),
-                    commit_index: node.commit_index(),
-                })
-            })
-            .collect();
+        let views: Vec<NodeView> = views(self.slots.values(), self.now).collect();
         if let Err(violation) = self.monitor.observe(&views) {
             if !self
                 .violations
@@ -344,36 +394,25 @@ impl Cluster {
     /// Crashes a node: its volatile state is lost, its durable state stays.
     pub fn crash(&mut self, id: NodeId) {
         let slot = self.slots.get_mut(&id).expect("a member");
-        if slot.node.take().is_some() {
+        if slot.crash().is_some() {
             self.record(Trace::Crashed(id));
         }
     }
 
     /// Restarts a crashed node from its durable state.
     pub fn restart(&mut self, id: NodeId) {
-        let now = self.local_time(id);
         let slot = self.slots.get_mut(&id).expect("a member");
-        if slot.node.is_some() {
+        if !slot.restart(&self.algorithm, &self.members, self.now, &mut self.rng) {
             return;
         }
-        let node = RaftNode::restart(
-            id,
-            &self.members,
-            self.config.clone(),
-            slot.durable.clone(),
-            now,
-            &mut self.rng,
-        )
-        .expect("durable state written by the node itself is consistent");
-        slot.node = Some(node);
         self.record(Trace::Restarted(id));
         self.observe();
     }
 
     /// Delivers the messages in flight now (not those they cause) that
     /// `select` picks, in send order. Returns how many were picked.
-    pub fn deliver(&mut self, select: impl Fn(&Envelope) -> bool) -> usize {
-        let (picked, kept): (Vec<Envelope>, Vec<Envelope>) = self
+    pub fn deliver(&mut self, select: impl Fn(&Envelope<MessageOf<A>>) -> bool) -> usize {
+        let (picked, kept): (Vec<_>, Vec<_>) = self
             .in_flight
             .drain(..)
             .partition(|envelope| select(envelope));
@@ -386,7 +425,7 @@ impl Cluster {
     }
 
     /// Drops the messages in flight that `select` picks.
-    pub fn drop_messages(&mut self, select: impl Fn(&Envelope) -> bool) -> usize {
+    pub fn drop_messages(&mut self, select: impl Fn(&Envelope<MessageOf<A>>) -> bool) -> usize {
         let before = self.in_flight.len();
         self.in_flight.retain(|envelope| !select(envelope));
         before - self.in_flight.len()
@@ -402,7 +441,7 @@ impl Cluster {
         }
     }
 
-    fn deliver_one(&mut self, envelope: Envelope) {
+    fn deliver_one(&mut self, envelope: Envelope<MessageOf<A>>) {
         let up = self.slots[&envelope.to].node.is_some();
         let why = if !self.link_is_up(envelope.from, envelope.to) {
             Some("link down")

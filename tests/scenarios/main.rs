@@ -1,6 +1,7 @@
 //! Scenario tests in the style of etcd's datadriven tests: each file in
-//! `tests/testdata/` is a script of commands (see `electorate::sim::scenario`
-//! for the language) with the expected output after each one. When behaviour
+//! `tests/testdata/<algorithm>/` is a script of commands (see
+//! `electorate::sim::scenario` for the language) with the expected output
+//! after each one; one runner replays every algorithm's folder. When behaviour
 //! changes on purpose, `REWRITE=1 cargo test --test scenarios` rewrites the
 //! expectations; review the diff like code.
 //!
@@ -16,11 +17,20 @@ use std::process::Command;
 use electorate::sim::scenario::replay::{scenario_files, Replay};
 use electorate::sim::scenario::script::Script;
 
-const RAFT: &str = "tests/testdata/raft";
+const TESTDATA: &str = "tests/testdata";
 
-fn raft_files() -> Vec<PathBuf> {
-    let files = scenario_files(Path::new(RAFT)).expect("the scenario directory");
-    assert!(files.len() >= 10, "found only {files:?}");
+/// Every algorithm's folder, with the fewest files it must hold.
+const FOLDERS: &[(&str, usize)] = &[("raft", 10), ("bully", 5), ("ring", 5)];
+
+/// Every scenario file of every algorithm.
+fn all_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for &(folder, at_least) in FOLDERS {
+        let path = Path::new(TESTDATA).join(folder);
+        let found = scenario_files(&path).expect("the scenario directory");
+        assert!(found.len() >= at_least, "found only {found:?}");
+        files.extend(found);
+    }
     files
 }
 
@@ -29,10 +39,10 @@ fn replay(path: &Path) -> Replay {
 }
 
 #[test]
-fn raft_scenarios() {
+fn every_algorithms_scenarios() {
     let rewrite = std::env::var_os("REWRITE").is_some();
     let mut failures = Vec::new();
-    for path in raft_files() {
+    for path in all_files() {
         let replay = replay(&path);
         if let Some(error) = &replay.error {
             failures.push(error.to_string());
@@ -50,7 +60,7 @@ fn raft_scenarios() {
 /// for byte: rewriting changes only outputs that changed.
 #[test]
 fn a_file_renders_back_to_its_own_text() {
-    for path in raft_files() {
+    for path in all_files() {
         let text = std::fs::read_to_string(&path).expect("read");
         let script = Script::parse(&path.display().to_string(), &text).expect("parse");
         let expected: Vec<String> = script.cases().map(|case| case.expected.clone()).collect();
@@ -63,7 +73,7 @@ fn a_file_renders_back_to_its_own_text() {
 /// line.
 #[test]
 fn the_same_scenario_file_prints_the_same_bytes_every_time() {
-    for path in raft_files() {
+    for path in all_files() {
         let (first, second) = (replay(&path), replay(&path));
         assert_eq!(
             first.transcript(),
@@ -75,7 +85,7 @@ fn the_same_scenario_file_prints_the_same_bytes_every_time() {
     }
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_electorate"))
-            .args(["scenario", RAFT])
+            .args(["scenario", TESTDATA])
             .output()
             .expect("run electorate scenario")
     };

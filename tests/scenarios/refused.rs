@@ -6,7 +6,8 @@
 use std::process::Command;
 
 use electorate::sim::cluster::Cluster;
-use electorate::sim::scenario::render::{render_leases, render_logs, render_status};
+use electorate::sim::scenario::algorithms::{AnyCluster, Scripted};
+use electorate::sim::scenario::render::{render_kv, render_leases, render_logs, render_status};
 use electorate::sim::scenario::replay::Replay;
 use electorate::sim::scenario::script::Script;
 use electorate::sim::scenario::Scenario;
@@ -21,6 +22,10 @@ const CLUSTER: &str = "cluster nodes=3\n----\n\n";
 const LEADER: &str = "cluster nodes=3\n----\n\ncampaign 1\n----\n\nstabilize\n----\n\n";
 /// A 3-node cluster after 10 ms; the bad line is line 7.
 const ELAPSED: &str = "cluster nodes=3\n----\n\nelapse 10ms\n----\n\n";
+/// A 3-node Bully cluster where node 3 leads; the bad line is line 7.
+const BULLY: &str = "cluster nodes=3 algo=bully\n----\n\ncampaign 3\n----\n\n";
+/// A 3-node Ring cluster; the bad line is line 4.
+const RING: &str = "cluster nodes=3 algo=ring\n----\n\n";
 
 /// (what comes before, the bad case, the error).
 const BAD_LINES: &[(&str, &str, &str)] = &[
@@ -149,6 +154,42 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
         "campaign 1\n\nstatus\n----\n",
         "bad.txt:4: campaign: no `----` line after the command (and its input)",
     ),
+    // Commands that make no sense for an algorithm are refused, not run.
+    (
+        BULLY,
+        "logs\n----\n",
+        "bad.txt:7: logs: a bully cluster keeps no log (a leader serves clients from its own store)",
+    ),
+    (
+        BULLY,
+        "leases\n----\n",
+        "bad.txt:7: leases: a bully cluster holds no lease: every leader serves reads (`status` shows them)",
+    ),
+    (
+        BULLY,
+        "transfer 3 to=1\n----\n",
+        "bad.txt:7: transfer: a bully cluster has no leadership transfer",
+    ),
+    (
+        RING,
+        "logs\n----\n",
+        "bad.txt:4: logs: a ring cluster keeps no log (a leader serves clients from its own store)",
+    ),
+    (
+        RING,
+        "transfer 1 to=2\n----\n",
+        "bad.txt:4: transfer: a ring cluster has no leadership transfer",
+    ),
+    (
+        NONE,
+        "cluster nodes=3 algo=ring lease=true\n----\n",
+        "bad.txt:1: cluster: lease=true is a Raft setting, and a ring cluster takes only nodes= seed= latency=",
+    ),
+    (
+        NONE,
+        "cluster nodes=3 algo=paxos\n----\n",
+        "bad.txt:1: cluster: no algorithm \"paxos\" (one of: raft, bully, ring)",
+    ),
     // A blank line missing after an output: the next case would be output.
     (
         CLUSTER,
@@ -158,19 +199,27 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
 ];
 
 /// What a command could have changed: time, the messages in flight, the
-/// links, every node's state and log, the leases, the violations seen.
-fn snapshot(cluster: Option<&Cluster>) -> String {
-    let Some(cluster) = cluster else {
-        return "no cluster".to_owned();
-    };
+/// links, every node's state, log and store, the leases, the violations
+/// seen.
+fn snapshot(cluster: Option<&AnyCluster>) -> String {
+    match cluster {
+        None => "no cluster".to_owned(),
+        Some(AnyCluster::Raft(cluster)) => snapshot_of(cluster),
+        Some(AnyCluster::Bully(cluster)) => snapshot_of(cluster),
+        Some(AnyCluster::Ring(cluster)) => snapshot_of(cluster),
+    }
+}
+
+fn snapshot_of<A: Scripted>(cluster: &Cluster<A>) -> String {
     let members = cluster.members();
+    let stores: String = members.iter().map(|&id| render_kv(cluster, id)).collect();
     let links: Vec<(u64, u64)> = members
         .iter()
         .flat_map(|&from| members.iter().map(move |&to| (from, to)))
         .filter(|&(from, to)| cluster.link_is_up(from, to))
         .collect();
     format!(
-        "{:?}\n{:?}\n{links:?}\n{}{}{}{:?}",
+        "{:?}\n{:?}\n{links:?}\n{}{}{}{stores}{:?}",
         cluster.now(),
         cluster.in_flight(),
         render_status(cluster),

@@ -145,152 +145,22 @@ pub struct Progress {
     pub phase: &'static str,
 }
 
+/// Runs the cluster of `options` through its phases: launch, the workload
+/// under disruptions, a whole-cluster crash and read-back, the
+/// linearizability check, and the report.
 pub fn run_cluster(
     options: &ClusterOptions,
     mut progress: impl FnMut(&Progress),
 ) -> Result<(ClusterReport, Arc<Recorder>), String> {
-    let addresses = Launch::free_addresses(options.nodes)
-        .map_err(|error| format!("cannot reserve ports: {error}"))?;
-    let launch = Launch {
-        executable: options.executable.clone(),
-        cluster_id: options.cluster_id,
-        addresses: addresses.clone(),
-        data_dir: options.data_dir.clone(),
-        seed: options.seed,
-        // The damage's outcomes are read from the nodes' logs.
-        log: match (&options.log, options.disk_faults) {
-            (None, true) => Some("info".to_owned()),
-            (log, _) => log.clone(),
-        },
-        lazy_disk: options.disk_faults,
-    };
-    let mut damager = options
-        .disk_faults
-        .then(|| Damager::new(options.seed, options.cluster_id, options.nodes));
-    let mut processes = Processes::start_all(launch.clone())
-        .map_err(|error| format!("cannot start nodes: {error}"))?;
-    let settings = WorkloadSettings {
-        cluster_id: options.cluster_id,
-        addresses,
-        clients: options.clients.max(1),
-        keys: options.keys.max(1),
-        seed: options.seed,
-        timeout: options.client_timeout,
-    };
-    let recorder = Recorder::new();
-    let shared = Arc::new(Shared::default());
-    let mut unexpected_exits = Vec::new();
-    let started = Instant::now();
-    let clients = workload::start(&settings, &recorder, &shared);
-    let mut schedule = Schedule::new(
-        started,
-        options.kill_leader_every,
-        options.restart_after,
-        options.partition_leader_every,
-        options.partition_for,
-    );
-    let report = |phase, schedule: &Schedule, progress: &mut dyn FnMut(&Progress)| {
-        // Every 20 ms: read the acknowledgements in place rather than copy
-        // a list that grows by thousands a second.
-        let (acknowledged_writes, last_failover_ms) = shared.with_acks(|acks| {
-            let last = schedule.done.last();
-            (
-                acks.len(),
-                last.and_then(|disruption| failover_ms(acks, disruption, None)),
-            )
-        });
-        progress(&Progress {
-            elapsed: started.elapsed(),
-            acknowledged_writes,
-            disruptions: schedule.done.len(),
-            last_failover_ms,
-            phase,
-        });
-    };
-    let mut exits = |processes: &mut Processes, damager: &mut Option<Damager>| {
-        for (node, status) in processes.exited() {
-            // A node that refuses damaged data exits: that is its job.
-            if damager.as_mut().is_some_and(|damager| damager.exited(node)) {
-                continue;
-            }
-            unexpected_exits.push(format!("node {node} exited by itself: {status}"));
-        }
-        if let Some(damager) = damager {
-            damager.poll();
-        }
-    };
-    while started.elapsed() < options.duration {
-        std::thread::sleep(Duration::from_millis(20));
-        let started_now = schedule.tick(&mut processes, &shared)?;
-        if let (Some(damager), Some(disruption)) = (&mut damager, started_now) {
-            if disruption.kind == DisruptionKind::Kill {
-                let node = disruption.node;
-                damager.damage(node, &launch.node_dir(node), &processes.log_path(node))?;
-            }
-        }
-        exits(&mut processes, &mut damager);
-        report("workload", &schedule, &mut progress);
-    }
-    shared.stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        let _ = client.join();
-    }
-    schedule.finish(&mut processes)?;
-    // The last damaged node's restart has an outcome too.
-    let settle = Instant::now();
-    while damager.as_ref().is_some_and(Damager::awaiting)
-        && settle.elapsed() < Duration::from_secs(10)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-        exits(&mut processes, &mut damager);
-    }
-    let workload_time = started.elapsed();
-    let acks = shared.acks();
-
-    // Kill everything at once, restart from disk, read every key back.
-    report("full-cluster crash and restart", &schedule, &mut progress);
-    processes.kill_all();
-    let refused = damager
-        .as_ref()
-        .map(|damager| damager.refused().clone())
-        .unwrap_or_default();
-    for id in processes.all_ids() {
-        if refused.contains(&id) {
-            continue; // it stays down: it would refuse again
-        }
-        processes
-            .start(id)
-            .map_err(|error| format!("cannot restart node {id}: {error}"))?;
-    }
-    let read_back = workload::read_back(&settings, &recorder, Duration::from_secs(30))?;
-    processes.kill_all();
-
-    report("checking linearizability", &schedule, &mut progress);
-    let linearizability = match recorder.check(Budget::timeout(options.check_timeout)) {
-        Ok((_, outcome)) => match outcome.verdict {
-            Verdict::Linearizable => "linearizable".to_owned(),
-            Verdict::NotLinearizable(violation) => {
-                format!("not linearizable (operation {})", violation.operation)
-            }
-            Verdict::Unknown { reason, .. } => format!("unknown: {reason:?}"),
-        },
-        Err(error) => format!("unknown: {error}"),
-    };
-
-    let disruptions: Vec<DisruptionReport> = schedule
-        .done
-        .iter()
-        .enumerate()
-        .map(|(index, disruption)| {
-            let next = schedule.done.get(index + 1).map(|next| next.at);
-            DisruptionReport {
-                kind: disruption.kind,
-                node: disruption.node,
-                at_seconds: disruption.at.duration_since(started).as_secs_f64(),
-                failover_ms: failover_ms(&acks, disruption, next),
-            }
-        })
-        .collect();
+    let mut run = Run::launch(options)?;
+    run.workload(options, &mut progress)?;
+    let workload_time = run.started.elapsed();
+    let acks = run.shared.acks();
+    run.report("full-cluster crash and restart", &mut progress);
+    let read_back = run.crash_and_read_back()?;
+    run.report("checking linearizability", &mut progress);
+    let linearizability = check_linearizability(&run.recorder, options.check_timeout);
+    let disruptions = run.disruption_reports(&acks);
     let samples = |kind| -> Vec<u64> {
         disruptions
             .iter()
@@ -298,6 +168,7 @@ pub fn run_cluster(
             .filter_map(|disruption| disruption.failover_ms.map(|ms| (ms * 1_000.0) as u64))
             .collect()
     };
+    let shared = &run.shared;
     let report = ClusterReport {
         nodes: options.nodes,
         seed: options.seed,
@@ -318,12 +189,209 @@ pub fn run_cluster(
         disruptions,
         read_back,
         linearizability,
-        history_events: recorder.events().len(),
+        history_events: run.recorder.events().len(),
         data_dir: options.data_dir.clone(),
-        unexpected_exits,
-        disk_faults: damager.map(|damager| damager.report),
+        unexpected_exits: run.unexpected_exits,
+        disk_faults: run.damager.map(|damager| damager.report),
     };
-    Ok((report, recorder))
+    Ok((report, run.recorder))
+}
+
+/// A cluster run in progress: the node processes, the clients' shared
+/// state and what has happened so far.
+struct Run {
+    launch: Launch,
+    processes: Processes,
+    settings: WorkloadSettings,
+    damager: Option<Damager>,
+    recorder: Arc<Recorder>,
+    shared: Arc<Shared>,
+    schedule: Schedule,
+    started: Instant,
+    unexpected_exits: Vec<String>,
+}
+
+impl Run {
+    /// Starts every node; the workload's clock starts here.
+    fn launch(options: &ClusterOptions) -> Result<Run, String> {
+        let addresses = Launch::free_addresses(options.nodes)
+            .map_err(|error| format!("cannot reserve ports: {error}"))?;
+        let launch = Launch {
+            executable: options.executable.clone(),
+            cluster_id: options.cluster_id,
+            addresses: addresses.clone(),
+            data_dir: options.data_dir.clone(),
+            seed: options.seed,
+            // The damage's outcomes are read from the nodes' logs.
+            log: match (&options.log, options.disk_faults) {
+                (None, true) => Some("info".to_owned()),
+                (log, _) => log.clone(),
+            },
+            lazy_disk: options.disk_faults,
+        };
+        let damager = options
+            .disk_faults
+            .then(|| Damager::new(options.seed, options.cluster_id, options.nodes));
+        let processes = Processes::start_all(launch.clone())
+            .map_err(|error| format!("cannot start nodes: {error}"))?;
+        let settings = WorkloadSettings {
+            cluster_id: options.cluster_id,
+            addresses,
+            clients: options.clients.max(1),
+            keys: options.keys.max(1),
+            seed: options.seed,
+            timeout: options.client_timeout,
+        };
+        let started = Instant::now();
+        let schedule = Schedule::new(
+            started,
+            options.kill_leader_every,
+            options.restart_after,
+            options.partition_leader_every,
+            options.partition_for,
+        );
+        Ok(Run {
+            launch,
+            processes,
+            settings,
+            damager,
+            recorder: Recorder::new(),
+            shared: Arc::new(Shared::default()),
+            schedule,
+            started,
+            unexpected_exits: Vec::new(),
+        })
+    }
+
+    /// Runs the clients for the configured duration under the disruption
+    /// schedule, then stops them and waits for the last restart.
+    fn workload(
+        &mut self,
+        options: &ClusterOptions,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<(), String> {
+        let clients = workload::start(&self.settings, &self.recorder, &self.shared);
+        while self.started.elapsed() < options.duration {
+            std::thread::sleep(Duration::from_millis(20));
+            let started_now = self.schedule.tick(&mut self.processes, &self.shared)?;
+            if let (Some(damager), Some(disruption)) = (&mut self.damager, started_now) {
+                if disruption.kind == DisruptionKind::Kill {
+                    let node = disruption.node;
+                    let log_path = self.processes.log_path(node);
+                    damager.damage(node, &self.launch.node_dir(node), &log_path)?;
+                }
+            }
+            self.poll_exits();
+            self.report("workload", progress);
+        }
+        self.shared.stop.store(true, Ordering::SeqCst);
+        for client in clients {
+            let _ = client.join();
+        }
+        self.schedule.finish(&mut self.processes)?;
+        // The last damaged node's restart has an outcome too.
+        let settle = Instant::now();
+        while self.damager.as_ref().is_some_and(Damager::awaiting)
+            && settle.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+            self.poll_exits();
+        }
+        Ok(())
+    }
+
+    /// Kills everything at once, restarts from disk (except the nodes that
+    /// refused damaged data: they would refuse again) and reads every key
+    /// back into the history.
+    fn crash_and_read_back(&mut self) -> Result<BTreeMap<String, Option<Value>>, String> {
+        self.processes.kill_all();
+        let refused = self
+            .damager
+            .as_ref()
+            .map(|damager| damager.refused().clone())
+            .unwrap_or_default();
+        for id in self.processes.all_ids() {
+            if refused.contains(&id) {
+                continue;
+            }
+            self.processes
+                .start(id)
+                .map_err(|error| format!("cannot restart node {id}: {error}"))?;
+        }
+        let read_back =
+            workload::read_back(&self.settings, &self.recorder, Duration::from_secs(30))?;
+        self.processes.kill_all();
+        Ok(read_back)
+    }
+
+    /// Notes the nodes that exited by themselves since the last call.
+    fn poll_exits(&mut self) {
+        for (node, status) in self.processes.exited() {
+            // A node that refuses damaged data exits: that is its job.
+            if self
+                .damager
+                .as_mut()
+                .is_some_and(|damager| damager.exited(node))
+            {
+                continue;
+            }
+            self.unexpected_exits
+                .push(format!("node {node} exited by itself: {status}"));
+        }
+        if let Some(damager) = &mut self.damager {
+            damager.poll();
+        }
+    }
+
+    fn report(&self, phase: &'static str, progress: &mut dyn FnMut(&Progress)) {
+        // Every 20 ms: read the acknowledgements in place rather than copy
+        // a list that grows by thousands a second.
+        let (acknowledged_writes, last_failover_ms) = self.shared.with_acks(|acks| {
+            let last = self.schedule.done.last();
+            (
+                acks.len(),
+                last.and_then(|disruption| failover_ms(acks, disruption, None)),
+            )
+        });
+        progress(&Progress {
+            elapsed: self.started.elapsed(),
+            acknowledged_writes,
+            disruptions: self.schedule.done.len(),
+            last_failover_ms,
+            phase,
+        });
+    }
+
+    /// Each disruption with its failover, measured up to the next one.
+    fn disruption_reports(&self, acks: &[Ack]) -> Vec<DisruptionReport> {
+        let done = &self.schedule.done;
+        done.iter()
+            .enumerate()
+            .map(|(index, disruption)| {
+                let next = done.get(index + 1).map(|next| next.at);
+                DisruptionReport {
+                    kind: disruption.kind,
+                    node: disruption.node,
+                    at_seconds: disruption.at.duration_since(self.started).as_secs_f64(),
+                    failover_ms: failover_ms(acks, disruption, next),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The verdict on the recorded history, as the report prints it.
+fn check_linearizability(recorder: &Recorder, timeout: Duration) -> String {
+    match recorder.check(Budget::timeout(timeout)) {
+        Ok((_, outcome)) => match outcome.verdict {
+            Verdict::Linearizable => "linearizable".to_owned(),
+            Verdict::NotLinearizable(violation) => {
+                format!("not linearizable (operation {})", violation.operation)
+            }
+            Verdict::Unknown { reason, .. } => format!("unknown: {reason:?}"),
+        },
+        Err(error) => format!("unknown: {error}"),
+    }
 }
 
 /// Milliseconds from `disruption` to the first write acknowledged by

@@ -15,7 +15,8 @@ use crate::core::client::{Operation, Value};
 use crate::core::node::NodeId;
 use crate::core::raft::{Config, MAX_MEMBERS};
 use crate::core::time::Time;
-use crate::sim::cluster::{Cluster, Envelope};
+use crate::sim::cluster::Envelope;
+use crate::sim::scenario::algorithms::{AnyCluster, Choice, NAMES};
 use crate::sim::scenario::script::{Arg, Case};
 use crate::sim::units::{format_duration, parse_duration};
 
@@ -30,7 +31,7 @@ pub enum Command {
     Cluster {
         nodes: u64,
         seed: u64,
-        config: Config,
+        algorithm: Choice,
         latency: Option<Duration>,
     },
     Campaign(NodeId),
@@ -78,11 +79,11 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// A predicate for [`Cluster::deliver`]: it counts the matches it sees,
-    /// so it is built anew for each use.
-    pub fn select(self) -> impl Fn(&Envelope) -> bool {
+    /// A predicate for [`Cluster::deliver`](crate::sim::cluster::Cluster::deliver):
+    /// it counts the matches it sees, so it is built anew for each use.
+    pub fn select<M>(self) -> impl Fn(&Envelope<M>) -> bool {
         let seen = std::cell::Cell::new(0);
-        move |envelope: &Envelope| {
+        move |envelope: &Envelope<M>| {
             let matches = self.from.is_none_or(|from| envelope.from == from)
                 && self.to.is_none_or(|to| envelope.to == to);
             if !matches {
@@ -134,6 +135,7 @@ const GRAMMARS: &[Grammar] = &[
         None,
         &[
             "nodes",
+            "algo",
             "seed",
             "pre-vote",
             "check-quorum",
@@ -178,7 +180,7 @@ const GRAMMARS: &[Grammar] = &[
 impl Command {
     /// Reads `case` against the current cluster (`None` before the first
     /// `cluster`).
-    pub fn parse(case: &Case, cluster: Option<&Cluster>) -> Result<Command, Refusal> {
+    pub fn parse(case: &Case, cluster: Option<&AnyCluster>) -> Result<Command, Refusal> {
         let refuse = |message: String| Refusal {
             line: case.line,
             message,
@@ -200,6 +202,13 @@ impl Command {
                 )))
             }
         };
+        if let Some(why) = cluster.and_then(|cluster| cluster.refuses(grammar.name)) {
+            let algorithm = cluster.map_or("", AnyCluster::name);
+            return Err(refuse(format!(
+                "{}: a {algorithm} cluster {why}",
+                grammar.name
+            )));
+        }
         let reader = Reader::new(grammar, &case.args).map_err(refuse)?;
         let Some(cluster) = cluster else {
             return reader.cluster().map_err(refuse);
@@ -337,6 +346,53 @@ impl<'a> Reader<'a> {
             ));
         }
         let seed: u64 = self.optional("seed")?.unwrap_or(1);
+        let latency = self.optional_duration("latency")?;
+        let members: Vec<NodeId> = (1..=nodes).collect();
+        let algorithm = match self.optional::<String>("algo")?.as_deref() {
+            None | Some("raft") => Choice::Raft(self.raft_config(&members)?),
+            Some(name @ ("bully" | "ring")) => {
+                self.refuse_raft_settings(name)?;
+                if name == "bully" {
+                    Choice::Bully(crate::core::bully::Config::default())
+                } else {
+                    Choice::Ring(crate::core::ring::Config::default())
+                }
+            }
+            Some(other) => {
+                return Err(format!(
+                    "cluster: no algorithm {other:?} (one of: {})",
+                    NAMES.join(", ")
+                ))
+            }
+        };
+        Ok(Command::Cluster {
+            nodes,
+            seed,
+            algorithm,
+            latency,
+        })
+    }
+
+    /// What `cluster` takes for every algorithm: the rest of its grammar
+    /// is Raft's settings.
+    const EVERY_ALGORITHM: &'static [&'static str] = &["nodes", "algo", "seed", "latency"];
+
+    /// Bully and Ring run with their default timings: a Raft setting given
+    /// to them would silently mean nothing.
+    fn refuse_raft_settings(&self, algorithm: &str) -> Result<(), String> {
+        match self
+            .named
+            .iter()
+            .find(|(name, _)| !Self::EVERY_ALGORITHM.contains(name))
+        {
+            Some((name, value)) => Err(format!(
+                "cluster: {name}={value} is a Raft setting, and a {algorithm} cluster takes only nodes= seed= latency="
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn raft_config(&self, members: &[NodeId]) -> Result<Config, String> {
         let defaults = Config::default();
         let config = Config {
             pre_vote: self.optional("pre-vote")?.unwrap_or(defaults.pre_vote),
@@ -355,17 +411,10 @@ impl<'a> Reader<'a> {
                 .unwrap_or(defaults.max_entries_per_append),
             ..defaults
         };
-        let latency = self.optional_duration("latency")?;
-        let members: Vec<NodeId> = (1..=nodes).collect();
         config
-            .validate(1, &members)
+            .validate(1, members)
             .map_err(|error| format!("cluster: {error}"))?;
-        Ok(Command::Cluster {
-            nodes,
-            seed,
-            config,
-            latency,
-        })
+        Ok(config)
     }
 }
 
@@ -373,7 +422,7 @@ impl<'a> Reader<'a> {
 /// node ids and the clock.
 struct Checked<'a> {
     reader: Reader<'a>,
-    cluster: &'a Cluster,
+    cluster: &'a AnyCluster,
 }
 
 impl Checked<'_> {

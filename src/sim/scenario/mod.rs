@@ -1,6 +1,7 @@
-//! The scenario language: commands that drive a [`Cluster`] step by step and
-//! print what happened, in the style of etcd's datadriven tests. Test files
-//! in `tests/testdata/` pair each command with its expected output;
+//! The scenario language: commands that drive a [`Cluster`] of any
+//! algorithm step by step and print what happened, in the style of etcd's
+//! datadriven tests. Test files in `tests/testdata/<algorithm>/` pair each
+//! command with its expected output;
 //! `REWRITE=1 cargo test --test scenarios` rewrites the expectations when
 //! behaviour changes on purpose.
 //!
@@ -8,7 +9,7 @@
 //!
 //! | command | effect |
 //! |---|---|
-//! | `cluster nodes=3 [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes |
+//! | `cluster nodes=3 [algo=raft] [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes; `algo=bully` and `algo=ring` take only `seed` and `latency` |
 //! | `campaign N` | N starts an election now |
 //! | `tick N` | N handles its due timers |
 //! | `elapse 150ms` | time passes, timers fire, messages stay in flight |
@@ -25,20 +26,27 @@
 //! | `transfer N to=M` | leader N hands over to M |
 //! | `status`, `logs`, `leases`, `kv N` | print state |
 //!
+//! Bully and Ring keep no log, hold no lease and cannot transfer
+//! leadership: `logs`, `leases` and `transfer` are refused on their
+//! clusters ([`algorithms::Scripted::refuses`]).
+//!
 //! A case is read whole before it runs ([`command`]): arguments in the order
 //! written, each checked, every node id a member. A bad case is refused
 //! with its file and line and changes nothing; the file's run stops there
 //! ([`replay`]).
 
+pub mod algorithms;
 pub mod command;
 pub mod render;
 pub mod replay;
 pub mod script;
 
-use crate::sim::cluster::Cluster;
+use algorithms::{with_cluster, AnyCluster, Scripted};
 use command::{Command, Refusal};
 use render::{render_kv, render_leases, render_logs, render_status, render_trace};
 use script::Case;
+
+use crate::sim::cluster::Cluster;
 
 /// How many delivery rounds `stabilize` runs at most.
 const STABILIZE_ROUNDS: usize = 1_000;
@@ -46,7 +54,7 @@ const STABILIZE_ROUNDS: usize = 1_000;
 /// Runs scenario cases against one cluster at a time.
 #[derive(Default)]
 pub struct Scenario {
-    cluster: Option<Cluster>,
+    cluster: Option<AnyCluster>,
 }
 
 impl Scenario {
@@ -54,7 +62,7 @@ impl Scenario {
         Scenario::default()
     }
 
-    pub fn cluster(&self) -> Option<&Cluster> {
+    pub fn cluster(&self) -> Option<&AnyCluster> {
         self.cluster.as_ref()
     }
 
@@ -76,57 +84,57 @@ impl Scenario {
         if let Command::Cluster {
             nodes,
             seed,
-            config,
+            algorithm,
             latency,
         } = command
         {
-            let mut cluster =
-                Cluster::new(nodes, config, seed).expect("the configuration was validated");
-            if let Some(latency) = latency {
-                cluster.set_latency(latency);
-            }
-            cluster.take_trace();
-            self.cluster = Some(cluster);
+            self.cluster = Some(AnyCluster::start(algorithm, nodes, seed, latency));
             return String::new();
         }
         let cluster = self
             .cluster
             .as_mut()
             .expect("parse refuses a command before `cluster`");
-        match command {
-            Command::Cluster { .. } => unreachable!("handled above"),
-            Command::Campaign(id) => cluster.campaign(id),
-            Command::Tick(id) => cluster.tick(id),
-            Command::Elapse(duration) => cluster.elapse(duration),
-            Command::Run(duration) => {
-                cluster.run_for(duration);
-                return render_trace(cluster, false);
-            }
-            Command::Deliver(filter) => {
-                cluster.deliver(filter.select());
-            }
-            Command::Drop(filter) => {
-                let count = cluster.drop_messages(filter.select());
-                return format!("dropped {count}\n");
-            }
-            Command::Stabilize => cluster.stabilize(STABILIZE_ROUNDS),
-            Command::Partition(groups) => cluster.partition(&groups),
-            Command::Connect(pairs) => cluster.connect_only(&pairs),
-            Command::Cut { from, to } => cluster.cut(from, to),
-            Command::Isolate(id) => cluster.isolate(id),
-            Command::Heal => cluster.heal(),
-            Command::Crash(id) => cluster.crash(id),
-            Command::Restart(id) => cluster.restart(id),
-            Command::Clock { node, rate_ppm } => cluster.set_clock_rate(node, rate_ppm),
-            Command::Request { node, operation } => {
-                cluster.request(node, operation);
-            }
-            Command::Transfer { from, to } => cluster.transfer(from, to),
-            Command::Status => return render_status(cluster),
-            Command::Logs => return render_logs(cluster),
-            Command::Leases => return render_leases(cluster),
-            Command::Kv(id) => return render_kv(cluster, id),
-        }
-        render_trace(cluster, true)
+        with_cluster!(cluster, cluster => run_on(cluster, command))
     }
+}
+
+/// Runs a checked command other than `cluster` on `cluster`.
+/// Precondition: `Command::parse` accepted it for this algorithm.
+fn run_on<A: Scripted>(cluster: &mut Cluster<A>, command: Command) -> String {
+    match command {
+        Command::Cluster { .. } => unreachable!("handled by the caller"),
+        Command::Campaign(id) => cluster.campaign(id),
+        Command::Tick(id) => cluster.tick(id),
+        Command::Elapse(duration) => cluster.elapse(duration),
+        Command::Run(duration) => {
+            cluster.run_for(duration);
+            return render_trace(cluster, false);
+        }
+        Command::Deliver(filter) => {
+            cluster.deliver(filter.select());
+        }
+        Command::Drop(filter) => {
+            let count = cluster.drop_messages(filter.select());
+            return format!("dropped {count}\n");
+        }
+        Command::Stabilize => cluster.stabilize(STABILIZE_ROUNDS),
+        Command::Partition(groups) => cluster.partition(&groups),
+        Command::Connect(pairs) => cluster.connect_only(&pairs),
+        Command::Cut { from, to } => cluster.cut(from, to),
+        Command::Isolate(id) => cluster.isolate(id),
+        Command::Heal => cluster.heal(),
+        Command::Crash(id) => cluster.crash(id),
+        Command::Restart(id) => cluster.restart(id),
+        Command::Clock { node, rate_ppm } => cluster.set_clock_rate(node, rate_ppm),
+        Command::Request { node, operation } => {
+            cluster.request(node, operation);
+        }
+        Command::Transfer { from, to } => cluster.transfer(from, to),
+        Command::Status => return render_status(cluster),
+        Command::Logs => return render_logs(cluster),
+        Command::Leases => return render_leases(cluster),
+        Command::Kv(id) => return render_kv(cluster, id),
+    }
+    render_trace(cluster, true)
 }

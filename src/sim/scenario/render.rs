@@ -6,12 +6,14 @@ use std::fmt::Write as _;
 
 use crate::core::client::{ClientError, Outcome};
 use crate::core::node::{Event, Node, NodeId};
+use crate::harness::algorithm::Algorithm;
 use crate::sim::cluster::{Cluster, Trace};
+use crate::sim::scenario::algorithms::Scripted;
 
 /// Renders the trace since the last command. `messages`: show every
 /// delivered and lost message (manual delivery) or only what the nodes did
 /// (`run`, where messages are too many to read).
-pub fn render_trace(cluster: &mut Cluster, messages: bool) -> String {
+pub fn render_trace<A: Scripted>(cluster: &mut Cluster<A>, messages: bool) -> String {
     let mut output = String::new();
     for (time, trace) in cluster.take_trace() {
         let line = match &trace {
@@ -83,44 +85,24 @@ fn render_error(error: &ClientError) -> String {
     }
 }
 
-pub fn render_status(cluster: &Cluster) -> String {
+pub fn render_status<A: Scripted>(cluster: &Cluster<A>) -> String {
     let mut output = String::new();
     for &id in cluster.members() {
-        let Some(node) = cluster.node(id) else {
-            writeln!(output, "{id}: down").expect("write to string");
-            continue;
-        };
-        let leader = node
-            .leader()
-            .map_or("none".to_owned(), |leader| leader.to_string());
-        let log = node.log();
-        write!(
-            output,
-            "{id}: {} term={} leader={leader} commit={} last={}/{}",
-            node.role(),
-            node.term(),
-            node.commit_index(),
-            log.last_term(),
-            log.last_index()
-        )
-        .expect("write to string");
-        if node.holds_lease(cluster.local_time(id)) {
-            output.push_str(" lease");
+        match cluster.node(id) {
+            Some(node) => writeln!(output, "{id}: {}", A::status(node, cluster.local_time(id))),
+            None => writeln!(output, "{id}: down"),
         }
-        output.push('\n');
+        .expect("write to string");
     }
     output
 }
 
-pub fn render_logs(cluster: &Cluster) -> String {
+pub fn render_logs<A: Scripted>(cluster: &Cluster<A>) -> String {
     let mut output = String::new();
     for &id in cluster.members() {
         let entries = match cluster.node(id) {
-            Some(node) => node.log().entries().to_vec(),
-            None => cluster
-                .durable(id)
-                .map(|durable| durable.log.clone())
-                .unwrap_or_default(),
+            Some(node) => A::log(node).unwrap_or_default(),
+            None => cluster.durable(id).map(A::durable_log).unwrap_or_default(),
         };
         let rendered: Vec<String> = entries.iter().map(ToString::to_string).collect();
         writeln!(output, "{id}: [{}]", rendered.join(", ")).expect("write to string");
@@ -128,7 +110,7 @@ pub fn render_logs(cluster: &Cluster) -> String {
     output
 }
 
-pub fn render_leases(cluster: &Cluster) -> String {
+pub fn render_leases<A: Algorithm>(cluster: &Cluster<A>) -> String {
     let holders: Vec<String> = cluster
         .members()
         .iter()
@@ -146,12 +128,11 @@ pub fn render_leases(cluster: &Cluster) -> String {
     }
 }
 
-pub fn render_kv(cluster: &Cluster, id: NodeId) -> String {
+pub fn render_kv<A: Scripted>(cluster: &Cluster<A>, id: NodeId) -> String {
     let Some(node) = cluster.node(id) else {
         return format!("{id}: down\n");
     };
-    let pairs: Vec<String> = node
-        .kv()
+    let pairs: Vec<String> = A::kv(node)
         .iter()
         .map(|(key, value)| format!("{key}={value}"))
         .collect();

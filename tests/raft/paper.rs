@@ -14,23 +14,17 @@ use electorate::core::raft::{
 };
 use electorate::core::time::Time;
 use electorate::sim::cluster::Cluster;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+
+use crate::support::{rng, sent};
 
 const MEMBERS: [NodeId; 3] = [1, 2, 3];
-
-fn rng() -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(7)
-}
 
 fn new_node(id: NodeId, config: Config) -> RaftNode {
     RaftNode::new(id, &MEMBERS, config, Time::ZERO, &mut rng()).expect("valid config")
 }
 
 fn step(node: &mut RaftNode, now_ms: u64, input: Input<Message>) -> RaftActions {
-    let mut actions = RaftActions::default();
-    node.step(Time::from_millis(now_ms), &mut rng(), input, &mut actions);
-    actions
+    crate::support::step(node, now_ms, input)
 }
 
 fn message(from: NodeId, term: u64, body: Body) -> Input<Message> {
@@ -69,14 +63,6 @@ fn append(prev: (u64, u64), entries: Vec<Entry>, commit: u64) -> Body {
         leader_commit: commit,
         round: 0,
     })
-}
-
-fn sent(actions: &RaftActions) -> Vec<(NodeId, Message)> {
-    actions
-        .messages
-        .iter()
-        .map(|outgoing| (outgoing.to, outgoing.message.clone()))
-        .collect()
 }
 
 fn write(value: u64) -> Input<Message> {
@@ -215,7 +201,7 @@ fn election_timeouts_are_randomized_within_the_configured_range() {
     let config = Config::default();
     let mut deadlines = std::collections::BTreeSet::new();
     for seed in 0..200 {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
         let node = RaftNode::new(1, &MEMBERS, config.clone(), Time::ZERO, &mut rng).unwrap();
         let deadline = node.next_deadline().saturating_since(Time::ZERO);
         assert!(deadline >= config.election_timeout_min && deadline < config.election_timeout_max);

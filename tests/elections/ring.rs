@@ -1,31 +1,31 @@
 //! The ring election (Chang & Roberts, "An improved algorithm for
 //! decentralized extrema-finding in circular configurations of processes",
 //! CACM, 1979), with acknowledged hops that skip dead successors, stepped
-//! directly and in a small routed cluster: who wins, how dead members are
-//! skipped, what an election costs in messages, and the split brain a
-//! partition causes. `invariants()` runs after every step.
-
-mod router;
+//! directly and in a simulated cluster: who wins, how dead members are
+//! skipped, and what an election costs in messages. The split brains and
+//! liveness it shares with Bully and Raft are in `generic`. `invariants()`
+//! runs after every step.
 
 use std::time::Duration;
 
-use electorate::check::properties::Property;
-use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, RequestId};
-use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
+use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::ring::{
-    Body, Config, ConfigError, DurableState, MembershipError, Message, Persist, RingActions,
-    RingNode,
+    Body, Config, ConfigError, DurableState, Message, Persist, RingActions, RingNode,
 };
 use electorate::core::time::Time;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use router::Router;
+use electorate::harness::algorithm::Ring;
+use electorate::sim::cluster::Trace;
+
+use crate::support::{
+    all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
+    step_at, term_of,
+};
+use crate::unreplicated::{
+    a_follower_redirects_and_a_leader_serves_from_its_own_store,
+    each_is_dropped_and_changes_nothing, the_membership_is_validated_at_construction,
+};
 
 const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
-
-fn rng() -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(7)
-}
 
 fn new_node(id: NodeId) -> RingNode {
     node_of(id, &MEMBERS)
@@ -36,14 +36,7 @@ fn node_of(id: NodeId, members: &[NodeId]) -> RingNode {
 }
 
 fn step(node: &mut RingNode, now_ms: u64, input: Input<Message>) -> RingActions {
-    step_at(node, Time::from_millis(now_ms), input)
-}
-
-/// Steps at an exact local time (deadlines are in microseconds).
-fn step_at(node: &mut RingNode, now: Time, input: Input<Message>) -> RingActions {
-    let mut actions = RingActions::default();
-    node.step(now, &mut rng(), input, &mut actions);
-    actions
+    crate::support::step(node, now_ms, input)
 }
 
 fn message(from: NodeId, epoch: u64, body: Body) -> Input<Message> {
@@ -61,51 +54,8 @@ fn coordinator_of(leader: NodeId, hop: u64) -> Body {
     Body::Coordinator { leader, hop }
 }
 
-fn sent(actions: &RingActions) -> Vec<(NodeId, Message)> {
-    actions
-        .messages
-        .iter()
-        .map(|outgoing| (outgoing.to, outgoing.message.clone()))
-        .collect()
-}
-
 fn to(id: NodeId, epoch: u64, body: Body) -> (NodeId, Message) {
     (id, Message { epoch, body })
-}
-
-fn dropped(actions: &RingActions) -> Vec<DropReason> {
-    actions
-        .events
-        .iter()
-        .filter_map(|event| match event {
-            Event::Dropped { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn client(sequence: u64, operation: Operation) -> Input<Message> {
-    Input::Client(ClientRequest {
-        id: RequestId {
-            client: 1,
-            sequence,
-        },
-        operation,
-    })
-}
-
-fn write(sequence: u64, value: u64) -> Input<Message> {
-    client(
-        sequence,
-        Operation::Write {
-            key: "x".into(),
-            value,
-        },
-    )
-}
-
-fn read(sequence: u64) -> Input<Message> {
-    client(sequence, Operation::Read { key: "x".into() })
 }
 
 /// Node 5 of `MEMBERS`, crowned in epoch 1 after its id went round. Its
@@ -117,27 +67,6 @@ fn coordinator() -> RingNode {
     step(&mut node, 2, message(4, 0, election(5, 7)));
     assert_eq!(node.role(), Role::Leader);
     node
-}
-
-fn cluster(members: &[NodeId], seed: u64) -> Router<RingNode> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let nodes = members
-        .iter()
-        .map(|&id| {
-            RingNode::new(id, members, Config::default(), Time::ZERO, &mut rng)
-                .expect("valid config")
-        })
-        .collect();
-    Router::new(nodes, seed)
-}
-
-/// A cluster that has run long enough to settle on its highest id.
-fn stable_cluster(members: &[NodeId], seed: u64) -> Router<RingNode> {
-    let mut router = cluster(members, seed);
-    router.run_for_ms(1_000);
-    let highest = *members.iter().max().unwrap();
-    assert!(router.all_follow(highest), "settled on {highest}");
-    router
 }
 
 // ---------------------------------------------------------------------------
@@ -379,17 +308,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
             },
         ),
     ];
-    for (input, reason) in cases {
-        let before = node.clone();
-        let actions = step(&mut node, 1, input);
-        assert_eq!(dropped(&actions), vec![reason]);
-        assert!(
-            actions.messages.is_empty(),
-            "malformed hops are not acknowledged"
-        );
-        assert!(actions.persist.is_empty());
-        assert_eq!(node, before, "a dropped input changes nothing");
-    }
+    each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     let actions = step(&mut node, 1, message(4, 1, Body::Ack { hop: 42 }));
     assert_eq!(dropped(&actions), vec![DropReason::Stale]);
 }
@@ -398,22 +317,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
 fn a_follower_redirects_clients_and_a_coordinator_serves_them_from_its_own_store() {
     let mut follower = new_node(2);
     step(&mut follower, 0, message(1, 1, coordinator_of(5, 1)));
-    let actions = step(&mut follower, 1, write(1, 7));
-    assert_eq!(
-        actions.replies[0].result,
-        Err(ClientError::NotLeader {
-            leader_hint: Some(5)
-        })
-    );
-    let mut leader = coordinator();
-    let actions = step(&mut leader, 3, write(1, 7));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Written));
-    assert!(actions.messages.is_empty(), "nothing is replicated");
-    let actions = step(&mut leader, 4, read(2));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Read(Some(7))));
-    assert!(leader.holds_lease(Time::from_millis(4)));
-    assert!(!follower.holds_lease(Time::from_millis(4)));
-    assert_eq!(leader.commit_index(), 0, "no log");
+    a_follower_redirects_and_a_leader_serves_from_its_own_store(follower, coordinator(), 5, 3);
 }
 
 #[test]
@@ -441,18 +345,9 @@ fn the_configuration_is_validated_at_construction() {
     let build = |id, members: &[NodeId], config| {
         RingNode::new(id, members, config, Time::ZERO, &mut rng()).err()
     };
-    assert_eq!(
-        build(4, &[1, 2, 3], Config::default()),
-        Some(ConfigError::Membership(MembershipError::NotAMember {
-            id: 4
-        }))
-    );
-    assert_eq!(
-        build(1, &(1..=10).collect::<Vec<_>>(), Config::default()),
-        Some(ConfigError::Membership(MembershipError::MemberCount {
-            count: 10
-        }))
-    );
+    the_membership_is_validated_at_construction(|id, members| {
+        build(id, members, Config::default())
+    });
     let no_ack = Config {
         ack_timeout: Duration::ZERO,
         ..Config::default()
@@ -466,47 +361,35 @@ fn the_configuration_is_validated_at_construction() {
 }
 
 // ---------------------------------------------------------------------------
-// A routed cluster.
-
-#[test]
-fn the_first_election_elects_the_highest_id() {
-    for seed in 1..=10 {
-        let router = stable_cluster(&MEMBERS, seed);
-        assert_eq!(router.leaders(), vec![5], "seed {seed}");
-        assert_eq!(router.node(1).term(), 1, "one coronation, seed {seed}");
-        assert!(
-            router.violations.is_empty(),
-            "seed {seed}: {:?}",
-            router.violations
-        );
-    }
-}
-
-#[test]
-fn when_the_highest_id_crashes_the_next_highest_takes_over() {
-    let mut router = stable_cluster(&MEMBERS, 1);
-    router.crash(5);
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![4]);
-    assert!(router.all_follow(4));
-    assert_eq!(router.node(4).term(), 2);
-    assert!(router.violations.is_empty(), "{:?}", router.violations);
-}
+// A simulated cluster.
 
 #[test]
 fn a_returning_higher_node_follows_the_current_coordinator() {
     // Unlike Bully, Ring does not hand leadership back to the highest id:
     // the returning node hears the coordinator's heartbeat and follows.
-    let mut router = stable_cluster(&MEMBERS, 2);
-    router.crash(5);
-    router.run_for_ms(1_000);
-    router.restart(5, |durable, now, rng| {
-        RingNode::restart(5, &MEMBERS, Config::default(), durable, now, rng).unwrap()
-    });
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![4]);
-    assert!(router.all_follow(4));
-    assert!(router.violations.is_empty(), "{:?}", router.violations);
+    let mut cluster = settled_on_highest(Ring::default(), 5, 2);
+    cluster.crash(5);
+    run_ms(&mut cluster, 1_000);
+    cluster.restart(5);
+    run_ms(&mut cluster, 1_000);
+    assert_eq!(cluster.leaders(), vec![4]);
+    assert!(all_follow(&cluster, 4));
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Message counts per election. Counted on a network that delivers at once,
+// with no time passing during a lap, so no heartbeat or timeout interferes.
+
+/// ELECTIONs, COORDINATORs and ACKs sent in `trace`, heartbeats aside.
+fn ring_counts(trace: &[(Time, Trace<Message>)]) -> (usize, usize, usize) {
+    let counts = count_sent(trace);
+    let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
+    (count("Election"), count("Coordinator"), count("Ack"))
 }
 
 #[test]
@@ -516,31 +399,30 @@ fn an_election_skips_a_dead_member_on_every_lap() {
     // 2→4, 4→5: 9 ELECTIONs. COORDINATOR 5→1, 1→2, 2→3 (lost), 2→4, 4→5: 5.
     // Every delivered hop is acknowledged: 14 - 3 = 11 ACKs. Each lap past
     // the dead node costs one ack timeout.
-    let mut router = stable_cluster(&MEMBERS, 3);
-    router.crash(3);
-    let mark = router.sent.len();
-    router.step(1, Input::Campaign);
-    router.run_for_ms(150);
-    assert!(router.all_follow(5));
-    assert_eq!(router.node(5).term(), 2);
-    assert_eq!(ring_counts(&router, mark), (9, 5, 11));
-    let lost_to_3 = router.sent[mark..]
+    let mut cluster = settled_on_highest(Ring::default(), 5, 3);
+    cluster.crash(3);
+    cluster.take_trace();
+    cluster.campaign(1);
+    run_ms(&mut cluster, 150);
+    assert!(all_follow(&cluster, 5));
+    assert_eq!(term_of(&cluster, 5), 2);
+    let trace = cluster.take_trace();
+    let lost_to_3 = trace
         .iter()
-        .filter(|envelope| {
-            envelope.to == 3 && !envelope.message.to_string().starts_with("Heartbeat")
+        .filter(|(_, line)| match line {
+            Trace::Lost { envelope, .. } => {
+                envelope.to == 3 && !envelope.message.to_string().starts_with("Heartbeat")
+            }
+            _ => false,
         })
         .count();
     assert_eq!(lost_to_3, 3, "once per lap");
-}
-
-// ---------------------------------------------------------------------------
-// Message counts per election. Counted on the FIFO router with no time
-// passing during a lap, so no heartbeat or timeout interferes.
-
-fn ring_counts(router: &Router<RingNode>, mark: usize) -> (usize, usize, usize) {
-    let counts = router.count_since(mark);
+    let counts = crate::support::count_sent(&trace);
     let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
-    (count("Election"), count("Coordinator"), count("Ack"))
+    assert_eq!(
+        (count("Election"), count("Coordinator"), count("Ack")),
+        (9, 5, 11)
+    );
 }
 
 #[test]
@@ -553,20 +435,16 @@ fn an_election_started_by_the_lowest_id_costs_a_linear_number_of_messages() {
     // Bully's n² - 1 (Ring costs more below 6 nodes, because of the ACKs,
     // and less from 6 on).
     for n in 2..=9u64 {
-        let members: Vec<NodeId> = (1..=n).collect();
-        let mut router = stable_cluster(&members, n);
-        let mark = router.sent.len();
-        router.step(1, Input::Campaign);
-        router.deliver_all();
-        assert!(router.all_follow(n), "n={n}");
-        assert_eq!(router.node(n).term(), 2, "the coordinator is crowned again");
+        let mut cluster = settled_on_highest(Ring::default(), n, n);
+        cluster.campaign(1);
+        cluster.stabilize(1_000);
+        assert!(all_follow(&cluster, n), "n={n}");
+        assert_eq!(term_of(&cluster, n), 2, "the coordinator is crowned again");
+        let trace = cluster.take_trace();
+        let total: usize = count_sent(&trace).values().sum();
         let n = n as usize;
-        assert_eq!(
-            ring_counts(&router, mark),
-            (2 * n - 1, n, 3 * n - 1),
-            "n={n}"
-        );
-        assert_eq!(router.sent.len() - mark, 2 * (3 * n - 1));
+        assert_eq!(ring_counts(&trace), (2 * n - 1, n, 3 * n - 1), "n={n}");
+        assert_eq!(total, 2 * (3 * n - 1), "nothing but the election");
     }
 }
 
@@ -576,94 +454,6 @@ fn the_lowest_id_detecting_a_dead_coordinator_costs_twenty_four_messages_of_five
     // the candidate, 4, is alive, so node 4 passes it on past 5) 4→1, 1→2,
     // 2→3, 3→4: 8. COORDINATOR 4→5 (lost), 4→1, 1→2, 2→3, 3→4: 5. Of these
     // 13 hops, the 11 delivered are acknowledged: 24 messages.
-    let mut router = stable_cluster(&MEMBERS, 4);
-    router.crash(5);
-    let mark = router.sent.len();
-    router.step(1, Input::Campaign);
-    router.run_for_ms(100);
-    assert!(router.all_follow(4));
-    assert_eq!(ring_counts(&router, mark), (8, 5, 11));
-}
-
-// ---------------------------------------------------------------------------
-// Split brain: the weakness the suite must show.
-
-#[test]
-fn a_partition_crowns_a_coordinator_on_each_side_in_the_same_epoch() {
-    let mut router = cluster(&MEMBERS, 5);
-    router.partition(&[&[1, 2, 3], &[4, 5]]);
-    router.run_for_ms(1_000);
-    // Each side's lap skips the other side's nodes and crowns its own
-    // highest id, both in epoch 1.
-    assert_eq!(router.leaders(), vec![3, 5]);
-    assert_eq!((router.node(3).term(), router.node(5).term()), (1, 1));
-    assert!(router.violated(Property::ElectionSafety));
-    // Lease Safety is broken too (both would serve reads), though the
-    // monitor reports only the first property broken at an instant.
-    assert!(router.node(3).holds_lease(router.now) && router.node(5).holds_lease(router.now));
-    router.step(3, write(1, 1));
-    router.step(5, write(2, 2));
-    router.step(3, read(3));
-    router.step(5, read(4));
-    let reads: Vec<_> = router.replies[2..]
-        .iter()
-        .map(|(node, reply)| (*node, reply.result.clone()))
-        .collect();
-    assert_eq!(
-        reads,
-        vec![
-            (3, Ok(Outcome::Read(Some(1)))),
-            (5, Ok(Outcome::Read(Some(2))))
-        ]
-    );
-    // Healed, the two claims meet: same epoch, so the higher id is believed,
-    // with no new election.
-    router.heal();
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![5]);
-    assert!(router.all_follow(5));
-}
-
-#[test]
-fn a_partitioned_coordinator_keeps_leading_beside_a_new_one_until_the_partition_heals() {
-    let mut router = stable_cluster(&MEMBERS, 6);
-    router.partition(&[&[1, 2, 3], &[4, 5]]);
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![3, 5]);
-    assert_eq!((router.node(3).term(), router.node(5).term()), (2, 1));
-    assert!(router.violated(Property::LeaseSafety));
-    assert!(
-        !router.violated(Property::ElectionSafety),
-        "distinct epochs"
-    );
-    // Healed, the newer epoch wins: node 5 follows node 3.
-    router.heal();
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![3]);
-    assert!(router.all_follow(3));
-}
-
-// ---------------------------------------------------------------------------
-// Random faults: invariants hold throughout (checked after every step), and
-// once everything is healed and back up, the cluster settles on one
-// coordinator (not necessarily the highest id: Ring does not bully).
-
-#[test]
-fn after_random_faults_the_healed_cluster_settles_on_one_coordinator() {
-    for seed in 0..100 {
-        let mut router = cluster(&MEMBERS, seed);
-        router::faults::run_random_faults(
-            &mut router,
-            &MEMBERS,
-            seed,
-            40,
-            3_000,
-            |id, durable, now, rng| {
-                RingNode::restart(id, &MEMBERS, Config::default(), durable, now, rng).unwrap()
-            },
-        );
-        let leaders = router.leaders();
-        assert_eq!(leaders.len(), 1, "seed {seed}: {leaders:?}");
-        assert!(router.all_follow(leaders[0]), "seed {seed}");
-    }
+    let trace = election_after_crash(&mut settled_on_highest(Ring::default(), 5, 4), 5, 1, 100, 4);
+    assert_eq!(ring_counts(&trace), (8, 5, 11));
 }

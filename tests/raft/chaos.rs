@@ -3,7 +3,7 @@
 //! and reads — then a healing phase in which a leader must emerge and every
 //! node must catch up. The safety monitors judge every step. Each failure
 //! names the seed that reproduces it (`CHAOS_SEED=<seed> cargo test --test
-//! cluster_chaos`); `CHAOS_RUNS` raises the number of seeds.
+//! raft chaos`); `CHAOS_RUNS` raises the number of seeds.
 
 use std::time::Duration;
 
@@ -125,7 +125,7 @@ fn check_all(size: u64, config: Config) {
     for seed in seeds() {
         if let Err(failure) = chaos_run(seed, size, config.clone(), 60) {
             failures.push(format!(
-                "seed {seed}: {failure}\n  reproduce: CHAOS_SEED={seed} cargo test --test cluster_chaos"
+                "seed {seed}: {failure}\n  reproduce: CHAOS_SEED={seed} cargo test --test raft chaos"
             ));
         }
     }

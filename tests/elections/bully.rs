@@ -1,47 +1,38 @@
 //! The Bully algorithm (Garcia-Molina, "Elections in a Distributed
 //! Computing System", IEEE Trans. Computers, 1982), stepped directly and in
-//! a small routed cluster: who wins, how a dead coordinator is replaced,
-//! how a returning higher node takes over, what an election costs in
-//! messages, and the split brain a partition causes. `invariants()` runs
-//! after every step.
-
-mod router;
+//! a simulated cluster: who wins, how a dead coordinator is replaced, how a
+//! returning higher node takes over, and what an election costs in
+//! messages. The split brains and liveness it shares with Ring and Raft are
+//! in `generic`. `invariants()` runs after every step.
 
 use std::time::Duration;
 
 use electorate::check::properties::Property;
 use electorate::core::bully::{
-    Body, BullyActions, BullyNode, Config, ConfigError, DurableState, MembershipError, Message,
-    Persist,
+    Body, BullyActions, BullyNode, Config, ConfigError, DurableState, Message, Persist,
 };
-use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, RequestId};
-use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
+use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use router::Router;
+use electorate::harness::algorithm::Bully;
+use electorate::sim::cluster::Trace;
+
+use crate::support::{
+    all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
+    step_at, term_of, violated,
+};
+use crate::unreplicated::{
+    a_follower_redirects_and_a_leader_serves_from_its_own_store,
+    each_is_dropped_and_changes_nothing, the_membership_is_validated_at_construction,
+};
 
 const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
-
-fn rng() -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(7)
-}
 
 fn new_node(id: NodeId) -> BullyNode {
     BullyNode::new(id, &MEMBERS, Config::default(), Time::ZERO, &mut rng()).expect("valid config")
 }
 
 fn step(node: &mut BullyNode, now_ms: u64, input: Input<Message>) -> BullyActions {
-    let mut actions = BullyActions::default();
-    node.step(Time::from_millis(now_ms), &mut rng(), input, &mut actions);
-    actions
-}
-
-/// Steps at an exact local time (deadlines are in microseconds).
-fn step_at(node: &mut BullyNode, now: Time, input: Input<Message>) -> BullyActions {
-    let mut actions = BullyActions::default();
-    node.step(now, &mut rng(), input, &mut actions);
-    actions
+    crate::support::step(node, now_ms, input)
 }
 
 fn message(from: NodeId, epoch: u64, body: Body) -> Input<Message> {
@@ -51,53 +42,10 @@ fn message(from: NodeId, epoch: u64, body: Body) -> Input<Message> {
     }
 }
 
-fn sent(actions: &BullyActions) -> Vec<(NodeId, Message)> {
-    actions
-        .messages
-        .iter()
-        .map(|outgoing| (outgoing.to, outgoing.message.clone()))
-        .collect()
-}
-
 fn to_each(ids: &[NodeId], epoch: u64, body: Body) -> Vec<(NodeId, Message)> {
     ids.iter()
         .map(|&id| (id, Message { epoch, body }))
         .collect()
-}
-
-fn dropped(actions: &BullyActions) -> Vec<DropReason> {
-    actions
-        .events
-        .iter()
-        .filter_map(|event| match event {
-            Event::Dropped { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn client(sequence: u64, operation: Operation) -> Input<Message> {
-    Input::Client(ClientRequest {
-        id: RequestId {
-            client: 1,
-            sequence,
-        },
-        operation,
-    })
-}
-
-fn write(sequence: u64, value: u64) -> Input<Message> {
-    client(
-        sequence,
-        Operation::Write {
-            key: "x".into(),
-            value,
-        },
-    )
-}
-
-fn read(sequence: u64) -> Input<Message> {
-    client(sequence, Operation::Read { key: "x".into() })
 }
 
 /// Node 5 of `MEMBERS`, crowned in epoch 1.
@@ -106,34 +54,6 @@ fn coordinator() -> BullyNode {
     step(&mut node, 0, Input::Campaign);
     assert_eq!(node.role(), Role::Leader);
     node
-}
-
-fn cluster(members: &[NodeId], seed: u64) -> Router<BullyNode> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let nodes = members
-        .iter()
-        .map(|&id| {
-            BullyNode::new(id, members, Config::default(), Time::ZERO, &mut rng)
-                .expect("valid config")
-        })
-        .collect();
-    Router::new(nodes, seed)
-}
-
-/// A cluster that has run long enough to settle on its highest id.
-fn stable_cluster(members: &[NodeId], seed: u64) -> Router<BullyNode> {
-    let mut router = cluster(members, seed);
-    router.run_for_ms(1_000);
-    let highest = *members.iter().max().unwrap();
-    assert!(router.all_follow(highest), "settled on {highest}");
-    router
-}
-
-fn restart_fn(id: NodeId) -> impl FnOnce(DurableState, Time, &mut ChaCha8Rng) -> BullyNode {
-    move |durable, now, rng| {
-        BullyNode::restart(id, &MEMBERS, Config::default(), durable, now, rng)
-            .expect("valid config")
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -348,13 +268,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
             },
         ),
     ];
-    for (input, reason) in cases {
-        let before = node.clone();
-        let actions = step(&mut node, 1, input);
-        assert_eq!(dropped(&actions), vec![reason]);
-        assert!(actions.messages.is_empty() && actions.persist.is_empty());
-        assert_eq!(node, before, "a dropped input changes nothing");
-    }
+    each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     // An answer to an election that is over is stale, not malformed.
     let actions = step(&mut node, 2, message(4, 1, Body::Answer));
     assert_eq!(dropped(&actions), vec![DropReason::Stale]);
@@ -364,22 +278,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
 fn a_follower_redirects_clients_and_a_coordinator_serves_them_from_its_own_store() {
     let mut follower = new_node(2);
     step(&mut follower, 0, message(5, 1, Body::Coordinator));
-    let actions = step(&mut follower, 1, write(1, 7));
-    assert_eq!(
-        actions.replies[0].result,
-        Err(ClientError::NotLeader {
-            leader_hint: Some(5)
-        })
-    );
-    let mut leader = coordinator();
-    let actions = step(&mut leader, 1, write(1, 7));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Written));
-    assert!(actions.messages.is_empty(), "nothing is replicated");
-    let actions = step(&mut leader, 2, read(2));
-    assert_eq!(actions.replies[0].result, Ok(Outcome::Read(Some(7))));
-    assert!(leader.holds_lease(Time::from_millis(2)));
-    assert!(!follower.holds_lease(Time::from_millis(2)));
-    assert_eq!(leader.commit_index(), 0, "no log");
+    a_follower_redirects_and_a_leader_serves_from_its_own_store(follower, coordinator(), 5, 1);
 }
 
 #[test]
@@ -408,22 +307,9 @@ fn the_configuration_is_validated_at_construction() {
     let build = |id, members: &[NodeId], config| {
         BullyNode::new(id, members, config, Time::ZERO, &mut rng()).err()
     };
-    assert_eq!(
-        build(4, &[1, 2, 3], Config::default()),
-        Some(ConfigError::Membership(MembershipError::NotAMember {
-            id: 4
-        }))
-    );
-    assert_eq!(
-        build(1, &[1, 1], Config::default()),
-        Some(ConfigError::Membership(MembershipError::DuplicateMember {
-            id: 1
-        }))
-    );
-    assert_eq!(
-        build(0, &[0, 1], Config::default()),
-        Some(ConfigError::Membership(MembershipError::ZeroMemberId))
-    );
+    the_membership_is_validated_at_construction(|id, members| {
+        build(id, members, Config::default())
+    });
     let slow_heartbeat = Config {
         heartbeat_interval: Duration::from_millis(200),
         ..Config::default()
@@ -432,74 +318,56 @@ fn the_configuration_is_validated_at_construction() {
         build(1, &[1, 2], slow_heartbeat),
         Some(ConfigError::HeartbeatTooSlow { .. })
     ));
-    let single = BullyNode::new(1, &[1], Config::default(), Time::ZERO, &mut rng());
-    assert!(single.is_ok(), "a cluster of one is allowed");
 }
 
 // ---------------------------------------------------------------------------
-// A routed cluster.
-
-#[test]
-fn the_first_election_elects_the_highest_id() {
-    for seed in 1..=10 {
-        let router = stable_cluster(&MEMBERS, seed);
-        assert_eq!(router.leaders(), vec![5], "seed {seed}");
-        assert_eq!(router.node(1).term(), 1, "one coronation, seed {seed}");
-        assert!(
-            router.violations.is_empty(),
-            "seed {seed}: {:?}",
-            router.violations
-        );
-    }
-}
-
-#[test]
-fn when_the_highest_id_crashes_the_next_highest_takes_over() {
-    let mut router = stable_cluster(&MEMBERS, 1);
-    router.crash(5);
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![4]);
-    assert!(router.all_follow(4));
-    assert_eq!(router.node(4).term(), 2);
-    assert!(router.violations.is_empty(), "{:?}", router.violations);
-}
+// A simulated cluster.
 
 #[test]
 fn a_returning_higher_node_bullies_its_way_back() {
-    let mut router = stable_cluster(&MEMBERS, 2);
-    router.crash(5);
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![4]);
-    router.restart(5, restart_fn(5));
+    let mut cluster = settled_on_highest(Bully::default(), 5, 2);
+    cluster.crash(5);
+    run_ms(&mut cluster, 1_000);
+    assert_eq!(cluster.leaders(), vec![4]);
+    cluster.restart(5);
     assert_eq!(
-        router.node(5).term(),
+        term_of(&cluster, 5),
         1,
         "node 5 comes back in its old epoch"
     );
     // Node 5 listens first, hears node 4's heartbeat (epoch 2) within one
     // heartbeat interval, and, outranking node 4, holds an election it wins
     // at once, in epoch 3.
-    router.run_for_ms(60);
-    assert_eq!(router.leaders(), vec![5]);
-    assert!(router.all_follow(5));
-    assert_eq!(router.node(5).term(), 3);
+    run_ms(&mut cluster, 60);
+    assert_eq!(cluster.leaders(), vec![5]);
+    assert!(all_follow(&cluster, 5));
+    assert_eq!(term_of(&cluster, 5), 3);
     // Epochs stayed unique (listening first is what keeps node 5 from
     // reusing epoch 2), but for the instant between node 5's crowning and
     // node 4 receiving it, both led: Bully has no lease, so even a plain
     // takeover, with no partition, has two nodes serving reads at once.
-    assert!(!router.violated(Property::ElectionSafety));
-    assert!(router.violated(Property::LeaseSafety));
+    assert!(!violated(&cluster, Property::ElectionSafety));
+    assert!(violated(&cluster, Property::LeaseSafety));
 }
 
 // ---------------------------------------------------------------------------
-// Message counts per election. Counted on the FIFO router, whose delivery
-// order makes every node receive all the ELECTIONs it will get before the
-// COORDINATOR that ends its election, so the counts are exact.
+// Message counts per election. Counted on a network that delivers at once,
+// in send order, so every node receives all the ELECTIONs it will get
+// before the COORDINATOR that ends its election, and the counts are exact.
 
-fn election_counts(router: &Router<BullyNode>, mark: usize) -> (usize, usize, usize) {
-    let counts = router.count_since(mark);
+/// ELECTIONs, ANSWERs and COORDINATORs sent in `trace`; panics if any other
+/// message was.
+fn election_counts(trace: &[(Time, Trace<Message>)]) -> (usize, usize, usize) {
+    let counts = count_sent(trace);
     let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
-    (count("Election"), count("Answer"), count("Coordinator"))
+    let counted = (count("Election"), count("Answer"), count("Coordinator"));
+    let total: usize = counts.values().sum();
+    assert_eq!(
+        counted.0 + counted.1 + counted.2,
+        total,
+        "only election messages: {counts:?}"
+    );
+    counted
 }
 
 #[test]
@@ -510,20 +378,15 @@ fn an_election_started_by_the_lowest_id_costs_n_squared_minus_one_messages() {
     // answers each of the n - 1 askers with COORDINATOR, without a new epoch.
     // Total n(n-1) + (n-1) = n² - 1: Bully's O(n²) worst case.
     for n in 2..=9u64 {
-        let members: Vec<NodeId> = (1..=n).collect();
-        let mut router = stable_cluster(&members, n);
-        let mark = router.sent.len();
-        router.step(1, Input::Campaign);
-        router.deliver_all();
-        assert!(router.all_follow(n), "n={n}");
+        let mut cluster = settled_on_highest(Bully::default(), n, n);
+        cluster.campaign(1);
+        cluster.stabilize(1_000);
+        assert!(all_follow(&cluster, n), "n={n}");
         let n = n as usize;
         let pairs = n * (n - 1) / 2;
-        assert_eq!(
-            election_counts(&router, mark),
-            (pairs, pairs, n - 1),
-            "n={n}"
-        );
-        assert_eq!(router.sent.len() - mark, n * n - 1);
+        let counts = election_counts(&cluster.take_trace());
+        assert_eq!(counts, (pairs, pairs, n - 1), "n={n}");
+        assert_eq!(2 * pairs + n - 1, n * n - 1);
     }
 }
 
@@ -534,100 +397,14 @@ fn the_lowest_id_detecting_a_dead_coordinator_costs_twenty_messages_of_five_node
     // only from the live higher ids: 3 + 2 + 1 = 6. Node 4 hears nothing
     // from node 5 within the answer timeout and broadcasts COORDINATOR to the
     // other 4 (the dead one included): 20 messages.
-    let mut router = stable_cluster(&MEMBERS, 3);
-    router.crash(5);
-    let mark = router.sent.len();
-    router.step(1, Input::Campaign);
-    router.run_for_ms(50);
-    assert!(router.all_follow(4));
-    assert_eq!(election_counts(&router, mark), (10, 6, 4));
+    let trace = election_after_crash(&mut settled_on_highest(Bully::default(), 5, 3), 5, 1, 50, 4);
+    assert_eq!(election_counts(&trace), (10, 6, 4));
 }
 
 #[test]
 fn the_highest_live_id_detecting_a_dead_coordinator_costs_n_messages() {
     // Best case: node 4 notices first. One ELECTION (to dead node 5), no
     // ANSWER, then COORDINATOR to the other four.
-    let mut router = stable_cluster(&MEMBERS, 4);
-    router.crash(5);
-    let mark = router.sent.len();
-    router.step(4, Input::Campaign);
-    router.run_for_ms(50);
-    assert!(router.all_follow(4));
-    assert_eq!(election_counts(&router, mark), (1, 0, 4));
-}
-
-// ---------------------------------------------------------------------------
-// Split brain: the weakness the suite must show.
-
-#[test]
-fn a_partition_crowns_a_coordinator_on_each_side_in_the_same_epoch() {
-    let mut router = cluster(&MEMBERS, 5);
-    router.partition(&[&[1, 2, 3], &[4, 5]]);
-    router.run_for_ms(1_000);
-    // Node 3 heard nothing from 4 and 5, node 5 nothing from anyone higher:
-    // both crown themselves, both in epoch 1.
-    assert_eq!(router.leaders(), vec![3, 5]);
-    assert_eq!((router.node(3).term(), router.node(5).term()), (1, 1));
-    assert!(router.violated(Property::ElectionSafety));
-    // Lease Safety is broken too (both would serve reads), though the
-    // monitor reports only the first property broken at an instant.
-    assert!(router.node(3).holds_lease(router.now) && router.node(5).holds_lease(router.now));
-    // Both serve clients from their own store: the register diverges.
-    router.step(3, write(1, 1));
-    router.step(5, write(2, 2));
-    router.step(3, read(3));
-    router.step(5, read(4));
-    let reads: Vec<_> = router.replies[2..]
-        .iter()
-        .map(|(node, reply)| (*node, reply.result.clone()))
-        .collect();
-    assert_eq!(
-        reads,
-        vec![
-            (3, Ok(Outcome::Read(Some(1)))),
-            (5, Ok(Outcome::Read(Some(2))))
-        ]
-    );
-}
-
-#[test]
-fn a_partitioned_coordinator_keeps_leading_beside_a_new_one_until_the_partition_heals() {
-    let mut router = stable_cluster(&MEMBERS, 6);
-    router.partition(&[&[1, 2, 3], &[4, 5]]);
-    router.run_for_ms(1_000);
-    // The majority side lost node 5's heartbeats and crowned node 3 in epoch
-    // 2; node 5 never learns, so it keeps leading in epoch 1.
-    assert_eq!(router.leaders(), vec![3, 5]);
-    assert_eq!((router.node(3).term(), router.node(5).term()), (2, 1));
-    assert!(router.violated(Property::LeaseSafety));
-    assert!(
-        !router.violated(Property::ElectionSafety),
-        "distinct epochs"
-    );
-    // Healed, node 5 hears node 3 coordinate and bullies it away.
-    router.heal();
-    router.run_for_ms(1_000);
-    assert_eq!(router.leaders(), vec![5]);
-    assert!(router.all_follow(5));
-}
-
-// ---------------------------------------------------------------------------
-// Random faults: invariants hold throughout (checked after every step), and
-// once everything is healed and back up, the highest id coordinates again.
-
-#[test]
-fn after_random_faults_the_healed_cluster_settles_on_the_highest_id() {
-    for seed in 0..100 {
-        let mut router = cluster(&MEMBERS, seed);
-        router::faults::run_random_faults(
-            &mut router,
-            &MEMBERS,
-            seed,
-            40,
-            2_000,
-            |id, durable, now, rng| restart_fn(id)(durable, now, rng),
-        );
-        assert_eq!(router.leaders(), vec![5], "seed {seed}");
-        assert!(router.all_follow(5), "seed {seed}");
-    }
+    let trace = election_after_crash(&mut settled_on_highest(Bully::default(), 5, 4), 5, 4, 50, 4);
+    assert_eq!(election_counts(&trace), (1, 0, 4));
 }

@@ -1,0 +1,192 @@
+//! What the scenario language knows about each algorithm: how `cluster`
+//! builds one ([`Choice`]), how `status` prints a node, and which commands
+//! make no sense for it (Bully and Ring keep no log, hold no lease and
+//! cannot hand leadership over), so that those are refused with a typed
+//! refusal before anything runs instead of failing inside the cluster.
+
+use std::fmt::Display;
+use std::time::Duration;
+
+use crate::core::bully::BullyNode;
+use crate::core::kv::KvStore;
+use crate::core::node::{Node, NodeId};
+use crate::core::raft::{DurableState, Entry, RaftNode};
+use crate::core::ring::RingNode;
+use crate::core::time::Time;
+use crate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
+use crate::sim::cluster::Cluster;
+
+/// An algorithm the scenario language can drive.
+pub trait Scripted: Algorithm<Node: Node<Message: Display>> {
+    /// What `status` prints of an up node after `N: `, at its local time.
+    fn status(node: &Self::Node, local: Time) -> String;
+
+    fn kv(node: &Self::Node) -> &KvStore;
+
+    /// The log a crashed node left on disk, for `logs`.
+    fn durable_log(durable: &Self::Durable) -> &[Entry];
+
+    /// Why `command` makes no sense for this algorithm, if it does not.
+    fn refuses(command: &str) -> Option<&'static str>;
+}
+
+impl Scripted for Raft {
+    fn status(node: &RaftNode, local: Time) -> String {
+        let leader = node
+            .leader()
+            .map_or("none".to_owned(), |leader| leader.to_string());
+        let log = node.log();
+        let lease = if node.holds_lease(local) {
+            " lease"
+        } else {
+            ""
+        };
+        format!(
+            "{} term={} leader={leader} commit={} last={}/{}{lease}",
+            node.role(),
+            node.term(),
+            node.commit_index(),
+            log.last_term(),
+            log.last_index()
+        )
+    }
+
+    fn kv(node: &RaftNode) -> &KvStore {
+        node.kv()
+    }
+
+    fn durable_log(durable: &DurableState) -> &[Entry] {
+        &durable.log
+    }
+
+    fn refuses(_: &str) -> Option<&'static str> {
+        None
+    }
+}
+
+/// `status` of a Bully or Ring node: its role, epoch and leader.
+fn epoch_status(node: &impl Node) -> String {
+    let leader = node
+        .leader()
+        .map_or("none".to_owned(), |leader| leader.to_string());
+    format!("{} epoch={} leader={leader}", node.role(), node.term())
+}
+
+/// Bully and Ring replicate nothing: a leader serves clients from its own
+/// store, so logs, leases and leadership transfer do not exist.
+fn refuses_unreplicated(command: &str) -> Option<&'static str> {
+    match command {
+        "logs" => Some("keeps no log (a leader serves clients from its own store)"),
+        "leases" => Some("holds no lease: every leader serves reads (`status` shows them)"),
+        "transfer" => Some("has no leadership transfer"),
+        _ => None,
+    }
+}
+
+/// Bully and Ring print, store and refuse alike.
+macro_rules! unreplicated {
+    ($algorithm:ty, $node:ty) => {
+        impl Scripted for $algorithm {
+            fn status(node: &$node, _: Time) -> String {
+                epoch_status(node)
+            }
+
+            fn kv(node: &$node) -> &KvStore {
+                node.kv()
+            }
+
+            fn durable_log(_: &Self::Durable) -> &[Entry] {
+                &[]
+            }
+
+            fn refuses(command: &str) -> Option<&'static str> {
+                refuses_unreplicated(command)
+            }
+        }
+    };
+}
+
+unreplicated!(Bully, BullyNode);
+unreplicated!(Ring, RingNode);
+
+/// The algorithm `cluster algo=...` asks for, configured.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Choice {
+    Raft(crate::core::raft::Config),
+    Bully(crate::core::bully::Config),
+    Ring(crate::core::ring::Config),
+}
+
+/// The names `algo=` takes.
+pub const NAMES: &[&str] = &["raft", "bully", "ring"];
+
+/// A scenario's cluster, of whichever algorithm it runs.
+pub enum AnyCluster {
+    Raft(Cluster<Raft>),
+    Bully(Cluster<Bully>),
+    Ring(Cluster<Ring>),
+}
+
+/// Calls `$body` with `$cluster` bound to the typed cluster inside `$any`.
+macro_rules! with_cluster {
+    ($any:expr, $cluster:ident => $body:expr) => {
+        match $any {
+            AnyCluster::Raft($cluster) => $body,
+            AnyCluster::Bully($cluster) => $body,
+            AnyCluster::Ring($cluster) => $body,
+        }
+    };
+}
+pub(crate) use with_cluster;
+
+impl AnyCluster {
+    /// Nodes `1..=nodes` of `choice`. Precondition: the configuration was
+    /// validated (by `Command::parse`).
+    pub fn start(choice: Choice, nodes: u64, seed: u64, latency: Option<Duration>) -> AnyCluster {
+        fn started<A: Algorithm>(
+            algorithm: A,
+            nodes: u64,
+            seed: u64,
+            latency: Option<Duration>,
+        ) -> Cluster<A> {
+            let mut cluster = Cluster::start(algorithm, nodes, seed);
+            if let Some(latency) = latency {
+                cluster.set_latency(latency);
+            }
+            cluster.take_trace();
+            cluster
+        }
+        match choice {
+            Choice::Raft(config) => {
+                AnyCluster::Raft(started(Raft { config }, nodes, seed, latency))
+            }
+            Choice::Bully(config) => {
+                AnyCluster::Bully(started(Bully { config }, nodes, seed, latency))
+            }
+            Choice::Ring(config) => {
+                AnyCluster::Ring(started(Ring { config }, nodes, seed, latency))
+            }
+        }
+    }
+
+    pub fn members(&self) -> &[NodeId] {
+        with_cluster!(self, cluster => cluster.members())
+    }
+
+    pub fn now(&self) -> Time {
+        with_cluster!(self, cluster => cluster.now())
+    }
+
+    pub fn name(&self) -> &'static str {
+        with_cluster!(self, cluster => cluster.algorithm().name())
+    }
+
+    /// Why `command` makes no sense on this cluster, if it does not.
+    pub fn refuses(&self, command: &str) -> Option<&'static str> {
+        match self {
+            AnyCluster::Raft(_) => Raft::refuses(command),
+            AnyCluster::Bully(_) => Bully::refuses(command),
+            AnyCluster::Ring(_) => Ring::refuses(command),
+        }
+    }
+}

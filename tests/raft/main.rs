@@ -1,0 +1,14 @@
+//! Raft, one binary: the claims of the paper, each on a node stepped
+//! directly (`paper`), and on the simulator's cluster under manual control
+//! the lease's safety under clock drift (`lease_safety`), partial
+//! connectivity (`partial_connectivity`) and random faults checked by the
+//! safety monitors (`chaos`). The tests Raft shares with Bully and Ring
+//! (liveness, split brain) are in the `elections` binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod chaos;
+mod lease_safety;
+mod paper;
+mod partial_connectivity;
