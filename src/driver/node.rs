@@ -24,13 +24,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
-use crate::core::node::{Event, Input, Node, NodeId, Outgoing, Role};
-use crate::core::raft::{Config, ConfigError, Message, RaftActions, RaftNode};
+use crate::core::node::{Event, Input, Node, NodeId, Role};
+use crate::core::raft::{Config, ConfigError, Message, Persist, RaftNode};
 use crate::core::time::Time;
 use crate::driver::mailbox::{Mailbox, Received};
 use crate::driver::storage::format::Identity;
 use crate::driver::storage::{open_directory, Recovered, Storage, StorageError};
 use crate::driver::sync::{lock, Arc, Mutex};
+use crate::harness::apply::{Durability, Outputs, Stepper};
 
 /// The most inputs stepped before their records are made durable together.
 const MAX_BATCH: usize = 256;
@@ -236,7 +237,64 @@ pub struct NodeLoop<S, T> {
     counters: Arc<NodeCounters>,
     /// Where to send the reply of each client request still in the core.
     pending: BTreeMap<RequestId, ReplyTo>,
-    actions: RaftActions,
+    stepper: Stepper<RaftNode>,
+}
+
+/// The loop's storage as the harness's persist target: one append and one
+/// fsync for all the records of a turn (group commit).
+struct Synced<'a, S> {
+    storage: &'a mut S,
+    counters: &'a NodeCounters,
+}
+
+impl<S: Storage> Durability<Persist> for Synced<'_, S> {
+    type Error = StorageError;
+
+    fn persist(&mut self, records: &mut Vec<Persist>) -> Result<(), StorageError> {
+        self.storage.append(records)?;
+        self.storage.sync()?;
+        self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
+        records.clear();
+        Ok(())
+    }
+}
+
+/// Where a turn's output goes once it is on disk: messages to the
+/// transport, replies to the clients that wait for them, events to the log.
+struct Deliver<'a, T> {
+    id: NodeId,
+    transport: &'a mut T,
+    pending: &'a mut BTreeMap<RequestId, ReplyTo>,
+}
+
+impl<T: Transport> Outputs<Message> for Deliver<'_, T> {
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.transport.send(to, message);
+    }
+
+    fn reply(&mut self, reply: ClientReply) {
+        if let Some(reply_to) = self.pending.remove(&reply.id) {
+            // A client that went away or stopped reading loses its reply;
+            // the operation's outcome is then unknown to it, which its
+            // history records.
+            let _ = reply_to.push(reply);
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        let node = self.id;
+        match event {
+            Event::RoleChanged { role, term } => {
+                tracing::info!(node, term, %role, "role changed");
+            }
+            Event::LeaderChanged { leader, term } => {
+                tracing::info!(node, term, leader = ?leader, "leader changed");
+            }
+            Event::Dropped { from, reason } => {
+                tracing::debug!(node, from = ?from, %reason, "input dropped");
+            }
+        }
+    }
 }
 
 impl<S: Storage, T: Transport> NodeLoop<S, T> {
@@ -300,7 +358,7 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             status: Arc::new(Mutex::new(NodeStatus::default())),
             counters: Arc::new(NodeCounters::default()),
             pending: BTreeMap::new(),
-            actions: RaftActions::default(),
+            stepper: Stepper::default(),
         };
         node_loop.publish_status();
         Ok(node_loop)
@@ -342,7 +400,6 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
         now: Time,
         inputs: impl IntoIterator<Item = NodeInput>,
     ) -> Result<(), DriverError> {
-        let mut actions = std::mem::take(&mut self.actions);
         for input in inputs {
             let input = match input {
                 NodeInput::Peer { from, message } => Input::Message { from, message },
@@ -351,65 +408,39 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                     Input::Client(request)
                 }
             };
-            self.node.step(now, &mut self.rng, input, &mut actions);
+            self.stepper
+                .stage(&mut self.node, now, &mut self.rng, input);
             self.counters.steps.fetch_add(1, Ordering::Relaxed);
         }
         if now >= self.node.next_deadline() {
-            self.node
-                .step(now, &mut self.rng, Input::Tick, &mut actions);
+            self.stepper
+                .stage(&mut self.node, now, &mut self.rng, Input::Tick);
             self.counters.steps.fetch_add(1, Ordering::Relaxed);
         }
-        let completed = self.complete(&mut actions);
-        self.actions = actions;
-        completed
+        self.complete()
     }
 
-    /// Persist, then send, then reply: the order the core's contract asks.
-    fn complete(&mut self, actions: &mut RaftActions) -> Result<(), DriverError> {
-        if !actions.persist.is_empty() {
-            let id = self.node.id();
-            let storage = &mut self.storage;
-            storage
-                .append(&actions.persist)
-                .and_then(|()| storage.sync())
-                .map_err(|source| {
-                    tracing::error!(node = id, "cannot persist, stopping: {source}");
-                    DriverError::Storage { id, source }
-                })?;
-            self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
-        }
-        for Outgoing { to, message } in actions.messages.drain(..) {
-            self.transport.send(to, message);
-        }
-        for reply in actions.replies.drain(..) {
-            if let Some(reply_to) = self.pending.remove(&reply.id) {
-                // A client that went away or stopped reading loses its
-                // reply; the operation's outcome is then unknown to it,
-                // which its history records.
-                let _ = reply_to.push(reply);
-            }
-        }
-        for event in actions.events.drain(..) {
-            self.log(event);
-        }
-        actions.clear();
+    /// Persist (one fsync), then send, then reply: the harness applies the
+    /// turn's actions in the order the core's contract asks.
+    fn complete(&mut self) -> Result<(), DriverError> {
+        let id = self.node.id();
+        let mut synced = Synced {
+            storage: &mut self.storage,
+            counters: &self.counters,
+        };
+        let mut deliver = Deliver {
+            id,
+            transport: &mut self.transport,
+            pending: &mut self.pending,
+        };
+        self.stepper
+            .apply(&mut synced, &mut deliver)
+            .map_err(|source| {
+                tracing::error!(node = id, "cannot persist, stopping: {source}");
+                DriverError::Storage { id, source }
+            })?;
         self.publish_status();
         Ok(())
-    }
-
-    fn log(&self, event: Event) {
-        let node = self.node.id();
-        match event {
-            Event::RoleChanged { role, term } => {
-                tracing::info!(node, term, %role, "role changed");
-            }
-            Event::LeaderChanged { leader, term } => {
-                tracing::info!(node, term, leader = ?leader, "leader changed");
-            }
-            Event::Dropped { from, reason } => {
-                tracing::debug!(node, from = ?from, %reason, "input dropped");
-            }
-        }
     }
 
     fn publish_status(&self) {

@@ -11,6 +11,11 @@ use crate::core::node::{Node, NodeId, Role};
 use crate::core::raft::{Config, DurableState, Entry, Persist, RaftNode};
 use crate::core::time::Time;
 
+/// The messages of algorithm `A`'s nodes.
+pub type MessageOf<A> = <<A as Algorithm>::Node as Node>::Message;
+/// One durable record of algorithm `A`'s nodes.
+pub type PersistOf<A> = <<A as Algorithm>::Node as Node>::Persist;
+
 /// An algorithm variant under simulation.
 pub trait Algorithm {
     /// Its messages have a wire format, so the simulator can count bytes.
@@ -102,104 +107,78 @@ impl Algorithm for Raft {
     }
 }
 
-/// Bully (Garcia-Molina) with a given configuration.
-#[derive(Clone, Debug, Default)]
-pub struct Bully {
-    pub config: crate::core::bully::Config,
+/// An algorithm built on the protocol chassis (`crate::core::chassis`):
+/// its nodes start and restart the same way and persist the chassis's
+/// durable state, so only the name and the election bound differ.
+macro_rules! chassis_algorithm {
+    ($(#[$doc:meta])* $name:ident, $protocol:ident, $node:ident, $label:literal, |$config:ident| $bound:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default)]
+        pub struct $name {
+            pub config: crate::core::$protocol::Config,
+        }
+
+        impl Algorithm for $name {
+            type Node = crate::core::$protocol::$node;
+            type Durable = crate::core::chassis::DurableState;
+
+            fn name(&self) -> &'static str {
+                $label
+            }
+
+            fn election_bound(&self) -> std::time::Duration {
+                let $config = &self.config;
+                $bound
+            }
+
+            fn start(
+                &self,
+                id: NodeId,
+                members: &[NodeId],
+                now: Time,
+                rng: &mut dyn RngCore,
+            ) -> Self::Node {
+                Self::Node::new(id, members, self.config.clone(), now, rng)
+                    .expect("the simulation validates the configuration first")
+            }
+
+            fn restart(
+                &self,
+                id: NodeId,
+                members: &[NodeId],
+                durable: &Self::Durable,
+                now: Time,
+                rng: &mut dyn RngCore,
+            ) -> Self::Node {
+                Self::Node::restart(id, members, self.config.clone(), *durable, now, rng)
+                    .expect("durable state written by the node itself is consistent")
+            }
+
+            fn persist(durable: &mut Self::Durable, record: crate::core::chassis::Persist) {
+                durable.apply(&record);
+            }
+
+            fn log(_: &Self::Node) -> Option<&[Entry]> {
+                None
+            }
+        }
+    };
 }
 
-impl Algorithm for Bully {
-    type Node = crate::core::bully::BullyNode;
-    type Durable = crate::core::chassis::DurableState;
+chassis_algorithm!(
+    /// Bully (Garcia-Molina) with a given configuration.
+    Bully,
+    bully,
+    BullyNode,
+    "bully",
+    |config| config.leader_timeout_max + config.answer_timeout + config.coordinator_timeout
+);
 
-    fn name(&self) -> &'static str {
-        "bully"
-    }
-
-    fn election_bound(&self) -> std::time::Duration {
-        self.config.leader_timeout_max
-            + self.config.answer_timeout
-            + self.config.coordinator_timeout
-    }
-
-    fn start(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        crate::core::bully::BullyNode::new(id, members, self.config.clone(), now, rng)
-            .expect("the simulation validates the configuration first")
-    }
-
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        durable: &Self::Durable,
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        crate::core::bully::BullyNode::restart(id, members, self.config.clone(), *durable, now, rng)
-            .expect("durable state written by the node itself is consistent")
-    }
-
-    fn persist(durable: &mut Self::Durable, record: crate::core::chassis::Persist) {
-        durable.apply(&record);
-    }
-
-    fn log(_: &Self::Node) -> Option<&[Entry]> {
-        None
-    }
-}
-
-/// Ring (Chang–Roberts) with a given configuration.
-#[derive(Clone, Debug, Default)]
-pub struct Ring {
-    pub config: crate::core::ring::Config,
-}
-
-impl Algorithm for Ring {
-    type Node = crate::core::ring::RingNode;
-    type Durable = crate::core::chassis::DurableState;
-
-    fn name(&self) -> &'static str {
-        "ring"
-    }
-
-    fn election_bound(&self) -> std::time::Duration {
-        self.config.leader_timeout_max + self.config.coordinator_timeout
-    }
-
-    fn start(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        crate::core::ring::RingNode::new(id, members, self.config.clone(), now, rng)
-            .expect("the simulation validates the configuration first")
-    }
-
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        durable: &Self::Durable,
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        crate::core::ring::RingNode::restart(id, members, self.config.clone(), *durable, now, rng)
-            .expect("durable state written by the node itself is consistent")
-    }
-
-    fn persist(durable: &mut Self::Durable, record: crate::core::chassis::Persist) {
-        durable.apply(&record);
-    }
-
-    fn log(_: &Self::Node) -> Option<&[Entry]> {
-        None
-    }
-}
+chassis_algorithm!(
+    /// Ring (Chang–Roberts) with a given configuration.
+    Ring,
+    ring,
+    RingNode,
+    "ring",
+    |config| config.leader_timeout_max + config.coordinator_timeout
+);

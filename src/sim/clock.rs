@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::core::time::Time;
+use crate::harness::clock::LocalClock;
 
 const PPM: i128 = 1_000_000;
 
@@ -69,6 +70,12 @@ impl DriftingClock {
             real -= 1;
         }
         Time::from_micros(real)
+    }
+}
+
+impl LocalClock for DriftingClock {
+    fn local(&self, real: Time) -> Time {
+        DriftingClock::local(self, real)
     }
 }
 

@@ -15,14 +15,16 @@ use rand_chacha::ChaCha8Rng;
 use crate::codec::PeerMessage;
 use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId};
 use crate::core::node::{Input, Node, NodeId, Role};
-use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftActions, RaftNode};
+use crate::core::raft::{Config, ConfigError, DurableState, Message, RaftNode};
 use crate::core::time::Time;
+use crate::harness::algorithm::Raft;
+use crate::harness::apply::{Outputs, Stepper};
+use crate::harness::slot::Slot;
 
 pub struct Lockstep {
-    nodes: Vec<RaftNode>,
-    durable: Vec<DurableState>,
+    slots: Vec<Slot<Raft>>,
+    stepper: Stepper<RaftNode>,
     in_flight: VecDeque<(NodeId, NodeId, Message)>,
-    actions: RaftActions,
     replies: Vec<ClientReply>,
     rng: ChaCha8Rng,
     now: Time,
@@ -32,21 +34,42 @@ pub struct Lockstep {
     bytes: Option<(u64, Vec<u8>)>,
 }
 
+/// Where one node's step output goes: messages to the back of the queue,
+/// replies to the list the caller takes.
+struct Queue<'a> {
+    from: NodeId,
+    in_flight: &'a mut VecDeque<(NodeId, NodeId, Message)>,
+    replies: &'a mut Vec<ClientReply>,
+}
+
+impl Outputs<Message> for Queue<'_> {
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.in_flight.push_back((self.from, to, message));
+    }
+
+    fn reply(&mut self, reply: ClientReply) {
+        self.replies.push(reply);
+    }
+}
+
 impl Lockstep {
     /// Nodes `1..=size`, all followers at term 0.
     pub fn new(size: u64, config: Config, seed: u64) -> Result<Lockstep, ConfigError> {
         let members: Vec<NodeId> = (1..=size).collect();
+        for &id in &members {
+            config.validate(id, &members)?;
+        }
+        let algorithm = Raft { config };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let now = Time::ZERO;
-        let nodes = members
+        let slots = members
             .iter()
-            .map(|&id| RaftNode::new(id, &members, config.clone(), now, &mut rng))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|&id| Slot::start(&algorithm, id, &members, Default::default(), now, &mut rng))
+            .collect();
         Ok(Lockstep {
-            durable: vec![DurableState::default(); nodes.len()],
-            nodes,
+            slots,
+            stepper: Stepper::default(),
             in_flight: VecDeque::new(),
-            actions: RaftActions::default(),
             replies: Vec::new(),
             rng,
             now,
@@ -67,11 +90,14 @@ impl Lockstep {
     }
 
     pub fn node(&self, id: NodeId) -> &RaftNode {
-        &self.nodes[index(id)]
+        self.slots[index(id)]
+            .node
+            .as_ref()
+            .expect("no node of a lockstep cluster crashes")
     }
 
     pub fn durable(&self, id: NodeId) -> &DurableState {
-        &self.durable[index(id)]
+        &self.slots[index(id)].durable
     }
 
     /// Messages delivered so far.
@@ -110,18 +136,18 @@ impl Lockstep {
     }
 
     fn step(&mut self, id: NodeId, input: Input<Message>) {
-        let slot = index(id);
-        self.nodes[slot].step(self.now, &mut self.rng, input, &mut self.actions);
-        let durable = &mut self.durable[slot];
-        for record in self.actions.persist.drain(..) {
-            durable.apply_owned(record);
-        }
-        for outgoing in self.actions.messages.drain(..) {
-            self.in_flight
-                .push_back((id, outgoing.to, outgoing.message));
-        }
-        self.replies.append(&mut self.actions.replies);
-        self.actions.events.clear();
+        let mut queue = Queue {
+            from: id,
+            in_flight: &mut self.in_flight,
+            replies: &mut self.replies,
+        };
+        self.slots[index(id)].step(
+            &mut self.stepper,
+            self.now,
+            &mut self.rng,
+            input,
+            &mut queue,
+        );
     }
 }
 

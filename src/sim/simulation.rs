@@ -20,10 +20,13 @@ use crate::check::properties::{NodeView, Property, SafetyMonitor};
 use crate::check::{check, Budget, History, KeyValue, Verdict};
 use crate::codec::PeerMessage;
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
-use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
+use crate::core::node::{Event, Input, Node, NodeId, Role};
 use crate::core::raft::MAX_MEMBERS;
 use crate::core::time::Time;
-use crate::harness::algorithm::Algorithm;
+use crate::harness::algorithm::{Algorithm, MessageOf};
+use crate::harness::apply::{Outputs, Stepper};
+use crate::harness::slot::Slot;
+use crate::harness::views::views;
 use crate::sim::clock::DriftingClock;
 use crate::sim::faults::{partition_links, Fault, ScheduledFault};
 use crate::sim::metrics::{duration_micros, micros_between, Metrics};
@@ -186,20 +189,136 @@ impl<T> Slab<T> {
     }
 }
 
-struct Slot<A: Algorithm> {
-    node: Option<A::Node>,
-    durable: A::Durable,
-    clock: DriftingClock,
+/// The future: actions by (time, sequence number).
+struct Agenda<M> {
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    pending: Slab<Action<M>>,
+    next_sequence: u64,
+}
+
+impl<M> Agenda<M> {
+    fn new() -> Agenda<M> {
+        Agenda {
+            queue: BinaryHeap::new(),
+            pending: Slab::new(),
+            next_sequence: 0,
+        }
+    }
+
+    /// Schedules `action` at `at`, or at `now` if that is in the past.
+    fn schedule(&mut self, now: Time, at: Time, action: Action<M>) {
+        self.next_sequence += 1;
+        let slot = self.pending.insert(action);
+        self.queue.push(Reverse(Scheduled {
+            at: at.max(now),
+            sequence: self.next_sequence,
+            slot,
+        }));
+    }
+
+    /// The earliest action and its time.
+    fn pop(&mut self) -> Option<(Time, Action<M>)> {
+        let Reverse(scheduled) = self.queue.pop()?;
+        Some((scheduled.at, self.pending.take(scheduled.slot)))
+    }
+}
+
+/// A member as the simulator keeps it: the harness's slot (node, durable
+/// state, drifting clock) and what pauses and timers need.
+struct SimSlot<A: Algorithm> {
+    member: Slot<A, DriftingClock>,
     paused: bool,
-    inbox: VecDeque<Input<<A::Node as Node>::Message>>,
+    inbox: VecDeque<Input<MessageOf<A>>>,
     /// The timer event that counts; older ones are ignored when they fire.
     timer_generation: u64,
     timer_at: Option<Time>,
     can_serve: bool,
 }
 
-type NodeMessage<A> = <<A as Algorithm>::Node as Node>::Message;
-type NodeActions<A> = Actions<NodeMessage<A>, <<A as Algorithm>::Node as Node>::Persist>;
+/// Where a stepping node's output goes: its messages into the network (and
+/// the message counts), its replies back to the clients after a client
+/// latency, its events into the metrics and the timeline.
+struct Outbound<'a, A: Algorithm> {
+    from: NodeId,
+    now: Time,
+    /// No leader could serve when the step began.
+    leaderless: bool,
+    agenda: &'a mut Agenda<MessageOf<A>>,
+    network: &'a mut Network,
+    network_rng: &'a mut ChaCha8Rng,
+    metrics: &'a mut Metrics,
+    timeline: &'a mut Vec<TimelineEntry>,
+    wire_scratch: &'a mut Vec<u8>,
+}
+
+impl<A: Algorithm> Outputs<MessageOf<A>> for Outbound<'_, A> {
+    fn send(&mut self, to: NodeId, message: MessageOf<A>) {
+        let (from, now, metrics) = (self.from, self.now, &mut *self.metrics);
+        let bytes = message.frame_len(self.wire_scratch) as u64;
+        metrics.messages_sent += 1;
+        metrics.bytes_sent += bytes;
+        if self.leaderless {
+            metrics.leaderless_messages += 1;
+            metrics.leaderless_bytes += bytes;
+            if metrics.first_leader_micros.is_none() {
+                metrics.cold_start_messages += 1;
+                metrics.cold_start_bytes += bytes;
+            }
+        }
+        match self.network.route(from, to, now, self.network_rng) {
+            Fate::Cut => metrics.messages_undeliverable += 1,
+            Fate::Lost => metrics.messages_lost += 1,
+            Fate::Deliver { at, duplicate_at } => {
+                if let Some(again) = duplicate_at {
+                    metrics.messages_duplicated += 1;
+                    let copy = message.clone();
+                    let deliver = Action::Deliver {
+                        from,
+                        to,
+                        message: copy,
+                    };
+                    self.agenda.schedule(now, again, deliver);
+                }
+                self.agenda
+                    .schedule(now, at, Action::Deliver { from, to, message });
+            }
+        }
+    }
+
+    fn reply(&mut self, reply: ClientReply) {
+        let latency = self.network.client_latency(self.network_rng);
+        let at = self.now.saturating_add(latency);
+        self.agenda
+            .schedule(self.now, at, Action::ClientReply { reply });
+    }
+
+    fn event(&mut self, event: Event) {
+        if let Event::RoleChanged { role, term } = event {
+            match role {
+                Role::Candidate => self.metrics.elections += 1,
+                Role::PreCandidate => self.metrics.pre_elections += 1,
+                Role::Leader => note(
+                    self.timeline,
+                    self.now,
+                    format!("{} became leader of term {term}", self.from),
+                ),
+                Role::Follower => {}
+            }
+        }
+    }
+}
+
+/// Adds a line to the timeline, unless it is full.
+fn note(timeline: &mut Vec<TimelineEntry>, now: Time, text: String) {
+    if timeline.len() < MAX_TIMELINE {
+        timeline.push(TimelineEntry {
+            at_micros: now.as_micros(),
+            text,
+        });
+    }
+}
+
+type NodeMessage<A> = MessageOf<A>;
 
 /// A leader crash whose successor has not served yet.
 #[derive(Clone, Copy, Debug)]
@@ -219,10 +338,8 @@ pub struct Simulation<A: Algorithm> {
     options: SimulationOptions,
     members: Vec<NodeId>,
     now: Time,
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    pending: Slab<Action<NodeMessage<A>>>,
-    next_sequence: u64,
-    slots: Vec<Slot<A>>,
+    agenda: Agenda<NodeMessage<A>>,
+    slots: Vec<SimSlot<A>>,
     network: Network,
     network_rng: ChaCha8Rng,
     node_rng: ChaCha8Rng,
@@ -232,7 +349,7 @@ pub struct Simulation<A: Algorithm> {
     violations: Vec<RecordedViolation>,
     timeline: Vec<TimelineEntry>,
     trace: TraceHash,
-    actions: NodeActions<A>,
+    stepper: Stepper<A::Node>,
     serving: usize,
     serving_since: Option<Time>,
     /// A crashed leader's term and crash time, until a successor serves.
@@ -265,15 +382,8 @@ impl<A: Algorithm> Simulation<A> {
                     .copied()
                     .unwrap_or(0);
                 let clock = DriftingClock::with_rate_ppm(rate);
-                Slot {
-                    node: Some(algorithm.start(
-                        id,
-                        &members,
-                        clock.local(Time::ZERO),
-                        &mut node_rng,
-                    )),
-                    durable: A::Durable::default(),
-                    clock,
+                SimSlot {
+                    member: Slot::start(&algorithm, id, &members, clock, Time::ZERO, &mut node_rng),
                     paused: false,
                     inbox: VecDeque::new(),
                     timer_generation: 0,
@@ -295,16 +405,14 @@ impl<A: Algorithm> Simulation<A> {
             algorithm,
             members,
             now: Time::ZERO,
-            queue: BinaryHeap::new(),
-            pending: Slab::new(),
-            next_sequence: 0,
+            agenda: Agenda::new(),
             slots,
             monitor: SafetyMonitor::new(),
             metrics: Metrics::default(),
             violations: Vec::new(),
             timeline: Vec::new(),
             trace: TraceHash::default(),
-            actions: Actions::default(),
+            stepper: Stepper::default(),
             serving: 0,
             serving_since: None,
             failover_from: None,
@@ -347,25 +455,18 @@ impl<A: Algorithm> Simulation<A> {
     }
 
     fn schedule(&mut self, at: Time, action: Action<NodeMessage<A>>) {
-        self.next_sequence += 1;
-        let slot = self.pending.insert(action);
-        self.queue.push(Reverse(Scheduled {
-            at: at.max(self.now),
-            sequence: self.next_sequence,
-            slot,
-        }));
+        self.agenda.schedule(self.now, at, action);
     }
 
     /// Runs to the end and returns what happened.
     pub fn run(mut self) -> Outcome {
-        while let Some(Reverse(scheduled)) = self.queue.pop() {
-            self.now = scheduled.at;
+        while let Some((at, action)) = self.agenda.pop() {
+            self.now = at;
             self.events_processed += 1;
             assert!(
                 self.events_processed < MAX_EVENTS,
                 "simulation stuck in a loop"
             );
-            let action = self.pending.take(scheduled.slot);
             if matches!(action, Action::End) {
                 break;
             }
@@ -399,14 +500,14 @@ impl<A: Algorithm> Simulation<A> {
         }
     }
 
-    fn slot(&mut self, id: NodeId) -> &mut Slot<A> {
+    fn slot(&mut self, id: NodeId) -> &mut SimSlot<A> {
         &mut self.slots[(id - 1) as usize]
     }
 
     /// Hands one input to a node: now, or when it resumes from a pause.
     fn input(&mut self, id: NodeId, input: Input<NodeMessage<A>>) {
         let slot = self.slot(id);
-        if slot.node.is_none() {
+        if slot.member.node.is_none() {
             if matches!(input, Input::Message { .. }) {
                 self.metrics.messages_undeliverable += 1;
             }
@@ -423,90 +524,40 @@ impl<A: Algorithm> Simulation<A> {
         self.step(id, input);
     }
 
+    /// Steps node `id` through the harness (persist, then send, then
+    /// reply, then events), then updates what depends on its new state.
     fn step(&mut self, id: NodeId, input: Input<NodeMessage<A>>) {
         let now = self.now;
-        let mut actions = std::mem::take(&mut self.actions);
-        actions.clear();
-        let slot = &mut self.slots[(id - 1) as usize];
-        let local = slot.clock.local(now);
-        let node = slot.node.as_mut().expect("only up nodes step");
-        node.step(local, &mut self.node_rng, input, &mut actions);
-        for record in actions.persist.drain(..) {
-            A::persist(&mut slot.durable, record);
-        }
+        let slot = &mut self.slots[(id - 1) as usize].member;
+        let mut outbound = Outbound::<A> {
+            from: id,
+            now,
+            leaderless: self.serving == 0,
+            agenda: &mut self.agenda,
+            network: &mut self.network,
+            network_rng: &mut self.network_rng,
+            metrics: &mut self.metrics,
+            timeline: &mut self.timeline,
+            wire_scratch: &mut self.wire_scratch,
+        };
+        slot.step(
+            &mut self.stepper,
+            now,
+            &mut self.node_rng,
+            input,
+            &mut outbound,
+        );
+        let node = slot.node.as_ref().expect("a step does not crash the node");
         let (role, term) = (node.role(), node.term());
         self.trace.add(id ^ (term << 8) ^ ((role as u64) << 56));
         self.metrics.max_term = self.metrics.max_term.max(term);
-        for outgoing in actions.messages.drain(..) {
-            self.send(id, outgoing.to, outgoing.message);
-        }
-        for reply in actions.replies.drain(..) {
-            let latency = self.network.client_latency(&mut self.network_rng);
-            self.schedule(now.saturating_add(latency), Action::ClientReply { reply });
-        }
-        for event in actions.events.drain(..) {
-            self.note_event(id, event);
-        }
-        self.actions = actions;
         self.update_serving(id);
         self.reschedule_timer(id);
         self.observe(Some(id));
     }
 
-    fn send(&mut self, from: NodeId, to: NodeId, message: NodeMessage<A>) {
-        let bytes = message.frame_len(&mut self.wire_scratch) as u64;
-        self.metrics.messages_sent += 1;
-        self.metrics.bytes_sent += bytes;
-        if self.serving == 0 {
-            self.metrics.leaderless_messages += 1;
-            self.metrics.leaderless_bytes += bytes;
-            if self.metrics.first_leader_micros.is_none() {
-                self.metrics.cold_start_messages += 1;
-                self.metrics.cold_start_bytes += bytes;
-            }
-        }
-        match self
-            .network
-            .route(from, to, self.now, &mut self.network_rng)
-        {
-            Fate::Cut => self.metrics.messages_undeliverable += 1,
-            Fate::Lost => self.metrics.messages_lost += 1,
-            Fate::Deliver { at, duplicate_at } => {
-                if let Some(again) = duplicate_at {
-                    self.metrics.messages_duplicated += 1;
-                    let copy = message.clone();
-                    self.schedule(
-                        again,
-                        Action::Deliver {
-                            from,
-                            to,
-                            message: copy,
-                        },
-                    );
-                }
-                self.schedule(at, Action::Deliver { from, to, message });
-            }
-        }
-    }
-
-    fn note_event(&mut self, id: NodeId, event: Event) {
-        if let Event::RoleChanged { role, term } = event {
-            match role {
-                Role::Candidate => self.metrics.elections += 1,
-                Role::PreCandidate => self.metrics.pre_elections += 1,
-                Role::Leader => self.note(format!("{id} became leader of term {term}")),
-                Role::Follower => {}
-            }
-        }
-    }
-
     fn note(&mut self, text: String) {
-        if self.timeline.len() < MAX_TIMELINE {
-            self.timeline.push(TimelineEntry {
-                at_micros: self.now.as_micros(),
-                text,
-            });
-        }
+        note(&mut self.timeline, self.now, text);
     }
 
     /// Tracks whether some leader can serve: availability, failover and the
@@ -514,8 +565,8 @@ impl<A: Algorithm> Simulation<A> {
     fn update_serving(&mut self, id: NodeId) {
         let now = self.now;
         let slot = &self.slots[(id - 1) as usize];
-        let can_serve = slot.node.as_ref().is_some_and(A::can_serve);
-        let term = slot.node.as_ref().map_or(0, |node| node.term());
+        let can_serve = slot.member.node.as_ref().is_some_and(A::can_serve);
+        let term = slot.member.node.as_ref().map_or(0, |node| node.term());
         self.set_serving(id, can_serve);
         if !can_serve {
             return;
@@ -563,13 +614,17 @@ impl<A: Algorithm> Simulation<A> {
     fn reschedule_timer(&mut self, id: NodeId) {
         let now = self.now;
         let slot = self.slot(id);
-        let Some(node) = slot.node.as_ref() else {
+        let Some(node) = slot.member.node.as_ref() else {
             return;
         };
         if slot.paused {
             return;
         }
-        let due = slot.clock.real_time_of(node.next_deadline()).max(now);
+        let due = slot
+            .member
+            .clock
+            .real_time_of(node.next_deadline())
+            .max(now);
         if slot.timer_at.is_some_and(|at| at <= due) {
             // The pending timer fires no later; it re-arms itself then.
             return;
@@ -593,12 +648,13 @@ impl<A: Algorithm> Simulation<A> {
             return;
         }
         slot.timer_at = None;
-        if slot.paused || slot.node.is_none() {
+        if slot.paused || slot.member.node.is_none() {
             // `resume` and `restart` arm the timer again.
             return;
         }
-        let local = slot.clock.local(now);
+        let local = slot.member.clock.local(now);
         let due = slot
+            .member
             .node
             .as_ref()
             .is_some_and(|node| node.next_deadline() <= local);
@@ -614,22 +670,8 @@ impl<A: Algorithm> Simulation<A> {
     /// or (`None`) over every node that is up.
     fn observe(&mut self, changed: Option<NodeId>) {
         let now = self.now;
-        let views: ArrayVec<NodeView, MAX_MEMBERS> = self
-            .slots
-            .iter()
-            .zip(&self.members)
-            .filter_map(|(slot, &id)| {
-                let node = slot.node.as_ref()?;
-                Some(NodeView {
-                    id,
-                    role: node.role(),
-                    term: node.term(),
-                    holds_lease: node.holds_lease(slot.clock.local(now)),
-                    log: A::log(node),
-                    commit_index: node.commit_index(),
-                })
-            })
-            .collect();
+        let views: ArrayVec<NodeView, MAX_MEMBERS> =
+            views(self.slots.iter().map(|slot| &slot.member), now).collect();
         let result = match changed {
             Some(id) => self.monitor.observe_step(&views, id),
             None => self.monitor.observe(&views),
@@ -725,7 +767,7 @@ impl<A: Algorithm> Simulation<A> {
             Fault::Restart { node } => self.restart(node),
             Fault::Pause { node, duration } => {
                 let slot = self.slot(node);
-                if slot.node.is_some() && !slot.paused {
+                if slot.member.node.is_some() && !slot.paused {
                     slot.paused = true;
                     self.schedule(self.now.saturating_add(duration), Action::Resume { node });
                 }
@@ -742,7 +784,7 @@ impl<A: Algorithm> Simulation<A> {
             ),
             Fault::ClockJump { node, by } => {
                 self.clock_jumped = true;
-                self.slot(node).clock.jump_forward(by);
+                self.slot(node).member.clock.jump_forward(by);
                 self.reschedule_timer(node);
             }
         }
@@ -758,7 +800,7 @@ impl<A: Algorithm> Simulation<A> {
         let up = self
             .slots
             .iter()
-            .filter(|slot| slot.node.is_some() && !slot.paused)
+            .filter(|slot| slot.member.node.is_some() && !slot.paused)
             .count();
         if up <= self.members.len() / 2 || self.network.is_partitioned() {
             failover.quorum_lost = true;
@@ -769,7 +811,7 @@ impl<A: Algorithm> Simulation<A> {
         self.slots
             .iter()
             .zip(&self.members)
-            .filter_map(|(slot, &id)| slot.node.as_ref().map(|node| (node, id)))
+            .filter_map(|(slot, &id)| slot.member.node.as_ref().map(|node| (node, id)))
             .filter(|(node, _)| node.role() == Role::Leader)
             .max_by_key(|(node, _)| node.term())
             .map(|(_, id)| id)
@@ -781,7 +823,7 @@ impl<A: Algorithm> Simulation<A> {
         self.slots
             .iter()
             .zip(&self.members)
-            .filter_map(|(slot, &id)| slot.node.as_ref().map(|node| (node.term(), id)))
+            .filter_map(|(slot, &id)| slot.member.node.as_ref().map(|node| (node.term(), id)))
             .min_by_key(|&(term, id)| (std::cmp::Reverse(term), id))
             .map(|(_, id)| id)
     }
@@ -789,7 +831,9 @@ impl<A: Algorithm> Simulation<A> {
     fn crash(&mut self, id: NodeId) {
         let now = self.now;
         let slot = self.slot(id);
-        let Some(node) = slot.node.take() else { return };
+        let Some(node) = slot.member.crash() else {
+            return;
+        };
         slot.paused = false;
         slot.inbox.clear();
         slot.timer_at = None;
@@ -807,17 +851,10 @@ impl<A: Algorithm> Simulation<A> {
     }
 
     fn restart(&mut self, id: NodeId) {
-        let now = self.now;
-        let members = self.members.clone();
-        let slot = &mut self.slots[(id - 1) as usize];
-        if slot.node.is_some() {
+        let slot = &mut self.slots[(id - 1) as usize].member;
+        if !slot.restart(&self.algorithm, &self.members, self.now, &mut self.node_rng) {
             return;
         }
-        let local = slot.clock.local(now);
-        let node = self
-            .algorithm
-            .restart(id, &members, &slot.durable, local, &mut self.node_rng);
-        slot.node = Some(node);
         self.reschedule_timer(id);
         self.observe(None);
     }
@@ -833,7 +870,7 @@ impl<A: Algorithm> Simulation<A> {
         // process resumed from a GC pause sees them.
         self.step(id, Input::Tick);
         for input in inbox {
-            if self.slot(id).node.is_some() {
+            if self.slot(id).member.node.is_some() {
                 self.step(id, input);
             }
         }
@@ -875,7 +912,7 @@ impl<A: Algorithm> Simulation<A> {
 
     fn core_max_term(&self, core: &[NodeId]) -> u64 {
         core.iter()
-            .filter_map(|&id| self.slots[(id - 1) as usize].node.as_ref())
+            .filter_map(|&id| self.slots[(id - 1) as usize].member.node.as_ref())
             .map(|node| node.term())
             .max()
             .unwrap_or(0)

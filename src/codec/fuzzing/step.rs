@@ -13,8 +13,12 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::codec::fuzzing::fuzz_codec;
 use crate::codec::{Codec, Family, Frame, Payload};
-use crate::core::raft::{Body, Config, DurableState, Message, RaftActions, RaftNode};
+use crate::core::client::ClientReply;
+use crate::core::raft::{Body, Config, DurableState, Message, RaftNode};
 use crate::core::{ClientRequest, Input, Node, NodeId, Time};
+use crate::harness::algorithm::Raft;
+use crate::harness::apply::{infallible, Check, Outputs, Stepper};
+use crate::harness::memory::Memory;
 
 /// The node under test is member 1 of {1, 2, 3}.
 const NODE: NodeId = 1;
@@ -71,7 +75,8 @@ pub fn decode_then_step(data: &[u8]) {
         .expect("the default configuration is valid");
     let mut durable = DurableState::default();
     let mut now = Time::ZERO;
-    let mut actions = RaftActions::default();
+    let mut stepper = Stepper::new(Check::Invariants);
+    let mut outputs = RoundTrip(codec.with_max_frame_len(crate::codec::DEFAULT_MAX_FRAME_LEN));
     for _ in 0..MAX_STEPS {
         let Ok(step) = Step::arbitrary(&mut input) else {
             return;
@@ -82,16 +87,13 @@ pub fn decode_then_step(data: &[u8]) {
         let Some(input) = decode_input(&codec, step, node.term()) else {
             continue;
         };
-        node.step(now, &mut rng, input, &mut actions);
-        node.invariants();
-        durable.apply_all(&actions.persist);
+        let mut memory = Memory::<Raft>(&mut durable);
+        infallible(stepper.step(&mut node, now, &mut rng, input, &mut memory, &mut outputs));
         assert_eq!(
             durable,
             node.durable_state(),
             "persist records diverge from the node"
         );
-        check_outputs_round_trip(&codec, &actions);
-        actions.clear();
     }
 }
 
@@ -145,14 +147,18 @@ fn round_trip(codec: &Codec, sender: NodeId, payload: Payload) -> Option<Frame> 
     Some(decoded)
 }
 
-fn check_outputs_round_trip(codec: &Codec, actions: &RaftActions) {
-    let codec = codec.with_max_frame_len(crate::codec::DEFAULT_MAX_FRAME_LEN);
-    for outgoing in &actions.messages {
-        round_trip(&codec, NODE, Payload::Raft(outgoing.message.clone()))
+/// The node's output, each message and reply checked to round-trip
+/// through the codec (under the default frame limit) as it leaves.
+struct RoundTrip(Codec);
+
+impl Outputs<Message> for RoundTrip {
+    fn send(&mut self, _to: NodeId, message: Message) {
+        round_trip(&self.0, NODE, Payload::Raft(message))
             .expect("the node's messages fit in a frame");
     }
-    for reply in &actions.replies {
-        round_trip(&codec, NODE, Payload::ClientReply(reply.clone()))
+
+    fn reply(&mut self, reply: ClientReply) {
+        round_trip(&self.0, NODE, Payload::ClientReply(reply))
             .expect("the node's replies fit in a frame");
     }
 }

@@ -1,0 +1,37 @@
+//! What a crash-simulation run does: its size, seed, length and faults.
+
+use std::time::Duration;
+
+/// What a run does.
+#[derive(Clone, Debug)]
+pub struct CrashSimOptions {
+    pub nodes: usize,
+    pub seed: u64,
+    /// Simulated time of the workload (an end phase follows).
+    pub duration: Duration,
+    /// Mean simulated time between power failures.
+    pub crash_every: Duration,
+    /// The longest a crashed node stays down.
+    pub max_downtime: Duration,
+    /// Damage synced data of crashed nodes (at most a minority of nodes).
+    pub damage: bool,
+    /// Fail one fsync of one node during the run.
+    pub fsync_error: bool,
+    /// Clients, each with one write at a time.
+    pub clients: usize,
+}
+
+impl CrashSimOptions {
+    pub fn new(nodes: usize, seed: u64) -> CrashSimOptions {
+        CrashSimOptions {
+            nodes,
+            seed,
+            duration: Duration::from_secs(8),
+            crash_every: Duration::from_millis(400),
+            max_downtime: Duration::from_millis(1200),
+            damage: false,
+            fsync_error: false,
+            clients: 2,
+        }
+    }
+}

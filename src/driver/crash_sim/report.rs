@@ -1,0 +1,44 @@
+//! What a crash-simulation run found: its counts, the damage it did, and
+//! the violations.
+
+use serde::Serialize;
+
+use crate::core::node::NodeId;
+
+/// Where synced data was damaged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DamagePlace {
+    FirstRecord,
+    MiddleRecord,
+    LastRecord,
+    TermAndVote,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DamageKind {
+    BitFlip,
+    ZeroedSector,
+    MisdirectedSector,
+}
+
+/// What happened in a run, and what was wrong.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CrashSimReport {
+    pub seed: u64,
+    pub acknowledged_writes: usize,
+    /// Power failures, and how many struck in the middle of a disk operation.
+    pub crashes: usize,
+    pub crashes_mid_operation: usize,
+    pub lost_unsynced_sectors: usize,
+    /// Damage injected into synced data, and the refusal that followed.
+    pub damaged: Vec<(NodeId, DamagePlace, DamageKind)>,
+    pub refused: Vec<(NodeId, String)>,
+    /// Nodes stopped by a failed fsync, with the reason they gave.
+    pub fsync_failures: Vec<(NodeId, String)>,
+    /// Writes acknowledged after the first fsync failure.
+    pub acknowledged_after_fsync_failure: usize,
+    pub final_leader: Option<NodeId>,
+    pub violations: Vec<String>,
+}
