@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::cli::compare::Row;
@@ -75,13 +76,7 @@ fn failover_cdf(file: &Path, rows: &[Row], nodes: u64) -> Result<(), Box<dyn std
             .label(row.algorithm)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
-    root.present()?;
-    Ok(())
+    draw_legend_and_save(&mut chart, &root)
 }
 
 /// Measured messages per cold-start election (solid) and the textbook count
@@ -126,6 +121,19 @@ fn messages_per_election(file: &Path, rows: &[Row]) -> Result<(), Box<dyn std::e
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1))
             });
     }
+    draw_legend_and_save(&mut chart, &root)
+}
+
+/// Draws the series legend in the house style and writes the file: the last
+/// step of every chart.
+fn draw_legend_and_save<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: Ranged,
+    Y: Ranged,
+{
     chart
         .configure_series_labels()
         .border_style(BLACK)

@@ -64,8 +64,14 @@ pub struct RunArgs {
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub duration: Duration,
     /// Fault kinds: a comma-separated list of crash, pause, partition, loss,
-    /// duplicate, reorder, drift, clock-jump; or `all` (every kind but
-    /// clock-jump) or `none`. A partition is a split, a one-way link, an
+    /// duplicate, reorder, drift, clock-jump, disk, in which `all` stands
+    /// for every kind but clock-jump and disk (so `all,disk` adds disk
+    /// faults); or `none`. A disk fault is a power loss during a node's next
+    /// write (the batch reaches the disk whole or not at all, and nothing of
+    /// that step is sent), an fsync error (the node stops for good) or
+    /// synced data found damaged (the node crashes and refuses to start);
+    /// nodes lost for good are at most a minority, outside the liveness
+    /// core. A partition is a split, a one-way link, an
     /// isolated leader, a bridge (3 nodes or more) or a majorities ring (on
     /// 4, 5, 6, 8 or 9 nodes: on 2, 3 and 7 no ring gives every node exactly
     /// a majority), drawn among the shapes that exist at `--nodes`; one node

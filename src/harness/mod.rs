@@ -6,7 +6,8 @@
 //! - [`apply`]: the step-and-apply loop ([`apply::Stepper`]): one input, then
 //!   persist every record, then send, then reply, then report events, with
 //!   the persist and send targets as type parameters;
-//! - [`memory`]: in-memory durable state as a persist target;
+//! - [`memory`]: in-memory durable state as a persist target, and
+//!   [`disk`]: one whose next write fails (power loss, fsync error);
 //! - [`slot`] and [`clock`]: one member (node, durable state, local clock);
 //! - [`views`]: the nodes as the safety monitors see them;
 //! - [`stats`]: the figures a run measures.
@@ -17,6 +18,7 @@
 pub mod algorithm;
 pub mod apply;
 pub mod clock;
+pub mod disk;
 pub mod memory;
 pub mod slot;
 pub mod stats;

@@ -24,6 +24,11 @@ pub struct Metrics {
     pub messages_reordered: u64,
     /// Faults injected, by kind.
     pub faults_injected: std::collections::BTreeMap<String, u64>,
+    /// Disk faults that struck, by what they did (`power-loss, batch kept`,
+    /// `power-loss, batch lost`, `fsync-error`, `corruption`): a fault
+    /// aimed at a node that is down, or that never writes again, does
+    /// nothing.
+    pub disk_failures: std::collections::BTreeMap<String, u64>,
     /// Nodes that became candidates (real elections started).
     pub elections: u64,
     /// Nodes that became pre-candidates (Raft PreVote probes).

@@ -38,10 +38,13 @@ pub enum FaultKind {
     /// A clock leaps forward, beyond the drift bound: allowed to break Lease
     /// Safety, and reported as such.
     ClockJump,
+    /// The disk fails under a node: power lost while a batch is being
+    /// written, an fsync error, or synced data found damaged ([`DiskFault`]).
+    Disk,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::Crash,
         FaultKind::Pause,
         FaultKind::Partition,
@@ -50,14 +53,17 @@ impl FaultKind {
         FaultKind::Reorder,
         FaultKind::Drift,
         FaultKind::ClockJump,
+        FaultKind::Disk,
     ];
 
-    /// Every fault that the algorithms promise to survive: all but clock
-    /// jumps.
+    /// What `all` means: every fault of the network, the clocks and the
+    /// processes that the algorithms promise to survive. Clock jumps (which
+    /// may break leases) and disk faults (which cost the damaged nodes for
+    /// good) are asked for by name: `all,disk`.
     pub fn default_set() -> Vec<FaultKind> {
         FaultKind::ALL
             .into_iter()
-            .filter(|kind| *kind != FaultKind::ClockJump)
+            .filter(|kind| !matches!(kind, FaultKind::ClockJump | FaultKind::Disk))
             .collect()
     }
 
@@ -71,6 +77,7 @@ impl FaultKind {
             FaultKind::Reorder => "reorder",
             FaultKind::Drift => "drift",
             FaultKind::ClockJump => "clock-jump",
+            FaultKind::Disk => "disk",
         }
     }
 }
@@ -98,20 +105,63 @@ impl FromStr for FaultKind {
     }
 }
 
-/// Parses `crash,partition`, `all` (every kind but clock-jump, which must be
-/// named) or `none`.
+/// Parses a comma-separated list of kinds, in which `all` stands for
+/// [`FaultKind::default_set`] (so `all,disk` adds disk faults to it), or
+/// `none` on its own.
 pub fn parse_fault_kinds(text: &str) -> Result<Vec<FaultKind>, String> {
-    match text {
-        "none" => Ok(Vec::new()),
-        "all" => Ok(FaultKind::default_set()),
-        _ => {
-            let mut kinds: Vec<FaultKind> = text
-                .split(',')
-                .map(|word| word.trim().parse())
-                .collect::<Result<_, _>>()?;
-            kinds.sort();
-            kinds.dedup();
-            Ok(kinds)
+    if text.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    let mut kinds = Vec::new();
+    for word in text.split(',').map(str::trim) {
+        match word {
+            "all" => kinds.extend(FaultKind::default_set()),
+            "none" => return Err("`none` cannot be combined with other fault kinds".to_owned()),
+            _ => kinds.push(word.parse()?),
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    Ok(kinds)
+}
+
+/// What goes wrong with a node's disk. Each is modelled by what the
+/// project's log format makes of it (see `driver::storage`), which the
+/// durability tests check on a simulated disk byte by byte:
+///
+/// - power lost while the node writes a batch of records: the format
+///   acknowledges a batch only once the log and then the state file are
+///   synced, and recovery cuts an unsynced tail, so the node comes back
+///   with either the whole batch or none of it, and nothing of that step
+///   has left the node;
+/// - an fsync error: what is durable is unknown, so the node stops for good
+///   without sending anything of that step;
+/// - synced data found damaged (a flipped bit, a zeroed or misdirected
+///   sector): recovery refuses to start the node, which stays down for the
+///   rest of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiskFault {
+    /// Power fails during the node's next write of a batch; the batch
+    /// reaches the disk whole if `batch_survives`, else not at all.
+    PowerLoss { batch_survives: bool },
+    /// The node's next fsync fails.
+    FsyncError,
+    /// The node crashes and its synced data is found damaged at restart.
+    Corruption,
+}
+
+impl DiskFault {
+    /// Whether the node is lost for the rest of the run.
+    pub fn is_permanent(self) -> bool {
+        !matches!(self, DiskFault::PowerLoss { .. })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskFault::PowerLoss { .. } => "power-loss",
+            DiskFault::FsyncError => "fsync-error",
+            DiskFault::Corruption => "corruption",
         }
     }
 }
@@ -145,6 +195,10 @@ pub enum Fault {
         node: NodeId,
         by: Duration,
     },
+    Disk {
+        node: NodeId,
+        fault: DiskFault,
+    },
 }
 
 impl Fault {
@@ -157,6 +211,15 @@ impl Fault {
             Fault::Partition(_) | Fault::Heal => FaultKind::Partition,
             Fault::ClockJump { .. } => FaultKind::ClockJump,
             Fault::Lossy { .. } => FaultKind::Loss,
+            Fault::Disk { .. } => FaultKind::Disk,
+        }
+    }
+
+    /// The node this fault takes out for the rest of the run, if any.
+    pub fn permanently_fails(&self) -> Option<NodeId> {
+        match self {
+            Fault::Disk { node, fault } if fault.is_permanent() => Some(*node),
+            _ => None,
         }
     }
 }
@@ -188,6 +251,24 @@ impl fmt::Display for Fault {
                 write!(f, "lose {percent}% of messages for {duration:?}")
             }
             Fault::ClockJump { node, by } => write!(f, "clock of {node} jumps {by:?} ahead"),
+            Fault::Disk {
+                node,
+                fault: DiskFault::PowerLoss { batch_survives },
+            } => {
+                let batch = if *batch_survives { "reaches" } else { "misses" };
+                write!(
+                    f,
+                    "power loss at {node}'s next write (the batch {batch} the disk)"
+                )
+            }
+            Fault::Disk {
+                node,
+                fault: DiskFault::FsyncError,
+            } => write!(f, "fsync error at {node}'s next write"),
+            Fault::Disk {
+                node,
+                fault: DiskFault::Corruption,
+            } => write!(f, "crash {node}, its synced data damaged"),
         }
     }
 }
@@ -204,7 +285,7 @@ pub struct FaultRates {
     /// Mean time between two faults.
     pub mean_interval: Duration,
     /// Relative weight of each scheduled kind (crash, pause, partition,
-    /// clock jump); kinds that are network-wide settings (loss, duplicate,
+    /// clock jump, disk); kinds that are network-wide settings (loss, duplicate,
     /// reorder, drift) are not scheduled.
     pub weights: Vec<(FaultKind, u32)>,
 }
@@ -302,6 +383,26 @@ fn push_fault(
                 fault: Fault::ClockJump { node, by },
             });
         }
+        FaultKind::Disk => {
+            let fault = match rng.random_range(0..4) {
+                0 | 1 => DiskFault::PowerLoss {
+                    batch_survives: rng.random_bool(0.5),
+                },
+                2 => DiskFault::FsyncError,
+                _ => DiskFault::Corruption,
+            };
+            schedule.push(ScheduledFault {
+                at,
+                fault: Fault::Disk { node, fault },
+            });
+            if !fault.is_permanent() {
+                let restart_at = later(rng, 50, 3_000);
+                schedule.push(ScheduledFault {
+                    at: restart_at,
+                    fault: Fault::Restart { node },
+                });
+            }
+        }
         FaultKind::Loss | FaultKind::Duplicate | FaultKind::Reorder | FaultKind::Drift => {}
     }
 }
@@ -344,6 +445,11 @@ mod tests {
     fn fault_kinds_parse() {
         assert_eq!(parse_fault_kinds("none").unwrap(), vec![]);
         assert_eq!(parse_fault_kinds("all").unwrap().len(), 7);
+        let mut with_disk = FaultKind::default_set();
+        with_disk.push(FaultKind::Disk);
+        assert_eq!(parse_fault_kinds("all,disk").unwrap(), with_disk);
+        assert_eq!(parse_fault_kinds("disk, all").unwrap(), with_disk);
+        assert!(parse_fault_kinds("all,none").is_err());
         assert_eq!(
             parse_fault_kinds("partition,crash").unwrap(),
             vec![FaultKind::Crash, FaultKind::Partition]

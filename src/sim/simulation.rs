@@ -24,11 +24,12 @@ use crate::core::raft::MAX_MEMBERS;
 use crate::core::time::Time;
 use crate::harness::algorithm::{Algorithm, MessageOf};
 use crate::harness::apply::{Outputs, Stepper};
+use crate::harness::disk::{step_on_failing_disk, FailingWrite, WriteFailed};
 use crate::harness::slot::Slot;
 use crate::harness::views::views;
 use crate::sim::agenda::Agenda;
 use crate::sim::clock::DriftingClock;
-use crate::sim::faults::{partition_links, Fault, ScheduledFault};
+use crate::sim::faults::{partition_links, DiskFault, Fault, ScheduledFault};
 use crate::sim::metrics::{duration_micros, micros_between, Metrics};
 use crate::sim::network::{Fate, Network, NetworkOptions};
 use crate::sim::trace::TraceHash;
@@ -156,6 +157,11 @@ struct SimSlot<A: Algorithm> {
     timer_generation: u64,
     timer_at: Option<Time>,
     can_serve: bool,
+    /// A disk fault waiting for the node's next write of a batch.
+    failing_write: Option<FailingWrite>,
+    /// Down for the rest of the run: its fsync failed or its synced data
+    /// is damaged, so it refuses to start.
+    lost_for_good: bool,
 }
 
 /// Where a stepping node's output goes: its messages into the network (and
@@ -310,6 +316,8 @@ impl<A: Algorithm> Simulation<A> {
                     timer_generation: 0,
                     timer_at: None,
                     can_serve: false,
+                    failing_write: None,
+                    lost_for_good: false,
                 }
             })
             .collect();
@@ -449,7 +457,9 @@ impl<A: Algorithm> Simulation<A> {
     /// reply, then events), then updates what depends on its new state.
     fn step(&mut self, id: NodeId, input: Input<MessageOf<A>>) {
         let now = self.now;
-        let slot = &mut self.slots[(id - 1) as usize].member;
+        let sim_slot = &mut self.slots[(id - 1) as usize];
+        let failing_write = sim_slot.failing_write;
+        let slot = &mut sim_slot.member;
         let mut outbound = Outbound::<A> {
             from: id,
             now,
@@ -461,13 +471,29 @@ impl<A: Algorithm> Simulation<A> {
             timeline: &mut self.timeline,
             wire_scratch: &mut self.wire_scratch,
         };
-        slot.step(
-            &mut self.stepper,
-            now,
-            &mut self.node_rng,
-            input,
-            &mut outbound,
-        );
+        if let Some(write) = failing_write {
+            let stepped = step_on_failing_disk(
+                slot,
+                &mut self.stepper,
+                now,
+                &mut self.node_rng,
+                input,
+                write,
+                &mut outbound,
+            );
+            if let Err(WriteFailed(write)) = stepped {
+                self.write_failed(id, write);
+                return;
+            }
+        } else {
+            slot.step(
+                &mut self.stepper,
+                now,
+                &mut self.node_rng,
+                input,
+                &mut outbound,
+            );
+        }
         let node = slot.node.as_ref().expect("a step does not crash the node");
         let (role, term) = (node.role(), node.term());
         self.trace.add(id ^ (term << 8) ^ ((role as u64) << 56));
@@ -708,6 +734,7 @@ impl<A: Algorithm> Simulation<A> {
                 self.slot(node).member.clock.jump_forward(by);
                 self.reschedule_timer(node);
             }
+            Fault::Disk { node, fault } => self.disk_fault(node, fault),
         }
         self.note_quorum();
     }
@@ -749,9 +776,68 @@ impl<A: Algorithm> Simulation<A> {
             .map(|(_, id)| id)
     }
 
+    /// Arms a write failure for the node's next batch, or (corruption)
+    /// crashes it for good: recovery refuses damaged synced data.
+    fn disk_fault(&mut self, id: NodeId, fault: DiskFault) {
+        let slot = self.slot(id);
+        if !slot.member.is_up() {
+            return;
+        }
+        let write = match fault {
+            DiskFault::PowerLoss { batch_survives } => FailingWrite::PowerLoss { batch_survives },
+            DiskFault::FsyncError => FailingWrite::FsyncError,
+            DiskFault::Corruption => {
+                self.crash(id);
+                self.lose_for_good(id, "corruption", "its synced data is damaged");
+                return;
+            }
+        };
+        slot.failing_write = Some(write);
+    }
+
+    /// The node's write failed during a step: nothing of that step left
+    /// it, and it goes down (for good after an fsync error).
+    fn write_failed(&mut self, id: NodeId, write: FailingWrite) {
+        self.crash(id);
+        match write {
+            FailingWrite::PowerLoss { batch_survives } => {
+                let outcome = if batch_survives {
+                    "power-loss, batch kept"
+                } else {
+                    "power-loss, batch lost"
+                };
+                self.note(format!("{id} lost power while writing ({outcome})"));
+                *self
+                    .metrics
+                    .disk_failures
+                    .entry(outcome.to_owned())
+                    .or_default() += 1;
+            }
+            FailingWrite::FsyncError => {
+                self.lose_for_good(
+                    id,
+                    "fsync-error",
+                    "an fsync failed, so what is durable is unknown",
+                );
+            }
+        }
+    }
+
+    /// Keeps a crashed node down for the rest of the run.
+    fn lose_for_good(&mut self, id: NodeId, failure: &'static str, why: &'static str) {
+        self.note(format!("{id} stops for good: {why}"));
+        *self
+            .metrics
+            .disk_failures
+            .entry(failure.to_owned())
+            .or_default() += 1;
+        self.slot(id).lost_for_good = true;
+    }
+
     fn crash(&mut self, id: NodeId) {
         let now = self.now;
         let slot = self.slot(id);
+        slot.failing_write = None;
         let Some(node) = slot.member.crash() else {
             return;
         };
@@ -772,6 +858,9 @@ impl<A: Algorithm> Simulation<A> {
     }
 
     fn restart(&mut self, id: NodeId) {
+        if self.slot(id).lost_for_good {
+            return;
+        }
         let slot = &mut self.slots[(id - 1) as usize].member;
         if !slot.restart(&self.algorithm, &self.members, self.now, &mut self.node_rng) {
             return;
@@ -808,6 +897,9 @@ impl<A: Algorithm> Simulation<A> {
         self.network
             .set_all(|from, to| core.contains(&from) == core.contains(&to));
         for &id in &liveness.core {
+            // Faults have stopped: a disk fault still waiting for the
+            // node's next write does not strike.
+            self.slot(id).failing_write = None;
             self.restart(id);
             self.resume(id);
         }

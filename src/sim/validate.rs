@@ -52,6 +52,16 @@ pub enum InvalidOptions {
     Keys(usize),
     #[error("liveness.core must be a non-empty set of nodes")]
     EmptyCore,
+    #[error("faults take node {0} out for good, but it is in liveness.core, which must come back")]
+    LostNodeInCore(NodeId),
+    #[error(
+        "faults take {lost} of {nodes} nodes out for good; at most a minority ({minority}) may be"
+    )]
+    TooManyLost {
+        lost: usize,
+        nodes: u64,
+        minority: u64,
+    },
 }
 
 impl SimulationOptions {
@@ -95,9 +105,9 @@ impl SimulationOptions {
         for scheduled in &self.faults {
             match &scheduled.fault {
                 Fault::Crash { node: id } | Fault::Restart { node: id } => node("faults", *id)?,
-                Fault::Pause { node: id, .. } | Fault::ClockJump { node: id, .. } => {
-                    node("faults", *id)?
-                }
+                Fault::Pause { node: id, .. }
+                | Fault::ClockJump { node: id, .. }
+                | Fault::Disk { node: id, .. } => node("faults", *id)?,
                 Fault::Partition(Partition::Split { side }) => {
                     side.iter().try_for_each(|&id| node("faults", id))?;
                     if !(1..nodes as usize).contains(&distinct(side)) {
@@ -132,6 +142,7 @@ impl SimulationOptions {
                 | Fault::Lossy { .. } => {}
             }
         }
+        self.validate_lost_nodes()?;
         let workload = &self.workload;
         if workload.clients > MAX_CLIENTS {
             return Err(InvalidOptions::Clients(workload.clients));
@@ -149,6 +160,32 @@ impl SimulationOptions {
                 .try_for_each(|&id| node("liveness.core", id))?;
         }
         Ok(())
+    }
+}
+
+impl SimulationOptions {
+    /// The fault budget of permanent failures: at most a minority of the
+    /// nodes, none of them in the liveness core, so that liveness is still
+    /// required of a majority.
+    fn validate_lost_nodes(&self) -> Result<(), InvalidOptions> {
+        let lost: std::collections::BTreeSet<NodeId> = self
+            .faults
+            .iter()
+            .filter_map(|scheduled| scheduled.fault.permanently_fails())
+            .collect();
+        let minority = (self.nodes - 1) / 2;
+        if lost.len() as u64 > minority {
+            return Err(InvalidOptions::TooManyLost {
+                lost: lost.len(),
+                nodes: self.nodes,
+                minority,
+            });
+        }
+        let core = self.liveness.iter().flat_map(|liveness| &liveness.core);
+        match core.into_iter().find(|id| lost.contains(id)) {
+            Some(&id) => Err(InvalidOptions::LostNodeInCore(id)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -264,5 +301,60 @@ mod tests {
         let mut options = base;
         options.nodes = 10;
         assert_eq!(options.validate(), Err(InvalidOptions::Nodes(10)));
+    }
+
+    #[test]
+    fn disk_faults_may_take_out_a_minority_outside_the_liveness_core() {
+        use crate::sim::faults::DiskFault;
+        use crate::sim::simulation::LivenessOptions;
+        let mut base = leader_crash(5, 1);
+        base.liveness = Some(LivenessOptions {
+            core: vec![1, 2, 3],
+            bound: Duration::from_secs(2),
+            stable_for: Duration::from_secs(1),
+        });
+        let with_faults = |base: &SimulationOptions, faults: &[(NodeId, DiskFault)]| {
+            let mut options = base.clone();
+            options
+                .faults
+                .extend(faults.iter().map(|&(node, fault)| ScheduledFault {
+                    at: Time::ZERO,
+                    fault: Fault::Disk { node, fault },
+                }));
+            options.validate()
+        };
+        let power_loss = DiskFault::PowerLoss {
+            batch_survives: false,
+        };
+        assert_eq!(
+            with_faults(
+                &base,
+                &[(4, DiskFault::Corruption), (5, DiskFault::FsyncError)]
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            with_faults(&base, &[(1, power_loss), (2, power_loss)]),
+            Ok(())
+        );
+        assert_eq!(
+            with_faults(&base, &[(2, DiskFault::Corruption)]),
+            Err(InvalidOptions::LostNodeInCore(2))
+        );
+        base.liveness = None;
+        let three = [
+            (1, DiskFault::Corruption),
+            (2, DiskFault::FsyncError),
+            (3, DiskFault::Corruption),
+        ];
+        assert_eq!(
+            with_faults(&base, &three),
+            Err(InvalidOptions::TooManyLost {
+                lost: 3,
+                nodes: 5,
+                minority: 2
+            })
+        );
+        assert_eq!(with_faults(&base, &three[..2]), Ok(()));
     }
 }

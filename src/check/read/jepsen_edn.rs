@@ -35,6 +35,7 @@ mod tests {
     use super::*;
     use crate::check::history::{Command, Event};
     use crate::check::position::Position;
+    use crate::check::read::assert_malformed_at;
 
     #[test]
     fn reads_a_vector_of_events_and_skips_the_nemesis() {
@@ -77,17 +78,6 @@ mod tests {
             ("[{:process 0, :type :invoke, :f :read}\n 42]", 2, 2, "must be a map"),
             ("[{:process 0, :type :invoke, :f :read} {:process 1, :type :ok, :f :write, :value 2.5}]", 1, 82, "found a float"),
         ];
-        for (text, line, column, reason) in cases {
-            let error = read_edn(text).unwrap_err();
-            let ReadError::Malformed {
-                position,
-                reason: found,
-            } = &error
-            else {
-                panic!("{error}")
-            };
-            assert_eq!(*position, Position { line, column }, "{text}: {error}");
-            assert!(found.contains(reason), "{text}: {error}");
-        }
+        assert_malformed_at(read_edn, &cases);
     }
 }

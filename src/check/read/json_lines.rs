@@ -125,6 +125,7 @@ pub fn to_json_lines(events: &[Event]) -> String {
 mod tests {
     use super::*;
     use crate::check::history::Command;
+    use crate::check::read::assert_malformed_at;
 
     fn sample_events() -> Vec<Event> {
         vec![
@@ -182,17 +183,6 @@ mod tests {
             ("{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1.5}", 1, 1, "found a float"),
             ("{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1} trailing", 1, 49, "trailing"),
         ];
-        for (text, line, column, reason) in cases {
-            let error = read_json_lines(text).unwrap_err();
-            let ReadError::Malformed {
-                position,
-                reason: found,
-            } = &error
-            else {
-                panic!("{error}")
-            };
-            assert_eq!(*position, Position { line, column }, "{text}: {error}");
-            assert!(found.contains(reason), "{text}: {error}");
-        }
+        assert_malformed_at(read_json_lines, &cases);
     }
 }

@@ -184,6 +184,29 @@ pub fn read_history_file(path: &Path) -> Result<HistoryRead, FileError> {
     read_history(&text, HistoryFormat::detect(path, &text)).map_err(in_file)
 }
 
+/// Asserts that each text is refused as malformed at the given line and
+/// column, with a reason that contains the given words: the error tests of
+/// every reader share it.
+#[cfg(test)]
+pub(crate) fn assert_malformed_at(
+    read: fn(&str) -> Result<EventsRead, ReadError>,
+    cases: &[(&str, usize, usize, &str)],
+) {
+    for &(text, line, column, reason) in cases {
+        let error = read(text).unwrap_err();
+        let ReadError::Malformed {
+            position,
+            reason: found,
+        } = &error
+        else {
+            panic!("{error}")
+        };
+        let expected = crate::check::position::Position { line, column };
+        assert_eq!(*position, expected, "{text}: {error}");
+        assert!(found.contains(reason), "{text}: {error}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

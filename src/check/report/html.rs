@@ -17,7 +17,7 @@ use std::fmt::Write;
 use crate::check::history::{Operation, OperationId, Outcome, ProcessId};
 use crate::check::linearizability::Verdict;
 use crate::check::report::fault_bands::{fault_bands, FaultBand};
-use crate::check::report::{format_duration, Report};
+use crate::check::report::{counted, format_duration, Report};
 
 const LANE_HEIGHT_PX: usize = 22;
 const BAR_HEIGHT_PX: usize = 16;
@@ -141,15 +141,10 @@ fn write_summary(html: &mut String, report: &Report) {
     item(
         "search",
         format!(
-            "{} steps, {} configurations, {} partition{}{}",
+            "{} steps, {} configurations, {}{}",
             statistics.steps,
             statistics.memo_entry_count,
-            statistics.partition_count,
-            if statistics.partition_count == 1 {
-                ""
-            } else {
-                "s"
-            },
+            counted(statistics.partition_count, "partition"),
             report.elapsed.map_or_else(String::new, |elapsed| format!(
                 ", {}",
                 format_duration(elapsed)

@@ -49,6 +49,13 @@ impl Report<'_> {
     }
 }
 
+/// `count` and `noun`, with an `s` unless there is exactly one:
+/// `1 partition`, `3 partitions`.
+fn counted(count: usize, noun: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {noun}{plural}")
+}
+
 /// A duration as people read it: `850 µs`, `12.3 ms`, `4.56 s`.
 fn format_duration(duration: Duration) -> String {
     let seconds = duration.as_secs_f64();

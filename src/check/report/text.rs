@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::check::history::OperationId;
 use crate::check::linearizability::Verdict;
-use crate::check::report::{format_duration, Report};
+use crate::check::report::{counted, format_duration, Report};
 
 /// Prefix operations shown in full; a long prefix shows its last ones (the
 /// ones next to the violation) and says how many came before.
@@ -78,16 +78,11 @@ pub fn render_text(report: &Report) -> String {
     let statistics = &report.outcome.statistics;
     let _ = write!(
         text,
-        "searched {} steps, {} configurations, {} operations in {} partition{}",
+        "searched {} steps, {} configurations, {} operations in {}",
         statistics.steps,
         statistics.memo_entry_count,
         statistics.operation_count,
-        statistics.partition_count,
-        if statistics.partition_count == 1 {
-            ""
-        } else {
-            "s"
-        }
+        counted(statistics.partition_count, "partition"),
     );
     if let Some(elapsed) = report.elapsed {
         let _ = write!(text, " in {}", format_duration(elapsed));
@@ -107,9 +102,8 @@ fn source_position(report: &Report, id: OperationId) -> String {
 fn write_prefix(text: &mut String, report: &Report, prefix: &[OperationId], state: &str) {
     let _ = writeln!(
         text,
-        "  longest linearizable prefix: {} operation{}, leading to state {state}",
-        prefix.len(),
-        if prefix.len() == 1 { "" } else { "s" }
+        "  longest linearizable prefix: {}, leading to state {state}",
+        counted(prefix.len(), "operation"),
     );
     let skipped = prefix.len().saturating_sub(PREFIX_OPERATIONS_SHOWN);
     if skipped > 0 {

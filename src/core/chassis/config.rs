@@ -96,6 +96,62 @@ pub(crate) fn random_timeout(rng: &mut dyn RngCore, min: Duration, max: Duration
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::node::NodeId;
+    use crate::core::{bully, raft, ring};
+
+    /// A protocol's default `Config::validate`, reduced to the membership
+    /// error it reports (if any), so one test covers all three.
+    type MembershipCheck = fn(NodeId, &[NodeId]) -> Option<MembershipError>;
+
+    fn membership_checks() -> [(&'static str, MembershipCheck); 3] {
+        [
+            ("raft", |id, members| {
+                match raft::Config::default().validate(id, members) {
+                    Ok(()) => None,
+                    Err(raft::ConfigError::Membership(error)) => Some(error),
+                    Err(other) => panic!("raft's default config refused: {other}"),
+                }
+            }),
+            ("bully", |id, members| {
+                match bully::Config::default().validate(id, members) {
+                    Ok(()) => None,
+                    Err(ConfigError::Membership(error)) => Some(error),
+                    Err(other) => panic!("bully's default config refused: {other}"),
+                }
+            }),
+            ("ring", |id, members| {
+                match ring::Config::default().validate(id, members) {
+                    Ok(()) => None,
+                    Err(ConfigError::Membership(error)) => Some(error),
+                    Err(other) => panic!("ring's default config refused: {other}"),
+                }
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_protocol_accepts_its_defaults_and_checks_membership() {
+        let too_many: Vec<NodeId> = (1..=10).collect();
+        for (name, check) in membership_checks() {
+            assert_eq!(check(1, &[1, 2, 3]), None, "{name}");
+            assert_eq!(check(1, &[1]), None, "{name}");
+            let refusals = [
+                (check(4, &[1, 2, 3]), MembershipError::NotAMember { id: 4 }),
+                (
+                    check(1, &[1, 2, 2]),
+                    MembershipError::DuplicateMember { id: 2 },
+                ),
+                (check(1, &[]), MembershipError::MemberCount { count: 0 }),
+                (
+                    check(1, &too_many),
+                    MembershipError::MemberCount { count: 10 },
+                ),
+            ];
+            for (found, expected) in refusals {
+                assert_eq!(found, Some(expected), "{name}");
+            }
+        }
+    }
 
     #[test]
     fn leader_timing_is_checked() {
