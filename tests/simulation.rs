@@ -100,6 +100,8 @@ fn every_fault_kind_is_exercised() {
         o,
         "clock-jump"
     ) > 0));
+    assert!(exercised(FaultKind::Disk, |o| injected(o, "disk") > 0
+        && !o.metrics.disk_failures.is_empty()));
     let drift = settings(vec![FaultKind::Drift]);
     let options = draw(0, &drift);
     assert!(options.clock_rates_ppm.iter().any(|&rate| rate != 0));

@@ -21,6 +21,7 @@ use follower_reads::FollowerReads;
 use proptest::test_runner::{
     Config as ProptestConfig, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
+use strategies::Disks;
 
 /// Cases per property in an ordinary `cargo test`.
 const DEFAULT_CASES: u32 = 24;
@@ -123,7 +124,7 @@ fn runner() -> TestRunner {
 #[test]
 fn raft_keeps_every_property_under_any_fault_schedule() {
     let raft = Raft::default();
-    let result = runner().run(&strategies::run_options(), |options| {
+    let result = runner().run(&strategies::run_options(Disks::Failing), |options| {
         check_run(&raft, "raft", &options)
     });
     if let Err(error) = result {
@@ -149,7 +150,7 @@ fn follower_reads_are_found_and_shrunk() {
         },
         TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
     );
-    let result = runner.run(&strategies::run_options(), |options| {
+    let result = runner.run(&strategies::run_options(Disks::Reliable), |options| {
         check_run(&broken, "follower-reads", &options)
     });
     let Err(TestError::Fail(reason, minimal)) = result else {

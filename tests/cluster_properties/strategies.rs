@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use electorate::core::node::NodeId;
 use electorate::core::time::Time;
-use electorate::sim::faults::{Fault, Partition, PartitionKind, ScheduledFault};
+use electorate::sim::faults::{DiskFault, Fault, Partition, PartitionKind, ScheduledFault};
 use electorate::sim::network::NetworkOptions;
 use electorate::sim::simulation::{LivenessOptions, SimulationOptions, LINEARIZABILITY_STEPS};
 use electorate::sim::workload::WorkloadOptions;
@@ -46,6 +46,25 @@ fn partition(nodes: u64) -> impl Strategy<Value = Partition> {
         .prop_map(|(kind, order, cut)| kind.build(order, cut))
 }
 
+/// A disk fault on `nodes` nodes: a power loss during any node's next
+/// write, or (an fsync error, damaged synced data) the loss for good of a
+/// node outside the liveness core `1..=nodes / 2 + 1`, so at most a
+/// minority is lost and the core must still come back.
+fn disk_fault(nodes: u64) -> impl Strategy<Value = Fault> {
+    let outside_core = nodes / 2 + 2..=nodes;
+    prop_oneof![
+        (node(nodes), any::<bool>()).prop_map(|(node, batch_survives)| Fault::Disk {
+            node,
+            fault: DiskFault::PowerLoss { batch_survives },
+        }),
+        (
+            outside_core,
+            prop_oneof![Just(DiskFault::FsyncError), Just(DiskFault::Corruption)]
+        )
+            .prop_map(|(node, fault)| Fault::Disk { node, fault }),
+    ]
+}
+
 /// One fault. Crashes come with a restart later in the schedule only if
 /// the strategy draws one: a node may stay down for good.
 fn fault(nodes: u64) -> impl Strategy<Value = Fault> {
@@ -62,9 +81,23 @@ fn fault(nodes: u64) -> impl Strategy<Value = Fault> {
     ]
 }
 
-pub fn schedule(nodes: u64) -> impl Strategy<Value = Vec<ScheduledFault>> {
+/// Whether a schedule may also hold disk faults.
+#[derive(Clone, Copy, Debug)]
+pub enum Disks {
+    Reliable,
+    Failing,
+}
+
+fn any_fault(nodes: u64, disks: Disks) -> BoxedStrategy<Fault> {
+    match disks {
+        Disks::Reliable => fault(nodes).boxed(),
+        Disks::Failing => prop_oneof![7 => fault(nodes), 1 => disk_fault(nodes)].boxed(),
+    }
+}
+
+pub fn schedule(nodes: u64, disks: Disks) -> impl Strategy<Value = Vec<ScheduledFault>> {
     let until = SAFETY_PHASE.as_millis() as u64;
-    vec((0..until, fault(nodes)), 0..=MAX_FAULTS).prop_map(|faults| {
+    vec((0..until, any_fault(nodes, disks)), 0..=MAX_FAULTS).prop_map(|faults| {
         let mut faults: Vec<ScheduledFault> = faults
             .into_iter()
             .map(|(at, fault)| ScheduledFault {
@@ -115,14 +148,14 @@ fn workload() -> impl Strategy<Value = WorkloadOptions> {
     })
 }
 
-/// A whole run: 3 or 5 nodes, then a liveness phase in which a majority
+/// A whole run (with disk faults if `disks` is `Failing`): 3 or 5 nodes, then a liveness phase in which a majority
 /// core (nodes 1..=majority) is healed and must elect a leader that commits
 /// within the bound.
-pub fn run_options() -> impl Strategy<Value = SimulationOptions> {
-    prop_oneof![Just(3u64), Just(5u64)].prop_flat_map(|nodes| {
+pub fn run_options(disks: Disks) -> impl Strategy<Value = SimulationOptions> {
+    prop_oneof![Just(3u64), Just(5u64)].prop_flat_map(move |nodes| {
         (
             any::<u64>(),
-            schedule(nodes),
+            schedule(nodes, disks),
             network(),
             clock_rates(nodes),
             workload(),
