@@ -1,6 +1,7 @@
 //! Frames: the fixed header, the checksum, and the [`Codec`] that turns a
 //! [`Frame`] into bytes and back. The bodies themselves are written by one
-//! module per protocol family (`raft`, `client`, `bully`, `ring`).
+//! module per protocol family (`raft`, `client`, `bully`, `ring`); a
+//! foreign implementation's bodies are carried as they are.
 
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::primitives::Reader;
@@ -35,6 +36,10 @@ pub enum Family {
     Bully,
     /// Ring peer messages ([`ring::Message`]).
     Ring,
+    /// Peer messages of a foreign Raft implementation run under the
+    /// simulator (raft-rs), in that implementation's own encoding: the
+    /// codec carries the body as opaque bytes and the adapter decodes it.
+    Foreign,
 }
 
 impl Family {
@@ -44,6 +49,7 @@ impl Family {
             Family::Client => 2,
             Family::Bully => 3,
             Family::Ring => 4,
+            Family::Foreign => 5,
         }
     }
 
@@ -53,6 +59,7 @@ impl Family {
             2 => Ok(Family::Client),
             3 => Ok(Family::Bully),
             4 => Ok(Family::Ring),
+            5 => Ok(Family::Foreign),
             found => Err(DecodeError::UnknownFamily { found }),
         }
     }
@@ -67,6 +74,8 @@ pub enum Payload {
     ClientReply(ClientReply),
     Bully(bully::Message),
     Ring(ring::Message),
+    /// A foreign implementation's message body ([`Family::Foreign`]).
+    Foreign(Vec<u8>),
 }
 
 impl Payload {
@@ -76,6 +85,7 @@ impl Payload {
             Payload::ClientRequest(_) | Payload::ClientReply(_) => Family::Client,
             Payload::Bully(_) => Family::Bully,
             Payload::Ring(_) => Family::Ring,
+            Payload::Foreign(_) => Family::Foreign,
         }
     }
 }
@@ -173,6 +183,7 @@ impl Codec {
             Payload::ClientReply(reply) => client::encode_reply(reply, out),
             Payload::Bully(message) => codec_bully::encode(message, out),
             Payload::Ring(message) => codec_ring::encode(message, out),
+            Payload::Foreign(body) => out.extend_from_slice(body),
         }
         let frame_len = out.len() - start;
         if frame_len > self.max_frame_len as usize {
@@ -292,6 +303,7 @@ impl Codec {
             Family::Client => client::decode(&mut reader)?,
             Family::Bully => Payload::Bully(codec_bully::decode(&mut reader)?),
             Family::Ring => Payload::Ring(codec_ring::decode(&mut reader)?),
+            Family::Foreign => Payload::Foreign(reader.take_rest().to_vec()),
         };
         reader.finish()?;
         Ok(Frame {
