@@ -1,10 +1,11 @@
 //! Frames: the fixed header, the checksum, and the [`Codec`] that turns a
 //! [`Frame`] into bytes and back. The bodies themselves are written by one
 //! module per protocol family (`raft`, `client`, `bully`, `ring`); a
-//! foreign implementation's bodies are carried as they are.
+//! foreign implementation's bodies are carried as they are, behind their
+//! length.
 
 use crate::codec::error::{DecodeError, EncodeError};
-use crate::codec::primitives::Reader;
+use crate::codec::primitives::{put_varint, Reader};
 use crate::codec::{bully as codec_bully, client, raft, ring as codec_ring};
 use crate::core::client::{ClientReply, ClientRequest};
 use crate::core::node::NodeId;
@@ -183,7 +184,12 @@ impl Codec {
             Payload::ClientReply(reply) => client::encode_reply(reply, out),
             Payload::Bully(message) => codec_bully::encode(message, out),
             Payload::Ring(message) => codec_ring::encode(message, out),
-            Payload::Foreign(body) => out.extend_from_slice(body),
+            // Length-prefixed, so the body says where it ends, as every
+            // family's does.
+            Payload::Foreign(body) => {
+                put_varint(out, body.len() as u64);
+                out.extend_from_slice(body);
+            }
         }
         let frame_len = out.len() - start;
         if frame_len > self.max_frame_len as usize {
@@ -303,7 +309,17 @@ impl Codec {
             Family::Client => client::decode(&mut reader)?,
             Family::Bully => Payload::Bully(codec_bully::decode(&mut reader)?),
             Family::Ring => Payload::Ring(codec_ring::decode(&mut reader)?),
-            Family::Foreign => Payload::Foreign(reader.take_rest().to_vec()),
+            Family::Foreign => {
+                let len = reader.length("foreign body", 1)?;
+                let rest = reader.take_rest();
+                if rest.len() > len {
+                    return Err(DecodeError::TrailingBytes {
+                        what: "foreign body",
+                        count: rest.len() - len,
+                    });
+                }
+                Payload::Foreign(rest.to_vec())
+            }
         };
         reader.finish()?;
         Ok(Frame {

@@ -5,28 +5,38 @@
 use protobuf::Message as _;
 use raft::eraftpb::Message;
 
+use crate::codec::primitives::put_varint;
 use crate::codec::{Family, Payload, PeerMessage};
 
 /// One raft-rs message between two nodes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RaftRsMessage(pub Message);
 
-impl PeerMessage for RaftRsMessage {
-    const FAMILY: Family = Family::Foreign;
-
-    fn encode_body(&self, out: &mut Vec<u8>) {
+impl RaftRsMessage {
+    /// raft-rs's own encoding of the message.
+    fn protobuf(&self) -> Vec<u8> {
         // Encoding fails only on a message over 2 GiB or with a missing
         // required field; eraftpb is proto3 and the log is bounded per
         // message by `max_size_per_msg`.
         self.0
-            .write_to_vec(out)
-            .expect("a raft-rs message always encodes");
+            .write_to_bytes()
+            .expect("a raft-rs message always encodes")
+    }
+}
+
+impl PeerMessage for RaftRsMessage {
+    const FAMILY: Family = Family::Foreign;
+
+    /// The protobuf bytes behind their length, as the codec frames a
+    /// foreign body.
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        let body = self.protobuf();
+        put_varint(out, body.len() as u64);
+        out.extend_from_slice(&body);
     }
 
     fn into_payload(self) -> Payload {
-        let mut body = Vec::new();
-        self.encode_body(&mut body);
-        Payload::Foreign(body)
+        Payload::Foreign(self.protobuf())
     }
 }
 
