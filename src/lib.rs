@@ -23,12 +23,17 @@
 //! - [`harness`] is what the simulator, the model checker, the driver and
 //!   the tests share above the core: the description of each algorithm
 //!   variant.
+//! - `adapters` (feature `raft-rs`, on by default) puts foreign Raft
+//!   implementations behind the same node interface: raft-rs, so every
+//!   checker above judges it too.
 //! - [`alloc_count`] is a counting allocator for the benches and tests that
 //!   bound allocations.
 //!
 //! The `electorate` command line (`src/main.rs`, `src/cli`) is built on
 //! these.
 
+#[cfg(feature = "raft-rs")]
+pub mod adapters;
 pub mod alloc_count;
 pub mod check;
 pub mod codec;

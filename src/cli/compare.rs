@@ -231,6 +231,9 @@ fn theory(algo: Algo, n: u64) -> (u64, &'static str) {
         // Pre-vote, vote and the first append: a request and a response
         // to each of the n - 1 peers in each round.
         Algo::Raft => (6 * (n - 1), "6(n-1)"),
+        // raft-rs runs the same three rounds (PreVote on).
+        #[cfg(feature = "raft-rs")]
+        Algo::RaftRs | Algo::RaftRsLease => (6 * (n - 1), "6(n-1)"),
         // The lowest id starts: every node challenges all higher ones and
         // is answered, then the winner announces itself: n(n-1)/2 ELECTION,
         // n(n-1)/2 ANSWER, n-1 COORDINATOR.
@@ -251,7 +254,7 @@ fn mean(values: &[f64]) -> f64 {
 
 fn print_table(rows: &[Row], elapsed: Duration) {
     println!(
-        "{:<6} {:>5} {:>14} {:>14} {:>15} {:>12} {:>22} {:>8}  violations",
+        "{:<13} {:>5} {:>14} {:>14} {:>15} {:>12} {:>22} {:>8}  violations",
         "algo",
         "nodes",
         "msgs/election",
@@ -281,7 +284,7 @@ fn print_table(rows: &[Row], elapsed: Duration) {
             parts.join(", ")
         };
         println!(
-            "{:<6} {:>5} {:>14.1} {:>14} {:>15.0} {:>12} {:>22} {:>7.1}%  {violations}",
+            "{:<13} {:>5} {:>14.1} {:>14} {:>15.0} {:>12} {:>22} {:>7.1}%  {violations}",
             row.algorithm,
             row.nodes,
             row.messages_per_election,

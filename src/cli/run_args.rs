@@ -16,16 +16,35 @@ pub enum Algo {
     Raft,
     Bully,
     Ring,
+    /// raft-rs (TiKV's `raft` crate) with ReadIndex reads.
+    #[cfg(feature = "raft-rs")]
+    RaftRs,
+    /// raft-rs with its lease-based reads.
+    #[cfg(feature = "raft-rs")]
+    RaftRsLease,
 }
 
 impl Algo {
-    pub const ALL: [Algo; 3] = [Algo::Raft, Algo::Bully, Algo::Ring];
+    #[cfg(not(feature = "raft-rs"))]
+    pub const ALL: &[Algo] = &[Algo::Raft, Algo::Bully, Algo::Ring];
+    #[cfg(feature = "raft-rs")]
+    pub const ALL: &[Algo] = &[
+        Algo::Raft,
+        Algo::Bully,
+        Algo::Ring,
+        Algo::RaftRs,
+        Algo::RaftRsLease,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Algo::Raft => "raft",
             Algo::Bully => "bully",
             Algo::Ring => "ring",
+            #[cfg(feature = "raft-rs")]
+            Algo::RaftRs => "raft-rs",
+            #[cfg(feature = "raft-rs")]
+            Algo::RaftRsLease => "raft-rs-lease",
         }
     }
 }
@@ -149,5 +168,9 @@ pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
         Algo::Raft => body.call(Raft::default()),
         Algo::Bully => body.call(Bully::default()),
         Algo::Ring => body.call(Ring::default()),
+        #[cfg(feature = "raft-rs")]
+        Algo::RaftRs => body.call(electorate::adapters::raft_rs::RaftRs::default()),
+        #[cfg(feature = "raft-rs")]
+        Algo::RaftRsLease => body.call(electorate::adapters::raft_rs::RaftRs::with_lease_reads()),
     }
 }

@@ -1,9 +1,11 @@
 //! Frames: the fixed header, the checksum, and the [`Codec`] that turns a
 //! [`Frame`] into bytes and back. The bodies themselves are written by one
-//! module per protocol family (`raft`, `client`, `bully`, `ring`).
+//! module per protocol family (`raft`, `client`, `bully`, `ring`); a
+//! foreign implementation's bodies are carried as they are, behind their
+//! length.
 
 use crate::codec::error::{DecodeError, EncodeError};
-use crate::codec::primitives::Reader;
+use crate::codec::primitives::{put_varint, Reader};
 use crate::codec::{bully as codec_bully, client, raft, ring as codec_ring};
 use crate::core::client::{ClientReply, ClientRequest};
 use crate::core::node::NodeId;
@@ -35,6 +37,10 @@ pub enum Family {
     Bully,
     /// Ring peer messages ([`ring::Message`]).
     Ring,
+    /// Peer messages of a foreign Raft implementation run under the
+    /// simulator (raft-rs), in that implementation's own encoding: the
+    /// codec carries the body as opaque bytes and the adapter decodes it.
+    Foreign,
 }
 
 impl Family {
@@ -44,6 +50,7 @@ impl Family {
             Family::Client => 2,
             Family::Bully => 3,
             Family::Ring => 4,
+            Family::Foreign => 5,
         }
     }
 
@@ -53,6 +60,7 @@ impl Family {
             2 => Ok(Family::Client),
             3 => Ok(Family::Bully),
             4 => Ok(Family::Ring),
+            5 => Ok(Family::Foreign),
             found => Err(DecodeError::UnknownFamily { found }),
         }
     }
@@ -67,6 +75,8 @@ pub enum Payload {
     ClientReply(ClientReply),
     Bully(bully::Message),
     Ring(ring::Message),
+    /// A foreign implementation's message body ([`Family::Foreign`]).
+    Foreign(Vec<u8>),
 }
 
 impl Payload {
@@ -76,6 +86,7 @@ impl Payload {
             Payload::ClientRequest(_) | Payload::ClientReply(_) => Family::Client,
             Payload::Bully(_) => Family::Bully,
             Payload::Ring(_) => Family::Ring,
+            Payload::Foreign(_) => Family::Foreign,
         }
     }
 }
@@ -173,6 +184,12 @@ impl Codec {
             Payload::ClientReply(reply) => client::encode_reply(reply, out),
             Payload::Bully(message) => codec_bully::encode(message, out),
             Payload::Ring(message) => codec_ring::encode(message, out),
+            // Length-prefixed, so the body says where it ends, as every
+            // family's does.
+            Payload::Foreign(body) => {
+                put_varint(out, body.len() as u64);
+                out.extend_from_slice(body);
+            }
         }
         let frame_len = out.len() - start;
         if frame_len > self.max_frame_len as usize {
@@ -292,6 +309,17 @@ impl Codec {
             Family::Client => client::decode(&mut reader)?,
             Family::Bully => Payload::Bully(codec_bully::decode(&mut reader)?),
             Family::Ring => Payload::Ring(codec_ring::decode(&mut reader)?),
+            Family::Foreign => {
+                let len = reader.length("foreign body", 1)?;
+                let rest = reader.take_rest();
+                if rest.len() > len {
+                    return Err(DecodeError::TrailingBytes {
+                        what: "foreign body",
+                        count: rest.len() - len,
+                    });
+                }
+                Payload::Foreign(rest.to_vec())
+            }
         };
         reader.finish()?;
         Ok(Frame {

@@ -150,6 +150,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Everything left of the body, for a family whose body is opaque to
+    /// the codec.
+    pub fn take_rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.rest)
+    }
+
     /// Ends the body: anything left over is an error, because a canonical
     /// encoding has nothing after its last field.
     pub fn finish(self) -> Result<(), DecodeError> {

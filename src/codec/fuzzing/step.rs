@@ -132,8 +132,11 @@ fn decode_input(codec: &Codec, step: Step, node_term: u64) -> Option<Input<Messa
             message,
         }),
         Payload::ClientRequest(request) => Some(Input::Client(request)),
-        // Replies go to clients; Bully and Ring frames to other protocols.
-        Payload::ClientReply(_) | Payload::Bully(_) | Payload::Ring(_) => None,
+        // Replies go to clients; Bully, Ring and foreign frames to other
+        // protocols.
+        Payload::ClientReply(_) | Payload::Bully(_) | Payload::Ring(_) | Payload::Foreign(_) => {
+            None
+        }
     }
 }
 
