@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use electorate::check::properties::Property;
 use electorate::core::bully::{
-    Body, BullyActions, BullyNode, Config, ConfigError, DurableState, Message, Persist,
+    Body, BullyNode, Config, ConfigError, DurableState, Message, Persist,
 };
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
@@ -18,7 +18,7 @@ use electorate::sim::cluster::Trace;
 
 use crate::support::{
     all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
-    step_at, term_of, violated,
+    step, step_at, term_of, violated,
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
@@ -29,10 +29,6 @@ const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
 
 fn new_node(id: NodeId) -> BullyNode {
     BullyNode::new(id, &MEMBERS, Config::default(), Time::ZERO, &mut rng()).expect("valid config")
-}
-
-fn step(node: &mut BullyNode, now_ms: u64, input: Input<Message>) -> BullyActions {
-    crate::support::step(node, now_ms, input)
 }
 
 fn message(from: NodeId, epoch: u64, body: Body) -> Input<Message> {

@@ -9,16 +9,14 @@
 use std::time::Duration;
 
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
-use electorate::core::ring::{
-    Body, Config, ConfigError, DurableState, Message, Persist, RingActions, RingNode,
-};
+use electorate::core::ring::{Body, Config, ConfigError, DurableState, Message, Persist, RingNode};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Ring;
 use electorate::sim::cluster::Trace;
 
 use crate::support::{
     all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
-    step_at, term_of,
+    step, step_at, term_of,
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
@@ -33,10 +31,6 @@ fn new_node(id: NodeId) -> RingNode {
 
 fn node_of(id: NodeId, members: &[NodeId]) -> RingNode {
     RingNode::new(id, members, Config::default(), Time::ZERO, &mut rng()).expect("valid config")
-}
-
-fn step(node: &mut RingNode, now_ms: u64, input: Input<Message>) -> RingActions {
-    crate::support::step(node, now_ms, input)
 }
 
 fn message(from: NodeId, epoch: u64, body: Body) -> Input<Message> {

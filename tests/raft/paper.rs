@@ -15,16 +15,12 @@ use electorate::core::raft::{
 use electorate::core::time::Time;
 use electorate::sim::cluster::Cluster;
 
-use crate::support::{rng, sent};
+use crate::support::{rng, sent, step};
 
 const MEMBERS: [NodeId; 3] = [1, 2, 3];
 
 fn new_node(id: NodeId, config: Config) -> RaftNode {
     RaftNode::new(id, &MEMBERS, config, Time::ZERO, &mut rng()).expect("valid config")
-}
-
-fn step(node: &mut RaftNode, now_ms: u64, input: Input<Message>) -> RaftActions {
-    crate::support::step(node, now_ms, input)
 }
 
 fn message(from: NodeId, term: u64, body: Body) -> Input<Message> {
@@ -62,6 +58,14 @@ fn append(prev: (u64, u64), entries: Vec<Entry>, commit: u64) -> Body {
         entries,
         leader_commit: commit,
         round: 0,
+    })
+}
+
+/// A follower's acknowledgement that its log matches up to `match_index`.
+fn accepted(match_index: u64, round: u64) -> Body {
+    Body::AppendResponse(AppendResponse {
+        result: AppendResult::Accepted { match_index },
+        round,
     })
 }
 
@@ -522,18 +526,7 @@ fn a_rejection_hints_the_conflicting_term_so_the_leader_skips_it() {
 fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_client() {
     // Reference: section 5.3
     let (mut leader, _) = leader_of_term_one(Config::default());
-    step(
-        &mut leader,
-        2,
-        message(
-            2,
-            1,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 1 },
-                round: 1,
-            }),
-        ),
-    );
+    step(&mut leader, 2, message(2, 1, accepted(1, 1)));
     let proposal = step(&mut leader, 3, write(7));
     assert_eq!(
         proposal.persist,
@@ -552,18 +545,7 @@ fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_clie
         "not acknowledged before it is committed"
     );
     assert_eq!(leader.commit_index(), 1);
-    let ack = step(
-        &mut leader,
-        4,
-        message(
-            3,
-            1,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 2 },
-                round: 1,
-            }),
-        ),
-    );
+    let ack = step(&mut leader, 4, message(3, 1, accepted(2, 1)));
     assert_eq!(leader.commit_index(), 2);
     assert_eq!(ack.replies.len(), 1);
     assert_eq!(ack.replies[0].result, Ok(Outcome::Written));
@@ -603,36 +585,14 @@ fn a_leader_never_commits_an_earlier_term_entry_by_counting_replicas() {
     );
     assert_eq!((node.role(), node.term()), (Role::Leader, 3));
     // Node 3 now holds index 2 as well: a majority, but of term 2.
-    step(
-        &mut node,
-        3,
-        message(
-            3,
-            3,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 2 },
-                round: 1,
-            }),
-        ),
-    );
+    step(&mut node, 3, message(3, 3, accepted(2, 1)));
     assert_eq!(
         node.commit_index(),
         0,
         "index 2 is from term 2, not the current term"
     );
     // Once the no-op of term 3 is on a majority, everything before commits.
-    step(
-        &mut node,
-        4,
-        message(
-            3,
-            3,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 3 },
-                round: 1,
-            }),
-        ),
-    );
+    step(&mut node, 4, message(3, 3, accepted(3, 1)));
     assert_eq!(node.commit_index(), 3);
 }
 
@@ -791,18 +751,7 @@ fn a_lease_runs_from_the_send_time_of_the_round_a_majority_acknowledged() {
         "no round acknowledged yet"
     );
     // The no-op round was sent at 1 ms; node 2 acknowledges it at 40 ms.
-    step(
-        &mut leader,
-        40,
-        message(
-            2,
-            1,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 1 },
-                round: 1,
-            }),
-        ),
-    );
+    step(&mut leader, 40, message(2, 1, accepted(1, 1)));
     let expiry = Time::from_millis(1).saturating_add(config.lease_duration);
     assert!(leader.holds_lease(Time::from_millis(40)));
     assert!(leader.holds_lease(Time::from_micros(expiry.as_micros() - 1)));
@@ -841,18 +790,7 @@ fn a_new_leader_serves_no_read_before_committing_in_its_term() {
         actions.replies.is_empty(),
         "leadership confirmed, but no entry of term 1 committed"
     );
-    let actions = step(
-        &mut leader,
-        4,
-        message(
-            2,
-            1,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 1 },
-                round: 2,
-            }),
-        ),
-    );
+    let actions = step(&mut leader, 4, message(2, 1, accepted(1, 2)));
     assert_eq!(actions.replies.len(), 1);
     assert_eq!(actions.replies[0].result, Ok(Outcome::Read(None)));
 }
@@ -861,18 +799,7 @@ fn a_new_leader_serves_no_read_before_committing_in_its_term() {
 fn a_transferring_leader_gives_up_its_lease_and_takes_no_operations() {
     // Reference: thesis section 3.10
     let (mut leader, _) = leader_of_term_one(Config::default());
-    step(
-        &mut leader,
-        2,
-        message(
-            2,
-            1,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 1 },
-                round: 1,
-            }),
-        ),
-    );
+    step(&mut leader, 2, message(2, 1, accepted(1, 1)));
     assert!(leader.holds_lease(Time::from_millis(3)));
     let actions = step(&mut leader, 3, Input::TransferLeadership { to: 2 });
     assert!(!leader.holds_lease(Time::from_millis(3)));
@@ -928,18 +855,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
     assert_eq!(node.log(), before.log());
     // An acknowledgement beyond the leader's log.
     let (mut leader, _) = leader_of_term_one(Config::default());
-    let actions = step(
-        &mut leader,
-        2,
-        message(
-            2,
-            1,
-            Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 99 },
-                round: 1,
-            }),
-        ),
-    );
+    let actions = step(&mut leader, 2, message(2, 1, accepted(99, 1)));
     assert!(actions.events.iter().any(|event| matches!(
         event,
         Event::Dropped {
