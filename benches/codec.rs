@@ -9,16 +9,18 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use electorate::codec::{Codec, Frame, Payload};
-use electorate::core::raft::{Append, Body, Command, Entry, Heartbeat, Message};
+use electorate::core::raft::{
+    Append, Body, Command, Entry, Heartbeat, LogIndex, Message, Round, Term,
+};
 
 fn heartbeat() -> Frame {
     Frame {
         sender: 1,
         payload: Payload::Raft(Message {
-            term: 42,
+            term: Term::new(42),
             body: Body::Heartbeat(Heartbeat {
-                leader_commit: 1_000_000,
-                round: 123_456,
+                leader_commit: LogIndex::new(1_000_000),
+                round: Round::new(123_456),
             }),
         }),
     }
@@ -30,8 +32,8 @@ fn append(count: u64) -> Frame {
     let first = 1_000_000;
     let entries = (0..count)
         .map(|position| Entry {
-            term: 42,
-            index: first + position,
+            term: Term::new(42),
+            index: LogIndex::new(first + position),
             command: Command::Write {
                 key: format!("key-{}", position % 16),
                 value: position * 7_919,
@@ -42,13 +44,13 @@ fn append(count: u64) -> Frame {
     Frame {
         sender: 1,
         payload: Payload::Raft(Message {
-            term: 42,
+            term: Term::new(42),
             body: Body::Append(Append {
-                prev_log_index: first - 1,
-                prev_log_term: 41,
+                prev_log_index: LogIndex::new(first - 1),
+                prev_log_term: Term::new(41),
                 entries,
-                leader_commit: first - 1,
-                round: 123_456,
+                leader_commit: LogIndex::new(first - 1),
+                round: Round::new(123_456),
             }),
         }),
     }

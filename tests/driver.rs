@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use electorate::codec::{Codec, Frame, Payload};
 use electorate::core::client::{ClientRequest, Operation, Outcome, RequestId};
-use electorate::core::raft::{Body, Config, HeartbeatResponse, Message};
+use electorate::core::raft::{Body, Config, HeartbeatResponse, Message, Round, Term};
 use electorate::core::Role;
 use electorate::driver::client::Client;
 use electorate::driver::mailbox::Mailbox;
@@ -258,8 +258,10 @@ fn bad_input_on_a_socket_closes_that_connection_and_nothing_else() {
     let heartbeat = |sender| Frame {
         sender,
         payload: Payload::Raft(Message {
-            term: 1,
-            body: Body::HeartbeatResponse(HeartbeatResponse { round: 1 }),
+            term: Term::new(1),
+            body: Body::HeartbeatResponse(HeartbeatResponse {
+                round: Round::new(1),
+            }),
         }),
     };
     let ours = Codec::new(cluster.cluster.cluster_id);

@@ -17,7 +17,7 @@ use electorate::codec::fuzzing::{
 use electorate::codec::{Frame, Payload, HEADER_LEN};
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, HardState, Heartbeat,
-    HeartbeatResponse, Message, Persist, VoteRequest, VoteResponse,
+    HeartbeatResponse, LogIndex, Message, Persist, Round, Term, VoteRequest, VoteResponse,
 };
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
@@ -75,7 +75,10 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
             name,
             Frame {
                 sender: 2,
-                payload: Payload::Raft(Message { term, body }),
+                payload: Payload::Raft(Message {
+                    term: Term::new(term),
+                    body,
+                }),
             },
         )
     };
@@ -85,13 +88,13 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
     };
     let entries = vec![
         Entry {
-            term: 2,
-            index: 5,
+            term: Term::new(2),
+            index: LogIndex::new(5),
             command: Command::Noop.into(),
         },
         Entry {
-            term: 3,
-            index: 6,
+            term: Term::new(3),
+            index: LogIndex::new(6),
             command: Command::Write {
                 key: "x".into(),
                 value: 1,
@@ -99,8 +102,8 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
             .into(),
         },
         Entry {
-            term: 3,
-            index: 7,
+            term: Term::new(3),
+            index: LogIndex::new(7),
             command: Command::CompareAndSet {
                 key: "x".into(),
                 expected: Some(1),
@@ -115,8 +118,8 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
             3,
             Body::VoteRequest(VoteRequest {
                 pre_vote: true,
-                last_log_index: 4,
-                last_log_term: 2,
+                last_log_index: LogIndex::new(4),
+                last_log_term: Term::new(2),
                 transfer: false,
             }),
         ),
@@ -132,19 +135,21 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
             "append",
             3,
             Body::Append(Append {
-                prev_log_index: 4,
-                prev_log_term: 2,
+                prev_log_index: LogIndex::new(4),
+                prev_log_term: Term::new(2),
                 entries,
-                leader_commit: 4,
-                round: 17,
+                leader_commit: LogIndex::new(4),
+                round: Round::new(17),
             }),
         ),
         raft(
             "append_accepted",
             3,
             Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index: 7 },
-                round: 17,
+                result: AppendResult::Accepted {
+                    match_index: LogIndex::new(7),
+                },
+                round: Round::new(17),
             }),
         ),
         raft(
@@ -152,25 +157,27 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
             3,
             Body::AppendResponse(AppendResponse {
                 result: AppendResult::Rejected {
-                    rejected_index: 4,
-                    conflict_term: Some(1),
-                    conflict_index: 2,
+                    rejected_index: LogIndex::new(4),
+                    conflict_term: Some(Term::new(1)),
+                    conflict_index: LogIndex::new(2),
                 },
-                round: 17,
+                round: Round::new(17),
             }),
         ),
         raft(
             "heartbeat",
             3,
             Body::Heartbeat(Heartbeat {
-                leader_commit: 7,
-                round: 200,
+                leader_commit: LogIndex::new(7),
+                round: Round::new(200),
             }),
         ),
         raft(
             "heartbeat_response",
             3,
-            Body::HeartbeatResponse(HeartbeatResponse { round: 200 }),
+            Body::HeartbeatResponse(HeartbeatResponse {
+                round: Round::new(200),
+            }),
         ),
         raft("timeout_now", u64::MAX, Body::TimeoutNow),
         (
@@ -292,11 +299,11 @@ fn terms_that_cannot_be_incremented_are_refused() {
     let mut node = RaftNode::new(1, &[1, 2, 3], config, Time::ZERO, &mut rng).unwrap();
     let mut actions = RaftActions::default();
     let vote = |term| Message {
-        term,
+        term: Term::new(term),
         body: Body::VoteRequest(VoteRequest {
             pre_vote: false,
-            last_log_index: 0,
-            last_log_term: 0,
+            last_log_index: LogIndex::ZERO,
+            last_log_term: Term::ZERO,
             transfer: false,
         }),
     };
@@ -319,8 +326,8 @@ fn terms_that_cannot_be_incremented_are_refused() {
     }));
 
     // The highest accepted term is adopted; timeouts then leave it there.
-    deliver(&mut node, &mut actions, MAX_TERM);
-    assert_eq!(node.term(), MAX_TERM);
+    deliver(&mut node, &mut actions, MAX_TERM.get());
+    assert_eq!(node.term(), MAX_TERM.get());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
     for second in 1..=5 {
         node.step(
@@ -333,7 +340,7 @@ fn terms_that_cannot_be_incremented_are_refused() {
     }
     assert_eq!(
         node.term(),
-        MAX_TERM,
+        MAX_TERM.get(),
         "the term moved past MAX_TERM or wrapped"
     );
 }
@@ -354,14 +361,14 @@ fn write_replay_log_seeds() {
     let (mut log, _) = Log::open(disk.clone(), identity).unwrap();
     let entry = |index, term, command: Command| {
         Persist::AppendEntry(Entry {
-            term,
-            index,
+            term: Term::new(term),
+            index: LogIndex::new(index),
             command: command.into(),
         })
     };
     let batches = [
         vec![Persist::HardState(HardState {
-            term: 1,
+            term: Term::new(1),
             voted_for: Some(1),
         })],
         vec![
@@ -376,7 +383,9 @@ fn write_replay_log_seeds() {
             ),
         ],
         vec![
-            Persist::TruncateLog { from: 2 },
+            Persist::TruncateLog {
+                from: LogIndex::new(2),
+            },
             entry(
                 2,
                 2,

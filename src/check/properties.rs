@@ -289,7 +289,7 @@ impl SafetyMonitor {
 
     /// How many entries are known committed.
     pub fn committed_len(&self) -> LogIndex {
-        self.committed.len() as LogIndex
+        LogIndex::from_count(self.committed.len())
     }
 
     fn check_election_safety(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
@@ -326,7 +326,7 @@ impl SafetyMonitor {
         for position in *checked..log.len() {
             let entry = &log[position];
             let previous_term = if position == 0 {
-                0
+                Term::ZERO
             } else {
                 log[position - 1].term
             };
@@ -370,13 +370,13 @@ impl SafetyMonitor {
     ) -> Result<(), Violation> {
         for node in changed {
             let Some(log) = node.log else { continue };
-            let checked = self.checked_commit.entry(node.id).or_insert(0);
+            let checked = self.checked_commit.entry(node.id).or_insert(LogIndex::ZERO);
             // A restarted node forgets its commit index and learns it again.
-            let first_new = (*checked).min(node.commit_index) + 1;
+            let first_new = (*checked).min(node.commit_index).next();
             *checked = node.commit_index;
-            for index in first_new..=node.commit_index {
-                let entry = &log[(index - 1) as usize];
-                match self.committed.get((index - 1) as usize) {
+            for index in first_new.through(node.commit_index) {
+                let entry = &log[index.position()];
+                match self.committed.get(index.position()) {
                     Some(known) if known.entry != *entry => {
                         return Err(Violation {
                             property: Property::StateMachineSafety,
@@ -432,7 +432,7 @@ fn check_leader_holds(node: &NodeView, known: &CommittedEntry) -> Result<(), Vio
         return Ok(());
     }
     let index = known.entry.index;
-    if log.get((index - 1) as usize) != Some(&known.entry) {
+    if log.get(index.position()) != Some(&known.entry) {
         return Err(Violation {
             property: Property::LeaderCompleteness,
             detail: format!(
@@ -464,10 +464,10 @@ mod tests {
     use super::*;
     use crate::core::raft::Command;
 
-    fn entry(term: Term, index: LogIndex, value: u64) -> Entry {
+    fn entry(term: u64, index: u64, value: u64) -> Entry {
         Entry {
-            term,
-            index,
+            term: Term::new(term),
+            index: LogIndex::new(index),
             command: Command::Write {
                 key: "x".into(),
                 value,
@@ -476,20 +476,14 @@ mod tests {
         }
     }
 
-    fn view<'a>(
-        id: NodeId,
-        role: Role,
-        term: Term,
-        log: &'a [Entry],
-        commit: LogIndex,
-    ) -> NodeView<'a> {
+    fn view<'a>(id: NodeId, role: Role, term: u64, log: &'a [Entry], commit: u64) -> NodeView<'a> {
         NodeView {
             id,
             role,
-            term,
+            term: Term::new(term),
             holds_lease: false,
             log: Some(log),
-            commit_index: commit,
+            commit_index: LogIndex::new(commit),
         }
     }
 
@@ -586,6 +580,6 @@ mod tests {
                 view(1, Role::Follower, 2, &log, 2),
             ])
             .unwrap();
-        assert_eq!(monitor.committed_len(), 2);
+        assert_eq!(monitor.committed_len(), LogIndex::new(2));
     }
 }

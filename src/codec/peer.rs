@@ -73,9 +73,9 @@ mod tests {
         let codec = Codec::new(1);
         let mut scratch = Vec::new();
         let raft = core_raft::Message {
-            term: 300,
+            term: core_raft::Term::new(300),
             body: core_raft::Body::HeartbeatResponse(core_raft::HeartbeatResponse {
-                round: 1 << 20,
+                round: core_raft::Round::new(1 << 20),
             }),
         };
         let ring = core_ring::Message {

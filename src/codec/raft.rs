@@ -27,7 +27,7 @@ use crate::codec::error::DecodeError;
 use crate::codec::primitives::{put_bool, put_delta, put_option, put_str, put_varint, Reader};
 use crate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, Heartbeat, HeartbeatResponse,
-    Message, VoteRequest, VoteResponse,
+    LogIndex, Message, Round, Term, VoteRequest, VoteResponse,
 };
 
 const VOTE_REQUEST: u8 = 1;
@@ -50,7 +50,7 @@ const MIN_ENTRY_LEN: usize = 3;
 
 pub fn encode(message: &Message, out: &mut Vec<u8>) {
     out.push(tag(&message.body));
-    put_varint(out, message.term);
+    put_varint(out, message.term.get());
     match &message.body {
         Body::VoteRequest(VoteRequest {
             pre_vote,
@@ -59,8 +59,8 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
             transfer,
         }) => {
             put_bool(out, *pre_vote);
-            put_varint(out, *last_log_index);
-            put_varint(out, *last_log_term);
+            put_varint(out, last_log_index.get());
+            put_varint(out, last_log_term.get());
             put_bool(out, *transfer);
         }
         Body::VoteResponse(VoteResponse { pre_vote, granted }) => {
@@ -74,24 +74,24 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
             leader_commit,
             round,
         }) => {
-            put_varint(out, *prev_log_index);
-            put_varint(out, *prev_log_term);
-            put_varint(out, *leader_commit);
-            put_varint(out, *round);
+            put_varint(out, prev_log_index.get());
+            put_varint(out, prev_log_term.get());
+            put_varint(out, leader_commit.get());
+            put_varint(out, round.get());
             encode_entries(*prev_log_index, *prev_log_term, entries, out);
         }
         Body::AppendResponse(AppendResponse { result, round }) => {
-            put_varint(out, *round);
+            put_varint(out, round.get());
             encode_append_result(result, out);
         }
         Body::Heartbeat(Heartbeat {
             leader_commit,
             round,
         }) => {
-            put_varint(out, *leader_commit);
-            put_varint(out, *round);
+            put_varint(out, leader_commit.get());
+            put_varint(out, round.get());
         }
-        Body::HeartbeatResponse(HeartbeatResponse { round }) => put_varint(out, *round),
+        Body::HeartbeatResponse(HeartbeatResponse { round }) => put_varint(out, round.get()),
         Body::TimeoutNow => {}
     }
 }
@@ -108,16 +108,23 @@ fn tag(body: &Body) -> u8 {
     }
 }
 
-fn encode_entries(prev_log_index: u64, prev_log_term: u64, entries: &[Entry], out: &mut Vec<u8>) {
+/// The deltas wrap: the codec carries any entry faithfully, even one whose
+/// index or term no honest node would send, so they are plain `u64`s here.
+fn encode_entries(
+    prev_log_index: LogIndex,
+    prev_log_term: Term,
+    entries: &[Entry],
+    out: &mut Vec<u8>,
+) {
     put_varint(out, entries.len() as u64);
-    let mut expected_index = prev_log_index.wrapping_add(1);
-    let mut previous_term = prev_log_term;
+    let mut expected_index = prev_log_index.get().wrapping_add(1);
+    let mut previous_term = prev_log_term.get();
     for entry in entries {
-        put_delta(out, entry.index, expected_index);
-        put_delta(out, entry.term, previous_term);
+        put_delta(out, entry.index.get(), expected_index);
+        put_delta(out, entry.term.get(), previous_term);
         encode_command(&entry.command, out);
         expected_index = expected_index.wrapping_add(1);
-        previous_term = entry.term;
+        previous_term = entry.term.get();
     }
 }
 
@@ -142,7 +149,7 @@ fn encode_append_result(result: &AppendResult, out: &mut Vec<u8>) {
     match result {
         AppendResult::Accepted { match_index } => {
             out.push(ACCEPTED);
-            put_varint(out, *match_index);
+            put_varint(out, match_index.get());
         }
         AppendResult::Rejected {
             rejected_index,
@@ -150,9 +157,9 @@ fn encode_append_result(result: &AppendResult, out: &mut Vec<u8>) {
             conflict_index,
         } => {
             out.push(REJECTED);
-            put_varint(out, *rejected_index);
-            put_option(out, *conflict_term);
-            put_varint(out, *conflict_index);
+            put_varint(out, rejected_index.get());
+            put_option(out, conflict_term.map(Term::get));
+            put_varint(out, conflict_index.get());
         }
     }
 }
@@ -169,12 +176,12 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
     if !(VOTE_REQUEST..=TIMEOUT_NOW).contains(&tag) {
         return Err(unknown);
     }
-    let term = reader.varint("term")?;
+    let term = Term::new(reader.varint("term")?);
     let body = match tag {
         VOTE_REQUEST => Body::VoteRequest(VoteRequest {
             pre_vote: reader.bool("pre_vote")?,
-            last_log_index: reader.varint("last_log_index")?,
-            last_log_term: reader.varint("last_log_term")?,
+            last_log_index: LogIndex::new(reader.varint("last_log_index")?),
+            last_log_term: Term::new(reader.varint("last_log_term")?),
             transfer: reader.bool("transfer")?,
         }),
         VOTE_RESPONSE => Body::VoteResponse(VoteResponse {
@@ -183,16 +190,16 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
         }),
         APPEND => decode_append(reader)?,
         APPEND_RESPONSE => {
-            let round = reader.varint("round")?;
+            let round = Round::new(reader.varint("round")?);
             let result = decode_append_result(reader)?;
             Body::AppendResponse(AppendResponse { result, round })
         }
         HEARTBEAT => Body::Heartbeat(Heartbeat {
-            leader_commit: reader.varint("leader_commit")?,
-            round: reader.varint("round")?,
+            leader_commit: LogIndex::new(reader.varint("leader_commit")?),
+            round: Round::new(reader.varint("round")?),
         }),
         HEARTBEAT_RESPONSE => Body::HeartbeatResponse(HeartbeatResponse {
-            round: reader.varint("round")?,
+            round: Round::new(reader.varint("round")?),
         }),
         TIMEOUT_NOW => Body::TimeoutNow,
         _ => return Err(unknown),
@@ -201,23 +208,23 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
 }
 
 fn decode_append(reader: &mut Reader) -> Result<Body, DecodeError> {
-    let prev_log_index = reader.varint("prev_log_index")?;
-    let prev_log_term = reader.varint("prev_log_term")?;
-    let leader_commit = reader.varint("leader_commit")?;
-    let round = reader.varint("round")?;
+    let prev_log_index = LogIndex::new(reader.varint("prev_log_index")?);
+    let prev_log_term = Term::new(reader.varint("prev_log_term")?);
+    let leader_commit = LogIndex::new(reader.varint("leader_commit")?);
+    let round = Round::new(reader.varint("round")?);
     let count = reader.length("entry count", MIN_ENTRY_LEN)?;
     // `length` checked that the rest of the body could hold `count`
     // entries, so this allocation is bounded by the frame size.
     let mut entries = Vec::with_capacity(count);
-    let mut expected_index = prev_log_index.wrapping_add(1);
-    let mut previous_term = prev_log_term;
+    let mut expected_index = prev_log_index.get().wrapping_add(1);
+    let mut previous_term = prev_log_term.get();
     for _ in 0..count {
         let index = reader.delta("entry index", expected_index)?;
         let term = reader.delta("entry term", previous_term)?;
         let command = decode_command(reader)?;
         entries.push(Entry {
-            term,
-            index,
+            term: Term::new(term),
+            index: LogIndex::new(index),
             command: command.into(),
         });
         expected_index = expected_index.wrapping_add(1);
@@ -254,12 +261,12 @@ pub(crate) fn decode_command(reader: &mut Reader) -> Result<Command, DecodeError
 fn decode_append_result(reader: &mut Reader) -> Result<AppendResult, DecodeError> {
     match reader.byte("append result tag")? {
         ACCEPTED => Ok(AppendResult::Accepted {
-            match_index: reader.varint("match_index")?,
+            match_index: LogIndex::new(reader.varint("match_index")?),
         }),
         REJECTED => Ok(AppendResult::Rejected {
-            rejected_index: reader.varint("rejected_index")?,
-            conflict_term: reader.option("conflict_term")?,
-            conflict_index: reader.varint("conflict_index")?,
+            rejected_index: LogIndex::new(reader.varint("rejected_index")?),
+            conflict_term: reader.option("conflict_term")?.map(Term::new),
+            conflict_index: LogIndex::new(reader.varint("conflict_index")?),
         }),
         found => Err(DecodeError::InvalidValue {
             field: "append result tag",

@@ -10,6 +10,7 @@
 pub mod bully;
 pub mod chassis;
 pub mod client;
+mod counter;
 pub mod kv;
 pub mod node;
 pub mod raft;

@@ -344,7 +344,7 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
         tracing::info!(
             node = id,
             term = node.term(),
-            last_index = node.log().last_index(),
+            last_index = node.log().last_index().get(),
             records = recovered.records,
             fresh = recovered.fresh,
             seed = settings.seed,
@@ -449,7 +449,7 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             term: self.node.term(),
             leader: self.node.leader(),
             commit_index: self.node.commit_index(),
-            last_index: self.node.log().last_index(),
+            last_index: self.node.log().last_index().get(),
         };
         *lock(&self.status) = status;
     }

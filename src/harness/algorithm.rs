@@ -103,7 +103,8 @@ impl Algorithm for Raft {
     }
 
     fn can_serve(node: &RaftNode) -> bool {
-        node.role() == Role::Leader && node.log().term_at(node.commit_index()) == Some(node.term())
+        node.role() == Role::Leader
+            && node.log().term_at(node.committed()) == Some(node.current_term())
     }
 }
 

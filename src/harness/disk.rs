@@ -96,7 +96,7 @@ mod tests {
     use super::*;
     use crate::core::client::ClientReply;
     use crate::core::node::NodeId;
-    use crate::core::raft::{Body, Message, VoteRequest};
+    use crate::core::raft::{Body, LogIndex, Message, Term, VoteRequest};
     use crate::harness::algorithm::Raft;
     use crate::harness::clock::ExactClock;
     use rand::SeedableRng;
@@ -119,14 +119,14 @@ mod tests {
     fn vote_request() -> Input<Message> {
         let request = VoteRequest {
             pre_vote: false,
-            last_log_index: 0,
-            last_log_term: 0,
+            last_log_index: LogIndex::ZERO,
+            last_log_term: Term::ZERO,
             transfer: false,
         };
         Input::Message {
             from: 2,
             message: Message {
-                term: 1,
+                term: Term::new(1),
                 body: Body::VoteRequest(request),
             },
         }
@@ -167,7 +167,7 @@ mod tests {
             &mut sent,
         );
         assert_eq!(sent.0, 1, "the vote is granted");
-        assert_eq!(slot.durable.hard_state.term, 1);
+        assert_eq!(slot.durable.hard_state.term, Term::new(1));
     }
 
     #[test]
@@ -192,7 +192,7 @@ mod tests {
             assert_eq!(result, Err(WriteFailed(write)));
             assert_eq!(sent, 0, "{write:?}: nothing leaves a failed write");
             let term = slot.durable.hard_state.term;
-            assert_eq!(term == 1, kept, "{write:?}: durable term {term}");
+            assert_eq!(term == Term::new(1), kept, "{write:?}: durable term {term}");
         }
     }
 }

@@ -196,7 +196,7 @@ mod tests {
         );
         let term = slot.node.as_ref().unwrap().term();
         assert!(term > 0);
-        assert_eq!(slot.durable.hard_state.term, term);
+        assert_eq!(slot.durable.hard_state.term.get(), term);
         assert_eq!(slot.view(Time::ZERO).unwrap().role, Role::Candidate);
 
         assert!(slot.crash().is_some());

@@ -4,6 +4,7 @@
 
 use crate::check::properties::NodeView;
 use crate::core::node::{Node, NodeId};
+use crate::core::raft::{LogIndex, Term};
 use crate::core::time::Time;
 use crate::harness::algorithm::Algorithm;
 use crate::harness::clock::LocalClock;
@@ -14,10 +15,10 @@ pub fn view<A: Algorithm>(id: NodeId, node: &A::Node, local: Time) -> NodeView<'
     NodeView {
         id,
         role: node.role(),
-        term: node.term(),
+        term: Term::new(node.term()),
         holds_lease: node.holds_lease(local),
         log: A::log(node),
-        commit_index: node.commit_index(),
+        commit_index: LogIndex::new(node.commit_index()),
     }
 }
 

@@ -221,15 +221,17 @@ impl<M: Clone + Ord + Hash> Network<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::raft::{Body, HeartbeatResponse};
+    use crate::core::raft::{Body, HeartbeatResponse, Round, Term};
 
     fn envelope(from: NodeId, to: NodeId, round: u64) -> Envelope {
         Envelope {
             from,
             to,
             message: Message {
-                term: 1,
-                body: Body::HeartbeatResponse(HeartbeatResponse { round }),
+                term: Term::new(1),
+                body: Body::HeartbeatResponse(HeartbeatResponse {
+                    round: Round::new(round),
+                }),
             },
         }
     }

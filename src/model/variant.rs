@@ -100,7 +100,7 @@ impl ModelVariant for Raft {
     const CAPABILITIES: Capabilities = Capabilities::ALL;
 
     fn durable_term(durable: &Self::Durable) -> u64 {
-        durable.hard_state.term
+        durable.hard_state.term.get()
     }
 
     fn durable_log_len(durable: &Self::Durable) -> u64 {

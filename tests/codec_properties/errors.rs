@@ -2,7 +2,9 @@
 //! and reported with the field at fault.
 
 use electorate::codec::{Codec, DecodeError, EncodeError, Family, Frame, Payload, HEADER_LEN};
-use electorate::core::raft::{Append, Body, Command, Entry, Heartbeat, Message};
+use electorate::core::raft::{
+    Append, Body, Command, Entry, Heartbeat, LogIndex, Message, Round, Term,
+};
 
 use super::{codec, CLUSTER};
 
@@ -10,10 +12,10 @@ fn heartbeat_frame() -> Vec<u8> {
     let frame = Frame {
         sender: 1,
         payload: Payload::Raft(Message {
-            term: 5,
+            term: Term::new(5),
             body: Body::Heartbeat(Heartbeat {
-                leader_commit: 3,
-                round: 200,
+                leader_commit: LogIndex::new(3),
+                round: Round::new(200),
             }),
         }),
     };
@@ -76,17 +78,17 @@ fn oversize_is_refused_from_the_header_alone() {
     let frame = Frame {
         sender: 1,
         payload: Payload::Raft(Message {
-            term: 1,
+            term: Term::new(1),
             body: Body::Append(Append {
-                prev_log_index: 0,
-                prev_log_term: 0,
+                prev_log_index: LogIndex::new(0),
+                prev_log_term: Term::new(0),
                 entries: vec![Entry {
-                    term: 1,
-                    index: 1,
+                    term: Term::new(1),
+                    index: LogIndex::new(1),
                     command: Command::Write { key, value: 1 }.into(),
                 }],
-                leader_commit: 0,
-                round: 0,
+                leader_commit: LogIndex::new(0),
+                round: Round::new(0),
             }),
         }),
     };

@@ -6,7 +6,7 @@
 use electorate::codec::{Frame, Payload};
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, Heartbeat, HeartbeatResponse,
-    Message, VoteRequest, VoteResponse,
+    LogIndex, Message, Round, Term, VoteRequest, VoteResponse,
 };
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
@@ -74,8 +74,8 @@ fn entries(g: &mut Gen, prev_log_index: u64, prev_log_term: u64) -> Vec<Entry> {
                 (number(g), number(g))
             };
             Entry {
-                term: entry_term,
-                index,
+                term: Term::new(entry_term),
+                index: LogIndex::new(index),
                 command: command(g).into(),
             }
         })
@@ -86,8 +86,8 @@ fn body(g: &mut Gen) -> Body {
     match u8::arbitrary(g) % 7 {
         0 => Body::VoteRequest(VoteRequest {
             pre_vote: bool::arbitrary(g),
-            last_log_index: number(g),
-            last_log_term: number(g),
+            last_log_index: LogIndex::new(number(g)),
+            last_log_term: Term::new(number(g)),
             transfer: bool::arbitrary(g),
         }),
         1 => Body::VoteResponse(VoteResponse {
@@ -98,32 +98,34 @@ fn body(g: &mut Gen) -> Body {
             let prev_log_index = number(g);
             let prev_log_term = number(g);
             Body::Append(Append {
-                prev_log_index,
-                prev_log_term,
+                prev_log_index: LogIndex::new(prev_log_index),
+                prev_log_term: Term::new(prev_log_term),
                 entries: entries(g, prev_log_index, prev_log_term),
-                leader_commit: number(g),
-                round: number(g),
+                leader_commit: LogIndex::new(number(g)),
+                round: Round::new(number(g)),
             })
         }
         3 => Body::AppendResponse(AppendResponse {
             result: if bool::arbitrary(g) {
                 AppendResult::Accepted {
-                    match_index: number(g),
+                    match_index: LogIndex::new(number(g)),
                 }
             } else {
                 AppendResult::Rejected {
-                    rejected_index: number(g),
-                    conflict_term: option(g),
-                    conflict_index: number(g),
+                    rejected_index: LogIndex::new(number(g)),
+                    conflict_term: option(g).map(Term::new),
+                    conflict_index: LogIndex::new(number(g)),
                 }
             },
-            round: number(g),
+            round: Round::new(number(g)),
         }),
         4 => Body::Heartbeat(Heartbeat {
-            leader_commit: number(g),
-            round: number(g),
+            leader_commit: LogIndex::new(number(g)),
+            round: Round::new(number(g)),
         }),
-        5 => Body::HeartbeatResponse(HeartbeatResponse { round: number(g) }),
+        5 => Body::HeartbeatResponse(HeartbeatResponse {
+            round: Round::new(number(g)),
+        }),
         _ => Body::TimeoutNow,
     }
 }
@@ -179,7 +181,7 @@ pub struct AnyMessage(pub Message);
 impl Arbitrary for AnyMessage {
     fn arbitrary(g: &mut Gen) -> Self {
         AnyMessage(Message {
-            term: number(g),
+            term: Term::new(number(g)),
             body: body(g),
         })
     }

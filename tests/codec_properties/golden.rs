@@ -2,7 +2,9 @@
 //! format: it needs a new format version, not an updated constant.
 
 use electorate::codec::{Frame, Payload};
-use electorate::core::raft::{Append, Body, Command, Entry, Heartbeat, Message};
+use electorate::core::raft::{
+    Append, Body, Command, Entry, Heartbeat, LogIndex, Message, Round, Term,
+};
 use electorate::core::{bully, ring};
 use electorate::core::{ClientRequest, Operation, RequestId};
 
@@ -34,10 +36,10 @@ fn heartbeat_bytes() {
     let frame = Frame {
         sender: 1,
         payload: Payload::Raft(Message {
-            term: 300,
+            term: Term::new(300),
             body: Body::Heartbeat(Heartbeat {
-                leader_commit: 7,
-                round: 128,
+                leader_commit: LogIndex::new(7),
+                round: Round::new(128),
             }),
         }),
     };
@@ -47,17 +49,17 @@ fn heartbeat_bytes() {
 #[test]
 fn append_bytes_use_deltas_for_contiguous_entries() {
     let entry = |index, term, command: Command| Entry {
-        term,
-        index,
+        term: Term::new(term),
+        index: LogIndex::new(index),
         command: command.into(),
     };
     let frame = Frame {
         sender: 2,
         payload: Payload::Raft(Message {
-            term: 4,
+            term: Term::new(4),
             body: Body::Append(Append {
-                prev_log_index: 10,
-                prev_log_term: 3,
+                prev_log_index: LogIndex::new(10),
+                prev_log_term: Term::new(3),
                 entries: vec![
                     entry(11, 3, Command::Noop),
                     entry(
@@ -78,8 +80,8 @@ fn append_bytes_use_deltas_for_contiguous_entries() {
                         },
                     ),
                 ],
-                leader_commit: 9,
-                round: 1,
+                leader_commit: LogIndex::new(9),
+                round: Round::new(1),
             }),
         }),
     };

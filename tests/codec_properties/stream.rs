@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use electorate::codec::{
     write_frame, DecodeError, Frame, FrameReader, Payload, ReadError, HEADER_LEN,
 };
-use electorate::core::raft::{Body, Message};
+use electorate::core::raft::{Body, Message, Term};
 use quickcheck::QuickCheck;
 
 use super::codec;
@@ -37,7 +37,7 @@ fn timeout_now(term: u64) -> Frame {
     Frame {
         sender: 3,
         payload: Payload::Raft(Message {
-            term,
+            term: Term::new(term),
             body: Body::TimeoutNow,
         }),
     }

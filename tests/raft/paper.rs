@@ -9,8 +9,8 @@ use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, R
 use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Config, ConfigError, DurableState, Entry,
-    HardState, HeartbeatResponse, MembershipError, Message, Persist, RaftActions, RaftNode,
-    VoteRequest, VoteResponse,
+    HardState, HeartbeatResponse, LogIndex, MembershipError, Message, Persist, RaftActions,
+    RaftNode, Round, Term, VoteRequest, VoteResponse,
 };
 use electorate::core::time::Time;
 use electorate::sim::cluster::Cluster;
@@ -26,23 +26,26 @@ fn new_node(id: NodeId, config: Config) -> RaftNode {
 fn message(from: NodeId, term: u64, body: Body) -> Input<Message> {
     Input::Message {
         from,
-        message: Message { term, body },
+        message: Message {
+            term: Term::new(term),
+            body,
+        },
     }
 }
 
 fn vote_request(pre_vote: bool, last_log_term: u64, last_log_index: u64) -> Body {
     Body::VoteRequest(VoteRequest {
         pre_vote,
-        last_log_index,
-        last_log_term,
+        last_log_index: LogIndex::new(last_log_index),
+        last_log_term: Term::new(last_log_term),
         transfer: false,
     })
 }
 
 fn entry(term: u64, index: u64) -> Entry {
     Entry {
-        term,
-        index,
+        term: Term::new(term),
+        index: LogIndex::new(index),
         command: Command::Write {
             key: "x".into(),
             value: index,
@@ -53,19 +56,21 @@ fn entry(term: u64, index: u64) -> Entry {
 
 fn append(prev: (u64, u64), entries: Vec<Entry>, commit: u64) -> Body {
     Body::Append(Append {
-        prev_log_index: prev.1,
-        prev_log_term: prev.0,
+        prev_log_index: LogIndex::new(prev.1),
+        prev_log_term: Term::new(prev.0),
         entries,
-        leader_commit: commit,
-        round: 0,
+        leader_commit: LogIndex::new(commit),
+        round: Round::ZERO,
     })
 }
 
 /// A follower's acknowledgement that its log matches up to `match_index`.
 fn accepted(match_index: u64, round: u64) -> Body {
     Body::AppendResponse(AppendResponse {
-        result: AppendResult::Accepted { match_index },
-        round,
+        result: AppendResult::Accepted {
+            match_index: LogIndex::new(match_index),
+        },
+        round: Round::new(round),
     })
 }
 
@@ -118,7 +123,9 @@ fn a_message_with_a_higher_term_makes_any_role_a_follower_of_that_term() {
         message(
             3,
             5,
-            Body::HeartbeatResponse(HeartbeatResponse { round: 0 }),
+            Body::HeartbeatResponse(HeartbeatResponse {
+                round: Round::new(0),
+            }),
         ),
     );
     assert_eq!(leader.role(), Role::Follower);
@@ -145,7 +152,11 @@ fn a_request_with_a_stale_term_is_rejected_with_the_current_term() {
     step(&mut node, 0, message(2, 4, append((0, 0), vec![], 0)));
     let actions = step(&mut node, 1, message(3, 2, append((0, 0), vec![], 0)));
     assert_eq!(sent(&actions).len(), 1);
-    assert_eq!(sent(&actions)[0].1.term, 4, "the reply carries our term");
+    assert_eq!(
+        sent(&actions)[0].1.term,
+        Term::new(4),
+        "the reply carries our term"
+    );
     assert!(actions.events.contains(&Event::Dropped {
         from: Some(3),
         reason: DropReason::StaleTerm {
@@ -159,7 +170,7 @@ fn a_request_with_a_stale_term_is_rejected_with_the_current_term() {
         vec![(
             3,
             Message {
-                term: 4,
+                term: Term::new(4),
                 body: Body::VoteResponse(VoteResponse {
                     pre_vote: false,
                     granted: false
@@ -232,7 +243,7 @@ fn a_candidate_with_a_majority_of_votes_becomes_leader_and_sends_heartbeats() {
             panic!("not an append: {message}")
         };
         assert_eq!(*entries[0].command, Command::Noop);
-        assert_eq!(entries[0].term, 1);
+        assert_eq!(entries[0].term, Term::new(1));
     }
     let heartbeat_at = leader.next_deadline();
     assert_eq!(
@@ -352,11 +363,11 @@ fn a_vote_is_durable_before_the_response_leaves() {
         actions.persist,
         vec![
             Persist::HardState(HardState {
-                term: 1,
+                term: Term::new(1),
                 voted_for: None
             }),
             Persist::HardState(HardState {
-                term: 1,
+                term: Term::new(1),
                 voted_for: Some(2)
             }),
         ]
@@ -439,14 +450,14 @@ fn a_follower_rejects_an_append_whose_previous_entry_it_lacks() {
         sent(&actions)[0].1.body,
         Body::AppendResponse(AppendResponse {
             result: AppendResult::Rejected {
-                rejected_index: 3,
+                rejected_index: LogIndex::new(3),
                 conflict_term: None,
-                conflict_index: 1
+                conflict_index: LogIndex::new(1)
             },
-            round: 0
+            round: Round::new(0)
         })
     );
-    assert_eq!(node.log().last_index(), 0, "nothing appended");
+    assert_eq!(node.log().last_index(), LogIndex::ZERO, "nothing appended");
 }
 
 #[test]
@@ -472,10 +483,12 @@ fn a_follower_truncates_conflicting_entries_and_keeps_matching_ones() {
         actions.persist,
         vec![
             Persist::HardState(HardState {
-                term: 2,
+                term: Term::new(2),
                 voted_for: None
             }),
-            Persist::TruncateLog { from: 2 },
+            Persist::TruncateLog {
+                from: LogIndex::new(2)
+            },
             Persist::AppendEntry(entry(2, 2)),
         ],
         "truncation and append are persisted before the acceptance is sent"
@@ -513,11 +526,11 @@ fn a_rejection_hints_the_conflicting_term_so_the_leader_skips_it() {
         sent(&actions)[0].1.body,
         Body::AppendResponse(AppendResponse {
             result: AppendResult::Rejected {
-                rejected_index: 4,
-                conflict_term: Some(2),
-                conflict_index: 2
+                rejected_index: LogIndex::new(4),
+                conflict_term: Some(Term::new(2)),
+                conflict_index: LogIndex::new(2)
             },
-            round: 0
+            round: Round::new(0)
         })
     );
 }
@@ -531,8 +544,8 @@ fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_clie
     assert_eq!(
         proposal.persist,
         vec![Persist::AppendEntry(Entry {
-            term: 1,
-            index: 2,
+            term: Term::new(1),
+            index: LogIndex::new(2),
             command: Command::Write {
                 key: "x".into(),
                 value: 7
@@ -646,7 +659,7 @@ fn a_follower_answers_writes_with_a_leader_hint() {
             leader_hint: Some(2)
         })
     );
-    assert_eq!(node.log().last_index(), 0);
+    assert_eq!(node.log().last_index(), LogIndex::ZERO);
 }
 
 #[test]
@@ -661,7 +674,8 @@ fn a_pre_candidate_does_not_bump_its_term() {
     );
     for (_, message) in sent(&actions) {
         assert_eq!(
-            message.term, 1,
+            message.term,
+            Term::new(1),
             "it asks about the term it would campaign in"
         );
         assert!(matches!(
@@ -707,7 +721,7 @@ fn a_node_that_hears_from_a_leader_grants_no_pre_vote_and_keeps_its_term() {
     assert_eq!(
         sent(&actions)[0].1,
         Message {
-            term: 2,
+            term: Term::new(2),
             body: Body::VoteResponse(VoteResponse {
                 pre_vote: true,
                 granted: true
@@ -783,7 +797,9 @@ fn a_new_leader_serves_no_read_before_committing_in_its_term() {
         message(
             2,
             1,
-            Body::HeartbeatResponse(HeartbeatResponse { round: 2 }),
+            Body::HeartbeatResponse(HeartbeatResponse {
+                round: Round::new(2),
+            }),
         ),
     );
     assert!(
@@ -808,7 +824,7 @@ fn a_transferring_leader_gives_up_its_lease_and_takes_no_operations() {
         vec![(
             2,
             Message {
-                term: 1,
+                term: Term::new(1),
                 body: Body::TimeoutNow
             }
         )],
@@ -863,7 +879,11 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
             ..
         }
     )));
-    assert_eq!(leader.progress_of(2), Some((0, 1)), "progress unchanged");
+    assert_eq!(
+        leader.progress_of(2),
+        Some((LogIndex::ZERO, LogIndex::new(1))),
+        "progress unchanged"
+    );
 }
 
 #[test]
@@ -909,7 +929,7 @@ fn unsafe_configurations_are_refused_at_construction() {
     ));
     let corrupt = DurableState {
         hard_state: HardState {
-            term: 1,
+            term: Term::new(1),
             voted_for: None,
         },
         log: vec![entry(1, 2)],

@@ -19,7 +19,7 @@ use super::timeout::ResetWatch;
 use crate::core::client::{ClientError, ClientReply, ClientRequest, Operation};
 use crate::core::kv::KvStore;
 use crate::core::node::{Actions, DropReason, Event, Input, Node, NodeId, Role};
-use crate::core::raft::Entry;
+use crate::core::raft::{Entry, LogIndex, Term};
 use crate::core::time::Time;
 
 /// How raft-rs is configured and clocked. The defaults give electorate's
@@ -388,8 +388,8 @@ fn entry_view(entry: &RaftRsEntry) -> Entry {
     let (_, command) =
         decode_proposal(&entry.data).expect("every entry was proposed by this adapter");
     Entry {
-        term: entry.term,
-        index: entry.index,
+        term: Term::new(entry.term),
+        index: LogIndex::new(entry.index),
         command: Arc::new(command),
     }
 }

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::codec::fuzzing::fuzz_codec;
 use crate::codec::{Codec, Family, Frame, Payload};
 use crate::core::client::ClientReply;
-use crate::core::raft::{Body, Config, DurableState, Message, RaftNode};
+use crate::core::raft::{Body, Config, DurableState, Message, RaftNode, Term};
 use crate::core::{ClientRequest, Input, Node, NodeId, Time};
 use crate::harness::algorithm::Raft;
 use crate::harness::apply::{infallible, Check, Outputs, Stepper};
@@ -98,8 +98,8 @@ pub fn decode_then_step(data: &[u8]) {
 }
 
 /// `term` moved by `offset` folded into -2..=2, without wrapping.
-fn near(term: u64, offset: i8) -> u64 {
-    term.saturating_add_signed(i64::from(offset % 3))
+fn near(term: u64, offset: i8) -> Term {
+    Term::new(term.saturating_add_signed(i64::from(offset % 3)))
 }
 
 /// Turns a step into the node's input, sending messages and requests

@@ -9,7 +9,7 @@ pub fn quorum(members: usize) -> usize {
 /// The largest value that at least a majority of `values` reach: sort
 /// descending, take the quorum-th. Used for the commit index (over match
 /// indexes) and for the lease (over acknowledged heartbeat rounds).
-pub fn majority_value(values: &mut [u64]) -> u64 {
+pub fn majority_value<T: Copy + Ord>(values: &mut [T]) -> T {
     assert!(!values.is_empty(), "a quorum of nobody");
     values.sort_unstable_by(|a, b| b.cmp(a));
     values[quorum(values.len()) - 1]

@@ -52,7 +52,7 @@ impl RaftNode {
         let current = self.replica.hard_state.term;
         match self.role {
             RoleState::PreCandidate { .. } if response.pre_vote => {
-                response.granted && term != current + 1
+                response.granted && !term.follows(current)
             }
             RoleState::Candidate { .. } if !response.pre_vote => term != current,
             _ => true,
@@ -87,7 +87,7 @@ impl RaftNode {
 impl Replica {
     pub(super) fn request_votes(&mut self, ctx: &mut Ctx, pre_vote: bool, transfer: bool) {
         let term = if pre_vote {
-            self.hard_state.term + 1
+            self.hard_state.term.next()
         } else {
             self.hard_state.term
         };
@@ -180,7 +180,7 @@ impl Replica {
     pub(super) fn append_to_own_log(&mut self, ctx: &mut Ctx, command: Command) -> LogIndex {
         let entry = Entry {
             term: self.hard_state.term,
-            index: self.log.last_index() + 1,
+            index: self.log.last_index().next(),
             command: command.into(),
         };
         let index = entry.index;

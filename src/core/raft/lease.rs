@@ -17,7 +17,7 @@
 
 use crate::core::client::{ClientReply, ClientRequest, Outcome};
 use crate::core::node::{DropReason, NodeId};
-use crate::core::raft::log::LogIndex;
+use crate::core::raft::counters::{LogIndex, Round};
 use crate::core::raft::message::{Body, Heartbeat, HeartbeatResponse, Message};
 use crate::core::raft::role::{LeaderState, PendingRead, MAX_TRACKED_ROUNDS};
 use crate::core::raft::state::{Ctx, Replica};
@@ -50,7 +50,7 @@ impl Replica {
     /// Starts a new round at `now`: every message to a follower from here on
     /// carries its number.
     pub(super) fn start_round(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
-        leader.round += 1;
+        leader.round = leader.round.next();
         if leader.rounds_sent_at.len() == MAX_TRACKED_ROUNDS {
             leader.rounds_sent_at.pop_front();
         }
@@ -61,7 +61,7 @@ impl Replica {
 
     /// Whether an acknowledgement names a round we never started: a forged
     /// or corrupt message, dropped before it moves the lease.
-    fn ignore_round(leader: &LeaderState, round: u64) -> bool {
+    fn ignore_round(leader: &LeaderState, round: Round) -> bool {
         round > leader.round
     }
 
@@ -71,11 +71,13 @@ impl Replica {
         leader: &mut LeaderState,
         ctx: &mut Ctx,
         from: NodeId,
-        round: u64,
+        round: Round,
     ) {
         if Self::ignore_round(leader, round) {
-            ctx.out
-                .drop_input(Some(from), DropReason::IndexOutOfRange { index: round });
+            ctx.out.drop_input(
+                Some(from),
+                DropReason::IndexOutOfRange { index: round.get() },
+            );
             return;
         }
         if let Some(progress) = leader.progress.get_mut(&from) {
@@ -157,7 +159,7 @@ impl Replica {
         leader.pending_reads.push_back(PendingRead {
             id: request.id,
             key,
-            round: leader.round + 1,
+            round: leader.round.next(),
         });
         self.broadcast_heartbeat(leader, ctx);
     }

@@ -7,17 +7,7 @@ use std::sync::Arc;
 
 use crate::core::client::Value;
 
-pub type Term = u64;
-/// The highest term a node adopts or reaches. A message with a later term is
-/// dropped ([`DropReason::TermOutOfRange`]) and a node at this term does not
-/// campaign, so `term + 1` can never overflow: one forged message must not
-/// wrap a node's term to 0. Honest clusters never get near it (2^63
-/// elections).
-///
-/// [`DropReason::TermOutOfRange`]: crate::core::node::DropReason::TermOutOfRange
-pub const MAX_TERM: Term = u64::MAX / 2;
-/// Log positions start at 1; index 0 is the empty prefix, whose term is 0.
-pub type LogIndex = u64;
+pub use crate::core::raft::counters::{LogIndex, Term, MAX_TERM};
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -78,30 +68,30 @@ impl Log {
     }
 
     pub fn last_index(&self) -> LogIndex {
-        self.entries.len() as LogIndex
+        LogIndex::from_count(self.entries.len())
     }
 
     pub fn last_term(&self) -> Term {
-        self.entries.last().map_or(0, |entry| entry.term)
+        self.entries.last().map_or(Term::ZERO, |entry| entry.term)
     }
 
     /// The term of the entry at `index`, 0 for index 0, `None` past the end.
     pub fn term_at(&self, index: LogIndex) -> Option<Term> {
-        if index == 0 {
-            return Some(0);
+        if index == LogIndex::ZERO {
+            return Some(Term::ZERO);
         }
         self.get(index).map(|entry| entry.term)
     }
 
     pub fn get(&self, index: LogIndex) -> Option<&Entry> {
-        let position = usize::try_from(index.checked_sub(1)?).ok()?;
+        let position = usize::try_from(index.checked_prev()?.get()).ok()?;
         self.entries.get(position)
     }
 
     /// Entries `from..=to`, clipped to the log.
     pub fn slice(&self, from: LogIndex, to: LogIndex) -> &[Entry] {
-        let start = from.saturating_sub(1).min(self.last_index()) as usize;
-        let end = to.min(self.last_index()) as usize;
+        let start = from.saturating_prev().min(self.last_index()).count();
+        let end = to.min(self.last_index()).count();
         &self.entries[start..end.max(start)]
     }
 
@@ -121,8 +111,8 @@ impl Log {
             return index;
         };
         let mut first = index;
-        while first > 1 && self.term_at(first - 1) == Some(term) {
-            first -= 1;
+        while first > LogIndex::new(1) && self.term_at(first.prev()) == Some(term) {
+            first = first.prev();
         }
         first
     }
@@ -139,7 +129,7 @@ impl Log {
     pub fn append(&mut self, entry: Entry) {
         assert_eq!(
             entry.index,
-            self.last_index() + 1,
+            self.last_index().next(),
             "log append out of order"
         );
         assert!(entry.term >= self.last_term(), "log term went backwards");
@@ -148,13 +138,17 @@ impl Log {
 
     /// Removes every entry at `from` and after.
     pub fn truncate_from(&mut self, from: LogIndex) {
-        self.entries.truncate(from.saturating_sub(1) as usize);
+        self.entries.truncate(from.saturating_prev().count());
     }
 
     pub(crate) fn check(&self) {
-        let mut previous_term = 0;
+        let mut previous_term = Term::ZERO;
         for (position, entry) in self.entries.iter().enumerate() {
-            assert_eq!(entry.index, position as LogIndex + 1, "log index gap");
+            assert_eq!(
+                entry.index,
+                LogIndex::from_count(position + 1),
+                "log index gap"
+            );
             assert!(entry.term >= previous_term, "log terms decrease");
             previous_term = entry.term;
         }

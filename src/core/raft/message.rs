@@ -2,6 +2,7 @@
 //! what it is. Responses echo what lets the receiver discard stale ones (the
 //! heartbeat round, the rejected index).
 
+use crate::core::raft::counters::Round;
 use crate::core::raft::log::{Entry, LogIndex, Term};
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -55,14 +56,14 @@ pub struct Append {
     pub prev_log_term: Term,
     pub entries: Vec<Entry>,
     pub leader_commit: LogIndex,
-    pub round: u64,
+    pub round: Round,
 }
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AppendResponse {
     pub result: AppendResult,
-    pub round: u64,
+    pub round: Round,
 }
 
 /// A heartbeat round: keeps followers' faith, carries a commit index the
@@ -72,13 +73,13 @@ pub struct AppendResponse {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Heartbeat {
     pub leader_commit: LogIndex,
-    pub round: u64,
+    pub round: Round,
 }
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HeartbeatResponse {
-    pub round: u64,
+    pub round: Round,
 }
 
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

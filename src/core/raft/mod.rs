@@ -14,6 +14,7 @@
 //! - `state`: the replica every role holds, construction, invariants.
 
 mod config;
+pub mod counters;
 pub mod deliberate_bugs;
 mod election;
 mod lease;
@@ -32,7 +33,8 @@ mod transfer;
 
 pub use crate::core::chassis::{quorum, MembershipError, MAX_MEMBERS};
 pub use config::{Config, ConfigError};
-pub use log::{Command, Entry, Log, LogIndex, Term, MAX_TERM};
+pub use counters::{LogIndex, Round, Term, MAX_TERM};
+pub use log::{Command, Entry, Log};
 pub use message::{
     Append, AppendResponse, AppendResult, Body, Heartbeat, HeartbeatResponse, Message, VoteRequest,
     VoteResponse,

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use crate::core::raft::log::LogIndex;
+use crate::core::raft::counters::{LogIndex, Round};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -27,18 +27,18 @@ pub struct Progress {
     /// Heard from since the last CheckQuorum.
     pub recently_active: bool,
     /// The highest heartbeat round this follower acknowledged.
-    pub acked_round: u64,
+    pub acked_round: Round,
 }
 
 impl Progress {
     pub fn new(next: LogIndex) -> Progress {
         Progress {
-            matched: 0,
+            matched: LogIndex::ZERO,
             next,
             mode: Mode::Probe { waiting: false },
             inflight: VecDeque::new(),
             recently_active: false,
-            acked_round: 0,
+            acked_round: Round::ZERO,
         }
     }
 
@@ -55,7 +55,7 @@ impl Progress {
         match &mut self.mode {
             Mode::Probe { waiting } => *waiting = true,
             Mode::Replicate => {
-                self.next = last_index + 1;
+                self.next = last_index.next();
                 self.inflight.push_back(last_index);
             }
         }
@@ -70,7 +70,7 @@ impl Progress {
         if advanced {
             self.matched = index;
         }
-        self.next = self.next.max(index + 1);
+        self.next = self.next.max(index.next());
         if let Mode::Probe { .. } = self.mode {
             self.mode = Mode::Replicate;
             self.inflight.clear();
@@ -81,7 +81,7 @@ impl Progress {
     /// The follower rejected; resume probing at `next` (clamped above the
     /// known match).
     pub fn rejected(&mut self, next: LogIndex) {
-        self.next = next.max(self.matched + 1);
+        self.next = next.max(self.matched.next());
         self.mode = Mode::Probe { waiting: false };
         self.inflight.clear();
     }
@@ -95,7 +95,7 @@ impl Progress {
 
     pub fn check(&self, last_index: LogIndex, max_inflight: usize) {
         assert!(self.matched < self.next, "progress: match >= next");
-        assert!(self.next <= last_index + 1, "progress: next beyond log");
+        assert!(self.next <= last_index.next(), "progress: next beyond log");
         assert!(
             self.inflight.len() <= max_inflight,
             "progress: inflight overflow"

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId};
 use crate::core::node::{DropReason, NodeId};
+use crate::core::raft::counters::Round;
 use crate::core::raft::log::{Command, Entry, LogIndex, Term};
 use crate::core::raft::message::{Append, AppendResponse, AppendResult, Body, Message};
 use crate::core::raft::progress::Mode;
@@ -45,7 +46,7 @@ impl Replica {
     /// sent even when there is nothing new, to learn where the logs match.
     pub(super) fn send_append(&self, leader: &mut LeaderState, ctx: &mut Ctx, peer: NodeId) {
         let max_inflight = self.config.max_inflight_appends;
-        let max_entries = self.config.max_entries_per_append as LogIndex;
+        let max_entries = self.config.max_entries_per_append;
         let last_index = self.log.last_index();
         let round = leader.round;
         let Some(progress) = leader.progress.get_mut(&peer) else {
@@ -58,8 +59,8 @@ impl Replica {
         if progress.next > last_index && !probing {
             return;
         }
-        let prev_log_index = progress.next - 1;
-        let last_sent = last_index.min(progress.next + max_entries - 1);
+        let prev_log_index = progress.next.prev();
+        let last_sent = last_index.min(progress.next.plus(max_entries).prev());
         let entries = self.log.slice(progress.next, last_sent).to_vec();
         progress.sent(last_sent.max(prev_log_index));
         let message = self.append_message(prev_log_index, entries, round);
@@ -85,7 +86,7 @@ impl Replica {
             self.send_append(leader, ctx, peer);
             return;
         }
-        let message = self.append_message(progress.next - 1, Vec::new(), leader.round);
+        let message = self.append_message(progress.next.prev(), Vec::new(), leader.round);
         ctx.out.send(peer, message);
     }
 
@@ -114,8 +115,10 @@ impl Replica {
         }
         let commit_before = self.commit_index;
 
-        let entry_count = append.entries.len() as LogIndex;
-        let match_index = (append.prev_log_index + entry_count).max(self.commit_index);
+        let match_index = append
+            .prev_log_index
+            .plus(append.entries.len())
+            .max(self.commit_index);
         self.merge_entries(ctx, append.entries);
         let commit = append.leader_commit.min(match_index);
         if commit > self.commit_index {
@@ -155,7 +158,7 @@ impl Replica {
             None => AppendResult::Rejected {
                 rejected_index: index,
                 conflict_term: None,
-                conflict_index: self.log.last_index() + 1,
+                conflict_index: self.log.last_index().next(),
             },
             Some(term) => AppendResult::Rejected {
                 rejected_index: index,
@@ -163,7 +166,7 @@ impl Replica {
                 conflict_index: self
                     .log
                     .first_index_of_term_at(index)
-                    .max(self.commit_index + 1),
+                    .max(self.commit_index.next()),
             },
         }
     }
@@ -175,14 +178,16 @@ impl Replica {
     fn validate_entries(&self, append: &Append) -> Result<(), DropReason> {
         let mut previous_term = append.prev_log_term;
         for (offset, entry) in append.entries.iter().enumerate() {
-            let expected_index = append.prev_log_index + 1 + offset as LogIndex;
+            let expected_index = append.prev_log_index.next().plus(offset);
             let bad = entry.index != expected_index
                 || entry.term < previous_term
                 || entry.term > self.hard_state.term;
             let contradicts_commit = entry.index <= self.commit_index
                 && self.log.term_at(entry.index) != Some(entry.term);
             if bad || contradicts_commit {
-                return Err(DropReason::IndexOutOfRange { index: entry.index });
+                return Err(DropReason::IndexOutOfRange {
+                    index: entry.index.get(),
+                });
             }
             previous_term = entry.term;
         }
@@ -230,14 +235,16 @@ impl Replica {
         let progress = &leader.progress[&from];
         match *result {
             AppendResult::Accepted { match_index } if match_index > self.log.last_index() => {
-                Some(DropReason::IndexOutOfRange { index: match_index })
+                Some(DropReason::IndexOutOfRange {
+                    index: match_index.get(),
+                })
             }
             AppendResult::Accepted { .. } => None,
             AppendResult::Rejected { rejected_index, .. } => {
                 let probing = matches!(progress.mode, Mode::Probe { .. });
                 let stale = rejected_index <= progress.matched
                     || rejected_index >= progress.next
-                    || (probing && rejected_index != progress.next - 1);
+                    || (probing && rejected_index != progress.next.prev());
                 stale.then_some(DropReason::Stale)
             }
         }
@@ -303,10 +310,10 @@ impl Replica {
             Some(term) => self
                 .log
                 .last_index_of_term(term)
-                .map_or(conflict_index, |last| last + 1),
+                .map_or(conflict_index, LogIndex::next),
             None => conflict_index,
         };
-        hinted.min(rejected_index).max(1)
+        hinted.min(rejected_index).max(LogIndex::new(1))
     }
 
     /// Paper §5.3, §5.4.2: commit the highest index a majority holds, but
@@ -346,7 +353,7 @@ impl Replica {
         mut pending_writes: Option<&mut BTreeMap<LogIndex, RequestId>>,
     ) {
         while self.applied_index < self.commit_index {
-            let index = self.applied_index + 1;
+            let index = self.applied_index.next();
             let entry = self.log.get(index).expect("committed entries exist");
             let outcome = match &*entry.command {
                 Command::Noop => None,
@@ -371,7 +378,12 @@ impl Replica {
     /// An append to a follower whose log is to match ours up to
     /// `prev_log_index` (the invariant `next <= last_index + 1` puts it in
     /// our log), carrying `entries` after it.
-    fn append_message(&self, prev_log_index: LogIndex, entries: Vec<Entry>, round: u64) -> Message {
+    fn append_message(
+        &self,
+        prev_log_index: LogIndex,
+        entries: Vec<Entry>,
+        round: Round,
+    ) -> Message {
         let prev_log_term = self
             .log
             .term_at(prev_log_index)
@@ -394,22 +406,25 @@ impl Replica {
 mod tests {
     use crate::core::node::Node;
     use crate::core::raft::testing::{deliver, elected_leader};
-    use crate::core::raft::{AppendResponse, AppendResult, Body};
+    use crate::core::raft::{AppendResponse, AppendResult, Body, LogIndex, Round};
 
     #[test]
     fn a_stale_acceptance_never_moves_a_match_index_back() {
         let (mut node, mut rng) = elected_leader();
         let accepted = |match_index| {
             Body::AppendResponse(AppendResponse {
-                result: AppendResult::Accepted { match_index },
-                round: 1,
+                result: AppendResult::Accepted {
+                    match_index: LogIndex::new(match_index),
+                },
+                round: Round::new(1),
             })
         };
+        let matched_one = Some((LogIndex::new(1), LogIndex::new(2)));
         deliver(&mut node, &mut rng, 2, accepted(1));
-        assert_eq!(node.progress_of(2), Some((1, 2)));
+        assert_eq!(node.progress_of(2), matched_one);
         // The probe's answer, duplicated and delivered late.
         deliver(&mut node, &mut rng, 2, accepted(0));
-        assert_eq!(node.progress_of(2), Some((1, 2)), "match index went back");
+        assert_eq!(node.progress_of(2), matched_one, "match index went back");
         assert_eq!(node.commit_index(), 1, "the no-op stays committed");
     }
 }

@@ -17,6 +17,7 @@ use arrayvec::ArrayVec;
 use crate::core::chassis::MAX_MEMBERS;
 use crate::core::client::{ClientError, ClientReply, RequestId};
 use crate::core::node::{Event, NodeId};
+use crate::core::raft::counters::Round;
 use crate::core::raft::log::{Command, LogIndex, Term};
 use crate::core::raft::progress::Progress;
 use crate::core::raft::state::{Ctx, RaftNode};
@@ -41,7 +42,7 @@ pub(super) struct PendingRead {
     pub id: RequestId,
     pub key: String,
     /// The first round whose majority acknowledgement confirms this read.
-    pub round: u64,
+    pub round: Round,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -59,12 +60,12 @@ pub(super) struct LeaderState {
     pub check_quorum_deadline: Time,
     /// The latest heartbeat round started; every message to a follower
     /// carries it.
-    pub round: u64,
+    pub round: Round,
     /// Send times of rounds not yet confirmed by a majority, oldest first.
     /// Invariant: at most `MAX_TRACKED_ROUNDS` entries, rounds increasing.
-    pub rounds_sent_at: VecDeque<(u64, Time)>,
+    pub rounds_sent_at: VecDeque<(Round, Time)>,
     /// The latest round a majority acknowledged.
-    pub confirmed_round: u64,
+    pub confirmed_round: Round,
     /// The send time of `confirmed_round`: the lease runs from here.
     pub lease_start: Option<Time>,
     pub pending_writes: BTreeMap<LogIndex, RequestId>,
@@ -78,8 +79,8 @@ pub(super) struct LeaderState {
 impl LeaderState {
     /// The largest value of `of` that a majority reaches, counting the
     /// leader's own `own` (its match index, or the round it just started).
-    pub fn majority(&self, of: impl Fn(&Progress) -> u64, own: u64) -> u64 {
-        let mut values: ArrayVec<u64, MAX_MEMBERS> = self.progress.values().map(of).collect();
+    pub fn majority<T: Copy + Ord>(&self, of: impl Fn(&Progress) -> T, own: T) -> T {
+        let mut values: ArrayVec<T, MAX_MEMBERS> = self.progress.values().map(of).collect();
         values.push(own);
         crate::core::chassis::quorum::majority_value(&mut values)
     }
@@ -130,7 +131,7 @@ impl RaftNode {
         assert!(!self.is_leader(), "invalid transition: leader -> candidate");
         let id = self.replica.id();
         self.replica.hard_state = HardState {
-            term: self.replica.hard_state.term + 1,
+            term: self.replica.hard_state.term.next(),
             voted_for: Some(id),
         };
         self.replica.persist_hard_state(ctx);
@@ -155,7 +156,7 @@ impl RaftNode {
             crate::core::node::Node::role(self)
         );
         let replica = &self.replica;
-        let next = replica.log.last_index() + 1;
+        let next = replica.log.last_index().next();
         let progress = replica
             .membership
             .peers()
@@ -166,9 +167,9 @@ impl RaftNode {
             progress,
             heartbeat_deadline: ctx.now.saturating_add(replica.config.heartbeat_interval),
             check_quorum_deadline: ctx.now.saturating_add(replica.config.election_timeout_min),
-            round: 0,
+            round: Round::ZERO,
             rounds_sent_at: Default::default(),
-            confirmed_round: 0,
+            confirmed_round: Round::ZERO,
             lease_start: None,
             pending_writes: Default::default(),
             pending_reads: Default::default(),
@@ -206,7 +207,7 @@ impl RaftNode {
         if after != before {
             ctx.out.events.push(Event::RoleChanged {
                 role: after,
-                term: self.replica.hard_state.term,
+                term: self.replica.hard_state.term.get(),
             });
         }
     }

@@ -16,7 +16,7 @@ use crate::core::client::ClientRequest;
 use crate::core::kv::KvStore;
 use crate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
 use crate::core::raft::config::{Config, ConfigError};
-use crate::core::raft::log::{Log, LogIndex, MAX_TERM};
+use crate::core::raft::log::{Log, LogIndex, Term, MAX_TERM};
 use crate::core::raft::message::Message;
 use crate::core::raft::role::{LeaderState, RoleState, MAX_TRACKED_ROUNDS};
 use crate::core::raft::storage::{DurableState, HardState, Persist};
@@ -100,8 +100,8 @@ impl RaftNode {
             config,
             hard_state: durable.hard_state,
             log: Log::from_entries(durable.log),
-            commit_index: 0,
-            applied_index: 0,
+            commit_index: LogIndex::ZERO,
+            applied_index: LogIndex::ZERO,
             kv: KvStore::default(),
             leader: None,
             election_timer_start: now,
@@ -128,6 +128,17 @@ impl RaftNode {
 
     pub fn hard_state(&self) -> HardState {
         self.replica.hard_state
+    }
+
+    /// The current term, typed (the [`Node::term`] every algorithm answers
+    /// is a bare number).
+    pub fn current_term(&self) -> Term {
+        self.replica.hard_state.term
+    }
+
+    /// The highest index known committed, typed (see [`Node::commit_index`]).
+    pub fn committed(&self) -> LogIndex {
+        self.replica.commit_index
     }
 
     pub fn log(&self) -> &Log {
@@ -204,7 +215,7 @@ impl Replica {
             self.leader = leader;
             ctx.out.events.push(Event::LeaderChanged {
                 leader,
-                term: self.hard_state.term,
+                term: self.hard_state.term.get(),
             });
         }
     }
@@ -299,9 +310,9 @@ impl Replica {
 
 fn validate_durable(durable: &DurableState, members: &[NodeId]) -> Result<(), ConfigError> {
     let inconsistent = |reason: &'static str| Err(ConfigError::InconsistentDurableState { reason });
-    let mut previous_term = 0;
+    let mut previous_term = Term::ZERO;
     for (position, entry) in durable.log.iter().enumerate() {
-        if entry.index != position as LogIndex + 1 {
+        if entry.index != LogIndex::from_count(position + 1) {
             return inconsistent("log indexes are not contiguous from 1");
         }
         if entry.term < previous_term {
@@ -399,7 +410,7 @@ impl Node for RaftNode {
     }
 
     fn term(&self) -> u64 {
-        self.replica.hard_state.term
+        self.replica.hard_state.term.get()
     }
 
     fn leader(&self) -> Option<NodeId> {
@@ -407,7 +418,7 @@ impl Node for RaftNode {
     }
 
     fn commit_index(&self) -> u64 {
-        self.replica.commit_index
+        self.replica.commit_index.get()
     }
 
     fn holds_lease(&self, now: Time) -> bool {

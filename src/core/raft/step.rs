@@ -7,7 +7,7 @@
 
 use crate::core::client::{ClientError, ClientReply, ClientRequest};
 use crate::core::node::{DropReason, Node, NodeId, Role};
-use crate::core::raft::log::MAX_TERM;
+use crate::core::raft::counters::{Round, Term, MAX_TERM};
 use crate::core::raft::message::{Body, HeartbeatResponse, Message, VoteResponse};
 use crate::core::raft::role::{LeaderState, RoleState};
 use crate::core::raft::state::{Ctx, RaftNode, Replica};
@@ -17,7 +17,9 @@ impl RaftNode {
         if message.term > MAX_TERM {
             ctx.out.drop_input(
                 Some(from),
-                DropReason::TermOutOfRange { term: message.term },
+                DropReason::TermOutOfRange {
+                    term: message.term.get(),
+                },
             );
             return;
         }
@@ -82,7 +84,7 @@ impl RaftNode {
             Body::VoteResponse(VoteResponse {
                 pre_vote: true,
                 granted: true,
-            }) if message.term == self.replica.hard_state.term + 1 => true,
+            }) if message.term.follows(self.replica.hard_state.term) => true,
             Body::Append(_) | Body::Heartbeat(_) | Body::TimeoutNow => {
                 self.become_follower(ctx, message.term, Some(from));
                 true
@@ -101,7 +103,9 @@ impl RaftNode {
         let term = self.replica.hard_state.term;
         let reply = match &message.body {
             Body::Append(_) | Body::Heartbeat(_) => {
-                Some(Body::HeartbeatResponse(HeartbeatResponse { round: 0 }))
+                Some(Body::HeartbeatResponse(HeartbeatResponse {
+                    round: Round::ZERO,
+                }))
             }
             Body::VoteRequest(request) => Some(Body::VoteResponse(VoteResponse {
                 pre_vote: request.pre_vote,
@@ -115,8 +119,8 @@ impl RaftNode {
         ctx.out.drop_input(
             Some(from),
             DropReason::StaleTerm {
-                message_term: message.term,
-                current_term: term,
+                message_term: message.term.get(),
+                current_term: term.get(),
             },
         );
     }
@@ -144,7 +148,7 @@ impl RaftNode {
 
     /// A pre-candidate or candidate counts the votes of its round, and gives
     /// up the election for a leader of its term.
-    fn step_candidate(&mut self, ctx: &mut Ctx, from: NodeId, term: u64, body: Body) {
+    fn step_candidate(&mut self, ctx: &mut Ctx, from: NodeId, term: Term, body: Body) {
         match body {
             Body::VoteResponse(response) => self.handle_vote_response(ctx, from, term, response),
             Body::Append(_) | Body::Heartbeat(_) => {

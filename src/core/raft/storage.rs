@@ -41,11 +41,11 @@ impl DurableState {
     pub fn apply_owned(&mut self, record: Persist) {
         match record {
             Persist::HardState(hard_state) => self.hard_state = hard_state,
-            Persist::TruncateLog { from } => self.log.truncate(from.saturating_sub(1) as usize),
+            Persist::TruncateLog { from } => self.log.truncate(from.saturating_prev().count()),
             Persist::AppendEntry(entry) => {
                 assert_eq!(
                     entry.index,
-                    self.log.len() as LogIndex + 1,
+                    LogIndex::from_count(self.log.len() + 1),
                     "durable log append out of order"
                 );
                 self.log.push(entry);

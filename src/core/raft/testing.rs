@@ -11,7 +11,7 @@ use crate::core::time::Time;
 /// Delivers `body` from `from` in the node's current term at 401 ms.
 pub(super) fn deliver(node: &mut RaftNode, rng: &mut ChaCha8Rng, from: NodeId, body: Body) {
     let message = Message {
-        term: node.term(),
+        term: node.current_term(),
         body,
     };
     let mut actions = RaftActions::default();

@@ -20,7 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::core::node::NodeId;
-use crate::core::raft::{Command, Entry, Persist};
+use crate::core::raft::{Command, Entry, LogIndex, Persist};
 use crate::driver::storage::format::{self, Identity};
 use crate::driver::storage::{LOG_FILE, STATE_FILE};
 
@@ -148,7 +148,7 @@ impl Damager {
             }
             DamageKind::UnsyncedRecordTail => {
                 // A whole, valid record that never got its synced length.
-                let next = replay.log.len() as u64 + 1;
+                let next = LogIndex::from_count(replay.log.len() + 1);
                 let entry = Persist::AppendEntry(Entry {
                     term: state.state.hard_state.term,
                     index: next,

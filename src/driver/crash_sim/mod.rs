@@ -187,7 +187,7 @@ impl Sim {
         self.running().into_iter().find(|id| {
             self.slots[id].running.as_ref().is_some_and(|node| {
                 let core = node.node();
-                core.role() == Role::Leader && core.commit_index() == core.log().last_index()
+                core.role() == Role::Leader && core.committed() == core.log().last_index()
             })
         })
     }

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use crate::core::node::NodeId;
-use crate::core::raft::{Body, Message, VoteResponse};
+use crate::core::raft::{Body, Message, Term, VoteResponse};
 
 /// The votes and leaders seen so far, by term.
 #[derive(Debug, Default)]
 pub(super) struct OneVotePerTerm {
-    votes: BTreeMap<(NodeId, u64), NodeId>,
-    leaders: BTreeMap<u64, NodeId>,
+    votes: BTreeMap<(NodeId, Term), NodeId>,
+    leaders: BTreeMap<Term, NodeId>,
 }
 
 impl OneVotePerTerm {

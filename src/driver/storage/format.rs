@@ -24,7 +24,7 @@
 use crate::codec::primitives::{put_varint, Reader};
 use crate::codec::raft::{decode_command, encode_command};
 use crate::codec::DecodeError;
-use crate::core::raft::{DurableState, Entry, HardState, LogIndex, Persist};
+use crate::core::raft::{DurableState, Entry, HardState, LogIndex, Persist, Term};
 
 /// The format this code writes and the only one it reads.
 pub const VERSION: u32 = 1;
@@ -125,7 +125,7 @@ pub fn encode_state_copy(state: &StateCopy, copy: u32) -> [u8; STATE_COPY_LEN] {
         state.identity.cluster_id,
         state.identity.node_id,
         state.sequence,
-        state.hard_state.term,
+        state.hard_state.term.get(),
         u64::from(vote.is_some()),
         vote.unwrap_or(0),
         state.synced_len,
@@ -198,7 +198,7 @@ fn decode_state_copy(file: &[u8], copy: u32) -> Result<StateCopy, CopyProblem> {
         },
         sequence: field(2),
         hard_state: HardState {
-            term: field(3),
+            term: Term::new(field(3)),
             voted_for,
         },
         synced_len: field(6),
@@ -304,12 +304,12 @@ pub fn encode_record(record: &Persist, out: &mut Vec<u8>) -> bool {
         }
         Persist::TruncateLog { from } => {
             out.push(TRUNCATE_LOG);
-            put_varint(out, *from);
+            put_varint(out, from.get());
         }
         Persist::AppendEntry(entry) => {
             out.push(APPEND_ENTRY);
-            put_varint(out, entry.term);
-            put_varint(out, entry.index);
+            put_varint(out, entry.term.get());
+            put_varint(out, entry.index.get());
             encode_command(&entry.command, out);
         }
     }
@@ -325,11 +325,11 @@ fn decode_payload(payload: &[u8]) -> Result<Persist, DecodeError> {
     let mut reader = Reader::new(payload);
     let record = match reader.byte("record tag")? {
         TRUNCATE_LOG => Persist::TruncateLog {
-            from: reader.varint("from")?,
+            from: LogIndex::new(reader.varint("from")?),
         },
         APPEND_ENTRY => Persist::AppendEntry(Entry {
-            term: reader.varint("term")?,
-            index: reader.varint("index")?,
+            term: Term::new(reader.varint("term")?),
+            index: LogIndex::new(reader.varint("index")?),
             command: decode_command(&mut reader)?.into(),
         }),
         found => {
@@ -429,7 +429,7 @@ fn next_record(bytes: &[u8], state: &DurableState) -> Result<usize, String> {
     }
     let record = decode_payload(payload).map_err(|error| error.to_string())?;
     if let Persist::AppendEntry(entry) = &record {
-        let expected = state.log.len() as LogIndex + 1;
+        let expected = LogIndex::from_count(state.log.len() + 1);
         if entry.index != expected {
             return Err(format!("entry {} where {expected} was due", entry.index));
         }

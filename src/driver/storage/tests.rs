@@ -8,17 +8,17 @@ use super::disk::FileDisk;
 use super::format::{Identity, Place, STATE_COPY_STRIDE};
 use super::simulated::{PowerLoss, SimDisk, SimFaults};
 use super::*;
-use crate::core::raft::{Command, Entry, LogIndex};
+use crate::core::raft::{Command, Entry, LogIndex, Term};
 
 const ME: Identity = Identity {
     cluster_id: 7,
     node_id: 2,
 };
 
-fn entry(index: LogIndex, term: u64) -> Persist {
+fn entry(index: u64, term: u64) -> Persist {
     Persist::AppendEntry(Entry {
-        term,
-        index,
+        term: Term::new(term),
+        index: LogIndex::new(index),
         command: Command::Write {
             key: format!("key-{index}"),
             value: index * 10,
@@ -28,7 +28,10 @@ fn entry(index: LogIndex, term: u64) -> Persist {
 }
 
 fn vote(term: u64, voted_for: Option<u64>) -> Persist {
-    Persist::HardState(HardState { term, voted_for })
+    Persist::HardState(HardState {
+        term: Term::new(term),
+        voted_for,
+    })
 }
 
 /// Batches that vote, append, truncate a conflict and append again.
@@ -36,7 +39,12 @@ fn batches() -> Vec<Vec<Persist>> {
     let mut batches = vec![vec![vote(1, Some(2))]];
     batches.push((1..=5).map(|i| entry(i, 1)).collect());
     batches.push(vec![vote(2, Some(3)), entry(6, 2)]);
-    batches.push(vec![Persist::TruncateLog { from: 5 }, entry(5, 2)]);
+    batches.push(vec![
+        Persist::TruncateLog {
+            from: LogIndex::new(5),
+        },
+        entry(5, 2),
+    ]);
     batches.push((6..=40).map(|i| entry(i, 2)).collect());
     batches.push(vec![vote(3, None)]);
     batches
