@@ -15,6 +15,7 @@ use electorate::codec::fuzzing::{
     decode_frame, decode_then_step, fuzz_codec, roundtrip, SEALED_FAMILIES,
 };
 use electorate::codec::{Frame, Payload, HEADER_LEN};
+use electorate::core::chassis::Epoch;
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, HardState, Heartbeat,
     HeartbeatResponse, LogIndex, Message, Persist, Round, Term, VoteRequest, VoteResponse,
@@ -237,7 +238,10 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
 }
 
 fn bully_frame(name: &'static str, body: bully::Body) -> (&'static str, Frame) {
-    let message = bully::Message { epoch: 4, body };
+    let message = bully::Message {
+        epoch: Epoch::new(4),
+        body,
+    };
     (
         name,
         Frame {
@@ -248,7 +252,10 @@ fn bully_frame(name: &'static str, body: bully::Body) -> (&'static str, Frame) {
 }
 
 fn ring_frame(name: &'static str, body: ring::Body) -> (&'static str, Frame) {
-    let message = ring::Message { epoch: 300, body };
+    let message = ring::Message {
+        epoch: Epoch::new(300),
+        body,
+    };
     (
         name,
         Frame {

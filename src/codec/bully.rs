@@ -15,6 +15,7 @@
 use crate::codec::error::DecodeError;
 use crate::codec::primitives::{put_varint, Reader};
 use crate::core::bully::{Body, Message};
+use crate::core::chassis::Epoch;
 
 const ELECTION: u8 = 1;
 const ANSWER: u8 = 2;
@@ -28,7 +29,7 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
         Body::Coordinator => COORDINATOR,
         Body::Heartbeat => HEARTBEAT,
     });
-    put_varint(out, message.epoch);
+    put_varint(out, message.epoch.get());
 }
 
 /// Reads one Bully message; the caller checks that nothing follows it.
@@ -45,6 +46,6 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
             })
         }
     };
-    let epoch = reader.varint("epoch")?;
+    let epoch = Epoch::new(reader.varint("epoch")?);
     Ok(Message { epoch, body })
 }

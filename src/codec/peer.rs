@@ -67,6 +67,7 @@ impl PeerMessage for core_ring::Message {
 mod tests {
     use super::*;
     use crate::codec::{Codec, Frame};
+    use crate::core::chassis::Epoch;
 
     #[test]
     fn frame_len_is_the_length_of_the_encoded_frame() {
@@ -79,14 +80,14 @@ mod tests {
             }),
         };
         let ring = core_ring::Message {
-            epoch: 2,
+            epoch: Epoch::new(2),
             body: core_ring::Body::Election {
                 candidate: 3,
                 hop: 900,
             },
         };
         let bully = core_bully::Message {
-            epoch: 1 << 40,
+            epoch: Epoch::new(1 << 40),
             body: core_bully::Body::Answer,
         };
         let encoded_len = |payload| {

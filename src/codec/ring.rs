@@ -14,6 +14,7 @@
 
 use crate::codec::error::DecodeError;
 use crate::codec::primitives::{put_varint, Reader};
+use crate::core::chassis::Epoch;
 use crate::core::ring::{Body, Message};
 
 const ELECTION: u8 = 1;
@@ -29,7 +30,7 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
         Body::Heartbeat => HEARTBEAT,
     };
     out.push(tag);
-    put_varint(out, message.epoch);
+    put_varint(out, message.epoch.get());
     match message.body {
         Body::Election { candidate, hop } => {
             put_varint(out, candidate);
@@ -55,7 +56,7 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
             found: tag,
         });
     }
-    let epoch = reader.varint("epoch")?;
+    let epoch = Epoch::new(reader.varint("epoch")?);
     let body = match tag {
         ELECTION => Body::Election {
             candidate: reader.varint("candidate")?,

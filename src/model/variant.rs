@@ -137,7 +137,7 @@ macro_rules! election_variant {
             const CAPABILITIES: Capabilities = Capabilities::ELECTION_ONLY;
 
             fn durable_term(durable: &Self::Durable) -> u64 {
-                durable.epoch
+                durable.epoch.get()
             }
 
             fn durable_log_len(_: &Self::Durable) -> u64 {

@@ -4,6 +4,7 @@
 //! boundaries, zero and `u64::MAX`; strings are arbitrary Unicode.
 
 use electorate::codec::{Frame, Payload};
+use electorate::core::chassis::Epoch;
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, Heartbeat, HeartbeatResponse,
     LogIndex, Message, Round, Term, VoteRequest, VoteResponse,
@@ -243,7 +244,7 @@ fn bully_message(g: &mut Gen) -> bully::Message {
         ])
         .expect("non-empty");
     bully::Message {
-        epoch: number(g),
+        epoch: Epoch::new(number(g)),
         body,
     }
 }
@@ -262,7 +263,7 @@ fn ring_message(g: &mut Gen) -> ring::Message {
         _ => ring::Body::Heartbeat,
     };
     ring::Message {
-        epoch: number(g),
+        epoch: Epoch::new(number(g)),
         body,
     }
 }

@@ -2,6 +2,7 @@
 //! format: it needs a new format version, not an updated constant.
 
 use electorate::codec::{Frame, Payload};
+use electorate::core::chassis::Epoch;
 use electorate::core::raft::{
     Append, Body, Command, Entry, Heartbeat, LogIndex, Message, Round, Term,
 };
@@ -118,7 +119,7 @@ fn bully_and_ring_bytes() {
     let bully = Frame {
         sender: 3,
         payload: Payload::Bully(bully::Message {
-            epoch: 300,
+            epoch: Epoch::new(300),
             body: bully::Body::Coordinator,
         }),
     };
@@ -126,7 +127,7 @@ fn bully_and_ring_bytes() {
     let ring = Frame {
         sender: 2,
         payload: Payload::Ring(ring::Message {
-            epoch: 4,
+            epoch: Epoch::new(4),
             body: ring::Body::Election {
                 candidate: 5,
                 hop: 128,

@@ -11,6 +11,7 @@ use electorate::check::properties::Property;
 use electorate::core::bully::{
     Body, BullyNode, Config, ConfigError, DurableState, Message, Persist,
 };
+use electorate::core::chassis::Epoch;
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Bully;
@@ -34,13 +35,24 @@ fn new_node(id: NodeId) -> BullyNode {
 fn message(from: NodeId, epoch: u64, body: Body) -> Input<Message> {
     Input::Message {
         from,
-        message: Message { epoch, body },
+        message: Message {
+            epoch: Epoch::new(epoch),
+            body,
+        },
     }
 }
 
 fn to_each(ids: &[NodeId], epoch: u64, body: Body) -> Vec<(NodeId, Message)> {
     ids.iter()
-        .map(|&id| (id, Message { epoch, body }))
+        .map(|&id| {
+            (
+                id,
+                Message {
+                    epoch: Epoch::new(epoch),
+                    body,
+                },
+            )
+        })
         .collect()
 }
 
@@ -77,7 +89,12 @@ fn the_highest_id_crowns_itself_at_once_in_a_new_epoch() {
     assert_eq!(node.leader(), Some(5));
     assert_eq!(node.term(), 1);
     // Persist before send: the epoch is durable before COORDINATOR leaves.
-    assert_eq!(actions.persist, vec![Persist { epoch: 1 }]);
+    assert_eq!(
+        actions.persist,
+        vec![Persist {
+            epoch: Epoch::new(1)
+        }]
+    );
     assert_eq!(sent(&actions), to_each(&[1, 2, 3, 4], 1, Body::Coordinator));
 }
 
@@ -124,7 +141,7 @@ fn an_election_from_below_is_answered_and_taken_over() {
     let mut expected = vec![(
         1,
         Message {
-            epoch: 0,
+            epoch: Epoch::new(0),
             body: Body::Answer,
         },
     )];
@@ -145,14 +162,14 @@ fn a_coordinator_answers_an_election_by_announcing_itself_again() {
             (
                 2,
                 Message {
-                    epoch: 1,
+                    epoch: Epoch::new(1),
                     body: Body::Answer
                 }
             ),
             (
                 2,
                 Message {
-                    epoch: 1,
+                    epoch: Epoch::new(1),
                     body: Body::Coordinator
                 }
             ),
@@ -219,12 +236,19 @@ fn a_newer_epoch_deposes_a_coordinator_which_then_crowns_itself_above_it() {
     // once, crowns it again above everything seen.
     assert_eq!(
         actions.persist,
-        vec![Persist { epoch: 4 }, Persist { epoch: 5 }]
+        vec![
+            Persist {
+                epoch: Epoch::new(4)
+            },
+            Persist {
+                epoch: Epoch::new(5)
+            }
+        ]
     );
     let mut expected = vec![(
         1,
         Message {
-            epoch: 4,
+            epoch: Epoch::new(4),
             body: Body::Answer,
         },
     )];
@@ -283,7 +307,9 @@ fn a_restarted_node_listens_first_then_crowns_itself_above_its_persisted_epoch()
         5,
         &MEMBERS,
         Config::default(),
-        DurableState { epoch: 7 },
+        DurableState {
+            epoch: Epoch::new(7),
+        },
         Time::ZERO,
         &mut rng(),
     )
@@ -294,7 +320,12 @@ fn a_restarted_node_listens_first_then_crowns_itself_above_its_persisted_epoch()
     let actions = step_at(&mut node, Time::from_millis(149), Input::Tick);
     assert!(actions.is_empty(), "still listening");
     let actions = step_at(&mut node, listen_until, Input::Tick);
-    assert_eq!(actions.persist, vec![Persist { epoch: 8 }]);
+    assert_eq!(
+        actions.persist,
+        vec![Persist {
+            epoch: Epoch::new(8)
+        }]
+    );
     assert_eq!(node.role(), Role::Leader);
 }
 

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use electorate::core::chassis::Epoch;
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::ring::{Body, Config, ConfigError, DurableState, Message, Persist, RingNode};
 use electorate::core::time::Time;
@@ -36,7 +37,10 @@ fn node_of(id: NodeId, members: &[NodeId]) -> RingNode {
 fn message(from: NodeId, epoch: u64, body: Body) -> Input<Message> {
     Input::Message {
         from,
-        message: Message { epoch, body },
+        message: Message {
+            epoch: Epoch::new(epoch),
+            body,
+        },
     }
 }
 
@@ -49,7 +53,13 @@ fn coordinator_of(leader: NodeId, hop: u64) -> Body {
 }
 
 fn to(id: NodeId, epoch: u64, body: Body) -> (NodeId, Message) {
-    (id, Message { epoch, body })
+    (
+        id,
+        Message {
+            epoch: Epoch::new(epoch),
+            body,
+        },
+    )
 }
 
 /// Node 5 of `MEMBERS`, crowned in epoch 1 after its id went round. Its
@@ -116,7 +126,12 @@ fn a_participant_swallows_a_lower_candidate() {
 fn an_election_carries_the_highest_epoch_of_its_lap() {
     let mut node = new_node(3);
     let actions = step(&mut node, 0, message(2, 4, election(2, 9)));
-    assert_eq!(actions.persist, vec![Persist { epoch: 4 }]);
+    assert_eq!(
+        actions.persist,
+        vec![Persist {
+            epoch: Epoch::new(4)
+        }]
+    );
     assert_eq!(sent(&actions)[1], to(4, 4, election(3, 1)));
 }
 
@@ -131,7 +146,12 @@ fn a_node_whose_id_comes_home_wins_and_sends_coordinator_round() {
         (Role::Leader, Some(5), 1)
     );
     // Persist before send: the epoch is durable before COORDINATOR leaves.
-    assert_eq!(actions.persist, vec![Persist { epoch: 1 }]);
+    assert_eq!(
+        actions.persist,
+        vec![Persist {
+            epoch: Epoch::new(1)
+        }]
+    );
     assert_eq!(
         sent(&actions),
         vec![
@@ -211,7 +231,12 @@ fn a_ring_of_one_crowns_itself_when_its_listening_ends() {
     let deadline = node.next_deadline();
     let actions = step_at(&mut node, deadline, Input::Tick);
     assert_eq!((node.role(), node.term()), (Role::Leader, 1));
-    assert_eq!(actions.persist, vec![Persist { epoch: 1 }]);
+    assert_eq!(
+        actions.persist,
+        vec![Persist {
+            epoch: Epoch::new(1)
+        }]
+    );
     assert!(actions.messages.is_empty());
 }
 
@@ -320,7 +345,9 @@ fn a_restarted_node_crowns_itself_above_its_persisted_epoch() {
         5,
         &MEMBERS,
         Config::default(),
-        DurableState { epoch: 7 },
+        DurableState {
+            epoch: Epoch::new(7),
+        },
         Time::ZERO,
         &mut rng(),
     )
@@ -330,7 +357,12 @@ fn a_restarted_node_crowns_itself_above_its_persisted_epoch() {
     let actions = step_at(&mut node, listen_until, Input::Tick);
     assert_eq!(sent(&actions), vec![to(1, 7, election(5, 1))]);
     let actions = step_at(&mut node, listen_until, message(4, 7, election(5, 3)));
-    assert_eq!(actions.persist, vec![Persist { epoch: 8 }]);
+    assert_eq!(
+        actions.persist,
+        vec![Persist {
+            epoch: Epoch::new(8)
+        }]
+    );
     assert_eq!(node.role(), Role::Leader);
 }
 

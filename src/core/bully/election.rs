@@ -68,7 +68,7 @@ impl BullyNode {
     /// No higher id answered: we are the highest live node. Crown ourselves
     /// one epoch above anything we have seen and tell everyone.
     pub(super) fn become_leader(&mut self, ctx: &mut Ctx) {
-        let epoch = self.epoch + 1;
+        let epoch = self.epoch.next();
         self.raise_epoch(ctx, epoch);
         self.role = RoleState::Leader {
             heartbeat_deadline: ctx.now.saturating_add(self.config.heartbeat_interval),

@@ -18,8 +18,8 @@ impl BullyNode {
             ctx.out.drop_input(
                 Some(from),
                 DropReason::StaleTerm {
-                    message_term: epoch,
-                    current_term: self.epoch,
+                    message_term: epoch.get(),
+                    current_term: self.epoch.get(),
                 },
             );
             return;

@@ -55,12 +55,12 @@ mod tests {
     #[test]
     fn messages_print_on_one_line() {
         let message = Message {
-            epoch: 3,
+            epoch: Epoch::new(3),
             body: Body::Coordinator,
         };
         assert_eq!(message.to_string(), "Coordinator epoch=3");
         let message = Message {
-            epoch: 0,
+            epoch: Epoch::new(0),
             body: Body::Election,
         };
         assert_eq!(message.to_string(), "Election epoch=0");

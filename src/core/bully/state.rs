@@ -212,7 +212,7 @@ impl BullyNode {
         }
         if leads {
             assert!(
-                self.epoch >= 1,
+                self.epoch >= Epoch::new(1),
                 "a coordinator crowns itself in epoch 1 or later"
             );
         }
@@ -313,7 +313,7 @@ impl Node for BullyNode {
     }
 
     fn term(&self) -> u64 {
-        self.epoch
+        self.epoch.get()
     }
 
     fn leader(&self) -> Option<NodeId> {

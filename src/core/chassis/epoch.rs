@@ -6,8 +6,21 @@
 //! Under a partition two sides can still pick the same epoch: the algorithms
 //! have no quorum to prevent it, and the Election Safety monitor shows it.
 
-/// A leadership epoch. 0 means no coordinator was ever known.
-pub type Epoch = u64;
+use crate::core::counter::counter;
+
+counter! {
+    /// A leadership epoch. 0 means no coordinator was ever known.
+    Epoch
+}
+
+impl Epoch {
+    /// The epoch a new coordinator crowns itself in: one past the highest
+    /// it knows. Epochs grow by one per election, so they never near
+    /// `u64::MAX`.
+    pub fn next(self) -> Epoch {
+        Epoch(self.0 + 1)
+    }
+}
 
 /// The one durable record of Bully and Ring: the highest epoch the node has
 /// seen or crowned itself in. Made durable before any message carrying it is
@@ -50,14 +63,25 @@ mod tests {
     #[test]
     fn records_apply_in_order() {
         let mut durable = DurableState::default();
-        durable.apply_all(&[Persist { epoch: 1 }, Persist { epoch: 4 }]);
-        assert_eq!(durable.epoch, 4);
+        durable.apply_all(&[
+            Persist {
+                epoch: Epoch::new(1),
+            },
+            Persist {
+                epoch: Epoch::new(4),
+            },
+        ]);
+        assert_eq!(durable.epoch, Epoch::new(4));
     }
 
     #[test]
     #[should_panic(expected = "out of order")]
     fn a_lower_epoch_is_a_bug() {
-        let mut durable = DurableState { epoch: 3 };
-        durable.apply(&Persist { epoch: 2 });
+        let mut durable = DurableState {
+            epoch: Epoch::new(3),
+        };
+        durable.apply(&Persist {
+            epoch: Epoch::new(2),
+        });
     }
 }

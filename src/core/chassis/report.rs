@@ -21,7 +21,7 @@ impl Observed {
         Observed {
             role: node.role(),
             leader: node.leader(),
-            epoch: node.term(),
+            epoch: Epoch::new(node.term()),
         }
     }
 
@@ -42,14 +42,14 @@ impl Observed {
         if after.role != self.role {
             events.push(Event::RoleChanged {
                 role: after.role,
-                term: after.epoch,
+                term: after.epoch.get(),
             });
         }
         let new_reign = after.leader.is_some() && after.epoch != self.epoch;
         if after.leader != self.leader || new_reign {
             events.push(Event::LeaderChanged {
                 leader: after.leader,
-                term: after.epoch,
+                term: after.epoch.get(),
             });
         }
     }
@@ -64,10 +64,16 @@ mod tests {
         let before = Observed {
             role: Role::Leader,
             leader: Some(5),
-            epoch: 1,
+            epoch: Epoch::new(1),
         };
         let mut events = Vec::new();
-        before.report_changes(Observed { epoch: 2, ..before }, &mut events);
+        before.report_changes(
+            Observed {
+                epoch: Epoch::new(2),
+                ..before
+            },
+            &mut events,
+        );
         assert_eq!(
             events,
             vec![Event::LeaderChanged {

@@ -90,7 +90,7 @@ impl RingNode {
     /// the lap (every node on it raised the message's epoch to its own) and
     /// send COORDINATOR round.
     pub(super) fn become_leader(&mut self, ctx: &mut Ctx) {
-        let epoch = self.epoch + 1;
+        let epoch = self.epoch.next();
         self.raise_epoch(ctx, epoch);
         self.participation = None;
         self.role = RoleState::Leader {

@@ -24,8 +24,8 @@ impl RingNode {
     fn refuse(&self, ctx: &mut Ctx, from: NodeId, epoch: Epoch) {
         let reason = if epoch < self.epoch {
             DropReason::StaleTerm {
-                message_term: epoch,
-                current_term: self.epoch,
+                message_term: epoch.get(),
+                current_term: self.epoch.get(),
             }
         } else {
             let leader = self

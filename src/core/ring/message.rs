@@ -67,7 +67,13 @@ mod tests {
 
     #[test]
     fn messages_print_on_one_line() {
-        let line = |body| Message { epoch: 3, body }.to_string();
+        let line = |body| {
+            Message {
+                epoch: Epoch::new(3),
+                body,
+            }
+            .to_string()
+        };
         assert_eq!(
             line(Body::Election {
                 candidate: 4,

@@ -241,7 +241,7 @@ impl RingNode {
         }
         if self.leads() {
             assert!(
-                self.epoch >= 1,
+                self.epoch >= Epoch::new(1),
                 "a coordinator crowns itself in epoch 1 or later"
             );
         }
@@ -355,7 +355,7 @@ impl Node for RingNode {
     }
 
     fn term(&self) -> u64 {
-        self.epoch
+        self.epoch.get()
     }
 
     fn leader(&self) -> Option<NodeId> {
