@@ -20,6 +20,10 @@ use electorate::sim::scenario::script::Script;
 const TESTDATA: &str = "tests/testdata";
 
 /// Every algorithm's folder, with the fewest files it must hold.
+#[cfg(feature = "raft-rs")]
+const FOLDERS: &[(&str, usize)] = &[("raft", 10), ("bully", 5), ("ring", 5), ("raft-rs", 9)];
+/// Every algorithm's folder, with the fewest files it must hold.
+#[cfg(not(feature = "raft-rs"))]
 const FOLDERS: &[(&str, usize)] = &[("raft", 10), ("bully", 5), ("ring", 5)];
 
 /// Every scenario file of every algorithm.

@@ -26,6 +26,9 @@ const ELAPSED: &str = "cluster nodes=3\n----\n\nelapse 10ms\n----\n\n";
 const BULLY: &str = "cluster nodes=3 algo=bully\n----\n\ncampaign 3\n----\n\n";
 /// A 3-node Ring cluster; the bad line is line 4.
 const RING: &str = "cluster nodes=3 algo=ring\n----\n\n";
+/// A 3-node raft-rs cluster (ReadIndex reads); the bad line is line 4.
+#[cfg(feature = "raft-rs")]
+const RAFT_RS: &str = "cluster nodes=3 algo=raft-rs\n----\n\n";
 
 /// (what comes before, the bad case, the error).
 const BAD_LINES: &[(&str, &str, &str)] = &[
@@ -51,7 +54,7 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
         "frobnicate 1\n----\n",
         "bad.txt:4: unknown command \"frobnicate\" (one of: cluster, campaign, tick, elapse, run, \
          deliver, drop, stabilize, partition, connect, cut, isolate, heal, crash, restart, clock, \
-         write, cas, read, transfer, status, logs, leases, kv)",
+         write, cas, read, transfer, status, logs, leases, kv, expect)",
     ),
     (
         NONE,
@@ -185,10 +188,86 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
         "cluster nodes=3 algo=ring lease=true\n----\n",
         "bad.txt:1: cluster: lease=true is a Raft setting, and a ring cluster takes only nodes= seed= latency=",
     ),
+    #[cfg(not(feature = "raft-rs"))]
     (
         NONE,
         "cluster nodes=3 algo=paxos\n----\n",
         "bad.txt:1: cluster: no algorithm \"paxos\" (one of: raft, bully, ring)",
+    ),
+    #[cfg(feature = "raft-rs")]
+    (
+        NONE,
+        "cluster nodes=3 algo=paxos\n----\n",
+        "bad.txt:1: cluster: no algorithm \"paxos\" (one of: raft, bully, ring, raft-rs, raft-rs-lease)",
+    ),
+    #[cfg(feature = "raft-rs")]
+    (
+        RAFT_RS,
+        "leases\n----\n",
+        "bad.txt:4: leases: a raft-rs cluster holds no lease: reads go through ReadIndex (`algo=raft-rs-lease` serves lease reads)",
+    ),
+    #[cfg(feature = "raft-rs")]
+    (
+        NONE,
+        "cluster nodes=3 algo=raft-rs check-quorum=false\n----\n",
+        "bad.txt:1: cluster: check-quorum=false is a Raft setting, and a raft-rs cluster takes only nodes= seed= latency= (raft-rs runs with PreVote and CheckQuorum on; `algo=raft-rs-lease` serves lease reads)",
+    ),
+    // An outcome that does not hold stops the run at its line, like a
+    // refusal, so no rewrite can record it.
+    (
+        LEADER,
+        "expect leaders=2\n----\n",
+        "bad.txt:10: expect: the set of leaders is 1, not 2",
+    ),
+    (
+        LEADER,
+        "expect 2 role=leader\n----\n",
+        "bad.txt:10: expect: node 2's role is follower, not leader",
+    ),
+    (
+        LEADER,
+        "expect 2 leader=1 commit=1\n----\n",
+        "bad.txt:10: expect: node 2's commit index is 0, not 1",
+    ),
+    (
+        LEADER,
+        "expect 1 key=x value=1\n----\n",
+        "bad.txt:10: expect: x on node 1 is nil, not 1",
+    ),
+    (
+        LEADER,
+        "expect reply=1 outcome=written\n----\n",
+        "bad.txt:10: expect: the answer to request c0#1 is none, not written",
+    ),
+    (
+        LEADER,
+        "expect violations=1\n----\n",
+        "bad.txt:10: expect: 0 safety violations were recorded, not 1",
+    ),
+    (
+        LEADER,
+        "expect 1 key=x\n----\n",
+        "bad.txt:10: expect: key= and value= go together",
+    ),
+    (
+        LEADER,
+        "expect role=leader\n----\n",
+        "bad.txt:10: expect: role= needs a node id",
+    ),
+    (
+        LEADER,
+        "expect 1 leaders=1\n----\n",
+        "bad.txt:10: expect: node 1 is named, but nothing of a node (one of role= term= leader= commit= lease= key= value=) is expected",
+    ),
+    (
+        LEADER,
+        "expect leaders=3,1\n----\n",
+        "bad.txt:10: expect: leaders=3,1: list each leader once, in id order",
+    ),
+    (
+        LEADER,
+        "expect reply=1 outcome=maybe\n----\n",
+        "bad.txt:10: expect: bad outcome=maybe (one of: none, read:nil, written, cas-ok, cas-failed, not-leader, transfer-in-progress, leadership-lost, or read:V)",
     ),
     // A blank line missing after an output: the next case would be output.
     (
@@ -207,6 +286,8 @@ fn snapshot(cluster: Option<&AnyCluster>) -> String {
         Some(AnyCluster::Raft(cluster)) => snapshot_of(cluster),
         Some(AnyCluster::Bully(cluster)) => snapshot_of(cluster),
         Some(AnyCluster::Ring(cluster)) => snapshot_of(cluster),
+        #[cfg(feature = "raft-rs")]
+        Some(AnyCluster::RaftRs(cluster)) => snapshot_of(cluster),
     }
 }
 

@@ -2,8 +2,12 @@
 //! foreign family with raft-rs's own protobuf encoding as the body, so the
 //! simulator's byte counts measure what raft-rs would put on the wire.
 
+use std::fmt;
+
 use protobuf::Message as _;
-use raft::eraftpb::Message;
+use raft::eraftpb::{Message, MessageType};
+
+use super::node::entry_view;
 
 use crate::codec::primitives::put_varint;
 use crate::codec::{Family, Payload, PeerMessage};
@@ -21,6 +25,71 @@ impl RaftRsMessage {
         self.0
             .write_to_bytes()
             .expect("a raft-rs message always encodes")
+    }
+}
+
+/// What a scenario transcript prints of a message: raft-rs's own message
+/// type and the fields that type uses (its entries as electorate prints
+/// its own), so a transcript reads like one of electorate's Raft.
+impl fmt::Display for RaftRsMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = &self.0;
+        let kind = message.get_msg_type();
+        write!(f, "{kind:?} term={}", message.term)?;
+        let verdict = if message.reject {
+            "rejected"
+        } else {
+            "granted"
+        };
+        match kind {
+            MessageType::MsgRequestVote | MessageType::MsgRequestPreVote => {
+                write!(f, " last={}/{}", message.log_term, message.index)
+            }
+            MessageType::MsgRequestVoteResponse | MessageType::MsgRequestPreVoteResponse => {
+                write!(f, " {verdict}")
+            }
+            MessageType::MsgAppend => {
+                let entries: Vec<String> = message
+                    .entries
+                    .iter()
+                    .map(|entry| entry_view(entry).to_string())
+                    .collect();
+                write!(
+                    f,
+                    " prev={}/{} entries=[{}] commit={}",
+                    message.log_term,
+                    message.index,
+                    entries.join(", "),
+                    message.commit
+                )
+            }
+            MessageType::MsgAppendResponse if message.reject => write!(
+                f,
+                " rejected index={} hint={}",
+                message.index, message.reject_hint
+            ),
+            MessageType::MsgAppendResponse => write!(f, " accepted match={}", message.index),
+            MessageType::MsgHeartbeat => {
+                write!(f, " commit={}", message.commit)?;
+                read_context(f, message)
+            }
+            MessageType::MsgHeartbeatResponse => read_context(f, message),
+            MessageType::MsgTimeoutNow => Ok(()),
+            _ => write!(
+                f,
+                " index={} log_term={} commit={}",
+                message.index, message.log_term, message.commit
+            ),
+        }
+    }
+}
+
+/// A heartbeat that carries a ReadIndex round's context says so.
+fn read_context(f: &mut fmt::Formatter<'_>, message: &Message) -> fmt::Result {
+    if message.context.is_empty() {
+        Ok(())
+    } else {
+        write!(f, " read-index")
     }
 }
 

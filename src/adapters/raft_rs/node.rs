@@ -384,7 +384,7 @@ fn send(messages: Vec<Message>, actions: &mut RaftRsActions) {
 }
 
 /// A raft-rs entry as electorate's monitors see one.
-fn entry_view(entry: &RaftRsEntry) -> Entry {
+pub(super) fn entry_view(entry: &RaftRsEntry) -> Entry {
     let (_, command) =
         decode_proposal(&entry.data).expect("every entry was proposed by this adapter");
     Entry {

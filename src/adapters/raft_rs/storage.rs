@@ -75,6 +75,12 @@ impl RaftRsLog {
         self.entries.len() as u64
     }
 
+    /// The log as electorate prints and checks one (a crashed node's, for
+    /// the scenario language's `logs`).
+    pub fn entry_views(&self) -> Vec<crate::core::raft::Entry> {
+        self.entries.iter().map(super::node::entry_view).collect()
+    }
+
     fn term_at(&self, index: u64) -> Option<u64> {
         match index {
             0 => Some(0),

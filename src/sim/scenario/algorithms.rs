@@ -1,12 +1,16 @@
 //! What the scenario language knows about each algorithm: how `cluster`
 //! builds one ([`Choice`]), how `status` prints a node, and which commands
 //! make no sense for it (Bully and Ring keep no log, hold no lease and
-//! cannot hand leadership over), so that those are refused with a typed
-//! refusal before anything runs instead of failing inside the cluster.
+//! cannot hand leadership over; raft-rs with ReadIndex reads holds no
+//! lease), so that those are refused with a typed refusal before anything
+//! runs instead of failing inside the cluster.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::time::Duration;
 
+#[cfg(feature = "raft-rs")]
+use crate::adapters::raft_rs::{RaftRs, RaftRsLog, RaftRsNode, Settings};
 use crate::core::bully::BullyNode;
 use crate::core::kv::KvStore;
 use crate::core::node::{Node, NodeId};
@@ -23,8 +27,9 @@ pub trait Scripted: Algorithm<Node: Node<Message: Display>> {
 
     fn kv(node: &Self::Node) -> &KvStore;
 
-    /// The log a crashed node left on disk, for `logs`.
-    fn durable_log(durable: &Self::Durable) -> &[Entry];
+    /// The log a crashed node left on disk, for `logs`, as electorate
+    /// prints one (a foreign log is converted).
+    fn durable_log(durable: &Self::Durable) -> Cow<'_, [Entry]>;
 
     /// Why `command` makes no sense for this algorithm, if it does not.
     fn refuses(command: &str) -> Option<&'static str>;
@@ -55,8 +60,8 @@ impl Scripted for Raft {
         node.kv()
     }
 
-    fn durable_log(durable: &DurableState) -> &[Entry] {
-        &durable.log
+    fn durable_log(durable: &DurableState) -> Cow<'_, [Entry]> {
+        Cow::Borrowed(&durable.log)
     }
 
     fn refuses(_: &str) -> Option<&'static str> {
@@ -95,8 +100,8 @@ macro_rules! unreplicated {
                 node.kv()
             }
 
-            fn durable_log(_: &Self::Durable) -> &[Entry] {
-                &[]
+            fn durable_log(_: &Self::Durable) -> Cow<'_, [Entry]> {
+                Cow::Borrowed(&[])
             }
 
             fn refuses(command: &str) -> Option<&'static str> {
@@ -109,15 +114,78 @@ macro_rules! unreplicated {
 unreplicated!(Bully, BullyNode);
 unreplicated!(Ring, RingNode);
 
+/// raft-rs through its adapter: every command drives it (campaign, tick,
+/// client operations, transfer, crashes, clocks), except `leases` on a
+/// cluster with ReadIndex reads, where no node ever holds one.
+#[cfg(feature = "raft-rs")]
+impl Scripted for RaftRs {
+    fn status(node: &RaftRsNode, local: Time) -> String {
+        let leader = node
+            .leader()
+            .map_or("none".to_owned(), |leader| leader.to_string());
+        let (last_term, last_index) = node
+            .log_view()
+            .last()
+            .map_or((0, 0), |entry| (entry.term, entry.index));
+        let lease = if node.holds_lease(local) {
+            " lease"
+        } else {
+            ""
+        };
+        format!(
+            "{} term={} leader={leader} commit={} last={last_term}/{last_index}{lease}",
+            node.role(),
+            node.term(),
+            node.commit_index(),
+        )
+    }
+
+    fn kv(node: &RaftRsNode) -> &KvStore {
+        node.kv()
+    }
+
+    fn durable_log(durable: &RaftRsLog) -> Cow<'_, [Entry]> {
+        Cow::Owned(durable.entry_views())
+    }
+
+    fn refuses(command: &str) -> Option<&'static str> {
+        match command {
+            "leases" => Some(
+                "holds no lease: reads go through ReadIndex (`algo=raft-rs-lease` serves lease reads)",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// `raft-rs-lease`: the same as `raft-rs`, and `leases` shows which nodes
+/// raft-rs lets serve lease reads.
+#[cfg(feature = "raft-rs")]
+fn refuses_raft_rs(settings: &Settings, command: &str) -> Option<&'static str> {
+    if settings.lease_reads {
+        None
+    } else {
+        RaftRs::refuses(command)
+    }
+}
+
 /// The algorithm `cluster algo=...` asks for, configured.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Choice {
     Raft(crate::core::raft::Config),
     Bully(crate::core::bully::Config),
     Ring(crate::core::ring::Config),
+    /// raft-rs through its adapter: `raft-rs` or, with lease reads,
+    /// `raft-rs-lease`.
+    #[cfg(feature = "raft-rs")]
+    RaftRs(Settings),
 }
 
 /// The names `algo=` takes.
+#[cfg(feature = "raft-rs")]
+pub const NAMES: &[&str] = &["raft", "bully", "ring", "raft-rs", "raft-rs-lease"];
+/// The names `algo=` takes.
+#[cfg(not(feature = "raft-rs"))]
 pub const NAMES: &[&str] = &["raft", "bully", "ring"];
 
 /// A scenario's cluster, of whichever algorithm it runs.
@@ -125,6 +193,8 @@ pub enum AnyCluster {
     Raft(Cluster<Raft>),
     Bully(Cluster<Bully>),
     Ring(Cluster<Ring>),
+    #[cfg(feature = "raft-rs")]
+    RaftRs(Cluster<RaftRs>),
 }
 
 /// Calls `$body` with `$cluster` bound to the typed cluster inside `$any`.
@@ -134,6 +204,8 @@ macro_rules! with_cluster {
             AnyCluster::Raft($cluster) => $body,
             AnyCluster::Bully($cluster) => $body,
             AnyCluster::Ring($cluster) => $body,
+            #[cfg(feature = "raft-rs")]
+            AnyCluster::RaftRs($cluster) => $body,
         }
     };
 }
@@ -166,6 +238,10 @@ impl AnyCluster {
             Choice::Ring(config) => {
                 AnyCluster::Ring(started(Ring { config }, nodes, seed, latency))
             }
+            #[cfg(feature = "raft-rs")]
+            Choice::RaftRs(settings) => {
+                AnyCluster::RaftRs(started(RaftRs { settings }, nodes, seed, latency))
+            }
         }
     }
 
@@ -187,6 +263,8 @@ impl AnyCluster {
             AnyCluster::Raft(_) => Raft::refuses(command),
             AnyCluster::Bully(_) => Bully::refuses(command),
             AnyCluster::Ring(_) => Ring::refuses(command),
+            #[cfg(feature = "raft-rs")]
+            AnyCluster::RaftRs(cluster) => refuses_raft_rs(&cluster.algorithm().settings, command),
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::core::raft::{Config, MAX_MEMBERS};
 use crate::core::time::Time;
 use crate::sim::cluster::Envelope;
 use crate::sim::scenario::algorithms::{AnyCluster, Choice, NAMES};
+use crate::sim::scenario::expect::{parse_outcome, parse_role, Expectation};
 use crate::sim::scenario::script::{Arg, Case};
 use crate::sim::units::{format_duration, parse_duration};
 
@@ -67,6 +68,8 @@ pub enum Command {
     Logs,
     Leases,
     Kv(NodeId),
+    /// Outcomes that must hold now, or the run stops here.
+    Expect(Vec<Expectation>),
 }
 
 /// Which messages in flight a `deliver` or `drop` picks: those `from` and
@@ -175,6 +178,23 @@ const GRAMMARS: &[Grammar] = &[
     grammar("logs", None, &[]),
     grammar("leases", None, &[]),
     grammar("kv", NODE, &[]),
+    grammar(
+        "expect",
+        Some("a node id (for its role, term, leader, commit, lease or values)"),
+        &[
+            "leaders",
+            "role",
+            "term",
+            "leader",
+            "commit",
+            "lease",
+            "key",
+            "value",
+            "reply",
+            "outcome",
+            "violations",
+        ],
+    ),
 ];
 
 impl Command {
@@ -350,6 +370,14 @@ impl<'a> Reader<'a> {
         let members: Vec<NodeId> = (1..=nodes).collect();
         let algorithm = match self.optional::<String>("algo")?.as_deref() {
             None | Some("raft") => Choice::Raft(self.raft_config(&members)?),
+            #[cfg(feature = "raft-rs")]
+            Some(name @ ("raft-rs" | "raft-rs-lease")) => {
+                self.refuse_raft_settings(name)?;
+                Choice::RaftRs(crate::adapters::raft_rs::Settings {
+                    lease_reads: name == "raft-rs-lease",
+                    ..Default::default()
+                })
+            }
             Some(name @ ("bully" | "ring")) => {
                 self.refuse_raft_settings(name)?;
                 if name == "bully" {
@@ -377,17 +405,26 @@ impl<'a> Reader<'a> {
     /// is Raft's settings.
     const EVERY_ALGORITHM: &'static [&'static str] = &["nodes", "algo", "seed", "latency"];
 
-    /// Bully and Ring run with their default timings: a Raft setting given
-    /// to them would silently mean nothing.
+    /// Bully, Ring and raft-rs run with their default timings (raft-rs
+    /// with PreVote and CheckQuorum on, its reads chosen by the name): a
+    /// setting of electorate's Raft given to them would silently mean
+    /// nothing.
     fn refuse_raft_settings(&self, algorithm: &str) -> Result<(), String> {
         match self
             .named
             .iter()
             .find(|(name, _)| !Self::EVERY_ALGORITHM.contains(name))
         {
-            Some((name, value)) => Err(format!(
-                "cluster: {name}={value} is a Raft setting, and a {algorithm} cluster takes only nodes= seed= latency="
-            )),
+            Some((name, value)) => {
+                let fixed = if algorithm.starts_with("raft-rs") {
+                    " (raft-rs runs with PreVote and CheckQuorum on; `algo=raft-rs-lease` serves lease reads)"
+                } else {
+                    ""
+                };
+                Err(format!(
+                    "cluster: {name}={value} is a Raft setting, and a {algorithm} cluster takes only nodes= seed= latency={fixed}"
+                ))
+            }
             None => Ok(()),
         }
     }
@@ -523,6 +560,7 @@ impl Checked<'_> {
             "logs" => Command::Logs,
             "leases" => Command::Leases,
             "kv" => Command::Kv(self.node()?),
+            "expect" => Command::Expect(self.expectations()?),
             other => unreachable!("{other} is in GRAMMARS without a reader"),
         })
     }
@@ -545,6 +583,109 @@ impl Checked<'_> {
             ));
         }
         Ok(Command::Clock { node, rate_ppm })
+    }
+
+    /// `expect`: each named outcome, checked; those about a node need the
+    /// node's id, and the others refuse one.
+    fn expectations(&self) -> Result<Vec<Expectation>, String> {
+        const OF_A_NODE: &[&str] = &["role", "term", "leader", "commit", "lease", "key", "value"];
+        let reader = &self.reader;
+        let named: Vec<&str> = reader.named.iter().map(|(name, _)| *name).collect();
+        let node = match (
+            reader.word,
+            named.iter().find(|name| OF_A_NODE.contains(name)),
+        ) {
+            (Some(_), Some(_)) => Some(self.node()?),
+            (None, Some(name)) => return Err(format!("expect: {name}= needs a node id")),
+            (Some(word), None) => {
+                return Err(format!(
+                    "expect: node {word} is named, but nothing of a node (one of {}=) is expected",
+                    OF_A_NODE.join("= ")
+                ))
+            }
+            (None, None) => None,
+        };
+        let mut expectations = Vec::new();
+        if let Some(text) = reader.optional::<String>("leaders")? {
+            let leaders = match text.as_str() {
+                "none" => Vec::new(),
+                list => list
+                    .split(',')
+                    .map(|id| self.member(id))
+                    .collect::<Result<Vec<NodeId>, String>>()
+                    .map_err(|error| format!("expect: leaders={text}: {error}"))?,
+            };
+            let mut sorted = leaders.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            if sorted != leaders {
+                return Err(format!(
+                    "expect: leaders={text}: list each leader once, in id order"
+                ));
+            }
+            expectations.push(Expectation::Leaders(leaders));
+        }
+        if let Some(node) = node {
+            if let Some(role) = reader.optional::<String>("role")? {
+                expectations.push(Expectation::Role(node, parse_role(&role)?));
+            }
+            if let Some(term) = reader.optional("term")? {
+                expectations.push(Expectation::Term(node, term));
+            }
+            if let Some(leader) = reader.optional::<String>("leader")? {
+                let leader = match leader.as_str() {
+                    "none" => None,
+                    id => Some(
+                        self.member(id)
+                            .map_err(|error| format!("expect: leader={id}: {error}"))?,
+                    ),
+                };
+                expectations.push(Expectation::Leader(node, leader));
+            }
+            if let Some(commit) = reader.optional("commit")? {
+                expectations.push(Expectation::Commit(node, commit));
+            }
+            if let Some(held) = reader.optional("lease")? {
+                expectations.push(Expectation::Lease(node, held));
+            }
+            match (
+                reader.optional::<String>("key")?,
+                reader.optional::<String>("value")?,
+            ) {
+                (Some(key), Some(value)) => {
+                    let value = match value.as_str() {
+                        "nil" => None,
+                        text => Some(text.parse::<Value>().map_err(|error| {
+                            format!("expect: bad value={text} (a number or nil): {error}")
+                        })?),
+                    };
+                    expectations.push(Expectation::Value { node, key, value });
+                }
+                (None, None) => {}
+                _ => return Err("expect: key= and value= go together".to_owned()),
+            }
+        }
+        match (
+            reader.optional::<u64>("reply")?,
+            reader.optional::<String>("outcome")?,
+        ) {
+            (Some(sequence), Some(outcome)) => expectations.push(Expectation::Reply {
+                sequence,
+                outcome: parse_outcome(&outcome)?,
+            }),
+            (None, None) => {}
+            _ => return Err("expect: reply= and outcome= go together".to_owned()),
+        }
+        if let Some(count) = reader.optional("violations")? {
+            expectations.push(Expectation::Violations(count));
+        }
+        if expectations.is_empty() {
+            return Err(format!(
+                "expect needs something to check{}",
+                reader.expected_names()
+            ));
+        }
+        Ok(expectations)
     }
 
     fn operation(&self) -> Result<Operation, String> {

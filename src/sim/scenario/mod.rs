@@ -25,6 +25,7 @@
 //! | `write N key=x value=1`, `cas N key=x expected=1 new=2`, `read N key=x` | client operations |
 //! | `transfer N to=M` | leader N hands over to M |
 //! | `status`, `logs`, `leases`, `kv N` | print state |
+//! | `expect leaders=3`, `expect N role=leader commit=2`, `expect N key=x value=1`, `expect reply=2 outcome=read:1`, `expect violations=0` | the run stops here unless these hold ([`expect`]) |
 //!
 //! Bully and Ring keep no log, hold no lease and cannot transfer
 //! leadership: `logs`, `leases` and `transfer` are refused on their
@@ -37,6 +38,7 @@
 
 pub mod algorithms;
 pub mod command;
+pub mod expect;
 pub mod render;
 pub mod replay;
 pub mod script;
@@ -70,6 +72,17 @@ impl Scenario {
     /// command printed nothing). A refused case has changed nothing.
     pub fn execute(&mut self, case: &Case) -> Result<String, Refusal> {
         let command = Command::parse(case, self.cluster.as_ref())?;
+        if let (Command::Expect(expectations), Some(cluster)) = (&command, &self.cluster) {
+            // An outcome that does not hold stops the run like a refusal,
+            // so no rewrite can record it as the expected output.
+            with_cluster!(cluster, cluster => expect::check(cluster, expectations)).map_err(
+                |message| Refusal {
+                    line: case.line,
+                    message,
+                },
+            )?;
+            return Ok("ok\n".to_owned());
+        }
         let mut output = self.run(command);
         if output.is_empty() {
             output.push_str("ok\n");
@@ -135,6 +148,7 @@ fn run_on<A: Scripted>(cluster: &mut Cluster<A>, command: Command) -> String {
         Command::Logs => return render_logs(cluster),
         Command::Leases => return render_leases(cluster),
         Command::Kv(id) => return render_kv(cluster, id),
+        Command::Expect(_) => unreachable!("checked by the caller"),
     }
     render_trace(cluster, true)
 }

@@ -100,8 +100,8 @@ pub fn render_status<A: Scripted>(cluster: &Cluster<A>) -> String {
 pub fn render_logs<A: Scripted>(cluster: &Cluster<A>) -> String {
     let mut output = String::new();
     for &id in cluster.members() {
-        let entries = match cluster.node(id) {
-            Some(node) => A::log(node).unwrap_or_default(),
+        let entries: std::borrow::Cow<'_, [_]> = match cluster.node(id) {
+            Some(node) => A::log(node).unwrap_or_default().into(),
             None => cluster.durable(id).map(A::durable_log).unwrap_or_default(),
         };
         let rendered: Vec<String> = entries.iter().map(ToString::to_string).collect();
