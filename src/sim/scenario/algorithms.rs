@@ -15,6 +15,8 @@ use crate::core::bully::BullyNode;
 use crate::core::kv::KvStore;
 use crate::core::node::{Node, NodeId};
 use crate::core::raft::{DurableState, Entry, RaftNode};
+#[cfg(feature = "raft-rs")]
+use crate::core::raft::{LogIndex, Term};
 use crate::core::ring::RingNode;
 use crate::core::time::Time;
 use crate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
@@ -126,7 +128,9 @@ impl Scripted for RaftRs {
         let (last_term, last_index) = node
             .log_view()
             .last()
-            .map_or((0, 0), |entry| (entry.term, entry.index));
+            .map_or((Term::ZERO, LogIndex::ZERO), |entry| {
+                (entry.term, entry.index)
+            });
         let lease = if node.holds_lease(local) {
             " lease"
         } else {
