@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use electorate::core::raft::{Append, Body, Command, Config, Entry, Message};
+use electorate::core::raft::{
+    Append, Body, Command, Config, Entry, LogIndex, Message, Round, Term,
+};
 use electorate::core::time::Time;
 use electorate::core::NodeId;
 use electorate::driver::crash_sim::{run, CrashSimOptions, CrashSimReport, DamagePlace};
@@ -154,8 +156,8 @@ fn identity() -> Identity {
 /// Node 2, leader of term 1, appends entry `index` after `index - 1`.
 fn append(index: u64) -> NodeInput {
     let entry = Entry {
-        term: 1,
-        index,
+        term: Term::new(1),
+        index: LogIndex::new(index),
         command: Arc::new(Command::Write {
             key: "x".into(),
             value: index,
@@ -164,13 +166,13 @@ fn append(index: u64) -> NodeInput {
     NodeInput::Peer {
         from: 2,
         message: Message {
-            term: 1,
+            term: Term::new(1),
             body: Body::Append(Append {
-                prev_log_index: index - 1,
-                prev_log_term: if index == 1 { 0 } else { 1 },
+                prev_log_index: LogIndex::new(index - 1),
+                prev_log_term: Term::new(u64::from(index > 1)),
                 entries: vec![entry],
-                leader_commit: 0,
-                round: index,
+                leader_commit: LogIndex::new(0),
+                round: Round::new(index),
             }),
         },
     }
@@ -228,14 +230,14 @@ fn a_full_disk_stops_the_node_loop_sending_nothing_and_a_restart_keeps_every_syn
             .state
             .log
             .iter()
-            .map(|entry| entry.index)
+            .map(|entry| entry.index.get())
             .collect();
         assert_eq!(
             indexes,
             (1..=acknowledged).collect::<Vec<_>>(),
             "seed {seed}: every acknowledged entry, and nothing more"
         );
-        assert_eq!(recovered.state.hard_state.term, 1);
+        assert_eq!(recovered.state.hard_state.term, Term::new(1));
         assert_eq!(
             recovered.cut_tail_bytes,
             seed % 12,

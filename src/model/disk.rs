@@ -216,7 +216,7 @@ max_log = 2
             } else {
                 (0, None)
             };
-            assert_eq!((hard_state.term, hard_state.voted_for), expected);
+            assert_eq!((hard_state.term.get(), hard_state.voted_for), expected);
             let offered = actions(&model, &next);
             assert!(
                 !offered
