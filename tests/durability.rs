@@ -1,15 +1,26 @@
 //! Durability of the real node loop on the simulated disk
 //! (`electorate::driver::crash_sim`): seeded power failures between and in
-//! the middle of disk operations, damage to synced data, fsync errors.
+//! the middle of disk operations, damage to synced data, fsync errors, a
+//! full disk (ENOSPC).
 //!
 //! A few seeds run here; `DURABILITY_SEEDS=2000 cargo test
 //! --test durability` runs thousands (the test profile is optimised; a
 //! failure prints its seed and the whole report).
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use electorate::core::raft::{
+    Append, Body, Command, Config, Entry, LogIndex, Message, Round, Term,
+};
+use electorate::core::time::Time;
+use electorate::core::NodeId;
 use electorate::driver::crash_sim::{run, CrashSimOptions, CrashSimReport, DamagePlace};
+use electorate::driver::node::{DriverError, NodeInput, NodeLoop, NodeSettings, Transport};
+use electorate::driver::storage::format::Identity;
+use electorate::driver::storage::simulated::{SimDisk, SimFaults};
+use electorate::driver::storage::{Log, StorageError, LOG_FILE};
 
 fn seeds(default: u64) -> u64 {
     std::env::var("DURABILITY_SEEDS")
@@ -108,4 +119,154 @@ fn an_fsync_error_stops_the_node_and_the_cluster_fails_over() {
         failures += report.fsync_failures.len();
     }
     assert!(failures > 0);
+}
+
+/// Every message a node loop sent, shared with the test.
+#[derive(Clone, Default)]
+struct Sent(Arc<Mutex<Vec<(NodeId, Message)>>>);
+
+impl Transport for Sent {
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.0.lock().unwrap().push((to, message));
+    }
+}
+
+impl Sent {
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+fn settings() -> NodeSettings {
+    NodeSettings {
+        id: 1,
+        members: vec![1, 2, 3],
+        config: Config::default(),
+        data_dir: "simulated/node-1".into(),
+        seed: 7,
+        cluster_id: 1,
+        lazy_disk: false,
+    }
+}
+
+fn identity() -> Identity {
+    settings().identity()
+}
+
+/// Node 2, leader of term 1, appends entry `index` after `index - 1`.
+fn append(index: u64) -> NodeInput {
+    let entry = Entry {
+        term: Term::new(1),
+        index: LogIndex::new(index),
+        command: Arc::new(Command::Write {
+            key: "x".into(),
+            value: index,
+        }),
+    };
+    NodeInput::Peer {
+        from: 2,
+        message: Message {
+            term: Term::new(1),
+            body: Body::Append(Append {
+                prev_log_index: LogIndex::new(index - 1),
+                prev_log_term: Term::new(u64::from(index > 1)),
+                entries: vec![entry],
+                leader_commit: LogIndex::new(0),
+                round: Round::new(index),
+            }),
+        },
+    }
+}
+
+/// The node loop on a simulated disk that fills up at a seeded write: the
+/// loop stops with a typed "disk full" error naming the log, nothing of
+/// that turn leaves it (not the acknowledgement of the entry it could not
+/// write), and once space is freed it restarts on every record it had
+/// acknowledged, the partly written one cut as an unsynced tail.
+#[test]
+fn a_full_disk_stops_the_node_loop_sending_nothing_and_a_restart_keeps_every_synced_record() {
+    for seed in 0..seeds(8) {
+        let disk = SimDisk::new();
+        let (storage, recovered) = Log::open(disk.clone(), identity()).unwrap();
+        let sent = Sent::default();
+        let mut node = NodeLoop::start(&settings(), storage, recovered, Time::ZERO, sent.clone())
+            .expect("the node starts");
+        let acknowledged = 1 + seed;
+        for index in 1..=acknowledged {
+            node.turn(Time::from_millis(index), [append(index)])
+                .expect("room on the disk");
+            assert_eq!(sent.count() as u64, index, "each entry is acknowledged");
+        }
+        // Room for a part of the next record only (its header is 8 bytes,
+        // its payload more): a short write, then ENOSPC.
+        disk.set_faults(SimFaults {
+            capacity: Some(disk.used_bytes() + seed % 12),
+            ..SimFaults::default()
+        });
+        let next = acknowledged + 1;
+        let error = node
+            .turn(Time::from_millis(next), [append(next)])
+            .expect_err("the disk is full");
+        let DriverError::Storage {
+            source: source @ StorageError::DiskFull { path, .. },
+            ..
+        } = &error
+        else {
+            panic!("seed {seed}: not a disk-full error: {error}");
+        };
+        assert!(path.ends_with(LOG_FILE), "{path:?}");
+        assert!(error.to_string().contains("disk full"), "{error}");
+        assert!(source.to_string().contains(LOG_FILE), "{source}");
+        assert_eq!(
+            sent.count() as u64,
+            acknowledged,
+            "seed {seed}: the entry that was not written was acknowledged"
+        );
+        drop(node);
+
+        disk.set_faults(SimFaults::default());
+        let (_, recovered) = Log::open(disk.clone(), identity()).expect("space was freed");
+        let indexes: Vec<u64> = recovered
+            .state
+            .log
+            .iter()
+            .map(|entry| entry.index.get())
+            .collect();
+        assert_eq!(
+            indexes,
+            (1..=acknowledged).collect::<Vec<_>>(),
+            "seed {seed}: every acknowledged entry, and nothing more"
+        );
+        assert_eq!(recovered.state.hard_state.term, Term::new(1));
+        assert_eq!(
+            recovered.cut_tail_bytes,
+            seed % 12,
+            "seed {seed}: the short write is cut as an unsynced tail"
+        );
+    }
+}
+
+/// The crash simulator with one disk filling up: the node stops with
+/// "disk full", restarts when space is freed, and the cluster keeps every
+/// acknowledged write and one vote per term.
+#[test]
+fn a_full_disk_in_a_crashing_cluster_loses_no_acknowledged_write() {
+    let (mut stops, mut restarts) = (0, 0);
+    for seed in 0..seeds(6) {
+        let options = CrashSimOptions {
+            disk_full: true,
+            ..CrashSimOptions::new(if seed % 2 == 0 { 3 } else { 5 }, seed)
+        };
+        let report = run(&options);
+        passed(&report);
+        for (_, reason) in &report.disk_full_stops {
+            assert!(reason.contains("disk full"), "{reason}");
+        }
+        stops += report.disk_full_stops.len();
+        restarts += report.restarts_after_disk_full.len();
+    }
+    assert!(
+        stops > 0 && restarts > 0,
+        "{stops} stops, {restarts} restarts"
+    );
 }

@@ -23,7 +23,9 @@ use electorate::core::raft::{
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use electorate::driver::storage::disk::Disk;
-use electorate::driver::storage::format::{fuzz_replay, Identity, LOG_HEADER_LEN};
+use electorate::driver::storage::format::{
+    fuzz_replay, Identity, LOG_HEADER_LEN, RECORD_HEADER_LEN, STATE_COPY_STRIDE,
+};
 use electorate::driver::storage::simulated::SimDisk;
 use electorate::driver::storage::{Log, Storage, LOG_FILE, STATE_FILE};
 
@@ -404,10 +406,12 @@ fn write_replay_log_seeds() {
             ),
         ],
     ];
+    let mut batch_ends = Vec::new();
     for (number, batch) in batches.iter().enumerate() {
         log.append(batch).unwrap();
         log.sync().unwrap();
         let bytes = disk.read(LOG_FILE).unwrap().unwrap();
+        batch_ends.push(bytes.len());
         let mut seed = (bytes.len() as u32).to_be_bytes().to_vec();
         seed.extend_from_slice(&bytes);
         fs::write(dir.join(format!("seed-log-{number}")), &seed).unwrap();
@@ -425,4 +429,33 @@ fn write_replay_log_seeds() {
     fs::write(dir.join("seed-log-unsynced-tail"), &seed).unwrap();
     let state = disk.read(STATE_FILE).unwrap().unwrap();
     fs::write(dir.join("seed-state"), &state).unwrap();
+
+    // Damage to synced data, each kind recovery must refuse: a byte of the
+    // header (past the magic, so the target keeps it), of the first
+    // record, of a middle record; and of one or both state copies.
+    let synced_log = &torn[..synced];
+    let damaged = [
+        ("seed-log-damaged-header", 12),
+        (
+            "seed-log-damaged-first",
+            LOG_HEADER_LEN + RECORD_HEADER_LEN + 1,
+        ),
+        (
+            "seed-log-damaged-middle",
+            batch_ends[1] + RECORD_HEADER_LEN + 1,
+        ),
+    ];
+    for (name, offset) in damaged {
+        let mut bytes = synced_log.to_vec();
+        bytes[offset] ^= 0x10;
+        let mut seed = (synced as u32).to_be_bytes().to_vec();
+        seed.extend_from_slice(&bytes);
+        fs::write(dir.join(name), &seed).unwrap();
+    }
+    let mut one_copy = state.clone();
+    one_copy[20] ^= 0x01;
+    fs::write(dir.join("seed-state-damaged-copy"), &one_copy).unwrap();
+    let mut both_copies = one_copy;
+    both_copies[STATE_COPY_STRIDE + 20] ^= 0x01;
+    fs::write(dir.join("seed-state-damaged-both"), &both_copies).unwrap();
 }

@@ -6,7 +6,8 @@
 //!
 //! Known bugs: each deliberate deviation of the core (feature
 //! `deliberate-bugs`, on only in test builds) must give a counterexample on
-//! a small spec on which the correct core has none.
+//! a small spec on which the correct core has none; so must each deliberate
+//! mistake of the storage layer under the model's disk faults (`[disk]`).
 //!
 //! Symmetry reduction (`[check] symmetry`) must give the same verdicts as
 //! the full search with fewer states, and the paths it reports must replay.
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use electorate::check::properties::Property;
 use electorate::core::raft::deliberate_bugs::DeliberateBugs;
+use electorate::harness::disk::DiskBugs;
 use electorate::model::spec::{RunMode, Strategy};
 use electorate::model::{check_model, check_spec, CheckOptions, ModelSpec, RaftModel, SpecReport};
 use stateright::{Checker, Model};
@@ -161,6 +163,32 @@ max_log = 2
 [expect]
 "#;
 
+/// The unpersisted-vote spec with disk faults instead of plain crashes: one
+/// power loss during a write (`power_losses`) and, after a crash, one
+/// restart on damaged storage (`damaged`).
+fn disk_spec(name: &str, power_losses: u32, damaged: u32) -> ModelSpec {
+    let text = UNPERSISTED_VOTE_SPEC
+        .replace(
+            "max_crashes = 1",
+            &format!("max_crashes = {}", u32::from(power_losses == 0)),
+        )
+        .replace(
+            "[expect]",
+            &format!(
+                "[disk]\nmax_power_losses = {power_losses}\nmax_damaged_nodes = {damaged}\n[expect]"
+            ),
+        );
+    spec(name, &text)
+}
+
+fn lost_batch_spec() -> ModelSpec {
+    disk_spec("lost-batch-reported-persisted", 1, 0)
+}
+
+fn damaged_restart_spec() -> ModelSpec {
+    disk_spec("damaged-restart-blank", 0, 1)
+}
+
 fn spec(name: &str, text: &str) -> ModelSpec {
     ModelSpec::parse(Path::new(name), text).unwrap_or_else(|error| panic!("{error}"))
 }
@@ -181,10 +209,17 @@ fn lease_spec() -> ModelSpec {
 fn violated(spec: ModelSpec, bugs: DeliberateBugs) -> Vec<&'static str> {
     let mut config = spec.config();
     config.bugs = bugs;
-    let report = check_model(
-        RaftModel::with_config(spec, config),
-        &CheckOptions::default(),
-    );
+    violated_by(RaftModel::with_config(spec, config))
+}
+
+/// Checks `spec` with the storage layer's `bugs` on; returns the violated
+/// `always` properties.
+fn violated_on_disk(spec: ModelSpec, bugs: DiskBugs) -> Vec<&'static str> {
+    violated_by(RaftModel::new(spec).with_disk_bugs(bugs))
+}
+
+fn violated_by(model: RaftModel) -> Vec<&'static str> {
+    let report = check_model(model, &CheckOptions::default());
     println!("{}", summary(&report));
     for property in report
         .properties
@@ -217,6 +252,8 @@ fn the_correct_core_has_no_counterexample_on_the_known_bug_specs() {
         unpersisted_vote_spec(),
         stale_candidate_spec(),
         lease_spec(),
+        lost_batch_spec(),
+        damaged_restart_spec(),
     ] {
         let name = spec.path.display().to_string();
         let violated = violated(spec, DeliberateBugs::default());
@@ -252,6 +289,31 @@ fn a_lease_measured_from_the_acknowledgement_breaks_lease_safety() {
     };
     let violated = violated(lease_spec(), bugs);
     assert!(violated.contains(&"Lease Safety"), "{violated:?}");
+}
+
+/// Power lost during the write of a granted vote: if the lost batch is
+/// reported persisted, the grant leaves, the voter restarts without it and
+/// grants another candidate the same term.
+#[test]
+fn a_lost_batch_reported_persisted_breaks_election_safety() {
+    let bugs = DiskBugs {
+        lost_batch_reported_persisted: true,
+        ..DiskBugs::default()
+    };
+    let violated = violated_on_disk(lost_batch_spec(), bugs);
+    assert!(violated.contains(&"Election Safety"), "{violated:?}");
+}
+
+/// A voter that crashed restarts on damaged storage: starting it blank (as
+/// truncating recovery did) lets it vote again in the term it voted in.
+#[test]
+fn a_restart_on_damaged_storage_as_a_blank_node_breaks_election_safety() {
+    let bugs = DiskBugs {
+        damaged_restart_blank: true,
+        ..DiskBugs::default()
+    };
+    let violated = violated_on_disk(damaged_restart_spec(), bugs);
+    assert!(violated.contains(&"Election Safety"), "{violated:?}");
 }
 
 /// `spec` searched depth first, with or without symmetry reduction, with no

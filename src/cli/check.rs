@@ -14,6 +14,14 @@ use electorate::model::spec::Strategy;
 use electorate::model::{check_spec, CheckOptions, ModelSpec, SpecError, SpecReport};
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "A spec's sections: [cluster] nodes, max_crashes, max_transfers; \
+[raft] options and timings; [time]; [network]; [bounds]; [clients] operations; \
+[disk] max_power_losses (power lost during a write: the batch survives whole or \
+not at all, nothing of the step is sent, the node is down) and max_damaged_nodes \
+(crashed nodes that restart on damaged synced data, refuse to start and stay \
+down for good; at most a minority); [check]; [expect]. See README.md, \"Model checking\"."
+)]
 pub struct Args {
     /// Spec files or directories of them (default: `models/`, unless
     /// `--algo` asks for a built-in spec).

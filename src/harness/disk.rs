@@ -35,10 +35,40 @@ pub enum FailingWrite {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WriteFailed(pub FailingWrite);
 
+/// Deliberate mistakes of the storage layer, so the model checker can be
+/// shown to catch them (`tests/models.rs`). Like the core's
+/// `DeliberateBugs`, a flag changes nothing unless the `deliberate-bugs`
+/// feature is on, which only the test build enables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DiskBugs {
+    /// A batch that power loss destroyed is reported persisted: the step's
+    /// messages leave before the node goes down, promising a vote or
+    /// entries it will not remember.
+    pub lost_batch_reported_persisted: bool,
+    /// A node whose synced data is damaged starts anyway, as a blank node
+    /// with no term, no vote and no log: the truncating recovery the log
+    /// format was made to replace.
+    pub damaged_restart_blank: bool,
+}
+
+/// Whether deliberate bugs can be switched on in this build.
+const BUGS_ENABLED: bool = cfg!(feature = "deliberate-bugs");
+
+impl DiskBugs {
+    pub fn lost_batch_reported_persisted(&self) -> bool {
+        BUGS_ENABLED && self.lost_batch_reported_persisted
+    }
+
+    pub fn damaged_restart_blank(&self) -> bool {
+        BUGS_ENABLED && self.damaged_restart_blank
+    }
+}
+
 /// Persists as [`Memory`] would, or not at all, then fails.
 struct FailingDisk<'a, A: Algorithm> {
     durable: &'a mut A::Durable,
     write: FailingWrite,
+    bugs: DiskBugs,
 }
 
 impl<A: Algorithm> Durability<PersistOf<A>> for FailingDisk<'_, A> {
@@ -51,8 +81,13 @@ impl<A: Algorithm> Durability<PersistOf<A>> for FailingDisk<'_, A> {
             } => infallible(Memory::<A>(self.durable).persist(records)),
             FailingWrite::PowerLoss {
                 batch_survives: false,
+            } => {
+                records.clear();
+                if self.bugs.lost_batch_reported_persisted() {
+                    return Ok(());
+                }
             }
-            | FailingWrite::FsyncError => records.clear(),
+            FailingWrite::FsyncError => records.clear(),
         }
         Err(WriteFailed(self.write))
     }
@@ -79,16 +114,62 @@ where
 {
     let local = slot.local(now);
     let node = slot.node.as_mut().expect("only an up member steps");
-    stepper.stage(node, local, rng, input);
-    if stepper.staged().persist.is_empty() {
-        infallible(stepper.apply(&mut Memory::<A>(&mut slot.durable), outputs));
-        return Ok(());
-    }
-    let mut disk = FailingDisk::<A> {
-        durable: &mut slot.durable,
+    let step = FailingStep {
         write,
+        bugs: DiskBugs::default(),
     };
-    stepper.apply(&mut disk, outputs)
+    step.run::<A, O>(stepper, node, &mut slot.durable, local, rng, input, outputs)
+}
+
+/// One step of a node whose next write fails, for runners that keep node
+/// and durable state their own way (the model checker keeps them behind
+/// `Arc`s): [`step_on_failing_disk`] without the [`Slot`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FailingStep {
+    pub write: FailingWrite,
+    pub bugs: DiskBugs,
+}
+
+impl FailingStep {
+    /// Steps `node` at its local time `now`; see [`step_on_failing_disk`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn run<A, O>(
+        self,
+        stepper: &mut Stepper<A::Node>,
+        node: &mut A::Node,
+        durable: &mut A::Durable,
+        now: Time,
+        rng: &mut dyn RngCore,
+        input: Input<MessageOf<A>>,
+        outputs: &mut O,
+    ) -> Result<(), WriteFailed>
+    where
+        A: Algorithm,
+        O: Outputs<MessageOf<A>>,
+    {
+        stepper.stage(node, now, rng, input);
+        if stepper.staged().persist.is_empty() {
+            infallible(stepper.apply(&mut Memory::<A>(durable), outputs));
+            return Ok(());
+        }
+        let mut disk = FailingDisk::<A> {
+            durable,
+            write: self.write,
+            bugs: self.bugs,
+        };
+        stepper.apply(&mut disk, outputs)?;
+        // Only a deliberate bug gets here: the write was reported done, and
+        // the power loss takes the node down right after its sends.
+        Err(WriteFailed(self.write))
+    }
+}
+
+/// What a crashed member whose synced data is damaged restarts from:
+/// nothing, for it refuses to start (recovery never drops synced data, so
+/// it stays down until its data is replaced); with the deliberate bug,
+/// blank durable state.
+pub fn recover_damaged<A: Algorithm>(bugs: DiskBugs) -> Option<A::Durable> {
+    bugs.damaged_restart_blank().then(A::Durable::default)
 }
 
 #[cfg(test)]

@@ -24,6 +24,17 @@ pub enum Action<M> {
     Crash(NodeId),
     /// A crashed node restarts from its durable state.
     Restart(NodeId),
+    /// Power is lost while a node writes the records of `step` (a step of
+    /// one node: [`Action::stepped_node`]): the batch reaches the disk whole
+    /// (`batch_survives`) or not at all, nothing of the step is sent, and
+    /// the node is down (`disk.max_power_losses`).
+    PowerLoss {
+        step: Box<Action<M>>,
+        batch_survives: bool,
+    },
+    /// A crashed node restarts and finds its synced data damaged: it
+    /// refuses to start and stays down for good (`disk.max_damaged_nodes`).
+    RestartOnDamagedStorage(NodeId),
     /// Client `client` sends its operation to node `node`.
     Client {
         client: usize,
@@ -34,6 +45,20 @@ pub enum Action<M> {
         from: NodeId,
         to: NodeId,
     },
+}
+
+impl<M> Action<M> {
+    /// The node this action steps, if it is one step of one node (and so
+    /// one write of the node's batch, if the step persists anything).
+    pub fn stepped_node(&self) -> Option<NodeId> {
+        match self {
+            Action::Tick(id) => Some(*id),
+            Action::Deliver(envelope) => Some(envelope.to),
+            Action::Client { node, .. } => Some(*node),
+            Action::Transfer { from, .. } => Some(*from),
+            _ => None,
+        }
+    }
 }
 
 impl<M: fmt::Display> fmt::Display for Action<M> {
@@ -47,6 +72,21 @@ impl<M: fmt::Display> fmt::Display for Action<M> {
             Action::Duplicate(envelope) => write!(f, "duplicate {envelope}"),
             Action::Crash(id) => write!(f, "crash {id}"),
             Action::Restart(id) => write!(f, "restart {id}"),
+            Action::PowerLoss {
+                step,
+                batch_survives,
+            } => write!(
+                f,
+                "power lost during the write of `{step}` ({})",
+                if *batch_survives {
+                    "the batch survives whole"
+                } else {
+                    "the batch is lost"
+                }
+            ),
+            Action::RestartOnDamagedStorage(id) => {
+                write!(f, "restart {id} on damaged storage")
+            }
             Action::Client { client, node } => write!(f, "client c{client} sends to {node}"),
             Action::Transfer { from, to } => write!(f, "transfer leadership {from} -> {to}"),
         }

@@ -9,6 +9,7 @@ use stateright::semantics::ConsistencyTester;
 use crate::check::properties::Property;
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Input, Node, NodeId};
+use crate::harness::disk::{FailingStep, WriteFailed};
 use crate::model::cluster::ClusterModel;
 use crate::model::register::{RegisterOp, RegisterRet};
 use crate::model::spec::ModelSpec;
@@ -16,13 +17,15 @@ use crate::model::state::{ClientStatus, ClusterState, Panic};
 use crate::model::step;
 use crate::model::variant::{ModelVariant, StateOf};
 
-/// Client `client` sends its operation to node `id`.
+/// Client `client` sends its operation to node `id`, which steps on a
+/// disk whose write fails if `failing` says so (see [`step::step`]).
 pub fn invoke<V: ModelVariant>(
     model: &ClusterModel<V>,
     state: &mut StateOf<V>,
     client: usize,
     id: NodeId,
-) {
+    failing: Option<FailingStep>,
+) -> Result<(), WriteFailed> {
     let operation = model.spec().operations[client].clone();
     let now = model.local_time(state, id);
     let by_lease = operation.is_read() && state.node(id).is_some_and(|node| node.holds_lease(now));
@@ -38,10 +41,11 @@ pub fn invoke<V: ModelVariant>(
         },
         operation,
     };
-    step::step(model, state, id, Input::Client(request));
+    let written = step::step(model, state, id, Input::Client(request), failing);
     if let ClientStatus::Done { lease_read, .. } = &mut state.clients[client] {
         *lease_read = by_lease;
     }
+    written
 }
 
 /// Records node `id`'s reply in the history and judges it.

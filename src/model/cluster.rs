@@ -26,6 +26,7 @@ use crate::core::node::{Input, Node, NodeId, Role};
 use crate::core::raft::Config;
 use crate::core::time::Time;
 use crate::harness::algorithm::{MessageOf, Raft};
+use crate::harness::disk::{DiskBugs, FailingStep, WriteFailed};
 use crate::harness::views::view;
 use crate::model::action::Action;
 use crate::model::network::Network;
@@ -35,7 +36,7 @@ use crate::model::rng::StepRng;
 use crate::model::spec::ModelSpec;
 use crate::model::state::{ClientStatus, ClusterState, NodeSlot};
 use crate::model::variant::{ModelVariant, StateOf};
-use crate::model::{clients, step};
+use crate::model::{clients, disk, step};
 
 /// The model of `spec` for variant `V`.
 #[derive(Clone, Debug)]
@@ -44,6 +45,7 @@ pub struct ClusterModel<V> {
     spec: ModelSpec,
     members: Vec<NodeId>,
     quantum_micros: u64,
+    disk_bugs: DiskBugs,
 }
 
 /// The Raft model: the one most specs check.
@@ -73,7 +75,21 @@ impl<V: ModelVariant> ClusterModel<V> {
             spec,
             members,
             quantum_micros,
+            disk_bugs: DiskBugs::default(),
         }
+    }
+
+    /// The model with the storage layer's deliberate bugs `bugs` on: how
+    /// the known-bug tests show that the disk faults have teeth.
+    pub fn with_disk_bugs(self, bugs: DiskBugs) -> ClusterModel<V> {
+        ClusterModel {
+            disk_bugs: bugs,
+            ..self
+        }
+    }
+
+    pub(crate) fn disk_bugs(&self) -> DiskBugs {
+        self.disk_bugs
     }
 
     pub fn spec(&self) -> &ModelSpec {
@@ -108,6 +124,7 @@ impl<V: ModelVariant> ClusterModel<V> {
                     node: Some(Arc::new(node)),
                     durable: Arc::new(V::Durable::default()),
                     clock_gain: 0,
+                    lost_for_good: false,
                 }
             })
             .collect();
@@ -116,6 +133,7 @@ impl<V: ModelVariant> ClusterModel<V> {
             nodes,
             network: Network::new(self.spec.network.ordered),
             crashes: 0,
+            power_losses: 0,
             transfers: 0,
             clients: vec![ClientStatus::Idle; self.spec.operations.len()],
             history: LinearizabilityTester::new(CasRegister::default()),
@@ -129,16 +147,21 @@ impl<V: ModelVariant> ClusterModel<V> {
     }
 
     fn crash(&self, state: &mut StateOf<V>, id: NodeId) {
+        self.take_down(state, id);
+        state.crashes += 1;
+    }
+
+    /// Node `id` goes down, with everything it did not persist.
+    pub(crate) fn take_down(&self, state: &mut StateOf<V>, id: NodeId) {
         let node = state.slot_mut(id).node.take().expect("only up nodes crash");
         if node.role() == Role::Leader {
             let term = node.term();
             state.crashed_leader_term =
                 Some(state.crashed_leader_term.map_or(term, |t| t.max(term)));
         }
-        state.crashes += 1;
     }
 
-    fn restart(&self, state: &mut StateOf<V>, id: NodeId) {
+    pub(crate) fn restart(&self, state: &mut StateOf<V>, id: NodeId) {
         let now = self.local_time(state, id);
         let slot = state.slot_mut(id);
         let mut rng = self.rng(id, V::durable_term(&slot.durable), now);
@@ -187,11 +210,17 @@ impl<V: ModelVariant> ClusterModel<V> {
 
     fn node_actions(&self, state: &StateOf<V>, id: NodeId, actions: &mut Vec<ActionOf<V>>) {
         let time = &self.spec.time;
+        if state.slot(id).lost_for_good {
+            return;
+        }
         if state.slot(id).clock_gain < time.clock_drift {
             actions.push(Action::ClockJump(id));
         }
         let Some(node) = state.node(id) else {
             actions.push(Action::Restart(id));
+            if disk::may_be_damaged::<V>(&self.spec.disk, state) {
+                actions.push(Action::RestartOnDamagedStorage(id));
+            }
             return;
         };
         if self.local_time(state, id) >= node.next_deadline() {
@@ -215,6 +244,34 @@ impl<V: ModelVariant> ClusterModel<V> {
             for &to in self.members.iter().filter(|&&to| to != id) {
                 actions.push(Action::Transfer { from: id, to });
             }
+        }
+    }
+
+    /// Takes `action`, one step of one node ([`Action::stepped_node`]), on
+    /// a disk whose write fails if `failing` says so.
+    pub(crate) fn take_step(
+        &self,
+        state: &mut StateOf<V>,
+        action: ActionOf<V>,
+        failing: Option<FailingStep>,
+    ) -> Result<(), WriteFailed> {
+        match action {
+            Action::Tick(id) => step::step(self, state, id, Input::Tick, failing),
+            Action::Deliver(envelope) => {
+                state.network.remove(&envelope);
+                let input = Input::Message {
+                    from: envelope.from,
+                    message: envelope.message,
+                };
+                step::step(self, state, envelope.to, input, failing)
+            }
+            Action::Client { client, node } => clients::invoke(self, state, client, node, failing),
+            Action::Transfer { from, to } => {
+                state.transfers += 1;
+                let input = Input::TransferLeadership { to };
+                step::step(self, state, from, input, failing)
+            }
+            other => panic!("`{other}` is not a step of one node"),
         }
     }
 
@@ -264,6 +321,7 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
             self.node_actions(state, id, actions);
         }
         self.network_actions(state, actions);
+        disk::power_loss_actions(&self.spec.disk, state.power_losses, actions);
     }
 
     fn next_state(&self, state: &Self::State, action: Self::Action) -> Option<Self::State> {
@@ -271,23 +329,21 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
         match action {
             Action::AdvanceTime => next.real_time += 1,
             Action::ClockJump(id) => next.slot_mut(id).clock_gain += 1,
-            Action::Tick(id) => step::step(self, &mut next, id, Input::Tick),
-            Action::Deliver(envelope) => {
-                next.network.remove(&envelope);
-                let input = Input::Message {
-                    from: envelope.from,
-                    message: envelope.message,
-                };
-                step::step(self, &mut next, envelope.to, input);
-            }
             Action::Drop(envelope) => next.network.remove(&envelope),
             Action::Duplicate(envelope) => next.network.send(envelope),
             Action::Crash(id) => self.crash(&mut next, id),
             Action::Restart(id) => self.restart(&mut next, id),
-            Action::Client { client, node } => clients::invoke(self, &mut next, client, node),
-            Action::Transfer { from, to } => {
-                next.transfers += 1;
-                step::step(self, &mut next, from, Input::TransferLeadership { to });
+            Action::PowerLoss {
+                step,
+                batch_survives,
+            } => self.power_loss(&mut next, *step, batch_survives)?,
+            Action::RestartOnDamagedStorage(id) => self.restart_on_damaged_storage(&mut next, id),
+            step @ (Action::Tick(_)
+            | Action::Deliver(_)
+            | Action::Client { .. }
+            | Action::Transfer { .. }) => {
+                let written = self.take_step(&mut next, step, None);
+                assert!(written.is_ok(), "a write to a healthy disk cannot fail");
             }
         }
         if next.panic.is_none() {
@@ -317,6 +373,18 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
 
     fn format_action(&self, action: &Self::Action) -> String {
         match action {
+            Action::PowerLoss {
+                step,
+                batch_survives,
+            } => format!(
+                "power lost during the write of `{}` ({})",
+                self.format_action(step),
+                if *batch_survives {
+                    "the batch survives whole"
+                } else {
+                    "the batch is lost"
+                }
+            ),
             Action::Client { client, node } => {
                 format!(
                     "client c{client} sends `{}` to {node}",

@@ -8,7 +8,8 @@
 //! [`Model`](stateright::Model) for any algorithm variant: its transitions
 //! call `Node::step` on the real nodes, with explicit real time and
 //! drifting local clocks, a network that may reorder, lose and duplicate,
-//! crashes and restarts from durable state, and, for a variant with the
+//! crashes and restarts from durable state, disk faults ([`disk`]: power
+//! lost during a write, a restart on damaged storage), and, for a variant with the
 //! capability ([`variant`]), clients whose history must stay linearizable
 //! ([`clients`]) and leadership transfers. [`run::check_spec`] runs the
 //! search and compares the outcome with the spec; `electorate check` and
@@ -18,6 +19,7 @@
 pub mod action;
 pub mod clients;
 pub mod cluster;
+pub mod disk;
 pub mod network;
 pub mod operations;
 pub mod properties;

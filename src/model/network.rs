@@ -78,6 +78,14 @@ impl<M: Clone + Ord> Network<M> {
         }
     }
 
+    /// Drops every message to `id`: a node down for good never reads one.
+    pub fn discard_to(&mut self, id: NodeId) {
+        match self {
+            Network::Unordered(envelopes) => envelopes.retain(|envelope, _| envelope.to != id),
+            Network::Ordered(links) => links.retain(|&(_, to), _| to != id),
+        }
+    }
+
     /// The envelopes that may be delivered next, each once.
     pub fn deliverable(&self) -> Vec<Envelope<M>> {
         match self {

@@ -23,7 +23,7 @@ use crate::harness::algorithm::{Bully, Raft, Ring};
 use crate::model::operations::parse_operation;
 use crate::model::properties;
 pub use crate::model::spec_file::{Algorithm, Strategy};
-use crate::model::spec_file::{ExpectFile, NetworkFile, RaftFile, SpecFile, TimeFile};
+use crate::model::spec_file::{DiskFile, ExpectFile, NetworkFile, RaftFile, SpecFile, TimeFile};
 use crate::model::symmetry::MAX_SYMMETRIC_NODES;
 use crate::model::variant::{Capabilities, ModelVariant};
 
@@ -96,6 +96,17 @@ pub struct RaftSpec {
     pub clock_drift_bound: u64,
 }
 
+/// Disk faults, each with a budget per run (`[disk]`, see
+/// `crate::model::disk`). Both 0: storage is perfect.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DiskSpec {
+    /// Power losses in the middle of a step's write.
+    pub max_power_losses: u32,
+    /// Nodes that find their synced data damaged when they restart, refuse
+    /// to start and stay down: at most a minority of the cluster.
+    pub max_damaged_nodes: u32,
+}
+
 /// Model time: a discrete real time and one local clock per node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TimeSpec {
@@ -153,6 +164,7 @@ pub struct ModelSpec {
     pub nodes: u64,
     pub max_crashes: u32,
     pub max_transfers: u32,
+    pub disk: DiskSpec,
     pub raft: RaftSpec,
     pub time: TimeSpec,
     pub network: NetworkSpec,
@@ -201,6 +213,7 @@ impl ModelSpec {
         let raft = raft_spec(&file.raft).map_err(|(key, reason)| invalid(key, reason))?;
         let time = time_spec(&file.time).map_err(|(key, reason)| invalid(key, reason))?;
         let network = network_spec(&file.network).map_err(|(key, reason)| invalid(key, reason))?;
+        let disk = disk_spec(&file.disk, &file).map_err(|(key, reason)| invalid(key, reason))?;
         let bounds = Bounds {
             max_term: file.bounds.max_term,
             max_log: file.bounds.max_log,
@@ -233,6 +246,7 @@ impl ModelSpec {
             nodes,
             max_crashes: file.cluster.max_crashes,
             max_transfers: file.cluster.max_transfers,
+            disk,
             raft,
             time,
             network,
@@ -405,6 +419,37 @@ fn network_spec(network: &NetworkFile) -> Result<NetworkSpec, KeyError> {
     })
 }
 
+/// Refuses disk budgets that would take a majority down for good (nothing
+/// could be elected after, so `sometimes` goals and the search would mean
+/// little) or that nothing could ever use.
+fn disk_spec(disk: &DiskFile, file: &SpecFile) -> Result<DiskSpec, KeyError> {
+    let nodes = file.cluster.nodes;
+    let minority = (nodes.saturating_sub(1) / 2) as u32;
+    if disk.max_damaged_nodes > minority {
+        return Err((
+            "disk.max_damaged_nodes",
+            format!(
+                "{} of {nodes} nodes is not a minority: a damaged node stays down for good, \
+                 so at most {minority} may be",
+                disk.max_damaged_nodes
+            ),
+        ));
+    }
+    if disk.max_damaged_nodes > 0 && file.cluster.max_crashes == 0 && disk.max_power_losses == 0 {
+        return Err((
+            "disk.max_damaged_nodes",
+            "storage is found damaged when a crashed node restarts, and nothing may crash: \
+             set `cluster.max_crashes` or `disk.max_power_losses`"
+                .into(),
+        ));
+    }
+    Ok(DiskSpec {
+        max_power_losses: at_most("disk.max_power_losses", disk.max_power_losses.into(), 16)?
+            as u32,
+        max_damaged_nodes: disk.max_damaged_nodes,
+    })
+}
+
 fn check_spec(file: &SpecFile, time: &TimeSpec, bounds: &Bounds) -> Result<CheckSpec, KeyError> {
     let check = &file.check;
     if check.threads == 0 {
@@ -522,7 +567,9 @@ fn impossible(spec: &ModelSpec, property: Property) -> Option<&'static str> {
     let has_read = spec.operations.iter().any(Operation::is_read);
     match property {
         Property::WriteCommitted if !has_write => Some("`clients.operations` has no write or cas"),
-        Property::LeaderReplaced if spec.max_crashes == 0 => Some("`cluster.max_crashes` is 0"),
+        Property::LeaderReplaced if spec.max_crashes == 0 && spec.disk.max_power_losses == 0 => {
+            Some("`cluster.max_crashes` and `disk.max_power_losses` are 0")
+        }
         Property::LeaseReadServed if !spec.raft.lease_reads => Some("`raft.lease_reads` is off"),
         Property::LeaseReadServed if !has_read => Some("`clients.operations` has no read"),
         _ => None,

@@ -19,6 +19,8 @@ pub struct SpecFile {
     pub network: NetworkFile,
     pub bounds: BoundsFile,
     #[serde(default)]
+    pub disk: DiskFile,
+    #[serde(default)]
     pub clients: ClientsFile,
     #[serde(default)]
     pub check: CheckFile,
@@ -128,6 +130,19 @@ pub struct BoundsFile {
     pub max_log: u64,
     #[serde(default)]
     pub max_depth: Option<usize>,
+}
+
+/// Disk faults (see `super::disk`); both budgets 0, the default, keep
+/// storage perfect: a step's records are durable the moment it ends.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiskFile {
+    /// Crashes in the middle of a step's write: the batch reaches the disk
+    /// whole or not at all, nothing of the step is sent, the node is down.
+    pub max_power_losses: u32,
+    /// Crashed nodes whose synced data is found damaged on restart: each
+    /// refuses to start and stays down for good. At most a minority.
+    pub max_damaged_nodes: u32,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

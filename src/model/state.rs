@@ -1,5 +1,5 @@
-//! One state of the model: real time, every node (up or crashed, with what it
-//! made durable and how far its clock has run ahead), the network, the
+//! One state of the model: real time, every node (up, crashed or down for
+//! good, with what it made durable and how far its clock has run ahead), the network, the
 //! clients and their history, and the record the property monitors keep.
 //!
 //! The state is generic over the node, durable and message types of the
@@ -32,6 +32,9 @@ pub struct NodeSlot<N, D> {
     /// decreases (clocks are monotonic) and never exceeds the spec's
     /// `time.clock_drift`.
     pub clock_gain: u64,
+    /// Down for the rest of the run: it found its synced data damaged on a
+    /// restart and refused to start (`disk.max_damaged_nodes`).
+    pub lost_for_good: bool,
 }
 
 /// Where a client's one operation is.
@@ -57,6 +60,9 @@ pub struct ClusterState<N, D, M> {
     pub nodes: Vec<NodeSlot<N, D>>,
     pub network: Network<M>,
     pub crashes: u32,
+    /// Crashes during a write (`disk.max_power_losses`), counted apart from
+    /// `crashes`.
+    pub power_losses: u32,
     pub transfers: u32,
     /// One client per operation of the spec, in the same order (none for a
     /// variant without clients).
@@ -101,6 +107,11 @@ impl<N, D, M> ClusterState<N, D, M> {
     /// The node, if it is up.
     pub fn node(&self, id: NodeId) -> Option<&N> {
         self.slot(id).node.as_deref()
+    }
+
+    /// How many nodes are down for good.
+    pub fn lost_for_good(&self) -> u32 {
+        self.nodes.iter().filter(|slot| slot.lost_for_good).count() as u32
     }
 
     pub fn up_nodes(&self) -> impl Iterator<Item = &N> {

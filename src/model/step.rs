@@ -3,7 +3,9 @@
 //! contract's order (persist into the slot's durable state, send into the
 //! model's network, reply to the model's clients). A panic (a broken
 //! invariant: a bug) ends the run and is reported as a violation of Node
-//! Invariants.
+//! Invariants. A step may also be taken on a disk whose write fails
+//! ([`FailingStep`], the simulator's disk faults): then nothing of it
+//! leaves and the caller takes the node down.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use crate::core::client::ClientReply;
 use crate::core::node::{Input, Node, NodeId};
 use crate::harness::algorithm::MessageOf;
 use crate::harness::apply::{infallible, Check, Outputs, Stepper};
+use crate::harness::disk::{FailingStep, WriteFailed};
 use crate::harness::memory::Memory;
 use crate::model::clients;
 use crate::model::cluster::ClusterModel;
@@ -25,11 +28,17 @@ use crate::model::variant::{ModelVariant, StateOf};
 struct ModelOutputs<'a, M> {
     from: NodeId,
     network: &'a mut Network<M>,
+    /// Bit `index(id)` is set for each node down for good: messages to it
+    /// are lost at once rather than left to fill the network.
+    lost_for_good: u64,
     replies: Vec<ClientReply>,
 }
 
 impl<M: Clone + Ord> Outputs<M> for ModelOutputs<'_, M> {
     fn send(&mut self, to: NodeId, message: M) {
+        if self.lost_for_good & (1 << index(to)) != 0 {
+            return;
+        }
         self.network.send(Envelope {
             from: self.from,
             to,
@@ -42,14 +51,24 @@ impl<M: Clone + Ord> Outputs<M> for ModelOutputs<'_, M> {
     }
 }
 
-/// Steps node `id` (which is up) of `state` with `input`.
+/// Steps node `id` (which is up) of `state` with `input`, on a disk whose
+/// write fails if `failing` says so. On `Err` the node must be taken down:
+/// its write failed and nothing of the step left it (unless a deliberate
+/// bug reported the write done).
 pub fn step<V: ModelVariant>(
     model: &ClusterModel<V>,
     state: &mut StateOf<V>,
     id: NodeId,
     input: Input<MessageOf<V>>,
-) {
+    failing: Option<FailingStep>,
+) -> Result<(), WriteFailed> {
     let now = model.local_time(state, id);
+    let lost_for_good = state
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| slot.lost_for_good)
+        .fold(0, |lost, (position, _)| lost | 1 << position);
     let slot = &mut state.nodes[index(id)];
     let node = Arc::make_mut(slot.node.as_mut().expect("only up nodes are stepped"));
     let durable = Arc::make_mut(&mut slot.durable);
@@ -57,31 +76,44 @@ pub fn step<V: ModelVariant>(
     let mut outputs = ModelOutputs {
         from: id,
         network: &mut state.network,
+        lost_for_good,
         replies: Vec::new(),
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let mut stepper = Stepper::new(Check::Invariants);
-        infallible(stepper.step(
-            node,
-            now,
-            &mut rng,
-            input,
-            &mut Memory::<V>(durable),
-            &mut outputs,
-        ));
+        match failing {
+            None => {
+                let mut memory = Memory::<V>(durable);
+                infallible(stepper.step(node, now, &mut rng, input, &mut memory, &mut outputs));
+                Ok(())
+            }
+            Some(failing) => failing.run::<V, _>(
+                &mut stepper,
+                node,
+                durable,
+                now,
+                &mut rng,
+                input,
+                &mut outputs,
+            ),
+        }
     }));
     let replies = outputs.replies;
-    if let Err(payload) = outcome {
-        state.panic = Some(Panic {
-            node: id,
-            message: panic_message(&payload),
-        });
-        state.violations.record(Property::NodeInvariants);
-        return;
-    }
+    let written = match outcome {
+        Ok(written) => written,
+        Err(payload) => {
+            state.panic = Some(Panic {
+                node: id,
+                message: panic_message(&payload),
+            });
+            state.violations.record(Property::NodeInvariants);
+            return Ok(());
+        }
+    };
     for reply in replies {
         clients::record_reply(state, id, reply);
     }
+    written
 }
 
 fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {

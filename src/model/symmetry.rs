@@ -89,6 +89,7 @@ impl NodeSlot<RaftNode, DurableState> {
                 .map(|node| Arc::new(node.relabeled(rename))),
             durable,
             clock_gain: self.clock_gain,
+            lost_for_good: self.lost_for_good,
         }
     }
 
@@ -105,6 +106,7 @@ impl NodeSlot<RaftNode, DurableState> {
         hard_state.voted_for.map(|vote| vote == id).hash(state);
         self.durable.log.hash(state);
         self.clock_gain.hash(state);
+        self.lost_for_good.hash(state);
     }
 }
 
@@ -123,6 +125,7 @@ impl RaftState {
             nodes,
             network: self.network.relabeled(rename),
             crashes: self.crashes,
+            power_losses: self.power_losses,
             transfers: self.transfers,
             clients: self
                 .clients

@@ -1,5 +1,5 @@
 //! Power failures, now or armed to strike during a later disk operation,
-//! and the one failed fsync of a run.
+//! the one failed fsync of a run, and the one full disk.
 
 use std::time::Duration;
 
@@ -33,6 +33,10 @@ impl Sim {
                 }
             }
         }
+        if self.disk_full_at.is_some_and(|time| time <= self.now) {
+            self.disk_full_at = None;
+            self.fill_disk();
+        }
         if self.now < self.next_crash {
             return;
         }
@@ -55,5 +59,26 @@ impl Sim {
                 ..disk.faults()
             });
         }
+    }
+
+    /// Leaves the leader's disk (or any running node's) room for a few
+    /// hundred more bytes, so one of its next writes fails with ENOSPC.
+    fn fill_disk(&mut self) {
+        let leader = self.running().into_iter().find(|id| {
+            self.slots[id]
+                .running
+                .as_ref()
+                .is_some_and(|node| node.node().role() == Role::Leader)
+        });
+        let Some(id) = leader.or_else(|| self.running().first().copied()) else {
+            return;
+        };
+        let room = self.rng.random_range(0..=600);
+        let slot = self.slots.get_mut(&id).expect("member");
+        slot.filling = true;
+        slot.disk.set_faults(SimFaults {
+            capacity: Some(slot.disk.used_bytes() + room),
+            ..slot.disk.faults()
+        });
     }
 }

@@ -69,6 +69,7 @@ struct Sim {
     elections: OneVotePerTerm,
     next_crash: Time,
     fsync_error_at: Option<Time>,
+    disk_full_at: Option<Time>,
     first_fsync_failure: Option<Time>,
     /// Faults stop here; the cluster must settle.
     faults_end: Time,
@@ -87,6 +88,9 @@ pub fn run(options: &CrashSimOptions) -> CrashSimReport {
     let fsync_error_at = options
         .fsync_error
         .then(|| at(options.duration.mul_f64(rng.random_range(0.2..0.6))));
+    let disk_full_at = options
+        .disk_full
+        .then(|| at(options.duration.mul_f64(rng.random_range(0.1..0.5))));
     let clients = (0..options.clients.max(1) as u64)
         .map(|i| SimClient {
             id: 100 + i,
@@ -111,6 +115,7 @@ pub fn run(options: &CrashSimOptions) -> CrashSimReport {
         acknowledged: Vec::new(),
         elections: OneVotePerTerm::default(),
         fsync_error_at,
+        disk_full_at,
         first_fsync_failure: None,
         next_value: 0,
         report: CrashSimReport {
@@ -128,6 +133,7 @@ pub fn run(options: &CrashSimOptions) -> CrashSimReport {
                 down: Some(Down::Until(Time::ZERO)),
                 incarnation: 0,
                 damaged: false,
+                filling: false,
             },
         );
     }
@@ -168,7 +174,10 @@ impl Sim {
         }
         if self.now < self.faults_end {
             next = next.min(self.next_crash);
-            if let Some(time) = self.fsync_error_at {
+            for time in [self.fsync_error_at, self.disk_full_at]
+                .into_iter()
+                .flatten()
+            {
                 next = next.min(time);
             }
         }

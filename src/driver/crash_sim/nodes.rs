@@ -11,7 +11,7 @@ use crate::core::raft::Config;
 use crate::core::time::Time;
 use crate::driver::node::{DriverError, NodeLoop, NodeSettings};
 use crate::driver::storage::format::Identity;
-use crate::driver::storage::simulated::{PowerLoss, SimDisk};
+use crate::driver::storage::simulated::{PowerLoss, SimDisk, SimFaults};
 use crate::driver::storage::{Log, StorageError};
 
 use super::network::SimTransport;
@@ -34,6 +34,8 @@ pub(super) struct Slot {
     pub(super) incarnation: u64,
     /// Synced data was damaged while down: a refusal is due.
     pub(super) damaged: bool,
+    /// Its disk was left nearly full: space is freed before it restarts.
+    pub(super) filling: bool,
 }
 
 impl Sim {
@@ -81,6 +83,14 @@ impl Sim {
             cluster_id: 1,
             node_id: id,
         };
+        let after_disk_full = std::mem::take(&mut slot.filling);
+        if after_disk_full {
+            // The operator frees space while the node is down.
+            slot.disk.set_faults(SimFaults {
+                capacity: None,
+                ..slot.disk.faults()
+            });
+        }
         let opened = Log::open(slot.disk.clone(), identity);
         match (opened, slot.damaged) {
             (Err(error @ StorageError::Damaged { .. }), true) => {
@@ -106,6 +116,12 @@ impl Sim {
                 ));
             }
             (Ok((storage, recovered)), false) => {
+                if after_disk_full {
+                    let (records, cut) = (recovered.records, recovered.cut_tail_bytes);
+                    self.report
+                        .restarts_after_disk_full
+                        .push((id, records, cut));
+                }
                 let transport = SimTransport {
                     from: id,
                     outbox: self.outbox.clone(),
@@ -171,6 +187,14 @@ impl Sim {
             } => {
                 self.first_fsync_failure.get_or_insert(self.now);
                 self.report.fsync_failures.push((id, error.to_string()));
+            }
+            DriverError::Storage {
+                source: StorageError::DiskFull { .. },
+                ..
+            } => {
+                self.report.disk_full_stops.push((id, error.to_string()));
+                let restart = self.now.saturating_add(Duration::from_millis(200));
+                self.slots.get_mut(&id).expect("member").down = Some(Down::Until(restart));
             }
             other => self
                 .report

@@ -17,6 +17,9 @@ pub struct CrashSimOptions {
     pub damage: bool,
     /// Fail one fsync of one node during the run.
     pub fsync_error: bool,
+    /// Fill one node's disk during the run (ENOSPC at a seeded write):
+    /// the node stops, space is freed, and it restarts on what it synced.
+    pub disk_full: bool,
     /// Clients, each with one write at a time.
     pub clients: usize,
 }
@@ -31,6 +34,7 @@ impl CrashSimOptions {
             max_downtime: Duration::from_millis(1200),
             damage: false,
             fsync_error: false,
+            disk_full: false,
             clients: 2,
         }
     }

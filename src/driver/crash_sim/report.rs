@@ -37,6 +37,11 @@ pub struct CrashSimReport {
     pub refused: Vec<(NodeId, String)>,
     /// Nodes stopped by a failed fsync, with the reason they gave.
     pub fsync_failures: Vec<(NodeId, String)>,
+    /// Nodes stopped by a full disk, with the reason they gave.
+    pub disk_full_stops: Vec<(NodeId, String)>,
+    /// Restarts once space was freed: the node, the records it replayed
+    /// and the unsynced bytes (the partly written batch) it cut.
+    pub restarts_after_disk_full: Vec<(NodeId, usize, u64)>,
     /// Writes acknowledged after the first fsync failure.
     pub acknowledged_after_fsync_failure: usize,
     pub final_leader: Option<NodeId>,

@@ -16,7 +16,8 @@
 //!   the dirty set — a retried fsync "succeeds" without writing it, and a
 //!   power loss loses it (the PostgreSQL "fsyncgate" lesson).
 //! - **disk full** ([`SimFaults::capacity`]): a write that does not fit
-//!   fails with `StorageFull` and writes nothing.
+//!   writes the part that fits, unsynced (a short write), and fails with
+//!   `StorageFull` (ENOSPC).
 //!
 //! A [`SimDisk`] is a handle: clones share one disk, so a test keeps one
 //! to crash and damage the disk a node's log writes through.
@@ -106,6 +107,12 @@ impl SimDisk {
 
     pub fn faults(&self) -> SimFaults {
         self.state().faults.clone()
+    }
+
+    /// Bytes all files hold together now, synced or not (for arming
+    /// [`SimFaults::capacity`]).
+    pub fn used_bytes(&self) -> u64 {
+        self.state().total_len()
     }
 
     /// Operations so far (for arming [`SimFaults::power_fails_at_op`]).
@@ -286,27 +293,39 @@ impl Disk for SimDisk {
     fn write(&mut self, name: &str, offset: u64, bytes: &[u8]) -> io::Result<()> {
         let mut state = self.state();
         SimDisk::operation(&mut state)?;
-        let end = offset + bytes.len() as u64;
         let old_len = state
             .names
             .get(name)
-            .map_or(0, |&i| state.files[i].current.len());
-        let growth = end.saturating_sub(old_len as u64);
-        if let Some(capacity) = state.faults.capacity {
-            if state.total_len() + growth > capacity {
-                return Err(io::Error::new(
-                    io::ErrorKind::StorageFull,
-                    "no space left on device (simulated)",
-                ));
+            .map_or(0, |&i| state.files[i].current.len() as u64);
+        let room = state
+            .faults
+            .capacity
+            .map(|capacity| capacity.saturating_sub(state.total_len()));
+        // As write(2) does when the device fills: the part that fits is
+        // written (a short write), then the rest fails with ENOSPC.
+        let growth = (offset + bytes.len() as u64).saturating_sub(old_len);
+        let full = room.is_some_and(|room| growth > room);
+        let bytes = match room {
+            Some(room) if full => {
+                let fits = (old_len + room).saturating_sub(offset);
+                &bytes[..usize::try_from(fits).map_or(bytes.len(), |fits| fits.min(bytes.len()))]
             }
-        }
+            _ => bytes,
+        };
+        let end = offset + bytes.len() as u64;
         let file = state.file_mut(name);
-        if file.current.len() < end as usize {
-            file.current.resize(end as usize, 0);
-        }
-        file.current[offset as usize..end as usize].copy_from_slice(bytes);
         if !bytes.is_empty() {
+            if file.current.len() < end as usize {
+                file.current.resize(end as usize, 0);
+            }
+            file.current[offset as usize..end as usize].copy_from_slice(bytes);
             file.dirty.extend(offset / SECTOR..=(end - 1) / SECTOR);
+        }
+        if full {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "no space left on device (simulated)",
+            ));
         }
         Ok(())
     }

@@ -144,3 +144,36 @@ fn what_an_algorithm_cannot_do_is_refused() {
     assert!(text.contains("`expect.violated`"), "{text}");
     assert!(text.contains("unknown property \"Log Matching\""), "{text}");
 }
+
+#[test]
+fn disk_faults_are_off_by_default_and_parse_when_given() {
+    assert_eq!(parse(GOOD).unwrap().disk, DiskSpec::default());
+    let text = GOOD.replace(
+        "[clients]",
+        "[disk]\nmax_power_losses = 2\nmax_damaged_nodes = 1\n\n[clients]",
+    );
+    let disk = parse(&text).unwrap().disk;
+    assert_eq!((disk.max_power_losses, disk.max_damaged_nodes), (2, 1));
+}
+
+#[test]
+fn bad_disk_budgets_name_their_key() {
+    // A majority damaged for good would leave nothing able to elect.
+    let text = refusal("[clients]", "[disk]\nmax_damaged_nodes = 2\n\n[clients]");
+    assert!(text.contains("`disk.max_damaged_nodes`"), "{text}");
+    assert!(text.contains("minority"), "{text}");
+    // Storage is found damaged only by a restart, so something must crash.
+    let no_crash = GOOD
+        .replace("max_crashes = 1", "max_crashes = 0")
+        .replace(", \"a leader is replaced after a crash\"", "")
+        .replace("[clients]", "[disk]\nmax_damaged_nodes = 1\n\n[clients]");
+    let text = parse(&no_crash).unwrap_err().to_string();
+    assert!(text.contains("`disk.max_damaged_nodes`"), "{text}");
+    // A typo or a wrong type is a syntax error naming the key.
+    let text = refusal("[clients]", "[disk]\nmax_power_loss = 1\n\n[clients]");
+    assert!(text.contains("max_power_loss"), "{text}");
+    let text = refusal("[clients]", "[disk]\nmax_power_losses = -1\n\n[clients]");
+    assert!(text.contains("max_power_losses"), "{text}");
+    let text = refusal("[clients]", "[disk]\nmax_power_losses = 100\n\n[clients]");
+    assert!(text.contains("`disk.max_power_losses`"), "{text}");
+}
