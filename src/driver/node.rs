@@ -457,8 +457,11 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             let input = match input {
                 NodeInput::Peer { from, message } => {
                     if self.node.role() == Role::Leader {
-                        self.metrics
-                            .observe_received_as_leader(from, &message, self.node.term());
+                        self.metrics.observe_received_as_leader(
+                            from,
+                            &message,
+                            self.node.hard_state().term,
+                        );
                     }
                     Input::Message { from, message }
                 }

@@ -16,7 +16,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 
 use crate::core::node::{DropReason, Event, NodeId, Role};
-use crate::core::raft::{Body, Message};
+use crate::core::raft::{Body, Message, Term};
 
 /// Per-peer counters carry the peer's node id.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -291,7 +291,7 @@ impl NodeMetrics {
 
     /// A message the node receives while it leads in `term`: a heartbeat
     /// response of that term acknowledges one of its heartbeats.
-    pub fn observe_received_as_leader(&self, from: NodeId, message: &Message, term: u64) {
+    pub fn observe_received_as_leader(&self, from: NodeId, message: &Message, term: Term) {
         if message.term == term && matches!(message.body, Body::HeartbeatResponse(_)) {
             self.heartbeat_acks
                 .get_or_create(&PeerLabel { peer: from })

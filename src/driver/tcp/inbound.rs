@@ -58,19 +58,32 @@ pub struct Listener {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Where the listener's inputs go and what it reports to.
+pub struct Wiring {
+    pub inbox: Arc<Mailbox<NodeInput>>,
+    pub counters: Arc<InboundCounters>,
+    pub metrics: std::sync::Arc<NodeMetrics>,
+    pub partition: Arc<Partition>,
+    /// Replies one client connection queues before it drops more.
+    pub reply_capacity: usize,
+}
+
 impl Listener {
     pub fn start(
         listener: TcpListener,
         me: NodeId,
         members: Vec<NodeId>,
         codec: Codec,
-        inbox: Arc<Mailbox<NodeInput>>,
-        counters: Arc<InboundCounters>,
-        metrics: std::sync::Arc<NodeMetrics>,
-        partition: Arc<Partition>,
-        reply_capacity: usize,
+        wiring: Wiring,
     ) -> std::io::Result<Listener> {
         let address = listener.local_addr()?;
+        let Wiring {
+            inbox,
+            counters,
+            metrics,
+            partition,
+            reply_capacity,
+        } = wiring;
         let shared = Arc::new(Shared {
             me,
             members,

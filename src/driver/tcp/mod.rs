@@ -19,7 +19,7 @@ use crate::driver::mailbox::Mailbox;
 use crate::driver::node::{spawn_node, DriverError, NodeHandle, NodeSettings};
 use crate::driver::sync::Arc;
 use crate::driver::tuning::Limits;
-use inbound::{InboundCounters, Listener};
+use inbound::{InboundCounters, Listener, Wiring};
 use outbound::Links;
 use partition::Partition;
 
@@ -74,18 +74,15 @@ impl TcpNode {
             }
         };
         let inbound = Arc::new(InboundCounters::default());
-        let listener = Listener::start(
-            listener,
-            id,
-            members,
-            codec,
+        let wiring = Wiring {
             inbox,
-            inbound.clone(),
-            node.metrics.clone(),
-            partition.clone(),
-            limits.reply_capacity,
-        )
-        .map_err(thread_error)?;
+            counters: inbound.clone(),
+            metrics: node.metrics.clone(),
+            partition: partition.clone(),
+            reply_capacity: limits.reply_capacity,
+        };
+        let listener =
+            Listener::start(listener, id, members, codec, wiring).map_err(thread_error)?;
         Ok(TcpNode {
             node,
             inbound,
