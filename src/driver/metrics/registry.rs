@@ -311,7 +311,7 @@ impl NodeMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::raft::{Heartbeat, HeartbeatResponse};
+    use crate::core::raft::{Heartbeat, HeartbeatResponse, LogIndex, Round};
 
     #[test]
     fn events_and_heartbeats_are_counted_under_their_names() {
@@ -329,20 +329,22 @@ mod tests {
             reason: DropReason::Stale,
         });
         let heartbeat = Message {
-            term: 2,
+            term: Term::new(2),
             body: Body::Heartbeat(Heartbeat {
-                leader_commit: 0,
-                round: 1,
+                leader_commit: LogIndex::ZERO,
+                round: Round::new(1),
             }),
         };
         metrics.observe_sent(2, &heartbeat);
         let ack = Message {
-            term: 2,
-            body: Body::HeartbeatResponse(HeartbeatResponse { round: 1 }),
+            term: Term::new(2),
+            body: Body::HeartbeatResponse(HeartbeatResponse {
+                round: Round::new(1),
+            }),
         };
-        metrics.observe_received_as_leader(2, &ack, 2);
+        metrics.observe_received_as_leader(2, &ack, Term::new(2));
         // An acknowledgement of an older term is not one of ours.
-        metrics.observe_received_as_leader(2, &ack, 3);
+        metrics.observe_received_as_leader(2, &ack, Term::new(3));
         let text = metrics.encode();
         for line in [
             "electorate_elections_total 1",
