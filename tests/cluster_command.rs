@@ -1,12 +1,14 @@
 //! `electorate cluster` end to end, shortened: node processes on loopback,
 //! the leader killed and partitioned, a whole-cluster crash at the end, and
-//! the recorded history judged linearizable.
+//! the recorded history judged linearizable; the KPIs scraped from the
+//! nodes' metrics, and the split-brain alert firing on an unsafe lease.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use electorate::driver::cluster::disruptions::DisruptionKind;
 use electorate::driver::cluster::{run_cluster, ClusterOptions};
+use electorate::driver::tuning::Tuning;
 
 #[test]
 fn a_cluster_survives_leader_kills_and_partitions_with_a_linearizable_history() {
@@ -30,6 +32,8 @@ fn a_cluster_survives_leader_kills_and_partitions_with_a_linearizable_history() 
         client_timeout: Duration::from_secs(2),
         check_timeout: Duration::from_secs(60),
         disk_faults: false,
+        tuning: Tuning::default(),
+        scrape_every: Duration::from_millis(100),
     };
     let (report, recorder) = run_cluster(&options, |_| {}).unwrap();
     assert_eq!(report.linearizability, "linearizable", "{report:#?}");
@@ -49,5 +53,83 @@ fn a_cluster_survives_leader_kills_and_partitions_with_a_linearizable_history() 
         "every key read back after the crash"
     );
     assert!(recorder.events().len() >= 2 * report.operations.ok as usize);
+    let kpis = &report.kpis;
+    assert_eq!(kpis.split_brain_alerts, 0, "{kpis:#?}");
+    assert!(
+        kpis.lease_claims >= 2,
+        "every new leader claims a lease: {kpis:#?}"
+    );
+    // Each kill and each partition of the leader is followed by a new one.
+    assert!(
+        kpis.leader_changes as usize > report.disruptions.len(),
+        "{kpis:#?}"
+    );
+    assert!(kpis.elections >= kpis.leader_changes, "{kpis:#?}");
+    let latency = kpis
+        .write_latency_ms
+        .as_ref()
+        .expect("writes were acknowledged");
+    assert!(latency.count as usize >= report.operations.acknowledged_writes / 2);
+    assert!(
+        latency.p50 > 0.0 && latency.p50 <= latency.p99,
+        "{latency:?}"
+    );
+    assert!(!kpis.heartbeat_success.is_empty(), "{kpis:#?}");
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// A lease that outlives the followers' promise, and an isolated leader
+/// that keeps it (no CheckQuorum): `Config::validate` refuses this set, so
+/// it is forced past it through a test-only switch. The old leader's claim
+/// must overlap its successor's, and the alert must say so.
+#[test]
+fn an_unsafe_lease_configuration_raises_the_split_brain_alert() {
+    let data_dir = std::env::temp_dir().join(format!(
+        "electorate-split-brain-test-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let tuning = Tuning {
+        lease_duration_ms: Some(1_500),
+        deliberate_unchecked_lease: true,
+        deliberate_no_check_quorum: true,
+        ..Tuning::default()
+    };
+    assert!(
+        Tuning {
+            deliberate_unchecked_lease: false,
+            ..tuning.clone()
+        }
+        .config(1, &[1, 2, 3])
+        .is_err(),
+        "the set is one that validation refuses"
+    );
+    let options = ClusterOptions {
+        nodes: 3,
+        duration: Duration::from_secs(3),
+        kill_leader_every: None,
+        restart_after: Duration::from_millis(500),
+        partition_leader_every: Some(Duration::from_secs(1)),
+        partition_for: Duration::from_millis(1_200),
+        clients: 2,
+        keys: 2,
+        seed: 23,
+        cluster_id: 4,
+        data_dir: data_dir.clone(),
+        executable: PathBuf::from(env!("CARGO_BIN_EXE_electorate")),
+        log: Some("info".to_owned()),
+        client_timeout: Duration::from_secs(1),
+        check_timeout: Duration::from_secs(20),
+        disk_faults: false,
+        tuning,
+        scrape_every: Duration::from_millis(50),
+    };
+    let (report, _) = run_cluster(&options, |_| {}).unwrap();
+    assert!(
+        report.kpis.split_brain_alerts > 0,
+        "the isolated leader's lease overlaps its successor's: {:#?}",
+        report.kpis
+    );
+    assert!(!report.passed(), "a split brain fails the run");
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -1,6 +1,7 @@
 //! The threaded driver on real threads and the real clock: clusters wired
 //! in memory and over TCP on loopback elect a leader, commit writes, fail
-//! over, and shrug off bad input on their sockets.
+//! over, and shrug off bad input on their sockets; `electorate node`
+//! processes serve metrics that follow what the cluster does.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -17,6 +18,8 @@ use electorate::core::Role;
 use electorate::driver::client::Client;
 use electorate::driver::mailbox::Mailbox;
 use electorate::driver::memory::{request, MemoryNetwork};
+use electorate::driver::metrics::exposition::Samples;
+use electorate::driver::metrics::scrape::scrape;
 use electorate::driver::node::{spawn_node, NodeHandle, NodeSettings, INBOX_CAPACITY};
 use electorate::driver::tcp::{TcpCluster, TcpNode};
 
@@ -341,4 +344,154 @@ fn a_restarted_tcp_node_is_redialled_and_catches_up() {
         std::thread::sleep(Duration::from_millis(5));
     }
     cluster.stop();
+}
+
+/// Real `electorate node` processes with `--metrics-listen`, killed when
+/// dropped.
+struct NodeProcesses {
+    children: Vec<std::process::Child>,
+    metrics: BTreeMap<u64, std::net::SocketAddr>,
+    addresses: BTreeMap<u64, std::net::SocketAddr>,
+    data: std::path::PathBuf,
+}
+
+impl Drop for NodeProcesses {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn start_node_processes(name: &str) -> NodeProcesses {
+    use electorate::driver::cluster::processes::Launch;
+    let data = temp_dir(name);
+    let addresses = Launch::free_addresses(MEMBERS.len()).unwrap();
+    let metrics = Launch::free_addresses(MEMBERS.len()).unwrap();
+    let children = MEMBERS
+        .iter()
+        .map(|&id| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_electorate"));
+            command
+                .args(["node", "--id", &id.to_string()])
+                .args(["--listen", &addresses[&id].to_string()])
+                .args(["--metrics-listen", &metrics[&id].to_string()])
+                .arg("--data-dir")
+                .arg(data.join(format!("node-{id}")))
+                .args(["--seed", &id.to_string()])
+                .stdout(std::process::Stdio::null());
+            for (&peer, address) in addresses.iter().filter(|(&peer, _)| peer != id) {
+                command.arg("--peer").arg(format!("{peer}={address}"));
+            }
+            command.spawn().unwrap()
+        })
+        .collect();
+    NodeProcesses {
+        children,
+        metrics,
+        addresses,
+        data,
+    }
+}
+
+impl NodeProcesses {
+    /// Every node's scrape, waiting for each endpoint to come up.
+    fn scrape_all(&self) -> BTreeMap<u64, Samples> {
+        self.metrics
+            .iter()
+            .map(|(&id, &address)| {
+                let started = Instant::now();
+                loop {
+                    match scrape(address, Duration::from_secs(2)) {
+                        Ok(samples) => return (id, samples),
+                        Err(error) if started.elapsed() > Duration::from_secs(10) => {
+                            panic!("node {id}: {error}")
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+fn value(samples: &Samples, name: &str) -> f64 {
+    samples
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} missing"))
+}
+
+fn peer_value(samples: &Samples, name: &str, peer: u64) -> f64 {
+    samples
+        .all(name)
+        .find(|(key, _)| key.label("peer") == Some(&peer.to_string()))
+        .map_or(0.0, |(_, value)| value)
+}
+
+#[test]
+fn a_node_process_serves_metrics_that_move_as_the_cluster_elects_and_commits() {
+    let nodes = start_node_processes("metrics");
+    let mut client = Client::new(1, nodes.addresses.clone(), 5, Duration::from_secs(5));
+    // The first write waits for the election.
+    client.write("m", 0).unwrap();
+    let before = nodes.scrape_all();
+    let leaders: Vec<u64> = before
+        .iter()
+        .filter(|(_, samples)| value(samples, "electorate_is_leader") == 1.0)
+        .map(|(&id, _)| id)
+        .collect();
+    let [leader] = leaders[..] else {
+        panic!("one leader expected, the nodes say {leaders:?}")
+    };
+    let won: f64 = before
+        .values()
+        .map(|samples| value(samples, "electorate_elections_won_total"))
+        .sum();
+    assert_eq!(won, 1.0, "one election won so far");
+    assert!(value(&before[&leader], "electorate_elections_total") >= 1.0);
+    for samples in before.values() {
+        assert!(value(samples, "electorate_term") >= 1.0);
+        assert_eq!(value(samples, "electorate_leader_changes_total"), 1.0);
+    }
+    for value in 1..=20 {
+        client.write("m", value).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let after = nodes.scrape_all();
+    let (then, now) = (&before[&leader], &after[&leader]);
+    for name in [
+        "electorate_commit_index",
+        "electorate_applied_index",
+        "electorate_write_latency_seconds_count",
+        "electorate_fsync_latency_seconds_count",
+    ] {
+        assert!(
+            value(now, name) >= value(then, name) + 20.0,
+            "{name}: {} then, {} now",
+            value(then, name),
+            value(now, name)
+        );
+    }
+    assert_eq!(value(now, "electorate_lease_valid"), 1.0);
+    let expiry = value(now, "electorate_lease_expiry_seconds");
+    assert!(value(now, "electorate_lease_start_seconds") < expiry);
+    assert!(
+        expiry > value(now, "electorate_start_time_seconds"),
+        "the lease is on the same clock as the start"
+    );
+    for &peer in MEMBERS.iter().filter(|&&peer| peer != leader) {
+        let sent = peer_value(now, "electorate_heartbeats_sent_total", peer);
+        let acked = peer_value(now, "electorate_heartbeat_acks_total", peer);
+        assert!(
+            sent > peer_value(then, "electorate_heartbeats_sent_total", peer),
+            "heartbeats to {peer} keep going"
+        );
+        assert!(
+            acked > 0.0 && acked <= sent,
+            "{acked} acks of {sent} to {peer}"
+        );
+        assert!(value(&after[&peer], "electorate_commit_index") >= 21.0 - 1.0);
+    }
 }

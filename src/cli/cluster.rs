@@ -1,6 +1,8 @@
 //! `electorate cluster`: start a local cluster of node processes, run a
 //! recorded client workload, kill leaders and restart them, and report
-//! wall-clock failover and the linearizability of what the clients saw.
+//! wall-clock failover, the KPIs scraped from the nodes' metrics (the
+//! split-brain alert among them) and the linearizability of what the
+//! clients saw.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +12,9 @@ use std::time::Duration;
 use electorate::check::read::write_json_lines;
 use electorate::driver::client::recorder::Recorder;
 use electorate::driver::cluster::disruptions::DisruptionKind;
+use electorate::driver::cluster::kpis::{Kpis, HEARTBEAT_SUCCESS_MIN, WRITE_LATENCY_P99_MAX_MS};
 use electorate::driver::cluster::{run_cluster, ClusterOptions, ClusterReport};
+use electorate::driver::tuning::Tuning;
 use electorate::sim::units::{format_duration, parse_duration};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -81,6 +85,14 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Scrape every node's metrics this often for the KPIs.
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    scrape_every: Duration,
+    /// A TOML file of the nodes' timings and limits; flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    tuning: Tuning,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -140,6 +152,12 @@ fn options(args: &Args, seed: u64) -> Result<ClusterOptions, String> {
         .log
         .clone()
         .or_else(|| std::env::var(logging::LOG_VARIABLE).ok());
+    let tuning = match &args.config {
+        Some(path) => args
+            .tuning
+            .over(&Tuning::from_file(path).map_err(|error| error.to_string())?),
+        None => args.tuning.clone(),
+    };
     Ok(ClusterOptions {
         nodes: args.nodes as usize,
         duration: args.duration,
@@ -157,6 +175,8 @@ fn options(args: &Args, seed: u64) -> Result<ClusterOptions, String> {
         client_timeout: args.client_timeout,
         check_timeout: args.check_timeout,
         disk_faults: args.disk_faults,
+        tuning,
+        scrape_every: args.scrape_every,
     })
 }
 
@@ -307,8 +327,52 @@ fn print_report(report: &ClusterReport, args: &Args) {
             println!("WRONG: {wrong}");
         }
     }
+    print_kpis(&report.kpis);
     for exit in &report.unexpected_exits {
         println!("UNEXPECTED: {exit}");
     }
     println!("verdict: {}", if report.passed() { "pass" } else { "FAIL" });
+}
+
+fn print_kpis(kpis: &Kpis) {
+    println!(
+        "kpis ({} scrapes, {} failed while nodes were down): {} elections ({:.1}/min), {} leader changes ({:.0}/h)",
+        kpis.scrapes,
+        kpis.failed_scrapes,
+        kpis.elections,
+        kpis.elections_per_minute,
+        kpis.leader_changes,
+        kpis.leader_changes_per_hour
+    );
+    let followers = kpis
+        .heartbeat_success
+        .iter()
+        .map(|(node, success)| {
+            let flag = if success.flagged { " (LOW)" } else { "" };
+            format!("node {node} {:.2} %{flag}", success.rate * 100.0)
+        })
+        .collect::<Vec<_>>();
+    println!(
+        "  heartbeat success per follower (flagged under {:.0} %): {}",
+        HEARTBEAT_SUCCESS_MIN * 100.0,
+        followers.join(", ")
+    );
+    match &kpis.write_latency_ms {
+        Some(latency) => println!(
+            "  write latency at the leaders: p50 {:.1} ms  p99 {:.1} ms over {} writes{}",
+            latency.p50,
+            latency.p99,
+            latency.count,
+            if kpis.write_latency_p99_flagged {
+                format!(" (p99 over {WRITE_LATENCY_P99_MAX_MS:.0} ms)")
+            } else {
+                String::new()
+            }
+        ),
+        None => println!("  write latency: no write acknowledged"),
+    }
+    println!(
+        "  split-brain alerts: {} (overlapping lease claims of different nodes, over {} claims)",
+        kpis.split_brain_alerts, kpis.lease_claims
+    );
 }

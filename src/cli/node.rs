@@ -3,8 +3,12 @@
 //!
 //! ```sh
 //! electorate node --id 1 --listen 127.0.0.1:7001 --data-dir data/1 \
-//!     --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003
+//!     --peer 2=127.0.0.1:7002 --peer 3=127.0.0.1:7003 \
+//!     --metrics-listen 127.0.0.1:9101 --config node.toml
 //! ```
+//!
+//! Timings and limits come from the flags, then the `--config` file, then
+//! the defaults (see [`electorate::driver::tuning`]).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -13,9 +17,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use electorate::core::raft::Config;
+use electorate::driver::metrics::server::MetricsServer;
 use electorate::driver::node::NodeSettings;
 use electorate::driver::tcp::{TcpCluster, TcpNode};
+use electorate::driver::tuning::Tuning;
 
 use super::logging;
 
@@ -55,6 +60,14 @@ pub struct Args {
     /// it.
     #[arg(long)]
     control_stdin: bool,
+    /// Serve `GET /metrics` (Prometheus text format) on this address.
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
+    /// A TOML file of timings and limits; flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    tuning: Tuning,
 }
 
 fn parse_peer(text: &str) -> Result<(u64, SocketAddr), String> {
@@ -79,10 +92,23 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(2);
     }
     addresses.insert(args.id, args.listen);
+    let members: Vec<u64> = addresses.keys().copied().collect();
+    let tuned = match &args.config {
+        Some(path) => Tuning::from_file(path).map(|file| args.tuning.over(&file)),
+        None => Ok(args.tuning.clone()),
+    }
+    .and_then(|tuning| Ok((tuning.config(args.id, &members)?, tuning.limits()?)));
+    let (config, limits) = match tuned {
+        Ok(tuned) => tuned,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let settings = NodeSettings {
         id: args.id,
-        members: addresses.keys().copied().collect(),
-        config: Config::default(),
+        members,
+        config,
         data_dir: args.data_dir.clone(),
         seed,
         cluster_id: args.cluster_id,
@@ -99,7 +125,7 @@ pub fn run(args: Args) -> ExitCode {
         cluster_id: args.cluster_id,
         addresses,
     };
-    let node = match TcpNode::start(settings, listener, &cluster) {
+    let node = match TcpNode::start_with(settings, listener, &cluster, limits) {
         Ok(node) => node,
         Err(error) => {
             eprintln!("error: {error}");
@@ -114,6 +140,20 @@ pub fn run(args: Args) -> ExitCode {
         cluster.addresses.len(),
         args.data_dir.display()
     );
+    // Kept alive until the node stops; dropping it stops the endpoint.
+    let _metrics_server = match args.metrics_listen {
+        Some(address) => match MetricsServer::start(address, node.node.metrics.clone()) {
+            Ok(server) => {
+                println!("metrics on http://{}/metrics", server.address());
+                Some(server)
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
     let _ = std::io::stdout().flush();
     if args.control_stdin {
         let partition = node.partition.clone();

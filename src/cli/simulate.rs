@@ -235,6 +235,30 @@ fn print_metrics(outcome: &Outcome) {
         distribution(&summary.write_latency_ms)
     );
     println!("  read latency: {}", distribution(&summary.read_latency_ms));
+    print_kpis(outcome);
+}
+
+/// The KPI names `electorate cluster` reports, from the simulator's
+/// figures. The simulator records a property's first violation only, so
+/// its split-brain figure is 0 or 1.
+fn print_kpis(outcome: &Outcome) {
+    let metrics = &outcome.metrics;
+    let minutes = (metrics.total_micros as f64 / 60e6).max(1e-9);
+    let latency = metrics
+        .summary()
+        .write_latency_ms
+        .map(|d| format!("write latency p50 {:.1} ms p99 {:.1} ms", d.p50, d.p99))
+        .unwrap_or_else(|| "no writes".to_owned());
+    let split_brain_alerts = outcome
+        .violations
+        .iter()
+        .filter(|violation| violation.property == "Lease Safety")
+        .count();
+    println!(
+        "  kpis: elections_per_minute {:.1}, leader_changes {}, {latency}, split_brain_alerts {split_brain_alerts}",
+        metrics.elections as f64 / minutes,
+        metrics.leaders_elected
+    );
 }
 
 fn distribution(distribution: &Option<Distribution>) -> String {

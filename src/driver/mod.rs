@@ -12,13 +12,17 @@
 //! - [`client`]: the client library (leader hints, retries, timeouts) and
 //!   the history it records; [`cluster`]: `electorate cluster`'s
 //!   multi-process cluster, workload, leader kills and failover figures.
+//! - [`metrics`]: the node's Prometheus metrics and `GET /metrics`;
+//!   [`tuning`]: every timing and limit, from flags and a TOML file.
 
 pub mod client;
 pub mod cluster;
 pub mod crash_sim;
 pub mod mailbox;
 pub mod memory;
+pub mod metrics;
 pub mod node;
 pub mod storage;
 pub mod sync;
 pub mod tcp;
+pub mod tuning;

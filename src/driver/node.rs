@@ -28,6 +28,9 @@ use crate::core::node::{Event, Input, Node, NodeId, Role};
 use crate::core::raft::{Config, ConfigError, Message, Persist, RaftNode};
 use crate::core::time::Time;
 use crate::driver::mailbox::{Mailbox, Received};
+use crate::driver::metrics::clock::{monotonic_seconds_now, MonotonicOffset};
+use crate::driver::metrics::lease_claim::LeaseClaims;
+use crate::driver::metrics::NodeMetrics;
 use crate::driver::storage::format::Identity;
 use crate::driver::storage::{open_directory, Recovered, Storage, StorageError};
 use crate::driver::sync::{lock, Arc, Mutex};
@@ -124,6 +127,8 @@ pub struct NodeHandle {
     pub inbox: Arc<Mailbox<NodeInput>>,
     pub status: Arc<Mutex<NodeStatus>>,
     pub counters: Arc<NodeCounters>,
+    /// What `--metrics-listen` serves.
+    pub metrics: std::sync::Arc<NodeMetrics>,
     thread: Option<JoinHandle<Result<(), DriverError>>>,
 }
 
@@ -183,8 +188,10 @@ pub fn spawn_node(
             },
         )?;
     let clock = MonotonicClock::start();
-    let node_loop = NodeLoop::start(&settings, storage, recovered, clock.now(), transport)?;
+    let mut node_loop = NodeLoop::start(&settings, storage, recovered, clock.now(), transport)?;
+    node_loop.set_monotonic_offset(clock.offset);
     let (status, counters) = (node_loop.status.clone(), node_loop.counters.clone());
+    let metrics = node_loop.metrics.clone();
     let thread = std::thread::Builder::new()
         .name(format!("node-{id}"))
         .spawn({
@@ -197,6 +204,7 @@ pub fn spawn_node(
         inbox,
         status,
         counters,
+        metrics,
         thread: Some(thread),
     })
 }
@@ -210,12 +218,17 @@ pub trait Clock {
 /// The node's local monotonic clock, as the core's [`Time`].
 struct MonotonicClock {
     origin: Instant,
+    /// The origin on CLOCK_MONOTONIC, read together with `origin`.
+    offset: MonotonicOffset,
 }
 
 impl MonotonicClock {
     fn start() -> MonotonicClock {
         MonotonicClock {
             origin: Instant::now(),
+            offset: MonotonicOffset {
+                origin_seconds: monotonic_seconds_now(),
+            },
         }
     }
 }
@@ -235,9 +248,21 @@ pub struct NodeLoop<S, T> {
     transport: T,
     status: Arc<Mutex<NodeStatus>>,
     counters: Arc<NodeCounters>,
+    metrics: std::sync::Arc<NodeMetrics>,
     /// Where to send the reply of each client request still in the core.
-    pending: BTreeMap<RequestId, ReplyTo>,
+    pending: BTreeMap<RequestId, Pending>,
     stepper: Stepper<RaftNode>,
+    /// The lease this node claims, for the lease gauges.
+    lease_claims: LeaseClaims,
+    /// Maps the loop's time onto CLOCK_MONOTONIC for the gauges.
+    monotonic: MonotonicOffset,
+}
+
+/// A client request still in the core: where its reply goes, and, for a
+/// write, when it arrived (its latency is measured to the reply).
+struct Pending {
+    reply_to: ReplyTo,
+    write_arrived: Option<Time>,
 }
 
 /// The loop's storage as the harness's persist target: one append and one
@@ -245,6 +270,7 @@ pub struct NodeLoop<S, T> {
 struct Synced<'a, S> {
     storage: &'a mut S,
     counters: &'a NodeCounters,
+    metrics: &'a NodeMetrics,
 }
 
 impl<S: Storage> Durability<Persist> for Synced<'_, S> {
@@ -252,7 +278,11 @@ impl<S: Storage> Durability<Persist> for Synced<'_, S> {
 
     fn persist(&mut self, records: &mut Vec<Persist>) -> Result<(), StorageError> {
         self.storage.append(records)?;
+        // Wall time, not the loop's clock: under the crash simulator the
+        // loop's time is simulated, and this figure is only reported.
+        let started = Instant::now();
         self.storage.sync()?;
+        self.metrics.observe_fsync(started.elapsed());
         self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
         records.clear();
         Ok(())
@@ -263,25 +293,33 @@ impl<S: Storage> Durability<Persist> for Synced<'_, S> {
 /// transport, replies to the clients that wait for them, events to the log.
 struct Deliver<'a, T> {
     id: NodeId,
+    now: Time,
     transport: &'a mut T,
-    pending: &'a mut BTreeMap<RequestId, ReplyTo>,
+    pending: &'a mut BTreeMap<RequestId, Pending>,
+    metrics: &'a NodeMetrics,
 }
 
 impl<T: Transport> Outputs<Message> for Deliver<'_, T> {
     fn send(&mut self, to: NodeId, message: Message) {
+        self.metrics.observe_sent(to, &message);
         self.transport.send(to, message);
     }
 
     fn reply(&mut self, reply: ClientReply) {
-        if let Some(reply_to) = self.pending.remove(&reply.id) {
+        if let Some(pending) = self.pending.remove(&reply.id) {
+            if let (Some(arrived), Ok(_)) = (pending.write_arrived, &reply.result) {
+                self.metrics
+                    .observe_write(self.now.saturating_since(arrived));
+            }
             // A client that went away or stopped reading loses its reply;
             // the operation's outcome is then unknown to it, which its
             // history records.
-            let _ = reply_to.push(reply);
+            let _ = pending.reply_to.push(reply);
         }
     }
 
     fn event(&mut self, event: Event) {
+        self.metrics.observe_event(&event);
         let node = self.id;
         match event {
             Event::RoleChanged { role, term } => {
@@ -357,8 +395,11 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             transport,
             status: Arc::new(Mutex::new(NodeStatus::default())),
             counters: Arc::new(NodeCounters::default()),
+            metrics: std::sync::Arc::new(NodeMetrics::new()),
             pending: BTreeMap::new(),
             stepper: Stepper::default(),
+            lease_claims: LeaseClaims::default(),
+            monotonic: MonotonicOffset::default(),
         };
         node_loop.publish_status();
         Ok(node_loop)
@@ -367,6 +408,18 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
     /// The core, for observers.
     pub fn node(&self) -> &RaftNode {
         &self.node
+    }
+
+    /// The node's metrics, for observers.
+    pub fn metrics(&self) -> &std::sync::Arc<NodeMetrics> {
+        &self.metrics
+    }
+
+    /// Where the loop's time sits on CLOCK_MONOTONIC (the lease gauges are
+    /// reported there); the default, 0, suits simulated time.
+    pub fn set_monotonic_offset(&mut self, offset: MonotonicOffset) {
+        self.monotonic = offset;
+        self.metrics.start_time_seconds.set(offset.origin_seconds);
     }
 
     /// When the loop must take a turn even if no input arrives.
@@ -402,9 +455,25 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
     ) -> Result<(), DriverError> {
         for input in inputs {
             let input = match input {
-                NodeInput::Peer { from, message } => Input::Message { from, message },
+                NodeInput::Peer { from, message } => {
+                    if self.node.role() == Role::Leader {
+                        self.metrics.observe_received_as_leader(
+                            from,
+                            &message,
+                            self.node.hard_state().term,
+                        );
+                    }
+                    Input::Message { from, message }
+                }
                 NodeInput::Client { request, reply_to } => {
-                    self.pending.insert(request.id, reply_to);
+                    let write_arrived = (!request.operation.is_read()).then_some(now);
+                    self.pending.insert(
+                        request.id,
+                        Pending {
+                            reply_to,
+                            write_arrived,
+                        },
+                    );
                     Input::Client(request)
                 }
             };
@@ -417,21 +486,24 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                 .stage(&mut self.node, now, &mut self.rng, Input::Tick);
             self.counters.steps.fetch_add(1, Ordering::Relaxed);
         }
-        self.complete()
+        self.complete(now)
     }
 
     /// Persist (one fsync), then send, then reply: the harness applies the
     /// turn's actions in the order the core's contract asks.
-    fn complete(&mut self) -> Result<(), DriverError> {
+    fn complete(&mut self, now: Time) -> Result<(), DriverError> {
         let id = self.node.id();
         let mut synced = Synced {
             storage: &mut self.storage,
             counters: &self.counters,
+            metrics: &self.metrics,
         };
         let mut deliver = Deliver {
             id,
+            now,
             transport: &mut self.transport,
             pending: &mut self.pending,
+            metrics: &self.metrics,
         };
         self.stepper
             .apply(&mut synced, &mut deliver)
@@ -440,7 +512,33 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                 DriverError::Storage { id, source }
             })?;
         self.publish_status();
+        self.publish_gauges(now);
         Ok(())
+    }
+
+    /// The gauges as of this turn. The lease claim is updated here, after
+    /// the turn's steps, so a claim begins no earlier than the turn in
+    /// which the node learned it holds the lease.
+    fn publish_gauges(&mut self, now: Time) {
+        let metrics = &self.metrics;
+        let gauge = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        let is_leader = self.node.role() == Role::Leader;
+        metrics.term.set(gauge(self.node.term()));
+        metrics.is_leader.set(i64::from(is_leader));
+        // The core applies every entry as soon as it knows it committed
+        // (its invariant `applied_index == commit_index` between steps).
+        metrics.commit_index.set(gauge(self.node.commit_index()));
+        metrics.applied_index.set(gauge(self.node.commit_index()));
+        let expiry = self.node.lease_expiry(now);
+        metrics.lease_valid.set(i64::from(expiry.is_some()));
+        if let Some(claim) = self.lease_claims.update(now, expiry) {
+            metrics
+                .lease_start_seconds
+                .set(self.monotonic.seconds(claim.began));
+            metrics
+                .lease_expiry_seconds
+                .set(self.monotonic.seconds(claim.ends));
+        }
     }
 
     fn publish_status(&self) {

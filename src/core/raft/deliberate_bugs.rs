@@ -23,6 +23,10 @@ pub struct DeliberateBugs {
     /// instead of from when the round was sent: it outlives the followers'
     /// promise by the round trip (Lease Safety).
     pub lease_from_ack: bool,
+    /// `Config::validate` does not check the lease against the election
+    /// timeout and CheckQuorum: a node runs with a lease that can outlive
+    /// its followers' promise (Lease Safety; the split-brain alert's test).
+    pub unchecked_lease: bool,
 }
 
 /// Whether deliberate bugs can be switched on in this build.
@@ -39,5 +43,9 @@ impl DeliberateBugs {
 
     pub fn lease_from_ack(&self) -> bool {
         ENABLED && self.lease_from_ack
+    }
+
+    pub fn unchecked_lease(&self) -> bool {
+        ENABLED && self.unchecked_lease
     }
 }

@@ -169,6 +169,18 @@ impl RaftNode {
         }
     }
 
+    /// When the lease this node holds at `now` ends, on its own clock; `None`
+    /// when it holds none. Operators export it so that leases of different
+    /// nodes can be compared on a shared clock.
+    pub fn lease_expiry(&self, now: Time) -> Option<Time> {
+        match &self.role {
+            RoleState::Leader(leader) if self.replica.lease_is_valid(leader, now) => leader
+                .lease_start
+                .map(|start| start.saturating_add(self.replica.config.lease_duration)),
+            _ => None,
+        }
+    }
+
     /// Whether a leader is live as far as this node knows: it leads, or it
     /// heard from a leader within the minimum election timeout.
     pub(super) fn leader_is_alive(&self, now: Time) -> bool {

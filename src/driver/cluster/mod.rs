@@ -16,10 +16,16 @@
 //! With `disk_faults` the nodes run on lazy disks (a kill loses what was
 //! not fsynced) and a killed node's data is damaged while it is down
 //! ([`damage`]); nodes that refuse damaged data stay down.
+//!
+//! Throughout the workload every node's `/metrics` is scraped
+//! ([`scraper`]) and the seed material's KPIs are computed from the
+//! scrapes ([`kpis`]), the split-brain alert among them.
 
 pub mod damage;
 pub mod disruptions;
+pub mod kpis;
 pub mod processes;
+pub mod scraper;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -34,10 +40,13 @@ use crate::check::{Budget, Verdict};
 use crate::core::client::Value;
 use crate::core::node::NodeId;
 use crate::driver::client::recorder::Recorder;
+use crate::driver::tuning::Tuning;
 use crate::harness::stats::Distribution;
 use damage::{Damager, DiskFaultReport};
 use disruptions::{Disruption, DisruptionKind, Schedule};
-use processes::{Launch, Processes};
+use kpis::Kpis;
+use processes::{Launch, NodeExtras, Processes};
+use scraper::Scraper;
 use workload::{Ack, Shared, WorkloadSettings};
 
 #[derive(Clone, Debug)]
@@ -69,6 +78,10 @@ pub struct ClusterOptions {
     /// Lazy disks, and damage to the logs of killed nodes while they are
     /// down (see [`damage`]).
     pub disk_faults: bool,
+    /// The nodes' timings and limits (handed to them as a config file).
+    pub tuning: Tuning,
+    /// How often every node's metrics are scraped for the KPIs.
+    pub scrape_every: Duration,
 }
 
 /// One leader kill or partition and what followed.
@@ -119,14 +132,17 @@ pub struct ClusterReport {
     pub unexpected_exits: Vec<String>,
     /// With `--disk-faults`: the damage done and what came of it.
     pub disk_faults: Option<DiskFaultReport>,
+    /// The seed material's KPIs over the workload, from the scrapes.
+    pub kpis: Kpis,
 }
 
 impl ClusterReport {
     /// Whether the run met its guarantees: a linearizable history that
-    /// includes the reads after the full restart, and no node that died by
-    /// itself.
+    /// includes the reads after the full restart, no node that died by
+    /// itself, and no two nodes that claimed a lease at the same time.
     pub fn passed(&self) -> bool {
         self.linearizability == "linearizable"
+            && self.kpis.split_brain_alerts == 0
             && self.unexpected_exits.is_empty()
             && self
                 .disk_faults
@@ -155,6 +171,7 @@ pub fn run_cluster(
     let mut run = Run::launch(options)?;
     run.workload(options, &mut progress)?;
     let workload_time = run.started.elapsed();
+    let kpis = run.scraper.finish().kpis(workload_time.as_secs_f64());
     let acks = run.shared.acks();
     run.report("full-cluster crash and restart", &mut progress);
     let read_back = run.crash_and_read_back()?;
@@ -193,6 +210,7 @@ pub fn run_cluster(
         data_dir: options.data_dir.clone(),
         unexpected_exits: run.unexpected_exits,
         disk_faults: run.damager.map(|damager| damager.report),
+        kpis,
     };
     Ok((report, run.recorder))
 }
@@ -209,6 +227,7 @@ struct Run {
     schedule: Schedule,
     started: Instant,
     unexpected_exits: Vec<String>,
+    scraper: Scraper,
 }
 
 impl Run {
@@ -232,8 +251,12 @@ impl Run {
         let damager = options
             .disk_faults
             .then(|| Damager::new(options.seed, options.cluster_id, options.nodes));
-        let processes = Processes::start_all(launch.clone())
+        let extras = node_extras(options, &addresses)?;
+        let metrics = extras.metrics.clone();
+        let processes = Processes::start_all_with(launch.clone(), extras)
             .map_err(|error| format!("cannot start nodes: {error}"))?;
+        let scraper = Scraper::start(metrics, options.scrape_every)
+            .map_err(|error| format!("cannot start the scraper: {error}"))?;
         let settings = WorkloadSettings {
             cluster_id: options.cluster_id,
             addresses,
@@ -260,6 +283,7 @@ impl Run {
             schedule,
             started,
             unexpected_exits: Vec::new(),
+            scraper,
         })
     }
 
@@ -378,6 +402,32 @@ impl Run {
             })
             .collect()
     }
+}
+
+/// Checks the tuning (every node refuses a bad one; better to say so once,
+/// before any starts), writes it as the nodes' config file and picks the
+/// ports they serve metrics on.
+fn node_extras(
+    options: &ClusterOptions,
+    addresses: &BTreeMap<NodeId, std::net::SocketAddr>,
+) -> Result<NodeExtras, String> {
+    let members: Vec<NodeId> = addresses.keys().copied().collect();
+    options
+        .tuning
+        .config(members[0], &members)
+        .and_then(|_| options.tuning.limits())
+        .map_err(|error| error.to_string())?;
+    std::fs::create_dir_all(&options.data_dir)
+        .map_err(|error| format!("cannot create {}: {error}", options.data_dir.display()))?;
+    let config_file = options.data_dir.join("node-config.toml");
+    std::fs::write(&config_file, options.tuning.to_toml())
+        .map_err(|error| format!("cannot write {}: {error}", config_file.display()))?;
+    let metrics = Launch::free_addresses(options.nodes)
+        .map_err(|error| format!("cannot reserve metrics ports: {error}"))?;
+    Ok(NodeExtras {
+        metrics,
+        config_file: Some(config_file),
+    })
 }
 
 /// The verdict on the recorded history, as the report prints it.

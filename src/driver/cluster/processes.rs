@@ -74,18 +74,33 @@ impl Launch {
     }
 }
 
+/// What every node is started with beyond [`Launch`]: where it serves
+/// its metrics, and the config file of its timings and limits.
+#[derive(Clone, Debug, Default)]
+pub struct NodeExtras {
+    pub metrics: BTreeMap<NodeId, SocketAddr>,
+    pub config_file: Option<PathBuf>,
+}
+
 /// The running node processes.
 pub struct Processes {
     launch: Launch,
+    extras: NodeExtras,
     children: BTreeMap<NodeId, Child>,
     incarnations: BTreeMap<NodeId, u64>,
 }
 
 impl Processes {
     pub fn start_all(launch: Launch) -> std::io::Result<Processes> {
+        Processes::start_all_with(launch, NodeExtras::default())
+    }
+
+    /// [`Processes::start_all`], every node started with `extras`.
+    pub fn start_all_with(launch: Launch, extras: NodeExtras) -> std::io::Result<Processes> {
         std::fs::create_dir_all(&launch.data_dir)?;
         let mut processes = Processes {
             launch,
+            extras,
             children: BTreeMap::new(),
             incarnations: BTreeMap::new(),
         };
@@ -106,9 +121,14 @@ impl Processes {
             .create(true)
             .append(true)
             .open(self.log_path(id))?;
-        let child = self
-            .launch
-            .command(id, incarnation)
+        let mut command = self.launch.command(id, incarnation);
+        if let Some(address) = self.extras.metrics.get(&id) {
+            command.arg("--metrics-listen").arg(address.to_string());
+        }
+        if let Some(path) = &self.extras.config_file {
+            command.arg("--config").arg(path);
+        }
+        let child = command
             // The node exits when this pipe closes: when we exit, however
             // we exit, no node outlives us.
             .stdin(Stdio::piped())

@@ -19,7 +19,9 @@ use std::time::Duration;
 use crate::codec::{write_frame, Codec, Frame, FrameReader, Payload};
 use crate::core::node::NodeId;
 use crate::driver::mailbox::{Mailbox, PushError, Received};
-use crate::driver::node::{NodeInput, REPLY_CAPACITY};
+use crate::driver::metrics::registry::{Refusal, INBOX_FULL};
+use crate::driver::metrics::NodeMetrics;
+use crate::driver::node::NodeInput;
 use crate::driver::sync::{lock, Arc, Mutex};
 use crate::driver::tcp::partition::Partition;
 
@@ -40,7 +42,10 @@ struct Shared {
     codec: Codec,
     inbox: Arc<Mailbox<NodeInput>>,
     counters: Arc<InboundCounters>,
+    metrics: std::sync::Arc<NodeMetrics>,
     partition: Arc<Partition>,
+    /// Replies one client connection queues before it drops more.
+    reply_capacity: usize,
     stopping: AtomicBool,
     /// Open connections, so stopping can shut them down.
     open: Mutex<BTreeMap<u64, TcpStream>>,
@@ -53,24 +58,41 @@ pub struct Listener {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Where the listener's inputs go and what it reports to.
+pub struct Wiring {
+    pub inbox: Arc<Mailbox<NodeInput>>,
+    pub counters: Arc<InboundCounters>,
+    pub metrics: std::sync::Arc<NodeMetrics>,
+    pub partition: Arc<Partition>,
+    /// Replies one client connection queues before it drops more.
+    pub reply_capacity: usize,
+}
+
 impl Listener {
     pub fn start(
         listener: TcpListener,
         me: NodeId,
         members: Vec<NodeId>,
         codec: Codec,
-        inbox: Arc<Mailbox<NodeInput>>,
-        counters: Arc<InboundCounters>,
-        partition: Arc<Partition>,
+        wiring: Wiring,
     ) -> std::io::Result<Listener> {
         let address = listener.local_addr()?;
+        let Wiring {
+            inbox,
+            counters,
+            metrics,
+            partition,
+            reply_capacity,
+        } = wiring;
         let shared = Arc::new(Shared {
             me,
             members,
             codec,
             inbox,
             counters,
+            metrics,
             partition,
+            reply_capacity,
             stopping: AtomicBool::new(false),
             open: Mutex::new(BTreeMap::new()),
         });
@@ -160,42 +182,52 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let frame = match reader.read_frame() {
             Ok(Some(frame)) => frame,
             Ok(None) => break Ok(()),
-            Err(error) => break Err(error.to_string()),
+            Err(error) => break Err((Refusal::BadFrame, error.to_string())),
         };
         let who = match identify(shared, &frame) {
             Ok(who) => who,
             Err(reason) => break Err(reason),
         };
         if *caller.get_or_insert(who) != who {
-            break Err(format!(
-                "a connection of {:?} sent a frame as {who:?}",
-                caller.unwrap_or(who)
+            break Err((
+                Refusal::UnknownSender,
+                format!(
+                    "a connection of {:?} sent a frame as {who:?}",
+                    caller.unwrap_or(who)
+                ),
             ));
         }
         let input = match (frame.payload, who) {
             (Payload::Raft(_), Caller::Peer(from)) if shared.partition.is_blocked(from) => continue,
             (Payload::Raft(message), Caller::Peer(from)) => NodeInput::Peer { from, message },
             (Payload::ClientRequest(request), Caller::Client) => {
-                let (reply_to, _) = replies
-                    .get_or_insert_with(|| start_reply_writer(&stream, shared.me, shared.codec));
+                let (reply_to, _) =
+                    replies.get_or_insert_with(|| start_reply_writer(&stream, shared));
                 NodeInput::Client {
                     request,
                     reply_to: reply_to.clone(),
                 }
             }
-            (payload, _) => break Err(format!("a {:?} frame from {who:?}", payload.family())),
+            (payload, _) => {
+                break Err((
+                    Refusal::UnexpectedFrame,
+                    format!("a {:?} frame from {who:?}", payload.family()),
+                ))
+            }
         };
         match shared.inbox.push(input) {
             Ok(()) => {}
             Err(PushError::Full(_)) => {
                 shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                shared.metrics.drop_input(INBOX_FULL);
             }
             Err(PushError::Closed(_)) => break Ok(()),
         }
     };
-    if let Err(reason) = outcome {
+    if let Err((refusal, reason)) = outcome {
         if !shared.stopping.load(Ordering::SeqCst) {
             shared.counters.refused.fetch_add(1, Ordering::Relaxed);
+            shared.metrics.refuse_connection(refusal);
             tracing::warn!(node = shared.me, %remote, "closing connection: {reason}");
         }
     }
@@ -207,23 +239,29 @@ fn serve(stream: TcpStream, shared: &Shared) {
 }
 
 /// Checks that `frame` may come in on a connection at all.
-fn identify(shared: &Shared, frame: &Frame) -> Result<Caller, String> {
+fn identify(shared: &Shared, frame: &Frame) -> Result<Caller, (Refusal, String)> {
     match &frame.payload {
         Payload::Raft(_) => {
             if frame.sender == shared.me || !shared.members.contains(&frame.sender) {
-                Err(format!("node {} is not a member", frame.sender))
+                Err((
+                    Refusal::UnknownSender,
+                    format!("node {} is not a member", frame.sender),
+                ))
             } else {
                 Ok(Caller::Peer(frame.sender))
             }
         }
         Payload::ClientRequest(_) if frame.sender == 0 => Ok(Caller::Client),
-        Payload::ClientRequest(_) => Err(format!(
-            "a client request claims to come from node {}",
-            frame.sender
+        Payload::ClientRequest(_) => Err((
+            Refusal::UnknownSender,
+            format!("a client request claims to come from node {}", frame.sender),
         )),
-        other => Err(format!(
-            "a {:?} frame is not accepted by a Raft node",
-            other.family()
+        other => Err((
+            Refusal::UnexpectedFrame,
+            format!(
+                "a {:?} frame is not accepted by a Raft node",
+                other.family()
+            ),
         )),
     }
 }
@@ -232,13 +270,13 @@ fn identify(shared: &Shared, frame: &Frame) -> Result<Caller, String> {
 /// pushes to, and this thread writes them out.
 fn start_reply_writer(
     stream: &TcpStream,
-    me: NodeId,
-    codec: Codec,
+    shared: &Shared,
 ) -> (
     Arc<Mailbox<crate::core::client::ClientReply>>,
     JoinHandle<()>,
 ) {
-    let replies = Arc::new(Mailbox::new(REPLY_CAPACITY));
+    let (me, codec) = (shared.me, shared.codec);
+    let replies = Arc::new(Mailbox::new(shared.reply_capacity));
     let queue = replies.clone();
     let stream = stream.try_clone();
     let thread = std::thread::spawn(move || {

@@ -16,9 +16,10 @@ use std::net::{SocketAddr, TcpListener};
 use crate::codec::Codec;
 use crate::core::node::NodeId;
 use crate::driver::mailbox::Mailbox;
-use crate::driver::node::{spawn_node, DriverError, NodeHandle, NodeSettings, INBOX_CAPACITY};
+use crate::driver::node::{spawn_node, DriverError, NodeHandle, NodeSettings};
 use crate::driver::sync::Arc;
-use inbound::{InboundCounters, Listener};
+use crate::driver::tuning::Limits;
+use inbound::{InboundCounters, Listener, Wiring};
 use outbound::Links;
 use partition::Partition;
 
@@ -47,11 +48,21 @@ impl TcpNode {
         listener: TcpListener,
         cluster: &TcpCluster,
     ) -> Result<TcpNode, DriverError> {
+        TcpNode::start_with(settings, listener, cluster, Limits::default())
+    }
+
+    /// [`TcpNode::start`] with the queue bounds of `limits`.
+    pub fn start_with(
+        settings: NodeSettings,
+        listener: TcpListener,
+        cluster: &TcpCluster,
+        limits: Limits,
+    ) -> Result<TcpNode, DriverError> {
         let id = settings.id;
         let members = settings.members.clone();
         let codec = Codec::new(cluster.cluster_id);
         let thread_error = |source| DriverError::Thread { id, source };
-        let inbox = Arc::new(Mailbox::new(INBOX_CAPACITY));
+        let inbox = Arc::new(Mailbox::new(limits.inbox_capacity));
         let partition = Arc::new(Partition::default());
         let (transport, links) =
             Links::start(id, codec, &cluster.addresses, partition.clone()).map_err(thread_error)?;
@@ -63,16 +74,15 @@ impl TcpNode {
             }
         };
         let inbound = Arc::new(InboundCounters::default());
-        let listener = Listener::start(
-            listener,
-            id,
-            members,
-            codec,
+        let wiring = Wiring {
             inbox,
-            inbound.clone(),
-            partition.clone(),
-        )
-        .map_err(thread_error)?;
+            counters: inbound.clone(),
+            metrics: node.metrics.clone(),
+            partition: partition.clone(),
+            reply_capacity: limits.reply_capacity,
+        };
+        let listener =
+            Listener::start(listener, id, members, codec, wiring).map_err(thread_error)?;
         Ok(TcpNode {
             node,
             inbound,

@@ -1,0 +1,82 @@
+//! `GET /metrics`: the node's metrics over HTTP, served by `tiny_http` on
+//! a thread of its own, so a slow scraper never holds up the node loop
+//! (encoding reads the metrics' atomics; it takes no lock the loop takes).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tiny_http::{Header, Method, Response, Server};
+
+use crate::driver::metrics::NodeMetrics;
+
+/// The content type of the OpenMetrics text format that
+/// `prometheus-client` encodes.
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot serve metrics on {address}: {reason}")]
+pub struct ServeError {
+    pub address: SocketAddr,
+    pub reason: String,
+}
+
+/// A running metrics endpoint; dropping it stops the server.
+pub struct MetricsServer {
+    server: Arc<Server>,
+    address: SocketAddr,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MetricsServer {
+    /// Listens on `address` (port 0 picks a free port; see
+    /// [`MetricsServer::address`]).
+    pub fn start(
+        address: SocketAddr,
+        metrics: Arc<NodeMetrics>,
+    ) -> Result<MetricsServer, ServeError> {
+        let error = |reason: String| ServeError { address, reason };
+        let server = Arc::new(Server::http(address).map_err(|e| error(e.to_string()))?);
+        let bound = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| error("not an IP listener".to_owned()))?;
+        let serving = server.clone();
+        let thread = std::thread::Builder::new()
+            .name("metrics".to_owned())
+            .spawn(move || serve(&serving, &metrics))
+            .map_err(|e| error(e.to_string()))?;
+        Ok(MetricsServer {
+            server,
+            address: bound,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(server: &Server, metrics: &NodeMetrics) {
+    for request in server.incoming_requests() {
+        let response = if *request.method() == Method::Get && request.url() == "/metrics" {
+            let header =
+                Header::from_bytes("Content-Type", CONTENT_TYPE).expect("a constant, valid header");
+            Response::from_string(metrics.encode()).with_header(header)
+        } else {
+            Response::from_string("only GET /metrics is served\n").with_status_code(404)
+        };
+        // A scraper that hung up loses its answer; nothing else to do.
+        let _ = request.respond(response);
+    }
+}
