@@ -1,14 +1,25 @@
 //! What Bully and Ring nodes share as nodes, checked once for both: a
 //! leader serves clients from its own store and a follower redirects them,
-//! bad input is dropped with its reason and changes nothing, and the
-//! membership is validated at construction.
+//! bad input is dropped with its reason and changes nothing, the
+//! configuration is validated at construction, and a restarted node
+//! listens before it acts. Also what both count messages with.
 
-use electorate::core::chassis::{ConfigError, MembershipError};
+use std::fmt::{Debug, Display};
+
+use electorate::core::chassis::{ConfigError, DurableState, Epoch, MembershipError};
 use electorate::core::client::{ClientError, Outcome};
-use electorate::core::node::{DropReason, Input, Node, NodeId};
+use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
+use electorate::harness::algorithm::Algorithm;
+use electorate::sim::cluster::{Cluster, Trace};
+use rand::RngCore;
 
-use crate::support::{dropped, read, step, write};
+use crate::support::{
+    count_sent, dropped, read, rng, run_ms, settled_on_highest, step, term_of, write,
+};
+
+/// The cluster the nodes stepped directly belong to.
+pub const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
 
 /// `follower` follows `leader_id`; `leader` leads, at local time `now_ms`
 /// and on.
@@ -54,13 +65,18 @@ pub fn each_is_dropped_and_changes_nothing<N>(
     }
 }
 
-/// The membership a node is built with is checked, with one error each
-/// (`build` makes a node with the default configuration; a cluster of one
-/// is allowed).
-pub fn the_membership_is_validated_at_construction(
-    build: impl Fn(NodeId, &[NodeId]) -> Option<ConfigError>,
+/// What a node is built with is checked, with one error each: the
+/// membership, with the default configuration (a cluster of one is
+/// allowed), and `bad`, the protocol's own faulty configuration, which a
+/// node of two must refuse with `error`. `new` is the node's constructor.
+pub fn the_configuration_is_validated<C: Default, N: Debug>(
+    new: impl Fn(NodeId, &[NodeId], C, Time, &mut dyn RngCore) -> Result<N, ConfigError>,
+    bad: C,
+    error: ConfigError,
 ) {
-    let refused = |id, members: &[NodeId]| match build(id, members) {
+    let build =
+        |id, members: &[NodeId], config| new(id, members, config, Time::ZERO, &mut rng()).err();
+    let refused = |id, members: &[NodeId]| match build(id, members, C::default()) {
         Some(ConfigError::Membership(error)) => error,
         other => panic!("{id} in {members:?}: {other:?}"),
     };
@@ -75,5 +91,61 @@ pub fn the_membership_is_validated_at_construction(
     assert_eq!(refused(0, &[0, 1]), MembershipError::ZeroMemberId);
     let ten: Vec<NodeId> = (1..=10).collect();
     assert_eq!(refused(1, &ten), MembershipError::MemberCount { count: 10 });
-    assert_eq!(build(1, &[1]), None, "a cluster of one is allowed");
+    assert_eq!(
+        build(1, &[1], C::default()),
+        None,
+        "a cluster of one is allowed"
+    );
+    assert_eq!(build(1, &[1, 2], bad), Some(error));
+}
+
+/// Node `id` of [`MEMBERS`], restarted by `algorithm` at time zero with
+/// `epoch` durable. It comes back listening: a follower of nobody, in its
+/// persisted epoch, until a leader timeout (150 ms at the least) has
+/// passed. Returns the node and when its listening ends.
+pub fn restarted_listening<A>(algorithm: &A, id: NodeId, epoch: u64) -> (A::Node, Time)
+where
+    A: Algorithm<Durable = DurableState>,
+{
+    let durable = DurableState {
+        epoch: Epoch::new(epoch),
+    };
+    let node = algorithm.restart(id, &MEMBERS, &durable, Time::ZERO, &mut rng());
+    assert_eq!(
+        (node.role(), node.leader(), node.term()),
+        (Role::Follower, None, epoch)
+    );
+    let listen_until = node.next_deadline();
+    assert!(listen_until >= Time::from_millis(150), "{listen_until:?}");
+    (node, listen_until)
+}
+
+/// A cluster of five settled on node 5, which crashes: within a second
+/// node 4 leads. Node 5 then restarts, in its old epoch, 1.
+pub fn the_highest_id_returns<A: Algorithm>(algorithm: A) -> Cluster<A> {
+    let mut cluster = settled_on_highest(algorithm, 5, 2);
+    cluster.crash(5);
+    run_ms(&mut cluster, 1_000);
+    assert_eq!(cluster.leaders(), vec![4]);
+    cluster.restart(5);
+    assert_eq!(
+        term_of(&cluster, 5),
+        1,
+        "node 5 comes back in its old epoch"
+    );
+    cluster
+}
+
+/// How many messages of each of `kinds` (the first word of their display)
+/// were sent in `trace`, delivered or lost, and how many of every kind.
+pub fn sent_of_kinds<M: Display, const N: usize>(
+    trace: &[(Time, Trace<M>)],
+    kinds: [&str; N],
+) -> ([usize; N], usize) {
+    let counts = count_sent(trace);
+    let total = counts.values().sum();
+    (
+        kinds.map(|kind| counts.get(kind).copied().unwrap_or(0)),
+        total,
+    )
 }
