@@ -12,6 +12,8 @@ mod stream;
 
 use electorate::codec::fuzzing::{check_decode, decode_frame};
 use electorate::codec::{Codec, Frame, Payload, HEADER_LEN};
+use electorate::core::node::NodeId;
+use electorate::core::raft::{Body, Heartbeat, LogIndex, Message, Round, Term};
 use generators::{AnyBully, AnyFrame, AnyMessage, AnyReply, AnyRequest, AnyRing, Mutation};
 use quickcheck::{QuickCheck, TestResult};
 
@@ -19,6 +21,24 @@ const CLUSTER: u64 = 0xe1ec;
 
 fn codec() -> Codec {
     Codec::new(CLUSTER)
+}
+
+/// A Raft frame: `body`, in `term`, from `sender`.
+fn raft_frame(sender: NodeId, term: Term, body: Body) -> Frame {
+    Frame {
+        sender,
+        payload: Payload::Raft(Message { term, body }),
+    }
+}
+
+/// The heartbeat whose bytes `golden` pins; to the other tests, a valid
+/// frame like any other.
+fn heartbeat() -> Frame {
+    let heartbeat = Heartbeat {
+        leader_commit: LogIndex::new(7),
+        round: Round::new(128),
+    };
+    raft_frame(1, Term::new(300), Body::Heartbeat(heartbeat))
 }
 
 fn quickcheck<A: quickcheck::Testable>(property: A) {

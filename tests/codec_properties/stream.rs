@@ -3,14 +3,12 @@
 
 use std::io::{self, Read};
 
-use electorate::codec::{
-    write_frame, DecodeError, Frame, FrameReader, Payload, ReadError, HEADER_LEN,
-};
-use electorate::core::raft::{Body, Message, Term};
+use electorate::codec::{write_frame, DecodeError, Frame, FrameReader, ReadError, HEADER_LEN};
+use electorate::core::raft::{Body, Term};
 use quickcheck::QuickCheck;
 
-use super::codec;
 use super::generators::AnyFrame;
+use super::{codec, raft_frame};
 
 /// Hands out at most `chunk` bytes per read, with an `Interrupted` error
 /// before every other read, as a slow socket might.
@@ -34,13 +32,7 @@ impl Read for Trickle<'_> {
 }
 
 fn timeout_now(term: u64) -> Frame {
-    Frame {
-        sender: 3,
-        payload: Payload::Raft(Message {
-            term: Term::new(term),
-            body: Body::TimeoutNow,
-        }),
-    }
+    raft_frame(3, Term::new(term), Body::TimeoutNow)
 }
 
 #[test]
