@@ -28,6 +28,16 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Asserts that `text`, a command's output, contains `expected`; shows the
+/// whole output if it does not.
+fn assert_contains(text: &str, expected: &str) {
+    assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+}
+
 /// Asserts that every JSON report in `json_lines` has the verdict its
 /// file's directory names (`good/`: linearizable, `bad/`: not); returns how
 /// many good and bad files there were.
@@ -57,11 +67,7 @@ fn a_linearizable_history_exits_0() {
     let path = knossos("good/memstress3-0.edn");
     let output = lincheck(&[path.to_str().unwrap(), "--initial", "0"]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert!(
-        stdout(&output).contains("verdict: linearizable"),
-        "{}",
-        stdout(&output)
-    );
+    assert_contains(&stdout(&output), "verdict: linearizable");
 }
 
 #[test]
@@ -70,12 +76,9 @@ fn a_violation_exits_1_and_names_the_operation() {
     let output = lincheck(&[path.to_str().unwrap(), "--initial", "0"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = stdout(&output);
-    assert!(text.contains("verdict: NOT linearizable"), "{text}");
-    assert!(
-        text.contains("cannot linearize operation 1: process 1 read → 3"),
-        "{text}"
-    );
-    assert!(text.contains("invoked at line 4, column 2"), "{text}");
+    assert_contains(&text, "verdict: NOT linearizable");
+    assert_contains(&text, "cannot linearize operation 1: process 1 read → 3");
+    assert_contains(&text, "invoked at line 4, column 2");
 }
 
 #[test]
@@ -119,13 +122,12 @@ fn a_malformed_file_exits_2_with_line_and_column() {
     let output = lincheck(&[path.to_str().unwrap()]);
     std::fs::remove_file(&path).unwrap();
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains(&format!(
+    assert_contains(
+        &stderr(&output),
+        &format!(
             "{}: line 2, column 1: `f` must be one of read, write, cas",
             path.display()
-        )),
-        "{stderr}"
+        ),
     );
 }
 
@@ -197,13 +199,12 @@ fn a_value_the_model_cannot_take_is_an_error_naming_file_and_line() {
     let output = lincheck(&[path.to_str().unwrap()]);
     std::fs::remove_file(&path).unwrap();
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains(&format!(
+    assert_contains(
+        &stderr(&output),
+        &format!(
             "{}: line 2, column 2: operation 0 cannot be checked: a write takes a scalar",
             path.display()
-        )),
-        "{stderr}"
+        ),
     );
 }
 
@@ -214,12 +215,9 @@ fn every_knossos_history_gets_its_verdict_in_one_command() {
     assert_eq!(output.status.code(), Some(1), "the bad ones are found");
     let counts = assert_verdicts_follow_directories(&stdout(&output));
     assert_eq!(counts, (113, 7));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains(
-            "120 histories: 113 linearizable, 7 not linearizable, 0 unknown, 0 errors in"
-        ),
-        "{stderr}"
+    assert_contains(
+        &stderr(&output),
+        "120 histories: 113 linearizable, 7 not linearizable, 0 unknown, 0 errors in",
     );
 }
 
@@ -241,20 +239,20 @@ fn many_histories_print_a_table_and_a_summary() {
     let text = stdout(&output);
     let header = text.lines().next().unwrap();
     for column in ["file", "events", "operations", "verdict", "time"] {
-        assert!(header.contains(column), "{text}");
+        assert_contains(header, column);
     }
-    assert!(text.contains("handover.edn"), "{text}");
-    assert!(
-        text.contains(&format!(
+    assert_contains(&text, "handover.edn");
+    assert_contains(
+        &text,
+        &format!(
             "{} (error): {}: cannot read",
             missing.display(),
             missing.display()
-        )),
-        "{text}"
+        ),
     );
-    assert!(
-        text.contains("3 histories: 2 linearizable, 0 not linearizable, 0 unknown, 1 errors in"),
-        "{text}"
+    assert_contains(
+        &text,
+        "3 histories: 2 linearizable, 0 not linearizable, 0 unknown, 1 errors in",
     );
     let output = lincheck(&[
         "--model",
@@ -326,9 +324,6 @@ fn the_html_report_has_a_view_per_key_final_paths_and_nemesis_bands() {
         "final paths list the offending read"
     );
     assert!(html.contains("class=\"fault\""), "the partition is a band");
-    assert!(
-        html.contains("nemesis: info start [:n1] … info stop nil"),
-        "{html}"
-    );
+    assert_contains(&html, "nemesis: info start [:n1] … info stop nil");
     assert!(html.contains(">write [:x 1]</text>"), "bars are labelled");
 }
