@@ -62,6 +62,26 @@ fn scratch(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("electorate-lincheck-{}-{name}", std::process::id()))
 }
 
+/// Runs `electorate lincheck` on a scratch file `name` holding `history`,
+/// then `options`; removes the file. Returns the output and the file's path
+/// (which messages name).
+fn lincheck_history(name: &str, history: &str, options: &[&str]) -> (Output, PathBuf) {
+    let path = scratch(name);
+    std::fs::write(&path, history).unwrap();
+    let mut arguments = vec![path.to_str().unwrap()];
+    arguments.extend_from_slice(options);
+    let output = lincheck(&arguments);
+    std::fs::remove_file(&path).unwrap();
+    (output, path)
+}
+
+/// Asserts that lincheck refused the history at `path`: exit status 2, and
+/// on stderr the file's name, then `message`.
+fn assert_refused(output: &Output, path: &Path, message: &str) {
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_contains(&stderr(output), &format!("{}: {message}", path.display()));
+}
+
 #[test]
 fn a_linearizable_history_exits_0() {
     let path = knossos("good/memstress3-0.edn");
@@ -117,32 +137,25 @@ fn a_spent_budget_exits_2() {
 
 #[test]
 fn a_malformed_file_exits_2_with_line_and_column() {
-    let path = scratch("malformed.jsonl");
-    std::fs::write(&path, "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"frob\"}\n").unwrap();
-    let output = lincheck(&[path.to_str().unwrap()]);
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert_contains(
-        &stderr(&output),
-        &format!(
-            "{}: line 2, column 1: `f` must be one of read, write, cas",
-            path.display()
-        ),
+    let history = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"frob\"}\n";
+    let (output, path) = lincheck_history("malformed.jsonl", history, &[]);
+    assert_refused(
+        &output,
+        &path,
+        "line 2, column 1: `f` must be one of read, write, cas",
     );
 }
 
 #[test]
 fn a_key_value_history_in_json_lines_is_checked_per_key() {
-    let path = scratch("kv.jsonl");
     let history = [
         r#"{"process":1,"type":"invoke","f":"write","key":"x","value":3}"#,
         r#"{"process":1,"type":"ok","f":"write","key":"x","value":3}"#,
         r#"{"process":2,"type":"invoke","f":"read","key":"y","value":null}"#,
         r#"{"process":2,"type":"ok","f":"read","key":"y","value":3}"#,
     ];
-    std::fs::write(&path, history.join("\n")).unwrap();
-    let output = lincheck(&[path.to_str().unwrap(), "--model", "kv", "--json"]);
-    std::fs::remove_file(&path).unwrap();
+    let options = ["--model", "kv", "--json"];
+    let (output, _) = lincheck_history("kv.jsonl", &history.join("\n"), &options);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["violation"]["partition_key"], "y");
@@ -190,21 +203,12 @@ fn bad_arguments_are_rejected() {
 
 #[test]
 fn a_value_the_model_cannot_take_is_an_error_naming_file_and_line() {
-    let path = scratch("set-write.edn");
-    std::fs::write(
+    let history = "[{:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value #{1}}]";
+    let (output, path) = lincheck_history("set-write.edn", history, &[]);
+    assert_refused(
+        &output,
         &path,
-        "[{:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value #{1}}]",
-    )
-    .unwrap();
-    let output = lincheck(&[path.to_str().unwrap()]);
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert_contains(
-        &stderr(&output),
-        &format!(
-            "{}: line 2, column 2: operation 0 cannot be checked: a write takes a scalar",
-            path.display()
-        ),
+        "line 2, column 2: operation 0 cannot be checked: a write takes a scalar",
     );
 }
 
@@ -286,26 +290,17 @@ fn many_html_reports_go_into_a_directory() {
 
 #[test]
 fn the_html_report_has_a_view_per_key_final_paths_and_nemesis_bands() {
-    let path = scratch("keys-and-faults.edn");
-    std::fs::write(
-        &path,
-        "[{:process 0, :type :invoke, :f :write, :value [:x 1]}
+    let history = "[{:process 0, :type :invoke, :f :write, :value [:x 1]}
           {:process 0, :type :ok, :f :write, :value [:x 1]}
           {:process :nemesis, :type :info, :f :start, :value [:n1]}
           {:process 1, :type :invoke, :f :write, :value [:y 2]}
           {:process 2, :type :invoke, :f :read, :value [:y nil]}
           {:process 1, :type :ok, :f :write, :value [:y 2]}
           {:process 2, :type :ok, :f :read, :value [:y 3]}
-          {:process :nemesis, :type :info, :f :stop, :value nil}]",
-    )
-    .unwrap();
+          {:process :nemesis, :type :info, :f :stop, :value nil}]";
     let html_path = scratch("keys-and-faults.html");
-    let output = lincheck(&[
-        path.to_str().unwrap(),
-        "--html",
-        html_path.to_str().unwrap(),
-    ]);
-    std::fs::remove_file(&path).unwrap();
+    let options = ["--html", html_path.to_str().unwrap()];
+    let (output, _) = lincheck_history("keys-and-faults.edn", history, &options);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let html = std::fs::read_to_string(&html_path).unwrap();
     std::fs::remove_file(&html_path).unwrap();
