@@ -11,11 +11,11 @@ use electorate::core::client::{ClientError, Outcome};
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Algorithm;
-use electorate::sim::cluster::{Cluster, Trace};
+use electorate::sim::cluster::{Cluster, MessageOf, Trace};
 use rand::RngCore;
 
 use crate::support::{
-    count_sent, dropped, read, rng, run_ms, settled_on_highest, step, term_of, write,
+    all_follow, count_sent, dropped, read, rng, run_ms, settled_on_highest, step, term_of, write,
 };
 
 /// The cluster the nodes stepped directly belong to.
@@ -45,16 +45,26 @@ pub fn a_follower_redirects_and_a_leader_serves_from_its_own_store<N: Node>(
     assert_eq!(leader.commit_index(), 0, "no log");
 }
 
-/// Each input of `cases`, given to `node` at `now_ms`, is dropped with its
-/// reason, sends and persists nothing (a malformed hop is not even
-/// acknowledged) and leaves the node as it was.
+/// Each input of `cases`, given to `node` (a follower, of [`MEMBERS`]) at
+/// `now_ms`, is dropped with its reason, sends and persists nothing (a
+/// malformed hop is not even acknowledged) and leaves the node as it was.
+/// So is a leadership transfer, which neither protocol has: to a
+/// non-member, an invalid target; to a peer, unexpected of a follower.
 pub fn each_is_dropped_and_changes_nothing<N>(
     node: &mut N,
     now_ms: u64,
-    cases: Vec<(Input<N::Message>, DropReason)>,
+    mut cases: Vec<(Input<N::Message>, DropReason)>,
 ) where
     N: Node + Clone + PartialEq + std::fmt::Debug,
 {
+    cases.push((
+        Input::TransferLeadership { to: 9 },
+        DropReason::InvalidTarget { target: 9 },
+    ));
+    let follower = DropReason::UnexpectedForRole {
+        role: Role::Follower,
+    };
+    cases.push((Input::TransferLeadership { to: 4 }, follower));
     for (input, reason) in cases {
         let before = node.clone();
         let actions = step(node, now_ms, input);
@@ -134,6 +144,23 @@ pub fn the_highest_id_returns<A: Algorithm>(algorithm: A) -> Cluster<A> {
         "node 5 comes back in its old epoch"
     );
     cluster
+}
+
+/// For each cluster size n from 2 to 9: the cluster settles on node n,
+/// then the lowest id starts an election anyway (as on a lost heartbeat)
+/// and the cluster settles on node n again. `check` gets the cluster, n and
+/// what was sent since it first settled.
+pub fn each_size_after_an_election_from_the_lowest_id<A: Algorithm + Default>(
+    mut check: impl FnMut(&Cluster<A>, u64, &[(Time, Trace<MessageOf<A>>)]),
+) {
+    for n in 2..=9u64 {
+        let mut cluster = settled_on_highest(A::default(), n, n);
+        cluster.campaign(1);
+        cluster.stabilize(1_000);
+        assert!(all_follow(&cluster, n), "n={n}");
+        let trace = cluster.take_trace();
+        check(&cluster, n, &trace);
+    }
 }
 
 /// How many messages of each of `kinds` (the first word of their display)
