@@ -7,7 +7,7 @@ use electorate::codec::{write_frame, DecodeError, Frame, FrameReader, ReadError,
 use electorate::core::raft::{Body, Term};
 use quickcheck::QuickCheck;
 
-use super::generators::AnyFrame;
+use super::generators::Any;
 use super::{codec, raft_frame};
 
 /// Hands out at most `chunk` bytes per read, with an `Interrupted` error
@@ -37,7 +37,7 @@ fn timeout_now(term: u64) -> Frame {
 
 #[test]
 fn frames_split_across_reads_come_back_in_order() {
-    fn property(frames: Vec<AnyFrame>, chunk: u8) -> bool {
+    fn property(frames: Vec<Any<Frame>>, chunk: u8) -> bool {
         let mut stream = Vec::new();
         let mut buffer = Vec::new();
         for frame in &frames {
@@ -57,7 +57,7 @@ fn frames_split_across_reads_come_back_in_order() {
     }
     QuickCheck::new()
         .tests(300)
-        .quickcheck(property as fn(Vec<AnyFrame>, u8) -> bool);
+        .quickcheck(property as fn(Vec<Any<Frame>>, u8) -> bool);
 }
 
 #[test]
