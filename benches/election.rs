@@ -11,13 +11,16 @@
 //!
 //! `cargo bench --bench election`; `-- --test` runs each benchmark once.
 
-use std::hint::black_box;
+#[path = "support/simulated.rs"]
+mod simulated;
+
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
 use electorate::sim::experiments::{leader_crash, quiet};
-use electorate::sim::simulation::{Simulation, SimulationOptions};
+use electorate::sim::simulation::SimulationOptions;
+use simulated::bench_runs;
 
 const SIZES: [u64; 4] = [3, 5, 7, 9];
 const SEED: u64 = 3;
@@ -48,25 +51,8 @@ fn bench_algorithm<A: Algorithm + Clone>(c: &mut Criterion, algorithm: A) {
         let mut group = c.benchmark_group(format!("election/{}/{scenario}", algorithm.name()));
         group.sample_size(10);
         group.measurement_time(Duration::from_secs(2));
-        for nodes in SIZES {
-            let options = options_for(nodes);
-            let sent = Simulation::new(algorithm.clone(), options.clone())
-                .run()
-                .metrics
-                .messages_sent;
-            group.throughput(Throughput::Elements(sent));
-            group.bench_with_input(
-                BenchmarkId::from_parameter(nodes),
-                &options,
-                |b, options| {
-                    b.iter(|| {
-                        let outcome = Simulation::new(algorithm.clone(), options.clone()).run();
-                        black_box(outcome.trace_hash)
-                    })
-                },
-            );
-        }
-        group.finish();
+        let runs = SIZES.map(|nodes| (nodes, options_for(nodes)));
+        bench_runs(group, &algorithm, runs, |metrics| metrics.messages_sent);
     }
 }
 

@@ -10,15 +10,18 @@
 //!
 //! `cargo bench --bench sim`; `-- --test` runs each benchmark once.
 
-use std::hint::black_box;
+#[path = "support/simulated.rs"]
+mod simulated;
+
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion};
 use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
 use electorate::sim::experiments::quiet;
 use electorate::sim::faults::FaultKind;
-use electorate::sim::simulation::{Simulation, SimulationOptions};
+use electorate::sim::simulation::SimulationOptions;
 use electorate::sim::swarm::{draw, SwarmSettings};
+use simulated::bench_runs;
 
 const NODES: u64 = 5;
 const SEED: u64 = 7;
@@ -34,20 +37,9 @@ fn workloads() -> Vec<(&'static str, SimulationOptions)> {
 fn bench_algorithm<A: Algorithm + Clone>(c: &mut Criterion, algorithm: A) {
     let mut group = c.benchmark_group(format!("sim/{}", algorithm.name()));
     group.sample_size(10);
-    for (name, options) in workloads() {
-        let delivered = Simulation::new(algorithm.clone(), options.clone())
-            .run()
-            .metrics
-            .messages_delivered;
-        group.throughput(Throughput::Elements(delivered));
-        group.bench_with_input(BenchmarkId::from_parameter(name), &options, |b, options| {
-            b.iter(|| {
-                let outcome = Simulation::new(algorithm.clone(), options.clone()).run();
-                black_box(outcome.trace_hash)
-            })
-        });
-    }
-    group.finish();
+    bench_runs(group, &algorithm, workloads(), |metrics| {
+        metrics.messages_delivered
+    });
 }
 
 fn simulator(c: &mut Criterion) {

@@ -5,6 +5,7 @@
 //! left on disk is cut, and damage to synced data makes the node refuse to
 //! start.
 
+use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,20 +41,27 @@ fn client(launch: &Launch, id: u64) -> Client {
     )
 }
 
-/// Reads `key`, retrying while the restarted cluster elects a leader.
-fn read(client: &mut Client, key: &str) -> Option<u64> {
+/// Calls `attempt` every 20 ms until it gives a value; after 20 s, fails
+/// with `what` and the reason `attempt` last gave.
+fn poll<T, E: Display>(what: &str, mut attempt: impl FnMut() -> Result<T, E>) -> T {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match client.read(key) {
-            Ok(done) => match done.outcome {
-                Outcome::Read(value) => return value,
-                other => panic!("a read returned {other:?}"),
-            },
-            Err(error) => {
-                assert!(Instant::now() < deadline, "cannot read {key}: {error}");
+        match attempt() {
+            Ok(value) => return value,
+            Err(reason) => {
+                assert!(Instant::now() < deadline, "{what}: {reason}");
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+    }
+}
+
+/// Reads `key`, retrying while the restarted cluster elects a leader.
+fn read(client: &mut Client, key: &str) -> Option<u64> {
+    let done = poll(&format!("cannot read {key}"), || client.read(key));
+    match done.outcome {
+        Outcome::Read(value) => value,
+        other => panic!("a read returned {other:?}"),
     }
 }
 
@@ -132,14 +140,10 @@ fn recover_copy(launch: &Launch, name: &str) -> Result<Recovered, StorageError> 
 
 /// Waits for node 1 to exit by itself and returns how.
 fn exit_of_node_1(processes: &mut Processes) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some((_, status)) = processes.exited().into_iter().find(|(id, _)| *id == 1) {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "node 1 kept running");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll("node 1 kept running", || {
+        let exit = processes.exited().into_iter().find(|(id, _)| *id == 1);
+        exit.map(|(_, status)| status).ok_or("no exit yet")
+    })
 }
 
 #[test]

@@ -16,6 +16,7 @@ use electorate::codec::fuzzing::{
 };
 use electorate::codec::{Frame, Payload, HEADER_LEN};
 use electorate::core::chassis::Epoch;
+use electorate::core::node::NodeId;
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, HardState, Heartbeat,
     HeartbeatResponse, LogIndex, Message, Persist, Round, Term, VoteRequest, VoteResponse,
@@ -74,16 +75,8 @@ fn every_corpus_file_replays_through_every_target() {
 
 fn seed_frames() -> Vec<(&'static str, Frame)> {
     let raft = |name, term, body| {
-        (
-            name,
-            Frame {
-                sender: 2,
-                payload: Payload::Raft(Message {
-                    term: Term::new(term),
-                    body,
-                }),
-            },
-        )
+        let term = Term::new(term);
+        seed(name, 2, Payload::Raft(Message { term, body }))
     };
     let id = RequestId {
         client: 9,
@@ -183,41 +176,35 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
             }),
         ),
         raft("timeout_now", u64::MAX, Body::TimeoutNow),
-        (
+        seed(
             "client_request",
-            Frame {
-                sender: 0,
-                payload: Payload::ClientRequest(ClientRequest {
-                    id,
-                    operation: Operation::CompareAndSet {
-                        key: "k".into(),
-                        expected: None,
-                        new: 3,
-                    },
-                }),
-            },
+            0,
+            Payload::ClientRequest(ClientRequest {
+                id,
+                operation: Operation::CompareAndSet {
+                    key: "k".into(),
+                    expected: None,
+                    new: 3,
+                },
+            }),
         ),
-        (
+        seed(
             "client_reply",
-            Frame {
-                sender: 1,
-                payload: Payload::ClientReply(ClientReply {
-                    id,
-                    result: Ok(Outcome::Read(Some(3))),
-                }),
-            },
+            1,
+            Payload::ClientReply(ClientReply {
+                id,
+                result: Ok(Outcome::Read(Some(3))),
+            }),
         ),
-        (
+        seed(
             "client_error",
-            Frame {
-                sender: 1,
-                payload: Payload::ClientReply(ClientReply {
-                    id,
-                    result: Err(ClientError::NotLeader {
-                        leader_hint: Some(2),
-                    }),
+            1,
+            Payload::ClientReply(ClientReply {
+                id,
+                result: Err(ClientError::NotLeader {
+                    leader_hint: Some(2),
                 }),
-            },
+            }),
         ),
         bully_frame("bully_election", bully::Body::Election),
         bully_frame("bully_answer", bully::Body::Answer),
@@ -239,32 +226,19 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
     ]
 }
 
+/// A seed file's name and the frame it holds: `payload` from `sender`.
+fn seed(name: &'static str, sender: NodeId, payload: Payload) -> (&'static str, Frame) {
+    (name, Frame { sender, payload })
+}
+
 fn bully_frame(name: &'static str, body: bully::Body) -> (&'static str, Frame) {
-    let message = bully::Message {
-        epoch: Epoch::new(4),
-        body,
-    };
-    (
-        name,
-        Frame {
-            sender: 3,
-            payload: Payload::Bully(message),
-        },
-    )
+    let epoch = Epoch::new(4);
+    seed(name, 3, Payload::Bully(bully::Message { epoch, body }))
 }
 
 fn ring_frame(name: &'static str, body: ring::Body) -> (&'static str, Frame) {
-    let message = ring::Message {
-        epoch: Epoch::new(300),
-        body,
-    };
-    (
-        name,
-        Frame {
-            sender: 2,
-            payload: Payload::Ring(message),
-        },
-    )
+    let epoch = Epoch::new(300);
+    seed(name, 2, Payload::Ring(ring::Message { epoch, body }))
 }
 
 #[test]

@@ -82,23 +82,14 @@ mod tests {
     #[test]
     fn offsets_map_to_lines_and_columns() {
         let text = "ab\ncdé\nf";
-        assert_eq!(
-            Position::of_offset(text, 0),
-            Position { line: 1, column: 1 }
-        );
-        assert_eq!(
-            Position::of_offset(text, 3),
-            Position { line: 2, column: 1 }
-        );
-        // 'é' is two bytes but one column.
-        assert_eq!(
-            Position::of_offset(text, 7),
-            Position { line: 2, column: 4 }
-        );
-        assert_eq!(
-            Position::of_offset(text, 8),
-            Position { line: 3, column: 1 }
-        );
+        // (offset, line, column); 'é' is two bytes but one column.
+        for (offset, line, column) in [(0, 1, 1), (3, 2, 1), (7, 2, 4), (8, 3, 1)] {
+            assert_eq!(
+                Position::of_offset(text, offset),
+                Position { line, column },
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

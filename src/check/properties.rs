@@ -487,68 +487,67 @@ mod tests {
         }
     }
 
+    /// The property a fresh monitor reports broken by `breaking`, after it
+    /// accepted the observations `accepted` (panics if it refuses one of
+    /// them, or accepts `breaking`).
+    fn broken_by(accepted: &[&[NodeView]], breaking: &[NodeView]) -> Property {
+        let mut monitor = SafetyMonitor::new();
+        for (step, nodes) in accepted.iter().enumerate() {
+            if let Err(violation) = monitor.observe(nodes) {
+                panic!("observation {step} refused: {violation:?}");
+            }
+        }
+        monitor.observe(breaking).unwrap_err().property
+    }
+
     #[test]
     fn two_leaders_of_one_term_break_election_safety() {
-        let mut monitor = SafetyMonitor::new();
-        monitor
-            .observe(&[view(1, Role::Leader, 2, &[], 0)])
-            .unwrap();
-        let violation = monitor
-            .observe(&[view(2, Role::Leader, 2, &[], 0)])
-            .unwrap_err();
-        assert_eq!(violation.property, Property::ElectionSafety);
+        let first = view(1, Role::Leader, 2, &[], 0);
+        let second = view(2, Role::Leader, 2, &[], 0);
+        assert_eq!(broken_by(&[&[first]], &[second]), Property::ElectionSafety);
     }
 
     #[test]
     fn two_lease_holders_break_lease_safety() {
-        let mut monitor = SafetyMonitor::new();
         let mut first = view(1, Role::Leader, 2, &[], 0);
         let mut second = view(2, Role::Leader, 3, &[], 0);
         first.holds_lease = true;
         second.holds_lease = true;
-        let violation = monitor.observe(&[first, second]).unwrap_err();
-        assert_eq!(violation.property, Property::LeaseSafety);
+        assert_eq!(broken_by(&[], &[first, second]), Property::LeaseSafety);
     }
 
     #[test]
     fn diverging_prefix_breaks_log_matching() {
         let first = [entry(1, 1, 1), entry(2, 2, 2)];
         let second = [entry(1, 1, 9), entry(2, 2, 2)];
-        let mut monitor = SafetyMonitor::new();
-        let violation = monitor
-            .observe(&[
-                view(1, Role::Follower, 2, &first, 0),
-                view(2, Role::Follower, 2, &second, 0),
-            ])
-            .unwrap_err();
-        assert_eq!(violation.property, Property::LogMatching);
+        let nodes = [
+            view(1, Role::Follower, 2, &first, 0),
+            view(2, Role::Follower, 2, &second, 0),
+        ];
+        assert_eq!(broken_by(&[], &nodes), Property::LogMatching);
     }
 
     #[test]
     fn different_committed_entries_break_state_machine_safety() {
         let first = [entry(1, 1, 1)];
         let second = [entry(2, 1, 2)];
-        let mut monitor = SafetyMonitor::new();
-        monitor
-            .observe(&[view(1, Role::Follower, 1, &first, 1)])
-            .unwrap();
-        let violation = monitor
-            .observe(&[view(2, Role::Follower, 2, &second, 1)])
-            .unwrap_err();
-        assert_eq!(violation.property, Property::StateMachineSafety);
+        let committed = view(1, Role::Follower, 1, &first, 1);
+        let other = view(2, Role::Follower, 2, &second, 1);
+        assert_eq!(
+            broken_by(&[&[committed]], &[other]),
+            Property::StateMachineSafety
+        );
     }
 
     #[test]
     fn leader_missing_a_committed_entry_breaks_leader_completeness() {
         let full = [entry(1, 1, 1)];
-        let mut monitor = SafetyMonitor::new();
-        monitor
-            .observe(&[view(1, Role::Leader, 1, &full, 1)])
-            .unwrap();
-        let violation = monitor
-            .observe(&[view(2, Role::Leader, 2, &[], 0)])
-            .unwrap_err();
-        assert_eq!(violation.property, Property::LeaderCompleteness);
+        let committed = view(1, Role::Leader, 1, &full, 1);
+        let missing = view(2, Role::Leader, 2, &[], 0);
+        assert_eq!(
+            broken_by(&[&[committed]], &[missing]),
+            Property::LeaderCompleteness
+        );
     }
 
     #[test]

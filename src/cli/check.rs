@@ -13,6 +13,8 @@ use electorate::model::run::Progress;
 use electorate::model::spec::Strategy;
 use electorate::model::{check_spec, CheckOptions, ModelSpec, SpecError, SpecReport};
 
+use crate::cli::output::verdict_status;
+
 #[derive(clap::Args)]
 #[command(
     after_help = "A spec's sections: [cluster] nodes, max_crashes, max_transfers; \
@@ -204,11 +206,7 @@ pub fn run(args: Args) -> ExitCode {
             print_report(&report);
         }
     }
-    if all_as_expected {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    verdict_status(all_as_expected)
 }
 
 fn show_progress(progress: &Progress) {

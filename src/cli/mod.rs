@@ -10,6 +10,7 @@ mod explore;
 mod lincheck;
 mod logging;
 mod node;
+mod output;
 mod pool;
 mod run_args;
 mod scenario;

@@ -13,6 +13,7 @@ use electorate::sim::units::format_duration;
 use electorate::sim::workload::jepsen_events;
 use serde::Serialize;
 
+use crate::cli::output::{print_json, verdict_status};
 use crate::cli::run_args::{dispatch, RunArgs, WithAlgorithm};
 
 #[derive(clap::Args)]
@@ -37,25 +38,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    dispatch(args.run.algo, Simulate(args))
+    dispatch(args.run.algo, args)
 }
 
-struct Simulate(Args);
-
-impl WithAlgorithm for Simulate {
+impl WithAlgorithm for Args {
     type Output = ExitCode;
 
     fn call<A: Algorithm + Clone + Send + Sync + 'static>(self, algorithm: A) -> ExitCode
     where
         A::Node: Send,
     {
-        let Simulate(args) = self;
-        let (options, reproduce) = match &args.options {
+        let (options, reproduce) = match &self.options {
             Some(path) => match read_options(path) {
                 Ok(options) => {
                     let reproduce = format!(
                         "electorate simulate --algo {} --options {}",
-                        args.run.algo.name(),
+                        self.run.algo.name(),
                         path.display()
                     );
                     (options, reproduce)
@@ -65,19 +63,19 @@ impl WithAlgorithm for Simulate {
                     return ExitCode::from(2);
                 }
             },
-            None => (args.run.options(args.seed), args.run.reproduce(args.seed)),
+            None => (self.run.options(self.seed), self.run.reproduce(self.seed)),
         };
         let outcome = Simulation::new(algorithm, options.clone()).run();
-        if let Some(path) = &args.history {
+        if let Some(path) = &self.history {
             let lines = to_json_lines(&jepsen_events(&outcome.history));
             if let Err(error) = std::fs::write(path, lines) {
                 eprintln!("electorate simulate: writing {}: {error}", path.display());
                 return ExitCode::from(2);
             }
         }
-        if args.json {
-            let report = Report {
-                algorithm: args.run.algo.name(),
+        if self.json {
+            print_json(&Report {
+                algorithm: self.run.algo.name(),
                 options: &options,
                 violations: &outcome.violations,
                 metrics: &outcome.metrics,
@@ -85,19 +83,12 @@ impl WithAlgorithm for Simulate {
                 timeline: &outcome.timeline,
                 trace_hash: format!("{:016x}", outcome.trace_hash),
                 reproduce: &reproduce,
-            };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).expect("serializable")
-            );
+            });
         } else {
-            print_text(&args, &options, &outcome, &reproduce);
+            print_text(&self, &options, &outcome, &reproduce);
         }
-        if outcome.failures().next().is_some() {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        }
+        let held = outcome.failures().next().is_none();
+        verdict_status(held)
     }
 }
 

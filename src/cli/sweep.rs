@@ -14,6 +14,7 @@ use electorate::sim::units::format_duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::cli::output::{print_json, verdict_status};
 use crate::cli::run_args::{dispatch, RunArgs, WithAlgorithm};
 
 #[derive(clap::Args)]
@@ -35,7 +36,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    dispatch(args.run.algo, Sweep(args))
+    dispatch(args.run.algo, args)
 }
 
 /// What one seed contributes to the sweep.
@@ -75,32 +76,22 @@ struct Failure {
     reproduce: String,
 }
 
-struct Sweep(Args);
-
-impl WithAlgorithm for Sweep {
+impl WithAlgorithm for Args {
     type Output = ExitCode;
 
     fn call<A: Algorithm + Clone + Send + Sync + 'static>(self, algorithm: A) -> ExitCode
     where
         A::Node: Send,
     {
-        let Sweep(args) = self;
         let started = Instant::now();
-        let results = run_seeds(&algorithm, &args);
-        let report = summarize(&args, &results, started.elapsed().as_secs_f64());
-        if args.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).expect("serializable")
-            );
+        let results = run_seeds(&algorithm, &self);
+        let report = summarize(&self, &results, started.elapsed().as_secs_f64());
+        if self.json {
+            print_json(&report);
         } else {
             print_text(&report);
         }
-        if report.failures.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        }
+        verdict_status(report.failures.is_empty())
     }
 }
 

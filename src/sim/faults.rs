@@ -340,48 +340,26 @@ fn push_fault(
     rng: &mut ChaCha8Rng,
 ) {
     let node = rng.random_range(1..=size);
-    let later = |rng: &mut ChaCha8Rng, min_ms: u64, max_ms: u64| {
-        at.saturating_add(Duration::from_millis(rng.random_range(min_ms..=max_ms)))
-    };
-    match kind {
-        FaultKind::Crash => {
-            schedule.push(ScheduledFault {
-                at,
-                fault: Fault::Crash { node },
-            });
-            let restart_at = later(rng, 50, 3_000);
-            schedule.push(ScheduledFault {
-                at: restart_at,
-                fault: Fault::Restart { node },
-            });
-        }
+    // The fault, and what repairs it (if anything does) after a delay drawn
+    // from the range, in milliseconds. The draws from `rng` come in a fixed
+    // order: the node, the fault's own parameters, then the delay.
+    let restart = Some((Fault::Restart { node }, 50..=3_000));
+    let (fault, repair) = match kind {
+        FaultKind::Crash => (Fault::Crash { node }, restart),
         FaultKind::Pause => {
             let duration = Duration::from_millis(rng.random_range(10..=1_000));
-            schedule.push(ScheduledFault {
-                at,
-                fault: Fault::Pause { node, duration },
-            });
+            (Fault::Pause { node, duration }, None)
         }
         FaultKind::Partition => {
             let Some(partition) = draw_partition(size, rng) else {
                 return;
             };
-            schedule.push(ScheduledFault {
-                at,
-                fault: Fault::Partition(partition),
-            });
-            let heal_at = later(rng, 100, 5_000);
-            schedule.push(ScheduledFault {
-                at: heal_at,
-                fault: Fault::Heal,
-            });
+            let heal = Some((Fault::Heal, 100..=5_000));
+            (Fault::Partition(partition), heal)
         }
         FaultKind::ClockJump => {
             let by = Duration::from_millis(rng.random_range(50..=500));
-            schedule.push(ScheduledFault {
-                at,
-                fault: Fault::ClockJump { node, by },
-            });
+            (Fault::ClockJump { node, by }, None)
         }
         FaultKind::Disk => {
             let fault = match rng.random_range(0..4) {
@@ -391,19 +369,18 @@ fn push_fault(
                 2 => DiskFault::FsyncError,
                 _ => DiskFault::Corruption,
             };
-            schedule.push(ScheduledFault {
-                at,
-                fault: Fault::Disk { node, fault },
-            });
-            if !fault.is_permanent() {
-                let restart_at = later(rng, 50, 3_000);
-                schedule.push(ScheduledFault {
-                    at: restart_at,
-                    fault: Fault::Restart { node },
-                });
-            }
+            let repair = if fault.is_permanent() { None } else { restart };
+            (Fault::Disk { node, fault }, repair)
         }
-        FaultKind::Loss | FaultKind::Duplicate | FaultKind::Reorder | FaultKind::Drift => {}
+        FaultKind::Loss | FaultKind::Duplicate | FaultKind::Reorder | FaultKind::Drift => return,
+    };
+    schedule.push(ScheduledFault { at, fault });
+    if let Some((repair, delay_ms)) = repair {
+        let delay = Duration::from_millis(rng.random_range(delay_ms));
+        schedule.push(ScheduledFault {
+            at: at.saturating_add(delay),
+            fault: repair,
+        });
     }
 }
 

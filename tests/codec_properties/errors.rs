@@ -1,25 +1,13 @@
 //! One input per kind of rejection: each `DecodeError` variant is reachable
 //! and reported with the field at fault.
 
-use electorate::codec::{Codec, DecodeError, EncodeError, Family, Frame, Payload, HEADER_LEN};
-use electorate::core::raft::{
-    Append, Body, Command, Entry, Heartbeat, LogIndex, Message, Round, Term,
-};
+use electorate::codec::{Codec, DecodeError, EncodeError, Family, Frame, HEADER_LEN};
+use electorate::core::raft::{Append, Body, Command, Entry, LogIndex, Round, Term};
 
-use super::{codec, CLUSTER};
+use super::{codec, heartbeat, raft_frame, CLUSTER};
 
 fn heartbeat_frame() -> Vec<u8> {
-    let frame = Frame {
-        sender: 1,
-        payload: Payload::Raft(Message {
-            term: Term::new(5),
-            body: Body::Heartbeat(Heartbeat {
-                leader_commit: LogIndex::new(3),
-                round: Round::new(200),
-            }),
-        }),
-    };
-    codec().encode_to_vec(&frame).unwrap()
+    codec().encode_to_vec(&heartbeat()).unwrap()
 }
 
 fn raft_body(body: &[u8]) -> Result<Frame, DecodeError> {
@@ -75,23 +63,18 @@ fn oversize_is_refused_from_the_header_alone() {
         })
     );
     let key = "k".repeat(100);
-    let frame = Frame {
-        sender: 1,
-        payload: Payload::Raft(Message {
+    let append = Append {
+        prev_log_index: LogIndex::new(0),
+        prev_log_term: Term::new(0),
+        entries: vec![Entry {
             term: Term::new(1),
-            body: Body::Append(Append {
-                prev_log_index: LogIndex::new(0),
-                prev_log_term: Term::new(0),
-                entries: vec![Entry {
-                    term: Term::new(1),
-                    index: LogIndex::new(1),
-                    command: Command::Write { key, value: 1 }.into(),
-                }],
-                leader_commit: LogIndex::new(0),
-                round: Round::new(0),
-            }),
-        }),
+            index: LogIndex::new(1),
+            command: Command::Write { key, value: 1 }.into(),
+        }],
+        leader_commit: LogIndex::new(0),
+        round: Round::new(0),
     };
+    let frame = raft_frame(1, Term::new(1), Body::Append(append));
     let mut out = vec![9];
     assert!(matches!(
         small.encode(&frame, &mut out),

@@ -138,62 +138,87 @@ fn request_id(g: &mut Gen) -> RequestId {
     }
 }
 
-fn request(g: &mut Gen) -> ClientRequest {
-    let operation = match u8::arbitrary(g) % 3 {
-        0 => Operation::Read { key: key(g) },
-        1 => Operation::Write {
-            key: key(g),
-            value: number(g),
-        },
-        _ => Operation::CompareAndSet {
-            key: key(g),
-            expected: option(g),
-            new: number(g),
-        },
-    };
-    ClientRequest {
-        id: request_id(g),
-        operation,
+/// One of the crate's types, drawn by quickcheck through [`Any`].
+pub trait Draw: Clone + std::fmt::Debug + 'static {
+    fn draw(g: &mut Gen) -> Self;
+
+    /// Smaller values to try when a property fails; by default, none.
+    fn smaller(&self) -> Box<dyn Iterator<Item = Self>> {
+        quickcheck::empty_shrinker()
     }
 }
 
-fn reply(g: &mut Gen) -> ClientReply {
-    let result = match u8::arbitrary(g) % 6 {
-        0 => Ok(Outcome::Read(option(g))),
-        1 => Ok(Outcome::Written),
-        2 => Ok(Outcome::CompareAndSet {
-            swapped: bool::arbitrary(g),
-        }),
-        3 => Err(ClientError::NotLeader {
-            leader_hint: option(g),
-        }),
-        4 => Err(ClientError::TransferInProgress),
-        _ => Err(ClientError::LeadershipLost),
-    };
-    ClientReply {
-        id: request_id(g),
-        result,
-    }
-}
-
+/// A drawn `T`: the one newtype the orphan rule asks for, for every type.
 #[derive(Clone, Debug)]
-pub struct AnyMessage(pub Message);
+pub struct Any<T>(pub T);
 
-impl Arbitrary for AnyMessage {
+impl<T: Draw> Arbitrary for Any<T> {
     fn arbitrary(g: &mut Gen) -> Self {
-        AnyMessage(Message {
+        Any(T::draw(g))
+    }
+
+    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
+        Box::new(self.0.smaller().map(Any))
+    }
+}
+
+impl Draw for ClientRequest {
+    fn draw(g: &mut Gen) -> Self {
+        let operation = match u8::arbitrary(g) % 3 {
+            0 => Operation::Read { key: key(g) },
+            1 => Operation::Write {
+                key: key(g),
+                value: number(g),
+            },
+            _ => Operation::CompareAndSet {
+                key: key(g),
+                expected: option(g),
+                new: number(g),
+            },
+        };
+        ClientRequest {
+            id: request_id(g),
+            operation,
+        }
+    }
+}
+
+impl Draw for ClientReply {
+    fn draw(g: &mut Gen) -> Self {
+        let result = match u8::arbitrary(g) % 6 {
+            0 => Ok(Outcome::Read(option(g))),
+            1 => Ok(Outcome::Written),
+            2 => Ok(Outcome::CompareAndSet {
+                swapped: bool::arbitrary(g),
+            }),
+            3 => Err(ClientError::NotLeader {
+                leader_hint: option(g),
+            }),
+            4 => Err(ClientError::TransferInProgress),
+            _ => Err(ClientError::LeadershipLost),
+        };
+        ClientReply {
+            id: request_id(g),
+            result,
+        }
+    }
+}
+
+impl Draw for Message {
+    fn draw(g: &mut Gen) -> Self {
+        Message {
             term: Term::new(number(g)),
             body: body(g),
-        })
+        }
     }
 
     /// Shrinks an append's entries (the only part that grows), so a failure
     /// reports the fewest entries that still fail.
-    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
-        let Body::Append(Append { entries, .. }) = &self.0.body else {
+    fn smaller(&self) -> Box<dyn Iterator<Item = Self>> {
+        let Body::Append(Append { entries, .. }) = &self.body else {
             return quickcheck::empty_shrinker();
         };
-        let message = self.0.clone();
+        let message = self.clone();
         let len = entries.len();
         let mut candidates: Vec<Vec<Entry>> = [0, len / 2, len.saturating_sub(1)]
             .into_iter()
@@ -210,110 +235,74 @@ impl Arbitrary for AnyMessage {
             if let Body::Append(Append { entries: slot, .. }) = &mut message.body {
                 *slot = entries;
             }
-            AnyMessage(message)
+            message
         });
         Box::new(shorter)
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct AnyRequest(pub ClientRequest);
-
-impl Arbitrary for AnyRequest {
-    fn arbitrary(g: &mut Gen) -> Self {
-        AnyRequest(request(g))
+impl Draw for bully::Message {
+    fn draw(g: &mut Gen) -> Self {
+        let body = *g
+            .choose(&[
+                bully::Body::Election,
+                bully::Body::Answer,
+                bully::Body::Coordinator,
+                bully::Body::Heartbeat,
+            ])
+            .expect("non-empty");
+        bully::Message {
+            epoch: Epoch::new(number(g)),
+            body,
+        }
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct AnyReply(pub ClientReply);
-
-impl Arbitrary for AnyReply {
-    fn arbitrary(g: &mut Gen) -> Self {
-        AnyReply(reply(g))
-    }
-}
-
-fn bully_message(g: &mut Gen) -> bully::Message {
-    let body = *g
-        .choose(&[
-            bully::Body::Election,
-            bully::Body::Answer,
-            bully::Body::Coordinator,
-            bully::Body::Heartbeat,
-        ])
-        .expect("non-empty");
-    bully::Message {
-        epoch: Epoch::new(number(g)),
-        body,
-    }
-}
-
-fn ring_message(g: &mut Gen) -> ring::Message {
-    let body = match u8::arbitrary(g) % 4 {
-        0 => ring::Body::Election {
-            candidate: number(g),
-            hop: number(g),
-        },
-        1 => ring::Body::Coordinator {
-            leader: number(g),
-            hop: number(g),
-        },
-        2 => ring::Body::Ack { hop: number(g) },
-        _ => ring::Body::Heartbeat,
-    };
-    ring::Message {
-        epoch: Epoch::new(number(g)),
-        body,
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct AnyBully(pub bully::Message);
-
-impl Arbitrary for AnyBully {
-    fn arbitrary(g: &mut Gen) -> Self {
-        AnyBully(bully_message(g))
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct AnyRing(pub ring::Message);
-
-impl Arbitrary for AnyRing {
-    fn arbitrary(g: &mut Gen) -> Self {
-        AnyRing(ring_message(g))
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct AnyFrame(pub Frame);
-
-impl Arbitrary for AnyFrame {
-    fn arbitrary(g: &mut Gen) -> Self {
-        let payload = match u8::arbitrary(g) % 5 {
-            0 => Payload::Raft(AnyMessage::arbitrary(g).0),
-            1 => Payload::ClientRequest(request(g)),
-            2 => Payload::ClientReply(reply(g)),
-            3 => Payload::Bully(bully_message(g)),
-            _ => Payload::Ring(ring_message(g)),
+impl Draw for ring::Message {
+    fn draw(g: &mut Gen) -> Self {
+        let body = match u8::arbitrary(g) % 4 {
+            0 => ring::Body::Election {
+                candidate: number(g),
+                hop: number(g),
+            },
+            1 => ring::Body::Coordinator {
+                leader: number(g),
+                hop: number(g),
+            },
+            2 => ring::Body::Ack { hop: number(g) },
+            _ => ring::Body::Heartbeat,
         };
-        AnyFrame(Frame {
+        ring::Message {
+            epoch: Epoch::new(number(g)),
+            body,
+        }
+    }
+}
+
+impl Draw for Frame {
+    fn draw(g: &mut Gen) -> Self {
+        let payload = match u8::arbitrary(g) % 5 {
+            0 => Payload::Raft(Message::draw(g)),
+            1 => Payload::ClientRequest(ClientRequest::draw(g)),
+            2 => Payload::ClientReply(ClientReply::draw(g)),
+            3 => Payload::Bully(bully::Message::draw(g)),
+            _ => Payload::Ring(ring::Message::draw(g)),
+        };
+        Frame {
             sender: number(g),
             payload,
-        })
+        }
     }
 
-    fn shrink(&self) -> Box<dyn Iterator<Item = Self>> {
-        let Payload::Raft(message) = &self.0.payload else {
+    /// A Raft frame shrinks its message; the others do not shrink.
+    fn smaller(&self) -> Box<dyn Iterator<Item = Self>> {
+        let Payload::Raft(message) = &self.payload else {
             return quickcheck::empty_shrinker();
         };
-        let sender = self.0.sender;
-        Box::new(AnyMessage(message.clone()).shrink().map(move |message| {
-            AnyFrame(Frame {
-                sender,
-                payload: Payload::Raft(message.0),
-            })
+        let sender = self.sender;
+        Box::new(message.smaller().map(move |message| Frame {
+            sender,
+            payload: Payload::Raft(message),
         }))
     }
 }

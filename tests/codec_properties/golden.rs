@@ -3,13 +3,11 @@
 
 use electorate::codec::{Frame, Payload};
 use electorate::core::chassis::Epoch;
-use electorate::core::raft::{
-    Append, Body, Command, Entry, Heartbeat, LogIndex, Message, Round, Term,
-};
+use electorate::core::raft::{Append, Body, Command, Entry, LogIndex, Round, Term};
 use electorate::core::{bully, ring};
 use electorate::core::{ClientRequest, Operation, RequestId};
 
-use super::codec;
+use super::{codec, heartbeat, raft_frame};
 
 fn header(family: u8, sender: u8, body_len: u8, checksum: [u8; 4]) -> Vec<u8> {
     let mut bytes = b"ELEC".to_vec();
@@ -34,17 +32,7 @@ fn assert_bytes(frame: Frame, body: &[u8], family: u8) {
 
 #[test]
 fn heartbeat_bytes() {
-    let frame = Frame {
-        sender: 1,
-        payload: Payload::Raft(Message {
-            term: Term::new(300),
-            body: Body::Heartbeat(Heartbeat {
-                leader_commit: LogIndex::new(7),
-                round: Round::new(128),
-            }),
-        }),
-    };
-    assert_bytes(frame, &[5, 0xac, 0x02, 7, 0x80, 0x01], 1);
+    assert_bytes(heartbeat(), &[5, 0xac, 0x02, 7, 0x80, 0x01], 1);
 }
 
 #[test]
@@ -54,38 +42,33 @@ fn append_bytes_use_deltas_for_contiguous_entries() {
         index: LogIndex::new(index),
         command: command.into(),
     };
-    let frame = Frame {
-        sender: 2,
-        payload: Payload::Raft(Message {
-            term: Term::new(4),
-            body: Body::Append(Append {
-                prev_log_index: LogIndex::new(10),
-                prev_log_term: Term::new(3),
-                entries: vec![
-                    entry(11, 3, Command::Noop),
-                    entry(
-                        12,
-                        4,
-                        Command::Write {
-                            key: "x".into(),
-                            value: 1,
-                        },
-                    ),
-                    entry(
-                        13,
-                        4,
-                        Command::CompareAndSet {
-                            key: "x".into(),
-                            expected: None,
-                            new: 2,
-                        },
-                    ),
-                ],
-                leader_commit: LogIndex::new(9),
-                round: Round::new(1),
-            }),
-        }),
+    let append = Append {
+        prev_log_index: LogIndex::new(10),
+        prev_log_term: Term::new(3),
+        entries: vec![
+            entry(11, 3, Command::Noop),
+            entry(
+                12,
+                4,
+                Command::Write {
+                    key: "x".into(),
+                    value: 1,
+                },
+            ),
+            entry(
+                13,
+                4,
+                Command::CompareAndSet {
+                    key: "x".into(),
+                    expected: None,
+                    new: 2,
+                },
+            ),
+        ],
+        leader_commit: LogIndex::new(9),
+        round: Round::new(1),
     };
+    let frame = raft_frame(2, Term::new(4), Body::Append(append));
     #[rustfmt::skip]
     let body = [
         3, 4, 10, 3, 9, 1, 3,     // tag, term, prev index/term, commit, round, count

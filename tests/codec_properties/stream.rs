@@ -3,14 +3,12 @@
 
 use std::io::{self, Read};
 
-use electorate::codec::{
-    write_frame, DecodeError, Frame, FrameReader, Payload, ReadError, HEADER_LEN,
-};
-use electorate::core::raft::{Body, Message, Term};
+use electorate::codec::{write_frame, DecodeError, Frame, FrameReader, ReadError, HEADER_LEN};
+use electorate::core::raft::{Body, Term};
 use quickcheck::QuickCheck;
 
-use super::codec;
-use super::generators::AnyFrame;
+use super::generators::Any;
+use super::{codec, raft_frame};
 
 /// Hands out at most `chunk` bytes per read, with an `Interrupted` error
 /// before every other read, as a slow socket might.
@@ -34,18 +32,12 @@ impl Read for Trickle<'_> {
 }
 
 fn timeout_now(term: u64) -> Frame {
-    Frame {
-        sender: 3,
-        payload: Payload::Raft(Message {
-            term: Term::new(term),
-            body: Body::TimeoutNow,
-        }),
-    }
+    raft_frame(3, Term::new(term), Body::TimeoutNow)
 }
 
 #[test]
 fn frames_split_across_reads_come_back_in_order() {
-    fn property(frames: Vec<AnyFrame>, chunk: u8) -> bool {
+    fn property(frames: Vec<Any<Frame>>, chunk: u8) -> bool {
         let mut stream = Vec::new();
         let mut buffer = Vec::new();
         for frame in &frames {
@@ -65,7 +57,7 @@ fn frames_split_across_reads_come_back_in_order() {
     }
     QuickCheck::new()
         .tests(300)
-        .quickcheck(property as fn(Vec<AnyFrame>, u8) -> bool);
+        .quickcheck(property as fn(Vec<Any<Frame>>, u8) -> bool);
 }
 
 #[test]

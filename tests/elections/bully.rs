@@ -8,9 +8,7 @@
 use std::time::Duration;
 
 use electorate::check::properties::Property;
-use electorate::core::bully::{
-    Body, BullyNode, Config, ConfigError, DurableState, Message, Persist,
-};
+use electorate::core::bully::{Body, BullyNode, Config, ConfigError, Message, Persist};
 use electorate::core::chassis::Epoch;
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
@@ -18,15 +16,15 @@ use electorate::harness::algorithm::Bully;
 use electorate::sim::cluster::Trace;
 
 use crate::support::{
-    all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
-    step, step_at, term_of, violated,
+    all_follow, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest, step,
+    step_at, term_of, violated,
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
-    each_is_dropped_and_changes_nothing, the_membership_is_validated_at_construction,
+    each_is_dropped_and_changes_nothing, each_size_after_an_election_from_the_lowest_id,
+    restarted_listening, sent_of_kinds, the_configuration_is_validated, the_highest_id_returns,
+    MEMBERS,
 };
-
-const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
 
 fn new_node(id: NodeId) -> BullyNode {
     BullyNode::new(id, &MEMBERS, Config::default(), Time::ZERO, &mut rng()).expect("valid config")
@@ -277,16 +275,6 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
                 role: Role::Follower,
             },
         ),
-        (
-            Input::TransferLeadership { to: 9 },
-            DropReason::InvalidTarget { target: 9 },
-        ),
-        (
-            Input::TransferLeadership { to: 4 },
-            DropReason::UnexpectedForRole {
-                role: Role::Follower,
-            },
-        ),
     ];
     each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     // An answer to an election that is over is stale, not malformed.
@@ -303,20 +291,7 @@ fn a_follower_redirects_clients_and_a_coordinator_serves_them_from_its_own_store
 
 #[test]
 fn a_restarted_node_listens_first_then_crowns_itself_above_its_persisted_epoch() {
-    let mut node = BullyNode::restart(
-        5,
-        &MEMBERS,
-        Config::default(),
-        DurableState {
-            epoch: Epoch::new(7),
-        },
-        Time::ZERO,
-        &mut rng(),
-    )
-    .unwrap();
-    assert_eq!((node.role(), node.term()), (Role::Follower, 7));
-    let listen_until = node.next_deadline();
-    assert!(listen_until >= Time::from_millis(150));
+    let (mut node, listen_until) = restarted_listening(&Bully::default(), 5, 7);
     let actions = step_at(&mut node, Time::from_millis(149), Input::Tick);
     assert!(actions.is_empty(), "still listening");
     let actions = step_at(&mut node, listen_until, Input::Tick);
@@ -331,20 +306,15 @@ fn a_restarted_node_listens_first_then_crowns_itself_above_its_persisted_epoch()
 
 #[test]
 fn the_configuration_is_validated_at_construction() {
-    let build = |id, members: &[NodeId], config| {
-        BullyNode::new(id, members, config, Time::ZERO, &mut rng()).err()
-    };
-    the_membership_is_validated_at_construction(|id, members| {
-        build(id, members, Config::default())
-    });
     let slow_heartbeat = Config {
         heartbeat_interval: Duration::from_millis(200),
         ..Config::default()
     };
-    assert!(matches!(
-        build(1, &[1, 2], slow_heartbeat),
-        Some(ConfigError::HeartbeatTooSlow { .. })
-    ));
+    let error = ConfigError::HeartbeatTooSlow {
+        heartbeat: slow_heartbeat.heartbeat_interval,
+        leader_timeout_min: slow_heartbeat.leader_timeout_min,
+    };
+    the_configuration_is_validated(BullyNode::new, slow_heartbeat, error);
 }
 
 // ---------------------------------------------------------------------------
@@ -352,16 +322,7 @@ fn the_configuration_is_validated_at_construction() {
 
 #[test]
 fn a_returning_higher_node_bullies_its_way_back() {
-    let mut cluster = settled_on_highest(Bully::default(), 5, 2);
-    cluster.crash(5);
-    run_ms(&mut cluster, 1_000);
-    assert_eq!(cluster.leaders(), vec![4]);
-    cluster.restart(5);
-    assert_eq!(
-        term_of(&cluster, 5),
-        1,
-        "node 5 comes back in its old epoch"
-    );
+    let mut cluster = the_highest_id_returns(Bully::default());
     // Node 5 listens first, hears node 4's heartbeat (epoch 2) within one
     // heartbeat interval, and, outranking node 4, holds an election it wins
     // at once, in epoch 3.
@@ -385,16 +346,14 @@ fn a_returning_higher_node_bullies_its_way_back() {
 /// ELECTIONs, ANSWERs and COORDINATORs sent in `trace`; panics if any other
 /// message was.
 fn election_counts(trace: &[(Time, Trace<Message>)]) -> (usize, usize, usize) {
-    let counts = count_sent(trace);
-    let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
-    let counted = (count("Election"), count("Answer"), count("Coordinator"));
-    let total: usize = counts.values().sum();
+    let (counts, total) = sent_of_kinds(trace, ["Election", "Answer", "Coordinator"]);
     assert_eq!(
-        counted.0 + counted.1 + counted.2,
+        counts.iter().sum::<usize>(),
         total,
-        "only election messages: {counts:?}"
+        "only election messages: {counts:?} of {total}"
     );
-    counted
+    let [elections, answers, coordinators] = counts;
+    (elections, answers, coordinators)
 }
 
 #[test]
@@ -404,17 +363,12 @@ fn an_election_started_by_the_lowest_id_costs_n_squared_minus_one_messages() {
     // each answers: n(n-1)/2 ELECTIONs and as many ANSWERs. The coordinator
     // answers each of the n - 1 askers with COORDINATOR, without a new epoch.
     // Total n(n-1) + (n-1) = n² - 1: Bully's O(n²) worst case.
-    for n in 2..=9u64 {
-        let mut cluster = settled_on_highest(Bully::default(), n, n);
-        cluster.campaign(1);
-        cluster.stabilize(1_000);
-        assert!(all_follow(&cluster, n), "n={n}");
+    each_size_after_an_election_from_the_lowest_id::<Bully>(|_, n, trace| {
         let n = n as usize;
         let pairs = n * (n - 1) / 2;
-        let counts = election_counts(&cluster.take_trace());
-        assert_eq!(counts, (pairs, pairs, n - 1), "n={n}");
+        assert_eq!(election_counts(trace), (pairs, pairs, n - 1), "n={n}");
         assert_eq!(2 * pairs + n - 1, n * n - 1);
-    }
+    });
 }
 
 #[test]

@@ -10,21 +10,21 @@ use std::time::Duration;
 
 use electorate::core::chassis::Epoch;
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
-use electorate::core::ring::{Body, Config, ConfigError, DurableState, Message, Persist, RingNode};
+use electorate::core::ring::{Body, Config, ConfigError, Message, Persist, RingNode};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Ring;
 use electorate::sim::cluster::Trace;
 
 use crate::support::{
-    all_follow, count_sent, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest,
-    step, step_at, term_of,
+    all_follow, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest, step,
+    step_at, term_of, ActionsOf,
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
-    each_is_dropped_and_changes_nothing, the_membership_is_validated_at_construction,
+    each_is_dropped_and_changes_nothing, each_size_after_an_election_from_the_lowest_id,
+    restarted_listening, sent_of_kinds, the_configuration_is_validated, the_highest_id_returns,
+    MEMBERS,
 };
-
-const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
 
 fn new_node(id: NodeId) -> RingNode {
     node_of(id, &MEMBERS)
@@ -62,13 +62,20 @@ fn to(id: NodeId, epoch: u64, body: Body) -> (NodeId, Message) {
     )
 }
 
-/// Node 5 of `MEMBERS`, crowned in epoch 1 after its id went round. Its
-/// COORDINATOR went to node 1 as hop 2.
-fn coordinator() -> RingNode {
+/// Node 5 of `MEMBERS` campaigns, node 1 acknowledges, and its id comes
+/// home from node 4 as hop 7 at 2 ms: the node and what that last step did.
+fn crowned() -> (RingNode, ActionsOf<RingNode>) {
     let mut node = new_node(5);
     step(&mut node, 0, Input::Campaign);
     step(&mut node, 1, message(1, 0, Body::Ack { hop: 1 }));
-    step(&mut node, 2, message(4, 0, election(5, 7)));
+    let actions = step(&mut node, 2, message(4, 0, election(5, 7)));
+    (node, actions)
+}
+
+/// Node 5 of `MEMBERS`, crowned in epoch 1 after its id went round. Its
+/// COORDINATOR went to node 1 as hop 2.
+fn coordinator() -> RingNode {
+    let (node, _) = crowned();
     assert_eq!(node.role(), Role::Leader);
     node
 }
@@ -137,10 +144,7 @@ fn an_election_carries_the_highest_epoch_of_its_lap() {
 
 #[test]
 fn a_node_whose_id_comes_home_wins_and_sends_coordinator_round() {
-    let mut node = new_node(5);
-    step(&mut node, 0, Input::Campaign);
-    step(&mut node, 1, message(1, 0, Body::Ack { hop: 1 }));
-    let actions = step(&mut node, 2, message(4, 0, election(5, 7)));
+    let (mut node, actions) = crowned();
     assert_eq!(
         (node.role(), node.leader(), node.term()),
         (Role::Leader, Some(5), 1)
@@ -316,16 +320,6 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
             message(2, 7, coordinator_of(3, 1)),
             DropReason::InvalidTarget { target: 3 },
         ),
-        (
-            Input::TransferLeadership { to: 9 },
-            DropReason::InvalidTarget { target: 9 },
-        ),
-        (
-            Input::TransferLeadership { to: 4 },
-            DropReason::UnexpectedForRole {
-                role: Role::Follower,
-            },
-        ),
     ];
     each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     let actions = step(&mut node, 1, message(4, 1, Body::Ack { hop: 42 }));
@@ -341,19 +335,7 @@ fn a_follower_redirects_clients_and_a_coordinator_serves_them_from_its_own_store
 
 #[test]
 fn a_restarted_node_crowns_itself_above_its_persisted_epoch() {
-    let mut node = RingNode::restart(
-        5,
-        &MEMBERS,
-        Config::default(),
-        DurableState {
-            epoch: Epoch::new(7),
-        },
-        Time::ZERO,
-        &mut rng(),
-    )
-    .unwrap();
-    let listen_until = node.next_deadline();
-    assert!(listen_until >= Time::from_millis(150));
+    let (mut node, listen_until) = restarted_listening(&Ring::default(), 5, 7);
     let actions = step_at(&mut node, listen_until, Input::Tick);
     assert_eq!(sent(&actions), vec![to(1, 7, election(5, 1))]);
     let actions = step_at(&mut node, listen_until, message(4, 7, election(5, 3)));
@@ -368,22 +350,14 @@ fn a_restarted_node_crowns_itself_above_its_persisted_epoch() {
 
 #[test]
 fn the_configuration_is_validated_at_construction() {
-    let build = |id, members: &[NodeId], config| {
-        RingNode::new(id, members, config, Time::ZERO, &mut rng()).err()
-    };
-    the_membership_is_validated_at_construction(|id, members| {
-        build(id, members, Config::default())
-    });
     let no_ack = Config {
         ack_timeout: Duration::ZERO,
         ..Config::default()
     };
-    assert_eq!(
-        build(1, &[1, 2], no_ack),
-        Some(ConfigError::ZeroDuration {
-            setting: "ack_timeout"
-        })
-    );
+    let error = ConfigError::ZeroDuration {
+        setting: "ack_timeout",
+    };
+    the_configuration_is_validated(RingNode::new, no_ack, error);
 }
 
 // ---------------------------------------------------------------------------
@@ -393,10 +367,7 @@ fn the_configuration_is_validated_at_construction() {
 fn a_returning_higher_node_follows_the_current_coordinator() {
     // Unlike Bully, Ring does not hand leadership back to the highest id:
     // the returning node hears the coordinator's heartbeat and follows.
-    let mut cluster = settled_on_highest(Ring::default(), 5, 2);
-    cluster.crash(5);
-    run_ms(&mut cluster, 1_000);
-    cluster.restart(5);
+    let mut cluster = the_highest_id_returns(Ring::default());
     run_ms(&mut cluster, 1_000);
     assert_eq!(cluster.leaders(), vec![4]);
     assert!(all_follow(&cluster, 4));
@@ -413,9 +384,9 @@ fn a_returning_higher_node_follows_the_current_coordinator() {
 
 /// ELECTIONs, COORDINATORs and ACKs sent in `trace`, heartbeats aside.
 fn ring_counts(trace: &[(Time, Trace<Message>)]) -> (usize, usize, usize) {
-    let counts = count_sent(trace);
-    let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
-    (count("Election"), count("Coordinator"), count("Ack"))
+    let ([elections, coordinators, acks], _) =
+        sent_of_kinds(trace, ["Election", "Coordinator", "Ack"]);
+    (elections, coordinators, acks)
 }
 
 #[test]
@@ -443,12 +414,7 @@ fn an_election_skips_a_dead_member_on_every_lap() {
         })
         .count();
     assert_eq!(lost_to_3, 3, "once per lap");
-    let counts = crate::support::count_sent(&trace);
-    let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
-    assert_eq!(
-        (count("Election"), count("Coordinator"), count("Ack")),
-        (9, 5, 11)
-    );
+    assert_eq!(ring_counts(&trace), (9, 5, 11));
 }
 
 #[test]
@@ -460,18 +426,13 @@ fn an_election_started_by_the_lowest_id_costs_a_linear_number_of_messages() {
     // acknowledged: 3n - 1 ACKs. Total 2(3n - 1): O(n) per lap, against
     // Bully's n² - 1 (Ring costs more below 6 nodes, because of the ACKs,
     // and less from 6 on).
-    for n in 2..=9u64 {
-        let mut cluster = settled_on_highest(Ring::default(), n, n);
-        cluster.campaign(1);
-        cluster.stabilize(1_000);
-        assert!(all_follow(&cluster, n), "n={n}");
-        assert_eq!(term_of(&cluster, n), 2, "the coordinator is crowned again");
-        let trace = cluster.take_trace();
-        let total: usize = count_sent(&trace).values().sum();
+    each_size_after_an_election_from_the_lowest_id::<Ring>(|cluster, n, trace| {
+        assert_eq!(term_of(cluster, n), 2, "the coordinator is crowned again");
         let n = n as usize;
-        assert_eq!(ring_counts(&trace), (2 * n - 1, n, 3 * n - 1), "n={n}");
+        let (counts, total) = sent_of_kinds(trace, ["Election", "Coordinator", "Ack"]);
+        assert_eq!(counts, [2 * n - 1, n, 3 * n - 1], "n={n}");
         assert_eq!(total, 2 * (3 * n - 1), "nothing but the election");
-    }
+    });
 }
 
 #[test]

@@ -28,6 +28,16 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Asserts that `text`, a command's output, contains `expected`; shows the
+/// whole output if it does not.
+fn assert_contains(text: &str, expected: &str) {
+    assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+}
+
 /// Asserts that every JSON report in `json_lines` has the verdict its
 /// file's directory names (`good/`: linearizable, `bad/`: not); returns how
 /// many good and bad files there were.
@@ -52,16 +62,32 @@ fn scratch(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("electorate-lincheck-{}-{name}", std::process::id()))
 }
 
+/// Runs `electorate lincheck` on a scratch file `name` holding `history`,
+/// then `options`; removes the file. Returns the output and the file's path
+/// (which messages name).
+fn lincheck_history(name: &str, history: &str, options: &[&str]) -> (Output, PathBuf) {
+    let path = scratch(name);
+    std::fs::write(&path, history).unwrap();
+    let mut arguments = vec![path.to_str().unwrap()];
+    arguments.extend_from_slice(options);
+    let output = lincheck(&arguments);
+    std::fs::remove_file(&path).unwrap();
+    (output, path)
+}
+
+/// Asserts that lincheck refused the history at `path`: exit status 2, and
+/// on stderr the file's name, then `message`.
+fn assert_refused(output: &Output, path: &Path, message: &str) {
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_contains(&stderr(output), &format!("{}: {message}", path.display()));
+}
+
 #[test]
 fn a_linearizable_history_exits_0() {
     let path = knossos("good/memstress3-0.edn");
     let output = lincheck(&[path.to_str().unwrap(), "--initial", "0"]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert!(
-        stdout(&output).contains("verdict: linearizable"),
-        "{}",
-        stdout(&output)
-    );
+    assert_contains(&stdout(&output), "verdict: linearizable");
 }
 
 #[test]
@@ -70,12 +96,9 @@ fn a_violation_exits_1_and_names_the_operation() {
     let output = lincheck(&[path.to_str().unwrap(), "--initial", "0"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = stdout(&output);
-    assert!(text.contains("verdict: NOT linearizable"), "{text}");
-    assert!(
-        text.contains("cannot linearize operation 1: process 1 read → 3"),
-        "{text}"
-    );
-    assert!(text.contains("invoked at line 4, column 2"), "{text}");
+    assert_contains(&text, "verdict: NOT linearizable");
+    assert_contains(&text, "cannot linearize operation 1: process 1 read → 3");
+    assert_contains(&text, "invoked at line 4, column 2");
 }
 
 #[test]
@@ -114,33 +137,25 @@ fn a_spent_budget_exits_2() {
 
 #[test]
 fn a_malformed_file_exits_2_with_line_and_column() {
-    let path = scratch("malformed.jsonl");
-    std::fs::write(&path, "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"frob\"}\n").unwrap();
-    let output = lincheck(&[path.to_str().unwrap()]);
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains(&format!(
-            "{}: line 2, column 1: `f` must be one of read, write, cas",
-            path.display()
-        )),
-        "{stderr}"
+    let history = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"frob\"}\n";
+    let (output, path) = lincheck_history("malformed.jsonl", history, &[]);
+    assert_refused(
+        &output,
+        &path,
+        "line 2, column 1: `f` must be one of read, write, cas",
     );
 }
 
 #[test]
 fn a_key_value_history_in_json_lines_is_checked_per_key() {
-    let path = scratch("kv.jsonl");
     let history = [
         r#"{"process":1,"type":"invoke","f":"write","key":"x","value":3}"#,
         r#"{"process":1,"type":"ok","f":"write","key":"x","value":3}"#,
         r#"{"process":2,"type":"invoke","f":"read","key":"y","value":null}"#,
         r#"{"process":2,"type":"ok","f":"read","key":"y","value":3}"#,
     ];
-    std::fs::write(&path, history.join("\n")).unwrap();
-    let output = lincheck(&[path.to_str().unwrap(), "--model", "kv", "--json"]);
-    std::fs::remove_file(&path).unwrap();
+    let options = ["--model", "kv", "--json"];
+    let (output, _) = lincheck_history("kv.jsonl", &history.join("\n"), &options);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(json["violation"]["partition_key"], "y");
@@ -188,22 +203,12 @@ fn bad_arguments_are_rejected() {
 
 #[test]
 fn a_value_the_model_cannot_take_is_an_error_naming_file_and_line() {
-    let path = scratch("set-write.edn");
-    std::fs::write(
+    let history = "[{:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value #{1}}]";
+    let (output, path) = lincheck_history("set-write.edn", history, &[]);
+    assert_refused(
+        &output,
         &path,
-        "[{:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value #{1}}]",
-    )
-    .unwrap();
-    let output = lincheck(&[path.to_str().unwrap()]);
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains(&format!(
-            "{}: line 2, column 2: operation 0 cannot be checked: a write takes a scalar",
-            path.display()
-        )),
-        "{stderr}"
+        "line 2, column 2: operation 0 cannot be checked: a write takes a scalar",
     );
 }
 
@@ -214,12 +219,9 @@ fn every_knossos_history_gets_its_verdict_in_one_command() {
     assert_eq!(output.status.code(), Some(1), "the bad ones are found");
     let counts = assert_verdicts_follow_directories(&stdout(&output));
     assert_eq!(counts, (113, 7));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains(
-            "120 histories: 113 linearizable, 7 not linearizable, 0 unknown, 0 errors in"
-        ),
-        "{stderr}"
+    assert_contains(
+        &stderr(&output),
+        "120 histories: 113 linearizable, 7 not linearizable, 0 unknown, 0 errors in",
     );
 }
 
@@ -241,20 +243,20 @@ fn many_histories_print_a_table_and_a_summary() {
     let text = stdout(&output);
     let header = text.lines().next().unwrap();
     for column in ["file", "events", "operations", "verdict", "time"] {
-        assert!(header.contains(column), "{text}");
+        assert_contains(header, column);
     }
-    assert!(text.contains("handover.edn"), "{text}");
-    assert!(
-        text.contains(&format!(
+    assert_contains(&text, "handover.edn");
+    assert_contains(
+        &text,
+        &format!(
             "{} (error): {}: cannot read",
             missing.display(),
             missing.display()
-        )),
-        "{text}"
+        ),
     );
-    assert!(
-        text.contains("3 histories: 2 linearizable, 0 not linearizable, 0 unknown, 1 errors in"),
-        "{text}"
+    assert_contains(
+        &text,
+        "3 histories: 2 linearizable, 0 not linearizable, 0 unknown, 1 errors in",
     );
     let output = lincheck(&[
         "--model",
@@ -288,26 +290,17 @@ fn many_html_reports_go_into_a_directory() {
 
 #[test]
 fn the_html_report_has_a_view_per_key_final_paths_and_nemesis_bands() {
-    let path = scratch("keys-and-faults.edn");
-    std::fs::write(
-        &path,
-        "[{:process 0, :type :invoke, :f :write, :value [:x 1]}
+    let history = "[{:process 0, :type :invoke, :f :write, :value [:x 1]}
           {:process 0, :type :ok, :f :write, :value [:x 1]}
           {:process :nemesis, :type :info, :f :start, :value [:n1]}
           {:process 1, :type :invoke, :f :write, :value [:y 2]}
           {:process 2, :type :invoke, :f :read, :value [:y nil]}
           {:process 1, :type :ok, :f :write, :value [:y 2]}
           {:process 2, :type :ok, :f :read, :value [:y 3]}
-          {:process :nemesis, :type :info, :f :stop, :value nil}]",
-    )
-    .unwrap();
+          {:process :nemesis, :type :info, :f :stop, :value nil}]";
     let html_path = scratch("keys-and-faults.html");
-    let output = lincheck(&[
-        path.to_str().unwrap(),
-        "--html",
-        html_path.to_str().unwrap(),
-    ]);
-    std::fs::remove_file(&path).unwrap();
+    let options = ["--html", html_path.to_str().unwrap()];
+    let (output, _) = lincheck_history("keys-and-faults.edn", history, &options);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let html = std::fs::read_to_string(&html_path).unwrap();
     std::fs::remove_file(&html_path).unwrap();
@@ -326,9 +319,6 @@ fn the_html_report_has_a_view_per_key_final_paths_and_nemesis_bands() {
         "final paths list the offending read"
     );
     assert!(html.contains("class=\"fault\""), "the partition is a band");
-    assert!(
-        html.contains("nemesis: info start [:n1] … info stop nil"),
-        "{html}"
-    );
+    assert_contains(&html, "nemesis: info start [:n1] … info stop nil");
     assert!(html.contains(">write [:x 1]</text>"), "bars are labelled");
 }

@@ -32,31 +32,31 @@ fn verdict_of(path: &Path) -> Verdict {
         .verdict
 }
 
-#[test]
-fn every_good_history_is_linearizable() {
-    let paths = histories("good");
-    assert_eq!(paths.len(), 113);
-    let wrong: Vec<String> = paths
+/// The histories under `verdict_directory`, which must hold `count`, whose
+/// verdict is not the one `expected` accepts, each named with the verdict
+/// it got.
+fn misjudged(verdict_directory: &str, count: usize, expected: fn(&Verdict) -> bool) -> Vec<String> {
+    let paths = histories(verdict_directory);
+    assert_eq!(paths.len(), count, "{verdict_directory}/");
+    paths
         .iter()
         .filter_map(|path| {
             let verdict = verdict_of(path);
-            (!verdict.is_linearizable()).then(|| format!("{}: {verdict:?}", path.display()))
+            (!expected(&verdict)).then(|| format!("{}: {verdict:?}", path.display()))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn every_good_history_is_linearizable() {
+    let wrong = misjudged("good", 113, Verdict::is_linearizable);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 #[test]
 fn every_bad_history_is_not_linearizable() {
-    let paths = histories("bad");
-    assert_eq!(paths.len(), 7);
-    let wrong: Vec<String> = paths
-        .iter()
-        .filter_map(|path| {
-            let verdict = verdict_of(path);
-            (!matches!(verdict, Verdict::NotLinearizable(_)))
-                .then(|| format!("{}: {verdict:?}", path.display()))
-        })
-        .collect();
+    let wrong = misjudged("bad", 7, |verdict| {
+        matches!(verdict, Verdict::NotLinearizable(_))
+    });
     assert!(wrong.is_empty(), "{wrong:#?}");
 }

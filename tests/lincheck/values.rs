@@ -25,6 +25,11 @@ fn outcome_of(relative: &str) -> electorate::check::CheckOutcome {
     .unwrap()
 }
 
+fn assert_linearizable(relative: &str) {
+    let verdict = outcome_of(relative).verdict;
+    assert!(verdict.is_linearizable(), "{relative}: {verdict:?}");
+}
+
 fn violation_of(relative: &str) -> Violation {
     match outcome_of(relative).verdict {
         Verdict::NotLinearizable(violation) => *violation,
@@ -34,9 +39,7 @@ fn violation_of(relative: &str) -> Violation {
 
 #[test]
 fn negative_string_keyword_and_boolean_values_are_compared_by_equality() {
-    assert!(outcome_of("good/mixed-values.edn")
-        .verdict
-        .is_linearizable());
+    assert_linearizable("good/mixed-values.edn");
     let violation = violation_of("bad/string-is-not-keyword.edn");
     assert_eq!(violation.operation, 1);
     assert_eq!(violation.state, ":x");
@@ -57,9 +60,7 @@ fn independent_tuples_are_checked_key_by_key() {
 
 #[test]
 fn info_writes_take_effect_with_their_invocations_value_or_not_at_all() {
-    assert!(outcome_of("good/nil-info-writes.edn")
-        .verdict
-        .is_linearizable());
+    assert_linearizable("good/nil-info-writes.edn");
     let violation = violation_of("bad/nil-info-write-before-invocation.edn");
     assert_eq!(violation.operation, 0, "the read of 1 is blamed");
     assert_eq!(violation.state, "nil");

@@ -93,7 +93,7 @@ impl Model for FifoQueue {
     }
 
     fn describe_state(&self, state: &VecDeque<ValueId>, values: &Values) -> String {
-        Value::vector(state.iter().map(|&id| values.get(id).clone()).collect()).to_string()
+        Value::vector(values.get_all(state)).to_string()
     }
 }
 

@@ -99,7 +99,7 @@ impl Model for Set {
     }
 
     fn describe_state(&self, state: &Members, values: &Values) -> String {
-        Value::set(state.iter().map(|&id| values.get(id).clone()).collect()).to_string()
+        Value::set(values.get_all(state)).to_string()
     }
 }
 

@@ -57,6 +57,12 @@ impl Values {
         &self.values[id.0 as usize]
     }
 
+    /// The values of `ids`, in their order: a state of several values,
+    /// read back for people.
+    pub fn get_all<'a>(&self, ids: impl IntoIterator<Item = &'a ValueId>) -> Vec<Value> {
+        ids.into_iter().map(|&id| self.get(id).clone()).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.values.len()
     }

@@ -1,0 +1,41 @@
+//! One seeded simulated run as a criterion benchmark, for the benches that
+//! time the simulator (`election`, `sim`). A seed makes a run deliver the
+//! same messages every time, so one run beforehand gives the throughput:
+//! the count the bench reports per run, over the measured time.
+
+use std::fmt::Display;
+use std::hint::black_box;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Throughput};
+use electorate::harness::algorithm::Algorithm;
+use electorate::sim::metrics::Metrics;
+use electorate::sim::simulation::{Simulation, SimulationOptions};
+
+/// Benchmarks runs of `algorithm` in `group`, one benchmark per
+/// (parameter, options) of `runs`, with `counted` (messages sent,
+/// delivered, ...) of a run as the throughput; then closes the group.
+pub fn bench_runs<A: Algorithm + Clone, P: Display>(
+    mut group: BenchmarkGroup<'_, WallTime>,
+    algorithm: &A,
+    runs: impl IntoIterator<Item = (P, SimulationOptions)>,
+    counted: fn(&Metrics) -> u64,
+) {
+    for (parameter, options) in runs {
+        let metrics = Simulation::new(algorithm.clone(), options.clone())
+            .run()
+            .metrics;
+        group.throughput(Throughput::Elements(counted(&metrics)));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(parameter),
+            &options,
+            |b, options| {
+                b.iter(|| {
+                    let outcome = Simulation::new(algorithm.clone(), options.clone()).run();
+                    black_box(outcome.trace_hash)
+                })
+            },
+        );
+    }
+    group.finish();
+}
