@@ -6,13 +6,18 @@
 //!
 //! ```
 //! use electorate::codec::{Codec, Frame, Payload};
-//! use electorate::core::raft::{Body, HeartbeatResponse, Message};
+//! use electorate::core::raft::{Body, HeartbeatResponse, Message, Round, Term};
 //!
 //! let codec = Codec::new(7); // the cluster id
-//! let body = Body::HeartbeatResponse(HeartbeatResponse { round: 9 });
+//! let body = Body::HeartbeatResponse(HeartbeatResponse {
+//!     round: Round::new(9),
+//! });
 //! let frame = Frame {
 //!     sender: 1,
-//!     payload: Payload::Raft(Message { term: 3, body }),
+//!     payload: Payload::Raft(Message {
+//!         term: Term::new(3),
+//!         body,
+//!     }),
 //! };
 //! let bytes = codec.encode_to_vec(&frame).unwrap();
 //! assert_eq!(codec.decode(&bytes), Ok(frame));
