@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use raft::eraftpb::{Entry as RaftRsEntry, EntryType, Message};
 use raft::{RawNode, ReadOnlyOption, StateRole};
-use rand::RngCore;
+use rand::{Rng, RngCore};
 
 use super::clients::Pending;
 use super::command::{self, command_of, decode_proposal, decode_request_id, encode_proposal};
@@ -36,6 +36,12 @@ pub struct Settings {
     /// ReadIndex. They do not account for clock drift: a finding about
     /// raft-rs, not a property electorate promises for it.
     pub lease_reads: bool,
+    /// Whether a node's first tick comes a seeded random fraction of a tick
+    /// interval after it starts, as on hosts whose tick timers start when
+    /// their processes do, rather than one whole interval after (every node
+    /// started at one instant then ticks at the same instants, and two
+    /// followers that draw the same whole-tick timeout time out together).
+    pub random_tick_phase: bool,
 }
 
 impl Default for Settings {
@@ -45,6 +51,7 @@ impl Default for Settings {
             election_tick: 15,
             heartbeat_tick: 5,
             lease_reads: false,
+            random_tick_phase: true,
         }
     }
 }
@@ -88,8 +95,8 @@ pub struct RaftRsNode {
     settings: Settings,
     raw: RawNode<NodeStorage>,
     watch: ResetWatch,
-    /// Local time of the last raft-rs tick.
-    last_tick: Time,
+    /// Local time of the next raft-rs tick.
+    next_tick: Time,
     kv: KvStore,
     applied: u64,
     /// The log as electorate's monitors read it, kept equal to the
@@ -113,7 +120,16 @@ impl RaftRsNode {
         now: Time,
         rng: &mut dyn RngCore,
     ) -> Result<RaftRsNode, raft::Error> {
-        let mut node = RaftRsNode::build(id, members, settings, log, KvStore::default(), 0, now)?;
+        let tick = settings.tick;
+        let phase = if settings.random_tick_phase {
+            let micros = tick.as_micros() as u64;
+            Duration::from_micros(rng.random_range(1..=micros))
+        } else {
+            tick
+        };
+        let next_tick = now.saturating_add(phase);
+        let mut node =
+            RaftRsNode::build(id, members, settings, log, KvStore::default(), 0, next_tick)?;
         node.watch.draw(&mut node.raw.raft, rng);
         Ok(node)
     }
@@ -125,7 +141,7 @@ impl RaftRsNode {
         log: RaftRsLog,
         kv: KvStore,
         applied: u64,
-        now: Time,
+        next_tick: Time,
     ) -> Result<RaftRsNode, raft::Error> {
         let config = settings.raft_config(id, applied);
         let log_view = log.entries().iter().map(entry_view).collect();
@@ -138,7 +154,7 @@ impl RaftRsNode {
             members: members.to_vec(),
             settings,
             watch,
-            last_tick: now,
+            next_tick,
             kv,
             applied,
             log_view,
@@ -196,12 +212,8 @@ impl RaftRsNode {
     /// One raft-rs tick per tick interval of local time since the last, each
     /// followed by its `Ready`, as a host's event loop would run them.
     fn tick(&mut self, now: Time, rng: &mut dyn RngCore, actions: &mut RaftRsActions) {
-        loop {
-            let due = self.last_tick.saturating_add(self.settings.tick);
-            if due > now {
-                break;
-            }
-            self.last_tick = due;
+        while self.next_tick <= now {
+            self.next_tick = self.next_tick.saturating_add(self.settings.tick);
             self.raw.tick();
             self.after_call(rng);
             self.handle_ready(actions);
@@ -438,7 +450,7 @@ impl Node for RaftRsNode {
     }
 
     fn next_deadline(&self) -> Time {
-        self.last_tick.saturating_add(self.settings.tick)
+        self.next_tick
     }
 
     fn role(&self) -> Role {
@@ -495,7 +507,7 @@ impl Clone for RaftRsNode {
             self.durable().clone(),
             self.kv.clone(),
             self.applied,
-            self.last_tick,
+            self.next_tick,
         )
         .expect("a node's own durable state restarts it");
         let timeout = self.randomized_election_timeout();
@@ -516,7 +528,7 @@ impl fmt::Debug for RaftRsNode {
             .field("applied", &self.applied)
             .field("last_index", &self.durable().last_index())
             .field("election_timeout", &self.randomized_election_timeout())
-            .field("last_tick", &self.last_tick)
+            .field("next_tick", &self.next_tick)
             .finish()
     }
 }

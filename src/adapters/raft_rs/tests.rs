@@ -187,3 +187,33 @@ fn a_clone_shares_nothing_with_its_original() {
         original.randomized_election_timeout()
     });
 }
+
+/// Nodes started at one instant tick at phases drawn from the seed, as on
+/// hosts whose tick timers start with their processes; with the phase off
+/// (the scenario runner's setting) every node ticks one interval after it
+/// starts.
+#[test]
+fn nodes_started_together_tick_at_seeded_phases() {
+    let first_ticks = |algorithm: &RaftRs| -> Vec<Time> {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let members: Vec<NodeId> = (1..=5).collect();
+        members
+            .iter()
+            .map(|&id| {
+                let node = algorithm.start(id, &members, Time::ZERO, &mut rng);
+                node.next_deadline()
+            })
+            .collect()
+    };
+    let tick = Time::ZERO.saturating_add(RaftRs::default().settings.tick);
+    let phased = first_ticks(&RaftRs::default());
+    assert!(phased.iter().all(|&at| Time::ZERO < at && at <= tick));
+    let mut distinct = phased.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), phased.len(), "{phased:?}");
+    assert_eq!(phased, first_ticks(&RaftRs::default()), "seeded");
+    let mut aligned = RaftRs::default();
+    aligned.settings.random_tick_phase = false;
+    assert_eq!(first_ticks(&aligned), vec![tick; 5]);
+}

@@ -244,6 +244,12 @@ impl AnyCluster {
             }
             #[cfg(feature = "raft-rs")]
             Choice::RaftRs(settings) => {
+                // A script states its instants in whole ticks from 0: every
+                // node ticks at the same instants, as raft-rs's own tests do.
+                let settings = Settings {
+                    random_tick_phase: false,
+                    ..settings
+                };
                 AnyCluster::RaftRs(started(RaftRs { settings }, nodes, seed, latency))
             }
         }
