@@ -2,4 +2,5 @@
 //! simulator, its safety monitors and the linearizability check judge them
 //! exactly as they judge electorate's own core.
 
+pub mod probe;
 pub mod raft_rs;
