@@ -37,6 +37,8 @@ mod storage;
 mod timeout;
 
 #[cfg(test)]
+mod lease_tests;
+#[cfg(test)]
 mod tests;
 
 pub use algorithm::RaftRs;
