@@ -13,7 +13,11 @@
 //! - a batch of B writes is submitted, then the cluster runs until quiet;
 //!   a write counts as committed when the leader has applied it
 //!   (electorate: the client reply; raft-rs: the leader's committed
-//!   entries). B = 1 measures one round trip per write, B = 64 pipelining;
+//!   entries). B = 1 measures one round trip per write, B = 64 batching:
+//!   each side takes the 64 writes as one input and sends each follower
+//!   one append for them (electorate: one `Input::ClientBatch`, whose
+//!   writes join one append; raft-rs: one `MsgPropose` carrying the 64
+//!   entries, handled in one `Ready`, with `batch_append` on);
 //! - flow control as electorate's defaults: up to 64 entries per append,
 //!   256 appends in flight; followers learn a commit on the next append
 //!   (raft-rs: `skip_bcast_commit`); PreVote and CheckQuorum on in both;
@@ -58,10 +62,13 @@ impl Electorate {
     /// Commits `writes` writes in batches of `batch`.
     fn commit(&mut self, writes: u64, batch: u64) {
         for _ in 0..writes / batch {
-            for _ in 0..batch {
+            if batch == 1 {
                 self.cluster.submit(1, write_request(self.next));
-                self.next += 1;
+            } else {
+                let requests = (self.next..self.next + batch).map(write_request);
+                self.cluster.submit_batch(1, requests.collect());
             }
+            self.next += batch;
             self.cluster.run();
             let committed = self.cluster.take_replies().count() as u64;
             debug_assert_eq!(committed, batch);
@@ -84,10 +91,13 @@ impl RaftRs {
     fn commit(&mut self, writes: u64, batch: u64) {
         for _ in 0..writes / batch {
             let before = self.cluster.committed_on_leader();
-            for _ in 0..batch {
+            if batch == 1 {
                 self.cluster.submit(b"k", self.next);
-                self.next += 1;
+            } else {
+                self.cluster
+                    .submit_batch(b"k", self.next..self.next + batch);
             }
+            self.next += batch;
             self.cluster.run();
             debug_assert_eq!(self.cluster.committed_on_leader() - before, batch);
         }

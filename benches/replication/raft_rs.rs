@@ -2,10 +2,12 @@
 //! `RawNode` over `MemStorage`, messages moved between nodes in process,
 //! each `Ready` handled the way raft-rs's own examples do (send, apply,
 //! persist entries and hard state, send the persisted messages, advance).
+//! A batch of writes is one proposal message carrying every entry, handled
+//! in one `Ready`, with `batch_append` on: raft-rs's own batching.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use raft::eraftpb::{ConfState, Entry, EntryType, Message};
+use raft::eraftpb::{ConfState, Entry, EntryType, Message, MessageType};
 use raft::storage::MemStorage;
 use raft::{Config, RawNode, StateRole};
 
@@ -38,6 +40,10 @@ impl RaftRsCluster {
                     // electorate tells followers of a commit on the next
                     // append, not with an extra round; so does this.
                     skip_bcast_commit: true,
+                    // raft-rs's own coalescing: appends to a follower still
+                    // waiting in the node's message buffer take the new
+                    // entries (the counterpart of electorate's batching).
+                    batch_append: true,
                     ..Config::default()
                 };
                 let storage =
@@ -62,12 +68,27 @@ impl RaftRsCluster {
 
     /// Proposes one write to the leader.
     pub fn submit(&mut self, key: &[u8], value: u64) {
-        let mut data = Vec::with_capacity(key.len() + 8);
-        data.extend_from_slice(key);
-        data.extend_from_slice(&value.to_le_bytes());
         self.nodes[0]
-            .propose(vec![], data)
+            .propose(vec![], write_data(key, value))
             .expect("the leader accepts");
+    }
+
+    /// Proposes writes of `key` to each of `values` to the leader in one
+    /// proposal message (what `RawNode::propose` sends, with every entry
+    /// in it), so they are appended, and sent to each follower, together.
+    pub fn submit_batch(&mut self, key: &[u8], values: std::ops::Range<u64>) {
+        let entries: Vec<Entry> = values
+            .map(|value| {
+                let mut entry = Entry::default();
+                entry.data = write_data(key, value).into();
+                entry
+            })
+            .collect();
+        let mut proposal = Message::default();
+        proposal.set_msg_type(MessageType::MsgPropose);
+        proposal.from = self.nodes[0].raft.id;
+        proposal.set_entries(entries.into());
+        self.nodes[0].step(proposal).expect("the leader accepts");
     }
 
     pub fn committed_on_leader(&self) -> u64 {
@@ -141,4 +162,12 @@ impl RaftRsCluster {
             }
         }
     }
+}
+
+/// A write's entry data: the key, then the value's 8 bytes.
+fn write_data(key: &[u8], value: u64) -> Vec<u8> {
+    let mut data = Vec::with_capacity(key.len() + 8);
+    data.extend_from_slice(key);
+    data.extend_from_slice(&value.to_le_bytes());
+    data
 }

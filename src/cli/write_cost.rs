@@ -1,8 +1,9 @@
 //! The exact cost of a committed Raft write, for `electorate compare`:
 //! messages and wire bytes per write on an in-memory cluster
-//! (`sim::lockstep`), one write at a time and in batches of 64, with no
-//! heartbeats and nothing lost. These counts do not vary from run to run,
-//! so they are computed once here rather than measured by a bench.
+//! (`sim::lockstep`), one write at a time and in batches of 64 handed to
+//! the leader as one input, with no heartbeats and nothing lost. These
+//! counts do not vary from run to run, so they are computed once here
+//! rather than measured by a bench.
 
 use electorate::core::raft::Config;
 use electorate::sim::lockstep::{write_request, Lockstep};
@@ -14,7 +15,8 @@ const WRITES: u64 = 1_024;
 #[derive(Clone, Debug, Serialize)]
 pub struct WriteCost {
     pub nodes: u64,
-    /// Writes submitted together before the cluster runs.
+    /// Writes handed to the leader together, as one input
+    /// (`Input::ClientBatch`), before the cluster runs.
     pub batch: u64,
     pub messages_per_write: f64,
     pub bytes_per_write: f64,
@@ -37,8 +39,10 @@ fn measure(nodes: u64, batch: u64) -> WriteCost {
     cluster.count_bytes();
     let messages_before = cluster.delivered();
     for first in (0..WRITES).step_by(batch as usize) {
-        for sequence in first..first + batch {
-            cluster.submit(1, write_request(sequence));
+        if batch == 1 {
+            cluster.submit(1, write_request(first));
+        } else {
+            cluster.submit_batch(1, (first..first + batch).map(write_request).collect());
         }
         cluster.run();
     }
@@ -62,5 +66,24 @@ pub fn print(costs: &[WriteCost]) {
             "{:>5} {:>6} {:>9.2} {:>8.1}",
             cost.nodes, cost.batch, cost.messages_per_write, cost.bytes_per_write
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::measure;
+
+    #[test]
+    fn one_write_at_a_time_costs_an_append_and_a_response_per_follower() {
+        let cost = measure(3, 1);
+        assert_eq!(cost.messages_per_write, 4.0);
+    }
+
+    #[test]
+    fn a_batch_of_64_writes_costs_one_append_and_one_response_per_follower() {
+        // 2 appends and 2 responses carry 64 writes on 3 nodes.
+        let cost = measure(3, 64);
+        assert_eq!(cost.messages_per_write, 4.0 / 64.0);
+        assert!(cost.messages_per_write <= 0.2, "{cost:?}");
     }
 }

@@ -5,6 +5,7 @@
 //!              operation: 1 Read key:string
 //!                         2 Write key:string value
 //!                         3 CompareAndSet key:string expected:option new
+//! 3 Batch    count (client sequence operation)*   many requests in one frame
 //! 2 Reply    client sequence result
 //!              result: 1 Ok outcome | 2 Err error
 //!              outcome: 1 Read value:option | 2 Written | 3 CompareAndSet swapped:bool
@@ -19,6 +20,11 @@ use crate::core::client::{ClientError, ClientReply, ClientRequest, Operation, Ou
 
 const REQUEST: u8 = 1;
 const REPLY: u8 = 2;
+const BATCH: u8 = 3;
+
+/// The fewest bytes a request of a batch takes (client, sequence, a read
+/// tag and an empty key, one byte each): what bounds a batch's count.
+const MIN_REQUEST_LEN: usize = 4;
 
 const READ: u8 = 1;
 const WRITE: u8 = 2;
@@ -37,6 +43,19 @@ const LEADERSHIP_LOST: u8 = 3;
 
 pub fn encode_request(request: &ClientRequest, out: &mut Vec<u8>) {
     out.push(REQUEST);
+    encode_request_fields(request, out);
+}
+
+/// Many requests in one frame, each answered by its own reply.
+pub fn encode_batch(requests: &[ClientRequest], out: &mut Vec<u8>) {
+    out.push(BATCH);
+    put_varint(out, requests.len() as u64);
+    for request in requests {
+        encode_request_fields(request, out);
+    }
+}
+
+fn encode_request_fields(request: &ClientRequest, out: &mut Vec<u8>) {
     encode_id(request.id, out);
     match &request.operation {
         Operation::Read { key } => {
@@ -110,6 +129,16 @@ pub fn decode(reader: &mut Reader) -> Result<Payload, DecodeError> {
             let id = decode_id(reader)?;
             let operation = decode_operation(reader)?;
             Ok(Payload::ClientRequest(ClientRequest { id, operation }))
+        }
+        BATCH => {
+            let count = reader.length("request count", MIN_REQUEST_LEN)?;
+            let mut requests = Vec::with_capacity(count);
+            for _ in 0..count {
+                let id = decode_id(reader)?;
+                let operation = decode_operation(reader)?;
+                requests.push(ClientRequest { id, operation });
+            }
+            Ok(Payload::ClientBatch(requests))
         }
         REPLY => {
             let id = decode_id(reader)?;
@@ -185,5 +214,66 @@ fn decode_error(reader: &mut Reader) -> Result<ClientError, DecodeError> {
             field: "error tag",
             found,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codec::error::DecodeError;
+    use crate::codec::frame::{Codec, Frame, Payload};
+    use crate::core::client::{ClientRequest, Operation, RequestId};
+
+    fn request(sequence: u64, operation: Operation) -> ClientRequest {
+        ClientRequest {
+            id: RequestId {
+                client: 7,
+                sequence,
+            },
+            operation,
+        }
+    }
+
+    #[test]
+    fn a_batch_of_requests_round_trips_in_one_frame() {
+        let codec = Codec::new(1);
+        let batch = vec![
+            request(
+                1,
+                Operation::Write {
+                    key: "a".to_owned(),
+                    value: 1,
+                },
+            ),
+            request(2, Operation::Read { key: String::new() }),
+            request(
+                3,
+                Operation::CompareAndSet {
+                    key: "a".to_owned(),
+                    expected: Some(1),
+                    new: 2,
+                },
+            ),
+        ];
+        let frame = Frame {
+            sender: 0,
+            payload: Payload::ClientBatch(batch),
+        };
+        let bytes = codec.encode_to_vec(&frame).unwrap();
+        assert_eq!(codec.decode(&bytes).unwrap(), frame);
+    }
+
+    #[test]
+    fn a_batch_claiming_more_requests_than_its_bytes_hold_is_refused() {
+        let codec = Codec::new(1);
+        // The batch tag, a count of 1000, and one read request.
+        let body = [super::BATCH, 0xe8, 0x07, 7, 1, super::READ, 0];
+        let sealed = codec.seal_raw_body(crate::codec::frame::Family::Client, 0, &body);
+        assert!(matches!(
+            codec.decode(&sealed),
+            Err(DecodeError::LengthExceedsRemaining {
+                field: "request count",
+                ..
+            })
+        ));
     }
 }

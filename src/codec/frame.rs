@@ -73,6 +73,9 @@ pub enum Payload {
     Raft(Message),
     ClientRequest(ClientRequest),
     ClientReply(ClientReply),
+    /// Many client requests in one frame (a client's batch of writes),
+    /// handed to the node as one input and answered one reply each.
+    ClientBatch(Vec<ClientRequest>),
     Bully(bully::Message),
     Ring(ring::Message),
     /// A foreign implementation's message body ([`Family::Foreign`]).
@@ -83,7 +86,9 @@ impl Payload {
     pub fn family(&self) -> Family {
         match self {
             Payload::Raft(_) => Family::Raft,
-            Payload::ClientRequest(_) | Payload::ClientReply(_) => Family::Client,
+            Payload::ClientRequest(_) | Payload::ClientReply(_) | Payload::ClientBatch(_) => {
+                Family::Client
+            }
             Payload::Bully(_) => Family::Bully,
             Payload::Ring(_) => Family::Ring,
             Payload::Foreign(_) => Family::Foreign,
@@ -182,6 +187,7 @@ impl Codec {
             Payload::Raft(message) => raft::encode(message, out),
             Payload::ClientRequest(request) => client::encode_request(request, out),
             Payload::ClientReply(reply) => client::encode_reply(reply, out),
+            Payload::ClientBatch(requests) => client::encode_batch(requests, out),
             Payload::Bully(message) => codec_bully::encode(message, out),
             Payload::Ring(message) => codec_ring::encode(message, out),
             // Length-prefixed, so the body says where it ends, as every

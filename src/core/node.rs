@@ -46,6 +46,12 @@ pub enum Input<M> {
     Message { from: NodeId, message: M },
     /// A client operation.
     Client(ClientRequest),
+    /// Many client operations handed over at once (the requests a driver
+    /// found waiting, a client's batch of writes). Each is handled as its
+    /// own [`Input::Client`] would be, in order, within one step; each gets
+    /// its own reply. A Raft leader sends the writes among them to each
+    /// follower together, in as few appends as flow control allows.
+    ClientBatch(Vec<ClientRequest>),
     /// An operator asks this node, if it leads, to hand leadership to `to`.
     TransferLeadership { to: NodeId },
     /// An operator asks this node to start an election now, as if its
@@ -198,7 +204,9 @@ pub trait Node {
     fn id(&self) -> NodeId;
 
     /// Handles one input. `actions` is appended to, not cleared, so a caller
-    /// may batch several steps before it persists and sends.
+    /// may batch several steps before it persists and sends. What is in
+    /// `actions` has not left the node yet, so a step may add to a message
+    /// still waiting there (Raft adds new entries to a waiting append).
     fn step(
         &mut self,
         now: Time,

@@ -119,6 +119,12 @@ impl Lockstep {
         self.step(id, Input::Client(request));
     }
 
+    /// Hands `requests` to node `id` as one input ([`Input::ClientBatch`]);
+    /// call [`Lockstep::run`] to let them commit.
+    pub fn submit_batch(&mut self, id: NodeId, requests: Vec<ClientRequest>) {
+        self.step(id, Input::ClientBatch(requests));
+    }
+
     /// Delivers messages until none is in flight.
     pub fn run(&mut self) {
         while let Some((from, to, message)) = self.in_flight.pop_front() {

@@ -146,10 +146,10 @@ fn unknown_tags_and_invalid_enum_values() {
         })
     );
     assert_eq!(
-        client_body(&[3]),
+        client_body(&[4]),
         Err(DecodeError::UnknownTag {
             family: "client",
-            found: 3
+            found: 4
         })
     );
     for (family, name) in [(Family::Bully, "bully"), (Family::Ring, "ring")] {

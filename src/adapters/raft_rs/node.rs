@@ -425,6 +425,12 @@ impl Node for RaftRsNode {
             Input::Tick => self.tick(now, rng, actions),
             Input::Message { from, message } => self.receive(from, message.0, actions),
             Input::Client(request) => self.client(request, actions),
+            // Proposed one after another, then handled in one `Ready`.
+            Input::ClientBatch(requests) => {
+                for request in requests {
+                    self.client(request, actions);
+                }
+            }
             Input::TransferLeadership { to } => {
                 if to == self.id || !self.members.contains(&to) {
                     actions.drop_input(None, DropReason::InvalidTarget { target: to });

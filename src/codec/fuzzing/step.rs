@@ -132,6 +132,7 @@ fn decode_input(codec: &Codec, step: Step, node_term: u64) -> Option<Input<Messa
             message,
         }),
         Payload::ClientRequest(request) => Some(Input::Client(request)),
+        Payload::ClientBatch(requests) => Some(Input::ClientBatch(requests)),
         // Replies go to clients; Bully, Ring and foreign frames to other
         // protocols.
         Payload::ClientReply(_) | Payload::Bully(_) | Payload::Ring(_) | Payload::Foreign(_) => {

@@ -82,6 +82,11 @@ pub fn step<P: Protocol>(
             }
         }
         Input::Client(request) => node.on_client(&mut ctx, request),
+        Input::ClientBatch(requests) => {
+            for request in requests {
+                node.on_client(&mut ctx, request);
+            }
+        }
         Input::TransferLeadership { to } => node.on_transfer(&mut ctx, to),
         Input::Campaign => {
             if node.role() != Role::Leader {

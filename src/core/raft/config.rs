@@ -36,6 +36,12 @@ pub struct Config {
     pub lease_reads: bool,
     /// The most entries one append message carries.
     pub max_entries_per_append: usize,
+    /// The most entry payload bytes ([`Entry::payload_len`]) one append
+    /// message carries. An append always carries at least one entry, so an
+    /// entry larger than this still goes, alone.
+    ///
+    /// [`Entry::payload_len`]: crate::core::raft::Entry::payload_len
+    pub max_bytes_per_append: usize,
     /// The most append messages in flight to one follower.
     pub max_inflight_appends: usize,
     /// Deliberate deviations for the checkers to catch; inert (every switch
@@ -57,6 +63,7 @@ impl Default for Config {
             check_quorum: true,
             lease_reads: true,
             max_entries_per_append: 64,
+            max_bytes_per_append: 1 << 20,
             max_inflight_appends: 256,
             bugs: DeliberateBugs::default(),
         }
@@ -87,7 +94,9 @@ pub enum ConfigError {
     LeaseWithoutCheckQuorum,
     #[error("lease reads need a positive lease duration")]
     ZeroLease,
-    #[error("max_entries_per_append and max_inflight_appends must be at least 1")]
+    #[error(
+        "max_entries_per_append, max_bytes_per_append and max_inflight_appends must be at least 1"
+    )]
     ZeroFlowControl,
     #[error(transparent)]
     Membership(#[from] MembershipError),
@@ -119,7 +128,10 @@ impl Config {
                 max: self.election_timeout_max,
             });
         }
-        if self.max_entries_per_append == 0 || self.max_inflight_appends == 0 {
+        if self.max_entries_per_append == 0
+            || self.max_bytes_per_append == 0
+            || self.max_inflight_appends == 0
+        {
             return Err(ConfigError::ZeroFlowControl);
         }
         if self.lease_reads && !self.bugs.unchecked_lease() {

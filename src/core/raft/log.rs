@@ -37,6 +37,20 @@ pub struct Entry {
     pub command: Arc<Command>,
 }
 
+impl Entry {
+    /// The bytes of what the entry carries: a write's key and value, a
+    /// compare-and-set's key and both values (8 bytes a value), nothing for
+    /// a no-op. What the bytes-per-append limit counts; the wire adds a few
+    /// bytes of framing to each.
+    pub fn payload_len(&self) -> usize {
+        match &*self.command {
+            Command::Noop => 0,
+            Command::Write { key, .. } => key.len() + 8,
+            Command::CompareAndSet { key, .. } => key.len() + 16,
+        }
+    }
+}
+
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{} ", self.term, self.index)?;

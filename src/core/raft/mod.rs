@@ -6,6 +6,7 @@
 //! or `impl Replica` (role-independent, or a leader's state passed in) block:
 //! - `election`: campaigning, pre-vote and vote rounds, counting votes;
 //! - `replication`: appends, the consistency check, commit and apply;
+//! - `batching`: entries joining an append still waiting to be sent;
 //! - `lease`: heartbeat rounds, the lease, lease and ReadIndex reads;
 //! - `transfer`: leadership transfer (TimeoutNow);
 //! - `relabel`: the same node under other node ids (symmetry reduction);
@@ -13,6 +14,7 @@
 //! - `step`: settling the term, then one dispatch per role;
 //! - `state`: the replica every role holds, construction, invariants.
 
+mod batching;
 mod config;
 pub mod counters;
 pub mod deliberate_bugs;

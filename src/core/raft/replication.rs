@@ -47,11 +47,15 @@ impl Replica {
     pub(super) fn send_append(&self, leader: &mut LeaderState, ctx: &mut Ctx, peer: NodeId) {
         let max_inflight = self.config.max_inflight_appends;
         let max_entries = self.config.max_entries_per_append;
+        let max_bytes = self.config.max_bytes_per_append;
         let last_index = self.log.last_index();
         let round = leader.round;
         let Some(progress) = leader.progress.get_mut(&peer) else {
             return;
         };
+        // Entries join an append to `peer` still waiting to be sent; only
+        // what does not fit goes in a new one.
+        self.extend_waiting_append(progress, ctx, peer);
         if !progress.can_send(max_inflight) {
             return;
         }
@@ -60,7 +64,13 @@ impl Replica {
             return;
         }
         let prev_log_index = progress.next.prev();
-        let last_sent = last_index.min(progress.next.plus(max_entries).prev());
+        // At least one entry, when there is one, however large.
+        let fitted = self.fitting_end(progress.next, max_entries, max_bytes);
+        let last_sent = if fitted < progress.next {
+            progress.next.min(last_index)
+        } else {
+            fitted
+        };
         let entries = self.log.slice(progress.next, last_sent).to_vec();
         progress.sent(last_sent.max(prev_log_index));
         let message = self.append_message(prev_log_index, entries, round);
@@ -134,8 +144,7 @@ impl Replica {
             match_index <= self.log.last_index(),
             "accepted beyond our own log"
         );
-        ctx.out
-            .send(from, reply(AppendResult::Accepted { match_index }));
+        self.send_acceptance(ctx, from, match_index, round);
     }
 
     /// Paper §5.3: the rejection to send if our log does not hold the entry
