@@ -13,13 +13,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use electorate::check::properties::Property;
+use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::experiments::{cold_start, leader_crash};
 use electorate::sim::faults::FaultKind;
 use electorate::sim::metrics::{millis, Distribution};
 use electorate::sim::simulation::{Simulation, SimulationOptions};
 use indicatif::{ProgressBar, ProgressStyle};
-use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use serde::Serialize;
 
 use crate::cli::charts;
@@ -365,7 +365,12 @@ fn print_table(rows: &[Row], elapsed: Duration) {
          bully n^2-1 and ring 2(3n-1) = the lowest id starting, their worst case"
     );
     for row in rows {
-        println!("{} with {} nodes, swarm {}", row.algorithm, row.nodes, row.kpis.line());
+        println!(
+            "{} with {} nodes, swarm {}",
+            row.algorithm,
+            row.nodes,
+            row.kpis.line()
+        );
     }
     for row in rows {
         for found in &row.first_breaks {

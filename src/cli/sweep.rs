@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::metrics::{Distribution, Metrics};
 use electorate::sim::simulation::{RecordedViolation, Simulation};
 use electorate::sim::units::format_duration;
 use indicatif::{ProgressBar, ProgressStyle};
-use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use serde::Serialize;
 
 use crate::cli::output::{print_json, verdict_status};

@@ -27,6 +27,7 @@ use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Event, Input, Node, NodeId, Role};
 use crate::core::raft::{Body, Config, ConfigError, Message, Persist, RaftNode};
 use crate::core::time::Time;
+use crate::driver::health::decision::Unhealthy;
 use crate::driver::health::{HealthPolicy, HealthSettings};
 use crate::driver::mailbox::{Mailbox, Received};
 use crate::driver::metrics::clock::{monotonic_seconds_now, MonotonicOffset};
@@ -505,18 +506,23 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             self.counters.steps.fetch_add(1, Ordering::Relaxed);
         }
         if let Some((to, unhealthy)) = self.health.after_turn(now, &self.node) {
-            tracing::warn!(
-                node = self.node.id(),
-                term = self.node.term(),
-                to,
-                "leader hands over leadership: {unhealthy}"
-            );
-            self.metrics.abdications.inc();
+            self.note_hand_over(to, &unhealthy, "");
             let input = Input::TransferLeadership { to };
             self.stepper
                 .stage(&mut self.node, now, &mut self.rng, input);
         }
         self.complete(now)
+    }
+
+    /// Logs why this leader hands over to `to`, and counts it.
+    fn note_hand_over(&self, to: NodeId, unhealthy: &Unhealthy, when: &str) {
+        tracing::warn!(
+            node = self.node.id(),
+            term = self.node.term(),
+            to,
+            "leader hands over leadership{when}: {unhealthy}"
+        );
+        self.metrics.abdications.inc();
     }
 
     /// Whether this node ignores a TimeoutNow from `from` because its own
@@ -544,13 +550,7 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
         let Some((to, unhealthy)) = self.health.after_disk_error(now, &self.node) else {
             return;
         };
-        tracing::warn!(
-            node = self.node.id(),
-            term = self.node.term(),
-            to,
-            "leader hands over leadership before it stops: {unhealthy}"
-        );
-        self.metrics.abdications.inc();
+        self.note_hand_over(to, &unhealthy, " before it stops");
         let message = Message {
             term: self.node.current_term(),
             body: Body::TimeoutNow,

@@ -209,13 +209,15 @@ impl Tuning {
     /// keys set here replace those of `under` (an unset setting and a false
     /// test flag are not serialized, so they never replace anything).
     pub fn over(&self, under: &Tuning) -> Tuning {
-        let table = |tuning: &Tuning| {
-            toml::Table::try_from(tuning).expect("plain numbers and flags always serialize")
+        // JSON rather than TOML as the go-between: it holds any u64, where
+        // TOML's integers stop at i64::MAX.
+        let object = |tuning: &Tuning| match serde_json::to_value(tuning) {
+            Ok(serde_json::Value::Object(object)) => object,
+            _ => unreachable!("a struct of numbers and flags is a JSON object"),
         };
-        let mut merged = table(under);
-        merged.extend(table(self));
-        merged
-            .try_into()
+        let mut merged = object(under);
+        merged.extend(object(self));
+        serde_json::from_value(serde_json::Value::Object(merged))
             .expect("the keys of two settings read back as settings")
     }
 

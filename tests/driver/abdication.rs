@@ -51,7 +51,11 @@ fn a_leader_whose_fsync_fails_is_replaced_sooner_than_an_election_timeout_allows
             crash_every: Duration::from_secs(3_600),
             ..CrashSimOptions::new(5, seed)
         });
-        assert!(report.violations.is_empty(), "seed {seed}: {:?}", report.violations);
+        assert!(
+            report.violations.is_empty(),
+            "seed {seed}: {:?}",
+            report.violations
+        );
         let failed = report.fsync_failure_at.expect("the fsync fault struck");
         let (stopped, _) = &report.fsync_failures[0];
         let next = report

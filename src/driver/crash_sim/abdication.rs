@@ -89,7 +89,10 @@ pub fn judge(scenario: Scenario, options: &CrashSimOptions, report: &CrashSimRep
     match (scenario, report.slow_since) {
         (Scenario::Healthy, _) => {
             if report.abdications > 0 {
-                failures.push(format!("{} hand-overs on healthy disks", report.abdications));
+                failures.push(format!(
+                    "{} hand-overs on healthy disks",
+                    report.abdications
+                ));
             }
             if report.leaders.len() != 1 {
                 failures.push(format!("leadership moved: {:?}", report.leaders));
@@ -108,7 +111,9 @@ pub fn judge(scenario: Scenario, options: &CrashSimOptions, report: &CrashSimRep
         }
         (Scenario::AllSlow, Some(since)) => {
             if let Some(moved) = terms_after(since).next() {
-                failures.push(format!("leadership moved on uniformly slow disks: {moved:?}"));
+                failures.push(format!(
+                    "leadership moved on uniformly slow disks: {moved:?}"
+                ));
             }
         }
         (_, None) => failures.push("no disk was made slow".to_owned()),

@@ -51,7 +51,8 @@ impl Sim {
                 // Busy with a slow fsync: what arrived waits in its inbox.
                 for delivery in deliveries {
                     self.sent += 1;
-                    self.in_flight.insert((busy_until, self.sent), (id, delivery));
+                    self.in_flight
+                        .insert((busy_until, self.sent), (id, delivery));
                 }
                 continue;
             }

@@ -65,9 +65,14 @@ pub enum Unhealthy {
 pub enum StayReason {
     Healthy,
     /// Unhealthy, but in office for less than the minimum.
-    TooSoon { unhealthy: Unhealthy, in_office: Duration },
+    TooSoon {
+        unhealthy: Unhealthy,
+        in_office: Duration,
+    },
     /// Unhealthy, but every follower is marked slow (or there is none).
-    NoHealthyFollower { unhealthy: Unhealthy },
+    NoHealthyFollower {
+        unhealthy: Unhealthy,
+    },
 }
 
 /// The decision.
@@ -75,7 +80,10 @@ pub enum StayReason {
 pub enum Verdict {
     Stay(StayReason),
     /// Hand leadership to `to`, because of `unhealthy`.
-    Abdicate { to: NodeId, unhealthy: Unhealthy },
+    Abdicate {
+        to: NodeId,
+        unhealthy: Unhealthy,
+    },
 }
 
 /// Decides, by the rules in this module's documentation.
@@ -282,7 +290,12 @@ mod tests {
                 },
                 followers: &case.followers,
             };
-            assert_eq!(decide(&settings, &situation), case.expected, "{}", case.name);
+            assert_eq!(
+                decide(&settings, &situation),
+                case.expected,
+                "{}",
+                case.name
+            );
         }
     }
 }

@@ -77,7 +77,10 @@ mod tests {
 
     #[test]
     fn the_defaults_are_valid() {
-        assert_eq!(HealthSettings::default().validate(&Config::default()), Ok(()));
+        assert_eq!(
+            HealthSettings::default().validate(&Config::default()),
+            Ok(())
+        );
     }
 
     #[test]

@@ -9,11 +9,11 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Metric, Registry, Unit};
 
@@ -195,9 +195,10 @@ impl NodeMetrics {
         ];
         for (name, help, unit, metric) in table {
             match unit {
-                Some(unit) => self
-                    .registry
-                    .register_with_unit(name, help, unit, Registered(metric)),
+                Some(unit) => {
+                    self.registry
+                        .register_with_unit(name, help, unit, Registered(metric))
+                }
                 None => self.registry.register(name, help, Registered(metric)),
             }
         }
