@@ -10,30 +10,48 @@ use electorate::driver::cluster::disruptions::DisruptionKind;
 use electorate::driver::cluster::{run_cluster, ClusterOptions};
 use electorate::driver::tuning::Tuning;
 
+/// A three-node run of this test binary's `electorate`, with seed `seed`
+/// (which also names the cluster) in `data_dir`; each test sets its own
+/// schedule of faults and workload over these.
+fn options(seed: u64, data_dir: &std::path::Path) -> ClusterOptions {
+    ClusterOptions {
+        nodes: 3,
+        duration: Duration::from_secs(3),
+        kill_leader_every: None,
+        restart_after: Duration::from_millis(500),
+        partition_leader_every: None,
+        partition_for: Duration::from_millis(500),
+        clients: 2,
+        keys: 2,
+        seed,
+        cluster_id: seed,
+        data_dir: data_dir.to_owned(),
+        executable: PathBuf::from(env!("CARGO_BIN_EXE_electorate")),
+        log: Some("info".to_owned()),
+        client_timeout: Duration::from_secs(1),
+        check_timeout: Duration::from_secs(20),
+        disk_faults: false,
+        tuning: Tuning::default(),
+        scrape_every: Duration::from_millis(100),
+    }
+}
+
 #[test]
 fn a_cluster_survives_leader_kills_and_partitions_with_a_linearizable_history() {
     let data_dir =
         std::env::temp_dir().join(format!("electorate-cluster-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let options = ClusterOptions {
-        nodes: 3,
         duration: Duration::from_secs(6),
         kill_leader_every: Some(Duration::from_secs(2)),
-        restart_after: Duration::from_millis(500),
         partition_leader_every: Some(Duration::from_secs(2)),
         partition_for: Duration::from_millis(700),
         clients: 3,
         keys: 4,
-        seed: 17,
-        cluster_id: 3,
-        data_dir: data_dir.clone(),
-        executable: PathBuf::from(env!("CARGO_BIN_EXE_electorate")),
-        log: Some("info".to_owned()),
         client_timeout: Duration::from_secs(2),
         check_timeout: Duration::from_secs(60),
-        disk_faults: false,
-        tuning: Tuning::default(),
         scrape_every: Duration::from_millis(100),
+        ..options(17, &data_dir)
     };
     let (report, recorder) = run_cluster(&options, |_| {}).unwrap();
     assert_eq!(report.linearizability, "linearizable", "{report:#?}");
@@ -105,24 +123,17 @@ fn an_unsafe_lease_configuration_raises_the_split_brain_alert() {
         "the set is one that validation refuses"
     );
     let options = ClusterOptions {
-        nodes: 3,
         duration: Duration::from_secs(3),
         kill_leader_every: None,
-        restart_after: Duration::from_millis(500),
         partition_leader_every: Some(Duration::from_secs(1)),
         partition_for: Duration::from_millis(1_200),
         clients: 2,
         keys: 2,
-        seed: 23,
-        cluster_id: 4,
-        data_dir: data_dir.clone(),
-        executable: PathBuf::from(env!("CARGO_BIN_EXE_electorate")),
-        log: Some("info".to_owned()),
         client_timeout: Duration::from_secs(1),
         check_timeout: Duration::from_secs(20),
-        disk_faults: false,
         tuning,
         scrape_every: Duration::from_millis(50),
+        ..options(23, &data_dir)
     };
     let (report, _) = run_cluster(&options, |_| {}).unwrap();
     assert!(

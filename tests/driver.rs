@@ -16,12 +16,16 @@ use electorate::core::client::{ClientRequest, Operation, Outcome, RequestId};
 use electorate::core::raft::{Body, Config, HeartbeatResponse, Message, Round, Term};
 use electorate::core::Role;
 use electorate::driver::client::Client;
+use electorate::driver::health::HealthSettings;
 use electorate::driver::mailbox::Mailbox;
 use electorate::driver::memory::{request, MemoryNetwork};
 use electorate::driver::metrics::exposition::Samples;
 use electorate::driver::metrics::scrape::scrape;
 use electorate::driver::node::{spawn_node, NodeHandle, NodeSettings, INBOX_CAPACITY};
 use electorate::driver::tcp::{TcpCluster, TcpNode};
+
+#[path = "driver/abdication.rs"]
+mod abdication;
 
 const MEMBERS: [u64; 3] = [1, 2, 3];
 
@@ -34,6 +38,7 @@ fn settings(id: u64, data: &Path) -> NodeSettings {
         seed: id,
         cluster_id: 1,
         lazy_disk: false,
+        health: HealthSettings::default(),
     }
 }
 

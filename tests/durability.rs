@@ -146,6 +146,7 @@ fn settings() -> NodeSettings {
         seed: 7,
         cluster_id: 1,
         lazy_disk: false,
+        health: electorate::driver::health::HealthSettings::default(),
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use electorate::check::properties::Property;
+use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::experiments::{cold_start, leader_crash};
 use electorate::sim::faults::FaultKind;
@@ -67,6 +68,8 @@ pub struct Row {
     pub violations: Vec<(String, u64)>,
     /// The first seed each safety property broke in, in the order found.
     pub first_breaks: Vec<FirstBreak>,
+    /// `electorate cluster`'s KPIs, by its names, over the swarm's seeds.
+    pub kpis: SimulatedKpis,
 }
 
 /// The first seed in which a property broke, and what that means.
@@ -256,11 +259,18 @@ impl WithAlgorithm for Cell<'_> {
         }
         let swarm = experiment(Experiment::Swarm);
         let mut availability = Vec::new();
+        let mut swarm_runs = Vec::new();
         for seed in 0..args.swarm_seeds {
             let outcome = run(swarm.options(seed));
             availability.push(outcome.metrics.availability());
             count(&outcome, &swarm, seed);
+            swarm_runs.push((outcome.metrics, outcome.violations));
         }
+        let kpis = SimulatedKpis::of(
+            swarm_runs
+                .iter()
+                .map(|(metrics, violations)| (metrics, &violations[..])),
+        );
         let (messages_theory, theory) = theory(algo, nodes);
         Row {
             algorithm: algo.name(),
@@ -275,6 +285,7 @@ impl WithAlgorithm for Cell<'_> {
             availability: mean(&availability),
             violations,
             first_breaks,
+            kpis,
         }
     }
 }
@@ -353,6 +364,14 @@ fn print_table(rows: &[Row], elapsed: Duration) {
         "textbook: raft 6(n-1) = one pre-vote, vote and append round with no split vote; \
          bully n^2-1 and ring 2(3n-1) = the lowest id starting, their worst case"
     );
+    for row in rows {
+        println!(
+            "{} with {} nodes, swarm {}",
+            row.algorithm,
+            row.nodes,
+            row.kpis.line()
+        );
+    }
     for row in rows {
         for found in &row.first_breaks {
             println!(

@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand, each with its clap
 //! arguments and a `run` that returns the process exit status.
 
+mod abdication;
 mod charts;
 mod check;
 mod cluster;
@@ -56,6 +57,9 @@ enum Command {
     Cluster(cluster::Args),
     /// Decode one wire frame from a file and print it, or why it is rejected.
     DecodeFrame(decode_frame::DecodeFrame),
+    /// Show health-based abdication on simulated disks: a slow leader hands
+    /// over, a healthy or uniformly slow cluster keeps its leader.
+    Abdication(abdication::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -71,5 +75,6 @@ pub fn main() -> ExitCode {
         Command::Node(args) => node::run(args),
         Command::Cluster(args) => cluster::run(args),
         Command::DecodeFrame(command) => command.run(),
+        Command::Abdication(args) => abdication::run(args),
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use electorate::driver::metrics::server::MetricsServer;
 use electorate::driver::node::NodeSettings;
 use electorate::driver::tcp::{TcpCluster, TcpNode};
-use electorate::driver::tuning::Tuning;
+use electorate::driver::tuning::{Tuned, Tuning};
 
 use super::logging;
 
@@ -97,8 +97,12 @@ pub fn run(args: Args) -> ExitCode {
         Some(path) => Tuning::from_file(path).map(|file| args.tuning.over(&file)),
         None => Ok(args.tuning.clone()),
     }
-    .and_then(|tuning| Ok((tuning.config(args.id, &members)?, tuning.limits()?)));
-    let (config, limits) = match tuned {
+    .and_then(|tuning| tuning.resolve(args.id, &members));
+    let Tuned {
+        config,
+        limits,
+        health,
+    } = match tuned {
         Ok(tuned) => tuned,
         Err(error) => {
             eprintln!("error: {error}");
@@ -113,6 +117,7 @@ pub fn run(args: Args) -> ExitCode {
         seed,
         cluster_id: args.cluster_id,
         lazy_disk: args.lazy_disk,
+        health,
     };
     let listener = match TcpListener::bind(args.listen) {
         Ok(listener) => listener,

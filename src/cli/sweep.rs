@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::metrics::{Distribution, Metrics};
 use electorate::sim::simulation::{RecordedViolation, Simulation};
@@ -65,6 +66,8 @@ struct Report {
     availability_min: f64,
     messages_per_election_mean: Option<f64>,
     bytes_per_election_mean: Option<f64>,
+    /// `electorate cluster`'s KPIs, by its names, over every seed.
+    kpis: SimulatedKpis,
 }
 
 #[derive(Serialize)]
@@ -203,6 +206,11 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
             .min(1.0),
         messages_per_election_mean: mean(&per_election),
         bytes_per_election_mean: mean(&bytes_per_election),
+        kpis: SimulatedKpis::of(
+            results
+                .iter()
+                .map(|result| (&result.metrics, &result.violations[..])),
+        ),
     }
 }
 
@@ -249,6 +257,7 @@ fn print_text(report: &Report) {
     ) {
         println!("per leaderless window: mean {messages:.1} messages, {bytes:.0} bytes");
     }
+    println!("{}", report.kpis.line());
     if report.excused_lease_violations > 0 {
         println!(
             "lease violations after clock jumps beyond the drift bound (expected): {}",

@@ -14,10 +14,12 @@
 //!   multi-process cluster, workload, leader kills and failover figures.
 //! - [`metrics`]: the node's Prometheus metrics and `GET /metrics`;
 //!   [`tuning`]: every timing and limit, from flags and a TOML file.
+//! - [`health`]: a leader with a slow or failing disk hands over.
 
 pub mod client;
 pub mod cluster;
 pub mod crash_sim;
+pub mod health;
 pub mod mailbox;
 pub mod memory;
 pub mod metrics;

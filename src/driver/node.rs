@@ -25,11 +25,14 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Event, Input, Node, NodeId, Role};
-use crate::core::raft::{Config, ConfigError, Message, Persist, RaftNode};
+use crate::core::raft::{Body, Config, ConfigError, Message, Persist, RaftNode};
 use crate::core::time::Time;
+use crate::driver::health::decision::Unhealthy;
+use crate::driver::health::{HealthPolicy, HealthSettings};
 use crate::driver::mailbox::{Mailbox, Received};
 use crate::driver::metrics::clock::{monotonic_seconds_now, MonotonicOffset};
 use crate::driver::metrics::lease_claim::LeaseClaims;
+use crate::driver::metrics::registry::PeerLabel;
 use crate::driver::metrics::NodeMetrics;
 use crate::driver::storage::format::Identity;
 use crate::driver::storage::{open_directory, Recovered, Storage, StorageError};
@@ -80,6 +83,8 @@ pub struct NodeSettings {
     /// Keep unsynced writes in memory until their fsync, so a `SIGKILL`
     /// loses them (see [`crate::driver::storage::disk::FileDisk`]).
     pub lazy_disk: bool,
+    /// When a leader hands over for its disk's sake.
+    pub health: HealthSettings,
 }
 
 impl NodeSettings {
@@ -256,6 +261,8 @@ pub struct NodeLoop<S, T> {
     lease_claims: LeaseClaims,
     /// Maps the loop's time onto CLOCK_MONOTONIC for the gauges.
     monotonic: MonotonicOffset,
+    /// Abdication: the node's disk health and hand-overs.
+    health: HealthPolicy,
 }
 
 /// A client request still in the core: where its reply goes, and, for a
@@ -271,6 +278,8 @@ struct Synced<'a, S> {
     storage: &'a mut S,
     counters: &'a NodeCounters,
     metrics: &'a NodeMetrics,
+    health: &'a mut HealthPolicy,
+    now: Time,
 }
 
 impl<S: Storage> Durability<Persist> for Synced<'_, S> {
@@ -278,11 +287,17 @@ impl<S: Storage> Durability<Persist> for Synced<'_, S> {
 
     fn persist(&mut self, records: &mut Vec<Persist>) -> Result<(), StorageError> {
         self.storage.append(records)?;
-        // Wall time, not the loop's clock: under the crash simulator the
-        // loop's time is simulated, and this figure is only reported.
+        // Wall time, not the loop's clock, on a real disk (the turn's
+        // `now` was read before the fsync); a simulated disk says how long
+        // it took in simulated time, so a seeded run stays deterministic.
         let started = Instant::now();
         self.storage.sync()?;
-        self.metrics.observe_fsync(started.elapsed());
+        let took = self
+            .storage
+            .modelled_sync_latency()
+            .unwrap_or_else(|| started.elapsed());
+        self.metrics.observe_fsync(took);
+        self.health.observe_fsync(self.now, took);
         self.counters.fsyncs.fetch_add(1, Ordering::Relaxed);
         records.clear();
         Ok(())
@@ -400,6 +415,7 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             stepper: Stepper::default(),
             lease_claims: LeaseClaims::default(),
             monotonic: MonotonicOffset::default(),
+            health: HealthPolicy::new(settings.health),
         };
         node_loop.publish_status();
         Ok(node_loop)
@@ -456,6 +472,9 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
         for input in inputs {
             let input = match input {
                 NodeInput::Peer { from, message } => {
+                    if message.body == Body::TimeoutNow && self.declines_leadership(now, from) {
+                        continue;
+                    }
                     if self.node.role() == Role::Leader {
                         self.metrics.observe_received_as_leader(
                             from,
@@ -486,7 +505,58 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                 .stage(&mut self.node, now, &mut self.rng, Input::Tick);
             self.counters.steps.fetch_add(1, Ordering::Relaxed);
         }
+        if let Some((to, unhealthy)) = self.health.after_turn(now, &self.node) {
+            self.note_hand_over(to, &unhealthy, "");
+            let input = Input::TransferLeadership { to };
+            self.stepper
+                .stage(&mut self.node, now, &mut self.rng, input);
+        }
         self.complete(now)
+    }
+
+    /// Logs why this leader hands over to `to`, and counts it.
+    fn note_hand_over(&self, to: NodeId, unhealthy: &Unhealthy, when: &str) {
+        tracing::warn!(
+            node = self.node.id(),
+            term = self.node.term(),
+            to,
+            "leader hands over leadership{when}: {unhealthy}"
+        );
+        self.metrics.abdications.inc();
+    }
+
+    /// Whether this node ignores a TimeoutNow from `from` because its own
+    /// disk is slow: it would be no better a leader. To Raft the message
+    /// is lost; the leader sees its hand-over lapse and marks us slow.
+    fn declines_leadership(&mut self, now: Time, from: NodeId) -> bool {
+        let Some(unhealthy) = self.health.unfit_to_lead(now) else {
+            return false;
+        };
+        tracing::warn!(
+            node = self.node.id(),
+            from,
+            "declines the leadership it was offered: {unhealthy}"
+        );
+        self.metrics.leadership_declined.inc();
+        true
+    }
+
+    /// A leader whose disk failed cannot go on; before it stops it wakes
+    /// its best follower with TimeoutNow, so the cluster need not wait out
+    /// an election timeout. Nothing of the failed turn is sent: TimeoutNow
+    /// claims nothing durable, and a target whose log is behind simply
+    /// loses the election it starts.
+    fn hand_over_on_disk_error(&mut self, now: Time) {
+        let Some((to, unhealthy)) = self.health.after_disk_error(now, &self.node) else {
+            return;
+        };
+        self.note_hand_over(to, &unhealthy, " before it stops");
+        let message = Message {
+            term: self.node.current_term(),
+            body: Body::TimeoutNow,
+        };
+        self.metrics.observe_sent(to, &message);
+        self.transport.send(to, message);
     }
 
     /// Persist (one fsync), then send, then reply: the harness applies the
@@ -497,6 +567,8 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             storage: &mut self.storage,
             counters: &self.counters,
             metrics: &self.metrics,
+            health: &mut self.health,
+            now,
         };
         let mut deliver = Deliver {
             id,
@@ -505,12 +577,11 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             pending: &mut self.pending,
             metrics: &self.metrics,
         };
-        self.stepper
-            .apply(&mut synced, &mut deliver)
-            .map_err(|source| {
-                tracing::error!(node = id, "cannot persist, stopping: {source}");
-                DriverError::Storage { id, source }
-            })?;
+        if let Err(source) = self.stepper.apply(&mut synced, &mut deliver) {
+            tracing::error!(node = id, "cannot persist, stopping: {source}");
+            self.hand_over_on_disk_error(now);
+            return Err(DriverError::Storage { id, source });
+        }
         self.publish_status();
         self.publish_gauges(now);
         Ok(())
@@ -525,10 +596,17 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
         let is_leader = self.node.role() == Role::Leader;
         metrics.term.set(gauge(self.node.term()));
         metrics.is_leader.set(i64::from(is_leader));
-        // The core applies every entry as soon as it knows it committed
-        // (its invariant `applied_index == commit_index` between steps).
         metrics.commit_index.set(gauge(self.node.commit_index()));
-        metrics.applied_index.set(gauge(self.node.commit_index()));
+        metrics.applied_index.set(gauge(self.node.applied().get()));
+        let p99 = self.health.last_fsync_p99().unwrap_or_default();
+        metrics.health_fsync_p99_seconds.set(p99.as_secs_f64());
+        for &peer in self.node.members() {
+            let marked = self.health.marks_slow(peer);
+            metrics
+                .marked_slow
+                .get_or_create(&PeerLabel { peer })
+                .set(i64::from(marked));
+        }
         let expiry = self.node.lease_expiry(now);
         metrics.lease_valid.set(i64::from(expiry.is_some()));
         if let Some(claim) = self.lease_claims.update(now, expiry) {

@@ -12,10 +12,17 @@
 //! appends_in_flight_max = 256
 //! inbox_capacity = 4096
 //! reply_capacity = 1024
+//! fsync_p99_max_ms = 100
+//! health_window_ms = 10000
+//! health_samples_min = 20
+//! time_in_office_min_ms = 10000
 //! ```
 //!
-//! The result is checked by [`Config::validate`], which refuses a set under
-//! which Lease Safety cannot hold and names the setting at fault.
+//! The defaults live in one place, [`Tuning::defaults`], built from the
+//! core's and the driver's own defaults. The result is checked by
+//! [`Config::validate`], which refuses a set under which Lease Safety
+//! cannot hold and names the setting at fault, by the queue bounds' and by
+//! [`HealthSettings::validate`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::node::NodeId;
 use crate::core::raft::{Config, ConfigError};
+use crate::driver::health::{HealthError, HealthSettings};
 use crate::driver::node::{INBOX_CAPACITY, REPLY_CAPACITY};
 
 /// The settings, each optional: flags and file fields alike.
@@ -69,6 +77,24 @@ pub struct Tuning {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_capacity: Option<usize>,
+    /// A leader whose fsync p99 over the health window exceeds this hands
+    /// leadership over (ms; default 100).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fsync_p99_max_ms: Option<u64>,
+    /// How far back fsync latencies count for health (ms; default 10000).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_window_ms: Option<u64>,
+    /// The fewest fsyncs in the window that make a p99 (default 20).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_samples_min: Option<usize>,
+    /// The shortest time a leader serves before a slow disk makes it hand
+    /// over (ms; default 10000; at least the longest election timeout).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_in_office_min_ms: Option<u64>,
     /// Test builds only (the `deliberate-bugs` feature; inert otherwise):
     /// start with a lease `Config::validate` would refuse, so the
     /// split-brain alert can be shown to fire. A file key, not a flag.
@@ -114,9 +140,53 @@ pub enum TuningError {
     Invalid { source: ConfigError },
     #[error("{setting} must be at least 1")]
     ZeroLimit { setting: &'static str },
+    #[error("invalid health settings: {source}")]
+    Health { source: HealthError },
+}
+
+/// Everything a node needs from its settings, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tuned {
+    pub config: Config,
+    pub limits: Limits,
+    pub health: HealthSettings,
+}
+
+/// A duration setting in milliseconds, once the defaults filled it.
+fn millis(value: Option<u64>) -> Duration {
+    Duration::from_millis(value.expect("every setting has a default"))
+}
+
+fn whole_millis(duration: Duration) -> Option<u64> {
+    Some(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl Tuning {
+    /// Every setting at its default: the core's [`Config::default`], the
+    /// driver's queue bounds and [`HealthSettings::default`].
+    pub fn defaults() -> Tuning {
+        let config = Config::default();
+        let limits = Limits::default();
+        let health = HealthSettings::default();
+        Tuning {
+            heartbeat_interval_ms: whole_millis(config.heartbeat_interval),
+            election_timeout_min_ms: whole_millis(config.election_timeout_min),
+            election_timeout_max_ms: whole_millis(config.election_timeout_max),
+            lease_duration_ms: whole_millis(config.lease_duration),
+            clock_drift_bound_ms: whole_millis(config.clock_drift_bound),
+            entries_per_append_max: Some(config.max_entries_per_append),
+            appends_in_flight_max: Some(config.max_inflight_appends),
+            inbox_capacity: Some(limits.inbox_capacity),
+            reply_capacity: Some(limits.reply_capacity),
+            fsync_p99_max_ms: whole_millis(health.fsync_p99_max),
+            health_window_ms: whole_millis(health.window),
+            health_samples_min: Some(health.samples_min),
+            time_in_office_min_ms: whole_millis(health.time_in_office_min),
+            deliberate_unchecked_lease: false,
+            deliberate_no_check_quorum: false,
+        }
+    }
+
     /// Reads a config file.
     pub fn from_file(path: &Path) -> Result<Tuning, TuningError> {
         let text = std::fs::read_to_string(path).map_err(|source| TuningError::Read {
@@ -135,54 +205,56 @@ impl Tuning {
         toml::to_string(self).expect("plain numbers and flags always serialize")
     }
 
-    /// These settings, with every one left unset taken from `under`.
+    /// These settings, with every one left unset taken from `under`: the
+    /// keys set here replace those of `under` (an unset setting and a false
+    /// test flag are not serialized, so they never replace anything).
     pub fn over(&self, under: &Tuning) -> Tuning {
-        Tuning {
-            heartbeat_interval_ms: self.heartbeat_interval_ms.or(under.heartbeat_interval_ms),
-            election_timeout_min_ms: self
-                .election_timeout_min_ms
-                .or(under.election_timeout_min_ms),
-            election_timeout_max_ms: self
-                .election_timeout_max_ms
-                .or(under.election_timeout_max_ms),
-            lease_duration_ms: self.lease_duration_ms.or(under.lease_duration_ms),
-            clock_drift_bound_ms: self.clock_drift_bound_ms.or(under.clock_drift_bound_ms),
-            entries_per_append_max: self.entries_per_append_max.or(under.entries_per_append_max),
-            appends_in_flight_max: self.appends_in_flight_max.or(under.appends_in_flight_max),
-            inbox_capacity: self.inbox_capacity.or(under.inbox_capacity),
-            reply_capacity: self.reply_capacity.or(under.reply_capacity),
-            deliberate_unchecked_lease: self.deliberate_unchecked_lease
-                || under.deliberate_unchecked_lease,
-            deliberate_no_check_quorum: self.deliberate_no_check_quorum
-                || under.deliberate_no_check_quorum,
-        }
+        // JSON rather than TOML as the go-between: it holds any u64, where
+        // TOML's integers stop at i64::MAX.
+        let object = |tuning: &Tuning| match serde_json::to_value(tuning) {
+            Ok(serde_json::Value::Object(object)) => object,
+            _ => unreachable!("a struct of numbers and flags is a JSON object"),
+        };
+        let mut merged = object(under);
+        merged.extend(object(self));
+        serde_json::from_value(serde_json::Value::Object(merged))
+            .expect("the keys of two settings read back as settings")
+    }
+
+    /// The core's configuration, the queue bounds and the health settings
+    /// for node `id` of `members`, each validated.
+    pub fn resolve(&self, id: NodeId, members: &[NodeId]) -> Result<Tuned, TuningError> {
+        let config = self.config(id, members)?;
+        let limits = self.limits()?;
+        let all = self.over(&Tuning::defaults());
+        let health = HealthSettings {
+            fsync_p99_max: millis(all.fsync_p99_max_ms),
+            window: millis(all.health_window_ms),
+            samples_min: all.health_samples_min.expect("defaulted"),
+            time_in_office_min: millis(all.time_in_office_min_ms),
+        };
+        health
+            .validate(&config)
+            .map_err(|source| TuningError::Health { source })?;
+        Ok(Tuned {
+            config,
+            limits,
+            health,
+        })
     }
 
     /// The core's configuration, validated for node `id` of `members`.
     pub fn config(&self, id: NodeId, members: &[NodeId]) -> Result<Config, TuningError> {
-        let defaults = Config::default();
-        let millis = |value: Option<u64>, default: Duration| {
-            value.map(Duration::from_millis).unwrap_or(default)
-        };
+        let all = self.over(&Tuning::defaults());
         let mut config = Config {
-            heartbeat_interval: millis(self.heartbeat_interval_ms, defaults.heartbeat_interval),
-            election_timeout_min: millis(
-                self.election_timeout_min_ms,
-                defaults.election_timeout_min,
-            ),
-            election_timeout_max: millis(
-                self.election_timeout_max_ms,
-                defaults.election_timeout_max,
-            ),
-            lease_duration: millis(self.lease_duration_ms, defaults.lease_duration),
-            clock_drift_bound: millis(self.clock_drift_bound_ms, defaults.clock_drift_bound),
-            max_entries_per_append: self
-                .entries_per_append_max
-                .unwrap_or(defaults.max_entries_per_append),
-            max_inflight_appends: self
-                .appends_in_flight_max
-                .unwrap_or(defaults.max_inflight_appends),
-            ..defaults
+            heartbeat_interval: millis(all.heartbeat_interval_ms),
+            election_timeout_min: millis(all.election_timeout_min_ms),
+            election_timeout_max: millis(all.election_timeout_max_ms),
+            lease_duration: millis(all.lease_duration_ms),
+            clock_drift_bound: millis(all.clock_drift_bound_ms),
+            max_entries_per_append: all.entries_per_append_max.expect("defaulted"),
+            max_inflight_appends: all.appends_in_flight_max.expect("defaulted"),
+            ..Config::default()
         };
         config.bugs.unchecked_lease = self.deliberate_unchecked_lease;
         if self.deliberate_unchecked_lease && self.deliberate_no_check_quorum {
@@ -196,20 +268,17 @@ impl Tuning {
 
     /// The driver's queue bounds.
     pub fn limits(&self) -> Result<Limits, TuningError> {
-        let defaults = Limits::default();
+        let all = self.over(&Tuning::defaults());
         let limits = Limits {
-            inbox_capacity: self.inbox_capacity.unwrap_or(defaults.inbox_capacity),
-            reply_capacity: self.reply_capacity.unwrap_or(defaults.reply_capacity),
+            inbox_capacity: all.inbox_capacity.expect("defaulted"),
+            reply_capacity: all.reply_capacity.expect("defaulted"),
         };
-        if limits.inbox_capacity == 0 {
-            return Err(TuningError::ZeroLimit {
-                setting: "inbox_capacity",
-            });
-        }
-        if limits.reply_capacity == 0 {
-            return Err(TuningError::ZeroLimit {
-                setting: "reply_capacity",
-            });
+        let zero = [
+            ("inbox_capacity", limits.inbox_capacity),
+            ("reply_capacity", limits.reply_capacity),
+        ];
+        if let Some((setting, _)) = zero.into_iter().find(|&(_, bound)| bound == 0) {
+            return Err(TuningError::ZeroLimit { setting });
         }
         Ok(limits)
     }
@@ -265,6 +334,41 @@ mod tests {
             );
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_defaults_resolve_to_the_core_driver_and_health_defaults() {
+        let tuned = Tuning::default().resolve(1, &[1, 2, 3]).unwrap();
+        assert_eq!(tuned.config, Config::default());
+        assert_eq!(tuned.limits, Limits::default());
+        assert_eq!(tuned.health, HealthSettings::default());
+    }
+
+    #[test]
+    fn health_settings_come_from_the_file_and_bad_ones_are_refused_by_name() {
+        let file: Tuning =
+            toml::from_str("fsync_p99_max_ms = 30\ntime_in_office_min_ms = 2000").unwrap();
+        let health = file.resolve(1, &[1, 2, 3]).unwrap().health;
+        assert_eq!(health.fsync_p99_max, Duration::from_millis(30));
+        assert_eq!(health.time_in_office_min, Duration::from_secs(2));
+        for (text, key) in [
+            ("time_in_office_min_ms = 100", "time_in_office_min_ms"),
+            ("health_samples_min = 0", "health_samples_min"),
+            ("reply_capacity = 0", "reply_capacity"),
+        ] {
+            let tuning: Tuning = toml::from_str(text).unwrap();
+            let error = tuning.resolve(1, &[1, 2, 3]).unwrap_err().to_string();
+            assert!(error.contains(key), "{key}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_test_flag_set_under_survives_a_merge() {
+        let under = Tuning {
+            deliberate_unchecked_lease: true,
+            ..Tuning::default()
+        };
+        assert!(Tuning::default().over(&under).deliberate_unchecked_lease);
     }
 
     #[test]

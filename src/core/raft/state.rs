@@ -141,6 +141,13 @@ impl RaftNode {
         self.replica.commit_index
     }
 
+    /// The highest index applied to the state machine, as the core itself
+    /// counts it (operators export it beside [`RaftNode::committed`], so a
+    /// gap between the two would show).
+    pub fn applied(&self) -> LogIndex {
+        self.replica.applied_index
+    }
+
     pub fn log(&self) -> &Log {
         &self.replica.log
     }

@@ -26,6 +26,7 @@ pub mod disruptions;
 pub mod kpis;
 pub mod processes;
 pub mod scraper;
+pub mod simulated_kpis;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -414,8 +415,7 @@ fn node_extras(
     let members: Vec<NodeId> = addresses.keys().copied().collect();
     options
         .tuning
-        .config(members[0], &members)
-        .and_then(|_| options.tuning.limits())
+        .resolve(members[0], &members)
         .map_err(|error| error.to_string())?;
     std::fs::create_dir_all(&options.data_dir)
         .map_err(|error| format!("cannot create {}: {error}", options.data_dir.display()))?;

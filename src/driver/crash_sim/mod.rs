@@ -22,8 +22,10 @@
 //! their disks), `faults` and `damage` (power failures, a failed fsync,
 //! damaged synced data), `network` (delivering what the loops send),
 //! `monitor` (one vote and one leader per term, from the messages),
-//! `clients` (the writes and their acknowledgements).
+//! `clients` (the writes and their acknowledgements), `slow` (disks whose
+//! fsyncs turn slow, and who led when, for the abdication checks).
 
+pub mod abdication;
 mod clients;
 mod damage;
 mod faults;
@@ -32,6 +34,7 @@ mod network;
 mod nodes;
 pub mod options;
 pub mod report;
+mod slow;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -51,7 +54,7 @@ use clients::SimClient;
 use monitor::OneVotePerTerm;
 use network::{Delivery, Outbox};
 use nodes::{Down, Slot};
-pub use options::CrashSimOptions;
+pub use options::{CrashSimOptions, SlowDisks, SlowFsync};
 pub use report::{CrashSimReport, DamageKind, DamagePlace};
 
 struct Sim {
@@ -74,6 +77,8 @@ struct Sim {
     /// Faults stop here; the cluster must settle.
     faults_end: Time,
     next_value: u64,
+    /// A slow-disk fault still to strike.
+    slow_fsync: Option<options::SlowFsync>,
     report: CrashSimReport,
 }
 
@@ -118,6 +123,7 @@ pub fn run(options: &CrashSimOptions) -> CrashSimReport {
         disk_full_at,
         first_fsync_failure: None,
         next_value: 0,
+        slow_fsync: options.slow_fsync,
         report: CrashSimReport {
             seed: options.seed,
             ..CrashSimReport::default()
@@ -134,6 +140,7 @@ pub fn run(options: &CrashSimOptions) -> CrashSimReport {
                 incarnation: 0,
                 damaged: false,
                 filling: false,
+                busy_until: Time::ZERO,
             },
         );
     }
@@ -153,6 +160,7 @@ impl Sim {
             self.restarts();
             if self.now < self.faults_end {
                 self.faults();
+                self.slow_disks();
             }
             self.deliver_and_turn();
             self.clients();
@@ -167,14 +175,16 @@ impl Sim {
         }
         for slot in self.slots.values() {
             match (&slot.running, slot.down) {
-                (Some(node), _) => next = next.min(node.next_deadline()),
+                // A node busy with a slow fsync takes its next turn after.
+                (Some(node), _) => next = next.min(node.next_deadline().max(slot.busy_until)),
                 (None, Some(Down::Until(time))) => next = next.min(time),
                 _ => {}
             }
         }
         if self.now < self.faults_end {
             next = next.min(self.next_crash);
-            for time in [self.fsync_error_at, self.disk_full_at]
+            let slow_from = self.slow_fsync.map(|slow| at(slow.from));
+            for time in [self.fsync_error_at, self.disk_full_at, slow_from]
                 .into_iter()
                 .flatten()
             {
@@ -217,6 +227,8 @@ impl Sim {
 
     fn final_check(&mut self) {
         self.report.acknowledged_writes = self.acknowledged.len();
+        self.count_hand_overs();
+        self.report.fsync_failure_at = self.first_fsync_failure;
         let Some(leader) = self.leader() else {
             self.report.violations.push(format!(
                 "no leader with every entry committed {} after the faults ended",

@@ -36,50 +36,77 @@ pub(super) enum Delivery {
 
 impl Sim {
     pub(super) fn deliver_and_turn(&mut self) {
-        let mut inputs: BTreeMap<NodeId, Vec<NodeInput>> = BTreeMap::new();
+        let mut arrived: BTreeMap<NodeId, Vec<Delivery>> = BTreeMap::new();
         while let Some(entry) = self.in_flight.first_entry() {
             if entry.key().0 > self.now {
                 break;
             }
             let (to, delivery) = entry.remove();
-            let input = match delivery {
-                Delivery::Peer { from, message } => NodeInput::Peer { from, message },
-                Delivery::Client(request) => {
-                    let client = self
-                        .clients
-                        .iter()
-                        .find(|client| client.id == request.id.client)
-                        .expect("a client of this run");
-                    NodeInput::Client {
-                        request,
-                        reply_to: client.replies.clone(),
-                    }
-                }
-            };
-            inputs.entry(to).or_default().push(input);
+            arrived.entry(to).or_default().push(delivery);
         }
         for id in self.members.clone() {
-            let batch = inputs.remove(&id).unwrap_or_default();
-            let Some(node) = self
-                .slots
-                .get_mut(&id)
-                .and_then(|slot| slot.running.as_mut())
-            else {
+            let deliveries = arrived.remove(&id).unwrap_or_default();
+            let busy_until = self.slots[&id].busy_until;
+            if busy_until > self.now {
+                // Busy with a slow fsync: what arrived waits in its inbox.
+                for delivery in deliveries {
+                    self.sent += 1;
+                    self.in_flight
+                        .insert((busy_until, self.sent), (id, delivery));
+                }
+                continue;
+            }
+            let batch: Vec<NodeInput> = deliveries
+                .into_iter()
+                .map(|delivery| self.input(delivery))
+                .collect();
+            let Some(slot) = self.slots.get_mut(&id) else {
+                continue;
+            };
+            let ops_before = slot.disk.ops();
+            let Some(node) = slot.running.as_mut() else {
                 continue; // a down node's messages are lost
             };
             if batch.is_empty() && node.next_deadline() > self.now {
                 continue;
             }
             let turned = node.turn(self.now, batch);
-            self.route_outbox();
+            // A turn that wrote took the disk's fsync time: the node is
+            // busy that long, and what it sent leaves after.
+            let wrote = slot.disk.ops() > ops_before;
+            let took = match slot.disk.faults().sync_latency {
+                latency if wrote => latency,
+                _ => Duration::ZERO,
+            };
+            slot.busy_until = self.now.saturating_add(took);
+            self.route_outbox(took);
+            self.note_leader(id);
             if let Err(error) = turned {
                 self.stopped(id, error);
             }
         }
     }
 
-    /// Checks and schedules what the loops sent.
-    pub(super) fn route_outbox(&mut self) {
+    fn input(&self, delivery: Delivery) -> NodeInput {
+        match delivery {
+            Delivery::Peer { from, message } => NodeInput::Peer { from, message },
+            Delivery::Client(request) => {
+                let client = self
+                    .clients
+                    .iter()
+                    .find(|client| client.id == request.id.client)
+                    .expect("a client of this run");
+                NodeInput::Client {
+                    request,
+                    reply_to: client.replies.clone(),
+                }
+            }
+        }
+    }
+
+    /// Checks and schedules what the loops sent, `after` the sender's
+    /// fsync.
+    pub(super) fn route_outbox(&mut self, after: Duration) {
         let sent = std::mem::take(&mut *lock(&self.outbox));
         for (from, to, message) in sent {
             self.elections
@@ -88,7 +115,7 @@ impl Sim {
             if faulty && self.rng.random_bool(0.01) {
                 continue;
             }
-            let delay = self.rng.random_range(100..3_000);
+            let delay = self.rng.random_range(100..3_000) + after.as_micros() as u64;
             self.schedule(delay, to, Delivery::Peer { from, message });
         }
     }

@@ -36,6 +36,8 @@ pub(super) struct Slot {
     pub(super) damaged: bool,
     /// Its disk was left nearly full: space is freed before it restarts.
     pub(super) filling: bool,
+    /// Busy with a slow fsync until then: what arrives meanwhile waits.
+    pub(super) busy_until: Time,
 }
 
 impl Sim {
@@ -48,6 +50,7 @@ impl Sim {
             seed: self.options.seed ^ (id << 32) ^ incarnation,
             cluster_id: 1,
             lazy_disk: false,
+            health: self.options.health,
         }
     }
 

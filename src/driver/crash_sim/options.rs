@@ -2,6 +2,29 @@
 
 use std::time::Duration;
 
+use crate::driver::health::HealthSettings;
+
+/// Whose fsyncs turn slow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlowDisks {
+    /// The node leading when the slowness starts (or the first to lead
+    /// after it).
+    Leader,
+    /// Every node's.
+    All,
+}
+
+/// A slow-disk fault: from `from` (simulated time) on, each fsync of the
+/// chosen nodes takes `latency`; the node is busy meanwhile and what it
+/// sends after the fsync leaves that much later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlowFsync {
+    pub disks: SlowDisks,
+    pub latency: Duration,
+    pub from: Duration,
+}
+
 /// What a run does.
 #[derive(Clone, Debug)]
 pub struct CrashSimOptions {
@@ -22,6 +45,10 @@ pub struct CrashSimOptions {
     pub disk_full: bool,
     /// Clients, each with one write at a time.
     pub clients: usize,
+    /// Make some disks' fsyncs slow during the run.
+    pub slow_fsync: Option<SlowFsync>,
+    /// The nodes' abdication thresholds.
+    pub health: HealthSettings,
 }
 
 impl CrashSimOptions {
@@ -36,6 +63,8 @@ impl CrashSimOptions {
             fsync_error: false,
             disk_full: false,
             clients: 2,
+            slow_fsync: None,
+            health: HealthSettings::default(),
         }
     }
 }

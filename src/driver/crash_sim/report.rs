@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::core::node::NodeId;
+use crate::core::time::Time;
 
 /// Where synced data was damaged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -45,5 +46,16 @@ pub struct CrashSimReport {
     /// Writes acknowledged after the first fsync failure.
     pub acknowledged_after_fsync_failure: usize,
     pub final_leader: Option<NodeId>,
+    /// Each term's leader as it took office: when, who, the term.
+    pub leaders: Vec<(Time, NodeId, u64)>,
+    /// The nodes whose fsyncs were made slow, and from when.
+    pub slow_nodes: Vec<NodeId>,
+    pub slow_since: Option<Time>,
+    /// When the first node stopped on a failed fsync.
+    pub fsync_failure_at: Option<Time>,
+    /// Hand-overs leaders started for their disk's sake, and hand-overs
+    /// slow nodes declined (summed over the nodes' metrics).
+    pub abdications: u64,
+    pub leadership_declined: u64,
     pub violations: Vec<String>,
 }

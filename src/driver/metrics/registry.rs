@@ -9,11 +9,13 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::{Metric, Registry, Unit};
 
 use crate::core::node::{DropReason, Event, NodeId, Role};
 use crate::core::raft::{Body, Message, Term};
@@ -32,6 +34,24 @@ pub struct ReasonLabel {
 
 /// A float gauge (seconds on CLOCK_MONOTONIC).
 type SecondsGauge = Gauge<f64, AtomicU64>;
+
+/// Any metric, so that one table can register them all.
+#[derive(Debug)]
+struct Registered(Box<dyn Metric>);
+
+impl EncodeMetric for Registered {
+    fn encode(&self, encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        self.0.encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        self.0.metric_type()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 /// Why the listener closed a connection, as a label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +119,10 @@ pub struct NodeMetrics {
     pub fsync_latency_seconds: Histogram,
     pub dropped_inputs: Family<ReasonLabel, Counter>,
     pub refused_connections: Family<ReasonLabel, Counter>,
+    pub abdications: Counter,
+    pub leadership_declined: Counter,
+    pub health_fsync_p99_seconds: SecondsGauge,
+    pub marked_slow: Family<PeerLabel, Gauge>,
 }
 
 /// Latency buckets from 100 µs to about 3.3 s, doubling: fine enough for a
@@ -134,99 +158,50 @@ impl NodeMetrics {
             fsync_latency_seconds: latency_histogram(),
             dropped_inputs: Family::default(),
             refused_connections: Family::default(),
+            abdications: Counter::default(),
+            leadership_declined: Counter::default(),
+            health_fsync_p99_seconds: SecondsGauge::default(),
+            marked_slow: Family::default(),
         };
         metrics.register();
         metrics
     }
 
+    /// Registers every metric from one table: name (after the
+    /// `electorate_` prefix), help, unit, metric.
     fn register(&mut self) {
-        let registry = &mut self.registry;
-        registry.register("term", "The node's current term", self.term.clone());
-        registry.register(
-            "is_leader",
-            "1 while the node leads",
-            self.is_leader.clone(),
-        );
-        registry.register(
-            "lease_valid",
-            "1 while the node holds a valid leader lease (as of its last turn)",
-            self.lease_valid.clone(),
-        );
-        registry.register_with_unit(
-            "lease_start",
-            "When the node's latest lease claim began, on CLOCK_MONOTONIC",
-            Unit::Seconds,
-            self.lease_start_seconds.clone(),
-        );
-        registry.register_with_unit(
-            "lease_expiry",
-            "When the node's latest lease claim ends, on CLOCK_MONOTONIC",
-            Unit::Seconds,
-            self.lease_expiry_seconds.clone(),
-        );
-        registry.register_with_unit(
-            "start_time",
-            "When this incarnation of the node started, on CLOCK_MONOTONIC",
-            Unit::Seconds,
-            self.start_time_seconds.clone(),
-        );
-        registry.register(
-            "commit_index",
-            "The highest log index the node knows committed",
-            self.commit_index.clone(),
-        );
-        registry.register(
-            "applied_index",
-            "The highest log index applied to the node's state machine",
-            self.applied_index.clone(),
-        );
-        registry.register(
-            "elections",
-            "Elections this node started (it became a candidate)",
-            self.elections.clone(),
-        );
-        registry.register(
-            "elections_won",
-            "Elections this node won (it became leader)",
-            self.elections_won.clone(),
-        );
-        registry.register(
-            "leader_changes",
-            "Times this node learned of a new leader",
-            self.leader_changes.clone(),
-        );
-        registry.register(
-            "heartbeats_sent",
-            "Heartbeats this node sent as leader, by peer",
-            self.heartbeats_sent.clone(),
-        );
-        registry.register(
-            "heartbeat_acks",
-            "Heartbeat acknowledgements this leader received in its term, by peer",
-            self.heartbeat_acks.clone(),
-        );
-        registry.register_with_unit(
-            "write_latency",
-            "From a client write's arrival to its acknowledgement (replication and fsync included)",
-            Unit::Seconds,
-            self.write_latency_seconds.clone(),
-        );
-        registry.register_with_unit(
-            "fsync_latency",
-            "How long each fsync of the node's log took",
-            Unit::Seconds,
-            self.fsync_latency_seconds.clone(),
-        );
-        registry.register(
-            "dropped_inputs",
-            "Inputs the node dropped, by reason",
-            self.dropped_inputs.clone(),
-        );
-        registry.register(
-            "refused_connections",
-            "Connections the node closed on bad input, by reason",
-            self.refused_connections.clone(),
-        );
+        let table: [(&str, &str, Option<Unit>, Box<dyn Metric>); 21] = [
+            ("term", "The node's current term", None, Box::new(self.term.clone())),
+            ("is_leader", "1 while the node leads", None, Box::new(self.is_leader.clone())),
+            ("lease_valid", "1 while the node holds a valid leader lease (as of its last turn)", None, Box::new(self.lease_valid.clone())),
+            ("lease_start", "When the node's latest lease claim began, on CLOCK_MONOTONIC", Some(Unit::Seconds), Box::new(self.lease_start_seconds.clone())),
+            ("lease_expiry", "When the node's latest lease claim ends, on CLOCK_MONOTONIC", Some(Unit::Seconds), Box::new(self.lease_expiry_seconds.clone())),
+            ("start_time", "When this incarnation of the node started, on CLOCK_MONOTONIC", Some(Unit::Seconds), Box::new(self.start_time_seconds.clone())),
+            ("commit_index", "The highest log index the node knows committed", None, Box::new(self.commit_index.clone())),
+            ("applied_index", "The highest log index applied to the node's state machine", None, Box::new(self.applied_index.clone())),
+            ("elections", "Elections this node started (it became a candidate)", None, Box::new(self.elections.clone())),
+            ("elections_won", "Elections this node won (it became leader)", None, Box::new(self.elections_won.clone())),
+            ("leader_changes", "Times this node learned of a new leader", None, Box::new(self.leader_changes.clone())),
+            ("heartbeats_sent", "Heartbeats this node sent as leader, by peer", None, Box::new(self.heartbeats_sent.clone())),
+            ("heartbeat_acks", "Heartbeat acknowledgements this leader received in its term, by peer", None, Box::new(self.heartbeat_acks.clone())),
+            ("write_latency", "From a client write's arrival to its acknowledgement (replication and fsync included)", Some(Unit::Seconds), Box::new(self.write_latency_seconds.clone())),
+            ("fsync_latency", "How long each fsync of the node's log took", Some(Unit::Seconds), Box::new(self.fsync_latency_seconds.clone())),
+            ("dropped_inputs", "Inputs the node dropped, by reason", None, Box::new(self.dropped_inputs.clone())),
+            ("refused_connections", "Connections the node closed on bad input, by reason", None, Box::new(self.refused_connections.clone())),
+            ("abdications", "Hand-overs this node started as leader because its disk was slow or failing", None, Box::new(self.abdications.clone())),
+            ("leadership_declined", "Hand-overs this node declined because its own disk was slow", None, Box::new(self.leadership_declined.clone())),
+            ("health_fsync_p99", "This node's fsync p99 over the health window (0 while too few fsyncs)", Some(Unit::Seconds), Box::new(self.health_fsync_p99_seconds.clone())),
+            ("marked_slow", "1 for each follower this leader marks slow (it declined a hand-over), by peer", None, Box::new(self.marked_slow.clone())),
+        ];
+        for (name, help, unit, metric) in table {
+            match unit {
+                Some(unit) => {
+                    self.registry
+                        .register_with_unit(name, help, unit, Registered(metric))
+                }
+                None => self.registry.register(name, help, Registered(metric)),
+            }
+        }
     }
 
     /// The metrics in the text exposition format (OpenMetrics flavour,

@@ -25,6 +25,11 @@ pub trait Disk {
     fn sync_dir(&mut self) -> io::Result<()>;
     /// Where `name` is, for error messages.
     fn path(&self, name: &str) -> PathBuf;
+    /// How long an fsync takes, for a simulated disk (see
+    /// [`crate::driver::storage::Storage::modelled_sync_latency`]).
+    fn modelled_sync_latency(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Files in a real directory.

@@ -102,6 +102,12 @@ impl StorageError {
 pub trait Storage {
     fn append(&mut self, records: &[Persist]) -> Result<(), StorageError>;
     fn sync(&mut self) -> Result<(), StorageError>;
+
+    /// How long one `sync` takes on a simulated disk, whose time is not
+    /// the wall clock's; `None` for a real disk, whose fsyncs are timed.
+    fn modelled_sync_latency(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// What opening found.
@@ -375,6 +381,10 @@ impl<D: Disk> Storage for Log<D> {
             self.sync_file(LOG_FILE)?;
         }
         self.write_state()
+    }
+
+    fn modelled_sync_latency(&self) -> Option<std::time::Duration> {
+        self.disk.modelled_sync_latency()
     }
 }
 

@@ -53,6 +53,9 @@ pub struct SimFaults {
     pub fail_next_sync: bool,
     /// The most bytes all files may hold together.
     pub capacity: Option<u64>,
+    /// How long each fsync takes in simulated time (zero: instant). A slow
+    /// disk for the health checks; the data is unaffected.
+    pub sync_latency: std::time::Duration,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -390,5 +393,9 @@ impl Disk for SimDisk {
 
     fn path(&self, name: &str) -> PathBuf {
         PathBuf::from("simulated").join(name)
+    }
+
+    fn modelled_sync_latency(&self) -> Option<std::time::Duration> {
+        Some(self.state().faults.sync_latency)
     }
 }
