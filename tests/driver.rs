@@ -23,6 +23,10 @@ use electorate::driver::metrics::scrape::scrape;
 use electorate::driver::node::{spawn_node, NodeHandle, NodeSettings, INBOX_CAPACITY};
 use electorate::driver::tcp::{TcpCluster, TcpNode};
 
+mod support;
+
+use support::driver::temp_dir;
+
 const MEMBERS: [u64; 3] = [1, 2, 3];
 
 fn settings(id: u64, data: &Path) -> NodeSettings {
@@ -35,12 +39,6 @@ fn settings(id: u64, data: &Path) -> NodeSettings {
         cluster_id: 1,
         lazy_disk: false,
     }
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("electorate-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 fn start_memory_node(network: &Arc<MemoryNetwork>, id: u64, data: &Path) -> NodeHandle {
