@@ -17,10 +17,10 @@ mod simulated;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::harness::algorithm::Algorithm;
 use electorate::sim::experiments::{leader_crash, quiet};
 use electorate::sim::simulation::SimulationOptions;
-use simulated::bench_runs;
+use simulated::{bench_runs, on_every_algorithm, PerAlgorithm};
 
 const SIZES: [u64; 4] = [3, 5, 7, 9];
 const SEED: u64 = 3;
@@ -45,21 +45,25 @@ fn failover(nodes: u64) -> SimulationOptions {
 /// A scenario's name and the options it runs at a cluster size.
 type Scenario = (&'static str, fn(u64) -> SimulationOptions);
 
-fn bench_algorithm<A: Algorithm + Clone>(c: &mut Criterion, algorithm: A) {
-    let scenarios: [Scenario; 2] = [("cold-start", cold_start), ("failover", failover)];
-    for (scenario, options_for) in scenarios {
-        let mut group = c.benchmark_group(format!("election/{}/{scenario}", algorithm.name()));
-        group.sample_size(10);
-        group.measurement_time(Duration::from_secs(2));
-        let runs = SIZES.map(|nodes| (nodes, options_for(nodes)));
-        bench_runs(group, &algorithm, runs, |metrics| metrics.messages_sent);
+/// Each scenario at each cluster size, counting the messages sent.
+struct Elections;
+
+impl PerAlgorithm for Elections {
+    fn bench<A: Algorithm + Clone>(&self, c: &mut Criterion, algorithm: A) {
+        let scenarios: [Scenario; 2] = [("cold-start", cold_start), ("failover", failover)];
+        for (scenario, options_for) in scenarios {
+            let name = format!("election/{}/{scenario}", algorithm.name());
+            let mut group = c.benchmark_group(name);
+            group.sample_size(10);
+            group.measurement_time(Duration::from_secs(2));
+            let runs = SIZES.map(|nodes| (nodes, options_for(nodes)));
+            bench_runs(group, &algorithm, runs, |metrics| metrics.messages_sent);
+        }
     }
 }
 
 fn elections(c: &mut Criterion) {
-    bench_algorithm(c, Bully::default());
-    bench_algorithm(c, Ring::default());
-    bench_algorithm(c, Raft::default());
+    on_every_algorithm(c, Elections);
 }
 
 criterion_group!(benches, elections);

@@ -16,12 +16,12 @@ mod simulated;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::harness::algorithm::Algorithm;
 use electorate::sim::experiments::quiet;
 use electorate::sim::faults::FaultKind;
 use electorate::sim::simulation::SimulationOptions;
 use electorate::sim::swarm::{draw, SwarmSettings};
-use simulated::bench_runs;
+use simulated::{bench_runs, on_every_algorithm, PerAlgorithm};
 
 const NODES: u64 = 5;
 const SEED: u64 = 7;
@@ -34,18 +34,21 @@ fn workloads() -> Vec<(&'static str, SimulationOptions)> {
     ]
 }
 
-fn bench_algorithm<A: Algorithm + Clone>(c: &mut Criterion, algorithm: A) {
-    let mut group = c.benchmark_group(format!("sim/{}", algorithm.name()));
-    group.sample_size(10);
-    bench_runs(group, &algorithm, workloads(), |metrics| {
-        metrics.messages_delivered
-    });
+/// Each workload, counting the messages delivered.
+struct Workloads;
+
+impl PerAlgorithm for Workloads {
+    fn bench<A: Algorithm + Clone>(&self, c: &mut Criterion, algorithm: A) {
+        let mut group = c.benchmark_group(format!("sim/{}", algorithm.name()));
+        group.sample_size(10);
+        bench_runs(group, &algorithm, workloads(), |metrics| {
+            metrics.messages_delivered
+        });
+    }
 }
 
 fn simulator(c: &mut Criterion) {
-    bench_algorithm(c, Raft::default());
-    bench_algorithm(c, Bully::default());
-    bench_algorithm(c, Ring::default());
+    on_every_algorithm(c, Workloads);
 }
 
 criterion_group!(benches, simulator);

@@ -13,7 +13,9 @@
 //!   whose decoder never panics on untrusted bytes.
 //! - [`sim`] runs whole clusters of core nodes in process,
 //!   deterministically: simulated time and faults, swarm testing, metrics,
-//!   and the scenario language of `tests/testdata`.
+//!   and the scenario language, whose files are one folder an algorithm:
+//!   `tests/testdata/raft`, `tests/testdata/bully`, `tests/testdata/ring`
+//!   and `tests/testdata/raft-rs`.
 //! - [`model`] model-checks the same nodes exhaustively with stateright,
 //!   from the specs in `models/*.toml`.
 //! - [`check`] judges runs from outside: the safety property monitors,

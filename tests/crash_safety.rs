@@ -5,7 +5,6 @@
 //! left on disk is cut, and damage to synced data makes the node refuse to
 //! start.
 
-use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,9 +16,12 @@ use electorate::driver::cluster::processes::{Launch, Processes};
 use electorate::driver::storage::format::Identity;
 use electorate::driver::storage::{open_directory, Recovered, StorageError, LOG_FILE, STATE_FILE};
 
+mod support;
+
+use support::driver::temp_dir;
+
 fn launch(name: &str, nodes: usize) -> Launch {
-    let data_dir = std::env::temp_dir().join(format!("electorate-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let data_dir = temp_dir(name);
     Launch {
         executable: PathBuf::from(env!("CARGO_BIN_EXE_electorate")),
         cluster_id: 11,
@@ -41,19 +43,9 @@ fn client(launch: &Launch, id: u64) -> Client {
     )
 }
 
-/// Calls `attempt` every 20 ms until it gives a value; after 20 s, fails
-/// with `what` and the reason `attempt` last gave.
-fn poll<T, E: Display>(what: &str, mut attempt: impl FnMut() -> Result<T, E>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match attempt() {
-            Ok(value) => return value,
-            Err(reason) => {
-                assert!(Instant::now() < deadline, "{what}: {reason}");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-    }
+/// Waits up to 20 s for `attempt`; see [`support::driver::poll`].
+fn poll<T, E: std::fmt::Display>(what: &str, attempt: impl FnMut() -> Result<T, E>) -> T {
+    support::driver::poll(what, Duration::from_secs(20), attempt)
 }
 
 /// Reads `key`, retrying while the restarted cluster elects a leader.

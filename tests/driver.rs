@@ -26,6 +26,9 @@ use electorate::driver::tcp::{TcpCluster, TcpNode};
 
 #[path = "driver/abdication.rs"]
 mod abdication;
+mod support;
+
+use support::driver::temp_dir;
 
 const MEMBERS: [u64; 3] = [1, 2, 3];
 
@@ -40,12 +43,6 @@ fn settings(id: u64, data: &Path) -> NodeSettings {
         lazy_disk: false,
         health: HealthSettings::default(),
     }
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("electorate-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 fn start_memory_node(network: &Arc<MemoryNetwork>, id: u64, data: &Path) -> NodeHandle {

@@ -12,6 +12,10 @@ use electorate::sim::simulation::{LivenessOptions, Outcome, Simulation, Simulati
 use electorate::sim::swarm::{draw, SwarmSettings};
 use rand::RngCore;
 
+mod support;
+
+use support::lease_without_drift_margin;
+
 fn settings(kinds: Vec<FaultKind>) -> SwarmSettings {
     SwarmSettings::new(5, Duration::from_secs(10), kinds)
 }
@@ -242,11 +246,7 @@ fn forgetting_durable_state_is_caught_by_the_log_and_election_monitors() {
 
 #[test]
 fn a_lease_without_a_drift_margin_is_caught_under_real_drift() {
-    let config = Config {
-        lease_duration: Duration::from_millis(150),
-        clock_drift_bound: Duration::ZERO,
-        ..Config::default()
-    };
+    let config = lease_without_drift_margin();
     // One slow clock against a fast majority: the overlap needs the slow
     // node to lead when a partition cuts it off and a fast node to draw a
     // short election timeout, which about 1 seed in 50 does on 3 nodes (6

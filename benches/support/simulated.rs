@@ -1,5 +1,6 @@
 //! One seeded simulated run as a criterion benchmark, for the benches that
-//! time the simulator (`election`, `sim`). A seed makes a run deliver the
+//! time the simulator (`election`, `sim`), each written once over the
+//! algorithm and run on every one. A seed makes a run deliver the
 //! same messages every time, so one run beforehand gives the throughput:
 //! the count the bench reports per run, over the measured time.
 
@@ -7,8 +8,8 @@ use std::fmt::Display;
 use std::hint::black_box;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Throughput};
-use electorate::harness::algorithm::Algorithm;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
+use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
 use electorate::sim::metrics::Metrics;
 use electorate::sim::simulation::{Simulation, SimulationOptions};
 
@@ -38,4 +39,16 @@ pub fn bench_runs<A: Algorithm + Clone, P: Display>(
         );
     }
     group.finish();
+}
+
+/// A bench written once over the algorithm.
+pub trait PerAlgorithm {
+    fn bench<A: Algorithm + Clone>(&self, c: &mut Criterion, algorithm: A);
+}
+
+/// Runs `bench` on Raft, Bully and Ring, with their default settings.
+pub fn on_every_algorithm(c: &mut Criterion, bench: impl PerAlgorithm) {
+    bench.bench(c, Raft::default());
+    bench.bench(c, Bully::default());
+    bench.bench(c, Ring::default());
 }

@@ -118,7 +118,18 @@ where
         write,
         bugs: DiskBugs::default(),
     };
-    step.run::<A, O>(stepper, node, &mut slot.durable, local, rng, input, outputs)
+    let member = Member::<A> {
+        node,
+        durable: &mut slot.durable,
+    };
+    step.run(stepper, member, local, rng, input, outputs)
+}
+
+/// The member a [`FailingStep`] steps: its node and the durable state its
+/// disk holds, borrowed from wherever the runner keeps them.
+pub struct Member<'a, A: Algorithm> {
+    pub node: &'a mut A::Node,
+    pub durable: &'a mut A::Durable,
 }
 
 /// One step of a node whose next write fails, for runners that keep node
@@ -131,13 +142,11 @@ pub struct FailingStep {
 }
 
 impl FailingStep {
-    /// Steps `node` at its local time `now`; see [`step_on_failing_disk`].
-    #[allow(clippy::too_many_arguments)]
+    /// Steps `member` at its local time `now`; see [`step_on_failing_disk`].
     pub fn run<A, O>(
         self,
         stepper: &mut Stepper<A::Node>,
-        node: &mut A::Node,
-        durable: &mut A::Durable,
+        member: Member<'_, A>,
         now: Time,
         rng: &mut dyn RngCore,
         input: Input<MessageOf<A>>,
@@ -147,6 +156,7 @@ impl FailingStep {
         A: Algorithm,
         O: Outputs<MessageOf<A>>,
     {
+        let Member { node, durable } = member;
         stepper.stage(node, now, rng, input);
         if stepper.staged().persist.is_empty() {
             infallible(stepper.apply(&mut Memory::<A>(durable), outputs));

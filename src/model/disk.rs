@@ -117,6 +117,7 @@ mod tests {
     use super::*;
     use crate::core::node::Node;
     use crate::harness::algorithm::Raft;
+    use crate::model::spec::tests::probe;
     use crate::model::spec::ModelSpec;
     use crate::model::RaftModel;
 
@@ -125,28 +126,14 @@ mod tests {
     /// A 3-node model with `pre_vote` as given (off, the first timeout is a
     /// campaign that persists the new term and the vote for itself before
     /// the vote requests may leave; on, it is a pre-vote that writes
-    /// nothing) and the `[disk]` section `disk`.
+    /// nothing) and the `[disk]` budgets `disk` (none if empty).
     fn model(pre_vote: bool, disk: &str) -> RaftModel {
-        let text = format!(
-            r#"
-description = "disk faults probe"
-algorithm = "raft"
-run = "explicit"
-[cluster]
-nodes = 3
-[raft]
-pre_vote = {pre_vote}
-[time]
-max_time = 4
-[network]
-max_in_flight = 3
-[bounds]
-max_term = 2
-max_log = 2
-{disk}
-[expect]
-"#
-        );
+        let raft = format!("pre_vote = {pre_vote}");
+        let mut tables = vec![("raft", raft.as_str())];
+        if !disk.is_empty() {
+            tables.push(("disk", disk));
+        }
+        let text = probe("explicit", &tables);
         let spec = ModelSpec::parse(Path::new("probe.toml"), &text).expect("the probe parses");
         RaftModel::new(spec)
     }
@@ -198,7 +185,7 @@ max_log = 2
 
     #[test]
     fn power_lost_during_a_campaign_sends_nothing_and_keeps_the_batch_whole_or_not_at_all() {
-        let model = model(false, "[disk]\nmax_power_losses = 1");
+        let model = model(false, "max_power_losses = 1");
         let state = before_timeout(&model);
         let offered = actions(&model, &state);
         for batch_survives in [false, true] {
@@ -231,7 +218,7 @@ max_log = 2
 
     #[test]
     fn a_step_with_nothing_to_write_has_no_power_loss() {
-        let model = model(true, "[disk]\nmax_power_losses = 1");
+        let model = model(true, "max_power_losses = 1");
         let state = before_timeout(&model);
         let pre_vote = model.next_state(&state, Action::Tick(1)).unwrap();
         assert_eq!(pre_vote.network.len(), 2, "a pre-vote request to each peer");
@@ -243,7 +230,7 @@ max_log = 2
 
     #[test]
     fn a_node_on_damaged_storage_stays_down_for_good() {
-        let model = model(false, "[disk]\nmax_power_losses = 1\nmax_damaged_nodes = 1");
+        let model = model(false, "max_power_losses = 1\nmax_damaged_nodes = 1");
         let state = before_timeout(&model);
         let down = model
             .next_state(&state, power_loss(Action::Tick(1), true))

@@ -577,4 +577,4 @@ fn impossible(spec: &ModelSpec, property: Property) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -15,7 +15,7 @@ use crate::core::client::ClientReply;
 use crate::core::node::{Input, Node, NodeId};
 use crate::harness::algorithm::MessageOf;
 use crate::harness::apply::{infallible, Check, Outputs, Stepper};
-use crate::harness::disk::{FailingStep, WriteFailed};
+use crate::harness::disk::{FailingStep, Member, WriteFailed};
 use crate::harness::memory::Memory;
 use crate::model::clients;
 use crate::model::cluster::ClusterModel;
@@ -87,15 +87,10 @@ pub fn step<V: ModelVariant>(
                 infallible(stepper.step(node, now, &mut rng, input, &mut memory, &mut outputs));
                 Ok(())
             }
-            Some(failing) => failing.run::<V, _>(
-                &mut stepper,
-                node,
-                durable,
-                now,
-                &mut rng,
-                input,
-                &mut outputs,
-            ),
+            Some(failing) => {
+                let member = Member::<V> { node, durable };
+                failing.run(&mut stepper, member, now, &mut rng, input, &mut outputs)
+            }
         }
     }));
     let replies = outputs.replies;

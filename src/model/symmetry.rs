@@ -247,36 +247,25 @@ mod tests {
     use super::*;
     use crate::core::node::{Node, Role};
     use crate::model::cluster::RaftModel;
+    use crate::model::spec::tests::probe;
     use crate::model::spec::ModelSpec;
     use stateright::Model;
     use std::path::Path;
 
-    const SPEC: &str = r#"
-description = "symmetry probe"
-algorithm = "raft"
-run = "explicit"
-[cluster]
-nodes = 3
-max_crashes = 1
-[time]
-max_time = 4
-clock_drift = 1
-[network]
-ordered = true
-max_in_flight = 3
-[bounds]
-max_term = 2
-max_log = 2
-[clients]
-operations = ["write 1"]
-[check]
-strategy = "dfs"
-symmetry = true
-[expect]
-"#;
-
+    /// A crash, a write and a drifting clock, searched depth first with
+    /// symmetry.
     fn model() -> RaftModel {
-        RaftModel::new(ModelSpec::parse(Path::new("probe.toml"), SPEC).unwrap())
+        let spec = probe(
+            "explicit",
+            &[
+                ("cluster", "max_crashes = 1"),
+                ("time", "clock_drift = 1"),
+                ("network", "ordered = true"),
+                ("clients", "operations = [\"write 1\"]"),
+                ("check", "strategy = \"dfs\"\nsymmetry = true"),
+            ],
+        );
+        RaftModel::new(ModelSpec::parse(Path::new("probe.toml"), &spec).unwrap())
     }
 
     /// The first `count` distinct states of a breadth-first search: a

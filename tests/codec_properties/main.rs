@@ -53,60 +53,38 @@ fn round_trips(frame: Frame) -> bool {
     codec().decode(&bytes) == Ok(frame)
 }
 
-#[test]
-fn raft_messages_round_trip() {
-    fn property(message: Any<Message>) -> bool {
-        round_trips(Frame {
-            sender: 2,
-            payload: Payload::Raft(message.0),
-        })
-    }
-    quickcheck(property as fn(Any<Message>) -> bool);
+/// `$test`: every drawn `$kind`, framed by `$variant` from `$sender`,
+/// decodes to itself.
+macro_rules! round_trip {
+    ($test:ident, $kind:ty, $variant:path, $sender:expr) => {
+        #[test]
+        fn $test() {
+            fn property(drawn: Any<$kind>) -> bool {
+                round_trips(Frame {
+                    sender: $sender,
+                    payload: $variant(drawn.0),
+                })
+            }
+            quickcheck(property as fn(Any<$kind>) -> bool);
+        }
+    };
 }
 
-#[test]
-fn client_requests_round_trip() {
-    fn property(request: Any<ClientRequest>) -> bool {
-        round_trips(Frame {
-            sender: 0,
-            payload: Payload::ClientRequest(request.0),
-        })
-    }
-    quickcheck(property as fn(Any<ClientRequest>) -> bool);
-}
-
-#[test]
-fn client_replies_round_trip() {
-    fn property(reply: Any<ClientReply>) -> bool {
-        round_trips(Frame {
-            sender: 3,
-            payload: Payload::ClientReply(reply.0),
-        })
-    }
-    quickcheck(property as fn(Any<ClientReply>) -> bool);
-}
-
-#[test]
-fn bully_messages_round_trip() {
-    fn property(message: Any<bully::Message>) -> bool {
-        round_trips(Frame {
-            sender: 4,
-            payload: Payload::Bully(message.0),
-        })
-    }
-    quickcheck(property as fn(Any<bully::Message>) -> bool);
-}
-
-#[test]
-fn ring_messages_round_trip() {
-    fn property(message: Any<ring::Message>) -> bool {
-        round_trips(Frame {
-            sender: 5,
-            payload: Payload::Ring(message.0),
-        })
-    }
-    quickcheck(property as fn(Any<ring::Message>) -> bool);
-}
+round_trip!(raft_messages_round_trip, Message, Payload::Raft, 2);
+round_trip!(
+    client_requests_round_trip,
+    ClientRequest,
+    Payload::ClientRequest,
+    0
+);
+round_trip!(
+    client_replies_round_trip,
+    ClientReply,
+    Payload::ClientReply,
+    3
+);
+round_trip!(bully_messages_round_trip, bully::Message, Payload::Bully, 4);
+round_trip!(ring_messages_round_trip, ring::Message, Payload::Ring, 5);
 
 #[test]
 fn frames_round_trip_and_encode_deterministically() {

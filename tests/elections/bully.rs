@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use electorate::check::properties::Property;
-use electorate::core::bully::{Body, BullyNode, Config, ConfigError, Message, Persist};
+use electorate::core::bully::{Body, BullyNode, Config, ConfigError, Message};
 use electorate::core::chassis::Epoch;
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
@@ -21,7 +21,7 @@ use crate::support::{
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
-    each_is_dropped_and_changes_nothing, each_size_after_an_election_from_the_lowest_id,
+    each_is_dropped_and_changes_nothing, each_size_after_an_election_from_the_lowest_id, persisted,
     restarted_listening, sent_of_kinds, the_configuration_is_validated, the_highest_id_returns,
     MEMBERS,
 };
@@ -87,12 +87,7 @@ fn the_highest_id_crowns_itself_at_once_in_a_new_epoch() {
     assert_eq!(node.leader(), Some(5));
     assert_eq!(node.term(), 1);
     // Persist before send: the epoch is durable before COORDINATOR leaves.
-    assert_eq!(
-        actions.persist,
-        vec![Persist {
-            epoch: Epoch::new(1)
-        }]
-    );
+    assert_eq!(actions.persist, persisted(&[1]));
     assert_eq!(sent(&actions), to_each(&[1, 2, 3, 4], 1, Body::Coordinator));
 }
 
@@ -232,17 +227,7 @@ fn a_newer_epoch_deposes_a_coordinator_which_then_crowns_itself_above_it() {
     // Epoch 4 was crowned somewhere we did not see: our reign (epoch 1) is
     // over. Node 5 is still the highest id, so its own election, held at
     // once, crowns it again above everything seen.
-    assert_eq!(
-        actions.persist,
-        vec![
-            Persist {
-                epoch: Epoch::new(4)
-            },
-            Persist {
-                epoch: Epoch::new(5)
-            }
-        ]
-    );
+    assert_eq!(actions.persist, persisted(&[4, 5]));
     let mut expected = vec![(
         1,
         Message {
@@ -295,12 +280,7 @@ fn a_restarted_node_listens_first_then_crowns_itself_above_its_persisted_epoch()
     let actions = step_at(&mut node, Time::from_millis(149), Input::Tick);
     assert!(actions.is_empty(), "still listening");
     let actions = step_at(&mut node, listen_until, Input::Tick);
-    assert_eq!(
-        actions.persist,
-        vec![Persist {
-            epoch: Epoch::new(8)
-        }]
-    );
+    assert_eq!(actions.persist, persisted(&[8]));
     assert_eq!(node.role(), Role::Leader);
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use electorate::core::chassis::Epoch;
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
-use electorate::core::ring::{Body, Config, ConfigError, Message, Persist, RingNode};
+use electorate::core::ring::{Body, Config, ConfigError, Message, RingNode};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Ring;
 use electorate::sim::cluster::Trace;
@@ -21,7 +21,7 @@ use crate::support::{
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
-    each_is_dropped_and_changes_nothing, each_size_after_an_election_from_the_lowest_id,
+    each_is_dropped_and_changes_nothing, each_size_after_an_election_from_the_lowest_id, persisted,
     restarted_listening, sent_of_kinds, the_configuration_is_validated, the_highest_id_returns,
     MEMBERS,
 };
@@ -133,12 +133,7 @@ fn a_participant_swallows_a_lower_candidate() {
 fn an_election_carries_the_highest_epoch_of_its_lap() {
     let mut node = new_node(3);
     let actions = step(&mut node, 0, message(2, 4, election(2, 9)));
-    assert_eq!(
-        actions.persist,
-        vec![Persist {
-            epoch: Epoch::new(4)
-        }]
-    );
+    assert_eq!(actions.persist, persisted(&[4]));
     assert_eq!(sent(&actions)[1], to(4, 4, election(3, 1)));
 }
 
@@ -150,12 +145,7 @@ fn a_node_whose_id_comes_home_wins_and_sends_coordinator_round() {
         (Role::Leader, Some(5), 1)
     );
     // Persist before send: the epoch is durable before COORDINATOR leaves.
-    assert_eq!(
-        actions.persist,
-        vec![Persist {
-            epoch: Epoch::new(1)
-        }]
-    );
+    assert_eq!(actions.persist, persisted(&[1]));
     assert_eq!(
         sent(&actions),
         vec![
@@ -235,12 +225,7 @@ fn a_ring_of_one_crowns_itself_when_its_listening_ends() {
     let deadline = node.next_deadline();
     let actions = step_at(&mut node, deadline, Input::Tick);
     assert_eq!((node.role(), node.term()), (Role::Leader, 1));
-    assert_eq!(
-        actions.persist,
-        vec![Persist {
-            epoch: Epoch::new(1)
-        }]
-    );
+    assert_eq!(actions.persist, persisted(&[1]));
     assert!(actions.messages.is_empty());
 }
 
@@ -339,12 +324,7 @@ fn a_restarted_node_crowns_itself_above_its_persisted_epoch() {
     let actions = step_at(&mut node, listen_until, Input::Tick);
     assert_eq!(sent(&actions), vec![to(1, 7, election(5, 1))]);
     let actions = step_at(&mut node, listen_until, message(4, 7, election(5, 3)));
-    assert_eq!(
-        actions.persist,
-        vec![Persist {
-            epoch: Epoch::new(8)
-        }]
-    );
+    assert_eq!(actions.persist, persisted(&[8]));
     assert_eq!(node.role(), Role::Leader);
 }
 

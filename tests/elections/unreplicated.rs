@@ -6,7 +6,7 @@
 
 use std::fmt::{Debug, Display};
 
-use electorate::core::chassis::{ConfigError, DurableState, Epoch, MembershipError};
+use electorate::core::chassis::{ConfigError, DurableState, Epoch, MembershipError, Persist};
 use electorate::core::client::{ClientError, Outcome};
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
@@ -20,6 +20,14 @@ use crate::support::{
 
 /// The cluster the nodes stepped directly belong to.
 pub const MEMBERS: [NodeId; 5] = [1, 2, 3, 4, 5];
+
+/// What a step that moved to each of `epochs` persists.
+pub fn persisted(epochs: &[u64]) -> Vec<Persist> {
+    let persist = |&epoch: &u64| Persist {
+        epoch: Epoch::new(epoch),
+    };
+    epochs.iter().map(persist).collect()
+}
 
 /// `follower` follows `leader_id`; `leader` leads, at local time `now_ms`
 /// and on.

@@ -10,6 +10,8 @@ use electorate::check::properties::Property;
 use electorate::core::raft::Config;
 use electorate::sim::cluster::Cluster;
 
+use crate::support::lease_without_drift_margin;
+
 /// Clock rates (parts per million) at which two clocks, one slow and one
 /// fast, disagree by `drift` over `interval`.
 fn worst_case_rate_ppm(drift: Duration, interval: Duration) -> i64 {
@@ -81,11 +83,7 @@ fn a_lease_that_ignores_real_drift_is_caught_by_the_monitor() {
     // with a lease as long as the election timeout; the clocks then drift
     // by 16% each way. Some seeds elect a new leader while node 1 still
     // trusts its lease: the monitor must report it.
-    let config = Config {
-        lease_duration: Duration::from_millis(150),
-        clock_drift_bound: Duration::ZERO,
-        ..Config::default()
-    };
+    let config = lease_without_drift_margin();
     let drifting = Config {
         clock_drift_bound: Duration::from_millis(96),
         ..config.clone()

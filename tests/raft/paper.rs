@@ -74,6 +74,36 @@ fn accepted(match_index: u64, round: u64) -> Body {
     })
 }
 
+/// A vote response, or with `pre_vote` a pre-vote response.
+fn vote(pre_vote: bool, granted: bool) -> Body {
+    Body::VoteResponse(VoteResponse { pre_vote, granted })
+}
+
+/// `config` with PreVote off, so that a campaign starts the real election.
+fn without_pre_vote(config: Config) -> Config {
+    Config {
+        pre_vote: false,
+        ..config
+    }
+}
+
+/// A voter that answers every vote request on its merits: no PreVote, and
+/// neither CheckQuorum nor a lease makes it ignore a candidate.
+fn plain_voter() -> Config {
+    Config {
+        check_quorum: false,
+        lease_reads: false,
+        ..without_pre_vote(Config::default())
+    }
+}
+
+/// Node 1, PreVote off, campaigning for term 1 at time 0.
+fn candidate_of_term_one(config: Config) -> RaftNode {
+    let mut node = new_node(1, without_pre_vote(config));
+    step(&mut node, 0, Input::Campaign);
+    node
+}
+
 fn write(value: u64) -> Input<Message> {
     Input::Client(ClientRequest {
         id: RequestId {
@@ -89,26 +119,8 @@ fn write(value: u64) -> Input<Message> {
 
 /// A node that has won term 1 in a three-node cluster (votes from 2).
 fn leader_of_term_one(config: Config) -> (RaftNode, RaftActions) {
-    let mut node = new_node(
-        1,
-        Config {
-            pre_vote: false,
-            ..config
-        },
-    );
-    step(&mut node, 0, Input::Campaign);
-    let actions = step(
-        &mut node,
-        1,
-        message(
-            2,
-            1,
-            Body::VoteResponse(VoteResponse {
-                pre_vote: false,
-                granted: true,
-            }),
-        ),
-    );
+    let mut node = candidate_of_term_one(config);
+    let actions = step(&mut node, 1, message(2, 1, vote(false, true)));
     assert_eq!(node.role(), Role::Leader);
     (node, actions)
 }
@@ -132,14 +144,7 @@ fn a_message_with_a_higher_term_makes_any_role_a_follower_of_that_term() {
     assert_eq!(leader.term(), 5);
     assert_eq!(leader.hard_state().voted_for, None);
 
-    let mut candidate = new_node(
-        1,
-        Config {
-            pre_vote: false,
-            ..Config::default()
-        },
-    );
-    step(&mut candidate, 0, Input::Campaign);
+    let mut candidate = candidate_of_term_one(Config::default());
     step(&mut candidate, 1, message(2, 3, append((0, 0), vec![], 0)));
     assert_eq!(candidate.role(), Role::Follower);
     assert_eq!((candidate.term(), candidate.leader()), (3, Some(2)));
@@ -171,10 +176,7 @@ fn a_request_with_a_stale_term_is_rejected_with_the_current_term() {
             3,
             Message {
                 term: Term::new(4),
-                body: Body::VoteResponse(VoteResponse {
-                    pre_vote: false,
-                    granted: false
-                })
+                body: vote(false, false)
             }
         )]
     );
@@ -183,10 +185,7 @@ fn a_request_with_a_stale_term_is_rejected_with_the_current_term() {
 #[test]
 fn nodes_start_as_followers_and_campaign_when_the_election_timeout_fires() {
     // Reference: section 5.2
-    let config = Config {
-        pre_vote: false,
-        ..Config::default()
-    };
+    let config = without_pre_vote(Config::default());
     let mut node = new_node(1, config.clone());
     assert_eq!((node.role(), node.term()), (Role::Follower, 0));
     let deadline = node.next_deadline();
@@ -262,57 +261,21 @@ fn a_candidate_with_a_majority_of_votes_becomes_leader_and_sends_heartbeats() {
 #[test]
 fn a_candidate_rejected_by_a_majority_steps_down() {
     // Reference: section 5.2
-    let mut node = new_node(
-        1,
-        Config {
-            pre_vote: false,
-            ..Config::default()
-        },
-    );
-    step(&mut node, 0, Input::Campaign);
-    step(
-        &mut node,
-        1,
-        message(
-            2,
-            1,
-            Body::VoteResponse(VoteResponse {
-                pre_vote: false,
-                granted: false,
-            }),
-        ),
-    );
+    let mut node = candidate_of_term_one(Config::default());
+    step(&mut node, 1, message(2, 1, vote(false, false)));
     assert_eq!(
         node.role(),
         Role::Candidate,
         "one rejection of three is not decisive"
     );
-    step(
-        &mut node,
-        2,
-        message(
-            3,
-            1,
-            Body::VoteResponse(VoteResponse {
-                pre_vote: false,
-                granted: false,
-            }),
-        ),
-    );
+    step(&mut node, 2, message(3, 1, vote(false, false)));
     assert_eq!((node.role(), node.term()), (Role::Follower, 1));
 }
 
 #[test]
 fn a_candidate_hearing_from_a_leader_of_its_term_becomes_its_follower() {
     // Reference: section 5.2
-    let mut node = new_node(
-        1,
-        Config {
-            pre_vote: false,
-            ..Config::default()
-        },
-    );
-    step(&mut node, 0, Input::Campaign);
+    let mut node = candidate_of_term_one(Config::default());
     step(&mut node, 1, message(2, 1, append((0, 0), vec![], 0)));
     assert_eq!(
         (node.role(), node.leader(), node.term()),
@@ -323,13 +286,7 @@ fn a_candidate_hearing_from_a_leader_of_its_term_becomes_its_follower() {
 #[test]
 fn a_node_votes_at_most_once_per_term_first_come_first_served() {
     // Reference: section 5.2
-    let config = Config {
-        pre_vote: false,
-        check_quorum: false,
-        lease_reads: false,
-        ..Config::default()
-    };
-    let mut node = new_node(1, config);
+    let mut node = new_node(1, plain_voter());
     let first = step(&mut node, 0, message(2, 1, vote_request(false, 0, 0)));
     let second = step(&mut node, 1, message(3, 1, vote_request(false, 0, 0)));
     let again = step(&mut node, 2, message(2, 1, vote_request(false, 0, 0)));
@@ -351,12 +308,7 @@ fn a_node_votes_at_most_once_per_term_first_come_first_served() {
 fn a_vote_is_durable_before_the_response_leaves() {
     // Reference: section 5.2, Figure 2 ("persistent state ... updated on
     // stable storage before responding to RPCs")
-    let config = Config {
-        pre_vote: false,
-        check_quorum: false,
-        lease_reads: false,
-        ..Config::default()
-    };
+    let config = plain_voter();
     let mut node = new_node(1, config.clone());
     let actions = step(&mut node, 0, message(2, 1, vote_request(false, 0, 0)));
     assert_eq!(
@@ -399,13 +351,7 @@ fn a_vote_is_durable_before_the_response_leaves() {
 #[test]
 fn a_voter_denies_a_candidate_whose_log_is_less_up_to_date() {
     // Reference: section 5.4.1
-    let config = Config {
-        pre_vote: false,
-        check_quorum: false,
-        lease_reads: false,
-        ..Config::default()
-    };
-    let mut node = new_node(1, config);
+    let mut node = new_node(1, plain_voter());
     step(
         &mut node,
         0,
@@ -428,10 +374,7 @@ fn a_voter_denies_a_candidate_whose_log_is_less_up_to_date() {
         let response = &sent(&actions)[0].1.body;
         assert_eq!(
             response,
-            &Body::VoteResponse(VoteResponse {
-                pre_vote: false,
-                granted
-            }),
+            &vote(false, granted),
             "candidate log {last_term}/{last_index}"
         );
     }
@@ -572,11 +515,7 @@ fn a_leader_commits_a_majority_replicated_entry_of_its_term_and_answers_the_clie
 #[test]
 fn a_leader_never_commits_an_earlier_term_entry_by_counting_replicas() {
     // Reference: section 5.4.2, Figure 8
-    let config = Config {
-        pre_vote: false,
-        ..Config::default()
-    };
-    let mut node = new_node(1, config);
+    let mut node = new_node(1, without_pre_vote(Config::default()));
     // Entries of term 1 and 2 from earlier leaders; nothing committed.
     step(
         &mut node,
@@ -584,18 +523,7 @@ fn a_leader_never_commits_an_earlier_term_entry_by_counting_replicas() {
         message(2, 2, append((0, 0), vec![entry(1, 1), entry(2, 2)], 0)),
     );
     step(&mut node, 1, Input::Campaign);
-    step(
-        &mut node,
-        2,
-        message(
-            2,
-            3,
-            Body::VoteResponse(VoteResponse {
-                pre_vote: false,
-                granted: true,
-            }),
-        ),
-    );
+    step(&mut node, 2, message(2, 3, vote(false, true)));
     assert_eq!((node.role(), node.term()), (Role::Leader, 3));
     // Node 3 now holds index 2 as well: a majority, but of term 2.
     step(&mut node, 3, message(3, 3, accepted(2, 1)));
@@ -683,18 +611,7 @@ fn a_pre_candidate_does_not_bump_its_term() {
             Body::VoteRequest(VoteRequest { pre_vote: true, .. })
         ));
     }
-    step(
-        &mut node,
-        1,
-        message(
-            2,
-            1,
-            Body::VoteResponse(VoteResponse {
-                pre_vote: true,
-                granted: true,
-            }),
-        ),
-    );
+    step(&mut node, 1, message(2, 1, vote(true, true)));
     assert_eq!(
         (node.role(), node.term()),
         (Role::Candidate, 1),
@@ -722,10 +639,7 @@ fn a_node_that_hears_from_a_leader_grants_no_pre_vote_and_keeps_its_term() {
         sent(&actions)[0].1,
         Message {
             term: Term::new(2),
-            body: Body::VoteResponse(VoteResponse {
-                pre_vote: true,
-                granted: true
-            })
+            body: vote(true, true)
         }
     );
     assert_eq!(node.term(), 1, "granting a pre-vote does not move the term");

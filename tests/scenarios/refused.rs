@@ -186,7 +186,20 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
     (
         NONE,
         "cluster nodes=3 algo=ring lease=true\n----\n",
-        "bad.txt:1: cluster: lease=true is a Raft setting, and a ring cluster takes only nodes= seed= latency=",
+        "bad.txt:1: cluster: lease=true is not a ring setting; a ring cluster takes nodes= algo= \
+         seed= latency= heartbeat= leader-timeout-min= leader-timeout-max= ack-timeout= \
+         coordinator-timeout=",
+    ),
+    (
+        NONE,
+        "cluster nodes=3 heartbeat=10ms\n----\n",
+        "bad.txt:1: cluster: heartbeat=10ms is a Bully or Ring setting, and a raft cluster times \
+         its elections by its own configuration",
+    ),
+    (
+        NONE,
+        "cluster nodes=3 algo=bully leader-timeout-min=300ms leader-timeout-max=200ms\n----\n",
+        "bad.txt:1: cluster: leader timeout range [300ms, 200ms) is empty",
     ),
     #[cfg(not(feature = "raft-rs"))]
     (

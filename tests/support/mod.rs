@@ -1,11 +1,13 @@
 //! Helpers the test binaries share: stepping one node directly (any
 //! [`Node`]), building client inputs, reading a step's actions, and
 //! driving a simulated [`Cluster`] of any [`Algorithm`] (who leads, who
-//! follows, random faults, message counts).
+//! follows, random faults, message counts); for real nodes, [`driver`].
 //!
 //! Each binary includes it with `mod support;` and uses what it needs.
 
 #![allow(dead_code)] // each test binary uses a different part
+
+pub mod driver;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
@@ -201,4 +203,15 @@ pub fn election_after_crash<A: Algorithm>(
         "{starter} started, {crashed} dead"
     );
     cluster.take_trace()
+}
+
+/// A Raft configuration whose lease (150 ms, the shortest election
+/// timeout) counts on clocks that never drift: it passes validation, and
+/// only real drift shows it unsafe.
+pub fn lease_without_drift_margin() -> electorate::core::raft::Config {
+    electorate::core::raft::Config {
+        lease_duration: Duration::from_millis(150),
+        clock_drift_bound: Duration::ZERO,
+        ..electorate::core::raft::Config::default()
+    }
 }

@@ -11,6 +11,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::core::chassis::ConfigError;
 use crate::core::client::{Operation, Value};
 use crate::core::node::NodeId;
 use crate::core::raft::{Config, MAX_MEMBERS};
@@ -147,6 +148,12 @@ const GRAMMARS: &[Grammar] = &[
             "drift",
             "max-entries",
             "latency",
+            "heartbeat",
+            "leader-timeout-min",
+            "leader-timeout-max",
+            "answer-timeout",
+            "ack-timeout",
+            "coordinator-timeout",
         ],
     ),
     grammar("campaign", NODE, &[]),
@@ -369,23 +376,20 @@ impl<'a> Reader<'a> {
         let latency = self.optional_duration("latency")?;
         let members: Vec<NodeId> = (1..=nodes).collect();
         let algorithm = match self.optional::<String>("algo")?.as_deref() {
-            None | Some("raft") => Choice::Raft(self.raft_config(&members)?),
+            None | Some("raft") => {
+                self.refuse_timings()?;
+                Choice::Raft(self.raft_config(&members)?)
+            }
             #[cfg(feature = "raft-rs")]
             Some(name @ ("raft-rs" | "raft-rs-lease")) => {
-                self.refuse_raft_settings(name)?;
+                self.refuse_raft_rs_settings(name)?;
                 Choice::RaftRs(crate::adapters::raft_rs::Settings {
                     lease_reads: name == "raft-rs-lease",
                     ..Default::default()
                 })
             }
-            Some(name @ ("bully" | "ring")) => {
-                self.refuse_raft_settings(name)?;
-                if name == "bully" {
-                    Choice::Bully(crate::core::bully::Config::default())
-                } else {
-                    Choice::Ring(crate::core::ring::Config::default())
-                }
-            }
+            Some(name @ "bully") => Choice::Bully(self.timed_config(name, &members)?),
+            Some(name @ "ring") => Choice::Ring(self.timed_config(name, &members)?),
             Some(other) => {
                 return Err(format!(
                     "cluster: no algorithm {other:?} (one of: {})",
@@ -401,32 +405,96 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// What `cluster` takes for every algorithm: the rest of its grammar
-    /// is Raft's settings.
+    /// What `cluster` takes for every algorithm; each takes its own
+    /// settings besides.
     const EVERY_ALGORITHM: &'static [&'static str] = &["nodes", "algo", "seed", "latency"];
 
-    /// Bully, Ring and raft-rs run with their default timings (raft-rs
-    /// with PreVote and CheckQuorum on, its reads chosen by the name): a
-    /// setting of electorate's Raft given to them would silently mean
-    /// nothing.
-    fn refuse_raft_settings(&self, algorithm: &str) -> Result<(), String> {
-        match self
-            .named
-            .iter()
-            .find(|(name, _)| !Self::EVERY_ALGORITHM.contains(name))
-        {
+    /// The names of the Bully and Ring timings.
+    fn timing_names() -> Vec<&'static str> {
+        let bully = crate::core::bully::Config::default()
+            .settings()
+            .map(|(name, _)| name);
+        let ring = crate::core::ring::Config::default()
+            .settings()
+            .map(|(name, _)| name);
+        let mut names: Vec<&'static str> = bully.into_iter().chain(ring).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// Raft times its elections by its own configuration: a Bully or Ring
+    /// timing given to it would silently mean nothing.
+    fn refuse_timings(&self) -> Result<(), String> {
+        let timings = Self::timing_names();
+        match self.named.iter().find(|(name, _)| timings.contains(name)) {
+            Some((name, value)) => Err(format!(
+                "cluster: {name}={value} is a Bully or Ring setting, and a raft cluster times its elections by its own configuration"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// raft-rs runs with its adapter's timings (PreVote and CheckQuorum
+    /// on, its reads chosen by the name): a setting of electorate's Raft
+    /// given to it would silently mean nothing.
+    fn refuse_raft_rs_settings(&self, algorithm: &str) -> Result<(), String> {
+        match self.foreign_setting(&[]) {
             Some((name, value)) => {
-                let fixed = if algorithm.starts_with("raft-rs") {
-                    " (raft-rs runs with PreVote and CheckQuorum on; `algo=raft-rs-lease` serves lease reads)"
+                let owner = if Self::timing_names().contains(name) {
+                    "Bully or Ring"
                 } else {
-                    ""
+                    "Raft"
                 };
                 Err(format!(
-                    "cluster: {name}={value} is a Raft setting, and a {algorithm} cluster takes only nodes= seed= latency={fixed}"
+                    "cluster: {name}={value} is a {owner} setting, and a {algorithm} cluster takes only nodes= seed= latency= (raft-rs runs with PreVote and CheckQuorum on; `algo=raft-rs-lease` serves lease reads)"
                 ))
             }
             None => Ok(()),
         }
+    }
+
+    /// The first setting given that is neither one every algorithm takes
+    /// nor one of `own`.
+    fn foreign_setting(&self, own: &[&str]) -> Option<&(&'a str, &'a str)> {
+        self.named
+            .iter()
+            .find(|(name, _)| !Self::EVERY_ALGORITHM.contains(name) && !own.contains(name))
+    }
+
+    /// Refuses every setting but those every algorithm takes and `own`:
+    /// another algorithm's setting would silently mean nothing.
+    fn refuse_foreign_settings(&self, algorithm: &str, own: &[&str]) -> Result<(), String> {
+        let mut takes: Vec<&str> = Self::EVERY_ALGORITHM.to_vec();
+        takes.extend(own);
+        match self.foreign_setting(own) {
+            Some((name, value)) => {
+                let takes: Vec<String> = takes.iter().map(|name| format!("{name}=")).collect();
+                Err(format!(
+                    "cluster: {name}={value} is not a {algorithm} setting; a {algorithm} cluster takes {}",
+                    takes.join(" ")
+                ))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A Bully or Ring configuration: its timings as given, the defaults
+    /// where none is; any other setting refused, and timings that
+    /// contradict each other too.
+    fn timed_config<C: Timings>(&self, algorithm: &str, members: &[NodeId]) -> Result<C, String> {
+        let mut config = C::default();
+        let names = config.settings().map(|(name, _)| name);
+        self.refuse_foreign_settings(algorithm, &names)?;
+        for (name, field) in config.settings() {
+            if let Some(duration) = self.optional_duration(name)? {
+                *field = duration;
+            }
+        }
+        config
+            .check(1, members)
+            .map_err(|error| format!("cluster: {error}"))?;
+        Ok(config)
     }
 
     fn raft_config(&self, members: &[NodeId]) -> Result<Config, String> {
@@ -454,6 +522,41 @@ impl<'a> Reader<'a> {
         Ok(config)
     }
 }
+
+/// A Bully or Ring configuration as `cluster` sets it: each timing by the
+/// name of its setting.
+trait Timings: Default {
+    /// Each setting, with the field it sets.
+    fn settings(&mut self) -> [(&'static str, &mut Duration); 5];
+
+    /// The configuration's own validation.
+    fn check(&self, id: NodeId, members: &[NodeId]) -> Result<(), ConfigError>;
+}
+
+/// Bully and Ring share four timings; each names its own fifth (the
+/// timeout of its election's messages).
+macro_rules! timings {
+    ($config:ty, $own:literal => $field:ident) => {
+        impl Timings for $config {
+            fn settings(&mut self) -> [(&'static str, &mut Duration); 5] {
+                [
+                    ("heartbeat", &mut self.heartbeat_interval),
+                    ("leader-timeout-min", &mut self.leader_timeout_min),
+                    ("leader-timeout-max", &mut self.leader_timeout_max),
+                    ($own, &mut self.$field),
+                    ("coordinator-timeout", &mut self.coordinator_timeout),
+                ]
+            }
+
+            fn check(&self, id: NodeId, members: &[NodeId]) -> Result<(), ConfigError> {
+                self.validate(id, members)
+            }
+        }
+    };
+}
+
+timings!(crate::core::bully::Config, "answer-timeout" => answer_timeout);
+timings!(crate::core::ring::Config, "ack-timeout" => ack_timeout);
 
 /// A [`Reader`] with the cluster the command will run on, for checking
 /// node ids and the clock.

@@ -9,7 +9,7 @@
 //!
 //! | command | effect |
 //! |---|---|
-//! | `cluster nodes=3 [algo=raft] [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes; `algo=bully` and `algo=ring` take only `seed` and `latency` |
+//! | `cluster nodes=3 [algo=raft] [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes; `algo=bully` takes `seed`, `latency` and its timings `[heartbeat=50ms] [leader-timeout-min=150ms] [leader-timeout-max=300ms] [answer-timeout=50ms] [coordinator-timeout=100ms]`; `algo=ring` the same with `[ack-timeout=50ms]` for `answer-timeout` and a `coordinator-timeout` of 1s |
 //! | `campaign N` | N starts an election now |
 //! | `tick N` | N handles its due timers |
 //! | `elapse 150ms` | time passes, timers fire, messages stay in flight |
