@@ -7,7 +7,7 @@
 //!
 //! Candidates are clients of the service, never peers of each other: every
 //! message a candidate sends goes to the service, and every message it
-//! receives is the service's answer. The service is a [`Node`] like the
+//! receives is the service's answer. The service is a [`Node`](crate::core::node::Node) like the
 //! candidates, so each runner built for nodes (the simulator, later the
 //! model checker) runs it beside them without knowing what it is: its
 //! messages cross the same network (delayed, lost, duplicated, cut), and it
