@@ -18,6 +18,8 @@
 //!   memoisation, partitioned per key).
 //! - [`report`]: the verdict for people (text, a self-contained HTML
 //!   timeline) and for programs (JSON).
+//! - [`lock_service`]: the monitors of the lock-service properties (Fenced
+//!   Writes, Exclusive Holding).
 //!
 //! Recording and checking a history:
 //!
@@ -40,6 +42,7 @@
 
 pub mod history;
 pub mod linearizability;
+pub mod lock_service;
 pub mod model;
 pub mod position;
 pub mod properties;

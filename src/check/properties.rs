@@ -47,6 +47,12 @@ pub enum Property {
     LeaderReplaced,
     /// Reachable: a read is answered from the leader's lease.
     LeaseReadServed,
+    /// Lock services: the protected resource never accepts a write from a
+    /// holder that has been superseded (`crate::check::lock_service`).
+    FencedWrites,
+    /// Lock services: at every instant of real time, at most one
+    /// candidate's own clock says it holds the lease.
+    ExclusiveHolding,
 }
 
 /// What kind of claim a property makes.
@@ -62,7 +68,7 @@ pub enum Kind {
 
 impl Property {
     /// Every property, safety first.
-    pub const ALL: [Property; 12] = [
+    pub const ALL: [Property; 14] = [
         Property::ElectionSafety,
         Property::LeaseSafety,
         Property::LogMatching,
@@ -75,7 +81,14 @@ impl Property {
         Property::WriteCommitted,
         Property::LeaderReplaced,
         Property::LeaseReadServed,
+        Property::FencedWrites,
+        Property::ExclusiveHolding,
     ];
+
+    /// The lock-service properties, last in [`Property::ALL`]: judged by
+    /// [`crate::check::lock_service::LockMonitor`] in the simulator (the
+    /// model checker does not run a store yet).
+    pub const LOCK_SERVICE: [Property; 2] = [Property::FencedWrites, Property::ExclusiveHolding];
 
     /// The properties [`SafetyMonitor`] judges, in the order it checks them.
     pub const MONITORED: [Property; 5] = [
@@ -102,6 +115,8 @@ impl Property {
             Property::WriteCommitted => "a write is committed",
             Property::LeaderReplaced => "a leader is replaced after a crash",
             Property::LeaseReadServed => "a lease read is served",
+            Property::FencedWrites => "Fenced Writes",
+            Property::ExclusiveHolding => "Exclusive Holding",
         }
     }
 

@@ -306,6 +306,9 @@ fn theory(algo: Algo, n: u64) -> (u64, &'static str) {
         // Chang-Roberts from the lowest id with an ack per hop: 2n-1
         // ELECTION hops, n COORDINATOR hops, 3n-1 acks.
         Algo::Ring => (2 * (3 * n - 1), "2(3n-1)"),
+        // Every candidate asks the store once and is answered; only the
+        // first acquisition wins (no compare rows for it yet).
+        Algo::LeaseLock | Algo::LeaseLockUnfenced => (2 * n, "2n"),
     }
 }
 

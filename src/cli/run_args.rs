@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use electorate::core::raft::Config;
 use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::harness::lock_service::LeaseLock;
 use electorate::sim::experiments::{cold_start, leader_crash, leader_partition};
 use electorate::sim::faults::{parse_fault_kinds, FaultKind};
+use electorate::sim::lock_service;
 use electorate::sim::simulation::SimulationOptions;
 use electorate::sim::swarm::{draw, SwarmSettings};
 use electorate::sim::units::{format_duration, parse_duration};
@@ -22,6 +24,11 @@ pub enum Algo {
     /// raft-rs with its lease-based reads.
     #[cfg(feature = "raft-rs")]
     RaftRsLease,
+    /// Lease-based election on a linearizable store, with fencing tokens.
+    LeaseLock,
+    /// lease-lock whose protected resource accepts every token: shows the
+    /// stale holder's write that fencing refuses.
+    LeaseLockUnfenced,
 }
 
 impl Algo {
@@ -45,6 +52,8 @@ impl Algo {
             Algo::RaftRs => "raft-rs",
             #[cfg(feature = "raft-rs")]
             Algo::RaftRsLease => "raft-rs-lease",
+            Algo::LeaseLock => "lease-lock",
+            Algo::LeaseLockUnfenced => "lease-lock-unfenced",
         }
     }
 }
@@ -115,6 +124,9 @@ impl RunArgs {
     /// The options of the run for `seed`.
     pub fn options(&self, seed: u64) -> SimulationOptions {
         match self.experiment {
+            Experiment::Swarm if self.is_lease_lock() => {
+                lock_service::draw(seed, &self.swarm_settings())
+            }
             Experiment::Swarm => draw(seed, &self.swarm_settings()),
             Experiment::ColdStart => cold_start(self.nodes, seed),
             Experiment::LeaderCrash => leader_crash(self.nodes, seed),
@@ -122,7 +134,20 @@ impl RunArgs {
         }
     }
 
+    fn is_lease_lock(&self) -> bool {
+        matches!(self.algo, Algo::LeaseLock | Algo::LeaseLockUnfenced)
+    }
+
     pub fn swarm_settings(&self) -> SwarmSettings {
+        if self.is_lease_lock() {
+            let (duration, kinds) = (self.duration, self.faults.0.clone());
+            return lock_service::lease_lock_settings(
+                &lease_lock(self.algo),
+                self.nodes,
+                duration,
+                kinds,
+            );
+        }
         let config = Config::default();
         let mut settings = SwarmSettings::new(self.nodes, self.duration, self.faults.0.clone());
         settings.drift_bound = config.clock_drift_bound;
@@ -172,5 +197,14 @@ pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
         Algo::RaftRs => body.call(electorate::adapters::raft_rs::RaftRs::default()),
         #[cfg(feature = "raft-rs")]
         Algo::RaftRsLease => body.call(electorate::adapters::raft_rs::RaftRs::with_lease_reads()),
+        Algo::LeaseLock | Algo::LeaseLockUnfenced => body.call(lease_lock(algo)),
+    }
+}
+
+/// The lease-lock variant `algo` names, with the default timings.
+fn lease_lock(algo: Algo) -> LeaseLock {
+    LeaseLock {
+        fencing: algo == Algo::LeaseLock,
+        ..LeaseLock::default()
     }
 }

@@ -62,6 +62,10 @@ pub enum DecodeError {
     NonCanonicalVarint { field: &'static str },
     #[error("{field} is not valid UTF-8")]
     InvalidUtf8 { field: &'static str },
+    /// A varint field holds a number outside its range (the nanoseconds of
+    /// a duration at or beyond one second).
+    #[error("{field} out of range: {found}")]
+    OutOfRange { field: &'static str, found: u64 },
 }
 
 /// Why `encode` could not build a frame.

@@ -6,8 +6,9 @@
 
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::primitives::{put_varint, Reader};
-use crate::codec::{bully as codec_bully, client, raft, ring as codec_ring};
+use crate::codec::{bully as codec_bully, client, lock, raft, ring as codec_ring};
 use crate::core::client::{ClientReply, ClientRequest};
+use crate::core::lock_service::LockMessage;
 use crate::core::node::NodeId;
 use crate::core::raft::Message;
 use crate::core::{bully, ring};
@@ -41,6 +42,9 @@ pub enum Family {
     /// simulator (raft-rs), in that implementation's own encoding: the
     /// codec carries the body as opaque bytes and the adapter decodes it.
     Foreign,
+    /// Messages between lock-service candidates and the service
+    /// ([`LockMessage`]).
+    Lock,
 }
 
 impl Family {
@@ -51,6 +55,7 @@ impl Family {
             Family::Bully => 3,
             Family::Ring => 4,
             Family::Foreign => 5,
+            Family::Lock => 6,
         }
     }
 
@@ -61,6 +66,7 @@ impl Family {
             3 => Ok(Family::Bully),
             4 => Ok(Family::Ring),
             5 => Ok(Family::Foreign),
+            6 => Ok(Family::Lock),
             found => Err(DecodeError::UnknownFamily { found }),
         }
     }
@@ -80,6 +86,7 @@ pub enum Payload {
     Ring(ring::Message),
     /// A foreign implementation's message body ([`Family::Foreign`]).
     Foreign(Vec<u8>),
+    Lock(LockMessage),
 }
 
 impl Payload {
@@ -92,6 +99,7 @@ impl Payload {
             Payload::Bully(_) => Family::Bully,
             Payload::Ring(_) => Family::Ring,
             Payload::Foreign(_) => Family::Foreign,
+            Payload::Lock(_) => Family::Lock,
         }
     }
 }
@@ -190,6 +198,7 @@ impl Codec {
             Payload::ClientBatch(requests) => client::encode_batch(requests, out),
             Payload::Bully(message) => codec_bully::encode(message, out),
             Payload::Ring(message) => codec_ring::encode(message, out),
+            Payload::Lock(message) => lock::encode(message, out),
             // Length-prefixed, so the body says where it ends, as every
             // family's does.
             Payload::Foreign(body) => {
@@ -315,6 +324,7 @@ impl Codec {
             Family::Client => client::decode(&mut reader)?,
             Family::Bully => Payload::Bully(codec_bully::decode(&mut reader)?),
             Family::Ring => Payload::Ring(codec_ring::decode(&mut reader)?),
+            Family::Lock => Payload::Lock(lock::decode(&mut reader)?),
             Family::Foreign => {
                 let len = reader.length("foreign body", 1)?;
                 let rest = reader.take_rest();

@@ -32,7 +32,7 @@
 //! offset size
 //!      0    4  magic "ELEC"
 //!      4    1  format version (1)
-//!      5    1  protocol family: 1 Raft, 2 client, 3 Bully, 4 Ring
+//!      5    1  protocol family: 1 Raft, 2 client, 3 Bully, 4 Ring, 5 foreign, 6 lock
 //!      6    8  cluster id, u64 little-endian
 //!     14    8  sender id, u64 little-endian (0 for a client)
 //!     22    4  body length, u32 little-endian
@@ -76,6 +76,7 @@ mod bully;
 mod client;
 mod error;
 mod frame;
+mod lock;
 mod peer;
 pub(crate) mod primitives;
 pub(crate) mod raft;

@@ -3,7 +3,8 @@
 //! message without knowing which protocol it belongs to.
 
 use crate::codec::frame::{Family, Payload, HEADER_LEN};
-use crate::codec::{bully, raft, ring};
+use crate::codec::{bully, lock, raft, ring};
+use crate::core::lock_service::LockMessage;
 use crate::core::{bully as core_bully, raft as core_raft, ring as core_ring};
 
 /// A message one node sends another, with its place in the wire format.
@@ -60,6 +61,18 @@ impl PeerMessage for core_ring::Message {
 
     fn into_payload(self) -> Payload {
         Payload::Ring(self)
+    }
+}
+
+impl PeerMessage for LockMessage {
+    const FAMILY: Family = Family::Lock;
+
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        lock::encode(self, out)
+    }
+
+    fn into_payload(self) -> Payload {
+        Payload::Lock(self)
     }
 }
 

@@ -11,10 +11,14 @@ pub mod bully;
 pub mod chassis;
 pub mod client;
 mod counter;
+pub mod fencing;
 pub mod kv;
+pub mod lease_lock;
+pub mod lock_service;
 pub mod node;
 pub mod raft;
 pub mod ring;
+pub mod store;
 pub mod time;
 
 pub use client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};

@@ -6,6 +6,7 @@ use std::fmt::Debug;
 
 use rand::RngCore;
 
+use crate::check::lock_service::LockView;
 use crate::codec::PeerMessage;
 use crate::core::node::{Node, NodeId, Role};
 use crate::core::raft::{Config, DurableState, Entry, Persist, RaftNode};
@@ -54,6 +55,22 @@ pub trait Algorithm {
     /// that has committed an entry of its term; for the others, any leader.
     fn can_serve(node: &Self::Node) -> bool {
         node.role() == Role::Leader
+    }
+
+    /// How many members the algorithm runs beside the candidates a run asks
+    /// for (a lock service's store and resource): a runner gives them the
+    /// ids after the candidates' and treats them as members in every other
+    /// way (network, clock, monitors).
+    fn service_members(&self) -> u64 {
+        0
+    }
+
+    /// How the lock-service monitors ([`crate::check::lock_service`]) see
+    /// `node` at its local time `local`; `None` for algorithms without a
+    /// lock service.
+    fn lock_view(node: &Self::Node, local: Time) -> Option<LockView> {
+        let _ = (node, local);
+        None
     }
 }
 

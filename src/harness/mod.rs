@@ -10,7 +10,9 @@
 //!   [`disk`]: one whose next write fails (power loss, fsync error);
 //! - [`slot`] and [`clock`]: one member (node, durable state, local clock);
 //! - [`views`]: the nodes as the safety monitors see them;
-//! - [`stats`]: the figures a run measures.
+//! - [`stats`]: the figures a run measures;
+//! - [`lock_service`]: the lock-service variants, whose service (store and
+//!   protected resource) runs as one more member beside the candidates.
 //!
 //! The simulator, the lockstep cluster, the driver's node loop, the crash
 //! simulator and the fuzz step target run on it.
@@ -19,6 +21,7 @@ pub mod algorithm;
 pub mod apply;
 pub mod clock;
 pub mod disk;
+pub mod lock_service;
 pub mod memory;
 pub mod slot;
 pub mod stats;

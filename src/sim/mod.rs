@@ -13,6 +13,7 @@ pub mod clock;
 pub mod cluster;
 pub mod experiments;
 pub mod faults;
+pub mod lock_service;
 pub mod lockstep;
 pub mod metrics;
 pub mod network;

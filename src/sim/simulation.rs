@@ -15,6 +15,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::check::lock_service::{LockMonitor, LockView};
 use crate::check::properties::{NodeView, Property, SafetyMonitor};
 use crate::check::{check, Budget, History, KeyValue, Verdict};
 use crate::codec::PeerMessage;
@@ -107,6 +108,9 @@ impl Outcome {
 /// for the histories of a few clients over tens of seconds.
 pub const LINEARIZABILITY_STEPS: u64 = 20_000_000;
 
+/// Members of a run at most: a full cluster, and one service member (a
+/// lock service's store) beside it.
+const MAX_SLOTS: usize = MAX_MEMBERS + 1;
 /// Timeline entries beyond this many are dropped (the run goes on).
 const MAX_TIMELINE: usize = 10_000;
 /// Inputs queued at a paused node beyond this many are lost.
@@ -272,6 +276,8 @@ pub struct Simulation<A: Algorithm> {
     node_rng: ChaCha8Rng,
     workload: Workload,
     monitor: SafetyMonitor,
+    /// Fenced Writes and Exclusive Holding, for lock-service algorithms.
+    lock_monitor: LockMonitor,
     metrics: Metrics,
     violations: Vec<RecordedViolation>,
     timeline: Vec<TimelineEntry>,
@@ -296,9 +302,17 @@ fn stream(seed: u64, stream: u64) -> ChaCha8Rng {
 }
 
 impl<A: Algorithm> Simulation<A> {
-    pub fn new(algorithm: A, options: SimulationOptions) -> Simulation<A> {
+    pub fn new(algorithm: A, mut options: SimulationOptions) -> Simulation<A> {
         assert!((1..=9).contains(&options.nodes), "1 to 9 nodes");
-        let members: Vec<NodeId> = (1..=options.nodes).collect();
+        // The algorithm's service members (a lock service's store) follow
+        // the candidates, and belong to every liveness core: the
+        // candidates cannot elect without them.
+        let size = options.nodes + algorithm.service_members();
+        let members: Vec<NodeId> = (1..=size).collect();
+        assert!(members.len() <= MAX_SLOTS, "at most {MAX_SLOTS} members");
+        if let Some(liveness) = &mut options.liveness {
+            liveness.core.extend(options.nodes + 1..=size);
+        }
         let mut node_rng = stream(options.seed, 1);
         let slots = members
             .iter()
@@ -323,7 +337,7 @@ impl<A: Algorithm> Simulation<A> {
             .collect();
         let workload = Workload::new(
             options.workload.clone(),
-            members.clone(),
+            members[..options.nodes as usize].to_vec(),
             stream(options.seed, 3),
         );
         let mut simulation = Simulation {
@@ -337,6 +351,7 @@ impl<A: Algorithm> Simulation<A> {
             agenda: Agenda::default(),
             slots,
             monitor: SafetyMonitor::new(),
+            lock_monitor: LockMonitor::new(),
             metrics: Metrics::default(),
             violations: Vec::new(),
             timeline: Vec::new(),
@@ -617,7 +632,7 @@ impl<A: Algorithm> Simulation<A> {
     /// or (`None`) over every node that is up.
     fn observe(&mut self, changed: Option<NodeId>) {
         let now = self.now;
-        let views: ArrayVec<NodeView, MAX_MEMBERS> =
+        let views: ArrayVec<NodeView, MAX_SLOTS> =
             views(self.slots.iter().map(|slot| &slot.member), now).collect();
         let result = match changed {
             Some(id) => self.monitor.observe_step(&views, id),
@@ -625,6 +640,27 @@ impl<A: Algorithm> Simulation<A> {
         };
         drop(views);
         if let Err(violation) = result {
+            self.record_violation(violation.property, violation.detail);
+        }
+        self.observe_lock_service();
+    }
+
+    /// Runs the lock-service monitors over every member that is up, each
+    /// judged on its own clock; nothing for other algorithms.
+    fn observe_lock_service(&mut self) {
+        let now = self.now;
+        let views: ArrayVec<LockView, MAX_SLOTS> = self
+            .slots
+            .iter()
+            .filter_map(|slot| {
+                let node = slot.member.node.as_ref()?;
+                A::lock_view(node, slot.member.local(now))
+            })
+            .collect();
+        if views.is_empty() {
+            return;
+        }
+        if let Err(violation) = self.lock_monitor.observe(&views) {
             self.record_violation(violation.property, violation.detail);
         }
     }
@@ -635,7 +671,9 @@ impl<A: Algorithm> Simulation<A> {
         if self.violations.iter().any(|known| known.property == name) {
             return;
         }
-        let excused = property == Property::LeaseSafety && self.clock_jumped;
+        // Both lease properties rest on the drift bound, which a jump breaks.
+        let lease = matches!(property, Property::LeaseSafety | Property::ExclusiveHolding);
+        let excused = lease && self.clock_jumped;
         self.push_violation(property, detail, excused);
     }
 

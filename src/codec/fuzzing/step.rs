@@ -133,11 +133,13 @@ fn decode_input(codec: &Codec, step: Step, node_term: u64) -> Option<Input<Messa
         }),
         Payload::ClientRequest(request) => Some(Input::Client(request)),
         Payload::ClientBatch(requests) => Some(Input::ClientBatch(requests)),
-        // Replies go to clients; Bully, Ring and foreign frames to other
-        // protocols.
-        Payload::ClientReply(_) | Payload::Bully(_) | Payload::Ring(_) | Payload::Foreign(_) => {
-            None
-        }
+        // Replies go to clients; Bully, Ring, lock-service and foreign
+        // frames to other protocols.
+        Payload::ClientReply(_)
+        | Payload::Bully(_)
+        | Payload::Ring(_)
+        | Payload::Foreign(_)
+        | Payload::Lock(_) => None,
     }
 }
 

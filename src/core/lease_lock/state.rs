@@ -1,0 +1,405 @@
+//! The lease-lock candidate: acquire the key by compare-and-set on its
+//! revision, renew it, stop leading a safety margin before the lease ends
+//! by the holder's own clock, and write to the protected resource under
+//! the grant's revision as fencing token.
+//!
+//! Safety argument (Exclusive Holding): a lease is timed from the send time
+//! of the request that obtained it, which is before the store granted it;
+//! the holder leads for `ttl - margin` of its own time from then, and
+//! [`Config::validate`] requires the margin to cover the drift allowance,
+//! so by real time the holder stops before the store can expire the grant
+//! and hand the key to anyone else. A reply is matched to its request by
+//! number, so a late or duplicated reply never times a lease from a later
+//! send. Fencing covers the rest: a write started while leading can land
+//! after leading ended (a pause between the check and the write), and only
+//! the resource's token check refuses it.
+
+use rand::{Rng, RngCore};
+
+use crate::core::client::{ClientError, ClientReply};
+use crate::core::lease_lock::Config;
+use crate::core::lock_service::LockMessage;
+use crate::core::node::{Actions, DropReason, Event, Input, Node, NodeId, Role};
+use crate::core::store::{KeyState, Revision, StoreReply, StoreRequest};
+use crate::core::time::Time;
+
+type LockActions = Actions<LockMessage, ()>;
+
+/// The request a candidate waits an answer for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Pending {
+    number: u64,
+    sent_at: Time,
+}
+
+/// The lease the candidate acts on: it leads until `until`, its own time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Held {
+    token: Revision,
+    until: Time,
+}
+
+/// A holder's job: started while leading under `token`, it writes at
+/// `write_at` whatever has happened since.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Job {
+    token: Revision,
+    write_at: Time,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LeaseLockNode {
+    id: NodeId,
+    /// The service member: the store and the protected resource.
+    service: NodeId,
+    config: Config,
+    /// The newest revision of the key this candidate has seen: what its
+    /// next compare-and-set expects.
+    known: Revision,
+    /// A grant the store may still hold for this candidate: renewed, not
+    /// acquired again. Invariant: `held` implies `claim == Some(held.token)`.
+    claim: Option<Revision>,
+    held: Option<Held>,
+    pending: Option<Pending>,
+    next_request_number: u64,
+    next_request_at: Time,
+    job: Option<Job>,
+    next_job_at: Time,
+    writes: u64,
+}
+
+impl LeaseLockNode {
+    /// A candidate that reaches the store and the resource at `service`.
+    /// Its first attempt waits a random retry delay, so candidates started
+    /// together do not all race at once.
+    pub fn new(
+        id: NodeId,
+        service: NodeId,
+        config: Config,
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> LeaseLockNode {
+        assert_ne!(id, service, "a candidate is not the service");
+        let mut node = LeaseLockNode {
+            id,
+            service,
+            config,
+            known: Revision::ZERO,
+            claim: None,
+            held: None,
+            pending: None,
+            next_request_number: 1,
+            next_request_at: now,
+            job: None,
+            next_job_at: now,
+            writes: 0,
+        };
+        node.next_request_at = node.retry_at(now, rng);
+        node
+    }
+
+    /// The fencing token of the lease it leads under, if it leads.
+    pub fn token(&self) -> Option<Revision> {
+        self.held.map(|held| held.token)
+    }
+
+    /// The token it would write under at local time `now`: its lease's,
+    /// while its own clock says it still holds.
+    pub fn holding_at(&self, now: Time) -> Option<Revision> {
+        self.held
+            .filter(|held| now < held.until)
+            .map(|held| held.token)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn retry_at(&self, now: Time, rng: &mut dyn RngCore) -> Time {
+        let (min, max) = (self.config.retry_min, self.config.retry_max);
+        let spread = max.saturating_sub(min).as_micros() as u64;
+        let jitter = if spread == 0 {
+            0
+        } else {
+            rng.random_range(0..spread)
+        };
+        now.saturating_add(min + std::time::Duration::from_micros(jitter))
+    }
+
+    fn on_tick(&mut self, now: Time, rng: &mut dyn RngCore, actions: &mut LockActions) {
+        self.finish_job(now, actions);
+        if self.held.is_some_and(|held| now >= held.until) {
+            self.stop_leading(actions);
+        }
+        self.start_job(now);
+        if self
+            .pending
+            .is_some_and(|p| now >= p.sent_at.saturating_add(self.config.request_timeout))
+        {
+            self.pending = None;
+        }
+        if self.pending.is_none() && now >= self.next_request_at {
+            self.send_request(now, rng, actions);
+        }
+    }
+
+    /// The write of a job that is due goes out, checked or not: that the
+    /// holder may have lost its lease since the job began is exactly what
+    /// the resource's fencing is for.
+    fn finish_job(&mut self, now: Time, actions: &mut LockActions) {
+        let Some(job) = self.job.filter(|job| now >= job.write_at) else {
+            return;
+        };
+        self.job = None;
+        self.writes += 1;
+        let write = LockMessage::Write {
+            token: job.token,
+            value: self.writes,
+        };
+        actions.send(self.service, write);
+        self.next_job_at = now.saturating_add(self.config.work_pause);
+    }
+
+    /// A leader begins its next job when one is due: the check happens here.
+    fn start_job(&mut self, now: Time) {
+        if self.job.is_some() || now < self.next_job_at {
+            return;
+        }
+        if let Some(token) = self.holding_at(now) {
+            let write_at = now.saturating_add(self.config.work_duration);
+            self.job = Some(Job { token, write_at });
+        }
+    }
+
+    fn send_request(&mut self, now: Time, rng: &mut dyn RngCore, actions: &mut LockActions) {
+        let request = match self.claim {
+            Some(revision) => StoreRequest::Renew { revision },
+            None => StoreRequest::Acquire {
+                expected: self.known,
+                ttl: self.config.ttl,
+            },
+        };
+        let number = self.next_request_number;
+        self.next_request_number += 1;
+        self.pending = Some(Pending {
+            number,
+            sent_at: now,
+        });
+        self.next_request_at = match self.claim {
+            Some(_) => now.saturating_add(self.config.renew_after()),
+            None => self.retry_at(now, rng),
+        };
+        actions.send(self.service, LockMessage::Request { number, request });
+    }
+
+    fn on_store_reply(
+        &mut self,
+        now: Time,
+        rng: &mut dyn RngCore,
+        number: u64,
+        reply: StoreReply,
+        actions: &mut LockActions,
+    ) {
+        if let StoreReply::Refused { key } = &reply {
+            self.known = self.known.max(key.revision);
+        }
+        let Some(pending) = self.pending.filter(|p| p.number == number) else {
+            actions.drop_input(Some(self.service), DropReason::Stale);
+            return;
+        };
+        self.pending = None;
+        match reply {
+            StoreReply::Granted { revision } | StoreReply::Renewed { revision } => {
+                self.on_granted(now, pending.sent_at, revision, actions)
+            }
+            StoreReply::Refused { key } => self.on_refused(now, rng, key, actions),
+        }
+    }
+
+    /// The store holds `revision` for us from after `sent_at`: lead until
+    /// `sent_at + ttl - margin` by our clock.
+    fn on_granted(
+        &mut self,
+        now: Time,
+        sent_at: Time,
+        revision: Revision,
+        actions: &mut LockActions,
+    ) {
+        if self.claim.is_some_and(|claim| claim != revision) {
+            // A renewal of a grant we no longer claim: nothing to time.
+            actions.drop_input(Some(self.service), DropReason::Stale);
+            return;
+        }
+        self.known = self.known.max(revision);
+        self.claim = Some(revision);
+        self.next_request_at = sent_at.saturating_add(self.config.renew_after());
+        let until = sent_at.saturating_add(self.config.lead_for());
+        if now >= until {
+            return;
+        }
+        let was_leading = self.held.is_some();
+        let until = self.held.map_or(until, |held| held.until.max(until));
+        self.held = Some(Held {
+            token: revision,
+            until,
+        });
+        if !was_leading {
+            self.next_job_at = now;
+            self.start_job(now);
+            self.announce(Role::Leader, Some(self.id), actions);
+        }
+    }
+
+    fn on_refused(
+        &mut self,
+        now: Time,
+        rng: &mut dyn RngCore,
+        key: KeyState,
+        actions: &mut LockActions,
+    ) {
+        self.claim = None;
+        if self.held.is_some() {
+            self.stop_leading(actions);
+        }
+        if key.holder == Some(self.id) {
+            // A grant whose reply we lost: renew it (the renewal's reply
+            // times the lease) rather than wait for it to expire.
+            self.claim = Some(key.revision);
+            self.next_request_at = now;
+        } else if key.holder.is_none() {
+            // Free, and we now know its revision: try again at once.
+            self.next_request_at = now;
+        } else {
+            self.next_request_at = self.retry_at(now, rng);
+        }
+        if now >= self.next_request_at {
+            self.send_request(now, rng, actions);
+        }
+    }
+
+    fn on_write_ack(&mut self, token: Revision, accepted: bool, actions: &mut LockActions) {
+        // A refused write means a newer holder wrote: this lease is over,
+        // whatever the clock says.
+        if !accepted && self.claim == Some(token) {
+            self.claim = None;
+            if self.held.is_some() {
+                self.stop_leading(actions);
+            }
+        }
+    }
+
+    fn stop_leading(&mut self, actions: &mut LockActions) {
+        self.held = None;
+        self.announce(Role::Follower, None, actions);
+    }
+
+    fn announce(&self, role: Role, leader: Option<NodeId>, actions: &mut LockActions) {
+        let term = self.known.get();
+        actions.events.push(Event::RoleChanged { role, term });
+        actions.events.push(Event::LeaderChanged { leader, term });
+    }
+}
+
+impl Node for LeaseLockNode {
+    type Message = LockMessage;
+    type Persist = ();
+
+    fn id(&self) -> NodeId {
+        self.id
+    }
+
+    fn step(
+        &mut self,
+        now: Time,
+        rng: &mut dyn RngCore,
+        input: Input<LockMessage>,
+        actions: &mut LockActions,
+    ) {
+        match input {
+            Input::Tick => self.on_tick(now, rng, actions),
+            Input::Message { from, .. } if from != self.service => {
+                actions.drop_input(Some(from), DropReason::UnknownSender);
+            }
+            Input::Message { from, message } => match message {
+                LockMessage::Reply { number, reply } => {
+                    self.on_store_reply(now, rng, number, reply, actions)
+                }
+                LockMessage::WriteAck { token, accepted } => {
+                    self.on_write_ack(token, accepted, actions)
+                }
+                LockMessage::Request { .. } | LockMessage::Write { .. } => {
+                    let role = self.role();
+                    actions.drop_input(Some(from), DropReason::UnexpectedForRole { role });
+                }
+            },
+            Input::Client(request) => actions.replies.push(ClientReply {
+                id: request.id,
+                result: Err(ClientError::NotLeader {
+                    leader_hint: self.leader(),
+                }),
+            }),
+            Input::Campaign => {
+                if self.held.is_none() && self.pending.is_none() {
+                    self.next_request_at = now;
+                    self.send_request(now, rng, actions);
+                }
+            }
+            Input::TransferLeadership { to } => {
+                actions.drop_input(None, DropReason::InvalidTarget { target: to });
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Time {
+        let mut deadline = self.next_request_at;
+        if let Some(pending) = self.pending {
+            deadline = pending.sent_at.saturating_add(self.config.request_timeout);
+        }
+        if let Some(held) = self.held {
+            deadline = deadline.min(held.until);
+            if self.job.is_none() {
+                deadline = deadline.min(self.next_job_at);
+            }
+        }
+        if let Some(job) = self.job {
+            deadline = deadline.min(job.write_at);
+        }
+        deadline
+    }
+
+    fn role(&self) -> Role {
+        if self.held.is_some() {
+            Role::Leader
+        } else {
+            Role::Follower
+        }
+    }
+
+    /// The newest revision of the key it has seen: a holder's is its
+    /// fencing token.
+    fn term(&self) -> u64 {
+        self.known.get()
+    }
+
+    fn leader(&self) -> Option<NodeId> {
+        self.held.map(|_| self.id)
+    }
+
+    fn commit_index(&self) -> u64 {
+        0
+    }
+
+    fn holds_lease(&self, now: Time) -> bool {
+        self.holding_at(now).is_some()
+    }
+
+    fn invariants(&self) {
+        if let Some(held) = self.held {
+            assert_eq!(self.claim, Some(held.token), "a lease led is claimed");
+            assert!(held.token <= self.known, "a token is a seen revision");
+        }
+        if let Some(pending) = self.pending {
+            assert!(pending.number < self.next_request_number);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! What every lock-service election (issue 16: `lease-lock`, later
+//! `zk-sequential`) shares: the one message type that travels between the
+//! candidates and the service ([`LockMessage`]), the service participant
+//! that hosts the store and the protected resource ([`ServiceNode`]), and
+//! the member type that lets a runner treat candidates and the service
+//! alike ([`LockMember`]).
+//!
+//! Candidates are clients of the service, never peers of each other: every
+//! message a candidate sends goes to the service, and every message it
+//! receives is the service's answer. The service is a [`Node`](crate::core::node::Node) like the
+//! candidates, so each runner built for nodes (the simulator, later the
+//! model checker) runs it beside them without knowing what it is: its
+//! messages cross the same network (delayed, lost, duplicated, cut), and it
+//! reads its own drifting clock, on which the store expires leases.
+
+mod member;
+mod service;
+
+pub use member::LockMember;
+pub use service::ServiceNode;
+
+use crate::core::store::{Revision, StoreReply, StoreRequest};
+
+/// A message between a candidate and the lock service.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum LockMessage {
+    /// Candidate to store. `number` is the candidate's request counter,
+    /// echoed in the reply, so a late or duplicated reply to an older
+    /// request is told apart from the answer it waits for (a lease is
+    /// timed from the send time of the request it answers).
+    Request { number: u64, request: StoreRequest },
+    /// Store to candidate: the answer to request `number`.
+    Reply { number: u64, reply: StoreReply },
+    /// Holder to resource: a write under fencing token `token`.
+    Write { token: Revision, value: u64 },
+    /// Resource to writer: whether its write under `token` was accepted.
+    WriteAck { token: Revision, accepted: bool },
+}

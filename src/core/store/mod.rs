@@ -1,0 +1,98 @@
+//! The linearizable store that lock-service candidates are clients of
+//! (issue 16): one key, compare-and-set by revision, TTL leases that the
+//! store itself expires.
+//!
+//! Candidates never talk to each other. They send [`StoreRequest`]s to the
+//! store and act on its [`StoreReply`]s, and the store is a participant of
+//! the run like any node: its messages are delayed, lost, duplicated and
+//! cut by partitions, and it reads its own (drifting) clock. Everything the
+//! candidates need from it is the [`Store`] trait, so the idealised store
+//! here ([`IdealStore`]: one atomic object) can later be swapped for one
+//! replicated on the project's own Raft cluster, as etcd's lessor runs
+//! above its Raft log.
+//!
+//! Revisions are the store's global write counter (etcd's `mod_revision`):
+//! every grant of the key bumps it, a renewal does not. The revision of the
+//! grant a holder received is its fencing token: a later holder's token is
+//! always larger.
+
+mod ideal;
+
+pub use ideal::IdealStore;
+
+use std::time::Duration;
+
+use crate::core::counter::counter;
+use crate::core::node::NodeId;
+use crate::core::time::Time;
+
+counter! {
+    /// The store's write counter: 0 before the key was ever granted.
+    Revision
+}
+
+impl Revision {
+    /// The revision of the write after this one.
+    pub fn next(self) -> Revision {
+        Revision(self.0 + 1)
+    }
+}
+
+/// What a candidate asks of the store.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum StoreRequest {
+    /// Grant the key to the sender for `ttl` (store time) if it is free
+    /// (never granted, or its lease expired) and its revision is still
+    /// `expected`: compare-and-set on the revision the sender last saw, so
+    /// two candidates racing on one free key cannot both win.
+    Acquire { expected: Revision, ttl: Duration },
+    /// Extend the sender's lease of grant `revision` by its TTL from now
+    /// (store time), if that grant is still live.
+    Renew { revision: Revision },
+}
+
+/// What the key looks like to the store at the moment it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct KeyState {
+    /// The revision of the key's last grant.
+    pub revision: Revision,
+    /// The live holder, if the lease has not expired.
+    pub holder: Option<NodeId>,
+}
+
+/// The store's answer to one request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum StoreReply {
+    /// The key is the sender's, as grant `revision` (its fencing token).
+    Granted { revision: Revision },
+    /// The sender's lease of grant `revision` was extended.
+    Renewed { revision: Revision },
+    /// Nothing changed: the key is held by another, was granted again since
+    /// the sender looked, or the sender's lease expired. `key` is how the
+    /// key stands now, so the sender can retry with the right revision.
+    Refused { key: KeyState },
+}
+
+/// A linearizable store of one lock key, as candidates see it: each request
+/// takes effect atomically at the store's local time `now`.
+///
+/// The simulator and the model run any `Store` as a participant beside the
+/// candidates (`crate::core::lock_service::ServiceNode`), so an
+/// implementation only decides what a request does, never how it travels.
+pub trait Store {
+    /// Applies `request` from `client` at store time `now` and answers it.
+    fn apply(&mut self, now: Time, client: NodeId, request: &StoreRequest) -> StoreReply;
+
+    /// How the key stands at store time `now`.
+    fn key(&self, now: Time) -> KeyState;
+
+    /// The latest store time at which the store must be ticked (a lease
+    /// expiring, for a store that acts on expiry); `None` if never.
+    fn next_deadline(&self) -> Option<Time>;
+
+    /// Panics if the store's own state is inconsistent.
+    fn invariants(&self);
+}

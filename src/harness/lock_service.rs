@@ -1,0 +1,123 @@
+//! The lock-service variants as [`Algorithm`]s: `lease-lock` candidates
+//! with the service (store and protected resource) as one more member, so
+//! every runner built on the harness (the simulator now, the model checker
+//! later) runs the service beside the candidates with no code of its own.
+//!
+//! A run of `n` candidates has `n + 1` members: ids `1..=n` are the
+//! candidates, id `n + 1` the service. Messages to and from the service
+//! cross the run's network like any other; its clock drifts at the rate the
+//! run gives member `n + 1`; faults aimed at candidates (crashes, pauses)
+//! leave it alone, which is what makes the store idealised.
+
+use rand::RngCore;
+
+use crate::check::lock_service::LockView;
+use crate::core::fencing::FencedResource;
+use crate::core::lease_lock::{Config, LeaseLockNode};
+use crate::core::lock_service::{LockMember, ServiceNode};
+use crate::core::node::{Node, NodeId};
+use crate::core::raft::Entry;
+use crate::core::store::IdealStore;
+use crate::core::time::Time;
+use crate::harness::algorithm::Algorithm;
+
+/// `lease-lock` on the idealised store, with the protected resource's
+/// fencing on or off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseLock {
+    pub config: Config,
+    /// Whether the resource refuses tokens older than the newest it
+    /// accepted. Off only to show what fencing prevents.
+    pub fencing: bool,
+}
+
+impl Default for LeaseLock {
+    fn default() -> LeaseLock {
+        LeaseLock {
+            config: Config::default(),
+            fencing: true,
+        }
+    }
+}
+
+/// The service's id among `members`: the last.
+fn service_of(members: &[NodeId]) -> NodeId {
+    *members
+        .last()
+        .expect("a lock-service run has its service member")
+}
+
+impl Algorithm for LeaseLock {
+    type Node = LockMember<LeaseLockNode>;
+    type Durable = ();
+
+    fn name(&self) -> &'static str {
+        "lease-lock"
+    }
+
+    /// A holder lost at the worst moment has just renewed: its grant lives
+    /// a TTL (by a fast store clock, a little less), then a candidate's
+    /// retry comes within `retry_max`, and a refused race costs one more.
+    fn election_bound(&self) -> std::time::Duration {
+        let config = &self.config;
+        config.ttl + config.retry_max * 2 + config.request_timeout * 2
+    }
+
+    fn start(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> Self::Node {
+        let service = service_of(members);
+        if id == service {
+            let resource = FencedResource::new(self.fencing);
+            LockMember::Service(ServiceNode::new(id, IdealStore::new(), resource))
+        } else {
+            LockMember::Candidate(LeaseLockNode::new(
+                id,
+                service,
+                self.config.clone(),
+                now,
+                rng,
+            ))
+        }
+    }
+
+    /// Nothing of a candidate is durable: a restarted candidate knows no
+    /// revision and holds no lease, and learns the key from the store.
+    fn restart(
+        &self,
+        id: NodeId,
+        members: &[NodeId],
+        _durable: &(),
+        now: Time,
+        rng: &mut dyn RngCore,
+    ) -> Self::Node {
+        self.start(id, members, now, rng)
+    }
+
+    fn persist(_durable: &mut (), _record: ()) {}
+
+    fn log(_: &Self::Node) -> Option<&[Entry]> {
+        None
+    }
+
+    fn service_members(&self) -> u64 {
+        1
+    }
+
+    fn lock_view(node: &Self::Node, local: Time) -> Option<LockView> {
+        Some(match node {
+            LockMember::Candidate(candidate) => LockView::Candidate {
+                id: candidate.id(),
+                holding: candidate.holding_at(local),
+            },
+            LockMember::Service(service) => LockView::Resource {
+                accepted: service.resource().accepted(),
+                last: service.resource().last_accepted(),
+            },
+        })
+    }
+}
