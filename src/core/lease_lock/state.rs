@@ -332,12 +332,23 @@ impl Node for LeaseLockNode {
                     actions.drop_input(Some(from), DropReason::UnexpectedForRole { role });
                 }
             },
+            // A lock holder serves no key-value clients: each request, alone
+            // or in a batch, is pointed at no one.
             Input::Client(request) => actions.replies.push(ClientReply {
                 id: request.id,
                 result: Err(ClientError::NotLeader {
                     leader_hint: self.leader(),
                 }),
             }),
+            Input::ClientBatch(requests) => {
+                let leader_hint = self.leader();
+                actions
+                    .replies
+                    .extend(requests.into_iter().map(|request| ClientReply {
+                        id: request.id,
+                        result: Err(ClientError::NotLeader { leader_hint }),
+                    }));
+            }
             Input::Campaign => {
                 if self.held.is_none() && self.pending.is_none() {
                     self.next_request_at = now;

@@ -62,6 +62,14 @@ impl<S: Store> ServiceNode<S> {
                 id: request.id,
                 result: Err(ClientError::NotLeader { leader_hint: None }),
             }),
+            Input::ClientBatch(requests) => {
+                actions
+                    .replies
+                    .extend(requests.into_iter().map(|request| ClientReply {
+                        id: request.id,
+                        result: Err(ClientError::NotLeader { leader_hint: None }),
+                    }));
+            }
             Input::Tick | Input::TransferLeadership { .. } | Input::Campaign => {}
         }
     }
