@@ -78,10 +78,9 @@ impl RaftRsCluster {
     /// in it), so they are appended, and sent to each follower, together.
     pub fn submit_batch(&mut self, key: &[u8], values: std::ops::Range<u64>) {
         let entries: Vec<Entry> = values
-            .map(|value| {
-                let mut entry = Entry::default();
-                entry.data = write_data(key, value).into();
-                entry
+            .map(|value| Entry {
+                data: write_data(key, value).into(),
+                ..Default::default()
             })
             .collect();
         let mut proposal = Message::default();

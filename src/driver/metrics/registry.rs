@@ -39,6 +39,10 @@ type SecondsGauge = Gauge<f64, AtomicU64>;
 #[derive(Debug)]
 struct Registered(Box<dyn Metric>);
 
+/// One row of the registration table: the name after the `electorate_`
+/// prefix, the help text, the unit, and the metric itself.
+type Row = (&'static str, &'static str, Option<Unit>, Box<dyn Metric>);
+
 impl EncodeMetric for Registered {
     fn encode(&self, encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
         self.0.encode(encoder)
@@ -167,10 +171,10 @@ impl NodeMetrics {
         metrics
     }
 
-    /// Registers every metric from one table: name (after the
+    /// Registers every metric from one table of [`Row`]s: name (after the
     /// `electorate_` prefix), help, unit, metric.
     fn register(&mut self) {
-        let table: [(&str, &str, Option<Unit>, Box<dyn Metric>); 21] = [
+        let table: [Row; 21] = [
             ("term", "The node's current term", None, Box::new(self.term.clone())),
             ("is_leader", "1 while the node leads", None, Box::new(self.is_leader.clone())),
             ("lease_valid", "1 while the node holds a valid leader lease (as of its last turn)", None, Box::new(self.lease_valid.clone())),

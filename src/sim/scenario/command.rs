@@ -438,6 +438,7 @@ impl<'a> Reader<'a> {
     /// raft-rs runs with its adapter's timings (PreVote and CheckQuorum
     /// on, its reads chosen by the name): a setting of electorate's Raft
     /// given to it would silently mean nothing.
+    #[cfg(feature = "raft-rs")]
     fn refuse_raft_rs_settings(&self, algorithm: &str) -> Result<(), String> {
         match self.foreign_setting(&[]) {
             Some((name, value)) => {
