@@ -28,7 +28,8 @@ pub struct Args {
     /// How long the workload runs (`30s`, `500ms`).
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     duration: Duration,
-    /// Kill the leader (SIGKILL) this often.
+    /// Kill the leader (SIGKILL) this often; a fault that would outlast
+    /// `--duration` is not started.
     #[arg(long, value_parser = parse_duration)]
     kill_leader_every: Option<Duration>,
     /// How long a killed node stays down before it restarts from its disk.

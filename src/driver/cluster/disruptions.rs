@@ -33,6 +33,10 @@ pub struct Schedule {
     pub partition_for: Duration,
     next_kill: Option<Instant>,
     next_partition: Option<Instant>,
+    /// No disruption starts unless it also ends by then: one that outlasts
+    /// the workload could never be followed by a failover, so the report
+    /// would show an unrecovered fault the cluster was given no time for.
+    ends_by: Instant,
     /// The disruption in force and when it ends.
     active: Option<(Disruption, Instant)>,
     pub done: Vec<Disruption>,
@@ -45,8 +49,10 @@ impl Schedule {
         restart_after: Duration,
         partition_every: Option<Duration>,
         partition_for: Duration,
+        ends_by: Instant,
     ) -> Schedule {
         Schedule {
+            ends_by,
             kill_every,
             restart_after,
             partition_every,
@@ -80,22 +86,30 @@ impl Schedule {
             (false, true) => DisruptionKind::Partition,
             (false, false) => return Ok(None),
         };
+        let length = match kind {
+            DisruptionKind::Kill => self.restart_after,
+            DisruptionKind::Partition => self.partition_for,
+        };
+        if now + length > self.ends_by {
+            return Ok(None);
+        }
         let Some(leader) = shared.latest_acker().map(|ack| ack.by) else {
             return Ok(None);
         };
         if !processes.is_running(leader) {
             return Ok(None);
         }
-        let (ends, next) = match kind {
+        let next = match kind {
             DisruptionKind::Kill => {
                 processes.kill(leader);
-                (now + self.restart_after, &mut self.next_kill)
+                &mut self.next_kill
             }
             DisruptionKind::Partition => {
                 isolate(processes, leader).map_err(|error| format!("cannot partition: {error}"))?;
-                (now + self.partition_for, &mut self.next_partition)
+                &mut self.next_partition
             }
         };
+        let ends = now + length;
         let every = match kind {
             DisruptionKind::Kill => self.kill_every,
             DisruptionKind::Partition => self.partition_every,

@@ -273,6 +273,7 @@ impl Run {
             options.restart_after,
             options.partition_leader_every,
             options.partition_for,
+            started + options.duration,
         );
         Ok(Run {
             launch,
