@@ -7,8 +7,7 @@
 use std::process::ExitCode;
 
 use clap::Args as ClapArgs;
-use electorate::driver::crash_sim::abdication::{hand_over_bound, judge, options, Scenario};
-use electorate::driver::crash_sim::run as run_simulation;
+use electorate::driver::crash_sim::abdication::{hand_over_bound, options, run_scenario, Scenario};
 
 #[derive(ClapArgs)]
 pub struct Args {
@@ -39,8 +38,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut failed = false;
     for scenario in scenarios {
         for seed in args.seed..args.seed.saturating_add(args.seeds) {
-            let options = options(scenario, args.nodes, seed);
-            let judgement = judge(scenario, &options, &run_simulation(&options));
+            let judgement = run_scenario(scenario, args.nodes, seed);
             failed |= !judgement.failures.is_empty();
             if args.json {
                 println!(
@@ -58,14 +56,23 @@ pub fn run(args: Args) -> ExitCode {
                 Some(since) => format!("nodes {:?} slow from {since}", judgement.slow_nodes),
                 None => "no slow disk".to_owned(),
             };
+            // All slow: the back-off's bound and the writes left alone.
+            let all_slow = match (judgement.hand_overs_max, judgement.left_alone_writes) {
+                (Some(allowed), Some(alone)) => format!(
+                    " (at most {allowed} allowed), {} writes left alone ({:.3} kept)",
+                    alone,
+                    judgement.acknowledged_writes as f64 / alone.max(1) as f64
+                ),
+                _ => String::new(),
+            };
             println!(
                 "{scenario:?} seed {seed}: {slow}; leaders {}; abdications {}, declined {}, \
-                 writes {}; hand-over bound {:?}; {}",
+                 writes {}{all_slow}; hand-over bound {:?}; {}",
                 leaders.join(", "),
                 judgement.abdications,
                 judgement.leadership_declined,
                 judgement.acknowledged_writes,
-                hand_over_bound(&options.health),
+                hand_over_bound(&options(scenario, args.nodes, seed).health),
                 if judgement.failures.is_empty() {
                     "property holds".to_owned()
                 } else {

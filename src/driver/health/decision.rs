@@ -15,7 +15,15 @@
 //!    marked slow (ties go to the lowest id, so the choice is
 //!    deterministic); with none, the leader stays. So when every disk is
 //!    slow, leadership does not move.
+//! 4. Back-off: each declined hand-over costs the cluster its writes while
+//!    the transfer is pending (the leader stops taking operations), so
+//!    after `n` declines in a row the leader waits [`retry_wait`] —
+//!    `time_in_office_min × 2^(n−1)`, at most [`BACKOFF_DOUBLINGS_MAX`]
+//!    doublings — before it tries again. A leader every follower declined
+//!    stops trying for a whole window: [`mark_declined`] keeps them all
+//!    marked slow a window from the last decline.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -43,6 +51,16 @@ pub struct Follower {
     pub slow: bool,
 }
 
+/// Hand-overs of this term declined one after another, none since
+/// succeeded or made moot by a healthy disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Declines {
+    /// How many in a row; at least 1.
+    pub in_a_row: u32,
+    /// When the last one was seen to lapse.
+    pub last: Time,
+}
+
 /// Everything the decision reads.
 #[derive(Clone, Copy, Debug)]
 pub struct Situation<'a> {
@@ -51,6 +69,49 @@ pub struct Situation<'a> {
     pub leading_since: Time,
     pub own: Measurements,
     pub followers: &'a [Follower],
+    /// The declines in a row so far, if the last hand-over was declined.
+    pub declines: Option<Declines>,
+}
+
+/// The most times the wait between declined hand-overs doubles: with the
+/// default 10 s in office, a leader whose followers keep declining retries
+/// every 80 s at the slowest, so one that turns healthy is found soon.
+pub const BACKOFF_DOUBLINGS_MAX: u32 = 3;
+
+/// How long a leader waits after its `in_a_row`-th declined hand-over in a
+/// row before it tries again: the minimum time in office (which already
+/// outlasts an election, so the last try has settled), doubled for each
+/// decline before the last, at most [`BACKOFF_DOUBLINGS_MAX`] times.
+pub fn retry_wait(settings: &HealthSettings, in_a_row: u32) -> Duration {
+    debug_assert!(in_a_row >= 1, "a wait follows a decline");
+    let doublings = in_a_row.saturating_sub(1).min(BACKOFF_DOUBLINGS_MAX);
+    settings
+        .time_in_office_min
+        .saturating_mul(1u32 << doublings)
+}
+
+/// Marks `declined` slow in `marks` (follower → slow until) after it
+/// declined at `now`, for a window. When that leaves every one of
+/// `followers` marked, all of them stay marked a window from now: a leader
+/// that has seen every follower decline stops trying for a window, instead
+/// of retrying each as its own mark runs out.
+pub fn mark_declined(
+    marks: &mut BTreeMap<NodeId, Time>,
+    followers: &[NodeId],
+    declined: NodeId,
+    now: Time,
+    window: Duration,
+) {
+    let until = now.saturating_add(window);
+    marks.insert(declined, until);
+    let every = followers
+        .iter()
+        .all(|peer| marks.get(peer).is_some_and(|&slow_until| slow_until > now));
+    if every {
+        for peer in followers {
+            marks.insert(*peer, until);
+        }
+    }
 }
 
 /// Why a leader is unhealthy.
@@ -72,6 +133,12 @@ pub enum StayReason {
     /// Unhealthy, but every follower is marked slow (or there is none).
     NoHealthyFollower {
         unhealthy: Unhealthy,
+    },
+    /// Unhealthy, but the last hand-over was declined and the back-off
+    /// runs until `until`.
+    BackingOff {
+        unhealthy: Unhealthy,
+        until: Time,
     },
 }
 
@@ -108,6 +175,15 @@ pub fn decide(settings: &HealthSettings, situation: &Situation<'_>) -> Verdict {
             unhealthy,
             in_office,
         });
+    }
+    // Disk errors skip the back-off too: the node is stopping.
+    if let (true, Some(declines)) = (waits, situation.declines) {
+        let until = declines
+            .last
+            .saturating_add(retry_wait(settings, declines.in_a_row));
+        if situation.now < until {
+            return Verdict::Stay(StayReason::BackingOff { unhealthy, until });
+        }
     }
     let best = situation
         .followers
@@ -159,6 +235,8 @@ mod tests {
         disk_errors: u64,
         in_office_ms: u64,
         followers: Vec<Follower>,
+        /// Declines in a row, and how long ago the last one lapsed (ms).
+        declines: Option<(u32, u64)>,
         expected: Verdict,
     }
 
@@ -182,6 +260,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: two_healthy.clone(),
+                declines: None,
                 expected: Verdict::Stay(StayReason::Healthy),
             },
             Case {
@@ -190,6 +269,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: two_healthy.clone(),
+                declines: None,
                 expected: Verdict::Stay(StayReason::Healthy),
             },
             Case {
@@ -198,6 +278,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: two_healthy.clone(),
+                declines: None,
                 expected: Verdict::Stay(StayReason::Healthy),
             },
             Case {
@@ -206,6 +287,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: two_healthy.clone(),
+                declines: None,
                 expected: Verdict::Abdicate {
                     to: 3,
                     unhealthy: slow,
@@ -217,6 +299,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 999,
                 followers: two_healthy.clone(),
+                declines: None,
                 expected: Verdict::Stay(StayReason::TooSoon {
                     unhealthy: slow,
                     in_office: ms(999),
@@ -228,6 +311,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: vec![follower(2, 7, false), follower(3, 9, true)],
+                declines: None,
                 expected: Verdict::Abdicate {
                     to: 2,
                     unhealthy: slow,
@@ -239,6 +323,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: vec![follower(2, 7, true), follower(3, 9, true)],
+                declines: None,
                 expected: Verdict::Stay(StayReason::NoHealthyFollower { unhealthy: slow }),
             },
             Case {
@@ -247,6 +332,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: vec![],
+                declines: None,
                 expected: Verdict::Stay(StayReason::NoHealthyFollower { unhealthy: slow }),
             },
             Case {
@@ -255,6 +341,7 @@ mod tests {
                 disk_errors: 0,
                 in_office_ms: 5_000,
                 followers: vec![follower(4, 9, false), follower(2, 9, false)],
+                declines: None,
                 expected: Verdict::Abdicate {
                     to: 2,
                     unhealthy: slow,
@@ -266,6 +353,7 @@ mod tests {
                 disk_errors: 1,
                 in_office_ms: 0,
                 followers: two_healthy.clone(),
+                declines: None,
                 expected: Verdict::Abdicate {
                     to: 3,
                     unhealthy: errors,
@@ -277,7 +365,77 @@ mod tests {
                 disk_errors: 1,
                 in_office_ms: 0,
                 followers: vec![follower(2, 9, true)],
+                declines: None,
                 expected: Verdict::Stay(StayReason::NoHealthyFollower { unhealthy: errors }),
+            },
+            Case {
+                name: "one decline: the next try waits the time in office",
+                p99_ms: Some(80),
+                disk_errors: 0,
+                in_office_ms: 5_000,
+                followers: two_healthy.clone(),
+                declines: Some((1, 999)),
+                expected: Verdict::Stay(StayReason::BackingOff {
+                    unhealthy: slow,
+                    until: Time::from_millis(100_000 - 999 + 1_000),
+                }),
+            },
+            Case {
+                name: "one decline, the wait over: it tries again",
+                p99_ms: Some(80),
+                disk_errors: 0,
+                in_office_ms: 5_000,
+                followers: two_healthy.clone(),
+                declines: Some((1, 1_000)),
+                expected: Verdict::Abdicate {
+                    to: 3,
+                    unhealthy: slow,
+                },
+            },
+            Case {
+                name: "three declines in a row: the wait has doubled twice",
+                p99_ms: Some(80),
+                disk_errors: 0,
+                in_office_ms: 10_000,
+                followers: two_healthy.clone(),
+                declines: Some((3, 3_999)),
+                expected: Verdict::Stay(StayReason::BackingOff {
+                    unhealthy: slow,
+                    until: Time::from_millis(100_000 - 3_999 + 4_000),
+                }),
+            },
+            Case {
+                name: "many declines: the wait stops doubling",
+                p99_ms: Some(80),
+                disk_errors: 0,
+                in_office_ms: 50_000,
+                followers: two_healthy.clone(),
+                declines: Some((40, 8_000)),
+                expected: Verdict::Abdicate {
+                    to: 3,
+                    unhealthy: slow,
+                },
+            },
+            Case {
+                name: "declines do not hold back a healthy verdict",
+                p99_ms: Some(10),
+                disk_errors: 0,
+                in_office_ms: 5_000,
+                followers: two_healthy.clone(),
+                declines: Some((2, 0)),
+                expected: Verdict::Stay(StayReason::Healthy),
+            },
+            Case {
+                name: "disk errors skip the back-off",
+                p99_ms: None,
+                disk_errors: 1,
+                in_office_ms: 5_000,
+                followers: two_healthy.clone(),
+                declines: Some((5, 0)),
+                expected: Verdict::Abdicate {
+                    to: 3,
+                    unhealthy: errors,
+                },
             },
         ];
         for case in cases {
@@ -289,6 +447,10 @@ mod tests {
                     disk_errors: case.disk_errors,
                 },
                 followers: &case.followers,
+                declines: case.declines.map(|(in_a_row, ago_ms)| Declines {
+                    in_a_row,
+                    last: Time::from_millis(100_000 - ago_ms),
+                }),
             };
             assert_eq!(
                 decide(&settings, &situation),
@@ -296,6 +458,51 @@ mod tests {
                 "{}",
                 case.name
             );
+        }
+    }
+
+    #[test]
+    fn a_decline_marks_for_a_window_and_the_last_follower_renews_every_mark() {
+        let window = ms(1_000);
+        let followers = [2, 3, 4];
+        // (already marked: peer → until ms, who declines at 5000 ms, marks after)
+        let cases: [(&str, Vec<(NodeId, u64)>, NodeId, Vec<(NodeId, u64)>); 3] = [
+            (
+                "a first decline marks one follower for a window",
+                vec![],
+                3,
+                vec![(3, 6_000)],
+            ),
+            (
+                "a follower still unmarked keeps the others' marks as they were",
+                vec![(2, 5_400)],
+                3,
+                vec![(2, 5_400), (3, 6_000)],
+            ),
+            (
+                "the last to decline renews every mark: a window of quiet",
+                vec![(2, 5_400), (3, 5_800)],
+                4,
+                vec![(2, 6_000), (3, 6_000), (4, 6_000)],
+            ),
+        ];
+        for (name, before, declined, after) in cases {
+            let mut marks: BTreeMap<NodeId, Time> = before
+                .into_iter()
+                .map(|(peer, until)| (peer, Time::from_millis(until)))
+                .collect();
+            mark_declined(
+                &mut marks,
+                &followers,
+                declined,
+                Time::from_millis(5_000),
+                window,
+            );
+            let expected: BTreeMap<NodeId, Time> = after
+                .into_iter()
+                .map(|(peer, until)| (peer, Time::from_millis(until)))
+                .collect();
+            assert_eq!(marks, expected, "{name}");
         }
     }
 }

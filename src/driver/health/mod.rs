@@ -16,6 +16,9 @@
 //! The leader sees the transfer lapse — it still leads when the transfer's
 //! deadline has passed — and marks that follower slow for a window's
 //! length, so it tries another or, when every follower is marked, stays.
+//! Each try costs writes (a leader stops taking operations while a
+//! transfer is pending), so declined tries back off exponentially, and a
+//! leader every follower declined keeps them all marked for a window.
 //! No message of the core's wire format changes.
 
 pub mod decision;
@@ -23,7 +26,7 @@ pub mod policy;
 pub mod settings;
 pub mod window;
 
-pub use decision::{decide, Follower, Measurements, Situation, StayReason, Verdict};
+pub use decision::{decide, Declines, Follower, Measurements, Situation, StayReason, Verdict};
 pub use policy::HealthPolicy;
 pub use settings::{HealthError, HealthSettings};
 pub use window::LatencyWindow;

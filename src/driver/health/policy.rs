@@ -12,7 +12,8 @@ use crate::core::node::{Node, NodeId, Role};
 use crate::core::raft::{RaftNode, Term};
 use crate::core::time::Time;
 use crate::driver::health::decision::{
-    decide, Follower, Measurements, Situation, StayReason, Unhealthy, Verdict,
+    decide, mark_declined, Declines, Follower, Measurements, Situation, StayReason, Unhealthy,
+    Verdict,
 };
 use crate::driver::health::settings::HealthSettings;
 use crate::driver::health::window::LatencyWindow;
@@ -41,6 +42,8 @@ pub struct HealthPolicy {
     asked: Option<Asked>,
     /// Followers that declined a hand-over, slow until the time given.
     declined: BTreeMap<NodeId, Time>,
+    /// This term's hand-overs declined in a row, for the back-off.
+    declines: Option<Declines>,
     next_check: Time,
     /// The last p99 computed, and when: the gauge reads it between checks.
     p99: Option<Duration>,
@@ -55,6 +58,7 @@ impl HealthPolicy {
             leading: None,
             asked: None,
             declined: BTreeMap::new(),
+            declines: None,
             next_check: Time::ZERO,
             p99: None,
         }
@@ -97,11 +101,14 @@ impl HealthPolicy {
             leading_since: Time::ZERO,
             own: self.measurements(now),
             followers: &[],
+            declines: None,
         };
         match decide(&self.settings, &situation) {
             Verdict::Stay(StayReason::Healthy) => None,
             Verdict::Stay(
-                StayReason::NoHealthyFollower { unhealthy } | StayReason::TooSoon { unhealthy, .. },
+                StayReason::NoHealthyFollower { unhealthy }
+                | StayReason::TooSoon { unhealthy, .. }
+                | StayReason::BackingOff { unhealthy, .. },
             )
             | Verdict::Abdicate { unhealthy, .. } => Some(unhealthy),
         }
@@ -114,12 +121,14 @@ impl HealthPolicy {
             self.leading = None;
             self.asked = None;
             self.declined.clear();
+            self.declines = None;
             return None;
         }
         let term = node.current_term();
         if self.leading.is_none_or(|(led, _)| led != term) {
             self.leading = Some((term, now));
             self.asked = None;
+            self.declines = None;
         }
         if let Some(asked) = self.asked {
             if now < asked.lapses {
@@ -127,8 +136,23 @@ impl HealthPolicy {
             }
             // Still leading in the same term: the target did not take over.
             debug_assert_eq!(asked.term, term);
-            self.declined
-                .insert(asked.to, now.saturating_add(self.settings.window));
+            let peers: Vec<NodeId> = node
+                .members()
+                .iter()
+                .copied()
+                .filter(|&peer| node.progress_of(peer).is_some())
+                .collect();
+            mark_declined(
+                &mut self.declined,
+                &peers,
+                asked.to,
+                now,
+                self.settings.window,
+            );
+            self.declines = Some(Declines {
+                in_a_row: self.declines.map_or(1, |d| d.in_a_row.saturating_add(1)),
+                last: now,
+            });
             self.asked = None;
         }
         if now < self.next_check {
@@ -154,6 +178,7 @@ impl HealthPolicy {
             leading_since,
             own: self.measurements(now),
             followers: &followers,
+            declines: self.declines,
         };
         match decide(&self.settings, &situation) {
             Verdict::Abdicate { to, unhealthy } => {
@@ -162,6 +187,11 @@ impl HealthPolicy {
                 let lapses = now.saturating_add(node.config().election_timeout_max);
                 self.asked = Some(Asked { to, term, lapses });
                 Some((to, unhealthy))
+            }
+            Verdict::Stay(StayReason::Healthy) => {
+                // A disk that recovered starts the back-off afresh.
+                self.declines = None;
+                None
             }
             Verdict::Stay(_) => None,
         }
