@@ -42,6 +42,7 @@ fn settings(id: u64, data: &Path) -> NodeSettings {
         cluster_id: 1,
         lazy_disk: false,
         health: HealthSettings::default(),
+        slow_fsync: Duration::ZERO,
     }
 }
 
@@ -368,6 +369,11 @@ impl Drop for NodeProcesses {
 }
 
 fn start_node_processes(name: &str) -> NodeProcesses {
+    start_node_processes_with(name, |_| Vec::new())
+}
+
+/// [`start_node_processes`], each node with the flags `extra` gives it.
+fn start_node_processes_with(name: &str, extra: impl Fn(u64) -> Vec<String>) -> NodeProcesses {
     use electorate::driver::cluster::processes::Launch;
     let data = temp_dir(name);
     let addresses = Launch::free_addresses(MEMBERS.len()).unwrap();
@@ -383,6 +389,7 @@ fn start_node_processes(name: &str) -> NodeProcesses {
                 .arg("--data-dir")
                 .arg(data.join(format!("node-{id}")))
                 .args(["--seed", &id.to_string()])
+                .args(extra(id))
                 .stdout(std::process::Stdio::null());
             for (&peer, address) in addresses.iter().filter(|(&peer, _)| peer != id) {
                 command.arg("--peer").arg(format!("{peer}={address}"));

@@ -147,6 +147,7 @@ fn settings() -> NodeSettings {
         cluster_id: 1,
         lazy_disk: false,
         health: electorate::driver::health::HealthSettings::default(),
+        slow_fsync: std::time::Duration::ZERO,
     }
 }
 

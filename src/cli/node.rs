@@ -47,6 +47,11 @@ pub struct Args {
     /// crash tests).
     #[arg(long)]
     lazy_disk: bool,
+    /// Fault injection, for testing: delay each fsync of the node's data
+    /// files by this many milliseconds, as a slow disk would (a leader on
+    /// it should hand over; see the health settings).
+    #[arg(long, value_name = "MS")]
+    slow_fsync_ms: Option<u64>,
     /// Seeds the election jitter (printed when drawn).
     #[arg(long)]
     seed: Option<u64>,
@@ -118,6 +123,7 @@ pub fn run(args: Args) -> ExitCode {
         cluster_id: args.cluster_id,
         lazy_disk: args.lazy_disk,
         health,
+        slow_fsync: Duration::from_millis(args.slow_fsync_ms.unwrap_or(0)),
     };
     let listener = match TcpListener::bind(args.listen) {
         Ok(listener) => listener,

@@ -35,7 +35,7 @@ use crate::driver::metrics::lease_claim::LeaseClaims;
 use crate::driver::metrics::registry::PeerLabel;
 use crate::driver::metrics::NodeMetrics;
 use crate::driver::storage::format::Identity;
-use crate::driver::storage::{open_directory, Recovered, Storage, StorageError};
+use crate::driver::storage::{open_slowed_directory, Recovered, Storage, StorageError};
 use crate::driver::sync::{lock, Arc, Mutex};
 use crate::harness::apply::{Durability, Outputs, Stepper};
 
@@ -85,6 +85,9 @@ pub struct NodeSettings {
     pub lazy_disk: bool,
     /// When a leader hands over for its disk's sake.
     pub health: HealthSettings,
+    /// Fault injection (testing only): each fsync of the node's data files
+    /// waits this long first, so abdication can be shown on a real process.
+    pub slow_fsync: Duration,
 }
 
 impl NodeSettings {
@@ -185,13 +188,16 @@ pub fn spawn_node(
     transport: impl Transport,
 ) -> Result<NodeHandle, DriverError> {
     let id = settings.id;
-    let (storage, recovered) =
-        open_directory(&settings.data_dir, settings.identity(), settings.lazy_disk).map_err(
-            |source| {
-                tracing::error!(node = id, "refusing to start: {source}");
-                DriverError::Storage { id, source }
-            },
-        )?;
+    let (storage, recovered) = open_slowed_directory(
+        &settings.data_dir,
+        settings.identity(),
+        settings.lazy_disk,
+        settings.slow_fsync,
+    )
+    .map_err(|source| {
+        tracing::error!(node = id, "refusing to start: {source}");
+        DriverError::Storage { id, source }
+    })?;
     let clock = MonotonicClock::start();
     let mut node_loop = NodeLoop::start(&settings, storage, recovered, clock.now(), transport)?;
     node_loop.set_monotonic_offset(clock.offset);

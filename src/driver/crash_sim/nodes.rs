@@ -50,6 +50,7 @@ impl Sim {
             seed: self.options.seed ^ (id << 32) ^ incarnation,
             cluster_id: 1,
             lazy_disk: false,
+            slow_fsync: Duration::ZERO,
             health: self.options.health,
         }
     }

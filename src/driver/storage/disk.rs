@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A directory of files. Writes are not durable until [`Disk::sync`];
 /// a file's creation or rename is not durable until [`Disk::sync_dir`].
@@ -47,6 +48,8 @@ pub struct FileDisk {
     open: BTreeMap<String, File>,
     /// Lazy mode: writes not yet handed to the kernel, per file, in order.
     unsynced: BTreeMap<String, Vec<(u64, Vec<u8>)>>,
+    /// Fault injection: each fsync of a file waits this long first.
+    sync_delay: Duration,
 }
 
 impl FileDisk {
@@ -57,7 +60,16 @@ impl FileDisk {
             lazy,
             open: BTreeMap::new(),
             unsynced: BTreeMap::new(),
+            sync_delay: Duration::ZERO,
         })
+    }
+
+    /// Fault injection, for testing health-based abdication on a real
+    /// process: every later fsync of a file (not of the directory) waits
+    /// `delay` before it syncs, as a slow or overloaded disk would.
+    pub fn with_sync_delay(mut self, delay: Duration) -> FileDisk {
+        self.sync_delay = delay;
+        self
     }
 
     fn file(&mut self, name: &str) -> io::Result<&mut File> {
@@ -127,6 +139,9 @@ impl Disk for FileDisk {
     }
 
     fn sync(&mut self, name: &str) -> io::Result<()> {
+        if !self.sync_delay.is_zero() {
+            std::thread::sleep(self.sync_delay);
+        }
         self.flush(name)?;
         self.file(name)?.sync_data()
     }

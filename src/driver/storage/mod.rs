@@ -402,12 +402,23 @@ pub fn open_directory(
     identity: Identity,
     lazy: bool,
 ) -> Result<(Log<disk::FileDisk>, Recovered), StorageError> {
+    open_slowed_directory(directory, identity, lazy, std::time::Duration::ZERO)
+}
+
+/// [`open_directory`], with each fsync delayed by `sync_delay` (fault
+/// injection: see [`disk::FileDisk::with_sync_delay`]).
+pub fn open_slowed_directory(
+    directory: &std::path::Path,
+    identity: Identity,
+    lazy: bool,
+    sync_delay: std::time::Duration,
+) -> Result<(Log<disk::FileDisk>, Recovered), StorageError> {
     let disk = disk::FileDisk::new(directory, lazy).map_err(|source| StorageError::Io {
         path: directory.to_owned(),
         operation: "create directory",
         source,
     })?;
-    Log::open(disk, identity)
+    Log::open(disk.with_sync_delay(sync_delay), identity)
 }
 
 #[cfg(test)]
