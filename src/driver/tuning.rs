@@ -233,6 +233,12 @@ impl Tuning {
             samples_min: all.health_samples_min.expect("defaulted"),
             time_in_office_min: millis(all.time_in_office_min_ms),
         };
+        // Checked here, not in the core's `Config::validate`: abdication is
+        // the driver's policy (the core only offers leadership transfer and
+        // knows nothing of disks), and no safety property rests on these
+        // settings — a bad set makes leadership flap, it cannot break Lease
+        // Safety — so the pure core stays free of driver concerns. The
+        // check reads the core's config only for its election timeout.
         health
             .validate(&config)
             .map_err(|source| TuningError::Health { source })?;
@@ -360,6 +366,34 @@ mod tests {
             let error = tuning.resolve(1, &[1, 2, 3]).unwrap_err().to_string();
             assert!(error.contains(key), "{key}: {error}");
         }
+    }
+
+    #[test]
+    fn a_bad_health_setting_is_refused_with_the_health_error() {
+        let tuning: Tuning = toml::from_str("time_in_office_min_ms = 100").unwrap();
+        let error = tuning.resolve(1, &[1, 2, 3]).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TuningError::Health {
+                    source: HealthError::ShorterThanAnElection { .. }
+                }
+            ),
+            "{error:?}"
+        );
+        let tuning: Tuning = toml::from_str("health_window_ms = 0").unwrap();
+        let error = tuning.resolve(1, &[1, 2, 3]).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TuningError::Health {
+                    source: HealthError::Zero {
+                        setting: "health_window_ms"
+                    }
+                }
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]
