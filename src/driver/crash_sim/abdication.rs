@@ -29,7 +29,7 @@ use super::report::CrashSimReport;
 
 /// The share of the left-alone run's writes a uniformly slow cluster must
 /// still commit: its declined hand-overs may cost it little.
-pub const WRITES_KEPT_MIN: f64 = 0.95;
+pub const WRITES_KEPT_MIN: f64 = 0.97;
 
 /// Which disks turn slow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
