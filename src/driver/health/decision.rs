@@ -466,7 +466,9 @@ mod tests {
         let window = ms(1_000);
         let followers = [2, 3, 4];
         // (already marked: peer → until ms, who declines at 5000 ms, marks after)
-        let cases: [(&str, Vec<(NodeId, u64)>, NodeId, Vec<(NodeId, u64)>); 3] = [
+        /// Follower → marked slow until (ms).
+        type Marks = Vec<(NodeId, u64)>;
+        let cases: [(&str, Marks, NodeId, Marks); 3] = [
             (
                 "a first decline marks one follower for a window",
                 vec![],
