@@ -370,29 +370,22 @@ mod tests {
 
     #[test]
     fn a_bad_health_setting_is_refused_with_the_health_error() {
-        let tuning: Tuning = toml::from_str("time_in_office_min_ms = 100").unwrap();
-        let error = tuning.resolve(1, &[1, 2, 3]).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                TuningError::Health {
-                    source: HealthError::ShorterThanAnElection { .. }
-                }
-            ),
-            "{error:?}"
-        );
-        let tuning: Tuning = toml::from_str("health_window_ms = 0").unwrap();
-        let error = tuning.resolve(1, &[1, 2, 3]).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                TuningError::Health {
-                    source: HealthError::Zero {
-                        setting: "health_window_ms"
-                    }
-                }
-            ),
-            "{error:?}"
+        let refused = |text: &str| match toml::from_str::<Tuning>(text)
+            .unwrap()
+            .resolve(1, &[1, 2, 3])
+        {
+            Err(TuningError::Health { source }) => source,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert!(matches!(
+            refused("time_in_office_min_ms = 100"),
+            HealthError::ShorterThanAnElection { .. }
+        ));
+        assert_eq!(
+            refused("health_window_ms = 0"),
+            HealthError::Zero {
+                setting: "health_window_ms"
+            }
         );
     }
 
