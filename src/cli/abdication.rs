@@ -57,17 +57,22 @@ pub fn run(args: Args) -> ExitCode {
                 None => "no slow disk".to_owned(),
             };
             // All slow: the back-off's bound and the writes left alone.
-            let all_slow = match (judgement.hand_overs_max, judgement.left_alone_writes) {
-                (Some(allowed), Some(alone)) => format!(
-                    " (at most {allowed} allowed), {} writes left alone ({:.3} kept)",
-                    alone,
-                    judgement.acknowledged_writes as f64 / alone.max(1) as f64
-                ),
-                _ => String::new(),
-            };
+            let allowed = judgement
+                .hand_overs_max
+                .map_or_else(String::new, |allowed| {
+                    format!(" (back-off allows {allowed})")
+                });
+            let alone = judgement
+                .left_alone_writes
+                .map_or_else(String::new, |alone| {
+                    format!(
+                        ", {alone} left alone ({:.3} kept)",
+                        judgement.acknowledged_writes as f64 / alone.max(1) as f64
+                    )
+                });
             println!(
-                "{scenario:?} seed {seed}: {slow}; leaders {}; abdications {}, declined {}, \
-                 writes {}{all_slow}; hand-over bound {:?}; {}",
+                "{scenario:?} seed {seed}: {slow}; leaders {}; abdications {}{allowed}, \
+                 declined {}, writes {}{alone}; hand-over bound {:?}; {}",
                 leaders.join(", "),
                 judgement.abdications,
                 judgement.leadership_declined,
