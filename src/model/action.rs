@@ -97,7 +97,10 @@ impl<M: fmt::Display> fmt::Display for Action<M> {
             Action::ClientBatch {
                 clients: [first, second],
                 node,
-            } => write!(f, "clients c{first} and c{second} send to {node} as one batch"),
+            } => write!(
+                f,
+                "clients c{first} and c{second} send to {node} as one batch"
+            ),
             Action::Transfer { from, to } => write!(f, "transfer leadership {from} -> {to}"),
         }
     }

@@ -44,17 +44,30 @@ impl Replica {
             return false;
         };
         let term = self.hard_state.term;
-        let Some(waiting) = ctx.out.messages.iter_mut().rev().find(|out| out.to == peer) else {
+        let bugs = self.config.bugs;
+        // Deliberate bugs break the checks below, to show the checkers
+        // catch what they guard (`DeliberateBugs`); off in every real build.
+        let anywhere = bugs.coalesce_anywhere();
+        let unchecked = anywhere;
+        let waiting = if anywhere {
+            ctx.out
+                .messages
+                .iter_mut()
+                .find(|out| out.to == peer && matches!(out.message.body, Body::Append(_)))
+        } else {
+            ctx.out.messages.iter_mut().rev().find(|out| out.to == peer)
+        };
+        let Some(waiting) = waiting else {
             return false;
         };
-        if waiting.message.term != term {
+        if waiting.message.term != term && !bugs.coalesce_across_terms() {
             return false;
         }
         let Body::Append(append) = &mut waiting.message.body else {
             return false;
         };
         let ends_at_tail = append.entries.last().is_some_and(|last| last.index == tail);
-        if !ends_at_tail || tail.next() != progress.next {
+        if (!ends_at_tail || tail.next() != progress.next) && !anywhere {
             return false;
         }
         let room_entries = self
@@ -65,7 +78,11 @@ impl Replica {
         // `prev_log_index` up to `tail` (no gap, checked when it was last
         // extended), so the log's running byte counts give its size
         // without summing it again at every proposal.
-        let used_bytes = self.log.payload_bytes(append.prev_log_index.next(), tail);
+        let used_bytes = if unchecked || bugs.coalesce_loses_entry() {
+            append.entries.iter().map(Entry::payload_len).sum()
+        } else {
+            self.log.payload_bytes(append.prev_log_index.next(), tail)
+        };
         debug_assert_eq!(
             used_bytes,
             append.entries.iter().map(Entry::payload_len).sum::<usize>(),
@@ -76,18 +93,31 @@ impl Replica {
         if last_added < progress.next {
             return false;
         }
+        let first_added = if bugs.coalesce_loses_entry() {
+            progress.next.next()
+        } else {
+            progress.next
+        };
         append
             .entries
-            .extend_from_slice(self.log.slice(progress.next, last_added));
-        append.leader_commit = self.commit_index;
+            .extend_from_slice(self.log.slice(first_added, last_added));
+        append.leader_commit = if bugs.coalesced_commit_ahead() {
+            last_added
+        } else {
+            self.commit_index
+        };
         *progress.inflight.back_mut().expect("checked above") = last_added;
         progress.next = last_added.next();
+        if unchecked {
+            return true;
+        }
         assert!(
             append.entries.len() <= self.config.max_entries_per_append,
             "a coalesced append beyond the entries-per-append limit"
         );
         assert!(
-            self.log.payload_bytes(append.prev_log_index.next(), last_added)
+            self.log
+                .payload_bytes(append.prev_log_index.next(), last_added)
                 <= self.config.max_bytes_per_append,
             "a coalesced append beyond the bytes-per-append limit"
         );
@@ -199,7 +229,12 @@ mod tests {
     fn leader_after_batch(config: Config, requests: Vec<ClientRequest>) -> (RaftNode, RaftActions) {
         let (mut node, mut rng) = replicating_leader(config);
         let mut actions = RaftActions::default();
-        step(&mut node, &mut rng, Input::ClientBatch(requests), &mut actions);
+        step(
+            &mut node,
+            &mut rng,
+            Input::ClientBatch(requests),
+            &mut actions,
+        );
         (node, actions)
     }
 
