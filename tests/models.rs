@@ -246,6 +246,21 @@ fn violated_by(model: RaftModel) -> Vec<&'static str> {
         .collect()
 }
 
+/// The experiment behind the coalescing bugs: `models/raft-write-batch.toml`
+/// with the bug `COALESCE_BUG` names on (`DeliberateBugs::coalescing`),
+/// printing the properties it violates.
+/// `COALESCE_BUG=loses-entry cargo test --locked --test models
+/// batched_writes_with_a_coalescing_bug -- --ignored --nocapture`
+#[test]
+#[ignore = "an experiment: prints what a coalescing bug breaks"]
+fn batched_writes_with_a_coalescing_bug() {
+    let name = std::env::var("COALESCE_BUG").unwrap_or_else(|_| "loses-entry".into());
+    let bugs = DeliberateBugs::coalescing(&name).expect("a coalescing bug's name");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/raft-write-batch.toml");
+    let spec = ModelSpec::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    println!("{name}: violated {:?}", violated(spec, bugs));
+}
+
 #[test]
 fn the_correct_core_has_no_counterexample_on_the_known_bug_specs() {
     for spec in [

@@ -60,6 +60,12 @@ pub enum NodeInput {
         request: ClientRequest,
         reply_to: ReplyTo,
     },
+    /// A client's batch frame: its requests go to the core as one
+    /// `Input::ClientBatch`, and each is answered on its own.
+    ClientBatch {
+        requests: Vec<ClientRequest>,
+        reply_to: ReplyTo,
+    },
 }
 
 /// How a node's messages reach its peers. `send` never blocks: a transport
@@ -491,15 +497,14 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                     Input::Message { from, message }
                 }
                 NodeInput::Client { request, reply_to } => {
-                    let write_arrived = (!request.operation.is_read()).then_some(now);
-                    self.pending.insert(
-                        request.id,
-                        Pending {
-                            reply_to,
-                            write_arrived,
-                        },
-                    );
+                    self.await_reply(now, &request, reply_to);
                     Input::Client(request)
+                }
+                NodeInput::ClientBatch { requests, reply_to } => {
+                    for request in &requests {
+                        self.await_reply(now, request, reply_to.clone());
+                    }
+                    Input::ClientBatch(requests)
                 }
             };
             self.stepper
@@ -518,6 +523,18 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                 .stage(&mut self.node, now, &mut self.rng, input);
         }
         self.complete(now)
+    }
+
+    /// Notes where the reply to `request` goes, and when a write arrived.
+    fn await_reply(&mut self, now: Time, request: &ClientRequest, reply_to: ReplyTo) {
+        let write_arrived = (!request.operation.is_read()).then_some(now);
+        self.pending.insert(
+            request.id,
+            Pending {
+                reply_to,
+                write_arrived,
+            },
+        );
     }
 
     /// Logs why this leader hands over to `to`, and counts it.

@@ -40,6 +40,12 @@ pub enum Action<M> {
         client: usize,
         node: NodeId,
     },
+    /// Clients `clients` send their operations to node `node` together, as
+    /// one batch (`[clients] batches`), in this order.
+    ClientBatch {
+        clients: [usize; 2],
+        node: NodeId,
+    },
     /// An operator asks leader `from` to hand leadership to `to`.
     Transfer {
         from: NodeId,
@@ -54,7 +60,7 @@ impl<M> Action<M> {
         match self {
             Action::Tick(id) => Some(*id),
             Action::Deliver(envelope) => Some(envelope.to),
-            Action::Client { node, .. } => Some(*node),
+            Action::Client { node, .. } | Action::ClientBatch { node, .. } => Some(*node),
             Action::Transfer { from, .. } => Some(*from),
             _ => None,
         }
@@ -88,6 +94,13 @@ impl<M: fmt::Display> fmt::Display for Action<M> {
                 write!(f, "restart {id} on damaged storage")
             }
             Action::Client { client, node } => write!(f, "client c{client} sends to {node}"),
+            Action::ClientBatch {
+                clients: [first, second],
+                node,
+            } => write!(
+                f,
+                "clients c{first} and c{second} send to {node} as one batch"
+            ),
             Action::Transfer { from, to } => write!(f, "transfer leadership {from} -> {to}"),
         }
     }

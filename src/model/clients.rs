@@ -10,42 +10,84 @@ use crate::check::properties::Property;
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Input, Node, NodeId};
 use crate::harness::disk::{FailingStep, WriteFailed};
-use crate::model::cluster::ClusterModel;
+use crate::model::action::Action;
+use crate::model::cluster::{ActionOf, ClusterModel};
 use crate::model::register::{RegisterOp, RegisterRet};
 use crate::model::spec::ModelSpec;
 use crate::model::state::{ClientStatus, ClusterState, Panic};
 use crate::model::step;
 use crate::model::variant::{ModelVariant, StateOf};
 
-/// Client `client` sends its operation to node `id`, which steps on a
-/// disk whose write fails if `failing` says so (see [`step::step`]).
+/// Clients `clients` send their operations to node `id`: one client as
+/// one request, several as one batch ([`Input::ClientBatch`], in order).
+/// The node steps on a disk whose write fails if `failing` says so (see
+/// [`step::step`]).
 pub fn invoke<V: ModelVariant>(
     model: &ClusterModel<V>,
     state: &mut StateOf<V>,
-    client: usize,
+    clients: &[usize],
     id: NodeId,
     failing: Option<FailingStep>,
 ) -> Result<(), WriteFailed> {
-    let operation = model.spec().operations[client].clone();
     let now = model.local_time(state, id);
-    let by_lease = operation.is_read() && state.node(id).is_some_and(|node| node.holds_lease(now));
-    state
-        .history
-        .on_invoke(client, RegisterOp::from_operation(&operation))
-        .expect("each client invokes one operation");
-    state.clients[client] = ClientStatus::Pending { node: id };
-    let request = ClientRequest {
-        id: RequestId {
-            client: client as u64,
-            sequence: 1,
-        },
-        operation,
+    let holds_lease = state.node(id).is_some_and(|node| node.holds_lease(now));
+    let mut requests = Vec::with_capacity(clients.len());
+    for &client in clients {
+        let operation = model.spec().operations[client].clone();
+        state
+            .history
+            .on_invoke(client, RegisterOp::from_operation(&operation))
+            .expect("each client invokes one operation");
+        state.clients[client] = ClientStatus::Pending { node: id };
+        requests.push(ClientRequest {
+            id: RequestId {
+                client: client as u64,
+                sequence: 1,
+            },
+            operation,
+        });
+    }
+    let by_lease: Vec<bool> = requests
+        .iter()
+        .map(|request| request.operation.is_read() && holds_lease)
+        .collect();
+    let input = match <[ClientRequest; 1]>::try_from(requests) {
+        Ok([request]) => Input::Client(request),
+        Err(requests) => Input::ClientBatch(requests),
     };
-    let written = step::step(model, state, id, Input::Client(request), failing);
-    if let ClientStatus::Done { lease_read, .. } = &mut state.clients[client] {
-        *lease_read = by_lease;
+    let written = step::step(model, state, id, input, failing);
+    for (&client, by_lease) in clients.iter().zip(by_lease) {
+        if let ClientStatus::Done { lease_read, .. } = &mut state.clients[client] {
+            *lease_read = by_lease;
+        }
     }
     written
+}
+
+/// The batches leader `id` may be sent (`[clients] batches`): every pair
+/// of idle clients, in the order of their indexes only, to keep the state
+/// space small (the other order differs in which write comes first in the
+/// log, an order the single requests already explore).
+pub fn batch_actions<V: ModelVariant>(
+    state: &StateOf<V>,
+    id: NodeId,
+    actions: &mut Vec<ActionOf<V>>,
+) {
+    let idle: Vec<usize> = state
+        .clients
+        .iter()
+        .enumerate()
+        .filter(|(_, status)| **status == ClientStatus::Idle)
+        .map(|(client, _)| client)
+        .collect();
+    for (position, &first) in idle.iter().enumerate() {
+        for &second in &idle[position + 1..] {
+            actions.push(Action::ClientBatch {
+                clients: [first, second],
+                node: id,
+            });
+        }
+    }
 }
 
 /// Records node `id`'s reply in the history and judges it.

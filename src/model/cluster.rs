@@ -240,6 +240,9 @@ impl<V: ModelVariant> ClusterModel<V> {
                 actions.push(Action::Client { client, node: id });
             }
         }
+        if self.spec.client_batches {
+            clients::batch_actions::<V>(state, id, actions);
+        }
         if state.transfers < self.spec.max_transfers {
             for &to in self.members.iter().filter(|&&to| to != id) {
                 actions.push(Action::Transfer { from: id, to });
@@ -265,7 +268,12 @@ impl<V: ModelVariant> ClusterModel<V> {
                 };
                 step::step(self, state, envelope.to, input, failing)
             }
-            Action::Client { client, node } => clients::invoke(self, state, client, node, failing),
+            Action::Client { client, node } => {
+                clients::invoke(self, state, &[client], node, failing)
+            }
+            Action::ClientBatch { clients, node } => {
+                clients::invoke(self, state, &clients, node, failing)
+            }
             Action::Transfer { from, to } => {
                 state.transfers += 1;
                 let input = Input::TransferLeadership { to };
@@ -341,6 +349,7 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
             step @ (Action::Tick(_)
             | Action::Deliver(_)
             | Action::Client { .. }
+            | Action::ClientBatch { .. }
             | Action::Transfer { .. }) => {
                 let written = self.take_step(&mut next, step, None);
                 assert!(written.is_ok(), "a write to a healthy disk cannot fail");
@@ -391,6 +400,13 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
                     self.spec.operations[*client]
                 )
             }
+            Action::ClientBatch {
+                clients: [first, second],
+                node,
+            } => format!(
+                "clients c{first} and c{second} send `{}` and `{}` to {node} as one batch",
+                self.spec.operations[*first], self.spec.operations[*second]
+            ),
             action => action.to_string(),
         }
     }

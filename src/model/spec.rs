@@ -171,6 +171,9 @@ pub struct ModelSpec {
     pub bounds: Bounds,
     /// Client operations, each issued at most once by its own client.
     pub operations: Vec<Operation>,
+    /// Whether two idle clients may also send as one batch
+    /// ([`Action::ClientBatch`](crate::model::action::Action::ClientBatch)).
+    pub client_batches: bool,
     pub check: CheckSpec,
     pub expect: Expectations,
 }
@@ -252,6 +255,7 @@ impl ModelSpec {
             network,
             bounds,
             operations,
+            client_batches: file.clients.batches,
             check,
             expect: Expectations {
                 violated: BTreeSet::new(),
@@ -329,6 +333,12 @@ fn capable(file: &SpecFile) -> Result<(), KeyError> {
                  linearizability); leave the operations out",
                 file.algorithm
             ),
+        ));
+    }
+    if file.clients.batches && file.clients.operations.len() < 2 {
+        return Err((
+            "clients.batches",
+            "a batch takes two clients: give at least two operations".to_owned(),
         ));
     }
     if !capabilities.transfers && file.cluster.max_transfers > 0 {

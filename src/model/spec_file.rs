@@ -152,6 +152,11 @@ pub struct ClientsFile {
     /// `"read"`.
     #[serde(default)]
     pub operations: Vec<String>,
+    /// Also let any two idle clients send their operations to a leader
+    /// together, as one `Input::ClientBatch`: the writes of a batch then
+    /// reach each follower in one coalesced append.
+    #[serde(default)]
+    pub batches: bool,
 }
 
 /// The search strategy.

@@ -93,6 +93,9 @@ pub struct Outcome {
     pub timeline: Vec<TimelineEntry>,
     pub trace_hash: u64,
     pub events_processed: u64,
+    /// Inputs that handed a node two or more client requests at once
+    /// (`workload.batch_window`).
+    pub client_batches: u64,
 }
 
 impl Outcome {
@@ -132,6 +135,11 @@ enum Action<M> {
         node: NodeId,
         request: ClientRequest,
     },
+    /// The batch window of `node` closes: the requests that reached it
+    /// since it opened go in as one input (`workload.batch_window`).
+    ClientBatchDue {
+        node: NodeId,
+    },
     ClientReply {
         reply: ClientReply,
     },
@@ -166,6 +174,8 @@ struct SimSlot<A: Algorithm> {
     /// Down for the rest of the run: its fsync failed or its synced data
     /// is damaged, so it refuses to start.
     lost_for_good: bool,
+    /// Client requests waiting for the batch window to close.
+    batching: Vec<ClientRequest>,
 }
 
 /// Where a stepping node's output goes: its messages into the network (and
@@ -291,6 +301,8 @@ pub struct Simulation<A: Algorithm> {
     liveness_started_at: Option<Time>,
     term_at_liveness_check: Option<u64>,
     events_processed: u64,
+    /// Inputs of two or more client requests (see [`Outcome`]).
+    client_batches: u64,
     /// Reused to encode each message once for the byte counts.
     wire_scratch: Vec<u8>,
 }
@@ -332,6 +344,7 @@ impl<A: Algorithm> Simulation<A> {
                     can_serve: false,
                     failing_write: None,
                     lost_for_good: false,
+                    batching: Vec::new(),
                 }
             })
             .collect();
@@ -364,6 +377,7 @@ impl<A: Algorithm> Simulation<A> {
             liveness_started_at: None,
             term_at_liveness_check: None,
             events_processed: 0,
+            client_batches: 0,
             wire_scratch: Vec::new(),
             options,
         };
@@ -427,7 +441,8 @@ impl<A: Algorithm> Simulation<A> {
                 self.input(to, Input::Message { from, message });
             }
             Action::Timer { node, generation } => self.fire_timer(node, generation),
-            Action::ClientArrive { node, request } => self.input(node, Input::Client(request)),
+            Action::ClientArrive { node, request } => self.client_arrive(node, request),
+            Action::ClientBatchDue { node } => self.client_batch_due(node),
             Action::ClientReply { reply } => self.client_reply(reply),
             Action::ClientInvoke { client } => self.client_invoke(client),
             Action::ClientTimeout { client, id } => {
@@ -704,6 +719,36 @@ impl<A: Algorithm> Simulation<A> {
             self.now.saturating_add(timeout),
             Action::ClientTimeout { client, id },
         );
+    }
+
+    /// A request reaches `node`: in it goes, or into the batch the window
+    /// of `node` collects.
+    fn client_arrive(&mut self, node: NodeId, request: ClientRequest) {
+        let Some(window) = self.workload.options().batch_window else {
+            self.input(node, Input::Client(request));
+            return;
+        };
+        let batching = &mut self.slot(node).batching;
+        batching.push(request);
+        if batching.len() == 1 {
+            self.schedule(
+                self.now.saturating_add(window),
+                Action::ClientBatchDue { node },
+            );
+        }
+    }
+
+    fn client_batch_due(&mut self, node: NodeId) {
+        let slot = self.slot(node);
+        let mut requests = std::mem::take(&mut slot.batching);
+        let up = slot.member.node.is_some();
+        let input = if requests.len() == 1 {
+            Input::Client(requests.pop().expect("one request"))
+        } else {
+            self.client_batches += u64::from(up);
+            Input::ClientBatch(requests)
+        };
+        self.input(node, input);
     }
 
     fn client_reply(&mut self, reply: ClientReply) {
@@ -1043,6 +1088,7 @@ impl<A: Algorithm> Simulation<A> {
             timeline: self.timeline,
             trace_hash: self.trace.value(),
             events_processed: self.events_processed,
+            client_batches: self.client_batches,
         }
     }
 }

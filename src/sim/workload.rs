@@ -22,6 +22,12 @@ pub struct WorkloadOptions {
     pub request_timeout: Duration,
     /// Operations touch keys `k0..k{keys-1}`.
     pub keys: usize,
+    /// Batched clients: a request reaching a node waits this long for
+    /// others to the same node, and they are handed over together as one
+    /// `Input::ClientBatch` (a driver batching its clients' frames). `None`:
+    /// each request is handed over on its own.
+    #[serde(default)]
+    pub batch_window: Option<Duration>,
 }
 
 impl Default for WorkloadOptions {
@@ -31,6 +37,7 @@ impl Default for WorkloadOptions {
             mean_think_time: Duration::from_millis(20),
             request_timeout: Duration::from_millis(1_000),
             keys: 1,
+            batch_window: None,
         }
     }
 }

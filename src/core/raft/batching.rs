@@ -44,41 +44,80 @@ impl Replica {
             return false;
         };
         let term = self.hard_state.term;
-        let Some(waiting) = ctx.out.messages.iter_mut().rev().find(|out| out.to == peer) else {
+        let bugs = self.config.bugs;
+        // Deliberate bugs break the checks below, to show the checkers
+        // catch what they guard (`DeliberateBugs`); off in every real build.
+        let anywhere = bugs.coalesce_anywhere();
+        let unchecked = anywhere;
+        let waiting = if anywhere {
+            ctx.out
+                .messages
+                .iter_mut()
+                .find(|out| out.to == peer && matches!(out.message.body, Body::Append(_)))
+        } else {
+            ctx.out.messages.iter_mut().rev().find(|out| out.to == peer)
+        };
+        let Some(waiting) = waiting else {
             return false;
         };
-        if waiting.message.term != term {
+        if waiting.message.term != term && !bugs.coalesce_across_terms() {
             return false;
         }
         let Body::Append(append) = &mut waiting.message.body else {
             return false;
         };
         let ends_at_tail = append.entries.last().is_some_and(|last| last.index == tail);
-        if !ends_at_tail || tail.next() != progress.next {
+        if (!ends_at_tail || tail.next() != progress.next) && !anywhere {
             return false;
         }
         let room_entries = self
             .config
             .max_entries_per_append
             .saturating_sub(append.entries.len());
-        let used_bytes: usize = append.entries.iter().map(Entry::payload_len).sum();
+        // The waiting append carries the log's entries after its
+        // `prev_log_index` up to `tail` (no gap, checked when it was last
+        // extended), so the log's running byte counts give its size
+        // without summing it again at every proposal.
+        let used_bytes = if unchecked || bugs.coalesce_loses_entry() {
+            append.entries.iter().map(Entry::payload_len).sum()
+        } else {
+            self.log.payload_bytes(append.prev_log_index.next(), tail)
+        };
+        debug_assert_eq!(
+            used_bytes,
+            append.entries.iter().map(Entry::payload_len).sum::<usize>(),
+            "the running byte count disagrees with the waiting append"
+        );
         let room_bytes = self.config.max_bytes_per_append.saturating_sub(used_bytes);
         let last_added = self.fitting_end(progress.next, room_entries, room_bytes);
         if last_added < progress.next {
             return false;
         }
+        let first_added = if bugs.coalesce_loses_entry() {
+            progress.next.next()
+        } else {
+            progress.next
+        };
         append
             .entries
-            .extend_from_slice(self.log.slice(progress.next, last_added));
-        append.leader_commit = self.commit_index;
+            .extend_from_slice(self.log.slice(first_added, last_added));
+        append.leader_commit = if bugs.coalesced_commit_ahead() {
+            last_added
+        } else {
+            self.commit_index
+        };
         *progress.inflight.back_mut().expect("checked above") = last_added;
         progress.next = last_added.next();
+        if unchecked {
+            return true;
+        }
         assert!(
             append.entries.len() <= self.config.max_entries_per_append,
             "a coalesced append beyond the entries-per-append limit"
         );
         assert!(
-            append.entries.iter().map(Entry::payload_len).sum::<usize>()
+            self.log
+                .payload_bytes(append.prev_log_index.next(), last_added)
                 <= self.config.max_bytes_per_append,
             "a coalesced append beyond the bytes-per-append limit"
         );
@@ -140,16 +179,8 @@ impl Replica {
     /// with room for `entries` more entries and `bytes` more payload bytes
     /// ([`Entry::payload_len`]); `from.prev()` when not even one fits.
     pub(super) fn fitting_end(&self, from: LogIndex, entries: usize, bytes: usize) -> LogIndex {
-        let mut end = from.prev();
-        let mut used: usize = 0;
-        for entry in self.log.slice(from, from.plus(entries).prev()) {
-            used = used.saturating_add(entry.payload_len());
-            if used > bytes {
-                break;
-            }
-            end = entry.index;
-        }
-        end
+        self.log
+            .last_fitting(from, from.plus(entries).prev(), bytes)
     }
 }
 
@@ -192,6 +223,21 @@ mod tests {
         node.step(Time::from_millis(402), rng, input, actions);
     }
 
+    /// A leader whose followers replicate (configured by `config`) after
+    /// it stepped `requests` as one [`Input::ClientBatch`]: the leader and
+    /// what the step asks of its caller.
+    fn leader_after_batch(config: Config, requests: Vec<ClientRequest>) -> (RaftNode, RaftActions) {
+        let (mut node, mut rng) = replicating_leader(config);
+        let mut actions = RaftActions::default();
+        step(
+            &mut node,
+            &mut rng,
+            Input::ClientBatch(requests),
+            &mut actions,
+        );
+        (node, actions)
+    }
+
     /// The appends to `peer` in `actions`, as (prev_log_index, entries).
     fn appends_to(actions: &RaftActions, peer: NodeId) -> Vec<(u64, usize)> {
         actions
@@ -223,14 +269,7 @@ mod tests {
 
     #[test]
     fn a_batch_of_writes_reaches_each_follower_in_one_append() {
-        let (mut node, mut rng) = replicating_leader(Config::default());
-        let mut actions = RaftActions::default();
-        step(
-            &mut node,
-            &mut rng,
-            Input::ClientBatch(writes(0..64)),
-            &mut actions,
-        );
+        let (node, actions) = leader_after_batch(Config::default(), writes(0..64));
         for peer in [2, 3] {
             assert_eq!(appends_to(&actions, peer), [(1, 64)], "to node {peer}");
         }
@@ -250,14 +289,7 @@ mod tests {
             max_entries_per_append: 10,
             ..Config::default()
         };
-        let (mut node, mut rng) = replicating_leader(config);
-        let mut actions = RaftActions::default();
-        step(
-            &mut node,
-            &mut rng,
-            Input::ClientBatch(writes(0..25)),
-            &mut actions,
-        );
+        let (_, actions) = leader_after_batch(config, writes(0..25));
         for peer in [2, 3] {
             assert_eq!(
                 appends_to(&actions, peer),
@@ -274,14 +306,7 @@ mod tests {
             max_bytes_per_append: 27,
             ..Config::default()
         };
-        let (mut node, mut rng) = replicating_leader(config);
-        let mut actions = RaftActions::default();
-        step(
-            &mut node,
-            &mut rng,
-            Input::ClientBatch(writes(0..7)),
-            &mut actions,
-        );
+        let (_, actions) = leader_after_batch(config, writes(0..7));
         assert_eq!(appends_to(&actions, 2), [(1, 3), (4, 3), (7, 1)]);
     }
 
@@ -291,14 +316,7 @@ mod tests {
             max_bytes_per_append: 4,
             ..Config::default()
         };
-        let (mut node, mut rng) = replicating_leader(config);
-        let mut actions = RaftActions::default();
-        step(
-            &mut node,
-            &mut rng,
-            Input::ClientBatch(writes(0..3)),
-            &mut actions,
-        );
+        let (_, actions) = leader_after_batch(config, writes(0..3));
         assert_eq!(appends_to(&actions, 2), [(1, 1), (2, 1), (3, 1)]);
     }
 
@@ -309,14 +327,7 @@ mod tests {
             max_inflight_appends: 2,
             ..Config::default()
         };
-        let (mut node, mut rng) = replicating_leader(config);
-        let mut actions = RaftActions::default();
-        step(
-            &mut node,
-            &mut rng,
-            Input::ClientBatch(writes(0..20)),
-            &mut actions,
-        );
+        let (node, actions) = leader_after_batch(config, writes(0..20));
         assert_eq!(appends_to(&actions, 2), [(1, 4), (5, 4)]);
         assert_eq!(
             node.progress_of(2),

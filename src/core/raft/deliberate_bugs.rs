@@ -27,12 +27,41 @@ pub struct DeliberateBugs {
     /// timeout and CheckQuorum: a node runs with a lease that can outlive
     /// its followers' promise (Lease Safety; the split-brain alert's test).
     pub unchecked_lease: bool,
+    /// A coalesced append claims a commit up to its last entry instead of
+    /// the leader's commit index: followers apply writes no majority holds
+    /// (State Machine Safety, Leader Completeness).
+    pub coalesced_commit_ahead: bool,
+    /// Coalescing drops the first entry it adds to a waiting append, which
+    /// the leader's no-gap assertion catches (Node Invariants). Without the
+    /// assertion no property breaks: followers answer with what arrived
+    /// and drop an append with a gap, and the catch-up resends.
+    pub coalesce_loses_entry: bool,
+    /// Coalescing joins a waiting append of an earlier term.
+    pub coalesce_across_terms: bool,
+    /// Coalescing joins the first waiting append to the follower, whatever
+    /// follows it and wherever it ends (no last-message and no gap check).
+    pub coalesce_anywhere: bool,
 }
 
 /// Whether deliberate bugs can be switched on in this build.
 const ENABLED: bool = cfg!(feature = "deliberate-bugs");
 
 impl DeliberateBugs {
+    /// The coalescing bug named `name` (`commit-ahead`, `loses-entry`,
+    /// `across-terms`, `anywhere`), for the experiments that run a checker
+    /// with one of them on.
+    pub fn coalescing(name: &str) -> Option<DeliberateBugs> {
+        let mut bugs = DeliberateBugs::default();
+        match name {
+            "commit-ahead" => bugs.coalesced_commit_ahead = true,
+            "loses-entry" => bugs.coalesce_loses_entry = true,
+            "across-terms" => bugs.coalesce_across_terms = true,
+            "anywhere" => bugs.coalesce_anywhere = true,
+            _ => return None,
+        }
+        Some(bugs)
+    }
+
     pub fn unpersisted_vote(&self) -> bool {
         ENABLED && self.unpersisted_vote
     }
@@ -47,5 +76,21 @@ impl DeliberateBugs {
 
     pub fn unchecked_lease(&self) -> bool {
         ENABLED && self.unchecked_lease
+    }
+
+    pub fn coalesced_commit_ahead(&self) -> bool {
+        ENABLED && self.coalesced_commit_ahead
+    }
+
+    pub fn coalesce_loses_entry(&self) -> bool {
+        ENABLED && self.coalesce_loses_entry
+    }
+
+    pub fn coalesce_across_terms(&self) -> bool {
+        ENABLED && self.coalesce_across_terms
+    }
+
+    pub fn coalesce_anywhere(&self) -> bool {
+        ENABLED && self.coalesce_anywhere
     }
 }

@@ -70,13 +70,23 @@ impl fmt::Display for Entry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Log {
     entries: Vec<Entry>,
+    /// `bytes_through[i]`: the payload bytes ([`Entry::payload_len`]) of
+    /// `entries[..=i]`, kept as entries come and go, so the bytes of any
+    /// run of entries cost two lookups rather than a sum over the run (the
+    /// bytes-per-append limit asks for them at every proposal, per
+    /// follower). Derived from `entries` alone, so equality and hashing
+    /// are unchanged by it.
+    bytes_through: Vec<usize>,
 }
 
 impl Log {
     /// Rebuilds a log from durable entries, which must be contiguous from 1
     /// with non-decreasing terms (the caller's storage guarantees it).
     pub fn from_entries(entries: Vec<Entry>) -> Log {
-        let log = Log { entries };
+        let mut log = Log::default();
+        for entry in entries {
+            log.append(entry);
+        }
         log.check();
         log
     }
@@ -147,12 +157,46 @@ impl Log {
             "log append out of order"
         );
         assert!(entry.term >= self.last_term(), "log term went backwards");
+        let through = self.bytes_through.last().copied().unwrap_or(0);
+        self.bytes_through
+            .push(through.saturating_add(entry.payload_len()));
         self.entries.push(entry);
     }
 
     /// Removes every entry at `from` and after.
     pub fn truncate_from(&mut self, from: LogIndex) {
-        self.entries.truncate(from.saturating_prev().count());
+        let kept = from.saturating_prev().count();
+        self.entries.truncate(kept);
+        self.bytes_through.truncate(kept);
+    }
+
+    /// The payload bytes of the entries up to `index` (clipped to the log).
+    pub fn payload_bytes_through(&self, index: LogIndex) -> usize {
+        match index.min(self.last_index()).count() {
+            0 => 0,
+            count => self.bytes_through[count - 1],
+        }
+    }
+
+    /// The payload bytes of entries `from..=to`, clipped to the log: what
+    /// summing [`Entry::payload_len`] over [`Log::slice`] gives.
+    pub fn payload_bytes(&self, from: LogIndex, to: LogIndex) -> usize {
+        self.payload_bytes_through(to)
+            .saturating_sub(self.payload_bytes_through(from.saturating_prev()))
+    }
+
+    /// The last index from `from` on whose entries, together, carry at most
+    /// `bytes` payload bytes, within entries `from..=to`; `from.prev()` when
+    /// not even the entry at `from` fits. A binary search over the running
+    /// byte counts, which never decrease along the log.
+    pub fn last_fitting(&self, from: LogIndex, to: LogIndex, bytes: usize) -> LogIndex {
+        let start = from.saturating_prev().min(self.last_index()).count();
+        let end = to.min(self.last_index()).count().max(start);
+        let budget = self
+            .payload_bytes_through(from.saturating_prev())
+            .saturating_add(bytes);
+        let fitting = self.bytes_through[start..end].partition_point(|&through| through <= budget);
+        LogIndex::from_count(start + fitting).max(from.prev())
     }
 
     pub(crate) fn check(&self) {
@@ -165,6 +209,75 @@ impl Log {
             );
             assert!(entry.term >= previous_term, "log terms decrease");
             previous_term = entry.term;
+        }
+        assert_eq!(
+            self.bytes_through.len(),
+            self.entries.len(),
+            "log byte counts out of step"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(index: u64, key_len: usize) -> Entry {
+        let command = if key_len == 0 {
+            Command::Noop
+        } else {
+            Command::Write {
+                key: "k".repeat(key_len),
+                value: index,
+            }
+        };
+        Entry {
+            term: Term::new(1),
+            index: LogIndex::new(index),
+            command: Arc::new(command),
+        }
+    }
+
+    /// The running byte counts give what summing over the entries gives,
+    /// for every range and budget, before and after a truncation.
+    #[test]
+    fn running_byte_counts_agree_with_summing_the_entries() {
+        let key_lens = [0, 3, 1, 7, 2, 0, 5, 4];
+        let mut log = Log::from_entries(
+            (1..=key_lens.len() as u64)
+                .map(|index| write(index, key_lens[index as usize - 1]))
+                .collect(),
+        );
+        for truncate_at in [None, Some(6), Some(1)] {
+            if let Some(from) = truncate_at {
+                log.truncate_from(LogIndex::new(from));
+                log.append(write(from, 2));
+            }
+            log.check();
+            let last = log.last_index().get();
+            for from in 1..=last + 1 {
+                for to in 0..=last + 1 {
+                    let (from, to) = (LogIndex::new(from), LogIndex::new(to));
+                    let summed: usize = log.slice(from, to).iter().map(Entry::payload_len).sum();
+                    assert_eq!(log.payload_bytes(from, to), summed, "{from}..={to}");
+                    for budget in 0..40 {
+                        let mut fitting = from.prev();
+                        let mut used = 0;
+                        for entry in log.slice(from, to) {
+                            used += entry.payload_len();
+                            if used > budget {
+                                break;
+                            }
+                            fitting = entry.index;
+                        }
+                        assert_eq!(
+                            log.last_fitting(from, to, budget),
+                            fitting,
+                            "{from}..={to} in {budget} bytes"
+                        );
+                    }
+                }
+            }
         }
     }
 }

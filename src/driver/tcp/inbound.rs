@@ -3,7 +3,8 @@
 //!
 //! The first frame says who is calling: a member of the cluster (its id in
 //! the frame header, a Raft message in the body) or a client (sender 0, a
-//! client request). The codec has already refused frames of another cluster.
+//! client request or a batch of them, which the node steps as one input
+//! and answers request by request). The codec has already refused frames of another cluster.
 //! From then on every frame must come from the same caller and be of the
 //! kind it started with. Anything else — bytes that are not a frame, an
 //! oversize frame, an unknown member, a change of identity — closes that
@@ -208,6 +209,14 @@ fn serve(stream: TcpStream, shared: &Shared) {
                     reply_to: reply_to.clone(),
                 }
             }
+            (Payload::ClientBatch(requests), Caller::Client) => {
+                let (reply_to, _) =
+                    replies.get_or_insert_with(|| start_reply_writer(&stream, shared));
+                NodeInput::ClientBatch {
+                    requests,
+                    reply_to: reply_to.clone(),
+                }
+            }
             (payload, _) => {
                 break Err((
                     Refusal::UnexpectedFrame,
@@ -251,8 +260,10 @@ fn identify(shared: &Shared, frame: &Frame) -> Result<Caller, (Refusal, String)>
                 Ok(Caller::Peer(frame.sender))
             }
         }
-        Payload::ClientRequest(_) if frame.sender == 0 => Ok(Caller::Client),
-        Payload::ClientRequest(_) => Err((
+        Payload::ClientRequest(_) | Payload::ClientBatch(_) if frame.sender == 0 => {
+            Ok(Caller::Client)
+        }
+        Payload::ClientRequest(_) | Payload::ClientBatch(_) => Err((
             Refusal::UnknownSender,
             format!("a client request claims to come from node {}", frame.sender),
         )),
@@ -308,4 +319,86 @@ fn start_reply_writer(
         }
     });
     (replies, thread)
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::core::client::{ClientReply, ClientRequest, Operation, Outcome, RequestId};
+
+    fn write(sequence: u64) -> ClientRequest {
+        ClientRequest {
+            id: RequestId {
+                client: 9,
+                sequence,
+            },
+            operation: Operation::Write {
+                key: "k".to_owned(),
+                value: sequence,
+            },
+        }
+    }
+
+    /// A client's batch frame reaches the node loop as one batch input of
+    /// its requests, in order, and the reply to each goes back on the
+    /// client's connection.
+    #[test]
+    fn a_batch_frame_is_one_input_and_each_request_is_answered() {
+        let codec = Codec::new(42);
+        let inbox = Arc::new(Mailbox::new(16));
+        let counters = Arc::new(InboundCounters::default());
+        let wiring = Wiring {
+            inbox: inbox.clone(),
+            counters: counters.clone(),
+            metrics: std::sync::Arc::new(NodeMetrics::new()),
+            partition: Arc::new(Partition::default()),
+            reply_capacity: 16,
+        };
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = Listener::start(socket, 1, vec![1, 2, 3], codec, wiring).unwrap();
+        let mut stream = TcpStream::connect(listener.address()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let requests: Vec<ClientRequest> = (1..=3).map(write).collect();
+        let frame = Frame {
+            sender: 0,
+            payload: Payload::ClientBatch(requests.clone()),
+        };
+        stream
+            .write_all(&codec.encode_to_vec(&frame).unwrap())
+            .unwrap();
+
+        let Received::Item(NodeInput::ClientBatch {
+            requests: handed,
+            reply_to,
+        }) = inbox.recv_timeout(Duration::from_secs(5))
+        else {
+            panic!("the batch frame did not reach the node as one batch input");
+        };
+        assert_eq!(handed, requests);
+        for request in handed.iter().rev() {
+            let reply = ClientReply {
+                id: request.id,
+                result: Ok(Outcome::Written),
+            };
+            assert!(reply_to.push(reply).is_ok());
+        }
+        let mut reader = FrameReader::new(codec, BufReader::new(stream.try_clone().unwrap()));
+        let answered: Vec<RequestId> = (0..3)
+            .map(|_| match reader.read_frame() {
+                Ok(Some(Frame {
+                    payload: Payload::ClientReply(reply),
+                    ..
+                })) => reply.id,
+                other => panic!("not a reply: {other:?}"),
+            })
+            .collect();
+        let expected: Vec<RequestId> = requests.iter().rev().map(|request| request.id).collect();
+        assert_eq!(answered, expected);
+        assert_eq!(counters.refused.load(Ordering::Relaxed), 0);
+        listener.stop();
+    }
 }
