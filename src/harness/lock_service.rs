@@ -9,8 +9,6 @@
 //! run gives member `n + 1`; faults aimed at candidates (crashes, pauses)
 //! leave it alone, which is what makes the store idealised.
 
-use rand::RngCore;
-
 use crate::check::lock_service::LockView;
 use crate::core::fencing::FencedResource;
 use crate::core::lease_lock::{Config, LeaseLockNode};
@@ -19,7 +17,7 @@ use crate::core::node::{Node, NodeId};
 use crate::core::raft::Entry;
 use crate::core::store::IdealStore;
 use crate::core::time::Time;
-use crate::harness::algorithm::Algorithm;
+use crate::harness::algorithm::{Algorithm, Boot};
 
 /// `lease-lock` on the idealised store, with the protected resource's
 /// fencing on or off.
@@ -63,39 +61,22 @@ impl Algorithm for LeaseLock {
         config.ttl + config.retry_max * 2 + config.request_timeout * 2
     }
 
-    fn start(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        let service = service_of(members);
-        if id == service {
+    fn start(&self, boot: Boot<'_>) -> Self::Node {
+        let service = service_of(boot.members);
+        if boot.id == service {
             let resource = FencedResource::new(self.fencing);
-            LockMember::Service(ServiceNode::new(id, IdealStore::new(), resource))
+            LockMember::Service(ServiceNode::new(boot.id, IdealStore::new(), resource))
         } else {
-            LockMember::Candidate(LeaseLockNode::new(
-                id,
-                service,
-                self.config.clone(),
-                now,
-                rng,
-            ))
+            let config = self.config.clone();
+            let candidate = LeaseLockNode::new(boot.id, service, config, boot.now, boot.rng);
+            LockMember::Candidate(candidate)
         }
     }
 
     /// Nothing of a candidate is durable: a restarted candidate knows no
     /// revision and holds no lease, and learns the key from the store.
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        _durable: &(),
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        self.start(id, members, now, rng)
+    fn restart(&self, boot: Boot<'_>, _durable: &()) -> Self::Node {
+        self.start(boot)
     }
 
     fn persist(_durable: &mut (), _record: ()) {}
