@@ -149,6 +149,7 @@ mod tests {
     use super::*;
     use crate::core::raft::Config;
     use crate::harness::algorithm::{Boot, Raft};
+    use crate::harness::lock_service::LeaseLock;
     use crate::sim::experiments::leader_crash;
     use crate::sim::faults::FaultKind;
     use crate::sim::simulation::Simulation;
@@ -159,12 +160,7 @@ mod tests {
     fn counts_each_drop_by_reason() {
         let probe = Probe::new(Raft::default());
         let mut rng = StdRng::seed_from_u64(1);
-        let mut node = probe.start(Boot {
-            id: 1,
-            members: &[1, 2, 3],
-            now: Time::ZERO,
-            rng: &mut rng,
-        });
+        let mut node = probe.start(Boot::at_zero(1, &[1, 2, 3], &mut rng));
         let mut actions = Actions::default();
         node.step(
             Time::ZERO,
@@ -176,6 +172,26 @@ mod tests {
             probe.records().drops,
             DropCounts::from([("invalid_target", 1)])
         );
+    }
+
+    /// A probe is its algorithm in everything but the counting: a probed
+    /// lock service still runs its service member and shows the monitors
+    /// the same views.
+    #[test]
+    fn a_probed_algorithm_keeps_its_service_members_and_views() {
+        let plain = LeaseLock::default();
+        let probe = Probe::new(plain.clone());
+        assert_eq!(probe.service_members(), plain.service_members());
+        assert_eq!(probe.name(), plain.name());
+        let members = [1, 2];
+        for id in members {
+            // The same seed for both, so the probed node is the plain one.
+            let probed = probe.start(Boot::at_zero(id, &members, &mut StdRng::seed_from_u64(1)));
+            let node = plain.start(Boot::at_zero(id, &members, &mut StdRng::seed_from_u64(1)));
+            let seen = Probe::<LeaseLock>::lock_view(&probed, Time::ZERO);
+            assert_eq!(seen, LeaseLock::lock_view(&node, Time::ZERO));
+            assert!(seen.is_some(), "node {id}");
+        }
     }
 
     /// The probe only watches: a probed run is the run, bit for bit.

@@ -313,3 +313,70 @@ macro_rules! delegate_node_queries {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::client::Operation;
+
+    fn request(sequence: u64) -> ClientRequest {
+        ClientRequest {
+            id: RequestId {
+                client: 1,
+                sequence,
+            },
+            operation: Operation::Read { key: "x".into() },
+        }
+    }
+
+    #[test]
+    fn a_batch_is_its_requests_in_order_and_a_single_request_is_itself() {
+        let batch = Input::<()>::ClientBatch(vec![request(3), request(1), request(2)]);
+        let ids: Vec<u64> = batch
+            .into_client_requests()
+            .map(|r| r.id.sequence)
+            .collect();
+        assert_eq!(ids, [3, 1, 2]);
+        let single: Vec<_> = Input::<()>::Client(request(7))
+            .into_client_requests()
+            .collect();
+        assert_eq!(single, [request(7)]);
+        let others = [
+            Input::Tick,
+            Input::Message {
+                from: 2,
+                message: (),
+            },
+            Input::TransferLeadership { to: 2 },
+            Input::Campaign,
+            Input::ClientBatch(Vec::new()),
+        ];
+        for input in others {
+            assert_eq!(input.clone().into_client_requests().count(), 0, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_leader_this_node_believes_in() {
+        let mut actions = Actions::<(), ()>::default();
+        actions.refuse_not_leader(request(4).id, Some(3));
+        actions.refuse_not_leader(request(5).id, None);
+        let refusals: Vec<_> = actions
+            .replies
+            .iter()
+            .map(|reply| (reply.id.sequence, reply.result.clone()))
+            .collect();
+        assert_eq!(
+            refusals,
+            [
+                (
+                    4,
+                    Err(ClientError::NotLeader {
+                        leader_hint: Some(3)
+                    })
+                ),
+                (5, Err(ClientError::NotLeader { leader_hint: None })),
+            ]
+        );
+    }
+}

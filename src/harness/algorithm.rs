@@ -30,6 +30,19 @@ pub struct Boot<'a> {
     pub rng: &'a mut dyn RngCore,
 }
 
+impl<'a> Boot<'a> {
+    /// Node `id` of `members` coming up at time zero, as every node of a
+    /// run's first state does.
+    pub fn at_zero(id: NodeId, members: &'a [NodeId], rng: &'a mut dyn RngCore) -> Boot<'a> {
+        Boot {
+            id,
+            members,
+            now: Time::ZERO,
+            rng,
+        }
+    }
+}
+
 /// An algorithm variant under simulation.
 pub trait Algorithm {
     /// Its messages have a wire format, so the simulator can count bytes.

@@ -102,3 +102,55 @@ impl Algorithm for LeaseLock {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::core::client::{ClientError, ClientRequest, Operation, RequestId};
+    use crate::core::node::{Actions, Input};
+
+    fn request(sequence: u64) -> ClientRequest {
+        ClientRequest {
+            id: RequestId {
+                client: 1,
+                sequence,
+            },
+            operation: Operation::Write {
+                key: "x".into(),
+                value: sequence,
+            },
+        }
+    }
+
+    /// Neither a candidate nor the service serves key-value clients: each
+    /// request, alone or in a batch, gets its own refusal, in order, and
+    /// nothing else happens.
+    #[test]
+    fn every_member_refuses_each_client_request_alone_or_batched() {
+        let algorithm = LeaseLock::default();
+        let members = [1, 2, 3];
+        let mut rng = StdRng::seed_from_u64(1);
+        for id in members {
+            let mut member = algorithm.start(Boot::at_zero(id, &members, &mut rng));
+            let mut actions = Actions::default();
+            let batch = Input::ClientBatch(vec![request(2), request(1)]);
+            member.step(Time::ZERO, &mut rng, batch, &mut actions);
+            member.step(
+                Time::ZERO,
+                &mut rng,
+                Input::Client(request(3)),
+                &mut actions,
+            );
+            let answered: Vec<_> = actions.replies.iter().map(|r| r.id.sequence).collect();
+            assert_eq!(answered, [2, 1, 3], "member {id}");
+            for reply in &actions.replies {
+                let refused = ClientError::NotLeader { leader_hint: None };
+                assert_eq!(reply.result, Err(refused), "member {id}");
+            }
+            assert!(actions.messages.is_empty(), "member {id}");
+        }
+    }
+}

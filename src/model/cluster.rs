@@ -119,12 +119,9 @@ impl<V: ModelVariant> ClusterModel<V> {
             .iter()
             .map(|&id| {
                 let mut rng = self.rng(id, 0, Time::ZERO);
-                let node = self.variant.start(Boot {
-                    id,
-                    members: &self.members,
-                    now: Time::ZERO,
-                    rng: &mut rng,
-                });
+                let node = self
+                    .variant
+                    .start(Boot::at_zero(id, &self.members, &mut rng));
                 NodeSlot {
                     node: Some(Arc::new(node)),
                     durable: Arc::new(V::Durable::default()),

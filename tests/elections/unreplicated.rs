@@ -128,13 +128,7 @@ where
     let durable = DurableState {
         epoch: Epoch::new(epoch),
     };
-    let boot = Boot {
-        id,
-        members: &MEMBERS,
-        now: Time::ZERO,
-        rng: &mut rng(),
-    };
-    let node = algorithm.restart(boot, &durable);
+    let node = algorithm.restart(Boot::at_zero(id, &MEMBERS, &mut rng()), &durable);
     assert_eq!(
         (node.role(), node.leader(), node.term()),
         (Role::Follower, None, epoch)

@@ -63,22 +63,12 @@ struct Wired {
 
 const MEMBERS: [NodeId; 3] = [1, 2, 3];
 
-/// Node `id` of `members`, coming up at time zero.
-fn boot<'a>(id: NodeId, members: &'a [NodeId], rng: &'a mut ChaCha8Rng) -> Boot<'a> {
-    Boot {
-        id,
-        members,
-        now: Time::ZERO,
-        rng,
-    }
-}
-
 impl Wired {
     fn new() -> Wired {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let nodes = MEMBERS
             .iter()
-            .map(|&id| Some(RaftRs::default().start(boot(id, &MEMBERS, &mut rng))))
+            .map(|&id| Some(RaftRs::default().start(Boot::at_zero(id, &MEMBERS, &mut rng))))
             .collect();
         Wired {
             nodes,
@@ -120,7 +110,7 @@ impl Wired {
     fn crash_and_restart(&mut self, id: NodeId) {
         let slot = (id - 1) as usize;
         self.nodes[slot] = None;
-        let boot = boot(id, &MEMBERS, &mut self.rng);
+        let boot = Boot::at_zero(id, &MEMBERS, &mut self.rng);
         let node = RaftRs::default().restart(boot, &self.durable[slot]);
         self.nodes[slot] = Some(node);
         // Replays the committed entries into the fresh state machine.
@@ -210,7 +200,7 @@ fn nodes_started_together_tick_at_seeded_phases() {
         members
             .iter()
             .map(|&id| {
-                let node = algorithm.start(boot(id, &members, &mut rng));
+                let node = algorithm.start(Boot::at_zero(id, &members, &mut rng));
                 node.next_deadline()
             })
             .collect()
