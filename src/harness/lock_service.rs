@@ -109,21 +109,9 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::core::client::{ClientError, ClientRequest, Operation, RequestId};
+    use crate::core::client::ClientError;
     use crate::core::node::{Actions, Input};
-
-    fn request(sequence: u64) -> ClientRequest {
-        ClientRequest {
-            id: RequestId {
-                client: 1,
-                sequence,
-            },
-            operation: Operation::Write {
-                key: "x".into(),
-                value: sequence,
-            },
-        }
-    }
+    use crate::sim::lockstep::write_request as request;
 
     /// Neither a candidate nor the service serves key-value clients: each
     /// request, alone or in a batch, gets its own refusal, in order, and
