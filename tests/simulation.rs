@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-use electorate::core::node::NodeId;
 use electorate::core::raft::{Config, Entry, Persist, RaftNode};
 use electorate::core::time::Time;
-use electorate::harness::algorithm::{Algorithm, Raft};
+use electorate::harness::algorithm::{Algorithm, Boot, Raft};
 use electorate::sim::faults::{Fault, FaultKind, Partition, ScheduledFault};
 use electorate::sim::simulation::{LivenessOptions, Outcome, Simulation, SimulationOptions};
 use electorate::sim::swarm::{draw, SwarmSettings};
-use rand::RngCore;
 
 mod support;
 
@@ -167,19 +165,12 @@ impl Algorithm for AmnesiacRaft {
         self.0.election_bound()
     }
 
-    fn start(&self, id: NodeId, members: &[NodeId], now: Time, rng: &mut dyn RngCore) -> RaftNode {
-        self.0.start(id, members, now, rng)
+    fn start(&self, boot: Boot<'_>) -> RaftNode {
+        self.0.start(boot)
     }
 
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        _: &(),
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> RaftNode {
-        self.0.start(id, members, now, rng)
+    fn restart(&self, boot: Boot<'_>, _: &()) -> RaftNode {
+        self.0.start(boot)
     }
 
     fn persist(_: &mut (), _: Persist) {}

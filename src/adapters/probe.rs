@@ -21,10 +21,9 @@ use std::sync::{Arc, Mutex};
 use rand::RngCore;
 
 use crate::core::node::{Actions, Event, Input, Node, NodeId, Role};
-use crate::core::raft::Entry;
 use crate::core::time::Time;
 use crate::driver::metrics::registry::drop_reason_label;
-use crate::harness::algorithm::Algorithm;
+use crate::harness::algorithm::{Algorithm, AlgorithmWrapper};
 
 /// Dropped inputs by reason label (the metrics' `drop_reason_label`).
 pub type DropCounts = BTreeMap<&'static str, u64>;
@@ -84,10 +83,6 @@ impl<N: Node> Node for ProbedNode<N> {
     type Message = N::Message;
     type Persist = N::Persist;
 
-    fn id(&self) -> NodeId {
-        self.node.id()
-    }
-
     fn step(
         &mut self,
         now: Time,
@@ -121,87 +116,26 @@ impl<N: Node> Node for ProbedNode<N> {
         }
     }
 
-    fn next_deadline(&self) -> Time {
-        self.node.next_deadline()
-    }
-
-    fn role(&self) -> Role {
-        self.node.role()
-    }
-
-    fn term(&self) -> u64 {
-        self.node.term()
-    }
-
-    fn leader(&self) -> Option<NodeId> {
-        self.node.leader()
-    }
-
-    fn commit_index(&self) -> u64 {
-        self.node.commit_index()
-    }
-
-    fn holds_lease(&self, now: Time) -> bool {
-        self.node.holds_lease(now)
-    }
-
-    fn invariants(&self) {
-        self.node.invariants()
-    }
+    crate::delegate_node_queries!(node);
 }
 
-impl<A: Algorithm> Algorithm for Probe<A> {
+impl<A: Algorithm> AlgorithmWrapper for Probe<A> {
+    type Inner = A;
     type Node = ProbedNode<A::Node>;
-    type Durable = A::Durable;
 
-    fn name(&self) -> &'static str {
-        self.inner.name()
+    fn inner(&self) -> &A {
+        &self.inner
     }
 
-    fn election_bound(&self) -> std::time::Duration {
-        self.inner.election_bound()
-    }
-
-    fn start(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        self.wrap(self.inner.start(id, members, now, rng))
-    }
-
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        durable: &A::Durable,
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        self.wrap(self.inner.restart(id, members, durable, now, rng))
-    }
-
-    fn persist(durable: &mut A::Durable, record: <A::Node as Node>::Persist) {
-        A::persist(durable, record)
-    }
-
-    fn log(node: &Self::Node) -> Option<&[Entry]> {
-        A::log(&node.node)
-    }
-
-    fn can_serve(node: &Self::Node) -> bool {
-        A::can_serve(&node.node)
-    }
-}
-
-impl<A> Probe<A> {
-    fn wrap<N>(&self, node: N) -> ProbedNode<N> {
+    fn wrap(&self, node: A::Node) -> ProbedNode<A::Node> {
         ProbedNode {
             node,
             records: Arc::clone(&self.records),
         }
+    }
+
+    fn unwrap(node: &ProbedNode<A::Node>) -> &A::Node {
+        &node.node
     }
 }
 
@@ -214,7 +148,8 @@ mod tests {
 
     use super::*;
     use crate::core::raft::Config;
-    use crate::harness::algorithm::Raft;
+    use crate::harness::algorithm::{Boot, Raft};
+    use crate::harness::lock_service::LeaseLock;
     use crate::sim::experiments::leader_crash;
     use crate::sim::faults::FaultKind;
     use crate::sim::simulation::Simulation;
@@ -225,7 +160,7 @@ mod tests {
     fn counts_each_drop_by_reason() {
         let probe = Probe::new(Raft::default());
         let mut rng = StdRng::seed_from_u64(1);
-        let mut node = probe.start(1, &[1, 2, 3], Time::ZERO, &mut rng);
+        let mut node = probe.start(Boot::at_zero(1, &[1, 2, 3], &mut rng));
         let mut actions = Actions::default();
         node.step(
             Time::ZERO,
@@ -237,6 +172,26 @@ mod tests {
             probe.records().drops,
             DropCounts::from([("invalid_target", 1)])
         );
+    }
+
+    /// A probe is its algorithm in everything but the counting: a probed
+    /// lock service still runs its service member and shows the monitors
+    /// the same views.
+    #[test]
+    fn a_probed_algorithm_keeps_its_service_members_and_views() {
+        let plain = LeaseLock::default();
+        let probe = Probe::new(plain.clone());
+        assert_eq!(probe.service_members(), plain.service_members());
+        assert_eq!(probe.name(), plain.name());
+        let members = [1, 2];
+        for id in members {
+            // The same seed for both, so the probed node is the plain one.
+            let probed = probe.start(Boot::at_zero(id, &members, &mut StdRng::seed_from_u64(1)));
+            let node = plain.start(Boot::at_zero(id, &members, &mut StdRng::seed_from_u64(1)));
+            let seen = Probe::<LeaseLock>::lock_view(&probed, Time::ZERO);
+            assert_eq!(seen, LeaseLock::lock_view(&node, Time::ZERO));
+            assert!(seen.is_some(), "node {id}");
+        }
     }
 
     /// The probe only watches: a probed run is the run, bit for bit.

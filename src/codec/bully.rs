@@ -34,17 +34,13 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
 
 /// Reads one Bully message; the caller checks that nothing follows it.
 pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
-    let body = match reader.byte("bully message tag")? {
+    let tag = reader.tag("bully message tag")?;
+    let body = match tag.value {
         ELECTION => Body::Election,
         ANSWER => Body::Answer,
         COORDINATOR => Body::Coordinator,
         HEARTBEAT => Body::Heartbeat,
-        found => {
-            return Err(DecodeError::UnknownTag {
-                family: "bully",
-                found,
-            })
-        }
+        _ => return tag.unknown_in("bully"),
     };
     let epoch = Epoch::new(reader.varint("epoch")?);
     Ok(Message { epoch, body })

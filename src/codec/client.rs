@@ -124,7 +124,8 @@ fn encode_error(error: &ClientError, out: &mut Vec<u8>) {
 /// Reads one client request or reply; the caller checks that nothing
 /// follows it.
 pub fn decode(reader: &mut Reader) -> Result<Payload, DecodeError> {
-    match reader.byte("client message tag")? {
+    let tag = reader.tag("client message tag")?;
+    match tag.value {
         REQUEST => {
             let id = decode_id(reader)?;
             let operation = decode_operation(reader)?;
@@ -142,22 +143,15 @@ pub fn decode(reader: &mut Reader) -> Result<Payload, DecodeError> {
         }
         REPLY => {
             let id = decode_id(reader)?;
-            let result = match reader.byte("result tag")? {
+            let result_tag = reader.tag("result tag")?;
+            let result = match result_tag.value {
                 OK => Ok(decode_outcome(reader)?),
                 ERR => Err(decode_error(reader)?),
-                found => {
-                    return Err(DecodeError::InvalidValue {
-                        field: "result tag",
-                        found,
-                    })
-                }
+                _ => return result_tag.invalid(),
             };
             Ok(Payload::ClientReply(ClientReply { id, result }))
         }
-        found => Err(DecodeError::UnknownTag {
-            family: "client",
-            found,
-        }),
+        _ => tag.unknown_in("client"),
     }
 }
 
@@ -169,7 +163,8 @@ fn decode_id(reader: &mut Reader) -> Result<RequestId, DecodeError> {
 }
 
 fn decode_operation(reader: &mut Reader) -> Result<Operation, DecodeError> {
-    match reader.byte("operation tag")? {
+    let tag = reader.tag("operation tag")?;
+    match tag.value {
         READ => Ok(Operation::Read {
             key: reader.string("key")?,
         }),
@@ -182,38 +177,31 @@ fn decode_operation(reader: &mut Reader) -> Result<Operation, DecodeError> {
             expected: reader.option("expected")?,
             new: reader.varint("new")?,
         }),
-        found => Err(DecodeError::InvalidValue {
-            field: "operation tag",
-            found,
-        }),
+        _ => tag.invalid(),
     }
 }
 
 fn decode_outcome(reader: &mut Reader) -> Result<Outcome, DecodeError> {
-    match reader.byte("outcome tag")? {
+    let tag = reader.tag("outcome tag")?;
+    match tag.value {
         OUTCOME_READ => Ok(Outcome::Read(reader.option("read value")?)),
         OUTCOME_WRITTEN => Ok(Outcome::Written),
         OUTCOME_COMPARE_AND_SET => Ok(Outcome::CompareAndSet {
             swapped: reader.bool("swapped")?,
         }),
-        found => Err(DecodeError::InvalidValue {
-            field: "outcome tag",
-            found,
-        }),
+        _ => tag.invalid(),
     }
 }
 
 fn decode_error(reader: &mut Reader) -> Result<ClientError, DecodeError> {
-    match reader.byte("error tag")? {
+    let tag = reader.tag("error tag")?;
+    match tag.value {
         NOT_LEADER => Ok(ClientError::NotLeader {
             leader_hint: reader.option("leader_hint")?,
         }),
         TRANSFER_IN_PROGRESS => Ok(ClientError::TransferInProgress),
         LEADERSHIP_LOST => Ok(ClientError::LeadershipLost),
-        found => Err(DecodeError::InvalidValue {
-            field: "error tag",
-            found,
-        }),
+        _ => tag.invalid(),
     }
 }
 

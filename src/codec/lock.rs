@@ -96,7 +96,8 @@ fn encode_reply(reply: &StoreReply, out: &mut Vec<u8>) {
 
 /// Reads one lock-service message; the caller checks that nothing follows.
 pub fn decode(reader: &mut Reader) -> Result<LockMessage, DecodeError> {
-    match reader.byte("lock message tag")? {
+    let tag = reader.tag("lock message tag")?;
+    match tag.value {
         REQUEST => Ok(LockMessage::Request {
             number: reader.varint("request number")?,
             request: decode_request(reader)?,
@@ -113,10 +114,7 @@ pub fn decode(reader: &mut Reader) -> Result<LockMessage, DecodeError> {
             token: revision(reader, "token")?,
             accepted: reader.bool("accepted")?,
         }),
-        found => Err(DecodeError::UnknownTag {
-            family: "lock",
-            found,
-        }),
+        _ => tag.unknown_in("lock"),
     }
 }
 
@@ -125,7 +123,8 @@ fn revision(reader: &mut Reader, field: &'static str) -> Result<Revision, Decode
 }
 
 fn decode_request(reader: &mut Reader) -> Result<StoreRequest, DecodeError> {
-    match reader.byte("store request tag")? {
+    let tag = reader.tag("store request tag")?;
+    match tag.value {
         ACQUIRE => Ok(StoreRequest::Acquire {
             expected: revision(reader, "expected revision")?,
             ttl: duration(reader, "ttl")?,
@@ -133,15 +132,13 @@ fn decode_request(reader: &mut Reader) -> Result<StoreRequest, DecodeError> {
         RENEW => Ok(StoreRequest::Renew {
             revision: revision(reader, "revision")?,
         }),
-        found => Err(DecodeError::InvalidValue {
-            field: "store request tag",
-            found,
-        }),
+        _ => tag.invalid(),
     }
 }
 
 fn decode_reply(reader: &mut Reader) -> Result<StoreReply, DecodeError> {
-    match reader.byte("store reply tag")? {
+    let tag = reader.tag("store reply tag")?;
+    match tag.value {
         GRANTED => Ok(StoreReply::Granted {
             revision: revision(reader, "revision")?,
         }),
@@ -154,10 +151,7 @@ fn decode_reply(reader: &mut Reader) -> Result<StoreReply, DecodeError> {
                 holder: reader.option("holder")?,
             },
         }),
-        found => Err(DecodeError::InvalidValue {
-            field: "store reply tag",
-            found,
-        }),
+        _ => tag.invalid(),
     }
 }
 

@@ -28,53 +28,28 @@ pub trait PeerMessage: Clone {
     }
 }
 
-impl PeerMessage for core_raft::Message {
-    const FAMILY: Family = Family::Raft;
+/// Each family's message goes on the wire as its own codec module encodes
+/// it, in the payload variant of the same name.
+macro_rules! peer_message {
+    ($message:ty, $family:ident, $codec:ident) => {
+        impl PeerMessage for $message {
+            const FAMILY: Family = Family::$family;
 
-    fn encode_body(&self, out: &mut Vec<u8>) {
-        raft::encode(self, out)
-    }
+            fn encode_body(&self, out: &mut Vec<u8>) {
+                $codec::encode(self, out)
+            }
 
-    fn into_payload(self) -> Payload {
-        Payload::Raft(self)
-    }
+            fn into_payload(self) -> Payload {
+                Payload::$family(self)
+            }
+        }
+    };
 }
 
-impl PeerMessage for core_bully::Message {
-    const FAMILY: Family = Family::Bully;
-
-    fn encode_body(&self, out: &mut Vec<u8>) {
-        bully::encode(self, out)
-    }
-
-    fn into_payload(self) -> Payload {
-        Payload::Bully(self)
-    }
-}
-
-impl PeerMessage for core_ring::Message {
-    const FAMILY: Family = Family::Ring;
-
-    fn encode_body(&self, out: &mut Vec<u8>) {
-        ring::encode(self, out)
-    }
-
-    fn into_payload(self) -> Payload {
-        Payload::Ring(self)
-    }
-}
-
-impl PeerMessage for LockMessage {
-    const FAMILY: Family = Family::Lock;
-
-    fn encode_body(&self, out: &mut Vec<u8>) {
-        lock::encode(self, out)
-    }
-
-    fn into_payload(self) -> Payload {
-        Payload::Lock(self)
-    }
-}
+peer_message!(core_raft::Message, Raft, raft);
+peer_message!(core_bully::Message, Bully, bully);
+peer_message!(core_ring::Message, Ring, ring);
+peer_message!(LockMessage, Lock, lock);
 
 #[cfg(test)]
 mod tests {

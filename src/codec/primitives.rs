@@ -53,6 +53,33 @@ pub fn put_str(out: &mut Vec<u8>, value: &str) {
     out.extend_from_slice(value.as_bytes());
 }
 
+/// A tag read by [`Reader::tag`]: the caller matches on `value` and refuses
+/// any value it has no shape for with [`Tag::invalid`] or
+/// [`Tag::unknown_in`], so the error names what was read.
+#[derive(Clone, Copy, Debug)]
+pub struct Tag {
+    field: &'static str,
+    pub value: u8,
+}
+
+impl Tag {
+    /// A value no shape of this field has.
+    pub fn invalid<T>(self) -> Result<T, DecodeError> {
+        Err(DecodeError::InvalidValue {
+            field: self.field,
+            found: self.value,
+        })
+    }
+
+    /// A message kind that message family `family` does not have.
+    pub fn unknown_in<T>(self, family: &'static str) -> Result<T, DecodeError> {
+        Err(DecodeError::UnknownTag {
+            family,
+            found: self.value,
+        })
+    }
+}
+
 /// Reads primitives off the front of a body.
 pub struct Reader<'a> {
     rest: &'a [u8],
@@ -71,6 +98,13 @@ impl<'a> Reader<'a> {
         })?;
         self.rest = rest;
         Ok(first)
+    }
+
+    /// A one-byte tag saying which of several shapes the bytes after it
+    /// take (a message kind, an enum variant, a bool, an option).
+    pub fn tag(&mut self, field: &'static str) -> Result<Tag, DecodeError> {
+        let value = self.byte(field)?;
+        Ok(Tag { field, value })
     }
 
     pub fn varint(&mut self, field: &'static str) -> Result<u64, DecodeError> {
@@ -103,18 +137,20 @@ impl<'a> Reader<'a> {
     }
 
     pub fn bool(&mut self, field: &'static str) -> Result<bool, DecodeError> {
-        match self.byte(field)? {
+        let tag = self.tag(field)?;
+        match tag.value {
             0 => Ok(false),
             1 => Ok(true),
-            found => Err(DecodeError::InvalidValue { field, found }),
+            _ => tag.invalid(),
         }
     }
 
     pub fn option(&mut self, field: &'static str) -> Result<Option<u64>, DecodeError> {
-        match self.byte(field)? {
+        let tag = self.tag(field)?;
+        match tag.value {
             0 => Ok(None),
             1 => self.varint(field).map(Some),
-            found => Err(DecodeError::InvalidValue { field, found }),
+            _ => tag.invalid(),
         }
     }
 

@@ -166,18 +166,14 @@ fn encode_append_result(result: &AppendResult, out: &mut Vec<u8>) {
 
 /// Reads one Raft message; the caller checks that nothing follows it.
 pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
-    let tag = reader.byte("raft message tag")?;
-    let unknown = DecodeError::UnknownTag {
-        family: "raft",
-        found: tag,
-    };
+    let tag = reader.tag("raft message tag")?;
     // Judge the tag before reading on, so an unknown message is reported as
     // such rather than as whatever its bytes fail to be.
-    if !(VOTE_REQUEST..=TIMEOUT_NOW).contains(&tag) {
-        return Err(unknown);
+    if !(VOTE_REQUEST..=TIMEOUT_NOW).contains(&tag.value) {
+        return tag.unknown_in("raft");
     }
     let term = Term::new(reader.varint("term")?);
-    let body = match tag {
+    let body = match tag.value {
         VOTE_REQUEST => Body::VoteRequest(VoteRequest {
             pre_vote: reader.bool("pre_vote")?,
             last_log_index: LogIndex::new(reader.varint("last_log_index")?),
@@ -202,7 +198,7 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
             round: Round::new(reader.varint("round")?),
         }),
         TIMEOUT_NOW => Body::TimeoutNow,
-        _ => return Err(unknown),
+        _ => return tag.unknown_in("raft"),
     };
     Ok(Message { term, body })
 }
@@ -240,7 +236,8 @@ fn decode_append(reader: &mut Reader) -> Result<Body, DecodeError> {
 }
 
 pub(crate) fn decode_command(reader: &mut Reader) -> Result<Command, DecodeError> {
-    match reader.byte("command tag")? {
+    let tag = reader.tag("command tag")?;
+    match tag.value {
         NOOP => Ok(Command::Noop),
         WRITE => Ok(Command::Write {
             key: reader.string("key")?,
@@ -251,15 +248,13 @@ pub(crate) fn decode_command(reader: &mut Reader) -> Result<Command, DecodeError
             expected: reader.option("expected")?,
             new: reader.varint("new")?,
         }),
-        found => Err(DecodeError::InvalidValue {
-            field: "command tag",
-            found,
-        }),
+        _ => tag.invalid(),
     }
 }
 
 fn decode_append_result(reader: &mut Reader) -> Result<AppendResult, DecodeError> {
-    match reader.byte("append result tag")? {
+    let tag = reader.tag("append result tag")?;
+    match tag.value {
         ACCEPTED => Ok(AppendResult::Accepted {
             match_index: LogIndex::new(reader.varint("match_index")?),
         }),
@@ -268,9 +263,6 @@ fn decode_append_result(reader: &mut Reader) -> Result<AppendResult, DecodeError
             conflict_term: reader.option("conflict_term")?.map(Term::new),
             conflict_index: LogIndex::new(reader.varint("conflict_index")?),
         }),
-        found => Err(DecodeError::InvalidValue {
-            field: "append result tag",
-            found,
-        }),
+        _ => tag.invalid(),
     }
 }

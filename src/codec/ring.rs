@@ -47,17 +47,14 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
 
 /// Reads one Ring message; the caller checks that nothing follows it.
 pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
-    let tag = reader.byte("ring message tag")?;
+    let tag = reader.tag("ring message tag")?;
     // Judge the tag before reading on, so an unknown message is reported as
     // such rather than as whatever its bytes fail to be.
-    if !(ELECTION..=HEARTBEAT).contains(&tag) {
-        return Err(DecodeError::UnknownTag {
-            family: "ring",
-            found: tag,
-        });
+    if !(ELECTION..=HEARTBEAT).contains(&tag.value) {
+        return tag.unknown_in("ring");
     }
     let epoch = Epoch::new(reader.varint("epoch")?);
-    let body = match tag {
+    let body = match tag.value {
         ELECTION => Body::Election {
             candidate: reader.varint("candidate")?,
             hop: reader.varint("hop")?,

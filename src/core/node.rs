@@ -6,7 +6,7 @@ use std::fmt;
 
 use rand::RngCore;
 
-use crate::core::client::{ClientReply, ClientRequest};
+use crate::core::client::{ClientError, ClientReply, ClientRequest, Outcome, RequestId};
 use crate::core::time::Time;
 
 /// A cluster member. Ids are small positive integers chosen by the operator.
@@ -58,6 +58,27 @@ pub enum Input<M> {
     /// election timeout had fired (etcd's `Campaign`, raft-rs's `campaign`).
     /// A leader ignores it.
     Campaign,
+}
+
+impl<M> Input<M> {
+    /// The client requests this input hands over, in order: the one of an
+    /// [`Input::Client`], each of an [`Input::ClientBatch`], none for any
+    /// other input. This is the one expansion of a batch: a node handles
+    /// each request it yields as it handles a single request, within the
+    /// same step, so a batch and its requests one at a time are answered
+    /// alike (a node may still gain from seeing them in one step, as a Raft
+    /// leader sends them in one append).
+    pub fn into_client_requests(self) -> impl Iterator<Item = ClientRequest> {
+        let (single, batch) = match self {
+            Input::Client(request) => (Some(request), Vec::new()),
+            Input::ClientBatch(requests) => (None, requests),
+            Input::Tick
+            | Input::Message { .. }
+            | Input::TransferLeadership { .. }
+            | Input::Campaign => (None, Vec::new()),
+        };
+        single.into_iter().chain(batch)
+    }
 }
 
 /// A message to send to a peer.
@@ -185,6 +206,18 @@ impl<M, P> Actions<M, P> {
     pub fn drop_input(&mut self, from: Option<NodeId>, reason: DropReason) {
         self.events.push(Event::Dropped { from, reason });
     }
+
+    /// Answers the client request `id`.
+    pub fn reply(&mut self, id: RequestId, result: Result<Outcome, ClientError>) {
+        self.replies.push(ClientReply { id, result });
+    }
+
+    /// Refuses the client request `id` because this node does not lead:
+    /// the operation certainly did not take effect, and the client may try
+    /// `leader_hint`, the leader this node believes in, if it knows one.
+    pub fn refuse_not_leader(&mut self, id: RequestId, leader_hint: Option<NodeId>) {
+        self.reply(id, Err(ClientError::NotLeader { leader_hint }));
+    }
 }
 
 /// A protocol node: a pure state machine driven one input at a time.
@@ -237,4 +270,113 @@ pub trait Node {
     /// Panics if the node's own state is inconsistent. Called after every step
     /// in tests and debug builds.
     fn invariants(&self);
+}
+
+/// Writes the queries of [`Node`] for a node that is another node with
+/// something added to its steps (a probe that counts what its node drops,
+/// a deliberately broken variant for a checker to catch): each is answered
+/// by the inner node, in the field named. Used inside the wrapper's
+/// `impl Node`, beside its own `step`.
+#[macro_export]
+macro_rules! delegate_node_queries {
+    ($inner:tt) => {
+        fn id(&self) -> $crate::core::node::NodeId {
+            self.$inner.id()
+        }
+
+        fn next_deadline(&self) -> $crate::core::time::Time {
+            self.$inner.next_deadline()
+        }
+
+        fn role(&self) -> $crate::core::node::Role {
+            self.$inner.role()
+        }
+
+        fn term(&self) -> u64 {
+            self.$inner.term()
+        }
+
+        fn leader(&self) -> Option<$crate::core::node::NodeId> {
+            self.$inner.leader()
+        }
+
+        fn commit_index(&self) -> u64 {
+            self.$inner.commit_index()
+        }
+
+        fn holds_lease(&self, now: $crate::core::time::Time) -> bool {
+            self.$inner.holds_lease(now)
+        }
+
+        fn invariants(&self) {
+            self.$inner.invariants()
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::client::Operation;
+
+    fn request(sequence: u64) -> ClientRequest {
+        ClientRequest {
+            id: RequestId {
+                client: 1,
+                sequence,
+            },
+            operation: Operation::Read { key: "x".into() },
+        }
+    }
+
+    #[test]
+    fn a_batch_is_its_requests_in_order_and_a_single_request_is_itself() {
+        let batch = Input::<()>::ClientBatch(vec![request(3), request(1), request(2)]);
+        let ids: Vec<u64> = batch
+            .into_client_requests()
+            .map(|r| r.id.sequence)
+            .collect();
+        assert_eq!(ids, [3, 1, 2]);
+        let single: Vec<_> = Input::<()>::Client(request(7))
+            .into_client_requests()
+            .collect();
+        assert_eq!(single, [request(7)]);
+        let others = [
+            Input::Tick,
+            Input::Message {
+                from: 2,
+                message: (),
+            },
+            Input::TransferLeadership { to: 2 },
+            Input::Campaign,
+            Input::ClientBatch(Vec::new()),
+        ];
+        for input in others {
+            assert_eq!(input.clone().into_client_requests().count(), 0, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_leader_this_node_believes_in() {
+        let mut actions = Actions::<(), ()>::default();
+        actions.refuse_not_leader(request(4).id, Some(3));
+        actions.refuse_not_leader(request(5).id, None);
+        let refusals: Vec<_> = actions
+            .replies
+            .iter()
+            .map(|reply| (reply.id.sequence, reply.result.clone()))
+            .collect();
+        assert_eq!(
+            refusals,
+            [
+                (
+                    4,
+                    Err(ClientError::NotLeader {
+                        leader_hint: Some(3)
+                    })
+                ),
+                (5, Err(ClientError::NotLeader { leader_hint: None })),
+            ]
+        );
+    }
 }

@@ -17,10 +17,37 @@ pub type MessageOf<A> = <<A as Algorithm>::Node as Node>::Message;
 /// One durable record of algorithm `A`'s nodes.
 pub type PersistOf<A> = <<A as Algorithm>::Node as Node>::Persist;
 
+/// Where and when a node comes up: what every algorithm's
+/// [`Algorithm::start`] and [`Algorithm::restart`] hand to its node's
+/// constructor.
+pub struct Boot<'a> {
+    pub id: NodeId,
+    /// Every member of the run, the node among them.
+    pub members: &'a [NodeId],
+    /// The node's local time.
+    pub now: Time,
+    /// The node's seeded randomness.
+    pub rng: &'a mut dyn RngCore,
+}
+
+impl<'a> Boot<'a> {
+    /// Node `id` of `members` coming up at time zero, as every node of a
+    /// run's first state does.
+    pub fn at_zero(id: NodeId, members: &'a [NodeId], rng: &'a mut dyn RngCore) -> Boot<'a> {
+        Boot {
+            id,
+            members,
+            now: Time::ZERO,
+            rng,
+        }
+    }
+}
+
 /// An algorithm variant under simulation.
 pub trait Algorithm {
     /// Its messages have a wire format, so the simulator can count bytes.
-    type Node: Node<Message: PeerMessage> + Clone + Debug;
+    /// A node owns its state, borrowing nothing.
+    type Node: Node<Message: PeerMessage> + Clone + Debug + 'static;
     /// What survives a crash.
     type Durable: Clone + Debug + Default;
 
@@ -31,17 +58,11 @@ pub trait Algorithm {
     /// algorithm's own timing: the liveness bound is derived from it.
     fn election_bound(&self) -> std::time::Duration;
 
-    fn start(&self, id: NodeId, members: &[NodeId], now: Time, rng: &mut dyn RngCore)
-        -> Self::Node;
+    /// A fresh node, with nothing durable yet.
+    fn start(&self, boot: Boot<'_>) -> Self::Node;
 
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        durable: &Self::Durable,
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node;
+    /// A node coming back from what it had made durable.
+    fn restart(&self, boot: Boot<'_>, durable: &Self::Durable) -> Self::Node;
 
     /// Makes one record durable. Records are handed over, not borrowed, so
     /// an appended entry is moved into storage rather than copied again.
@@ -74,6 +95,73 @@ pub trait Algorithm {
     }
 }
 
+/// An algorithm whose nodes are another algorithm's, each inside a wrapper
+/// node (a probe, a deliberately broken variant; its queries written by
+/// [`delegate_node_queries`](crate::delegate_node_queries)). Implement this
+/// and [`Algorithm`] comes with it: nodes start, restart and persist as the
+/// inner algorithm's do, and the monitors see the inner nodes.
+pub trait AlgorithmWrapper {
+    type Inner: Algorithm;
+    type Node: Node<Message = MessageOf<Self::Inner>, Persist = PersistOf<Self::Inner>>
+        + Clone
+        + Debug
+        + 'static;
+
+    fn inner(&self) -> &Self::Inner;
+
+    /// Puts a node the inner algorithm started into its wrapper.
+    fn wrap(&self, node: <Self::Inner as Algorithm>::Node) -> Self::Node;
+
+    /// The inner algorithm's node in `node`, for the monitors.
+    fn unwrap(node: &Self::Node) -> &<Self::Inner as Algorithm>::Node;
+
+    /// [`Algorithm::name`]: by default the inner algorithm's.
+    fn wrapper_name(&self) -> &'static str {
+        self.inner().name()
+    }
+}
+
+impl<W: AlgorithmWrapper> Algorithm for W {
+    type Node = W::Node;
+    type Durable = <W::Inner as Algorithm>::Durable;
+
+    fn name(&self) -> &'static str {
+        self.wrapper_name()
+    }
+
+    fn election_bound(&self) -> std::time::Duration {
+        self.inner().election_bound()
+    }
+
+    fn start(&self, boot: Boot<'_>) -> W::Node {
+        self.wrap(self.inner().start(boot))
+    }
+
+    fn restart(&self, boot: Boot<'_>, durable: &Self::Durable) -> W::Node {
+        self.wrap(self.inner().restart(boot, durable))
+    }
+
+    fn persist(durable: &mut Self::Durable, record: PersistOf<W::Inner>) {
+        W::Inner::persist(durable, record);
+    }
+
+    fn log(node: &W::Node) -> Option<&[Entry]> {
+        W::Inner::log(W::unwrap(node))
+    }
+
+    fn can_serve(node: &W::Node) -> bool {
+        W::Inner::can_serve(W::unwrap(node))
+    }
+
+    fn service_members(&self) -> u64 {
+        self.inner().service_members()
+    }
+
+    fn lock_view(node: &W::Node, local: Time) -> Option<LockView> {
+        W::Inner::lock_view(W::unwrap(node), local)
+    }
+}
+
 /// Raft with a given configuration.
 #[derive(Clone, Debug, Default)]
 pub struct Raft {
@@ -94,21 +182,28 @@ impl Algorithm for Raft {
         self.config.election_timeout_min * 2 + self.config.election_timeout_max
     }
 
-    fn start(&self, id: NodeId, members: &[NodeId], now: Time, rng: &mut dyn RngCore) -> RaftNode {
-        RaftNode::new(id, members, self.config.clone(), now, rng)
-            .expect("the simulation validates the configuration first")
+    fn start(&self, boot: Boot<'_>) -> RaftNode {
+        RaftNode::new(
+            boot.id,
+            boot.members,
+            self.config.clone(),
+            boot.now,
+            boot.rng,
+        )
+        .expect("the simulation validates the configuration first")
     }
 
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        durable: &DurableState,
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> RaftNode {
-        RaftNode::restart(id, members, self.config.clone(), durable.clone(), now, rng)
-            .expect("durable state written by the node itself is consistent")
+    fn restart(&self, boot: Boot<'_>, durable: &DurableState) -> RaftNode {
+        let durable = durable.clone();
+        RaftNode::restart(
+            boot.id,
+            boot.members,
+            self.config.clone(),
+            durable,
+            boot.now,
+            boot.rng,
+        )
+        .expect("durable state written by the node itself is consistent")
     }
 
     fn persist(durable: &mut DurableState, record: Persist) {
@@ -149,26 +244,15 @@ macro_rules! chassis_algorithm {
                 $bound
             }
 
-            fn start(
-                &self,
-                id: NodeId,
-                members: &[NodeId],
-                now: Time,
-                rng: &mut dyn RngCore,
-            ) -> Self::Node {
-                Self::Node::new(id, members, self.config.clone(), now, rng)
+            fn start(&self, boot: Boot<'_>) -> Self::Node {
+                let config = self.config.clone();
+                Self::Node::new(boot.id, boot.members, config, boot.now, boot.rng)
                     .expect("the simulation validates the configuration first")
             }
 
-            fn restart(
-                &self,
-                id: NodeId,
-                members: &[NodeId],
-                durable: &Self::Durable,
-                now: Time,
-                rng: &mut dyn RngCore,
-            ) -> Self::Node {
-                Self::Node::restart(id, members, self.config.clone(), *durable, now, rng)
+            fn restart(&self, boot: Boot<'_>, durable: &Self::Durable) -> Self::Node {
+                let config = self.config.clone();
+                Self::Node::restart(boot.id, boot.members, config, *durable, boot.now, boot.rng)
                     .expect("durable state written by the node itself is consistent")
             }
 

@@ -9,8 +9,6 @@
 //! run gives member `n + 1`; faults aimed at candidates (crashes, pauses)
 //! leave it alone, which is what makes the store idealised.
 
-use rand::RngCore;
-
 use crate::check::lock_service::LockView;
 use crate::core::fencing::FencedResource;
 use crate::core::lease_lock::{Config, LeaseLockNode};
@@ -19,7 +17,7 @@ use crate::core::node::{Node, NodeId};
 use crate::core::raft::Entry;
 use crate::core::store::IdealStore;
 use crate::core::time::Time;
-use crate::harness::algorithm::Algorithm;
+use crate::harness::algorithm::{Algorithm, Boot};
 
 /// `lease-lock` on the idealised store, with the protected resource's
 /// fencing on or off.
@@ -63,39 +61,22 @@ impl Algorithm for LeaseLock {
         config.ttl + config.retry_max * 2 + config.request_timeout * 2
     }
 
-    fn start(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        let service = service_of(members);
-        if id == service {
+    fn start(&self, boot: Boot<'_>) -> Self::Node {
+        let service = service_of(boot.members);
+        if boot.id == service {
             let resource = FencedResource::new(self.fencing);
-            LockMember::Service(ServiceNode::new(id, IdealStore::new(), resource))
+            LockMember::Service(ServiceNode::new(boot.id, IdealStore::new(), resource))
         } else {
-            LockMember::Candidate(LeaseLockNode::new(
-                id,
-                service,
-                self.config.clone(),
-                now,
-                rng,
-            ))
+            let config = self.config.clone();
+            let candidate = LeaseLockNode::new(boot.id, service, config, boot.now, boot.rng);
+            LockMember::Candidate(candidate)
         }
     }
 
     /// Nothing of a candidate is durable: a restarted candidate knows no
     /// revision and holds no lease, and learns the key from the store.
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        _durable: &(),
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> Self::Node {
-        self.start(id, members, now, rng)
+    fn restart(&self, boot: Boot<'_>, _durable: &()) -> Self::Node {
+        self.start(boot)
     }
 
     fn persist(_durable: &mut (), _record: ()) {}
@@ -119,5 +100,45 @@ impl Algorithm for LeaseLock {
                 last: service.resource().last_accepted(),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::core::client::ClientError;
+    use crate::core::node::{Actions, Input};
+    use crate::sim::lockstep::write_request as request;
+
+    /// Neither a candidate nor the service serves key-value clients: each
+    /// request, alone or in a batch, gets its own refusal, in order, and
+    /// nothing else happens.
+    #[test]
+    fn every_member_refuses_each_client_request_alone_or_batched() {
+        let algorithm = LeaseLock::default();
+        let members = [1, 2, 3];
+        let mut rng = StdRng::seed_from_u64(1);
+        for id in members {
+            let mut member = algorithm.start(Boot::at_zero(id, &members, &mut rng));
+            let mut actions = Actions::default();
+            let batch = Input::ClientBatch(vec![request(2), request(1)]);
+            member.step(Time::ZERO, &mut rng, batch, &mut actions);
+            member.step(
+                Time::ZERO,
+                &mut rng,
+                Input::Client(request(3)),
+                &mut actions,
+            );
+            let answered: Vec<_> = actions.replies.iter().map(|r| r.id.sequence).collect();
+            assert_eq!(answered, [2, 1, 3], "member {id}");
+            for reply in &actions.replies {
+                let refused = ClientError::NotLeader { leader_hint: None };
+                assert_eq!(reply.result, Err(refused), "member {id}");
+            }
+            assert!(actions.messages.is_empty(), "member {id}");
+        }
     }
 }

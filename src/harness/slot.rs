@@ -11,7 +11,7 @@ use rand::RngCore;
 use crate::check::properties::NodeView;
 use crate::core::node::{Input, NodeId};
 use crate::core::time::Time;
-use crate::harness::algorithm::{Algorithm, MessageOf};
+use crate::harness::algorithm::{Algorithm, Boot, MessageOf};
 use crate::harness::apply::{infallible, Outputs, Stepper};
 use crate::harness::clock::{ExactClock, LocalClock};
 use crate::harness::memory::Memory;
@@ -35,7 +35,13 @@ impl<A: Algorithm, C: LocalClock> Slot<A, C> {
         now: Time,
         rng: &mut dyn RngCore,
     ) -> Slot<A, C> {
-        let node = algorithm.start(id, members, clock.local(now), rng);
+        let now = clock.local(now);
+        let node = algorithm.start(Boot {
+            id,
+            members,
+            now,
+            rng,
+        });
         Slot {
             id,
             node: Some(node),
@@ -90,8 +96,13 @@ impl<A: Algorithm, C: LocalClock> Slot<A, C> {
         if self.node.is_some() {
             return false;
         }
-        let local = self.clock.local(now);
-        self.node = Some(algorithm.restart(self.id, members, &self.durable, local, rng));
+        let boot = Boot {
+            id: self.id,
+            members,
+            now: self.clock.local(now),
+            rng,
+        };
+        self.node = Some(algorithm.restart(boot, &self.durable));
         true
     }
 

@@ -25,7 +25,7 @@ use crate::check::properties::{NodeView, Property, SafetyMonitor};
 use crate::core::node::{Input, Node, NodeId, Role};
 use crate::core::raft::Config;
 use crate::core::time::Time;
-use crate::harness::algorithm::{MessageOf, Raft};
+use crate::harness::algorithm::{Boot, MessageOf, Raft};
 use crate::harness::disk::{DiskBugs, FailingStep, WriteFailed};
 use crate::harness::views::view;
 use crate::model::action::Action;
@@ -119,7 +119,9 @@ impl<V: ModelVariant> ClusterModel<V> {
             .iter()
             .map(|&id| {
                 let mut rng = self.rng(id, 0, Time::ZERO);
-                let node = self.variant.start(id, &self.members, Time::ZERO, &mut rng);
+                let node = self
+                    .variant
+                    .start(Boot::at_zero(id, &self.members, &mut rng));
                 NodeSlot {
                     node: Some(Arc::new(node)),
                     durable: Arc::new(V::Durable::default()),
@@ -165,9 +167,13 @@ impl<V: ModelVariant> ClusterModel<V> {
         let now = self.local_time(state, id);
         let slot = state.slot_mut(id);
         let mut rng = self.rng(id, V::durable_term(&slot.durable), now);
-        let node = self
-            .variant
-            .restart(id, &self.members, &slot.durable, now, &mut rng);
+        let boot = Boot {
+            id,
+            members: &self.members,
+            now,
+            rng: &mut rng,
+        };
+        let node = self.variant.restart(boot, &slot.durable);
         slot.node = Some(Arc::new(node));
     }
 

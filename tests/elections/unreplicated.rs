@@ -10,7 +10,7 @@ use electorate::core::chassis::{ConfigError, DurableState, Epoch, MembershipErro
 use electorate::core::client::{ClientError, Outcome};
 use electorate::core::node::{DropReason, Input, Node, NodeId, Role};
 use electorate::core::time::Time;
-use electorate::harness::algorithm::Algorithm;
+use electorate::harness::algorithm::{Algorithm, Boot};
 use electorate::sim::cluster::{Cluster, MessageOf, Trace};
 use rand::RngCore;
 
@@ -128,7 +128,7 @@ where
     let durable = DurableState {
         epoch: Epoch::new(epoch),
     };
-    let node = algorithm.restart(id, &MEMBERS, &durable, Time::ZERO, &mut rng());
+    let node = algorithm.restart(Boot::at_zero(id, &MEMBERS, &mut rng()), &durable);
     assert_eq!(
         (node.role(), node.leader(), node.term()),
         (Role::Follower, None, epoch)

@@ -31,6 +31,59 @@ fn write(value: u64) -> Command {
     Command::write(value)
 }
 
+/// Process `process` wrote `value`, and the write completed.
+fn wrote(process: u64, value: u64) -> [Event; 2] {
+    [
+        Event::invoke(process, write(value)),
+        Event::ok(process, write(value)),
+    ]
+}
+
+/// Process `process` wrote `value`, and the write's outcome is unknown
+/// (Jepsen's `info`): it may take effect at any time after its invocation,
+/// or never.
+fn wrote_unknown(process: u64, value: u64) -> [Event; 2] {
+    [
+        Event::invoke(process, write(value)),
+        Event::info(process, write(value)),
+    ]
+}
+
+/// Process `process` read, and the read returned `value`.
+fn saw(process: u64, value: u64) -> [Event; 2] {
+    [
+        Event::invoke(process, Command::read()),
+        Event::ok(process, read(value)),
+    ]
+}
+
+/// What a history is written from: single events (where operations
+/// overlap) and whole operations ([`wrote`], [`wrote_unknown`], [`saw`]).
+trait Part {
+    fn append_to(self, events: &mut Vec<Event>);
+}
+
+impl Part for Event {
+    fn append_to(self, events: &mut Vec<Event>) {
+        events.push(self);
+    }
+}
+
+impl Part for [Event; 2] {
+    fn append_to(self, events: &mut Vec<Event>) {
+        events.extend(self);
+    }
+}
+
+/// The events of a history, from its parts in order.
+macro_rules! history {
+    ($($part:expr),* $(,)?) => {{
+        let mut events = Vec::new();
+        $(Part::append_to($part, &mut events);)*
+        events
+    }};
+}
+
 fn assert_not_linearizable(verdict: &Verdict) -> &electorate::check::Violation {
     match verdict {
         Verdict::NotLinearizable(violation) => violation,
@@ -45,12 +98,7 @@ fn an_empty_history_is_linearizable() {
 
 #[test]
 fn a_read_after_a_completed_write_must_see_it() {
-    let events = vec![
-        Event::invoke(1, write(1)),
-        Event::ok(1, write(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(0)),
-    ];
+    let events = history![wrote(1, 1), saw(2, 0)];
     let verdict = cas_verdict(events);
     let violation = assert_not_linearizable(&verdict);
     assert_eq!(violation.operation, 1, "the stale read is blamed");
@@ -62,10 +110,9 @@ fn a_read_after_a_completed_write_must_see_it() {
 #[test]
 fn a_read_concurrent_with_a_write_may_see_either_value() {
     for seen in [0, 1] {
-        let events = vec![
+        let events = history![
             Event::invoke(1, write(1)),
-            Event::invoke(2, Command::read()),
-            Event::ok(2, read(seen)),
+            saw(2, seen),
             Event::ok(1, write(1)),
         ];
         assert_eq!(cas_verdict(events), Verdict::Linearizable, "read {seen}");
@@ -75,39 +122,29 @@ fn a_read_concurrent_with_a_write_may_see_either_value() {
 #[test]
 fn real_time_order_binds_operations_that_do_not_overlap() {
     // Write 1 completes before write 2 starts, so a later read cannot see 1.
-    let events = vec![
-        Event::invoke(1, write(1)),
-        Event::ok(1, write(1)),
-        Event::invoke(2, write(2)),
-        Event::ok(2, write(2)),
-        Event::invoke(3, Command::read()),
-        Event::ok(3, read(1)),
-    ];
+    let events = history![wrote(1, 1), wrote(2, 2), saw(3, 1)];
     let verdict = cas_verdict(events);
     assert_eq!(assert_not_linearizable(&verdict).operation, 2);
 }
 
 #[test]
 fn overlapping_writes_may_take_effect_in_either_order() {
-    let events = vec![
+    let events = history![
         Event::invoke(1, write(1)),
         Event::invoke(2, write(2)),
         Event::ok(1, write(1)),
         Event::ok(2, write(2)),
-        Event::invoke(3, Command::read()),
-        Event::ok(3, read(1)),
+        saw(3, 1),
     ];
     assert_eq!(cas_verdict(events), Verdict::Linearizable);
 }
 
 #[test]
 fn once_a_read_sees_a_write_later_reads_cannot_go_back() {
-    let events = vec![
+    let events = history![
         Event::invoke(1, write(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(0)),
+        saw(2, 1),
+        saw(2, 0),
         Event::ok(1, write(1)),
     ];
     assert_not_linearizable(&cas_verdict(events));
@@ -115,25 +152,13 @@ fn once_a_read_sees_a_write_later_reads_cannot_go_back() {
 
 #[test]
 fn an_info_write_may_take_effect_long_after_it_was_invoked() {
-    let events = vec![
-        Event::invoke(1, write(1)),
-        Event::info(1, write(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(0)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(1)),
-    ];
+    let events = history![wrote_unknown(1, 1), saw(2, 0), saw(2, 1)];
     assert_eq!(cas_verdict(events), Verdict::Linearizable);
 }
 
 #[test]
 fn an_info_write_may_never_take_effect() {
-    let events = vec![
-        Event::invoke(1, write(1)),
-        Event::info(1, write(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(0)),
-    ];
+    let events = history![wrote_unknown(1, 1), saw(2, 0)];
     assert_eq!(cas_verdict(events), Verdict::Linearizable);
 }
 
@@ -142,68 +167,47 @@ fn an_info_operation_that_could_not_take_effect_anywhere_never_did() {
     // Taking effect "at the end" is not the same as never: this cas can
     // never find 5, so the only explanation is that it had no effect.
     let cas = Command::compare_and_set(5, 6);
-    let events = vec![
+    let events = history![
         Event::invoke(1, cas.clone()),
         Event::info(1, cas),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(0)),
+        saw(2, 0),
     ];
     assert_eq!(cas_verdict(events), Verdict::Linearizable);
 }
 
 #[test]
 fn an_info_write_cannot_take_effect_before_it_is_invoked() {
-    let events = vec![
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(1)),
-        Event::invoke(1, write(1)),
-        Event::info(1, write(1)),
-    ];
+    let events = history![saw(2, 1), wrote_unknown(1, 1)];
     assert_not_linearizable(&cas_verdict(events));
 }
 
 #[test]
 fn an_info_write_takes_effect_at_most_once() {
     // Seen, overwritten, then seen again: that would need it to happen twice.
-    let events = vec![
-        Event::invoke(1, write(1)),
-        Event::info(1, write(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(1)),
-        Event::invoke(2, write(2)),
-        Event::ok(2, write(2)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(1)),
-    ];
+    let events = history![wrote_unknown(1, 1), saw(2, 1), wrote(2, 2), saw(2, 1)];
     assert_not_linearizable(&cas_verdict(events));
 }
 
 #[test]
 fn a_pending_operation_counts_as_info() {
-    let events = vec![
-        Event::invoke(1, write(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(1)),
-    ];
+    let events = history![Event::invoke(1, write(1)), saw(2, 1)];
     assert_eq!(cas_verdict(events), Verdict::Linearizable);
 }
 
 #[test]
 fn a_failed_write_never_takes_effect() {
-    let events = vec![
+    let events = history![
         Event::invoke(1, write(1)),
         Event::fail(1, write(1)),
-        Event::invoke(2, Command::read()),
-        Event::ok(2, read(1)),
+        saw(2, 1),
     ];
     assert_not_linearizable(&cas_verdict(events));
 }
 
 #[test]
 fn a_nil_read_matches_any_value_in_the_knossos_registers() {
-    let events = vec![
-        Event::invoke(1, write(3)),
-        Event::ok(1, write(3)),
+    let events = history![
+        wrote(1, 3),
         Event::invoke(2, Command::read()),
         Event::ok(2, Command::read()),
     ];
@@ -222,7 +226,7 @@ fn a_nil_read_matches_any_value_in_the_knossos_registers() {
 #[test]
 fn concurrent_compare_and_sets_from_the_same_value_cannot_both_succeed() {
     let cas = Command::compare_and_set(0, 1);
-    let events = vec![
+    let events = history![
         Event::invoke(1, cas.clone()),
         Event::invoke(2, cas.clone()),
         Event::ok(1, cas.clone()),
@@ -235,20 +239,19 @@ fn concurrent_compare_and_sets_from_the_same_value_cannot_both_succeed() {
 fn concurrent_compare_and_sets_may_chain() {
     let first = Command::compare_and_set(0, 1);
     let second = Command::compare_and_set(1, 2);
-    let events = vec![
+    let events = history![
         Event::invoke(2, second.clone()),
         Event::invoke(1, first.clone()),
         Event::ok(2, second),
         Event::ok(1, first),
-        Event::invoke(3, Command::read()),
-        Event::ok(3, read(2)),
+        saw(3, 2),
     ];
     assert_eq!(cas_verdict(events), Verdict::Linearizable);
 }
 
 #[test]
 fn the_initial_value_is_configurable() {
-    let events = vec![Event::invoke(1, Command::read()), Event::ok(1, read(7))];
+    let events = history![saw(1, 7)];
     assert_eq!(
         verdict(&CasRegister { initial: 7.into() }, events.clone()),
         Verdict::Linearizable

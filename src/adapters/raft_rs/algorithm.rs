@@ -1,14 +1,11 @@
 //! raft-rs as a simulator [`Algorithm`]: `--algo raft-rs` (ReadIndex reads)
 //! and `--algo raft-rs-lease` (raft-rs's lease-based reads).
 
-use rand::RngCore;
-
 use super::node::{RaftRsNode, Settings};
 use super::storage::{RaftRsLog, Record};
-use crate::core::node::{Node, NodeId, Role};
+use crate::core::node::{Node, Role};
 use crate::core::raft::Entry;
-use crate::core::time::Time;
-use crate::harness::algorithm::Algorithm;
+use crate::harness::algorithm::{Algorithm, Boot};
 
 /// raft-rs with the given settings.
 #[derive(Clone, Debug, Default)]
@@ -49,33 +46,14 @@ impl Algorithm for RaftRs {
         self.settings.tick * ticks as u32
     }
 
-    fn start(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> RaftRsNode {
-        self.restart(id, members, &RaftRsLog::default(), now, rng)
+    fn start(&self, boot: Boot<'_>) -> RaftRsNode {
+        self.restart(boot, &RaftRsLog::default())
     }
 
-    fn restart(
-        &self,
-        id: NodeId,
-        members: &[NodeId],
-        durable: &RaftRsLog,
-        now: Time,
-        rng: &mut dyn RngCore,
-    ) -> RaftRsNode {
-        RaftRsNode::new(
-            id,
-            members,
-            self.settings.clone(),
-            durable.clone(),
-            now,
-            rng,
-        )
-        .expect("a node's own durable state restarts it")
+    fn restart(&self, boot: Boot<'_>, durable: &RaftRsLog) -> RaftRsNode {
+        let (settings, durable) = (self.settings.clone(), durable.clone());
+        RaftRsNode::new(boot.id, boot.members, settings, durable, boot.now, boot.rng)
+            .expect("a node's own durable state restarts it")
     }
 
     fn persist(durable: &mut RaftRsLog, record: Record) {

@@ -16,7 +16,7 @@ use super::command::{self, command_of, decode_proposal, decode_request_id, encod
 use super::message::RaftRsMessage;
 use super::storage::{NodeStorage, RaftRsLog, Record};
 use super::timeout::ResetWatch;
-use crate::core::client::{ClientError, ClientReply, ClientRequest, Operation};
+use crate::core::client::{ClientError, ClientRequest, Operation};
 use crate::core::kv::KvStore;
 use crate::core::node::{Actions, DropReason, Event, Input, Node, NodeId, Role};
 use crate::core::raft::{Entry, LogIndex, Term};
@@ -240,20 +240,12 @@ impl RaftRsNode {
     }
 
     fn client(&mut self, request: ClientRequest, actions: &mut RaftRsActions) {
-        let refusal = if !self.is_leader() {
-            Some(ClientError::NotLeader {
-                leader_hint: self.leader(),
-            })
-        } else if self.raw.raft.lead_transferee.is_some() {
-            Some(ClientError::TransferInProgress)
-        } else {
-            None
-        };
-        if let Some(error) = refusal {
-            actions.replies.push(ClientReply {
-                id: request.id,
-                result: Err(error),
-            });
+        if !self.is_leader() {
+            actions.refuse_not_leader(request.id, self.leader());
+            return;
+        }
+        if self.raw.raft.lead_transferee.is_some() {
+            actions.reply(request.id, Err(ClientError::TransferInProgress));
             return;
         }
         let Some(command) = command_of(&request.operation) else {
@@ -273,10 +265,7 @@ impl RaftRsNode {
             }
             // raft-rs drops proposals during a leadership transfer (checked
             // above) and beyond its uncommitted-size limit (off here).
-            Err(_) => actions.replies.push(ClientReply {
-                id: request.id,
-                result: Err(ClientError::TransferInProgress),
-            }),
+            Err(_) => actions.reply(request.id, Err(ClientError::TransferInProgress)),
         }
     }
 
@@ -424,10 +413,10 @@ impl Node for RaftRsNode {
         match input {
             Input::Tick => self.tick(now, rng, actions),
             Input::Message { from, message } => self.receive(from, message.0, actions),
-            Input::Client(request) => self.client(request, actions),
-            // Proposed one after another, then handled in one `Ready`.
-            Input::ClientBatch(requests) => {
-                for request in requests {
+            // Proposed one after another, then handled in one `Ready`, so
+            // raft-rs sends a batch's entries in one append per follower.
+            clients @ (Input::Client(_) | Input::ClientBatch(_)) => {
+                for request in clients.into_client_requests() {
                     self.client(request, actions);
                 }
             }

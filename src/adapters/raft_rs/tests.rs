@@ -13,7 +13,7 @@ use super::{RaftRs, RaftRsLog, RaftRsNode};
 use crate::core::client::{ClientRequest, Operation, Outcome, RequestId};
 use crate::core::node::{Actions, Input, Node, NodeId, Role};
 use crate::core::time::Time;
-use crate::harness::algorithm::Algorithm;
+use crate::harness::algorithm::{Algorithm, Boot};
 use crate::sim::faults::FaultKind;
 use crate::sim::simulation::Simulation;
 use crate::sim::swarm::{draw, SwarmSettings};
@@ -68,7 +68,7 @@ impl Wired {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let nodes = MEMBERS
             .iter()
-            .map(|&id| Some(RaftRs::default().start(id, &MEMBERS, Time::ZERO, &mut rng)))
+            .map(|&id| Some(RaftRs::default().start(Boot::at_zero(id, &MEMBERS, &mut rng))))
             .collect();
         Wired {
             nodes,
@@ -110,8 +110,8 @@ impl Wired {
     fn crash_and_restart(&mut self, id: NodeId) {
         let slot = (id - 1) as usize;
         self.nodes[slot] = None;
-        let node =
-            RaftRs::default().restart(id, &MEMBERS, &self.durable[slot], Time::ZERO, &mut self.rng);
+        let boot = Boot::at_zero(id, &MEMBERS, &mut self.rng);
+        let node = RaftRs::default().restart(boot, &self.durable[slot]);
         self.nodes[slot] = Some(node);
         // Replays the committed entries into the fresh state machine.
         self.step(id, Input::Tick);
@@ -200,7 +200,7 @@ fn nodes_started_together_tick_at_seeded_phases() {
         members
             .iter()
             .map(|&id| {
-                let node = algorithm.start(id, &members, Time::ZERO, &mut rng);
+                let node = algorithm.start(Boot::at_zero(id, &members, &mut rng));
                 node.next_deadline()
             })
             .collect()

@@ -5,14 +5,10 @@
 
 use std::fmt;
 
-use crate::core::chassis::Epoch;
+use crate::core::chassis::Stamped;
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct Message {
-    pub epoch: Epoch,
-    pub body: Body,
-}
+/// A Bully message: its body, stamped with the sender's epoch.
+pub type Message = Stamped<Body>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -41,16 +37,17 @@ impl Body {
     }
 }
 
-impl fmt::Display for Message {
-    /// One line per message, e.g. `Coordinator epoch=3`.
+impl fmt::Display for Body {
+    /// The kind alone: no Bully message names a node.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} epoch={}", self.body.kind(), self.epoch)
+        f.write_str(self.kind())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::chassis::Epoch;
 
     #[test]
     fn messages_print_on_one_line() {

@@ -6,6 +6,8 @@
 //! Under a partition two sides can still pick the same epoch: the algorithms
 //! have no quorum to prevent it, and the Election Safety monitor shows it.
 
+use std::fmt;
+
 use crate::core::counter::counter;
 
 counter! {
@@ -19,6 +21,23 @@ impl Epoch {
     /// `u64::MAX`.
     pub fn next(self) -> Epoch {
         Epoch(self.0 + 1)
+    }
+}
+
+/// A message of Bully or Ring: what it says (`body`), stamped with its
+/// sender's epoch.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Stamped<B> {
+    pub epoch: Epoch,
+    pub body: B,
+}
+
+impl<B: fmt::Display> fmt::Display for Stamped<B> {
+    /// One line per message: the body, then the epoch (`Coordinator
+    /// epoch=3`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} epoch={}", self.body, self.epoch)
     }
 }
 

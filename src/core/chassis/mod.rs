@@ -11,9 +11,9 @@
 //!   it calls.
 //!
 //! For Bully and Ring, which elect a coordinator and replicate nothing:
-//! - [`epoch`]: the leadership epoch (their [`Node::term`]) and its one
-//!   durable record, so that a restarted node never reuses an epoch it has
-//!   seen;
+//! - [`epoch`]: the leadership epoch (their [`Node::term`]) that stamps
+//!   every message, and its one durable record, so that a restarted node
+//!   never reuses an epoch it has seen;
 //! - [`config`]: leader-timing checks, and their typed [`ConfigError`];
 //! - [`local_store`]: serving clients from the leader's own [`KvStore`],
 //!   with no replication: what these algorithms honestly give;
@@ -34,6 +34,6 @@ pub mod report;
 
 pub use config::ConfigError;
 pub use context::Context;
-pub use epoch::{DurableState, Epoch, Persist};
+pub use epoch::{DurableState, Epoch, Persist, Stamped};
 pub use membership::{Membership, MembershipError, MAX_MEMBERS};
 pub use protocol::{step, ContextOf, Protocol};

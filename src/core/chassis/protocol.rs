@@ -81,9 +81,8 @@ pub fn step<P: Protocol>(
                 ctx.out.drop_input(Some(from), DropReason::UnknownSender);
             }
         }
-        Input::Client(request) => node.on_client(&mut ctx, request),
-        Input::ClientBatch(requests) => {
-            for request in requests {
+        clients @ (Input::Client(_) | Input::ClientBatch(_)) => {
+            for request in clients.into_client_requests() {
                 node.on_client(&mut ctx, request);
             }
         }

@@ -16,7 +16,6 @@
 
 use rand::{Rng, RngCore};
 
-use crate::core::client::{ClientError, ClientReply};
 use crate::core::lease_lock::Config;
 use crate::core::lock_service::LockMessage;
 use crate::core::node::{Actions, DropReason, Event, Input, Node, NodeId, Role};
@@ -334,20 +333,11 @@ impl Node for LeaseLockNode {
             },
             // A lock holder serves no key-value clients: each request, alone
             // or in a batch, is pointed at no one.
-            Input::Client(request) => actions.replies.push(ClientReply {
-                id: request.id,
-                result: Err(ClientError::NotLeader {
-                    leader_hint: self.leader(),
-                }),
-            }),
-            Input::ClientBatch(requests) => {
+            clients @ (Input::Client(_) | Input::ClientBatch(_)) => {
                 let leader_hint = self.leader();
-                actions
-                    .replies
-                    .extend(requests.into_iter().map(|request| ClientReply {
-                        id: request.id,
-                        result: Err(ClientError::NotLeader { leader_hint }),
-                    }));
+                for request in clients.into_client_requests() {
+                    actions.refuse_not_leader(request.id, leader_hint);
+                }
             }
             Input::Campaign => {
                 if self.held.is_none() && self.pending.is_none() {

@@ -8,7 +8,6 @@
 
 use rand::RngCore;
 
-use crate::core::client::{ClientError, ClientReply};
 use crate::core::fencing::FencedResource;
 use crate::core::lock_service::LockMessage;
 use crate::core::node::{Actions, DropReason, Input, Node, NodeId, Role};
@@ -58,17 +57,12 @@ impl<S: Store> ServiceNode<S> {
                 actions.drop_input(Some(from), DropReason::UnknownSender);
             }
             Input::Message { from, message } => self.receive(now, from, message, actions),
-            Input::Client(request) => actions.replies.push(ClientReply {
-                id: request.id,
-                result: Err(ClientError::NotLeader { leader_hint: None }),
-            }),
-            Input::ClientBatch(requests) => {
-                actions
-                    .replies
-                    .extend(requests.into_iter().map(|request| ClientReply {
-                        id: request.id,
-                        result: Err(ClientError::NotLeader { leader_hint: None }),
-                    }));
+            // The service serves no key-value clients and knows of no
+            // leader: each request, alone or in a batch, is refused.
+            clients @ (Input::Client(_) | Input::ClientBatch(_)) => {
+                for request in clients.into_client_requests() {
+                    actions.refuse_not_leader(request.id, None);
+                }
             }
             Input::Tick | Input::TransferLeadership { .. } | Input::Campaign => {}
         }

@@ -6,18 +6,14 @@
 
 use std::fmt;
 
-use crate::core::chassis::Epoch;
+use crate::core::chassis::Stamped;
 use crate::core::node::NodeId;
 
 /// Numbers one hop, chosen by the sender; the receiver's ACK echoes it.
 pub type Hop = u64;
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct Message {
-    pub epoch: Epoch,
-    pub body: Body,
-}
+/// A Ring message: its body, stamped with the sender's epoch.
+pub type Message = Stamped<Body>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -47,23 +43,23 @@ impl Body {
     }
 }
 
-impl fmt::Display for Message {
-    /// One line per message, e.g. `Coordinator leader=5 hop=7 epoch=3`.
+impl fmt::Display for Body {
+    /// The kind and the fields, e.g. `Coordinator leader=5 hop=7`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.body.kind())?;
-        match self.body {
-            Body::Election { candidate, hop } => write!(f, " candidate={candidate} hop={hop}")?,
-            Body::Coordinator { leader, hop } => write!(f, " leader={leader} hop={hop}")?,
-            Body::Ack { hop } => write!(f, " hop={hop}")?,
-            Body::Heartbeat => {}
+        f.write_str(self.kind())?;
+        match *self {
+            Body::Election { candidate, hop } => write!(f, " candidate={candidate} hop={hop}"),
+            Body::Coordinator { leader, hop } => write!(f, " leader={leader} hop={hop}"),
+            Body::Ack { hop } => write!(f, " hop={hop}"),
+            Body::Heartbeat => Ok(()),
         }
-        write!(f, " epoch={}", self.epoch)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::chassis::Epoch;
 
     #[test]
     fn messages_print_on_one_line() {
