@@ -252,6 +252,7 @@ impl WithAlgorithm for Cell<'_> {
             duration: Duration::from_secs(10),
             faults: FaultSet(FaultKind::default_set()),
             experiment,
+            batch_window: None,
         };
         let partition = experiment(Experiment::LeaderPartition);
         for seed in 0..args.seeds {
@@ -441,6 +442,7 @@ mod tests {
             duration: Duration::from_secs(10),
             faults: FaultSet(FaultKind::default_set()),
             experiment: Experiment::LeaderPartition,
+            batch_window: None,
         };
         assert_eq!(found.reproduce, replayed.reproduce(found.seed));
         let outcome = Simulation::new(

@@ -12,6 +12,7 @@ use electorate::sim::lock_service;
 use electorate::sim::simulation::SimulationOptions;
 use electorate::sim::swarm::{draw, SwarmSettings};
 use electorate::sim::units::{format_duration, parse_duration};
+use electorate::sim::workload::WorkloadOptions;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Algo {
@@ -110,6 +111,20 @@ pub struct RunArgs {
     /// experiments (`--duration` and `--faults` then do not apply).
     #[arg(long, value_enum, default_value = "swarm")]
     pub experiment: Experiment,
+    /// Batched clients: the requests reaching a node within this window
+    /// (e.g. `2ms`) are handed to it as one client batch, as a driver that
+    /// batches its clients' frames would; off by default. Shorter than the
+    /// clients' 1 s request timeout.
+    #[arg(long, value_parser = parse_batch_window)]
+    pub batch_window: Option<Duration>,
+}
+
+fn parse_batch_window(text: &str) -> Result<Duration, String> {
+    let window = parse_duration(text)?;
+    WorkloadOptions::default()
+        .check_batch_window(window)
+        .map_err(|error| error.to_string())?;
+    Ok(window)
 }
 
 /// The `--faults` list as one clap value.
@@ -123,6 +138,12 @@ fn parse_fault_set(text: &str) -> Result<FaultSet, String> {
 impl RunArgs {
     /// The options of the run for `seed`.
     pub fn options(&self, seed: u64) -> SimulationOptions {
+        let mut options = self.unbatched_options(seed);
+        options.workload.batch_window = self.batch_window;
+        options
+    }
+
+    fn unbatched_options(&self, seed: u64) -> SimulationOptions {
         match self.experiment {
             Experiment::Swarm if self.is_lease_lock() => {
                 lock_service::draw(seed, &self.swarm_settings())
@@ -157,9 +178,13 @@ impl RunArgs {
 
     /// The command that reproduces a run of `seed` exactly.
     pub fn reproduce(&self, seed: u64) -> String {
+        let batched = match self.batch_window {
+            Some(window) => format!(" --batch-window {}", format_duration(window)),
+            None => String::new(),
+        };
         if self.experiment != Experiment::Swarm {
             return format!(
-                "electorate simulate --algo {} --nodes {} --seed {seed} --experiment {}",
+                "electorate simulate --algo {} --nodes {} --seed {seed} --experiment {}{batched}",
                 self.algo.name(),
                 self.nodes,
                 self.experiment.name()
@@ -172,7 +197,7 @@ impl RunArgs {
             names.join(",")
         };
         format!(
-            "electorate simulate --algo {} --nodes {} --seed {seed} --duration {} --faults {faults}",
+            "electorate simulate --algo {} --nodes {} --seed {seed} --duration {} --faults {faults}{batched}",
             self.algo.name(),
             self.nodes,
             format_duration(self.duration)
@@ -206,5 +231,56 @@ fn lease_lock(algo: Algo) -> LeaseLock {
     LeaseLock {
         fencing: algo == Algo::LeaseLock,
         ..LeaseLock::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use electorate::sim::simulation::Simulation;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<RunArgs, clap::Error> {
+        let line = ["simulate"].iter().chain(args);
+        Command::try_parse_from(line).map(|command| command.run)
+    }
+
+    /// `--batch-window` reaches the run and its reproduce line, and the run
+    /// really hands nodes batches.
+    #[test]
+    fn a_batch_window_batches_the_run_and_is_reproduced() {
+        let args = parse(&["--nodes", "3", "--duration", "3s", "--batch-window", "20ms"]).unwrap();
+        let options = args.options(7);
+        assert_eq!(
+            options.workload.batch_window,
+            Some(Duration::from_millis(20))
+        );
+        let reproduce = args.reproduce(7);
+        assert!(reproduce.ends_with(" --batch-window 20ms"), "{reproduce}");
+        let outcome = Simulation::new(Raft::default(), options).run();
+        assert!(outcome.client_batches > 0, "no batch in the run");
+        assert!(parse(&["--nodes", "3"]).unwrap().batch_window.is_none());
+    }
+
+    /// A window of zero, or as long as the clients wait, is refused with the
+    /// reason, not run.
+    #[test]
+    fn a_batch_window_outside_the_request_timeout_is_refused() {
+        for window in ["0ms", "1s", "5s"] {
+            let error = parse(&["--batch-window", window]).expect_err(window);
+            assert!(
+                error
+                    .to_string()
+                    .contains("batch_window must be above zero"),
+                "{window}: {error}"
+            );
+        }
     }
 }

@@ -83,6 +83,7 @@ impl WithAlgorithm for Args {
                 timeline: &outcome.timeline,
                 trace_hash: format!("{:016x}", outcome.trace_hash),
                 reproduce: &reproduce,
+                client_batches: outcome.client_batches,
             });
         } else {
             print_text(&self, &options, &outcome, &reproduce);
@@ -120,6 +121,9 @@ struct Report<'a> {
     timeline: &'a [electorate::sim::simulation::TimelineEntry],
     trace_hash: String,
     reproduce: &'a str,
+    /// Batches of two or more client requests handed to a node as one input
+    /// (0 unless `--batch-window` is set).
+    client_batches: u64,
 }
 
 fn print_text(args: &Args, options: &SimulationOptions, outcome: &Outcome, reproduce: &str) {
@@ -158,6 +162,13 @@ fn print_text(args: &Args, options: &SimulationOptions, outcome: &Outcome, repro
         println!("  [{:>9.3}s] {}", entry.at_micros as f64 / 1e6, entry.text);
     }
     print_metrics(outcome);
+    if let Some(window) = options.workload.batch_window {
+        println!(
+            "  client batches: {} of two or more requests (window {})",
+            outcome.client_batches,
+            format_duration(window)
+        );
+    }
     println!();
     let failures: Vec<_> = outcome.failures().collect();
     for violation in &outcome.violations {

@@ -50,6 +50,8 @@ pub enum InvalidOptions {
     Clients(usize),
     #[error("workload.keys must be 1 to {MAX_KEYS}, not {0}")]
     Keys(usize),
+    #[error("workload.batch_window must be above zero and shorter than workload.request_timeout ({timeout}), not {window}: a request waiting that long would time out before it is handed over")]
+    BatchWindow { window: String, timeout: String },
     #[error("liveness.core must be a non-empty set of nodes")]
     EmptyCore,
     #[error("faults take node {0} out for good, but it is in liveness.core, which must come back")]
@@ -149,6 +151,9 @@ impl SimulationOptions {
         }
         if !(1..=MAX_KEYS).contains(&workload.keys) {
             return Err(InvalidOptions::Keys(workload.keys));
+        }
+        if let Some(window) = workload.batch_window {
+            workload.check_batch_window(window)?;
         }
         if let Some(liveness) = &self.liveness {
             if liveness.core.is_empty() {
@@ -298,9 +303,22 @@ mod tests {
             options.validate(),
             Err(InvalidOptions::ClockRate(-1_000_000))
         );
-        let mut options = base;
+        let mut options = base.clone();
         options.nodes = 10;
         assert_eq!(options.validate(), Err(InvalidOptions::Nodes(10)));
+        let batched = |window| {
+            let mut options = base.clone();
+            options.workload.batch_window = Some(window);
+            options.validate()
+        };
+        let timeout = base.workload.request_timeout;
+        for window in [Duration::ZERO, timeout, timeout * 2] {
+            assert!(
+                matches!(batched(window), Err(InvalidOptions::BatchWindow { .. })),
+                "{window:?}"
+            );
+        }
+        assert_eq!(batched(Duration::from_millis(2)), Ok(()));
     }
 
     #[test]

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::core::client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use crate::core::node::NodeId;
 use crate::core::time::Time;
+use crate::sim::units::format_duration;
+use crate::sim::validate::InvalidOptions;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadOptions {
@@ -28,6 +30,21 @@ pub struct WorkloadOptions {
     /// each request is handed over on its own.
     #[serde(default)]
     pub batch_window: Option<Duration>,
+}
+
+impl WorkloadOptions {
+    /// A batch window is a wait before a request is handed over, so it must
+    /// be positive (zero would hand every request over alone, which is
+    /// `None`) and shorter than the client's patience.
+    pub fn check_batch_window(&self, window: Duration) -> Result<(), InvalidOptions> {
+        if window.is_zero() || window >= self.request_timeout {
+            return Err(InvalidOptions::BatchWindow {
+                window: format_duration(window),
+                timeout: format_duration(self.request_timeout),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for WorkloadOptions {
