@@ -310,6 +310,9 @@ fn theory(algo: Algo, n: u64) -> (u64, &'static str) {
         // Every candidate asks the store once and is answered; only the
         // first acquisition wins (no compare rows for it yet).
         Algo::LeaseLock | Algo::LeaseLockUnfenced => (2 * n, "2n"),
+        // Every candidate opens a session, creates its entry and asks for
+        // its predecessor: three requests, three answers.
+        Algo::ZkSequential | Algo::ZkSequentialUnfenced => (6 * n, "6n"),
     }
 }
 

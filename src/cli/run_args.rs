@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use electorate::core::raft::Config;
 use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
-use electorate::harness::lock_service::LeaseLock;
+use electorate::harness::lock_service::{LeaseLock, ZkSequential};
 use electorate::sim::experiments::{cold_start, leader_crash, leader_partition};
 use electorate::sim::faults::{parse_fault_kinds, FaultKind};
 use electorate::sim::lock_service;
@@ -30,6 +30,11 @@ pub enum Algo {
     /// lease-lock whose protected resource accepts every token: shows the
     /// stale holder's write that fencing refuses.
     LeaseLockUnfenced,
+    /// ZooKeeper's recipe: ephemeral sequential entries, the lowest leads,
+    /// each candidate watches its predecessor; fencing by sequence number.
+    ZkSequential,
+    /// zk-sequential whose protected resource accepts every token.
+    ZkSequentialUnfenced,
 }
 
 impl Algo {
@@ -55,6 +60,8 @@ impl Algo {
             Algo::RaftRsLease => "raft-rs-lease",
             Algo::LeaseLock => "lease-lock",
             Algo::LeaseLockUnfenced => "lease-lock-unfenced",
+            Algo::ZkSequential => "zk-sequential",
+            Algo::ZkSequentialUnfenced => "zk-sequential-unfenced",
         }
     }
 }
@@ -145,7 +152,7 @@ impl RunArgs {
 
     fn unbatched_options(&self, seed: u64) -> SimulationOptions {
         match self.experiment {
-            Experiment::Swarm if self.is_lease_lock() => {
+            Experiment::Swarm if self.is_lock_service() => {
                 lock_service::draw(seed, &self.swarm_settings())
             }
             Experiment::Swarm => draw(seed, &self.swarm_settings()),
@@ -155,25 +162,33 @@ impl RunArgs {
         }
     }
 
-    fn is_lease_lock(&self) -> bool {
-        matches!(self.algo, Algo::LeaseLock | Algo::LeaseLockUnfenced)
+    fn is_lock_service(&self) -> bool {
+        matches!(
+            self.algo,
+            Algo::LeaseLock
+                | Algo::LeaseLockUnfenced
+                | Algo::ZkSequential
+                | Algo::ZkSequentialUnfenced
+        )
     }
 
     pub fn swarm_settings(&self) -> SwarmSettings {
-        if self.is_lease_lock() {
-            let (duration, kinds) = (self.duration, self.faults.0.clone());
-            return lock_service::lease_lock_settings(
-                &lease_lock(self.algo),
-                self.nodes,
-                duration,
-                kinds,
-            );
+        let (nodes, duration, kinds) = (self.nodes, self.duration, self.faults.0.clone());
+        match self.algo {
+            Algo::LeaseLock | Algo::LeaseLockUnfenced => {
+                lock_service::lock_settings(&lease_lock(self.algo), nodes, duration, kinds)
+            }
+            Algo::ZkSequential | Algo::ZkSequentialUnfenced => {
+                lock_service::lock_settings(&zk_sequential(self.algo), nodes, duration, kinds)
+            }
+            _ => {
+                let config = Config::default();
+                let mut settings = SwarmSettings::new(nodes, duration, kinds);
+                settings.drift_bound = config.clock_drift_bound;
+                settings.drift_interval = config.election_timeout_min;
+                settings
+            }
         }
-        let config = Config::default();
-        let mut settings = SwarmSettings::new(self.nodes, self.duration, self.faults.0.clone());
-        settings.drift_bound = config.clock_drift_bound;
-        settings.drift_interval = config.election_timeout_min;
-        settings
     }
 
     /// The command that reproduces a run of `seed` exactly.
@@ -223,6 +238,15 @@ pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
         #[cfg(feature = "raft-rs")]
         Algo::RaftRsLease => body.call(electorate::adapters::raft_rs::RaftRs::with_lease_reads()),
         Algo::LeaseLock | Algo::LeaseLockUnfenced => body.call(lease_lock(algo)),
+        Algo::ZkSequential | Algo::ZkSequentialUnfenced => body.call(zk_sequential(algo)),
+    }
+}
+
+/// The zk-sequential variant `algo` names, with the default timings.
+fn zk_sequential(algo: Algo) -> ZkSequential {
+    ZkSequential {
+        fencing: algo == Algo::ZkSequential,
+        ..ZkSequential::default()
     }
 }
 

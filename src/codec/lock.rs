@@ -5,10 +5,18 @@
 //!
 //! ```text
 //! 1 Request   number, then 1 Acquire expected ttl | 2 Renew revision
+//!                        | 3 OpenSession timeout | 4 KeepAlive session
+//!                        | 5 Create session | 6 WatchBelow session entry
 //! 2 Reply     number, then 1 Granted revision | 2 Renewed revision
 //!                        | 3 Refused revision holder(option)
+//!                        | 4 SessionOpened session
+//!                        | 5 KeptAlive session watching(option)
+//!                        | 6 Created entry
+//!                        | 7 Watching entry predecessor(option)
+//!                        | 8 SessionExpired session
 //! 3 Write     token value
 //! 4 WriteAck  token accepted(bool)
+//! 5 Notify    deleted
 //! ```
 //!
 //! A duration is its whole seconds then its nanoseconds (below 10^9), both
@@ -20,19 +28,29 @@ use std::time::Duration;
 use crate::codec::error::DecodeError;
 use crate::codec::primitives::{put_bool, put_option, put_varint, Reader};
 use crate::core::lock_service::LockMessage;
-use crate::core::store::{KeyState, Revision, StoreReply, StoreRequest};
+use crate::core::store::{KeyState, Revision, SessionId, StoreReply, StoreRequest};
 
 const REQUEST: u8 = 1;
 const REPLY: u8 = 2;
 const WRITE: u8 = 3;
 const WRITE_ACK: u8 = 4;
+const NOTIFY: u8 = 5;
 
 const ACQUIRE: u8 = 1;
 const RENEW: u8 = 2;
+const OPEN_SESSION: u8 = 3;
+const KEEP_ALIVE: u8 = 4;
+const CREATE: u8 = 5;
+const WATCH_BELOW: u8 = 6;
 
 const GRANTED: u8 = 1;
 const RENEWED: u8 = 2;
 const REFUSED: u8 = 3;
+const SESSION_OPENED: u8 = 4;
+const KEPT_ALIVE: u8 = 5;
+const CREATED: u8 = 6;
+const WATCHING: u8 = 7;
+const SESSION_EXPIRED: u8 = 8;
 
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
@@ -58,6 +76,10 @@ pub fn encode(message: &LockMessage, out: &mut Vec<u8>) {
             put_varint(out, token.get());
             put_bool(out, *accepted);
         }
+        LockMessage::Notify { deleted } => {
+            out.push(NOTIFY);
+            put_varint(out, deleted.get());
+        }
     }
 }
 
@@ -66,14 +88,35 @@ fn encode_request(request: &StoreRequest, out: &mut Vec<u8>) {
         StoreRequest::Acquire { expected, ttl } => {
             out.push(ACQUIRE);
             put_varint(out, expected.get());
-            put_varint(out, ttl.as_secs());
-            put_varint(out, u64::from(ttl.subsec_nanos()));
+            put_duration(out, *ttl);
         }
         StoreRequest::Renew { revision } => {
             out.push(RENEW);
             put_varint(out, revision.get());
         }
+        StoreRequest::OpenSession { timeout } => {
+            out.push(OPEN_SESSION);
+            put_duration(out, *timeout);
+        }
+        StoreRequest::KeepAlive { session } => {
+            out.push(KEEP_ALIVE);
+            put_varint(out, session.get());
+        }
+        StoreRequest::Create { session } => {
+            out.push(CREATE);
+            put_varint(out, session.get());
+        }
+        StoreRequest::WatchBelow { session, entry } => {
+            out.push(WATCH_BELOW);
+            put_varint(out, session.get());
+            put_varint(out, entry.get());
+        }
     }
+}
+
+fn put_duration(out: &mut Vec<u8>, duration: Duration) {
+    put_varint(out, duration.as_secs());
+    put_varint(out, u64::from(duration.subsec_nanos()));
 }
 
 fn encode_reply(reply: &StoreReply, out: &mut Vec<u8>) {
@@ -90,6 +133,28 @@ fn encode_reply(reply: &StoreReply, out: &mut Vec<u8>) {
             out.push(REFUSED);
             put_varint(out, key.revision.get());
             put_option(out, key.holder);
+        }
+        StoreReply::SessionOpened { session } => {
+            out.push(SESSION_OPENED);
+            put_varint(out, session.get());
+        }
+        StoreReply::KeptAlive { session, watching } => {
+            out.push(KEPT_ALIVE);
+            put_varint(out, session.get());
+            put_option(out, watching.map(Revision::get));
+        }
+        StoreReply::Created { entry } => {
+            out.push(CREATED);
+            put_varint(out, entry.get());
+        }
+        StoreReply::Watching { entry, predecessor } => {
+            out.push(WATCHING);
+            put_varint(out, entry.get());
+            put_option(out, predecessor.map(Revision::get));
+        }
+        StoreReply::SessionExpired { session } => {
+            out.push(SESSION_EXPIRED);
+            put_varint(out, session.get());
         }
     }
 }
@@ -114,12 +179,26 @@ pub fn decode(reader: &mut Reader) -> Result<LockMessage, DecodeError> {
             token: revision(reader, "token")?,
             accepted: reader.bool("accepted")?,
         }),
+        NOTIFY => Ok(LockMessage::Notify {
+            deleted: revision(reader, "deleted entry")?,
+        }),
         _ => tag.unknown_in("lock"),
     }
 }
 
 fn revision(reader: &mut Reader, field: &'static str) -> Result<Revision, DecodeError> {
     reader.varint(field).map(Revision::new)
+}
+
+fn session(reader: &mut Reader) -> Result<SessionId, DecodeError> {
+    reader.varint("session").map(SessionId::new)
+}
+
+fn optional_revision(
+    reader: &mut Reader,
+    field: &'static str,
+) -> Result<Option<Revision>, DecodeError> {
+    Ok(reader.option(field)?.map(Revision::new))
 }
 
 fn decode_request(reader: &mut Reader) -> Result<StoreRequest, DecodeError> {
@@ -131,6 +210,19 @@ fn decode_request(reader: &mut Reader) -> Result<StoreRequest, DecodeError> {
         }),
         RENEW => Ok(StoreRequest::Renew {
             revision: revision(reader, "revision")?,
+        }),
+        OPEN_SESSION => Ok(StoreRequest::OpenSession {
+            timeout: duration(reader, "session timeout")?,
+        }),
+        KEEP_ALIVE => Ok(StoreRequest::KeepAlive {
+            session: session(reader)?,
+        }),
+        CREATE => Ok(StoreRequest::Create {
+            session: session(reader)?,
+        }),
+        WATCH_BELOW => Ok(StoreRequest::WatchBelow {
+            session: session(reader)?,
+            entry: revision(reader, "entry")?,
         }),
         _ => tag.invalid(),
     }
@@ -150,6 +242,23 @@ fn decode_reply(reader: &mut Reader) -> Result<StoreReply, DecodeError> {
                 revision: revision(reader, "revision")?,
                 holder: reader.option("holder")?,
             },
+        }),
+        SESSION_OPENED => Ok(StoreReply::SessionOpened {
+            session: session(reader)?,
+        }),
+        KEPT_ALIVE => Ok(StoreReply::KeptAlive {
+            session: session(reader)?,
+            watching: optional_revision(reader, "watched entry")?,
+        }),
+        CREATED => Ok(StoreReply::Created {
+            entry: revision(reader, "entry")?,
+        }),
+        WATCHING => Ok(StoreReply::Watching {
+            entry: revision(reader, "entry")?,
+            predecessor: optional_revision(reader, "predecessor")?,
+        }),
+        SESSION_EXPIRED => Ok(StoreReply::SessionExpired {
+            session: session(reader)?,
         }),
         _ => tag.invalid(),
     }
@@ -180,12 +289,25 @@ mod tests {
         any::<u64>().prop_map(Revision::new)
     }
 
+    fn session() -> impl Strategy<Value = SessionId> {
+        any::<u64>().prop_map(SessionId::new)
+    }
+
+    fn duration() -> impl Strategy<Value = Duration> {
+        (any::<u64>(), 0..NANOS_PER_SECOND as u32)
+            .prop_map(|(seconds, nanos)| Duration::new(seconds, nanos))
+    }
+
     fn request() -> impl Strategy<Value = StoreRequest> {
-        let ttl = (any::<u64>(), 0..NANOS_PER_SECOND as u32)
-            .prop_map(|(seconds, nanos)| Duration::new(seconds, nanos));
         prop_oneof![
-            (revision(), ttl).prop_map(|(expected, ttl)| StoreRequest::Acquire { expected, ttl }),
+            (revision(), duration())
+                .prop_map(|(expected, ttl)| StoreRequest::Acquire { expected, ttl }),
             revision().prop_map(|revision| StoreRequest::Renew { revision }),
+            duration().prop_map(|timeout| StoreRequest::OpenSession { timeout }),
+            session().prop_map(|session| StoreRequest::KeepAlive { session }),
+            session().prop_map(|session| StoreRequest::Create { session }),
+            (session(), revision())
+                .prop_map(|(session, entry)| StoreRequest::WatchBelow { session, entry }),
         ]
     }
 
@@ -196,6 +318,13 @@ mod tests {
             revision().prop_map(|revision| StoreReply::Granted { revision }),
             revision().prop_map(|revision| StoreReply::Renewed { revision }),
             key.prop_map(|key| StoreReply::Refused { key }),
+            session().prop_map(|session| StoreReply::SessionOpened { session }),
+            (session(), proptest::option::of(revision()))
+                .prop_map(|(session, watching)| StoreReply::KeptAlive { session, watching }),
+            revision().prop_map(|entry| StoreReply::Created { entry }),
+            (revision(), proptest::option::of(revision()))
+                .prop_map(|(entry, predecessor)| StoreReply::Watching { entry, predecessor }),
+            session().prop_map(|session| StoreReply::SessionExpired { session }),
         ]
     }
 
@@ -209,6 +338,7 @@ mod tests {
                 .prop_map(|(token, value)| LockMessage::Write { token, value }),
             (revision(), any::<bool>())
                 .prop_map(|(token, accepted)| LockMessage::WriteAck { token, accepted }),
+            revision().prop_map(|deleted| LockMessage::Notify { deleted }),
         ]
     }
 
@@ -235,14 +365,31 @@ mod tests {
 
     #[test]
     fn nanoseconds_of_a_second_or_more_are_refused() {
-        let mut body = vec![REQUEST, 1, ACQUIRE, 0, 1];
-        put_varint(&mut body, NANOS_PER_SECOND);
-        assert_eq!(
-            decode(&mut Reader::new(&body)),
-            Err(DecodeError::OutOfRange {
-                field: "ttl",
-                found: NANOS_PER_SECOND
-            })
-        );
+        for (body, field) in [
+            (vec![REQUEST, 1, ACQUIRE, 0, 1], "ttl"),
+            (vec![REQUEST, 1, OPEN_SESSION, 1], "session timeout"),
+        ] {
+            let mut body = body;
+            put_varint(&mut body, NANOS_PER_SECOND);
+            assert_eq!(
+                decode(&mut Reader::new(&body)),
+                Err(DecodeError::OutOfRange {
+                    field,
+                    found: NANOS_PER_SECOND
+                })
+            );
+        }
+    }
+
+    /// Tags past the last kind of each level are refused, not misread.
+    #[test]
+    fn unknown_store_tags_are_refused() {
+        for body in [
+            vec![REQUEST, 1, WATCH_BELOW + 1],
+            vec![REPLY, 1, SESSION_EXPIRED + 1],
+            vec![NOTIFY + 1],
+        ] {
+            assert!(decode(&mut Reader::new(&body)).is_err(), "{body:?}");
+        }
     }
 }

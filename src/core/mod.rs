@@ -20,6 +20,7 @@ pub mod raft;
 pub mod ring;
 pub mod store;
 pub mod time;
+pub mod zk_sequential;
 
 pub use client::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 pub use node::{Actions, DropReason, Event, Input, Node, NodeId, Outgoing, Role};

@@ -1,7 +1,8 @@
-//! The lock-service variants as [`Algorithm`]s: `lease-lock` candidates
-//! with the service (store and protected resource) as one more member, so
-//! every runner built on the harness (the simulator now, the model checker
-//! later) runs the service beside the candidates with no code of its own.
+//! The lock-service variants as [`Algorithm`]s: `lease-lock` and
+//! `zk-sequential` candidates with the service (store and protected
+//! resource) as one more member, so every runner built on the harness (the
+//! simulator now, the model checker later) runs the service beside the
+//! candidates with no code of its own.
 //!
 //! A run of `n` candidates has `n + 1` members: ids `1..=n` are the
 //! candidates, id `n + 1` the service. Messages to and from the service
@@ -12,11 +13,12 @@
 use crate::check::lock_service::LockView;
 use crate::core::fencing::FencedResource;
 use crate::core::lease_lock::{Config, LeaseLockNode};
-use crate::core::lock_service::{LockMember, ServiceNode};
+use crate::core::lock_service::{LockMember, LockMessage, ServiceNode};
 use crate::core::node::{Node, NodeId};
 use crate::core::raft::Entry;
-use crate::core::store::IdealStore;
+use crate::core::store::{IdealStore, Revision};
 use crate::core::time::Time;
+use crate::core::zk_sequential::ZkSequentialNode;
 use crate::harness::algorithm::{Algorithm, Boot};
 
 /// `lease-lock` on the idealised store, with the protected resource's
@@ -38,11 +40,97 @@ impl Default for LeaseLock {
     }
 }
 
+/// `zk-sequential` on the idealised store, with the protected resource's
+/// fencing on or off. Its `config.ttl` is the session timeout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZkSequential {
+    pub config: Config,
+    /// Whether the resource refuses tokens older than the newest it
+    /// accepted. Off only to show what fencing prevents.
+    pub fencing: bool,
+}
+
+impl Default for ZkSequential {
+    fn default() -> ZkSequential {
+        ZkSequential {
+            config: Config::default(),
+            fencing: true,
+        }
+    }
+}
+
+/// A lock-service algorithm: its candidates' timings, for the runners'
+/// drift bounds.
+pub trait LockAlgorithm: Algorithm {
+    fn config(&self) -> &Config;
+}
+
+impl LockAlgorithm for LeaseLock {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+impl LockAlgorithm for ZkSequential {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+/// A lock-service candidate as the monitors see it.
+pub trait LockCandidate: Node<Message = LockMessage> {
+    /// The token it would write under at its local time `local`, if its
+    /// own clock says it holds.
+    fn holding_at(&self, local: Time) -> Option<Revision>;
+}
+
+impl LockCandidate for LeaseLockNode {
+    fn holding_at(&self, local: Time) -> Option<Revision> {
+        LeaseLockNode::holding_at(self, local)
+    }
+}
+
+impl LockCandidate for ZkSequentialNode {
+    fn holding_at(&self, local: Time) -> Option<Revision> {
+        ZkSequentialNode::holding_at(self, local)
+    }
+}
+
 /// The service's id among `members`: the last.
 fn service_of(members: &[NodeId]) -> NodeId {
     *members
         .last()
         .expect("a lock-service run has its service member")
+}
+
+/// Member `boot.id` of a lock-service run: the service if it is the last,
+/// else the candidate `candidate` makes (given the service's id).
+fn start_member<C>(
+    boot: Boot<'_>,
+    fencing: bool,
+    candidate: impl FnOnce(NodeId, Boot<'_>) -> C,
+) -> LockMember<C> {
+    let service = service_of(boot.members);
+    if boot.id == service {
+        let resource = FencedResource::new(fencing);
+        LockMember::Service(ServiceNode::new(boot.id, IdealStore::new(), resource))
+    } else {
+        LockMember::Candidate(candidate(service, boot))
+    }
+}
+
+/// How the lock-service monitors see `member` at its local time `local`.
+fn view_of<C: LockCandidate>(member: &LockMember<C>, local: Time) -> LockView {
+    match member {
+        LockMember::Candidate(candidate) => LockView::Candidate {
+            id: candidate.id(),
+            holding: candidate.holding_at(local),
+        },
+        LockMember::Service(service) => LockView::Resource {
+            accepted: service.resource().accepted(),
+            last: service.resource().last_accepted(),
+        },
+    }
 }
 
 impl Algorithm for LeaseLock {
@@ -62,15 +150,9 @@ impl Algorithm for LeaseLock {
     }
 
     fn start(&self, boot: Boot<'_>) -> Self::Node {
-        let service = service_of(boot.members);
-        if boot.id == service {
-            let resource = FencedResource::new(self.fencing);
-            LockMember::Service(ServiceNode::new(boot.id, IdealStore::new(), resource))
-        } else {
-            let config = self.config.clone();
-            let candidate = LeaseLockNode::new(boot.id, service, config, boot.now, boot.rng);
-            LockMember::Candidate(candidate)
-        }
+        start_member(boot, self.fencing, |service, boot| {
+            LeaseLockNode::new(boot.id, service, self.config.clone(), boot.now, boot.rng)
+        })
     }
 
     /// Nothing of a candidate is durable: a restarted candidate knows no
@@ -90,16 +172,53 @@ impl Algorithm for LeaseLock {
     }
 
     fn lock_view(node: &Self::Node, local: Time) -> Option<LockView> {
-        Some(match node {
-            LockMember::Candidate(candidate) => LockView::Candidate {
-                id: candidate.id(),
-                holding: candidate.holding_at(local),
-            },
-            LockMember::Service(service) => LockView::Resource {
-                accepted: service.resource().accepted(),
-                last: service.resource().last_accepted(),
-            },
+        Some(view_of(node, local))
+    }
+}
+
+impl Algorithm for ZkSequential {
+    type Node = LockMember<ZkSequentialNode>;
+    type Durable = ();
+
+    fn name(&self) -> &'static str {
+        "zk-sequential"
+    }
+
+    /// A leader lost at the worst moment has just kept its session alive:
+    /// the session lives a timeout (by a slow store clock, a little more),
+    /// then the notice and the successor's watch take a round trip; a lost
+    /// notice is made up by the successor's next keep-alive.
+    fn election_bound(&self) -> std::time::Duration {
+        let config = &self.config;
+        let slow_store = config.ttl * config.clock_drift_ppm / 1_000_000;
+        config.ttl + slow_store + config.renew_after() + config.request_timeout * 3
+    }
+
+    fn start(&self, boot: Boot<'_>) -> Self::Node {
+        start_member(boot, self.fencing, |service, boot| {
+            ZkSequentialNode::new(boot.id, service, self.config.clone(), boot.now, boot.rng)
         })
+    }
+
+    /// Nothing of a candidate is durable: a restarted candidate opens a new
+    /// session, whose entry comes after every other; its old session ends
+    /// by the store's clock.
+    fn restart(&self, boot: Boot<'_>, _durable: &()) -> Self::Node {
+        self.start(boot)
+    }
+
+    fn persist(_durable: &mut (), _record: ()) {}
+
+    fn log(_: &Self::Node) -> Option<&[Entry]> {
+        None
+    }
+
+    fn service_members(&self) -> u64 {
+        1
+    }
+
+    fn lock_view(node: &Self::Node, local: Time) -> Option<LockView> {
+        Some(view_of(node, local))
     }
 }
 
@@ -118,7 +237,11 @@ mod tests {
     /// nothing else happens.
     #[test]
     fn every_member_refuses_each_client_request_alone_or_batched() {
-        let algorithm = LeaseLock::default();
+        every_member_refuses_clients(&LeaseLock::default());
+        every_member_refuses_clients(&ZkSequential::default());
+    }
+
+    fn every_member_refuses_clients<A: Algorithm>(algorithm: &A) {
         let members = [1, 2, 3];
         let mut rng = StdRng::seed_from_u64(1);
         for id in members {

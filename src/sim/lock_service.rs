@@ -1,31 +1,33 @@
 //! Simulating the lock-service variants: swarm settings that keep every
 //! clock, the service's included, within the variant's drift bound, and the
 //! tests that state Fenced Writes and Exclusive Holding against the
-//! simulator's pauses, drift and partitions.
+//! simulator's pauses, drift and partitions, for `lease-lock` and
+//! `zk-sequential` alike, and zk-sequential's absence of a herd effect
+//! (each deletion notifies at most one watcher).
 
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::harness::algorithm::Algorithm;
-use crate::harness::lock_service::LeaseLock;
+use crate::harness::lock_service::LockAlgorithm;
 use crate::sim::faults::FaultKind;
 use crate::sim::simulation::SimulationOptions;
 use crate::sim::swarm::{self, SwarmSettings};
 
-/// Swarm settings for `nodes` lease-lock candidates: clocks drift at most
-/// the configured rate (the swarm draws rates whose disagreement over
-/// `drift_interval` stays within `drift_bound`: twice the rate over one
-/// TTL), a healed core has the variant's election bound plus a second to
-/// elect, and no clients (the candidates serve no operations).
-pub fn lease_lock_settings(
-    algorithm: &LeaseLock,
+/// Swarm settings for `nodes` candidates of a lock-service variant: clocks
+/// drift at most the configured rate (the swarm draws rates whose
+/// disagreement over `drift_interval` stays within `drift_bound`: twice
+/// the rate over one TTL or session timeout), a healed core has the
+/// variant's election bound plus a second to elect, and no clients (the
+/// candidates serve no operations).
+pub fn lock_settings<A: LockAlgorithm>(
+    algorithm: &A,
     nodes: u64,
     duration: Duration,
     kinds: Vec<FaultKind>,
 ) -> SwarmSettings {
-    let config = &algorithm.config;
+    let config = algorithm.config();
     let mut settings = SwarmSettings::new(nodes, duration, kinds);
     settings.drift_interval = config.ttl;
     settings.drift_bound = config.ttl * 2 * config.clock_drift_ppm / 1_000_000;
@@ -56,10 +58,20 @@ pub fn draw(seed: u64, settings: &SwarmSettings) -> SimulationOptions {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use rand::RngCore;
+
     use super::*;
     use crate::core::lease_lock::Config;
-    use crate::core::node::NodeId;
+    use crate::core::lock_service::{LockMember, LockMessage};
+    use crate::core::node::{Actions, Input, Node, NodeId};
+    use crate::core::store::Revision;
     use crate::core::time::Time;
+    use crate::core::zk_sequential::ZkSequentialNode;
+    use crate::harness::algorithm::{Algorithm, AlgorithmWrapper};
+    use crate::harness::lock_service::{LeaseLock, ZkSequential};
     use crate::sim::faults::{Fault, Partition, ScheduledFault};
     use crate::sim::network::NetworkOptions;
     use crate::sim::simulation::{Outcome, Simulation};
@@ -79,13 +91,22 @@ mod tests {
         at(at_millis, Fault::Pause { node, duration })
     }
 
-    fn run(
-        algorithm: LeaseLock,
+    fn run<A: Algorithm>(
+        algorithm: A,
+        faults: Vec<ScheduledFault>,
+        clock_rates_ppm: Vec<i64>,
+    ) -> Outcome {
+        run_among(CANDIDATES, algorithm, faults, clock_rates_ppm)
+    }
+
+    fn run_among<A: Algorithm>(
+        nodes: u64,
+        algorithm: A,
         faults: Vec<ScheduledFault>,
         clock_rates_ppm: Vec<i64>,
     ) -> Outcome {
         let options = SimulationOptions {
-            nodes: CANDIDATES,
+            nodes,
             seed: 7,
             duration: Duration::from_secs(12),
             network: NetworkOptions::default(),
@@ -125,12 +146,21 @@ mod tests {
 
     /// A holder always has a job in flight, so a pause always falls between
     /// a job's check and its write.
-    fn busy(fencing: bool) -> LeaseLock {
-        let config = Config {
+    fn busy_config() -> Config {
+        Config {
             work_pause: Duration::ZERO,
             ..Config::default()
-        };
+        }
+    }
+
+    fn busy(fencing: bool) -> LeaseLock {
+        let config = busy_config();
         LeaseLock { config, fencing }
+    }
+
+    fn busy_zk(fencing: bool) -> ZkSequential {
+        let config = busy_config();
+        ZkSequential { config, fencing }
     }
 
     /// Each candidate in turn is paused for three seconds, three times the
@@ -157,11 +187,31 @@ mod tests {
         assert_nothing_broken_across_holders(&run(busy(true), pauses(), Vec::new()));
     }
 
+    /// zk-sequential's paused leader loses its session, its successor is
+    /// woken by the watch, and the old leader's pending write lands late.
+    #[test]
+    fn zk_without_fencing_a_paused_leader_writes_after_its_successor() {
+        let outcome = run(busy_zk(false), pauses(), Vec::new());
+        assert_eq!(
+            broken(&outcome),
+            ["Fenced Writes"],
+            "{:#?}",
+            outcome.timeline
+        );
+        assert!(outcome.metrics.leaders_elected >= 2);
+    }
+
+    #[test]
+    fn zk_with_fencing_the_paused_leader_is_refused_and_fenced_writes_holds() {
+        assert_nothing_broken_across_holders(&run(busy_zk(true), pauses(), Vec::new()));
+    }
+
     /// Both candidates' clocks run 5% slow and the store's 5% fast; the
-    /// holder is cut off at 2 s, so its lease runs out by the store's
-    /// clock while its own still counts. Candidates retry every 10-20 ms,
-    /// so the successor is granted the key within the gap.
-    fn drift_against_margin(safety_margin: Duration) -> Outcome {
+    /// holder is cut off at 2 s, so its lease (or session) runs out by the
+    /// store's clock while its own still counts. Lease-lock candidates
+    /// retry every 10-20 ms, so the successor is granted the key within
+    /// the gap; a zk-sequential successor is woken by its watch.
+    fn drift_against_margin(safety_margin: Duration, zk: bool) -> Outcome {
         let config = Config {
             safety_margin,
             retry_min: Duration::from_millis(10),
@@ -170,11 +220,14 @@ mod tests {
         };
         let isolate = at(2_000, Fault::Partition(Partition::IsolateLeader));
         let faults = vec![isolate, at(5_000, Fault::Heal)];
-        let algorithm = LeaseLock {
-            config,
-            fencing: true,
-        };
-        run(algorithm, faults, vec![-50_000, -50_000, 50_000])
+        let rates = vec![-50_000, -50_000, 50_000];
+        if zk {
+            let fencing = true;
+            run(ZkSequential { config, fencing }, faults, rates)
+        } else {
+            let fencing = true;
+            run(LeaseLock { config, fencing }, faults, rates)
+        }
     }
 
     #[test]
@@ -185,15 +238,96 @@ mod tests {
             ..Config::default()
         };
         assert!(config.validate().is_err(), "start-up refuses this margin");
-        let outcome = drift_against_margin(margin);
-        // Lease Safety judges the same overlap through `holds_lease`.
-        assert_eq!(broken(&outcome), ["Exclusive Holding", "Lease Safety"]);
+        for zk in [false, true] {
+            let outcome = drift_against_margin(margin, zk);
+            // Lease Safety judges the same overlap through `holds_lease`.
+            let expected = ["Exclusive Holding", "Lease Safety"];
+            assert_eq!(broken(&outcome), expected, "zk-sequential: {zk}");
+        }
     }
 
     #[test]
     fn a_margin_that_covers_the_drift_keeps_exclusive_holding() {
         let config = Config::default();
         assert_eq!(config.validate(), Ok(()));
-        assert_nothing_broken_across_holders(&drift_against_margin(config.safety_margin));
+        for zk in [false, true] {
+            let outcome = drift_against_margin(config.safety_margin, zk);
+            assert_nothing_broken_across_holders(&outcome);
+        }
+    }
+
+    /// The notices a run's store sent, by deleted entry: the watchers told.
+    type Notices = Arc<Mutex<BTreeMap<Revision, Vec<NodeId>>>>;
+
+    /// zk-sequential with every notice the service sends recorded.
+    #[derive(Clone, Debug, Default)]
+    struct NoticeProbe {
+        inner: ZkSequential,
+        notices: Notices,
+    }
+
+    #[derive(Clone, Debug)]
+    struct Probed {
+        member: LockMember<ZkSequentialNode>,
+        notices: Notices,
+    }
+
+    impl Node for Probed {
+        type Message = LockMessage;
+        type Persist = ();
+
+        fn step(
+            &mut self,
+            now: Time,
+            rng: &mut dyn RngCore,
+            input: Input<LockMessage>,
+            actions: &mut Actions<LockMessage, ()>,
+        ) {
+            let before = actions.messages.len();
+            self.member.step(now, rng, input, actions);
+            let mut notices = self.notices.lock().expect("no step panicked");
+            for out in &actions.messages[before..] {
+                if let LockMessage::Notify { deleted } = out.message {
+                    notices.entry(deleted).or_default().push(out.to);
+                }
+            }
+        }
+
+        crate::delegate_node_queries!(member);
+    }
+
+    impl AlgorithmWrapper for NoticeProbe {
+        type Inner = ZkSequential;
+        type Node = Probed;
+
+        fn inner(&self) -> &ZkSequential {
+            &self.inner
+        }
+
+        fn wrap(&self, member: LockMember<ZkSequentialNode>) -> Probed {
+            let notices = Arc::clone(&self.notices);
+            Probed { member, notices }
+        }
+
+        fn unwrap(node: &Probed) -> &LockMember<ZkSequentialNode> {
+            &node.member
+        }
+    }
+
+    /// No herd effect: four candidates, each paused in turn for three
+    /// session timeouts, so every one's entry goes once; each deletion
+    /// notifies at most one watcher (its successor), and the notices did
+    /// wake the successors.
+    #[test]
+    fn zk_each_deletion_wakes_at_most_one_watcher() {
+        let probe = NoticeProbe::default();
+        let faults = vec![pause(1, 2_000), pause(2, 5_500), pause(3, 9_000), pause(4, 1_000)];
+        let outcome = run_among(4, probe.clone(), faults, Vec::new());
+        assert_nothing_broken_across_holders(&outcome);
+        let notices = probe.notices.lock().unwrap();
+        assert!(notices.len() >= 2, "deletions with a watcher: {notices:?}");
+        for (deleted, watchers) in notices.iter() {
+            assert_eq!(watchers.len(), 1, "entry {deleted} woke {watchers:?}");
+        }
     }
 }

@@ -14,10 +14,10 @@
 //! after leading ended (a pause between the check and the write), and only
 //! the resource's token check refuses it.
 
-use rand::{Rng, RngCore};
+use rand::RngCore;
 
 use crate::core::lease_lock::Config;
-use crate::core::lock_service::LockMessage;
+use crate::core::lock_service::{retry_at, LockMessage, Worker};
 use crate::core::node::{Actions, DropReason, Event, Input, Node, NodeId, Role};
 use crate::core::store::{KeyState, Revision, StoreReply, StoreRequest};
 use crate::core::time::Time;
@@ -38,14 +38,6 @@ struct Held {
     until: Time,
 }
 
-/// A holder's job: started while leading under `token`, it writes at
-/// `write_at` whatever has happened since.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Job {
-    token: Revision,
-    write_at: Time,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LeaseLockNode {
     id: NodeId,
@@ -62,9 +54,7 @@ pub struct LeaseLockNode {
     pending: Option<Pending>,
     next_request_number: u64,
     next_request_at: Time,
-    job: Option<Job>,
-    next_job_at: Time,
-    writes: u64,
+    work: Worker,
 }
 
 impl LeaseLockNode {
@@ -89,9 +79,7 @@ impl LeaseLockNode {
             pending: None,
             next_request_number: 1,
             next_request_at: now,
-            job: None,
-            next_job_at: now,
-            writes: 0,
+            work: Worker::new(now),
         };
         node.next_request_at = node.retry_at(now, rng);
         node
@@ -115,22 +103,17 @@ impl LeaseLockNode {
     }
 
     fn retry_at(&self, now: Time, rng: &mut dyn RngCore) -> Time {
-        let (min, max) = (self.config.retry_min, self.config.retry_max);
-        let spread = max.saturating_sub(min).as_micros() as u64;
-        let jitter = if spread == 0 {
-            0
-        } else {
-            rng.random_range(0..spread)
-        };
-        now.saturating_add(min + std::time::Duration::from_micros(jitter))
+        retry_at(now, self.config.retry_min, self.config.retry_max, rng)
     }
 
     fn on_tick(&mut self, now: Time, rng: &mut dyn RngCore, actions: &mut LockActions) {
-        self.finish_job(now, actions);
+        let pause = self.config.work_pause;
+        self.work.finish(now, self.service, pause, actions);
         if self.held.is_some_and(|held| now >= held.until) {
             self.stop_leading(actions);
         }
-        self.start_job(now);
+        let holding = self.holding_at(now);
+        self.work.start(now, holding, self.config.work_duration);
         if self
             .pending
             .is_some_and(|p| now >= p.sent_at.saturating_add(self.config.request_timeout))
@@ -139,34 +122,6 @@ impl LeaseLockNode {
         }
         if self.pending.is_none() && now >= self.next_request_at {
             self.send_request(now, rng, actions);
-        }
-    }
-
-    /// The write of a job that is due goes out, checked or not: that the
-    /// holder may have lost its lease since the job began is exactly what
-    /// the resource's fencing is for.
-    fn finish_job(&mut self, now: Time, actions: &mut LockActions) {
-        let Some(job) = self.job.filter(|job| now >= job.write_at) else {
-            return;
-        };
-        self.job = None;
-        self.writes += 1;
-        let write = LockMessage::Write {
-            token: job.token,
-            value: self.writes,
-        };
-        actions.send(self.service, write);
-        self.next_job_at = now.saturating_add(self.config.work_pause);
-    }
-
-    /// A leader begins its next job when one is due: the check happens here.
-    fn start_job(&mut self, now: Time) {
-        if self.job.is_some() || now < self.next_job_at {
-            return;
-        }
-        if let Some(token) = self.holding_at(now) {
-            let write_at = now.saturating_add(self.config.work_duration);
-            self.job = Some(Job { token, write_at });
         }
     }
 
@@ -212,6 +167,16 @@ impl LeaseLockNode {
                 self.on_granted(now, pending.sent_at, revision, actions)
             }
             StoreReply::Refused { key } => self.on_refused(now, rng, key, actions),
+            // The answers of the session recipe (zk-sequential) never come
+            // to a lease request.
+            StoreReply::SessionOpened { .. }
+            | StoreReply::KeptAlive { .. }
+            | StoreReply::Created { .. }
+            | StoreReply::Watching { .. }
+            | StoreReply::SessionExpired { .. } => {
+                let role = self.role();
+                actions.drop_input(Some(self.service), DropReason::UnexpectedForRole { role });
+            }
         }
     }
 
@@ -243,8 +208,8 @@ impl LeaseLockNode {
             until,
         });
         if !was_leading {
-            self.next_job_at = now;
-            self.start_job(now);
+            let holding = self.holding_at(now);
+            self.work.start_now(now, holding, self.config.work_duration);
             self.announce(Role::Leader, Some(self.id), actions);
         }
     }
@@ -326,7 +291,9 @@ impl Node for LeaseLockNode {
                 LockMessage::WriteAck { token, accepted } => {
                     self.on_write_ack(token, accepted, actions)
                 }
-                LockMessage::Request { .. } | LockMessage::Write { .. } => {
+                LockMessage::Request { .. }
+                | LockMessage::Write { .. }
+                | LockMessage::Notify { .. } => {
                     let role = self.role();
                     actions.drop_input(Some(from), DropReason::UnexpectedForRole { role });
                 }
@@ -358,12 +325,9 @@ impl Node for LeaseLockNode {
         }
         if let Some(held) = self.held {
             deadline = deadline.min(held.until);
-            if self.job.is_none() {
-                deadline = deadline.min(self.next_job_at);
-            }
         }
-        if let Some(job) = self.job {
-            deadline = deadline.min(job.write_at);
+        if let Some(work) = self.work.deadline(self.held.is_some()) {
+            deadline = deadline.min(work);
         }
         deadline
     }

@@ -1,9 +1,10 @@
-//! What every lock-service election (issue 16: `lease-lock`, later
+//! What every lock-service election (issue 16: `lease-lock` and
 //! `zk-sequential`) shares: the one message type that travels between the
 //! candidates and the service ([`LockMessage`]), the service participant
-//! that hosts the store and the protected resource ([`ServiceNode`]), and
-//! the member type that lets a runner treat candidates and the service
-//! alike ([`LockMember`]).
+//! that hosts the store and the protected resource ([`ServiceNode`]), the
+//! member type that lets a runner treat candidates and the service alike
+//! ([`LockMember`]), and a holder's work loop of checked-then-written jobs
+//! ([`Worker`]).
 //!
 //! Candidates are clients of the service, never peers of each other: every
 //! message a candidate sends goes to the service, and every message it
@@ -15,9 +16,11 @@
 
 mod member;
 mod service;
+mod work;
 
 pub use member::LockMember;
 pub use service::ServiceNode;
+pub use work::{retry_at, Worker};
 
 use crate::core::store::{Revision, StoreReply, StoreRequest};
 
@@ -36,4 +39,6 @@ pub enum LockMessage {
     Write { token: Revision, value: u64 },
     /// Resource to writer: whether its write under `token` was accepted.
     WriteAck { token: Revision, accepted: bool },
+    /// Store to watcher, unasked: the entry `deleted` it watched is gone.
+    Notify { deleted: Revision },
 }

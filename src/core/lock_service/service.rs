@@ -11,7 +11,7 @@ use rand::RngCore;
 use crate::core::fencing::FencedResource;
 use crate::core::lock_service::LockMessage;
 use crate::core::node::{Actions, DropReason, Input, Node, NodeId, Role};
-use crate::core::store::{IdealStore, Store};
+use crate::core::store::{IdealStore, Notice, Store};
 use crate::core::time::Time;
 
 /// A deadline that never comes, yet converts to real time on any drifting
@@ -24,6 +24,8 @@ pub struct ServiceNode<S = IdealStore> {
     id: NodeId,
     store: S,
     resource: FencedResource,
+    /// The notices of one step, reused (always empty between steps).
+    notices: Vec<Notice>,
 }
 
 impl<S: Store> ServiceNode<S> {
@@ -32,6 +34,7 @@ impl<S: Store> ServiceNode<S> {
             id,
             store,
             resource,
+            notices: Vec::new(),
         }
     }
 
@@ -45,13 +48,19 @@ impl<S: Store> ServiceNode<S> {
 
     /// One input, with the caller's persist record type: the service keeps
     /// nothing durable of its own (the idealised store does not crash),
-    /// so any member type can carry it.
+    /// so any member type can carry it. Whatever the input, the store first
+    /// ends what expired by `now` and the fired watches are sent.
     pub fn handle<P>(
         &mut self,
         now: Time,
         input: Input<LockMessage>,
         actions: &mut Actions<LockMessage, P>,
     ) {
+        self.store.expire(now, &mut self.notices);
+        for notice in self.notices.drain(..) {
+            let deleted = notice.deleted;
+            actions.send(notice.watcher, LockMessage::Notify { deleted });
+        }
         match input {
             Input::Message { from, .. } if from == self.id => {
                 actions.drop_input(Some(from), DropReason::UnknownSender);
@@ -84,7 +93,9 @@ impl<S: Store> ServiceNode<S> {
                 let accepted = self.resource.write(from, token, value);
                 actions.send(from, LockMessage::WriteAck { token, accepted });
             }
-            LockMessage::Reply { .. } | LockMessage::WriteAck { .. } => {
+            LockMessage::Reply { .. }
+            | LockMessage::WriteAck { .. }
+            | LockMessage::Notify { .. } => {
                 let role = Role::Follower;
                 actions.drop_input(Some(from), DropReason::UnexpectedForRole { role });
             }

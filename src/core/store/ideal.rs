@@ -1,12 +1,14 @@
 //! The idealised store: one atomic object holding one key, whose lease the
-//! store expires by its own clock (etcd's leases). It answers every request
-//! at once and never fails; only the network between it and the candidates
-//! does.
+//! store expires by its own clock (etcd's leases), and the sessions and
+//! entries of ZooKeeper's recipe ([`super::sessions`]). It answers every
+//! request at once and never fails; only the network between it and the
+//! candidates does.
 
 use std::time::Duration;
 
 use crate::core::node::NodeId;
-use crate::core::store::{KeyState, Revision, Store, StoreReply, StoreRequest};
+use crate::core::store::sessions::{Sessions, WatchCount};
+use crate::core::store::{KeyState, Notice, Revision, Store, StoreReply, StoreRequest};
 use crate::core::time::Time;
 
 /// The live grant of the key.
@@ -18,13 +20,14 @@ struct Lease {
     ttl: Duration,
 }
 
-/// One key, its revision and its lease.
+/// One key, its revision and its lease; the sessions and their entries.
 ///
 /// Invariant: `lease` is `Some` only after a grant, so `revision > 0`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct IdealStore {
     revision: Revision,
     lease: Option<Lease>,
+    sessions: Sessions,
 }
 
 impl IdealStore {
@@ -39,6 +42,11 @@ impl IdealStore {
 
     fn refused(&self, now: Time) -> StoreReply {
         StoreReply::Refused { key: self.key(now) }
+    }
+
+    /// What the deletions of entries have sent their watchers so far.
+    pub fn watch_count(&self) -> WatchCount {
+        self.sessions.watch_count()
     }
 }
 
@@ -70,7 +78,22 @@ impl Store for IdealStore {
                 }
                 _ => self.refused(now),
             },
+            StoreRequest::OpenSession { timeout } => self.sessions.open(now, client, timeout),
+            StoreRequest::KeepAlive { session } => self.sessions.keep_alive(now, client, session),
+            StoreRequest::Create { session } => {
+                self.sessions
+                    .create(now, client, session, &mut self.revision)
+            }
+            StoreRequest::WatchBelow { session, entry } => {
+                self.sessions.watch_below(now, client, session, entry)
+            }
         }
+    }
+
+    fn expire(&mut self, now: Time, notices: &mut Vec<Notice>) {
+        // A lease needs no action on expiry: it is judged when a request
+        // arrives. A session's end deletes its entry and fires watches.
+        self.sessions.expire(now, notices);
     }
 
     fn key(&self, now: Time) -> KeyState {
@@ -81,9 +104,7 @@ impl Store for IdealStore {
     }
 
     fn next_deadline(&self) -> Option<Time> {
-        // Expiry is judged when a request arrives; nothing needs a tick
-        // until watches (zk-sequential) are told of it.
-        None
+        self.sessions.next_end()
     }
 
     fn invariants(&self) {
@@ -91,6 +112,7 @@ impl Store for IdealStore {
             self.lease.is_none() || self.revision > Revision::ZERO,
             "a lease exists only after a grant"
         );
+        self.sessions.invariants(self.revision);
     }
 }
 

@@ -1,6 +1,9 @@
 //! The linearizable store that lock-service candidates are clients of
 //! (issue 16): one key, compare-and-set by revision, TTL leases that the
-//! store itself expires.
+//! store itself expires (`lease-lock`); and ZooKeeper's election recipe
+//! (`zk-sequential`): sessions kept alive by keep-alives and ended by the
+//! store's clock, one ephemeral sequential entry per session, removed with
+//! it, and one-shot watches that notify the watcher when an entry goes.
 //!
 //! Candidates never talk to each other. They send [`StoreRequest`]s to the
 //! store and act on its [`StoreReply`]s, and the store is a participant of
@@ -14,11 +17,14 @@
 //! Revisions are the store's global write counter (etcd's `mod_revision`):
 //! every grant of the key bumps it, a renewal does not. The revision of the
 //! grant a holder received is its fencing token: a later holder's token is
-//! always larger.
+//! always larger. An entry's sequence number is a revision of the same
+//! counter, so it is the zk-sequential leader's fencing token.
 
 mod ideal;
+mod sessions;
 
 pub use ideal::IdealStore;
+pub use sessions::WatchCount;
 
 use std::time::Duration;
 
@@ -29,6 +35,11 @@ use crate::core::time::Time;
 counter! {
     /// The store's write counter: 0 before the key was ever granted.
     Revision
+}
+
+counter! {
+    /// A session of the store: 0 is never issued.
+    SessionId
 }
 
 impl Revision {
@@ -50,6 +61,19 @@ pub enum StoreRequest {
     /// Extend the sender's lease of grant `revision` by its TTL from now
     /// (store time), if that grant is still live.
     Renew { revision: Revision },
+    /// Open a session that ends once no request of it has arrived for
+    /// `timeout` (store time).
+    OpenSession { timeout: Duration },
+    /// Keep `session` alive. Every session request below does as well.
+    KeepAlive { session: SessionId },
+    /// Create the session's ephemeral sequential entry in the election
+    /// directory; a session has one, so a retried create (its reply lost)
+    /// is answered with the entry it made (ZooKeeper's protected create).
+    Create { session: SessionId },
+    /// Watch the live entry just below the session's entry `entry`, the
+    /// predecessor, if there is one (ZooKeeper's `getChildren` then
+    /// `exists(predecessor, watch)`, as one atomic step).
+    WatchBelow { session: SessionId, entry: Revision },
 }
 
 /// What the key looks like to the store at the moment it answers.
@@ -74,6 +98,34 @@ pub enum StoreReply {
     /// the sender looked, or the sender's lease expired. `key` is how the
     /// key stands now, so the sender can retry with the right revision.
     Refused { key: KeyState },
+    /// Session `session` is open.
+    SessionOpened { session: SessionId },
+    /// Session `session` is alive; `watching` is the entry its watch is set
+    /// on, if one is (a watcher whose notification was lost learns here
+    /// that its watch fired).
+    KeptAlive {
+        session: SessionId,
+        watching: Option<Revision>,
+    },
+    /// The session's entry is `entry`: its sequence number.
+    Created { entry: Revision },
+    /// The session watches `predecessor`, the live entry just below
+    /// `entry`; `None`: no entry is below, so `entry` is the lowest.
+    Watching {
+        entry: Revision,
+        predecessor: Option<Revision>,
+    },
+    /// Session `session` has ended (or was never the sender's): its entry
+    /// and watch are gone.
+    SessionExpired { session: SessionId },
+}
+
+/// A watch that fired: `watcher`'s watched entry `deleted` is gone. Sent
+/// by the store unasked, when the entry's session ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Notice {
+    pub watcher: NodeId,
+    pub deleted: Revision,
 }
 
 /// A linearizable store of one lock key, as candidates see it: each request
@@ -86,11 +138,17 @@ pub trait Store {
     /// Applies `request` from `client` at store time `now` and answers it.
     fn apply(&mut self, now: Time, client: NodeId, request: &StoreRequest) -> StoreReply;
 
+    /// Ends what expired by store time `now` (sessions, with their
+    /// entries), and appends the notices of the watches that fired, in
+    /// order. The caller runs it before every `apply` at `now`, so a
+    /// request never sees a session past its end.
+    fn expire(&mut self, now: Time, notices: &mut Vec<Notice>);
+
     /// How the key stands at store time `now`.
     fn key(&self, now: Time) -> KeyState;
 
-    /// The latest store time at which the store must be ticked (a lease
-    /// expiring, for a store that acts on expiry); `None` if never.
+    /// The latest store time at which the store must be ticked (a session
+    /// ending, whose watchers are to be told); `None` if never.
     fn next_deadline(&self) -> Option<Time>;
 
     /// Panics if the store's own state is inconsistent.
