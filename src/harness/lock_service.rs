@@ -119,6 +119,34 @@ fn start_member<C>(
     }
 }
 
+/// The [`Algorithm`] methods every lock-service variant shares, inside its
+/// `impl Algorithm`. Nothing of a candidate is durable: a restarted
+/// candidate holds nothing and learns the store's state anew (a lease-lock
+/// candidate the key's revision; a zk-sequential candidate opens a new
+/// session, whose entry comes after every other, while its old session
+/// ends by the store's clock).
+macro_rules! shared_lock_methods {
+    () => {
+        fn restart(&self, boot: Boot<'_>, _durable: &()) -> Self::Node {
+            self.start(boot)
+        }
+
+        fn persist(_durable: &mut (), _record: ()) {}
+
+        fn log(_: &Self::Node) -> Option<&[Entry]> {
+            None
+        }
+
+        fn service_members(&self) -> u64 {
+            1
+        }
+
+        fn lock_view(node: &Self::Node, local: Time) -> Option<LockView> {
+            Some(view_of(node, local))
+        }
+    };
+}
+
 /// How the lock-service monitors see `member` at its local time `local`.
 fn view_of<C: LockCandidate>(member: &LockMember<C>, local: Time) -> LockView {
     match member {
@@ -155,25 +183,7 @@ impl Algorithm for LeaseLock {
         })
     }
 
-    /// Nothing of a candidate is durable: a restarted candidate knows no
-    /// revision and holds no lease, and learns the key from the store.
-    fn restart(&self, boot: Boot<'_>, _durable: &()) -> Self::Node {
-        self.start(boot)
-    }
-
-    fn persist(_durable: &mut (), _record: ()) {}
-
-    fn log(_: &Self::Node) -> Option<&[Entry]> {
-        None
-    }
-
-    fn service_members(&self) -> u64 {
-        1
-    }
-
-    fn lock_view(node: &Self::Node, local: Time) -> Option<LockView> {
-        Some(view_of(node, local))
-    }
+    shared_lock_methods!();
 }
 
 impl Algorithm for ZkSequential {
@@ -200,26 +210,7 @@ impl Algorithm for ZkSequential {
         })
     }
 
-    /// Nothing of a candidate is durable: a restarted candidate opens a new
-    /// session, whose entry comes after every other; its old session ends
-    /// by the store's clock.
-    fn restart(&self, boot: Boot<'_>, _durable: &()) -> Self::Node {
-        self.start(boot)
-    }
-
-    fn persist(_durable: &mut (), _record: ()) {}
-
-    fn log(_: &Self::Node) -> Option<&[Entry]> {
-        None
-    }
-
-    fn service_members(&self) -> u64 {
-        1
-    }
-
-    fn lock_view(node: &Self::Node, local: Time) -> Option<LockView> {
-        Some(view_of(node, local))
-    }
+    shared_lock_methods!();
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@
 use rand::RngCore;
 
 use crate::core::lease_lock::Config;
-use crate::core::lock_service::{retry_at, LockMessage, Worker};
-use crate::core::node::{Actions, DropReason, Event, Input, Node, NodeId, Role};
+use crate::core::lock_service::{announce, refuse_clients, retry_at, LockMessage, Worker};
+use crate::core::node::{Actions, DropReason, Input, Node, NodeId, Role};
 use crate::core::store::{KeyState, Revision, StoreReply, StoreRequest};
 use crate::core::time::Time;
 
@@ -258,9 +258,7 @@ impl LeaseLockNode {
     }
 
     fn announce(&self, role: Role, leader: Option<NodeId>, actions: &mut LockActions) {
-        let term = self.known.get();
-        actions.events.push(Event::RoleChanged { role, term });
-        actions.events.push(Event::LeaderChanged { leader, term });
+        announce(role, leader, self.known.get(), actions);
     }
 }
 
@@ -301,10 +299,7 @@ impl Node for LeaseLockNode {
             // A lock holder serves no key-value clients: each request, alone
             // or in a batch, is pointed at no one.
             clients @ (Input::Client(_) | Input::ClientBatch(_)) => {
-                let leader_hint = self.leader();
-                for request in clients.into_client_requests() {
-                    actions.refuse_not_leader(request.id, leader_hint);
-                }
+                refuse_clients(clients, self.leader(), actions);
             }
             Input::Campaign => {
                 if self.held.is_none() && self.pending.is_none() {
@@ -332,31 +327,7 @@ impl Node for LeaseLockNode {
         deadline
     }
 
-    fn role(&self) -> Role {
-        if self.held.is_some() {
-            Role::Leader
-        } else {
-            Role::Follower
-        }
-    }
-
-    /// The newest revision of the key it has seen: a holder's is its
-    /// fencing token.
-    fn term(&self) -> u64 {
-        self.known.get()
-    }
-
-    fn leader(&self) -> Option<NodeId> {
-        self.held.map(|_| self.id)
-    }
-
-    fn commit_index(&self) -> u64 {
-        0
-    }
-
-    fn holds_lease(&self, now: Time) -> bool {
-        self.holding_at(now).is_some()
-    }
+    crate::lock_candidate_queries!();
 
     fn invariants(&self) {
         if let Some(held) = self.held {

@@ -14,10 +14,12 @@
 //! messages cross the same network (delayed, lost, duplicated, cut), and it
 //! reads its own drifting clock, on which the store expires leases.
 
+mod candidate;
 mod member;
 mod service;
 mod work;
 
+pub use candidate::{announce, refuse_clients};
 pub use member::LockMember;
 pub use service::ServiceNode;
 pub use work::{retry_at, Worker};

@@ -9,7 +9,7 @@
 use rand::RngCore;
 
 use crate::core::fencing::FencedResource;
-use crate::core::lock_service::LockMessage;
+use crate::core::lock_service::{refuse_clients, LockMessage};
 use crate::core::node::{Actions, DropReason, Input, Node, NodeId, Role};
 use crate::core::store::{IdealStore, Notice, Store};
 use crate::core::time::Time;
@@ -69,9 +69,7 @@ impl<S: Store> ServiceNode<S> {
             // The service serves no key-value clients and knows of no
             // leader: each request, alone or in a batch, is refused.
             clients @ (Input::Client(_) | Input::ClientBatch(_)) => {
-                for request in clients.into_client_requests() {
-                    actions.refuse_not_leader(request.id, None);
-                }
+                refuse_clients(clients, None, actions);
             }
             Input::Tick | Input::TransferLeadership { .. } | Input::Campaign => {}
         }

@@ -20,8 +20,8 @@
 
 use rand::RngCore;
 
-use crate::core::lock_service::{retry_at, LockMessage, Worker};
-use crate::core::node::{Actions, DropReason, Event, Input, Node, NodeId, Role};
+use crate::core::lock_service::{announce, refuse_clients, retry_at, LockMessage, Worker};
+use crate::core::node::{Actions, DropReason, Input, Node, NodeId, Role};
 use crate::core::store::{Revision, SessionId, StoreReply, StoreRequest};
 use crate::core::time::Time;
 use crate::core::zk_sequential::Config;
@@ -330,9 +330,7 @@ impl ZkSequentialNode {
     }
 
     fn announce(&self, role: Role, leader: Option<NodeId>, actions: &mut LockActions) {
-        let term = self.known.get();
-        actions.events.push(Event::RoleChanged { role, term });
-        actions.events.push(Event::LeaderChanged { leader, term });
+        announce(role, leader, self.known.get(), actions);
     }
 }
 
@@ -372,10 +370,7 @@ impl Node for ZkSequentialNode {
             // A candidate serves no key-value clients: each request, alone
             // or in a batch, is pointed at no one.
             clients @ (Input::Client(_) | Input::ClientBatch(_)) => {
-                let leader_hint = self.leader();
-                for request in clients.into_client_requests() {
-                    actions.refuse_not_leader(request.id, leader_hint);
-                }
+                refuse_clients(clients, self.leader(), actions);
             }
             Input::Campaign => {
                 if self.session.is_none() {
@@ -403,30 +398,7 @@ impl Node for ZkSequentialNode {
         deadline
     }
 
-    fn role(&self) -> Role {
-        if self.held.is_some() {
-            Role::Leader
-        } else {
-            Role::Follower
-        }
-    }
-
-    /// The newest revision it has seen: a leader's is its fencing token.
-    fn term(&self) -> u64 {
-        self.known.get()
-    }
-
-    fn leader(&self) -> Option<NodeId> {
-        self.held.map(|_| self.id)
-    }
-
-    fn commit_index(&self) -> u64 {
-        0
-    }
-
-    fn holds_lease(&self, now: Time) -> bool {
-        self.holding_at(now).is_some()
-    }
+    crate::lock_candidate_queries!();
 
     fn invariants(&self) {
         if let Some(held) = self.held {
@@ -644,7 +616,10 @@ mod tests {
             },
             &mut actions,
         );
-        let drops = actions.events.iter().filter(|e| matches!(e, Event::Dropped { .. }));
+        let drops = actions
+            .events
+            .iter()
+            .filter(|e| matches!(e, crate::core::node::Event::Dropped { .. }));
         assert_eq!(drops.count(), 1);
         assert!(node.session.is_none());
     }
