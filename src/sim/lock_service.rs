@@ -320,7 +320,12 @@ mod tests {
     #[test]
     fn zk_each_deletion_wakes_at_most_one_watcher() {
         let probe = NoticeProbe::default();
-        let faults = vec![pause(1, 2_000), pause(2, 5_500), pause(3, 9_000), pause(4, 1_000)];
+        let faults = vec![
+            pause(1, 2_000),
+            pause(2, 5_500),
+            pause(3, 9_000),
+            pause(4, 1_000),
+        ];
         let outcome = run_among(4, probe.clone(), faults, Vec::new());
         assert_nothing_broken_across_holders(&outcome);
         let notices = probe.notices.lock().unwrap();

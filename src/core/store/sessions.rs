@@ -210,7 +210,12 @@ mod tests {
 
     /// Opens a session for `client` at `now` and creates its entry.
     fn join(store: &mut IdealStore, now: Time, client: NodeId) -> (SessionId, Revision) {
-        let (opened, _) = apply(store, now, client, StoreRequest::OpenSession { timeout: TIMEOUT });
+        let (opened, _) = apply(
+            store,
+            now,
+            client,
+            StoreRequest::OpenSession { timeout: TIMEOUT },
+        );
         let StoreReply::SessionOpened { session } = opened else {
             panic!("{opened:?}");
         };
@@ -228,7 +233,13 @@ mod tests {
         session: SessionId,
         entry: Revision,
     ) -> StoreReply {
-        apply(store, now, client, StoreRequest::WatchBelow { session, entry }).0
+        apply(
+            store,
+            now,
+            client,
+            StoreRequest::WatchBelow { session, entry },
+        )
+        .0
     }
 
     #[test]
@@ -252,7 +263,13 @@ mod tests {
         };
         assert_eq!(watching, expected);
         // Another client's session is not the sender's.
-        let stolen = apply(&mut store, at(4), 2, StoreRequest::KeepAlive { session: one }).0;
+        let stolen = apply(
+            &mut store,
+            at(4),
+            2,
+            StoreRequest::KeepAlive { session: one },
+        )
+        .0;
         assert_eq!(stolen, StoreReply::SessionExpired { session: one });
     }
 
@@ -268,7 +285,12 @@ mod tests {
         watch_below(&mut store, at(0), 2, two, second);
         watch_below(&mut store, at(0), 3, three, third);
         for (client, session) in [(2, two), (3, three)] {
-            let kept = apply(&mut store, at(600), client, StoreRequest::KeepAlive { session });
+            let kept = apply(
+                &mut store,
+                at(600),
+                client,
+                StoreRequest::KeepAlive { session },
+            );
             assert!(matches!(kept.0, StoreReply::KeptAlive { .. }), "{kept:?}");
         }
         assert_eq!(store.next_deadline(), Some(at(1_000)), "session 1's end");
@@ -283,14 +305,30 @@ mod tests {
         assert_eq!(notices, [told]);
         let count = store.watch_count();
         assert_eq!(
-            (count.deletions, count.notifications, count.most_per_deletion),
+            (
+                count.deletions,
+                count.notifications,
+                count.most_per_deletion
+            ),
             (1, 1, 1)
         );
-        let ended = apply(&mut store, at(1_001), 1, StoreRequest::KeepAlive { session: one }).0;
+        let ended = apply(
+            &mut store,
+            at(1_001),
+            1,
+            StoreRequest::KeepAlive { session: one },
+        )
+        .0;
         assert_eq!(ended, StoreReply::SessionExpired { session: one });
         // The watch fired: the keep-alive shows it gone, and node 2 is now
         // the lowest.
-        let kept = apply(&mut store, at(1_300), 2, StoreRequest::KeepAlive { session: two }).0;
+        let kept = apply(
+            &mut store,
+            at(1_300),
+            2,
+            StoreRequest::KeepAlive { session: two },
+        )
+        .0;
         let expected = StoreReply::KeptAlive {
             session: two,
             watching: None,

@@ -249,7 +249,9 @@ impl ZkSequentialNode {
             StoreReply::SessionExpired { .. } => self.end_session(now, actions),
             // The answers of the lease key (lease-lock) never come to a
             // session request.
-            StoreReply::Granted { .. } | StoreReply::Renewed { .. } | StoreReply::Refused { .. } => {
+            StoreReply::Granted { .. }
+            | StoreReply::Renewed { .. }
+            | StoreReply::Refused { .. } => {
                 let role = self.role();
                 actions.drop_input(Some(self.service), DropReason::UnexpectedForRole { role });
             }
@@ -286,8 +288,7 @@ impl ZkSequentialNode {
         self.held = Some(Held { token, until });
         if !was_leading {
             let holding = self.holding_at(now);
-            self.work
-                .start_now(now, holding, self.config.work_duration);
+            self.work.start_now(now, holding, self.config.work_duration);
             self.announce(Role::Leader, Some(self.id), actions);
         }
     }
@@ -314,7 +315,13 @@ impl ZkSequentialNode {
         }
     }
 
-    fn on_write_ack(&mut self, now: Time, token: Revision, accepted: bool, actions: &mut LockActions) {
+    fn on_write_ack(
+        &mut self,
+        now: Time,
+        token: Revision,
+        accepted: bool,
+        actions: &mut LockActions,
+    ) {
         // A refused write means a newer entry's holder wrote: this entry,
         // and so its session, is gone, whatever the clock says.
         let ours = self.session.is_some_and(|s| s.entry == Some(token));
@@ -528,7 +535,12 @@ mod tests {
                 if self.service.next_deadline() <= self.now {
                     self.deliver(SERVICE, Input::Tick, down);
                 }
-                assert!(self.leaders().len() <= 1, "{:?} at {:?}", self.leaders(), self.now);
+                assert!(
+                    self.leaders().len() <= 1,
+                    "{:?} at {:?}",
+                    self.leaders(),
+                    self.now
+                );
             }
         }
 
@@ -564,8 +576,15 @@ mod tests {
             .collect();
         watched.sort_unstable();
         watched.dedup();
-        assert_eq!(watched.len(), 3, "each follower watches its own predecessor");
-        assert!(watched.contains(&token), "the leader's entry is watched once");
+        assert_eq!(
+            watched.len(),
+            3,
+            "each follower watches its own predecessor"
+        );
+        assert!(
+            watched.contains(&token),
+            "the leader's entry is watched once"
+        );
         // The leader stops answering: its session ends by the store's clock.
         bench.run(at(2_500), &[leader]);
         let next = bench.leaders();
@@ -573,7 +592,11 @@ mod tests {
         assert_ne!(next[0], leader);
         assert!(bench.candidate(next[0]).token().unwrap() > token);
         let wakes: Vec<_> = bench.notified.iter().filter(|(d, _)| *d == token).collect();
-        assert_eq!(wakes.len(), 1, "one notice for the leader's entry: {wakes:?}");
+        assert_eq!(
+            wakes.len(),
+            1,
+            "one notice for the leader's entry: {wakes:?}"
+        );
         let count = bench.service.store().watch_count();
         assert_eq!(count.deletions, 1);
         assert_eq!(count.most_per_deletion, 1);
