@@ -207,11 +207,7 @@ fn lease_tradeoff(file: &Path, rows: &[TradeoffRow]) -> Result<(), Box<dyn std::
                 .label("raft")
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
-        chart
-            .configure_series_labels()
-            .border_style(BLACK)
-            .background_style(WHITE)
-            .draw()?;
+        draw_legend(&mut chart)?;
     }
     root.present()?;
     Ok(())
@@ -227,11 +223,23 @@ where
     X: Ranged,
     Y: Ranged,
 {
+    draw_legend(chart)?;
+    root.present()?;
+    Ok(())
+}
+
+/// Draws the series legend in the house style.
+fn draw_legend<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: Ranged,
+    Y: Ranged,
+{
     chart
         .configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE)
         .draw()?;
-    root.present()?;
     Ok(())
 }

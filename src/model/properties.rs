@@ -20,7 +20,7 @@
 
 use stateright::Property as CheckerProperty;
 
-use crate::check::properties::Property;
+use crate::check::properties::{Kind, Property};
 use crate::core::node::{Node, Role};
 use crate::model::cluster::ClusterModel;
 use crate::model::register::RegisterRet;
@@ -30,27 +30,30 @@ use crate::model::variant::{Capabilities, ModelVariant, StateOf};
 /// The `always` properties of the model, in report order: every safety
 /// property of the vocabulary, the lock-service properties
 /// ([`Property::LOCK_SERVICE`]) among them.
-pub const ALWAYS: &[Property] = &[
-    Property::ElectionSafety,
-    Property::LeaseSafety,
-    Property::LogMatching,
-    Property::LeaderCompleteness,
-    Property::StateMachineSafety,
-    Property::Linearizability,
-    Property::NodeInvariants,
-    Property::FencedWrites,
-    Property::ExclusiveHolding,
-];
+pub const ALWAYS: &[Property] = &of_kind::<9>(Kind::Safety);
 
 /// The `sometimes` properties, in report order: every reachability goal
 /// of the vocabulary. (Liveness, a property of long runs, is the
 /// simulator's to judge.)
-pub const SOMETIMES: &[Property] = &[
-    Property::LeaderElected,
-    Property::WriteCommitted,
-    Property::LeaderReplaced,
-    Property::LeaseReadServed,
-];
+pub const SOMETIMES: &[Property] = &of_kind::<4>(Kind::Reachability);
+
+/// The `N` properties of `kind`, in the vocabulary's order; fails to
+/// compile if there are not exactly `N`.
+const fn of_kind<const N: usize>(kind: Kind) -> [Property; N] {
+    let mut found = [Property::ElectionSafety; N];
+    let (mut position, mut count) = (0, 0);
+    while position < Property::ALL.len() {
+        let property = Property::ALL[position];
+        if property.kind() as u8 == kind as u8 {
+            assert!(count < N, "more properties of this kind than N");
+            found[count] = property;
+            count += 1;
+        }
+        position += 1;
+    }
+    assert!(count == N, "fewer properties of this kind than N");
+    found
+}
 
 /// Whether `property` means anything for a variant with `capabilities`.
 pub fn applies(property: Property, capabilities: Capabilities) -> bool {
@@ -209,7 +212,6 @@ fn lease_read_served<N, D, M>(state: &ClusterState<N, D, M>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::properties::Kind;
     use crate::harness::algorithm::{Bully, Raft};
     use crate::harness::lock_service::LeaseLock;
 
