@@ -473,3 +473,95 @@ fn paths_found_under_symmetry_reduction_replay() {
         "the example path does not end with a leader"
     );
 }
+
+/// A lease-lock spec of `models/`.
+fn lease_lock_spec(name: &str) -> ModelSpec {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(format!("{name}.toml"));
+    ModelSpec::load(&path).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The violations described in the last step of `property`'s shortest
+/// counterexample.
+fn last_step_violations(report: &SpecReport, property: Property) -> Vec<String> {
+    let found = report
+        .properties
+        .iter()
+        .find(|found| found.name == property.name())
+        .unwrap_or_else(|| panic!("{property} is judged"));
+    let steps = found
+        .counterexample
+        .as_ref()
+        .unwrap_or_else(|| panic!("{property} has a counterexample: {}", summary(report)));
+    steps
+        .last()
+        .expect("a counterexample has steps")
+        .violations
+        .clone()
+}
+
+/// With fencing off, the shortest run to a broken Fenced Writes ends in
+/// the resource accepting the paused holder's write under its old token
+/// after its successor's under the newer one.
+#[test]
+fn lease_lock_without_fencing_accepts_the_paused_holders_stale_write() {
+    let report = check_spec(
+        &lease_lock_spec("lease-lock-unfenced"),
+        &CheckOptions::default(),
+    );
+    assert!(report.as_expected(), "{}", summary(&report));
+    let violations = last_step_violations(&report, Property::FencedWrites);
+    assert!(
+        violations
+            .iter()
+            .any(|violation| violation.starts_with("Fenced Writes violated")
+                && violation.contains("under token 1 after")
+                && violation.contains("the newer token 2")),
+        "{violations:?}"
+    );
+}
+
+/// The fenced spec is not vacuous: the same runs with fencing turned off
+/// reach the stale write, which fencing is what refuses.
+#[test]
+fn lease_lock_fenced_spec_reaches_the_stale_write_that_fencing_refuses() {
+    let mut spec = lease_lock_spec("lease-lock-fenced");
+    spec.lease_lock.fencing = false;
+    spec.expect.unique_states = None;
+    spec.expect.violated.insert(Property::FencedWrites);
+    let options = CheckOptions {
+        skip_counterexamples: true,
+        ..CheckOptions::default()
+    };
+    let report = check_spec(&spec, &options);
+    assert!(report.as_expected(), "{}", summary(&report));
+}
+
+/// A margin below the drift bound: two candidates' clocks both say they
+/// hold at one instant; the spec is refused unless it expects that.
+#[test]
+fn lease_lock_with_a_margin_below_the_drift_has_two_holders_at_once() {
+    let spec = lease_lock_spec("lease-lock-margin-below-drift");
+    let report = check_spec(&spec, &CheckOptions::default());
+    assert!(report.as_expected(), "{}", summary(&report));
+    let violations = last_step_violations(&report, Property::ExclusiveHolding);
+    assert!(
+        violations
+            .iter()
+            .any(|violation| violation.starts_with("Exclusive Holding violated")),
+        "{violations:?}"
+    );
+    let path = spec.path.clone();
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let unexpected = text.replace(
+        r#"violated = ["Lease Safety", "Exclusive Holding"]"#,
+        r#"violated = ["Lease Safety"]"#,
+    );
+    assert_ne!(text, unexpected);
+    let error = ModelSpec::parse(&path, &unexpected).expect_err("the margin is refused");
+    assert!(
+        error.to_string().contains("lease_lock.safety_margin"),
+        "{error}"
+    );
+}

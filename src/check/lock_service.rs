@@ -51,13 +51,25 @@ impl LockMonitor {
     /// Judges one instant; `members` are the members that are up. Returns
     /// the first violation found.
     pub fn observe(&mut self, members: &[LockView]) -> Result<(), Violation> {
-        check_exclusive_holding(members)?;
+        match self.observe_all(members).into_iter().next() {
+            Some(violation) => Err(violation),
+            None => Ok(()),
+        }
+    }
+
+    /// Judges one instant and returns every violation found, Exclusive
+    /// Holding first. The resource is looked at whatever the holders show,
+    /// so the monitor counts each accepted write even at an instant that
+    /// also breaks Exclusive Holding.
+    pub fn observe_all(&mut self, members: &[LockView]) -> Vec<Violation> {
+        let mut violations: Vec<Violation> =
+            check_exclusive_holding(members).err().into_iter().collect();
         for member in members {
             if let LockView::Resource { accepted, last } = *member {
-                self.check_fenced_write(accepted, last)?;
+                violations.extend(self.check_fenced_write(accepted, last).err());
             }
         }
-        Ok(())
+        violations
     }
 
     fn check_fenced_write(
@@ -162,5 +174,21 @@ mod tests {
         let violation = monitor.observe(&[resource(4, 1, 3)]).unwrap_err();
         assert_eq!(violation.property, Property::FencedWrites);
         assert!(violation.detail.contains("token 3"), "{}", violation.detail);
+    }
+
+    /// An instant that breaks both properties reports both, and the
+    /// resource's write is counted, so the next instant is judged on it.
+    #[test]
+    fn an_instant_breaking_both_properties_reports_both() {
+        let mut monitor = LockMonitor::new();
+        assert_eq!(monitor.observe(&[resource(1, 2, 4)]), Ok(()));
+        let both = [holding(1, Some(3)), holding(2, Some(4)), resource(2, 1, 3)];
+        let broken: Vec<Property> = monitor
+            .observe_all(&both)
+            .into_iter()
+            .map(|violation| violation.property)
+            .collect();
+        assert_eq!(broken, [Property::ExclusiveHolding, Property::FencedWrites]);
+        assert_eq!(monitor.observe(&[resource(3, 2, 4)]), Ok(()));
     }
 }

@@ -86,8 +86,8 @@ impl Property {
     ];
 
     /// The lock-service properties, last in [`Property::ALL`]: judged by
-    /// [`crate::check::lock_service::LockMonitor`] in the simulator (the
-    /// model checker does not run a store yet).
+    /// [`crate::check::lock_service::LockMonitor`] in the simulator and
+    /// the model checker.
     pub const LOCK_SERVICE: [Property; 2] = [Property::FencedWrites, Property::ExclusiveHolding];
 
     /// The properties [`SafetyMonitor`] judges, in the order it checks them.

@@ -1,6 +1,7 @@
 //! SVG charts for `electorate compare`: failover-time distributions per
-//! variant, and messages per election against cluster size beside the
-//! theory.
+//! variant, messages per election against cluster size beside the theory,
+//! and lease-lock's lease duration against failover time and renewal
+//! traffic beside Raft.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::cli::compare::Row;
+use crate::cli::lease_tradeoff::TradeoffRow;
 
 const COLORS: [RGBColor; 4] = [BLUE, RED, GREEN, MAGENTA];
 
@@ -124,6 +126,93 @@ fn messages_per_election(file: &Path, rows: &[Row]) -> Result<(), Box<dyn std::e
     draw_legend_and_save(&mut chart, &root)
 }
 
+/// Writes the lease-duration trade-off chart into `directory` (nothing if
+/// no TTL was measured) and returns the files written.
+pub fn write_lease_tradeoff(
+    directory: &Path,
+    rows: &[TradeoffRow],
+) -> Result<Vec<PathBuf>, String> {
+    if !rows.iter().any(|row| row.ttl_seconds.is_some()) {
+        return Ok(Vec::new());
+    }
+    std::fs::create_dir_all(directory).map_err(|error| error.to_string())?;
+    let file = directory.join("lease-duration-vs-failover.svg");
+    lease_tradeoff(&file, rows).map_err(|error| error.to_string())?;
+    Ok(vec![file])
+}
+
+/// Two panels against the TTL: lease-lock's median failover (left) and
+/// its renewal messages per second (right), each beside Raft's figure as
+/// a dashed line (Raft has no TTL).
+fn lease_tradeoff(file: &Path, rows: &[TradeoffRow]) -> Result<(), Box<dyn std::error::Error>> {
+    let leases: Vec<(f64, &TradeoffRow)> = rows
+        .iter()
+        .filter_map(|row| Some((row.ttl_seconds?, row)))
+        .collect();
+    let raft = rows.iter().find(|row| row.ttl_seconds.is_none());
+    let max_ttl = leases.iter().map(|(ttl, _)| *ttl).fold(1.0, f64::max);
+    let root = SVGBackend::new(file, (1100, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((1, 2));
+    type Measure = fn(&TradeoffRow) -> Option<f64>;
+    let measures: [(&str, &str, Measure); 2] = [
+        (
+            "Failover after the holder crashes (p50)",
+            "time until a successor holds (ms)",
+            crate::cli::lease_tradeoff::failover_p50_ms,
+        ),
+        (
+            "Renewal messages per second",
+            "messages per second",
+            |row| Some(row.renewal_messages_per_second),
+        ),
+    ];
+    for (panel, (caption, y_desc, measure)) in panels.iter().zip(measures) {
+        let points: Vec<(f64, f64)> = leases
+            .iter()
+            .filter_map(|(ttl, row)| Some((*ttl, measure(row)?)))
+            .collect();
+        let raft_value = raft.and_then(measure);
+        let max_y = points
+            .iter()
+            .map(|(_, y)| *y)
+            .chain(raft_value)
+            .fold(1.0, f64::max);
+        let mut chart = ChartBuilder::on(panel)
+            .caption(caption, ("sans-serif", 20))
+            .margin(16)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..max_ttl * 1.1, 0.0..max_y * 1.15)?;
+        chart
+            .configure_mesh()
+            .x_desc("lease TTL (s)")
+            .y_desc(y_desc)
+            .draw()?;
+        let color = COLORS[0];
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label("lease-lock")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        chart.draw_series(
+            points
+                .iter()
+                .map(|&point| Circle::new(point, 4, color.filled())),
+        )?;
+        if let Some(value) = raft_value {
+            let color = COLORS[1];
+            let line = vec![(0.0, value), (max_ttl * 1.1, value)];
+            chart
+                .draw_series(DashedLineSeries::new(line, 6, 4, color.stroke_width(2)))?
+                .label("raft")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+        draw_legend(&mut chart)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
 /// Draws the series legend in the house style and writes the file: the last
 /// step of every chart.
 fn draw_legend_and_save<'a, X, Y>(
@@ -134,11 +223,23 @@ where
     X: Ranged,
     Y: Ranged,
 {
+    draw_legend(chart)?;
+    root.present()?;
+    Ok(())
+}
+
+/// Draws the series legend in the house style.
+fn draw_legend<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: Ranged,
+    Y: Ranged,
+{
     chart
         .configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE)
         .draw()?;
-    root.present()?;
     Ok(())
 }

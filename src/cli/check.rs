@@ -29,7 +29,8 @@ pub struct Args {
     /// `--algo` asks for a built-in spec).
     specs: Vec<PathBuf>,
     /// Check a built-in spec of this algorithm instead of spec files: the
-    /// first Raft election, or Bully's and Ring's split brain under loss.
+    /// first Raft election, Bully's and Ring's split brain under loss, or
+    /// lease-lock's candidates with fencing on, paused at any moment.
     #[arg(long, value_enum, conflicts_with = "specs")]
     algo: Option<AlgoArg>,
     /// Cluster size for `--algo`.
@@ -72,6 +73,7 @@ enum AlgoArg {
     Raft,
     Bully,
     Ring,
+    LeaseLock,
 }
 
 /// The built-in spec `--algo A --nodes N` checks: for Raft the first
@@ -79,8 +81,12 @@ enum AlgoArg {
 /// in flight, so a broadcast fits) and as `models/raft-election-5.toml`
 /// beyond (no drift, one more message in flight than nodes, a log of one,
 /// depth first with symmetry reduction: what lets 5 nodes finish); for
-/// Bully and Ring the split brain of `models/*-split-brain.toml`. No state
-/// count is pinned.
+/// Bully and Ring the split brain of `models/*-split-brain.toml`; for
+/// lease-lock the candidates of `models/lease-lock-fenced.toml` (fencing on,
+/// late ticks as pauses, the default `[lease_lock]` timings), where every
+/// property must hold; its clocks do not drift, which
+/// `models/lease-lock-fenced-drift.toml` adds for two candidates (three
+/// with drift are beyond a quick search). No state count is pinned.
 fn builtin_spec(algo: AlgoArg, nodes: u64) -> Result<ModelSpec, String> {
     let text = match algo {
         AlgoArg::Raft => {
@@ -154,6 +160,34 @@ reachable = ["a leader is elected"]
 "#
             )
         }
+        AlgoArg::LeaseLock => format!(
+            r#"
+description = "{nodes} lease-lock candidates with fencing on, holders paused at any moment (built in: --algo lease-lock)"
+algorithm = "lease-lock"
+run = "explicit"
+
+[cluster]
+nodes = {nodes}
+
+[lease_lock]
+fencing = true
+
+[time]
+max_time = 4
+clock_drift = 0
+
+[network]
+ordered = true
+max_in_flight = 2
+
+[bounds]
+max_term = 2
+max_log = 0
+
+[expect]
+reachable = ["a leader is elected"]
+"#
+        ),
     };
     ModelSpec::parse(Path::new("--algo"), &text).map_err(|error| error.to_string())
 }

@@ -23,6 +23,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::charts;
+use crate::cli::lease_tradeoff::{self, TradeoffRow};
 use crate::cli::run_args::{dispatch, Algo, Experiment, FaultSet, RunArgs, WithAlgorithm};
 use crate::cli::write_cost;
 
@@ -44,6 +45,10 @@ pub struct Args {
     /// Print a JSON report instead of a table.
     #[arg(long)]
     json: bool,
+    /// lease-lock TTLs, in seconds, for the trade-off of lease duration
+    /// against failover time (measured at the first of `--sizes`).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,5,12")]
+    lease_ttls: Vec<u64>,
 }
 
 /// One (algorithm, size) cell of the comparison.
@@ -108,10 +113,41 @@ pub fn break_label(property: &str) -> String {
 struct Report<'a> {
     comparison: &'a [Row],
     write_costs: &'a [write_cost::WriteCost],
+    lease_tradeoff: &'a [TradeoffRow],
+}
+
+/// The variants compared: every algorithm of the simulator's default set,
+/// and the lock-service variants beside them (fencing on).
+fn compared_algorithms() -> Vec<Algo> {
+    let mut algorithms = Algo::ALL.to_vec();
+    for lock_service in [Algo::LeaseLock] {
+        if !algorithms.contains(&lock_service) {
+            algorithms.push(lock_service);
+        }
+    }
+    algorithms
+}
+
+/// lease-lock's trade-off of lease duration against failover time, with
+/// `args.seeds` holder crashes per TTL, at the first cluster size asked.
+fn lease_tradeoff_rows(args: &Args) -> Vec<TradeoffRow> {
+    let Some(&nodes) = args.sizes.first() else {
+        return Vec::new();
+    };
+    let ttls: Vec<Duration> = args
+        .lease_ttls
+        .iter()
+        .map(|&seconds| Duration::from_secs(seconds))
+        .collect();
+    lease_tradeoff::measure(&ttls, nodes, args.seeds)
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let algorithms = Algo::ALL;
+    if let Some(zero) = args.lease_ttls.iter().find(|&&seconds| seconds == 0) {
+        eprintln!("electorate compare: --lease-ttls: a TTL of {zero} s is no lease");
+        return ExitCode::from(2);
+    }
+    let algorithms = compared_algorithms();
     let cells: Vec<(Algo, u64)> = algorithms
         .iter()
         .flat_map(|&algo| args.sizes.iter().map(move |&nodes| (algo, nodes)))
@@ -156,10 +192,12 @@ pub fn run(args: Args) -> ExitCode {
     let mut rows = rows.into_inner().expect("no worker panicked");
     rows.sort_by_key(|row| (row.algorithm, row.nodes));
     let write_costs = write_cost::write_costs(&args.sizes);
+    let tradeoff = lease_tradeoff_rows(&args);
     if args.json {
         let report = Report {
             comparison: &rows,
             write_costs: &write_costs,
+            lease_tradeoff: &tradeoff,
         };
         println!(
             "{}",
@@ -168,9 +206,14 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         print_table(&rows, started.elapsed());
         write_cost::print(&write_costs);
+        lease_tradeoff::print(&tradeoff);
     }
     if let Some(directory) = &args.plot {
-        match charts::write_all(directory, &rows) {
+        let written = charts::write_all(directory, &rows).and_then(|mut files| {
+            files.extend(charts::write_lease_tradeoff(directory, &tradeoff)?);
+            Ok(files)
+        });
+        match written {
             Ok(files) => files
                 .iter()
                 .for_each(|file| eprintln!("wrote {}", file.display())),
@@ -312,9 +355,10 @@ fn theory(algo: Algo, n: u64) -> (u64, &'static str) {
         // Chang-Roberts from the lowest id with an ack per hop: 2n-1
         // ELECTION hops, n COORDINATOR hops, 3n-1 acks.
         Algo::Ring => (2 * (3 * n - 1), "2(3n-1)"),
-        // Every candidate asks the store once and is answered; only the
-        // first acquisition wins (no compare rows for it yet).
-        Algo::LeaseLock | Algo::LeaseLockUnfenced => (2 * n, "2n"),
+        // The first candidate to ask is granted the key: its request and
+        // the grant. The others, staggered by their first retry delays,
+        // ask only once the key is held, after the election.
+        Algo::LeaseLock | Algo::LeaseLockUnfenced => (2, "2"),
     }
 }
 
@@ -371,7 +415,8 @@ fn print_table(rows: &[Row], elapsed: Duration) {
     }
     println!(
         "textbook: raft 6(n-1) = one pre-vote, vote and append round with no split vote; \
-         bully n^2-1 and ring 2(3n-1) = the lowest id starting, their worst case"
+         bully n^2-1 and ring 2(3n-1) = the lowest id starting, their worst case; \
+         lease-lock 2 = the first candidate's request and its grant"
     );
     for row in rows {
         println!(
@@ -426,6 +471,7 @@ mod tests {
             sizes: vec![3],
             plot: None,
             json: true,
+            lease_ttls: Vec::new(),
         };
         let row = dispatch(
             Algo::RaftRsLease,

@@ -8,6 +8,7 @@ mod cluster;
 mod compare;
 mod decode_frame;
 mod explore;
+mod lease_tradeoff;
 mod lincheck;
 mod logging;
 mod node;

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use stateright::semantics::LinearizabilityTester;
 use stateright::{Model, Property as CheckerProperty};
 
-use crate::check::properties::{NodeView, Property, SafetyMonitor};
+use crate::check::lock_service::{LockMonitor, LockView};
+use crate::check::properties::{NodeView, Property, SafetyMonitor, Violation};
 use crate::core::node::{Input, Node, NodeId, Role};
 use crate::core::raft::Config;
 use crate::core::time::Time;
@@ -43,6 +44,8 @@ use crate::model::{clients, disk, step};
 pub struct ClusterModel<V> {
     variant: V,
     spec: ModelSpec,
+    /// The spec's nodes, then the variant's service members (a lock
+    /// service's store and resource), which never crash.
     members: Vec<NodeId>,
     quantum_micros: u64,
     disk_bugs: DiskBugs,
@@ -67,7 +70,8 @@ impl RaftModel {
 
 impl<V: ModelVariant> ClusterModel<V> {
     pub fn of(variant: V, spec: ModelSpec) -> ClusterModel<V> {
-        let members = spec.members();
+        let mut members = spec.members();
+        members.extend(spec.nodes + 1..=spec.nodes + variant.service_members());
         let quantum_micros =
             u64::try_from(spec.time.quantum.as_micros()).expect("validated: a small quantum");
         ClusterModel {
@@ -98,6 +102,11 @@ impl<V: ModelVariant> ClusterModel<V> {
 
     pub fn members(&self) -> &[NodeId] {
         &self.members
+    }
+
+    /// Whether `id` is a service member rather than one of the spec's nodes.
+    fn is_service(&self, id: NodeId) -> bool {
+        id > self.spec.nodes
     }
 
     pub fn quantum_micros(&self) -> u64 {
@@ -140,6 +149,7 @@ impl<V: ModelVariant> ClusterModel<V> {
             clients: vec![ClientStatus::Idle; self.spec.operations.len()],
             history: LinearizabilityTester::new(CasRegister::default()),
             monitor: SafetyMonitor::new(),
+            lock_monitor: LockMonitor::new(),
             violations: Violations::default(),
             crashed_leader_term: None,
             panic: None,
@@ -177,15 +187,38 @@ impl<V: ModelVariant> ClusterModel<V> {
         slot.node = Some(Arc::new(node));
     }
 
-    /// Runs the safety monitors over the nodes that are up, at this instant
-    /// of real time, and records what they find.
+    /// Runs the safety monitors (and the lock-service monitor, for a
+    /// variant with a lock service) over the nodes that are up, at this
+    /// instant of real time, and records what they find.
     fn observe(&self, state: &mut StateOf<V>) {
         let mut monitor = std::mem::take(&mut state.monitor);
-        let violations = monitor.observe_all(&self.views(state));
+        let mut violations = monitor.observe_all(&self.views(state));
         state.monitor = monitor;
+        let mut lock_monitor = std::mem::take(&mut state.lock_monitor);
+        violations.extend(self.observe_lock_service(&mut lock_monitor, state));
+        state.lock_monitor = lock_monitor;
         for violation in violations {
             state.violations.record(violation.property);
         }
+    }
+
+    /// What `monitor` finds in the lock-service members of `state`, each
+    /// judged on its own clock; nothing for variants without a lock
+    /// service.
+    fn observe_lock_service(
+        &self,
+        monitor: &mut LockMonitor,
+        state: &StateOf<V>,
+    ) -> Vec<Violation> {
+        let views: Vec<LockView> = self
+            .members
+            .iter()
+            .filter_map(|&id| V::lock_view(state.node(id)?, self.local_time(state, id)))
+            .collect();
+        if views.is_empty() {
+            return Vec::new();
+        }
+        monitor.observe_all(&views)
     }
 
     /// The nodes that are up, as the monitors see them at this instant.
@@ -205,7 +238,12 @@ impl<V: ModelVariant> ClusterModel<V> {
             explanations.push(format!("{} violated: {panic}", Property::NodeInvariants));
         }
         let mut monitor = before.monitor.clone();
-        for violation in monitor.observe_all(&self.views(after)) {
+        let mut lock_monitor = before.lock_monitor.clone();
+        let found = monitor
+            .observe_all(&self.views(after))
+            .into_iter()
+            .chain(self.observe_lock_service(&mut lock_monitor, after));
+        for violation in found {
             if !before.violations.contains(violation.property) {
                 explanations.push(violation.to_string());
             }
@@ -232,7 +270,7 @@ impl<V: ModelVariant> ClusterModel<V> {
         if self.local_time(state, id) >= node.next_deadline() {
             actions.push(Action::Tick(id));
         }
-        if state.crashes < self.spec.max_crashes {
+        if state.crashes < self.spec.max_crashes && !self.is_service(id) {
             actions.push(Action::Crash(id));
         }
         if node.role() != Role::Leader {

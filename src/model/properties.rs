@@ -20,7 +20,7 @@
 
 use stateright::Property as CheckerProperty;
 
-use crate::check::properties::Property;
+use crate::check::properties::{Kind, Property};
 use crate::core::node::{Node, Role};
 use crate::model::cluster::ClusterModel;
 use crate::model::register::RegisterRet;
@@ -28,19 +28,32 @@ use crate::model::state::{ClientStatus, ClusterState};
 use crate::model::variant::{Capabilities, ModelVariant, StateOf};
 
 /// The `always` properties of the model, in report order: every safety
-/// property of the vocabulary, which lists them first.
-pub const ALWAYS: &[Property] = Property::ALL.split_at(7).0;
+/// property of the vocabulary, the lock-service properties
+/// ([`Property::LOCK_SERVICE`]) among them.
+pub const ALWAYS: &[Property] = &of_kind::<9>(Kind::Safety);
 
 /// The `sometimes` properties, in report order: every reachability goal
-/// of the vocabulary, which lists them last, after Liveness (a property of
-/// long runs, which the simulator judges), and before the lock-service
-/// properties ([`Property::LOCK_SERVICE`]), which the model does not judge
-/// until it runs a store.
-pub const SOMETIMES: &[Property] = Property::ALL
-    .split_at(8)
-    .1
-    .split_at(Property::ALL.len() - 8 - Property::LOCK_SERVICE.len())
-    .0;
+/// of the vocabulary. (Liveness, a property of long runs, is the
+/// simulator's to judge.)
+pub const SOMETIMES: &[Property] = &of_kind::<4>(Kind::Reachability);
+
+/// The `N` properties of `kind`, in the vocabulary's order; fails to
+/// compile if there are not exactly `N`.
+const fn of_kind<const N: usize>(kind: Kind) -> [Property; N] {
+    let mut found = [Property::ElectionSafety; N];
+    let (mut position, mut count) = (0, 0);
+    while position < Property::ALL.len() {
+        let property = Property::ALL[position];
+        if property.kind() as u8 == kind as u8 {
+            assert!(count < N, "more properties of this kind than N");
+            found[count] = property;
+            count += 1;
+        }
+        position += 1;
+    }
+    assert!(count == N, "fewer properties of this kind than N");
+    found
+}
 
 /// Whether `property` means anything for a variant with `capabilities`.
 pub fn applies(property: Property, capabilities: Capabilities) -> bool {
@@ -51,6 +64,7 @@ pub fn applies(property: Property, capabilities: Capabilities) -> bool {
         Property::Linearizability | Property::WriteCommitted | Property::LeaseReadServed => {
             capabilities.clients
         }
+        Property::FencedWrites | Property::ExclusiveHolding => capabilities.lock_service,
         _ => true,
     }
 }
@@ -132,6 +146,8 @@ fn holds_condition<V: ModelVariant>(property: Property) -> Condition<V> {
         holds::<V, 4>,
         holds::<V, 5>,
         holds::<V, 6>,
+        holds::<V, 7>,
+        holds::<V, 8>,
     ];
     let position = ALWAYS
         .iter()
@@ -196,23 +212,26 @@ fn lease_read_served<N, D, M>(state: &ClusterState<N, D, M>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::properties::Kind;
     use crate::harness::algorithm::{Bully, Raft};
+    use crate::harness::lock_service::LeaseLock;
 
     #[test]
     fn the_model_judges_every_safety_property_and_reachability_goal() {
         let kinds = |properties: &[Property]| -> Vec<Kind> {
             properties.iter().map(|property| property.kind()).collect()
         };
-        assert_eq!(kinds(ALWAYS), [Kind::Safety; 7]);
+        assert_eq!(kinds(ALWAYS), [Kind::Safety; 9]);
         assert_eq!(kinds(SOMETIMES), [Kind::Reachability; 4]);
-        let judged = ALWAYS.len() + SOMETIMES.len();
-        let safety_or_reachability = Property::ALL
-            .iter()
+        let judged: Vec<Property> = [ALWAYS, SOMETIMES].concat();
+        let safety_or_reachability: Vec<Property> = Property::ALL
+            .into_iter()
             .filter(|property| property.kind() != Kind::Liveness)
-            .filter(|property| !Property::LOCK_SERVICE.contains(property))
-            .count();
-        assert_eq!(judged, safety_or_reachability);
+            .collect();
+        let sorted = |mut properties: Vec<Property>| {
+            properties.sort();
+            properties
+        };
+        assert_eq!(sorted(judged), sorted(safety_or_reachability));
     }
 
     #[test]
@@ -249,14 +268,22 @@ mod tests {
             names(sometimes(Bully::CAPABILITIES)),
             ["a leader is elected", "a leader is replaced after a crash"]
         );
+        assert_eq!(
+            names(always(LeaseLock::CAPABILITIES)),
+            [
+                "Election Safety",
+                "Lease Safety",
+                "Node Invariants",
+                "Fenced Writes",
+                "Exclusive Holding"
+            ]
+        );
         let checker: Vec<&str> = checker_properties::<Raft>()
             .iter()
             .map(|property| property.name)
             .collect();
-        assert_eq!(
-            checker,
-            names([ALWAYS.to_vec(), SOMETIMES.to_vec()].concat())
-        );
+        let raft = [always(Raft::CAPABILITIES), sometimes(Raft::CAPABILITIES)].concat();
+        assert_eq!(checker, names(raft));
     }
 
     #[test]

@@ -121,6 +121,10 @@ pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
         Algorithm::Raft => check_model(RaftModel::new(spec), options),
         Algorithm::Bully => check_model(ClusterModel::of(Bully::default(), spec), options),
         Algorithm::Ring => check_model(ClusterModel::of(Ring::default(), spec), options),
+        Algorithm::LeaseLock => {
+            let variant = spec.lease_lock.clone();
+            check_model(ClusterModel::of(variant, spec), options)
+        }
     }
 }
 
@@ -138,6 +142,11 @@ pub fn serve(spec: ModelSpec, address: impl std::net::ToSocketAddrs) {
         }
         Algorithm::Ring => {
             ClusterModel::of(Ring::default(), spec)
+                .checker()
+                .serve(address);
+        }
+        Algorithm::LeaseLock => {
+            ClusterModel::of(spec.lease_lock.clone(), spec)
                 .checker()
                 .serve(address);
         }

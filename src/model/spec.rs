@@ -17,13 +17,17 @@ use std::time::Duration;
 
 use crate::check::properties::Property;
 use crate::core::client::Operation;
+use crate::core::lease_lock::{self, ConfigError, Expiry};
 use crate::core::node::NodeId;
 use crate::core::raft::{Config, MAX_MEMBERS};
 use crate::harness::algorithm::{Bully, Raft, Ring};
+use crate::harness::lock_service::LeaseLock;
 use crate::model::operations::parse_operation;
 use crate::model::properties;
 pub use crate::model::spec_file::{Algorithm, Strategy};
-use crate::model::spec_file::{DiskFile, ExpectFile, NetworkFile, RaftFile, SpecFile, TimeFile};
+use crate::model::spec_file::{
+    DiskFile, ExpectFile, LeaseLockFile, NetworkFile, RaftFile, SpecFile, TimeFile,
+};
 use crate::model::symmetry::MAX_SYMMETRIC_NODES;
 use crate::model::variant::{Capabilities, ModelVariant};
 
@@ -166,6 +170,9 @@ pub struct ModelSpec {
     pub max_transfers: u32,
     pub disk: DiskSpec,
     pub raft: RaftSpec,
+    /// lease-lock as `[lease_lock]` configures it, its timings scaled by
+    /// the quantum (the defaults for other algorithms, which ignore it).
+    pub lease_lock: LeaseLock,
     pub time: TimeSpec,
     pub network: NetworkSpec,
     pub bounds: Bounds,
@@ -217,6 +224,8 @@ impl ModelSpec {
         let time = time_spec(&file.time).map_err(|(key, reason)| invalid(key, reason))?;
         let network = network_spec(&file.network).map_err(|(key, reason)| invalid(key, reason))?;
         let disk = disk_spec(&file.disk, &file).map_err(|(key, reason)| invalid(key, reason))?;
+        let lease_lock =
+            lease_lock_spec(&file, &time).map_err(|(key, reason)| invalid(key, reason))?;
         let bounds = Bounds {
             max_term: file.bounds.max_term,
             max_log: file.bounds.max_log,
@@ -251,6 +260,7 @@ impl ModelSpec {
             max_transfers: file.cluster.max_transfers,
             disk,
             raft,
+            lease_lock,
             time,
             network,
             bounds,
@@ -316,6 +326,7 @@ impl Algorithm {
             Algorithm::Raft => Raft::CAPABILITIES,
             Algorithm::Bully => Bully::CAPABILITIES,
             Algorithm::Ring => Ring::CAPABILITIES,
+            Algorithm::LeaseLock => LeaseLock::CAPABILITIES,
         }
     }
 }
@@ -339,6 +350,25 @@ fn capable(file: &SpecFile) -> Result<(), KeyError> {
         return Err((
             "clients.batches",
             "a batch takes two clients: give at least two operations".to_owned(),
+        ));
+    }
+    if file.lease_lock.is_some() && file.algorithm != Algorithm::LeaseLock {
+        return Err((
+            "lease_lock",
+            format!(
+                "the section configures lease-lock, not {:?}; leave it out",
+                file.algorithm
+            ),
+        ));
+    }
+    if capabilities.lock_service
+        && (file.disk.max_power_losses > 0 || file.disk.max_damaged_nodes > 0)
+    {
+        return Err((
+            "disk",
+            "lease-lock candidates keep nothing on disk and the idealised store does not \
+             crash: disk faults would change nothing; leave `[disk]` out"
+                .to_owned(),
         ));
     }
     if !capabilities.transfers && file.cluster.max_transfers > 0 {
@@ -404,6 +434,84 @@ fn time_spec(time: &TimeFile) -> Result<TimeSpec, KeyError> {
         clock_drift: at_most("time.clock_drift", time.clock_drift, MAX_QUANTA)?,
         jitter,
     })
+}
+
+/// The lease-lock variant of `[lease_lock]` (its defaults if the section is
+/// left out), timings scaled by `time.quantum_ms`. The core's drift bound
+/// is derived from `time.clock_drift`: the rate at which two clocks part by
+/// `clock_drift` quanta over one TTL. The core refuses a margin below the
+/// drift allowance; so does the spec, unless it expects Exclusive Holding
+/// violated, which is what such a margin shows.
+fn lease_lock_spec(file: &SpecFile, time: &TimeSpec) -> Result<LeaseLock, KeyError> {
+    let default = LeaseLockFile::default();
+    let section = file.lease_lock.as_ref().unwrap_or(&default);
+    let expiry = match section.expiry.as_str() {
+        "store" => Expiry::Store,
+        other => {
+            return Err((
+                "lease_lock.expiry",
+                format!(
+                    "{other:?} is not one of \"store\" (the core decides expiry only at the \
+                     store so far)"
+                ),
+            ))
+        }
+    };
+    let [retry_min, retry_max] = section.retry;
+    let quanta = |key: &'static str, value: u64| -> Result<Duration, KeyError> {
+        let value = at_most(key, value, MAX_QUANTA)?;
+        Ok(time.quantum * u32::try_from(value).expect("at most MAX_QUANTA"))
+    };
+    let ttl = at_most("lease_lock.ttl", section.ttl, MAX_QUANTA)?;
+    let config = lease_lock::Config {
+        ttl: quanta("lease_lock.ttl", ttl)?,
+        renew_permille: section.renew_permille,
+        safety_margin: quanta("lease_lock.safety_margin", section.safety_margin)?,
+        clock_drift_ppm: drift_ppm(time.clock_drift, ttl),
+        retry_min: quanta("lease_lock.retry", retry_min)?,
+        retry_max: quanta("lease_lock.retry", retry_max)?,
+        request_timeout: quanta("lease_lock.request_timeout", section.request_timeout)?,
+        work_duration: quanta("lease_lock.work_duration", section.work_duration)?,
+        work_pause: quanta("lease_lock.work_pause", section.work_pause)?,
+        expiry,
+    };
+    let shows_overlap = file
+        .expect
+        .violated
+        .iter()
+        .any(|name| name == Property::ExclusiveHolding.name());
+    match config.validate() {
+        Ok(()) => {}
+        Err(ConfigError::MarginBelowDrift { .. }) if shows_overlap => {}
+        Err(error @ ConfigError::MarginBelowDrift { .. }) => {
+            return Err((
+                "lease_lock.safety_margin",
+                format!(
+                    "{error}; a spec may run such a margin only to show it, expecting \
+                     \"{}\" violated",
+                    Property::ExclusiveHolding.name()
+                ),
+            ))
+        }
+        Err(error) => return Err(("lease_lock", error.to_string())),
+    }
+    Ok(LeaseLock {
+        config,
+        fencing: section.fencing,
+    })
+}
+
+/// The drift rate, in parts per million, at which a fast and a slow clock
+/// part by `drift` quanta over `ttl` quanta of real time: `2ρ/(1+ρ) · ttl =
+/// drift`, rounded down so that the core's allowance never exceeds `drift`
+/// quanta (a margin of `drift` quanta is then exactly enough). Over a
+/// million when the drift is twice the TTL or more, which the core
+/// refuses.
+fn drift_ppm(drift: u64, ttl: u64) -> u32 {
+    let Some(span) = (2 * ttl).checked_sub(drift).filter(|&span| span > 0) else {
+        return u32::MAX;
+    };
+    u32::try_from(drift * 1_000_000 / span).unwrap_or(u32::MAX)
 }
 
 fn network_spec(network: &NetworkFile) -> Result<NetworkSpec, KeyError> {
@@ -496,6 +604,12 @@ fn symmetry_is_valid(file: &SpecFile, time: &TimeSpec) -> Result<(), KeyError> {
         }
         Algorithm::Ring => {
             return refuse("Ring passes its token in id order: node ids are not interchangeable")
+        }
+        Algorithm::LeaseLock => {
+            return refuse(
+                "the renaming of lease-lock states (candidates, and the service after them) is \
+                 not written; symmetry reduction is Raft's",
+            )
         }
     }
     if time.jitter == Jitter::Seeded {

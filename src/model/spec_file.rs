@@ -15,6 +15,8 @@ pub struct SpecFile {
     pub cluster: ClusterFile,
     #[serde(default)]
     pub raft: RaftFile,
+    /// Only for `algorithm = "lease-lock"`.
+    pub lease_lock: Option<LeaseLockFile>,
     pub time: TimeFile,
     pub network: NetworkFile,
     pub bounds: BoundsFile,
@@ -33,6 +35,9 @@ pub enum Algorithm {
     Raft,
     Bully,
     Ring,
+    /// Lease-based election on a linearizable store (`[lease_lock]`).
+    #[serde(rename = "lease-lock")]
+    LeaseLock,
 }
 
 impl<'de> serde::Deserialize<'de> for RunMode {
@@ -87,6 +92,57 @@ impl Default for RaftFile {
             election_timeout: [3, 6],
             lease: 2,
             clock_drift_bound: 1,
+        }
+    }
+}
+
+/// lease-lock's options; timings in quanta of model time. The drift bound
+/// the core checks the margin against is not a key: it is `time.clock_drift`
+/// over one TTL, the most two clocks of the model can disagree.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeaseLockFile {
+    /// The lease asked of the store, in store time.
+    pub ttl: u64,
+    /// The holder renews this many thousandths of the TTL after its last
+    /// grant's request was sent.
+    pub renew_permille: u32,
+    /// The holder stops leading this long before its lease ends by its own
+    /// clock.
+    pub safety_margin: u64,
+    /// `[min, max)` delay before a refused candidate tries again.
+    pub retry: [u64; 2],
+    pub request_timeout: u64,
+    /// A holder's job: the time between its check that it leads and its
+    /// write to the protected resource.
+    pub work_duration: u64,
+    /// The pause between one write and the next job.
+    pub work_pause: u64,
+    /// Whether the protected resource refuses tokens older than the newest
+    /// it accepted.
+    pub fencing: bool,
+    /// Who decides that a lease expired: `"store"` (etcd's leases).
+    pub expiry: String,
+}
+
+impl Default for LeaseLockFile {
+    /// The smallest timings that still show a handover: a 2-quantum lease
+    /// renewed after half a quantum, a margin of one quantum (which covers
+    /// `time.clock_drift = 1`), retries after one quantum, jobs of one
+    /// quantum with long pauses between them (one write per lease in a
+    /// short run), requests given up after 4 quanta; fencing on, the store
+    /// expiring leases.
+    fn default() -> Self {
+        LeaseLockFile {
+            ttl: 2,
+            renew_permille: 250,
+            safety_margin: 1,
+            retry: [1, 2],
+            request_timeout: 4,
+            work_duration: 1,
+            work_pause: 8,
+            fencing: true,
+            expiry: "store".to_owned(),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use stateright::semantics::LinearizabilityTester;
 
+use crate::check::lock_service::LockMonitor;
 use crate::check::properties::SafetyMonitor;
 use crate::core::node::NodeId;
 use crate::core::time::Time;
@@ -72,6 +73,9 @@ pub struct ClusterState<N, D, M> {
     /// What the safety monitors remember of the run (leaders by term,
     /// committed entries).
     pub monitor: SafetyMonitor,
+    /// What the lock-service monitor remembers (the resource's accepted
+    /// writes); stays empty for variants without a lock service.
+    pub lock_monitor: LockMonitor,
     /// The `always` properties violated so far.
     pub violations: Violations,
     /// The highest term (or epoch) in which a leader crashed, for "a leader

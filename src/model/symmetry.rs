@@ -139,6 +139,8 @@ impl RaftState {
                 .collect(),
             history: self.history.clone(),
             monitor: self.monitor.relabeled(rename),
+            // Raft has no lock service: nothing in it to rename.
+            lock_monitor: self.lock_monitor.clone(),
             violations: self.violations,
             crashed_leader_term: self.crashed_leader_term,
             panic: self.panic.as_ref().map(|panic| Panic {

@@ -55,8 +55,9 @@ pub fn summary<V: ModelVariant>(model: &ClusterModel<V>, state: &StateOf<V>) -> 
         let clock = state.local_quanta(id);
         match slot.node.as_deref() {
             Some(node) => {
-                let lease = node.holds_lease(state.local_time(id, model.quantum_micros()));
-                let _ = write!(line, "{id}: {} clock={clock}", V::describe(node));
+                let local = state.local_time(id, model.quantum_micros());
+                let lease = node.holds_lease(local);
+                let _ = write!(line, "{id}: {} clock={clock}", V::describe(node, local));
                 if lease {
                     line.push_str(" LEASE");
                 }

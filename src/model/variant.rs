@@ -1,8 +1,9 @@
 //! What the model checker needs of an algorithm variant beyond
 //! [`Algorithm`]: which of the model's capabilities it has (a replicated
 //! log, clients whose history must be linearizable, leadership transfer,
-//! interchangeable node ids), what a crashed node's durable state says
-//! for the search's bounds, and how a node reads in a trace.
+//! interchangeable node ids, a lock service), what a crashed node's
+//! durable state says for the search's bounds, and how a node reads in a
+//! trace.
 //!
 //! One model ([`super::ClusterModel`]) serves every variant; what differs
 //! between Raft and the elections without a log is declared here, not
@@ -11,8 +12,12 @@
 use std::fmt::{Debug, Display};
 use std::hash::Hash;
 
+use crate::core::lock_service::LockMember;
 use crate::core::node::{Node, Role};
+use crate::core::store::Store;
+use crate::core::time::Time;
 use crate::harness::algorithm::{Algorithm, Bully, MessageOf, Raft, Ring};
+use crate::harness::lock_service::LeaseLock;
 use crate::model::state::ClusterState;
 
 /// The model's state for variant `V`.
@@ -36,14 +41,28 @@ pub struct Capabilities {
     pub transfers: bool,
     /// Node ids are interchangeable: symmetry reduction is sound.
     pub symmetry: bool,
+    /// Candidates of a lock service, which runs as one more member (the
+    /// store and the fenced resource, after the candidates' ids): Fenced
+    /// Writes and Exclusive Holding apply, and the service never crashes
+    /// (the idealised store).
+    pub lock_service: bool,
 }
 
 impl Capabilities {
-    /// Everything the model offers (Raft).
-    pub const ALL: Capabilities = Capabilities::each(true);
+    /// Everything a replicated log offers (Raft).
+    pub const ALL: Capabilities = Capabilities {
+        lock_service: false,
+        ..Capabilities::each(true)
+    };
     /// An election and nothing more: no log, no clients, no transfers, and
     /// node ids that decide who wins (Bully, Ring).
     pub const ELECTION_ONLY: Capabilities = Capabilities::each(false);
+    /// Candidates of a lock service (lease-lock): an election judged by
+    /// the lock-service properties, with nothing durable.
+    pub const LOCK_SERVICE: Capabilities = Capabilities {
+        lock_service: true,
+        ..Capabilities::each(false)
+    };
 
     const fn each(present: bool) -> Capabilities {
         Capabilities {
@@ -51,6 +70,7 @@ impl Capabilities {
             clients: present,
             transfers: present,
             symmetry: present,
+            lock_service: present,
         }
     }
 }
@@ -76,8 +96,9 @@ pub trait ModelVariant:
     /// How many log entries the durable state holds (0 without a log).
     fn durable_log_len(durable: &Self::Durable) -> u64;
 
-    /// The node in a trace line: role, term and what else matters.
-    fn describe(node: &Self::Node) -> String;
+    /// The node in a trace line, at its local time `local`: role, term
+    /// and what else matters.
+    fn describe(node: &Self::Node, local: Time) -> String;
 
     /// The symmetry reduction, for variants whose node ids are
     /// interchangeable.
@@ -107,7 +128,7 @@ impl ModelVariant for Raft {
         durable.log.len() as u64
     }
 
-    fn describe(node: &Self::Node) -> String {
+    fn describe(node: &Self::Node, _local: Time) -> String {
         let log: Vec<String> = node
             .log()
             .entries()
@@ -144,7 +165,7 @@ macro_rules! election_variant {
                 0
             }
 
-            fn describe(node: &Self::Node) -> String {
+            fn describe(node: &Self::Node, _local: Time) -> String {
                 format!("{} epoch={}", role_letter(node.role()), node.term())
             }
         }
@@ -152,3 +173,56 @@ macro_rules! election_variant {
 }
 
 election_variant!(Bully, Ring);
+
+/// lease-lock: candidates with nothing durable, and the service member
+/// (store and fenced resource) after them.
+impl ModelVariant for LeaseLock {
+    const CAPABILITIES: Capabilities = Capabilities::LOCK_SERVICE;
+
+    fn durable_term(_: &()) -> u64 {
+        0
+    }
+
+    fn durable_log_len(_: &()) -> u64 {
+        0
+    }
+
+    /// A candidate: role, the newest revision it has seen, and the token
+    /// of the lease it leads under. The service: the key by its own clock
+    /// and the resource's accepted writes.
+    fn describe(node: &Self::Node, local: Time) -> String {
+        match node {
+            LockMember::Candidate(candidate) => {
+                let token = candidate
+                    .token()
+                    .map_or_else(|| "-".to_owned(), |token| token.to_string());
+                format!(
+                    "{} rev={} token={token}",
+                    role_letter(candidate.role()),
+                    candidate.term()
+                )
+            }
+            LockMember::Service(service) => {
+                let key = service.store().key(local);
+                let holder = key
+                    .holder
+                    .map_or_else(|| "free".to_owned(), |holder| format!("held by {holder}"));
+                let resource = service.resource();
+                let last = resource.last_accepted().map_or_else(
+                    || "-".to_owned(),
+                    |write| {
+                        format!(
+                            "{} from {} under {}",
+                            write.value, write.writer, write.token
+                        )
+                    },
+                );
+                format!(
+                    "service rev={} {holder}; resource accepted={} last={last}",
+                    key.revision,
+                    resource.accepted()
+                )
+            }
+        }
+    }
+}

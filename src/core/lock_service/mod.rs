@@ -26,8 +26,9 @@ pub use work::{retry_at, Worker};
 
 use crate::core::store::{Revision, StoreReply, StoreRequest};
 
-/// A message between a candidate and the lock service.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// A message between a candidate and the lock service. Ordered so that
+/// the model checker's network can hold it in a canonical set.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum LockMessage {
     /// Candidate to store. `number` is the candidate's request counter,
@@ -43,4 +44,35 @@ pub enum LockMessage {
     WriteAck { token: Revision, accepted: bool },
     /// Store to watcher, unasked: the entry `deleted` it watched is gone.
     Notify { deleted: Revision },
+}
+
+/// One line per message, for the model checker's traces.
+impl std::fmt::Display for LockMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockMessage::Request { number, request } => match request {
+                StoreRequest::Acquire { expected, ttl } => {
+                    write!(f, "#{number} Acquire(expected {expected}, ttl {ttl:?})")
+                }
+                StoreRequest::Renew { revision } => write!(f, "#{number} Renew({revision})"),
+            },
+            LockMessage::Reply { number, reply } => match reply {
+                StoreReply::Granted { revision } => write!(f, "#{number} Granted({revision})"),
+                StoreReply::Renewed { revision } => write!(f, "#{number} Renewed({revision})"),
+                StoreReply::Refused { key } => match key.holder {
+                    Some(holder) => write!(
+                        f,
+                        "#{number} Refused(revision {}, held by {holder})",
+                        key.revision
+                    ),
+                    None => write!(f, "#{number} Refused(revision {}, free)", key.revision),
+                },
+            },
+            LockMessage::Write { token, value } => write!(f, "Write({value} under token {token})"),
+            LockMessage::WriteAck { token, accepted } => {
+                let verdict = if *accepted { "accepted" } else { "refused" };
+                write!(f, "WriteAck(token {token} {verdict})")
+            }
+        }
+    }
 }

@@ -50,7 +50,7 @@ impl Revision {
 }
 
 /// What a candidate asks of the store.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum StoreRequest {
     /// Grant the key to the sender for `ttl` (store time) if it is free
@@ -77,7 +77,7 @@ pub enum StoreRequest {
 }
 
 /// What the key looks like to the store at the moment it answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct KeyState {
     /// The revision of the key's last grant.
@@ -87,7 +87,7 @@ pub struct KeyState {
 }
 
 /// The store's answer to one request.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum StoreReply {
     /// The key is the sender's, as grant `revision` (its fencing token).
