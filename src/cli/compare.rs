@@ -120,7 +120,7 @@ struct Report<'a> {
 /// and the lock-service variants beside them (fencing on).
 fn compared_algorithms() -> Vec<Algo> {
     let mut algorithms = Algo::ALL.to_vec();
-    for lock_service in [Algo::LeaseLock] {
+    for lock_service in [Algo::LeaseLock, Algo::ZkSequential] {
         if !algorithms.contains(&lock_service) {
             algorithms.push(lock_service);
         }

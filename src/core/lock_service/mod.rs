@@ -55,6 +55,18 @@ impl std::fmt::Display for LockMessage {
                     write!(f, "#{number} Acquire(expected {expected}, ttl {ttl:?})")
                 }
                 StoreRequest::Renew { revision } => write!(f, "#{number} Renew({revision})"),
+                StoreRequest::OpenSession { timeout } => {
+                    write!(f, "#{number} OpenSession(timeout {timeout:?})")
+                }
+                StoreRequest::KeepAlive { session } => {
+                    write!(f, "#{number} KeepAlive(session {session})")
+                }
+                StoreRequest::Create { session } => {
+                    write!(f, "#{number} Create(session {session})")
+                }
+                StoreRequest::WatchBelow { session, entry } => {
+                    write!(f, "#{number} WatchBelow(session {session}, entry {entry})")
+                }
             },
             LockMessage::Reply { number, reply } => match reply {
                 StoreReply::Granted { revision } => write!(f, "#{number} Granted({revision})"),
@@ -67,12 +79,28 @@ impl std::fmt::Display for LockMessage {
                     ),
                     None => write!(f, "#{number} Refused(revision {}, free)", key.revision),
                 },
+                StoreReply::SessionOpened { session } => {
+                    write!(f, "#{number} SessionOpened({session})")
+                }
+                StoreReply::KeptAlive { session, watching } => match watching {
+                    Some(entry) => write!(f, "#{number} KeptAlive({session}, watching {entry})"),
+                    None => write!(f, "#{number} KeptAlive({session}, no watch)"),
+                },
+                StoreReply::Created { entry } => write!(f, "#{number} Created(entry {entry})"),
+                StoreReply::Watching { entry, predecessor } => match predecessor {
+                    Some(below) => write!(f, "#{number} Watching(entry {entry}, below {below})"),
+                    None => write!(f, "#{number} Watching(entry {entry}, lowest)"),
+                },
+                StoreReply::SessionExpired { session } => {
+                    write!(f, "#{number} SessionExpired({session})")
+                }
             },
             LockMessage::Write { token, value } => write!(f, "Write({value} under token {token})"),
             LockMessage::WriteAck { token, accepted } => {
                 let verdict = if *accepted { "accepted" } else { "refused" };
                 write!(f, "WriteAck(token {token} {verdict})")
             }
+            LockMessage::Notify { deleted } => write!(f, "Notify(entry {deleted} deleted)"),
         }
     }
 }
