@@ -7,13 +7,15 @@
 //! 1 Request   number, then 1 Acquire expected ttl | 2 Renew revision
 //!                        | 3 OpenSession timeout | 4 KeepAlive session
 //!                        | 5 Create session | 6 WatchBelow session entry
+//!                        | 7 TakeOver revision renewals | 8 Read
 //! 2 Reply     number, then 1 Granted revision | 2 Renewed revision
-//!                        | 3 Refused revision holder(option)
+//!                        | 3 Refused key
 //!                        | 4 SessionOpened session
 //!                        | 5 KeptAlive session watching(option)
 //!                        | 6 Created entry
 //!                        | 7 Watching entry predecessor(option)
-//!                        | 8 SessionExpired session
+//!                        | 8 SessionExpired session | 9 Record key
+//!             where key is revision renewals holder(option)
 //! 3 Write     token value
 //! 4 WriteAck  token accepted(bool)
 //! 5 Notify    deleted
@@ -42,6 +44,8 @@ const OPEN_SESSION: u8 = 3;
 const KEEP_ALIVE: u8 = 4;
 const CREATE: u8 = 5;
 const WATCH_BELOW: u8 = 6;
+const TAKE_OVER: u8 = 7;
+const READ: u8 = 8;
 
 const GRANTED: u8 = 1;
 const RENEWED: u8 = 2;
@@ -51,6 +55,7 @@ const KEPT_ALIVE: u8 = 5;
 const CREATED: u8 = 6;
 const WATCHING: u8 = 7;
 const SESSION_EXPIRED: u8 = 8;
+const RECORD: u8 = 9;
 
 const NANOS_PER_SECOND: u64 = 1_000_000_000;
 
@@ -111,7 +116,19 @@ fn encode_request(request: &StoreRequest, out: &mut Vec<u8>) {
             put_varint(out, session.get());
             put_varint(out, entry.get());
         }
+        StoreRequest::TakeOver { revision, renewals } => {
+            out.push(TAKE_OVER);
+            put_varint(out, revision.get());
+            put_varint(out, *renewals);
+        }
+        StoreRequest::Read => out.push(READ),
     }
+}
+
+fn put_key(out: &mut Vec<u8>, key: &KeyState) {
+    put_varint(out, key.revision.get());
+    put_varint(out, key.renewals);
+    put_option(out, key.holder);
 }
 
 fn put_duration(out: &mut Vec<u8>, duration: Duration) {
@@ -131,8 +148,11 @@ fn encode_reply(reply: &StoreReply, out: &mut Vec<u8>) {
         }
         StoreReply::Refused { key } => {
             out.push(REFUSED);
-            put_varint(out, key.revision.get());
-            put_option(out, key.holder);
+            put_key(out, key);
+        }
+        StoreReply::Record { key } => {
+            out.push(RECORD);
+            put_key(out, key);
         }
         StoreReply::SessionOpened { session } => {
             out.push(SESSION_OPENED);
@@ -194,6 +214,14 @@ fn session(reader: &mut Reader) -> Result<SessionId, DecodeError> {
     reader.varint("session").map(SessionId::new)
 }
 
+fn key(reader: &mut Reader) -> Result<KeyState, DecodeError> {
+    Ok(KeyState {
+        revision: revision(reader, "revision")?,
+        renewals: reader.varint("renewals")?,
+        holder: reader.option("holder")?,
+    })
+}
+
 fn optional_revision(
     reader: &mut Reader,
     field: &'static str,
@@ -224,6 +252,11 @@ fn decode_request(reader: &mut Reader) -> Result<StoreRequest, DecodeError> {
             session: session(reader)?,
             entry: revision(reader, "entry")?,
         }),
+        TAKE_OVER => Ok(StoreRequest::TakeOver {
+            revision: revision(reader, "revision")?,
+            renewals: reader.varint("renewals")?,
+        }),
+        READ => Ok(StoreRequest::Read),
         _ => tag.invalid(),
     }
 }
@@ -237,12 +270,8 @@ fn decode_reply(reader: &mut Reader) -> Result<StoreReply, DecodeError> {
         RENEWED => Ok(StoreReply::Renewed {
             revision: revision(reader, "revision")?,
         }),
-        REFUSED => Ok(StoreReply::Refused {
-            key: KeyState {
-                revision: revision(reader, "revision")?,
-                holder: reader.option("holder")?,
-            },
-        }),
+        REFUSED => Ok(StoreReply::Refused { key: key(reader)? }),
+        RECORD => Ok(StoreReply::Record { key: key(reader)? }),
         SESSION_OPENED => Ok(StoreReply::SessionOpened {
             session: session(reader)?,
         }),
@@ -308,16 +337,28 @@ mod tests {
             session().prop_map(|session| StoreRequest::Create { session }),
             (session(), revision())
                 .prop_map(|(session, entry)| StoreRequest::WatchBelow { session, entry }),
+            (revision(), any::<u64>())
+                .prop_map(|(revision, renewals)| StoreRequest::TakeOver { revision, renewals }),
+            Just(StoreRequest::Read),
         ]
     }
 
+    fn key() -> impl Strategy<Value = KeyState> {
+        (revision(), any::<u64>(), any::<Option<u64>>()).prop_map(
+            |(revision, renewals, holder)| KeyState {
+                revision,
+                renewals,
+                holder,
+            },
+        )
+    }
+
     fn reply() -> impl Strategy<Value = StoreReply> {
-        let key = (revision(), any::<Option<u64>>())
-            .prop_map(|(revision, holder)| KeyState { revision, holder });
         prop_oneof![
             revision().prop_map(|revision| StoreReply::Granted { revision }),
             revision().prop_map(|revision| StoreReply::Renewed { revision }),
-            key.prop_map(|key| StoreReply::Refused { key }),
+            key().prop_map(|key| StoreReply::Refused { key }),
+            key().prop_map(|key| StoreReply::Record { key }),
             session().prop_map(|session| StoreReply::SessionOpened { session }),
             (session(), proptest::option::of(revision()))
                 .prop_map(|(session, watching)| StoreReply::KeptAlive { session, watching }),
@@ -385,8 +426,8 @@ mod tests {
     #[test]
     fn unknown_store_tags_are_refused() {
         for body in [
-            vec![REQUEST, 1, WATCH_BELOW + 1],
-            vec![REPLY, 1, SESSION_EXPIRED + 1],
+            vec![REQUEST, 1, READ + 1],
+            vec![REPLY, 1, RECORD + 1],
             vec![NOTIFY + 1],
         ] {
             assert!(decode(&mut Reader::new(&body)).is_err(), "{body:?}");

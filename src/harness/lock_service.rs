@@ -12,7 +12,7 @@
 
 use crate::check::lock_service::LockView;
 use crate::core::fencing::FencedResource;
-use crate::core::lease_lock::{Config, LeaseLockNode};
+use crate::core::lease_lock::{Config, Expiry, LeaseLockNode};
 use crate::core::lock_service::{LockMember, LockMessage, ServiceNode};
 use crate::core::node::{Node, NodeId};
 use crate::core::raft::Entry;
@@ -22,7 +22,8 @@ use crate::core::zk_sequential::ZkSequentialNode;
 use crate::harness::algorithm::{Algorithm, Boot};
 
 /// `lease-lock` on the idealised store, with the protected resource's
-/// fencing on or off.
+/// fencing on or off; `config.expiry` says who decides that a lease
+/// expired (the store or the challengers).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaseLock {
     pub config: Config,
@@ -172,9 +173,19 @@ impl Algorithm for LeaseLock {
     /// A holder lost at the worst moment has just renewed: its grant lives
     /// a TTL (by a fast store clock, a little less), then a candidate's
     /// retry comes within `retry_max`, and a refused race costs one more.
+    /// With challenger expiry a challenger first sees that renewal within a
+    /// retry and a request (or a lost one's timeout), then waits a TTL by
+    /// its own clock, which may run slow.
     fn election_bound(&self) -> std::time::Duration {
         let config = &self.config;
-        config.ttl + config.retry_max * 2 + config.request_timeout * 2
+        let store = config.ttl + config.retry_max * 2 + config.request_timeout * 2;
+        match config.expiry {
+            Expiry::Store => store,
+            Expiry::Challenger => {
+                let slow = config.ttl * 2 * config.clock_drift_ppm / 1_000_000;
+                store + slow + config.retry_max + config.request_timeout * 2
+            }
+        }
     }
 
     fn start(&self, boot: Boot<'_>) -> Self::Node {

@@ -64,7 +64,7 @@ mod tests {
     use rand::RngCore;
 
     use super::*;
-    use crate::core::lease_lock::Config;
+    use crate::core::lease_lock::{Config, Expiry};
     use crate::core::lock_service::{LockMember, LockMessage};
     use crate::core::node::{Actions, Input, Node, NodeId};
     use crate::core::store::Revision;
@@ -253,6 +253,80 @@ mod tests {
             let outcome = drift_against_margin(config.safety_margin, zk);
             assert_nothing_broken_across_holders(&outcome);
         }
+    }
+
+    fn busy_challenged(fencing: bool) -> LeaseLock {
+        let config = Config {
+            expiry: Expiry::Challenger,
+            ..busy_config()
+        };
+        LeaseLock { config, fencing }
+    }
+
+    /// Challenger expiry: the paused holder's record is left alone, the
+    /// other candidate sees it unchanged for the TTL by its own clock and
+    /// takes it over, and the holder wakes to write under its old token.
+    #[test]
+    fn challenger_expiry_without_fencing_a_paused_holder_writes_after_its_successor() {
+        assert_the_stale_write_is_found(busy_challenged(false));
+    }
+
+    #[test]
+    fn challenger_expiry_with_fencing_the_paused_holder_is_refused() {
+        assert_nothing_broken_across_holders(&run(busy_challenged(true), pauses(), Vec::new()));
+    }
+
+    /// Node 1 holds (node 2 is cut off for the first second) and is cut
+    /// off from 2 s to 5 s; retries every 10-20 ms, so node 2 succeeds it
+    /// as soon as it may.
+    fn isolated_holder(expiry: Expiry, safety_margin: Duration, rates: Vec<i64>) -> Outcome {
+        let config = Config {
+            safety_margin,
+            retry_min: Duration::from_millis(10),
+            retry_max: Duration::from_millis(20),
+            expiry,
+            ..Config::default()
+        };
+        let alone = |node| Fault::Partition(Partition::Split { side: vec![node] });
+        let faults = vec![
+            at(0, alone(2)),
+            at(1_000, Fault::Heal),
+            at(2_000, alone(1)),
+            at(5_000, Fault::Heal),
+        ];
+        let fencing = true;
+        run(LeaseLock { config, fencing }, faults, rates)
+    }
+
+    /// Who decides expiry decides whose clock can break Exclusive Holding.
+    /// With the store's clock 5% fast and both candidates' 5% slow, the
+    /// store frees the key while the holder's clock still counts, but a
+    /// challenger, as slow as the holder, waits longer than it leads. With
+    /// the store's clock slow, the holder's slow and the challenger's fast,
+    /// the store keeps the lease past the holder's lead, but the fast
+    /// challenger's wait ends first. (The margin is 20 ms, below the 95 ms
+    /// drift allowance the core requires.)
+    #[test]
+    fn store_and_challenger_expiry_break_under_different_clocks() {
+        let margin = Duration::from_millis(20);
+        let fast_store = vec![-50_000, -50_000, 50_000];
+        let fast_challenger = vec![-50_000, 50_000, -50_000];
+        let overlap = ["Exclusive Holding", "Lease Safety"];
+        let none: [&str; 0] = [];
+        for (expiry, rates, expected) in [
+            (Expiry::Store, &fast_store, &overlap[..]),
+            (Expiry::Challenger, &fast_store, &none[..]),
+            (Expiry::Store, &fast_challenger, &none[..]),
+            (Expiry::Challenger, &fast_challenger, &overlap[..]),
+        ] {
+            let outcome = isolated_holder(expiry, margin, rates.clone());
+            assert_eq!(broken(&outcome), expected, "{expiry:?} with rates {rates:?}");
+            assert!(outcome.metrics.leaders_elected >= 2, "{expiry:?} {rates:?}");
+        }
+        // The margin the core requires covers the fast challenger too.
+        let config = Config::default();
+        let outcome = isolated_holder(Expiry::Challenger, config.safety_margin, fast_challenger);
+        assert_nothing_broken_across_holders(&outcome);
     }
 
     /// The notices a run's store sent, by deleted entry: the watchers told.

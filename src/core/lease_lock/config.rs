@@ -3,20 +3,39 @@
 
 use std::time::Duration;
 
-/// Who decides that a lease has expired.
+/// Who decides that a lease has expired. The two fail differently: with
+/// store expiry, Exclusive Holding rests on the store's clock not running
+/// fast against the holder's; with challenger expiry the store's clock
+/// plays no part, and it rests on each challenger's clock not running fast
+/// against the holder's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Expiry {
-    /// The store, by its own clock (etcd's leases). The only mode built so
-    /// far; the challenger-decided mode of Kubernetes' client-go (a
-    /// challenger takes over once it saw the record unchanged for the
-    /// lease duration by its own clock) is not implemented yet.
+    /// The store, by its own clock (etcd's leases): a grant asks for the
+    /// TTL and the store frees the key when it runs out.
     #[default]
     Store,
+    /// The challengers (Kubernetes' client-go): the store never expires
+    /// the record; a challenger that has seen it unchanged (holder,
+    /// revision, renewals) for the TTL by its own clock takes it over by
+    /// compare-and-set on the version it saw.
+    Challenger,
+}
+
+impl Expiry {
+    /// The name the command line and the model specs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Expiry::Store => "store",
+            Expiry::Challenger => "challenger",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
-    /// The lease asked of the store, in store time.
+    /// The lease duration: asked of the store, in store time (store
+    /// expiry), or waited out by a challenger on its own clock (challenger
+    /// expiry).
     pub ttl: Duration,
     /// The holder renews this many thousandths of the TTL after the send
     /// time of its last grant or renewal (the seeds suggest 1/3 to 1/2).
@@ -72,7 +91,8 @@ pub enum ConfigError {
     DriftBound(u32),
     #[error(
         "the safety margin {margin:?} is smaller than the drift allowance {allowance:?} of a \
-         {ttl:?} lease at {drift_ppm} ppm: a holder's clock could outlast the store's expiry"
+         {ttl:?} lease at {drift_ppm} ppm: a holder's clock could outlast the expiry \
+         (by the store's or a challenger's clock)"
     )]
     MarginBelowDrift {
         margin: Duration,
@@ -107,6 +127,12 @@ impl Config {
     /// each), `lead_for` of holder time is `lead_for / (1 - ρ)` of real
     /// time and the store's TTL is `ttl / (1 + ρ)`; leading ends first iff
     /// `margin >= ttl · 2ρ / (1 + ρ)`.
+    ///
+    /// Challenger expiry needs the same margin, with the challenger's clock
+    /// in the store's place: a challenger starts its wait when a reply
+    /// showing the holder's latest version arrives, after the store made
+    /// that version and so after the holder sent the request that made it;
+    /// its TTL of waiting on a fast clock is `ttl / (1 + ρ)` of real time.
     pub fn drift_allowance(&self) -> Duration {
         let rate = u128::from(self.clock_drift_ppm);
         let ttl = self.ttl.as_micros();

@@ -13,10 +13,23 @@
 //! send. Fencing covers the rest: a write started while leading can land
 //! after leading ended (a pause between the check and the write), and only
 //! the resource's token check refuses it.
+//!
+//! With challenger expiry ([`Expiry::Challenger`]) the store never expires
+//! the record; a candidate without a claim reads it, remembers since when
+//! (its own clock, at the reply's arrival) it has seen it unchanged, and
+//! takes it over by compare-and-set on that version once it has waited the
+//! TTL. The same margin keeps Exclusive Holding: the reply that started
+//! the wait left the store after the holder's latest version was made, so
+//! after the holder sent the request its lease is timed from; the wait is
+//! at least `ttl / (1 + ρ)` of real time and the holder leads at most
+//! `lead_for / (1 - ρ)`. A renewal in between changes the version, and the
+//! take-over is refused.
+
+use std::time::Duration;
 
 use rand::RngCore;
 
-use crate::core::lease_lock::Config;
+use crate::core::lease_lock::{Config, Expiry};
 use crate::core::lock_service::{announce, refuse_clients, retry_at, LockMessage, Worker};
 use crate::core::node::{Actions, DropReason, Input, Node, NodeId, Role};
 use crate::core::store::{KeyState, Revision, StoreReply, StoreRequest};
@@ -29,6 +42,16 @@ type LockActions = Actions<LockMessage, ()>;
 struct Pending {
     number: u64,
     sent_at: Time,
+}
+
+/// What a challenger saw of the key (challenger expiry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Observed {
+    key: KeyState,
+    /// Local time at which a reply first showed `key` unchanged since:
+    /// after the store made that version, so after its holder sent the
+    /// request that made it.
+    since: Time,
 }
 
 /// The lease the candidate acts on: it leads until `until`, its own time.
@@ -51,6 +74,9 @@ pub struct LeaseLockNode {
     /// acquired again. Invariant: `held` implies `claim == Some(held.token)`.
     claim: Option<Revision>,
     held: Option<Held>,
+    /// The record as this challenger last saw it, with challenger expiry
+    /// only. Invariant: `None` while it leads (a holder watches no one).
+    observed: Option<Observed>,
     pending: Option<Pending>,
     next_request_number: u64,
     next_request_at: Time,
@@ -76,6 +102,7 @@ impl LeaseLockNode {
             known: Revision::ZERO,
             claim: None,
             held: None,
+            observed: None,
             pending: None,
             next_request_number: 1,
             next_request_at: now,
@@ -128,10 +155,7 @@ impl LeaseLockNode {
     fn send_request(&mut self, now: Time, rng: &mut dyn RngCore, actions: &mut LockActions) {
         let request = match self.claim {
             Some(revision) => StoreRequest::Renew { revision },
-            None => StoreRequest::Acquire {
-                expected: self.known,
-                ttl: self.config.ttl,
-            },
+            None => self.claim_request(now),
         };
         let number = self.next_request_number;
         self.next_request_number += 1;
@@ -146,6 +170,72 @@ impl LeaseLockNode {
         actions.send(self.service, LockMessage::Request { number, request });
     }
 
+    /// What a candidate without a claim asks: the key for a TTL if it is
+    /// free (store expiry); a take-over of the record once it may, else a
+    /// read to keep watching it (challenger expiry).
+    fn claim_request(&self, now: Time) -> StoreRequest {
+        match (self.config.expiry, self.observed) {
+            (Expiry::Store, _) => StoreRequest::Acquire {
+                expected: self.known,
+                ttl: self.config.ttl,
+            },
+            (Expiry::Challenger, Some(observed)) if now >= self.take_over_at(observed) => {
+                self.take_over(now, observed)
+            }
+            (Expiry::Challenger, _) => StoreRequest::Read,
+        }
+    }
+
+    /// The compare-and-set on the version observed. Precondition (the safety
+    /// of challenger expiry rests on it): the record was never granted, or
+    /// this challenger saw it unchanged for the whole wait.
+    fn take_over(&self, now: Time, observed: Observed) -> StoreRequest {
+        assert!(
+            observed.key.holder.is_none() || now.saturating_since(observed.since) >= self.wait(),
+            "a challenger takes over only a record it saw unchanged for the lease duration"
+        );
+        StoreRequest::TakeOver {
+            revision: observed.key.revision,
+            renewals: observed.key.renewals,
+        }
+    }
+
+    /// How long a challenger waits, by its own clock, on a record it sees
+    /// unchanged before it takes it over: the lease duration.
+    fn wait(&self) -> Duration {
+        self.config.ttl
+    }
+
+    /// When `observed` may be taken over: at once if it was never granted,
+    /// else a wait after it was first seen.
+    fn take_over_at(&self, observed: Observed) -> Time {
+        match observed.key.holder {
+            None => observed.since,
+            Some(_) => observed.since.saturating_add(self.wait()),
+        }
+    }
+
+    /// Notes `key` as seen at local time `now` (challenger expiry): any
+    /// change (holder, grant, renewal) starts a new wait.
+    fn observe(&mut self, now: Time, key: KeyState) {
+        if self.config.expiry != Expiry::Challenger {
+            return;
+        }
+        if self.observed.is_none_or(|observed| observed.key != key) {
+            self.observed = Some(Observed { key, since: now });
+        }
+    }
+
+    /// When a refused candidate tries again: after a retry delay; a
+    /// challenger also no later than the moment it may take over.
+    fn next_try_at(&self, now: Time, rng: &mut dyn RngCore) -> Time {
+        let retry = self.retry_at(now, rng);
+        match self.observed {
+            Some(observed) => retry.min(self.take_over_at(observed)),
+            None => retry,
+        }
+    }
+
     fn on_store_reply(
         &mut self,
         now: Time,
@@ -154,7 +244,7 @@ impl LeaseLockNode {
         reply: StoreReply,
         actions: &mut LockActions,
     ) {
-        if let StoreReply::Refused { key } = &reply {
+        if let StoreReply::Refused { key } | StoreReply::Record { key } = &reply {
             self.known = self.known.max(key.revision);
         }
         let Some(pending) = self.pending.filter(|p| p.number == number) else {
@@ -166,7 +256,9 @@ impl LeaseLockNode {
             StoreReply::Granted { revision } | StoreReply::Renewed { revision } => {
                 self.on_granted(now, pending.sent_at, revision, actions)
             }
-            StoreReply::Refused { key } => self.on_refused(now, rng, key, actions),
+            StoreReply::Refused { key } | StoreReply::Record { key } => {
+                self.on_key(now, rng, key, actions)
+            }
             // The answers of the session recipe (zk-sequential) never come
             // to a lease request.
             StoreReply::SessionOpened { .. }
@@ -196,6 +288,7 @@ impl LeaseLockNode {
         }
         self.known = self.known.max(revision);
         self.claim = Some(revision);
+        self.observed = None;
         self.next_request_at = sent_at.saturating_add(self.config.renew_after());
         let until = sent_at.saturating_add(self.config.lead_for());
         if now >= until {
@@ -214,7 +307,9 @@ impl LeaseLockNode {
         }
     }
 
-    fn on_refused(
+    /// The key as it stands, after a refusal or a read: whatever this
+    /// candidate claimed is not (or no longer) granted to it as it thought.
+    fn on_key(
         &mut self,
         now: Time,
         rng: &mut dyn RngCore,
@@ -225,6 +320,7 @@ impl LeaseLockNode {
         if self.held.is_some() {
             self.stop_leading(actions);
         }
+        self.observe(now, key);
         if key.holder == Some(self.id) {
             // A grant whose reply we lost: renew it (the renewal's reply
             // times the lease) rather than wait for it to expire.
@@ -234,7 +330,7 @@ impl LeaseLockNode {
             // Free, and we now know its revision: try again at once.
             self.next_request_at = now;
         } else {
-            self.next_request_at = self.retry_at(now, rng);
+            self.next_request_at = self.next_try_at(now, rng);
         }
         if now >= self.next_request_at {
             self.send_request(now, rng, actions);
@@ -336,6 +432,11 @@ impl Node for LeaseLockNode {
         }
         if let Some(pending) = self.pending {
             assert!(pending.number < self.next_request_number);
+        }
+        if let Some(observed) = self.observed {
+            assert_eq!(self.config.expiry, Expiry::Challenger, "only challengers watch");
+            assert!(self.held.is_none(), "a holder watches no one");
+            assert!(observed.key.revision <= self.known, "an observed revision is seen");
         }
     }
 }

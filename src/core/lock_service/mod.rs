@@ -24,7 +24,7 @@ pub use member::LockMember;
 pub use service::ServiceNode;
 pub use work::{retry_at, Worker};
 
-use crate::core::store::{Revision, StoreReply, StoreRequest};
+use crate::core::store::{KeyState, Revision, StoreReply, StoreRequest};
 
 /// A message between a candidate and the lock service. Ordered so that
 /// the model checker's network can hold it in a canonical set.
@@ -67,18 +67,17 @@ impl std::fmt::Display for LockMessage {
                 StoreRequest::WatchBelow { session, entry } => {
                     write!(f, "#{number} WatchBelow(session {session}, entry {entry})")
                 }
+                StoreRequest::TakeOver { revision, renewals } => write!(
+                    f,
+                    "#{number} TakeOver(revision {revision}, renewals {renewals})"
+                ),
+                StoreRequest::Read => write!(f, "#{number} Read"),
             },
             LockMessage::Reply { number, reply } => match reply {
                 StoreReply::Granted { revision } => write!(f, "#{number} Granted({revision})"),
                 StoreReply::Renewed { revision } => write!(f, "#{number} Renewed({revision})"),
-                StoreReply::Refused { key } => match key.holder {
-                    Some(holder) => write!(
-                        f,
-                        "#{number} Refused(revision {}, held by {holder})",
-                        key.revision
-                    ),
-                    None => write!(f, "#{number} Refused(revision {}, free)", key.revision),
-                },
+                StoreReply::Refused { key } => write!(f, "#{number} Refused({})", KeyText(key)),
+                StoreReply::Record { key } => write!(f, "#{number} Record({})", KeyText(key)),
                 StoreReply::SessionOpened { session } => {
                     write!(f, "#{number} SessionOpened({session})")
                 }
@@ -101,6 +100,24 @@ impl std::fmt::Display for LockMessage {
                 write!(f, "WriteAck(token {token} {verdict})")
             }
             LockMessage::Notify { deleted } => write!(f, "Notify(entry {deleted} deleted)"),
+        }
+    }
+}
+
+/// A key as the traces show it: revision, renewals if any (only records
+/// without TTL count them), holder.
+struct KeyText<'a>(&'a KeyState);
+
+impl std::fmt::Display for KeyText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key = self.0;
+        write!(f, "revision {}", key.revision)?;
+        if key.renewals > 0 {
+            write!(f, ", renewals {}", key.renewals)?;
+        }
+        match key.holder {
+            Some(holder) => write!(f, ", held by {holder}"),
+            None => write!(f, ", free"),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The idealised store: one atomic object holding one key, whose lease the
-//! store expires by its own clock (etcd's leases), and the sessions and
+//! store expires by its own clock (etcd's leases) or, granted by a
+//! take-over, never expires (the challengers decide: Kubernetes' client-go),
+//! and the sessions and
 //! entries of ZooKeeper's recipe ([`super::sessions`]). It answers every
 //! request at once and never fails; only the network between it and the
 //! candidates does.
@@ -11,13 +13,37 @@ use crate::core::store::sessions::{Sessions, WatchCount};
 use crate::core::store::{KeyState, Notice, Revision, Store, StoreReply, StoreRequest};
 use crate::core::time::Time;
 
-/// The live grant of the key.
+/// How the key's grant ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Ending {
+    /// By the store's clock: the key is free from store time `expires_at`.
+    Expires { expires_at: Time, ttl: Duration },
+    /// Never by the store: only a challenger's take-over of the version
+    /// (grant revision, `renewals`) ends it.
+    TakenOver { renewals: u64 },
+}
+
+/// The key's last grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Lease {
     holder: NodeId,
-    /// Store time at which the lease ends: the key is free from then on.
-    expires_at: Time,
-    ttl: Duration,
+    ending: Ending,
+}
+
+impl Lease {
+    fn is_live(&self, now: Time) -> bool {
+        match self.ending {
+            Ending::Expires { expires_at, .. } => now < expires_at,
+            Ending::TakenOver { .. } => true,
+        }
+    }
+
+    fn renewals(&self) -> u64 {
+        match self.ending {
+            Ending::Expires { .. } => 0,
+            Ending::TakenOver { renewals } => renewals,
+        }
+    }
 }
 
 /// One key, its revision and its lease; the sessions and their entries.
@@ -37,7 +63,41 @@ impl IdealStore {
 
     /// The lease, if it is still live at store time `now`.
     fn live(&self, now: Time) -> Option<Lease> {
-        self.lease.filter(|lease| now < lease.expires_at)
+        self.lease.filter(|lease| lease.is_live(now))
+    }
+
+    /// Grants the key to `client` as the next revision, ending as `ending`.
+    fn grant(&mut self, client: NodeId, ending: Ending) -> StoreReply {
+        self.revision = self.revision.next();
+        self.lease = Some(Lease {
+            holder: client,
+            ending,
+        });
+        StoreReply::Granted {
+            revision: self.revision,
+        }
+    }
+
+    /// A take-over of version (`revision`, `renewals`): granted only if the
+    /// record is still exactly that version and no TTL lease of it is live
+    /// (a TTL lease is the store's to expire, not a challenger's).
+    fn take_over(
+        &mut self,
+        now: Time,
+        client: NodeId,
+        revision: Revision,
+        renewals: u64,
+    ) -> StoreReply {
+        let key = self.key(now);
+        let timed_and_live = self
+            .live(now)
+            .is_some_and(|lease| matches!(lease.ending, Ending::Expires { .. }));
+        if timed_and_live || key.revision != revision || key.renewals != renewals {
+            return self.refused(now);
+        }
+        let granted = self.grant(client, Ending::TakenOver { renewals: 0 });
+        debug_assert_eq!(self.revision, revision.next(), "one grant per take-over");
+        granted
     }
 
     fn refused(&self, now: Time) -> StoreReply {
@@ -57,27 +117,29 @@ impl Store for IdealStore {
                 if self.live(now).is_some() || expected != self.revision {
                     return self.refused(now);
                 }
-                self.revision = self.revision.next();
-                self.lease = Some(Lease {
-                    holder: client,
-                    expires_at: now.saturating_add(ttl),
-                    ttl,
-                });
-                StoreReply::Granted {
-                    revision: self.revision,
-                }
+                let expires_at = now.saturating_add(ttl);
+                self.grant(client, Ending::Expires { expires_at, ttl })
             }
             StoreRequest::Renew { revision } => match self.live(now) {
                 Some(lease) if lease.holder == client && revision == self.revision => {
-                    let expires_at = now.saturating_add(lease.ttl);
-                    self.lease = Some(Lease {
-                        expires_at,
-                        ..lease
-                    });
+                    let ending = match lease.ending {
+                        Ending::Expires { ttl, .. } => Ending::Expires {
+                            expires_at: now.saturating_add(ttl),
+                            ttl,
+                        },
+                        Ending::TakenOver { renewals } => Ending::TakenOver {
+                            renewals: renewals + 1,
+                        },
+                    };
+                    self.lease = Some(Lease { ending, ..lease });
                     StoreReply::Renewed { revision }
                 }
                 _ => self.refused(now),
             },
+            StoreRequest::TakeOver { revision, renewals } => {
+                self.take_over(now, client, revision, renewals)
+            }
+            StoreRequest::Read => StoreReply::Record { key: self.key(now) },
             StoreRequest::OpenSession { timeout } => self.sessions.open(now, client, timeout),
             StoreRequest::KeepAlive { session } => self.sessions.keep_alive(now, client, session),
             StoreRequest::Create { session } => {
@@ -99,6 +161,7 @@ impl Store for IdealStore {
     fn key(&self, now: Time) -> KeyState {
         KeyState {
             revision: self.revision,
+            renewals: self.lease.map_or(0, |lease| lease.renewals()),
             holder: self.live(now).map(|lease| lease.holder),
         }
     }
@@ -151,6 +214,7 @@ mod tests {
         );
         let key = KeyState {
             revision: Revision::new(1),
+            renewals: 0,
             holder: Some(1),
         };
         assert_eq!(
@@ -197,6 +261,75 @@ mod tests {
         assert!(matches!(
             store.apply(at(1_900), 1, &renew(1)),
             StoreReply::Refused { .. }
+        ));
+    }
+
+    fn take_over(revision: u64, renewals: u64) -> StoreRequest {
+        StoreRequest::TakeOver {
+            revision: Revision::new(revision),
+            renewals,
+        }
+    }
+
+    /// A record granted by take-over never expires by the store's clock;
+    /// each renewal changes its version, so a challenger that observed the
+    /// version before a renewal is refused, and one that names the current
+    /// version takes the key as the next revision.
+    #[test]
+    fn a_take_over_needs_the_exact_version_and_the_store_never_expires_it() {
+        let mut store = IdealStore::new();
+        let first = store.apply(at(0), 1, &take_over(0, 0));
+        assert_eq!(
+            first,
+            StoreReply::Granted {
+                revision: Revision::new(1)
+            }
+        );
+        let renewed = store.apply(at(400), 1, &renew(1));
+        assert!(matches!(renewed, StoreReply::Renewed { .. }), "{renewed:?}");
+        let read = store.apply(at(60_000), 2, &StoreRequest::Read);
+        let key = KeyState {
+            revision: Revision::new(1),
+            renewals: 1,
+            holder: Some(1),
+        };
+        assert_eq!(read, StoreReply::Record { key });
+        // The version seen before the renewal is stale: refused.
+        assert_eq!(
+            store.apply(at(60_000), 2, &take_over(1, 0)),
+            StoreReply::Refused { key }
+        );
+        // A TTL acquisition cannot take a record the store never expires.
+        assert!(matches!(
+            store.apply(at(60_000), 2, &acquire(1)),
+            StoreReply::Refused { .. }
+        ));
+        assert_eq!(
+            store.apply(at(60_001), 2, &take_over(1, 1)),
+            StoreReply::Granted {
+                revision: Revision::new(2)
+            }
+        );
+        assert!(matches!(
+            store.apply(at(60_002), 1, &renew(1)),
+            StoreReply::Refused { key } if key.holder == Some(2) && key.renewals == 0
+        ));
+        store.invariants();
+    }
+
+    /// A challenger may not take a TTL lease the store still holds live:
+    /// that lease is the store's to expire.
+    #[test]
+    fn a_take_over_of_a_live_ttl_lease_is_refused() {
+        let mut store = IdealStore::new();
+        store.apply(at(0), 1, &acquire(0));
+        assert!(matches!(
+            store.apply(at(500), 2, &take_over(1, 0)),
+            StoreReply::Refused { .. }
+        ));
+        assert!(matches!(
+            store.apply(at(1_000), 2, &take_over(1, 0)),
+            StoreReply::Granted { .. }
         ));
     }
 }

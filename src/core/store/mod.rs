@@ -1,6 +1,9 @@
 //! The linearizable store that lock-service candidates are clients of
 //! (issue 16): one key, compare-and-set by revision, TTL leases that the
-//! store itself expires (`lease-lock`); and ZooKeeper's election recipe
+//! store itself expires (`lease-lock` with store expiry, etcd's leases) or
+//! records it never expires, which a challenger takes over by
+//! compare-and-set once it decided the holder's lease ran out (`lease-lock`
+//! with challenger expiry, Kubernetes' client-go); and ZooKeeper's election recipe
 //! (`zk-sequential`): sessions kept alive by keep-alives and ended by the
 //! store's clock, one ephemeral sequential entry per session, removed with
 //! it, and one-shot watches that notify the watcher when an entry goes.
@@ -17,7 +20,10 @@
 //! Revisions are the store's global write counter (etcd's `mod_revision`):
 //! every grant of the key bumps it, a renewal does not. The revision of the
 //! grant a holder received is its fencing token: a later holder's token is
-//! always larger. An entry's sequence number is a revision of the same
+//! always larger. A record the store never expires also counts its
+//! renewals, so that a challenger can tell a renewed record from one left
+//! alone: the pair (revision, renewals) is the record's version, which
+//! every write changes (Kubernetes' `resourceVersion`). An entry's sequence number is a revision of the same
 //! counter, so it is the zk-sequential leader's fencing token.
 
 mod ideal;
@@ -59,8 +65,21 @@ pub enum StoreRequest {
     /// two candidates racing on one free key cannot both win.
     Acquire { expected: Revision, ttl: Duration },
     /// Extend the sender's lease of grant `revision` by its TTL from now
-    /// (store time), if that grant is still live.
+    /// (store time), if that grant is still live; on a record without TTL,
+    /// count one more renewal instead (its version changes, which is what
+    /// challengers watch).
     Renew { revision: Revision },
+    /// Grant the key to the sender as a record the store never expires, if
+    /// the record is still exactly version (`revision`, `renewals`) and no
+    /// TTL lease of it is live: compare-and-set on the version the sender
+    /// observed, after it decided by its own clock that the holder's lease
+    /// ran out. Comparing the renewals too is what makes that safe: a
+    /// holder that renewed since the challenger looked has a newer version,
+    /// and the take-over is refused.
+    TakeOver { revision: Revision, renewals: u64 },
+    /// How does the key stand? Answered with [`StoreReply::Record`]; changes
+    /// nothing.
+    Read,
     /// Open a session that ends once no request of it has arrived for
     /// `timeout` (store time).
     OpenSession { timeout: Duration },
@@ -82,6 +101,9 @@ pub enum StoreRequest {
 pub struct KeyState {
     /// The revision of the key's last grant.
     pub revision: Revision,
+    /// Renewals of that grant, counted only on a record without TTL (0 on a
+    /// TTL lease, whose expiry time is what a renewal changes).
+    pub renewals: u64,
     /// The live holder, if the lease has not expired.
     pub holder: Option<NodeId>,
 }
@@ -98,6 +120,8 @@ pub enum StoreReply {
     /// the sender looked, or the sender's lease expired. `key` is how the
     /// key stands now, so the sender can retry with the right revision.
     Refused { key: KeyState },
+    /// The answer to [`StoreRequest::Read`]: how the key stands.
+    Record { key: KeyState },
     /// Session `session` is open.
     SessionOpened { session: SessionId },
     /// Session `session` is alive; `watching` is the entry its watch is set

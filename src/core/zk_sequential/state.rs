@@ -251,7 +251,8 @@ impl ZkSequentialNode {
             // session request.
             StoreReply::Granted { .. }
             | StoreReply::Renewed { .. }
-            | StoreReply::Refused { .. } => {
+            | StoreReply::Refused { .. }
+            | StoreReply::Record { .. } => {
                 let role = self.role();
                 actions.drop_input(Some(self.service), DropReason::UnexpectedForRole { role });
             }
