@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use electorate::core::lease_lock::Expiry;
 use electorate::core::raft::Config;
 use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
 use electorate::harness::lock_service::{LeaseLock, ZkSequential};
@@ -124,6 +125,28 @@ pub struct RunArgs {
     /// clients' 1 s request timeout.
     #[arg(long, value_parser = parse_batch_window)]
     pub batch_window: Option<Duration>,
+    /// lease-lock only: who decides that a lease expired: `store` (the
+    /// store's clock, etcd's leases; the default) or `challenger` (the
+    /// store never expires the record; a challenger that saw it unchanged
+    /// for the TTL by its own clock takes it over, Kubernetes' client-go).
+    #[arg(long, value_enum)]
+    pub expiry: Option<ExpiryChoice>,
+}
+
+/// `--expiry`: who decides that a lease-lock lease expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExpiryChoice {
+    Store,
+    Challenger,
+}
+
+impl ExpiryChoice {
+    fn expiry(self) -> Expiry {
+        match self {
+            ExpiryChoice::Store => Expiry::Store,
+            ExpiryChoice::Challenger => Expiry::Challenger,
+        }
+    }
 }
 
 fn parse_batch_window(text: &str) -> Result<Duration, String> {
@@ -172,11 +195,25 @@ impl RunArgs {
         )
     }
 
+    /// Who decides that a lease expired, if `--algo` is lease-lock; any
+    /// `--expiry` given with another algorithm is refused, not ignored.
+    pub fn expiry(&self) -> Result<Expiry, String> {
+        match (self.algo, self.expiry) {
+            (_, None) => Ok(Expiry::Store),
+            (Algo::LeaseLock | Algo::LeaseLockUnfenced, Some(choice)) => Ok(choice.expiry()),
+            (algo, Some(_)) => Err(format!(
+                "--expiry applies to lease-lock only, not {}",
+                algo.name()
+            )),
+        }
+    }
+
     pub fn swarm_settings(&self) -> SwarmSettings {
         let (nodes, duration, kinds) = (self.nodes, self.duration, self.faults.0.clone());
         match self.algo {
             Algo::LeaseLock | Algo::LeaseLockUnfenced => {
-                lock_service::lock_settings(&lease_lock(self.algo), nodes, duration, kinds)
+                let algorithm = lease_lock(self.algo, self.expiry().unwrap_or_default());
+                lock_service::lock_settings(&algorithm, nodes, duration, kinds)
             }
             Algo::ZkSequential | Algo::ZkSequentialUnfenced => {
                 lock_service::lock_settings(&zk_sequential(self.algo), nodes, duration, kinds)
@@ -193,10 +230,13 @@ impl RunArgs {
 
     /// The command that reproduces a run of `seed` exactly.
     pub fn reproduce(&self, seed: u64) -> String {
-        let batched = match self.batch_window {
+        let mut batched = match self.batch_window {
             Some(window) => format!(" --batch-window {}", format_duration(window)),
             None => String::new(),
         };
+        if let Some(choice) = self.expiry {
+            batched.push_str(&format!(" --expiry {}", choice.expiry().name()));
+        }
         if self.experiment != Experiment::Swarm {
             return format!(
                 "electorate simulate --algo {} --nodes {} --seed {seed} --experiment {}{batched}",
@@ -229,6 +269,12 @@ pub trait WithAlgorithm {
 }
 
 pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
+    dispatch_expiry(algo, Expiry::Store, body)
+}
+
+/// [`dispatch`], with lease-lock's leases expired as `expiry` says (see
+/// [`RunArgs::expiry`]).
+pub fn dispatch_expiry<W: WithAlgorithm>(algo: Algo, expiry: Expiry, body: W) -> W::Output {
     match algo {
         Algo::Raft => body.call(Raft::default()),
         Algo::Bully => body.call(Bully::default()),
@@ -237,7 +283,7 @@ pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
         Algo::RaftRs => body.call(electorate::adapters::raft_rs::RaftRs::default()),
         #[cfg(feature = "raft-rs")]
         Algo::RaftRsLease => body.call(electorate::adapters::raft_rs::RaftRs::with_lease_reads()),
-        Algo::LeaseLock | Algo::LeaseLockUnfenced => body.call(lease_lock(algo)),
+        Algo::LeaseLock | Algo::LeaseLockUnfenced => body.call(lease_lock(algo, expiry)),
         Algo::ZkSequential | Algo::ZkSequentialUnfenced => body.call(zk_sequential(algo)),
     }
 }
@@ -250,12 +296,15 @@ fn zk_sequential(algo: Algo) -> ZkSequential {
     }
 }
 
-/// The lease-lock variant `algo` names, with the default timings.
-fn lease_lock(algo: Algo) -> LeaseLock {
-    LeaseLock {
+/// The lease-lock variant `algo` names, with the default timings and
+/// leases expired as `expiry` says.
+fn lease_lock(algo: Algo, expiry: Expiry) -> LeaseLock {
+    let mut algorithm = LeaseLock {
         fencing: algo == Algo::LeaseLock,
         ..LeaseLock::default()
-    }
+    };
+    algorithm.config.expiry = expiry;
+    algorithm
 }
 
 #[cfg(test)]
@@ -306,5 +355,24 @@ mod tests {
                 "{window}: {error}"
             );
         }
+    }
+
+    /// `--expiry challenger` reaches lease-lock and its reproduce line; with
+    /// another algorithm it is refused rather than ignored.
+    #[test]
+    fn challenger_expiry_reaches_lease_lock_and_is_refused_elsewhere() {
+        let args = parse(&["--algo", "lease-lock", "--expiry", "challenger"]).unwrap();
+        assert_eq!(args.expiry(), Ok(Expiry::Challenger));
+        assert!(
+            args.reproduce(3).ends_with(" --expiry challenger"),
+            "{}",
+            args.reproduce(3)
+        );
+        let plain = parse(&["--algo", "lease-lock"]).unwrap();
+        assert_eq!(plain.expiry(), Ok(Expiry::Store));
+        assert!(!plain.reproduce(3).contains("--expiry"));
+        let raft = parse(&["--algo", "raft", "--expiry", "store"]).unwrap();
+        let error = raft.expiry().expect_err("raft has no lease expiry");
+        assert!(error.contains("lease-lock only"), "{error}");
     }
 }

@@ -14,7 +14,7 @@ use electorate::sim::workload::jepsen_events;
 use serde::Serialize;
 
 use crate::cli::output::{print_json, verdict_status};
-use crate::cli::run_args::{dispatch, RunArgs, WithAlgorithm};
+use crate::cli::run_args::{dispatch_expiry, RunArgs, WithAlgorithm};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,7 +38,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    dispatch(args.run.algo, args)
+    match args.run.expiry() {
+        Ok(expiry) => dispatch_expiry(args.run.algo, expiry, args),
+        Err(error) => {
+            eprintln!("electorate simulate: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 impl WithAlgorithm for Args {

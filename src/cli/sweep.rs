@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::output::{print_json, verdict_status};
-use crate::cli::run_args::{dispatch, RunArgs, WithAlgorithm};
+use crate::cli::run_args::{dispatch_expiry, RunArgs, WithAlgorithm};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -37,7 +37,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    dispatch(args.run.algo, args)
+    match args.run.expiry() {
+        Ok(expiry) => dispatch_expiry(args.run.algo, expiry, args),
+        Err(error) => {
+            eprintln!("electorate sweep: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// What one seed contributes to the sweep.
