@@ -565,3 +565,58 @@ fn lease_lock_with_a_margin_below_the_drift_has_two_holders_at_once() {
         "{error}"
     );
 }
+
+/// Challenger expiry with fencing off: the shortest run to a broken Fenced
+/// Writes ends in the resource accepting the paused holder's write under
+/// its old token after the write of the challenger that took its record
+/// over.
+#[test]
+fn lease_lock_challenger_without_fencing_accepts_the_paused_holders_stale_write() {
+    let report = check_spec(
+        &lease_lock_spec("lease-lock-challenger-unfenced"),
+        &CheckOptions::default(),
+    );
+    assert!(report.as_expected(), "{}", summary(&report));
+    let violations = last_step_violations(&report, Property::FencedWrites);
+    assert!(
+        violations
+            .iter()
+            .any(|violation| violation.starts_with("Fenced Writes violated")
+                && violation.contains("under token 1 after")
+                && violation.contains("the newer token 2")),
+        "{violations:?}"
+    );
+}
+
+/// The challenger-expiry fenced spec is not vacuous: the same runs with
+/// fencing off reach the stale write.
+#[test]
+fn lease_lock_challenger_fenced_spec_reaches_the_stale_write_that_fencing_refuses() {
+    let mut spec = lease_lock_spec("lease-lock-challenger-fenced");
+    spec.lease_lock.fencing = false;
+    spec.expect.unique_states = None;
+    spec.expect.violated.insert(Property::FencedWrites);
+    let options = CheckOptions {
+        skip_counterexamples: true,
+        ..CheckOptions::default()
+    };
+    let report = check_spec(&spec, &options);
+    assert!(report.as_expected(), "{}", summary(&report));
+}
+
+/// Challenger expiry with a margin below the drift: a challenger whose
+/// clock gains during its wait holds while the holder's clock still says
+/// it holds.
+#[test]
+fn lease_lock_challenger_with_a_margin_below_the_drift_has_two_holders_at_once() {
+    let spec = lease_lock_spec("lease-lock-challenger-margin-below-drift");
+    let report = check_spec(&spec, &CheckOptions::default());
+    assert!(report.as_expected(), "{}", summary(&report));
+    let violations = last_step_violations(&report, Property::ExclusiveHolding);
+    assert!(
+        violations
+            .iter()
+            .any(|violation| violation.starts_with("Exclusive Holding violated")),
+        "{violations:?}"
+    );
+}

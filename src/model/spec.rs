@@ -447,13 +447,11 @@ fn lease_lock_spec(file: &SpecFile, time: &TimeSpec) -> Result<LeaseLock, KeyErr
     let section = file.lease_lock.as_ref().unwrap_or(&default);
     let expiry = match section.expiry.as_str() {
         "store" => Expiry::Store,
+        "challenger" => Expiry::Challenger,
         other => {
             return Err((
                 "lease_lock.expiry",
-                format!(
-                    "{other:?} is not one of \"store\" (the core decides expiry only at the \
-                     store so far)"
-                ),
+                format!("{other:?} is not one of \"store\", \"challenger\""),
             ))
         }
     };

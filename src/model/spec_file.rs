@@ -121,7 +121,10 @@ pub struct LeaseLockFile {
     /// Whether the protected resource refuses tokens older than the newest
     /// it accepted.
     pub fencing: bool,
-    /// Who decides that a lease expired: `"store"` (etcd's leases).
+    /// Who decides that a lease expired: `"store"` (etcd's leases: the
+    /// store's clock) or `"challenger"` (Kubernetes' client-go: the store
+    /// never expires the record; a challenger that saw it unchanged for
+    /// `ttl` by its own clock takes it over by compare-and-set).
     pub expiry: String,
 }
 
