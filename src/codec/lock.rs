@@ -344,13 +344,13 @@ mod tests {
     }
 
     fn key() -> impl Strategy<Value = KeyState> {
-        (revision(), any::<u64>(), any::<Option<u64>>()).prop_map(
-            |(revision, renewals, holder)| KeyState {
+        (revision(), any::<u64>(), any::<Option<u64>>()).prop_map(|(revision, renewals, holder)| {
+            KeyState {
                 revision,
                 renewals,
                 holder,
-            },
-        )
+            }
+        })
     }
 
     fn reply() -> impl Strategy<Value = StoreReply> {

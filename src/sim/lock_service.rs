@@ -320,7 +320,11 @@ mod tests {
             (Expiry::Challenger, &fast_challenger, &overlap[..]),
         ] {
             let outcome = isolated_holder(expiry, margin, rates.clone());
-            assert_eq!(broken(&outcome), expected, "{expiry:?} with rates {rates:?}");
+            assert_eq!(
+                broken(&outcome),
+                expected,
+                "{expiry:?} with rates {rates:?}"
+            );
             assert!(outcome.metrics.leaders_elected >= 2, "{expiry:?} {rates:?}");
         }
         // The margin the core requires covers the fast challenger too.

@@ -434,9 +434,16 @@ impl Node for LeaseLockNode {
             assert!(pending.number < self.next_request_number);
         }
         if let Some(observed) = self.observed {
-            assert_eq!(self.config.expiry, Expiry::Challenger, "only challengers watch");
+            assert_eq!(
+                self.config.expiry,
+                Expiry::Challenger,
+                "only challengers watch"
+            );
             assert!(self.held.is_none(), "a holder watches no one");
-            assert!(observed.key.revision <= self.known, "an observed revision is seen");
+            assert!(
+                observed.key.revision <= self.known,
+                "an observed revision is seen"
+            );
         }
     }
 }
