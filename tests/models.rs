@@ -575,4 +575,3 @@ fn lease_lock_with_a_margin_below_the_drift_has_two_holders_at_once() {
         );
     }
 }
-

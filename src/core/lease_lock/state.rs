@@ -447,3 +447,112 @@ impl Node for LeaseLockNode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    const SERVICE: NodeId = 9;
+
+    fn at(millis: u64) -> Time {
+        Time::from_millis(millis)
+    }
+
+    /// A challenger-expiry candidate (1 s TTL) and the requests it sends.
+    struct Challenger {
+        node: LeaseLockNode,
+        rng: ChaCha8Rng,
+    }
+
+    impl Challenger {
+        fn new() -> Challenger {
+            let config = Config {
+                expiry: Expiry::Challenger,
+                ..Config::default()
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let node = LeaseLockNode::new(1, SERVICE, config, Time::ZERO, &mut rng);
+            Challenger { node, rng }
+        }
+
+        /// Steps `input` at `now` and returns the store requests sent.
+        fn step(&mut self, now: Time, input: Input<LockMessage>) -> Vec<StoreRequest> {
+            let mut actions = LockActions::default();
+            self.node.step(now, &mut self.rng, input, &mut actions);
+            self.node.invariants();
+            actions
+                .messages
+                .into_iter()
+                .filter_map(|out| match out.message {
+                    LockMessage::Request { request, .. } => Some(request),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        /// The store's answer to request `number`: the key held by node 2.
+        fn record(&mut self, now: Time, number: u64, renewals: u64) -> Vec<StoreRequest> {
+            let key = KeyState {
+                revision: Revision::new(1),
+                renewals,
+                holder: Some(2),
+            };
+            let reply = StoreReply::Record { key };
+            let message = LockMessage::Reply { number, reply };
+            let from = SERVICE;
+            self.step(now, Input::Message { from, message })
+        }
+    }
+
+    /// The wait runs from the first reply that showed the record as it now
+    /// is: a renewal (a new version) restarts it, an unchanged record does
+    /// not; only once the record was seen unchanged for the whole TTL does
+    /// the challenger take it over, on exactly the version it saw, and it
+    /// then leads for the TTL less the margin from the take-over's send.
+    #[test]
+    fn a_challenger_takes_over_only_a_version_it_saw_unchanged_for_the_ttl() {
+        let mut challenger = Challenger::new();
+        assert_eq!(
+            challenger.step(at(0), Input::Campaign),
+            [StoreRequest::Read]
+        );
+        assert!(challenger.record(at(10), 1, 0).is_empty());
+        assert_eq!(challenger.step(at(500), Input::Tick), [StoreRequest::Read]);
+        // Renewed since: the wait starts again, at 500 ms.
+        assert!(challenger.record(at(500), 2, 1).is_empty());
+        assert_eq!(
+            challenger.step(at(1_200), Input::Tick),
+            [StoreRequest::Read]
+        );
+        assert!(challenger.record(at(1_200), 3, 1).is_empty());
+        assert_eq!(
+            challenger.step(at(1_499), Input::Tick),
+            [StoreRequest::Read]
+        );
+        assert!(challenger.record(at(1_499), 4, 1).is_empty());
+        assert_eq!(challenger.node.next_deadline(), at(1_500));
+        let take_over = StoreRequest::TakeOver {
+            revision: Revision::new(1),
+            renewals: 1,
+        };
+        assert_eq!(challenger.step(at(1_500), Input::Tick), [take_over]);
+        let reply = StoreReply::Granted {
+            revision: Revision::new(2),
+        };
+        let message = LockMessage::Reply { number: 5, reply };
+        let from = SERVICE;
+        challenger.step(at(1_510), Input::Message { from, message });
+        assert_eq!(
+            challenger.node.holding_at(at(1_510)),
+            Some(Revision::new(2))
+        );
+        assert_eq!(
+            challenger.node.holding_at(at(2_349)),
+            Some(Revision::new(2))
+        );
+        assert_eq!(challenger.node.holding_at(at(2_350)), None);
+    }
+}
