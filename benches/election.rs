@@ -1,7 +1,9 @@
-//! Elections in the simulator, for Bully, Ring and Raft at 3, 5, 7 and 9
-//! nodes: a cold start (every node boots at once; 500 ms of simulated
+//! Elections in the simulator, for Raft, Bully, Ring and the two
+//! lock-service patterns (lease-lock, zk-sequential) at 3, 5, 7 and 9
+//! candidates: a cold start (every node boots at once; 500 ms of simulated
 //! time, enough for the first leader and its first heartbeats) and a
-//! failover (the leader crashes at 2 s; 1 s more for a successor). No
+//! failover (the leader crashes at 2 s; the run goes on for the
+//! algorithm's election bound, the time it promises a successor in). No
 //! clients and no linearizability check, so the figure is the election
 //! machinery and the simulator: criterion reports time per run and, as
 //! throughput, the messages the run sends (fixed per seed).
@@ -20,7 +22,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::experiments::{leader_crash, quiet};
 use electorate::sim::simulation::SimulationOptions;
-use simulated::{bench_runs, on_every_algorithm, PerAlgorithm};
+use simulated::{bench_runs, on_every_election, PerAlgorithm};
 
 const SIZES: [u64; 4] = [3, 5, 7, 9];
 const SEED: u64 = 3;
@@ -32,18 +34,21 @@ fn elections_only(mut options: SimulationOptions) -> SimulationOptions {
     options
 }
 
-fn cold_start(nodes: u64) -> SimulationOptions {
+fn cold_start(nodes: u64, _election_bound: Duration) -> SimulationOptions {
     elections_only(quiet(nodes, SEED, Duration::from_millis(500)))
 }
 
-fn failover(nodes: u64) -> SimulationOptions {
+/// The leader crashes at 2 s (`leader_crash`); a lease-lock successor
+/// waits out the lease, so one fixed duration would cut its failover short.
+fn failover(nodes: u64, election_bound: Duration) -> SimulationOptions {
     let mut options = elections_only(leader_crash(nodes, SEED));
-    options.duration = Duration::from_secs(3);
+    options.duration = Duration::from_secs(2) + election_bound;
     options
 }
 
-/// A scenario's name and the options it runs at a cluster size.
-type Scenario = (&'static str, fn(u64) -> SimulationOptions);
+/// A scenario's name and the options it runs at a cluster size, given the
+/// algorithm's election bound.
+type Scenario = (&'static str, fn(u64, Duration) -> SimulationOptions);
 
 /// Each scenario at each cluster size, counting the messages sent.
 struct Elections;
@@ -56,14 +61,15 @@ impl PerAlgorithm for Elections {
             let mut group = c.benchmark_group(name);
             group.sample_size(10);
             group.measurement_time(Duration::from_secs(2));
-            let runs = SIZES.map(|nodes| (nodes, options_for(nodes)));
+            let bound = algorithm.election_bound();
+            let runs = SIZES.map(|nodes| (nodes, options_for(nodes, bound)));
             bench_runs(group, &algorithm, runs, |metrics| metrics.messages_sent);
         }
     }
 }
 
 fn elections(c: &mut Criterion) {
-    on_every_algorithm(c, Elections);
+    on_every_election(c, &Elections);
 }
 
 criterion_group!(benches, elections);

@@ -48,7 +48,7 @@ impl PerAlgorithm for Workloads {
 }
 
 fn simulator(c: &mut Criterion) {
-    on_every_algorithm(c, Workloads);
+    on_every_algorithm(c, &Workloads);
 }
 
 criterion_group!(benches, simulator);

@@ -12,15 +12,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use electorate::codec::fuzzing::{
-    decode_frame, decode_then_step, fuzz_codec, roundtrip, SEALED_FAMILIES,
+    decode_frame, decode_then_step, decode_then_step_lock, fuzz_codec, roundtrip, SEALED_FAMILIES,
+    SEALED_FAMILY_BITS,
 };
 use electorate::codec::{Frame, Payload, HEADER_LEN};
 use electorate::core::chassis::Epoch;
+use electorate::core::lock_service::LockMessage;
 use electorate::core::node::NodeId;
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, HardState, Heartbeat,
     HeartbeatResponse, LogIndex, Message, Persist, Round, Term, VoteRequest, VoteResponse,
 };
+use electorate::core::store::{KeyState, Revision, SessionId, StoreReply, StoreRequest};
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
 use electorate::driver::storage::disk::Disk;
@@ -32,10 +35,11 @@ use electorate::driver::storage::{Log, Storage, LOG_FILE, STATE_FILE};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 4] = [
+const TARGETS: [(&str, Target); 5] = [
     ("decode_frame", decode_frame),
     ("roundtrip", roundtrip),
     ("decode_then_step", decode_then_step),
+    ("decode_then_step_lock", decode_then_step_lock),
     ("replay_log", fuzz_replay),
 ];
 
@@ -224,6 +228,114 @@ fn seed_frames() -> Vec<(&'static str, Frame)> {
         ring_frame("ring_ack", ring::Body::Ack { hop: 130 }),
         ring_frame("ring_heartbeat", ring::Body::Heartbeat),
     ]
+    .into_iter()
+    .chain(lock_frames())
+    .collect()
+}
+
+/// One frame of every lock-service message: every store request and
+/// reply, a fenced write, its acknowledgement and a watch notice.
+fn lock_frames() -> Vec<(&'static str, Frame)> {
+    let revision = Revision::new(5);
+    let session = SessionId::new(2);
+    let request = |name, number, request| {
+        seed(
+            name,
+            1,
+            Payload::Lock(LockMessage::Request { number, request }),
+        )
+    };
+    let reply =
+        |name, number, reply| seed(name, 3, Payload::Lock(LockMessage::Reply { number, reply }));
+    let ttl = std::time::Duration::from_millis(1_500);
+    vec![
+        request(
+            "lock_acquire",
+            1,
+            StoreRequest::Acquire {
+                expected: revision,
+                ttl,
+            },
+        ),
+        request("lock_renew", 2, StoreRequest::Renew { revision }),
+        request(
+            "lock_open_session",
+            3,
+            StoreRequest::OpenSession { timeout: ttl },
+        ),
+        request("lock_keep_alive", 4, StoreRequest::KeepAlive { session }),
+        request("lock_create", 5, StoreRequest::Create { session }),
+        request(
+            "lock_watch_below",
+            6,
+            StoreRequest::WatchBelow {
+                session,
+                entry: revision,
+            },
+        ),
+        reply("lock_granted", 1, StoreReply::Granted { revision }),
+        reply("lock_renewed", 2, StoreReply::Renewed { revision }),
+        reply(
+            "lock_refused",
+            1,
+            StoreReply::Refused {
+                key: KeyState {
+                    revision,
+                    holder: Some(2),
+                },
+            },
+        ),
+        reply(
+            "lock_session_opened",
+            3,
+            StoreReply::SessionOpened { session },
+        ),
+        reply(
+            "lock_kept_alive",
+            4,
+            StoreReply::KeptAlive {
+                session,
+                watching: Some(Revision::new(4)),
+            },
+        ),
+        reply("lock_created", 5, StoreReply::Created { entry: revision }),
+        reply(
+            "lock_watching",
+            6,
+            StoreReply::Watching {
+                entry: revision,
+                predecessor: None,
+            },
+        ),
+        reply(
+            "lock_session_expired",
+            4,
+            StoreReply::SessionExpired { session },
+        ),
+        seed(
+            "lock_write",
+            1,
+            Payload::Lock(LockMessage::Write {
+                token: revision,
+                value: 7,
+            }),
+        ),
+        seed(
+            "lock_write_ack",
+            3,
+            Payload::Lock(LockMessage::WriteAck {
+                token: revision,
+                accepted: false,
+            }),
+        ),
+        seed(
+            "lock_notify",
+            3,
+            Payload::Lock(LockMessage::Notify {
+                deleted: Revision::new(4),
+            }),
+        ),
+    ]
 }
 
 /// A seed file's name and the frame it holds: `payload` from `sender`.
@@ -250,12 +362,13 @@ fn write_decode_frame_seeds() {
         let bytes = fuzz_codec().encode_to_vec(&frame).unwrap();
         fs::write(dir.join(format!("seed-{name}")), &bytes).unwrap();
         // The sealed-body form `decode_frame` also tries: selector byte
-        // (family in bits 0-1, sender in the rest), then the body.
+        // (family in the low SEALED_FAMILY_BITS bits, sender in the rest),
+        // then the body.
         let family = SEALED_FAMILIES
             .iter()
             .position(|&family| family == frame.payload.family())
             .expect("every family can be sealed") as u8;
-        let selector = family | (frame.sender as u8) << 2;
+        let selector = family | (frame.sender as u8) << SEALED_FAMILY_BITS;
         let mut sealed = vec![selector];
         sealed.extend_from_slice(&bytes[HEADER_LEN..]);
         fs::write(dir.join(format!("seed-{name}-body")), &sealed).unwrap();

@@ -10,6 +10,7 @@ use std::hint::black_box;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use electorate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
+use electorate::harness::lock_service::{LeaseLock, ZkSequential};
 use electorate::sim::metrics::Metrics;
 use electorate::sim::simulation::{Simulation, SimulationOptions};
 
@@ -47,8 +48,19 @@ pub trait PerAlgorithm {
 }
 
 /// Runs `bench` on Raft, Bully and Ring, with their default settings.
-pub fn on_every_algorithm(c: &mut Criterion, bench: impl PerAlgorithm) {
+pub fn on_every_algorithm(c: &mut Criterion, bench: &impl PerAlgorithm) {
     bench.bench(c, Raft::default());
     bench.bench(c, Bully::default());
     bench.bench(c, Ring::default());
+}
+
+/// Runs `bench` on every election of the suite: Raft, Bully, Ring and the
+/// two lock-service patterns, with their default settings (fencing on).
+// `sim` includes this file too, but times client workloads, which the
+// lock-service candidates do not serve.
+#[allow(dead_code)]
+pub fn on_every_election(c: &mut Criterion, bench: &impl PerAlgorithm) {
+    on_every_algorithm(c, bench);
+    bench.bench(c, LeaseLock::default());
+    bench.bench(c, ZkSequential::default());
 }

@@ -1,7 +1,7 @@
 //! SVG charts for `electorate compare`: failover-time distributions per
 //! variant, messages per election against cluster size beside the theory,
-//! and lease-lock's lease duration against failover time and renewal
-//! traffic beside Raft.
+//! and the lock-service patterns' lease duration against failover time and
+//! renewal traffic beside Raft.
 
 use std::path::{Path, PathBuf};
 
@@ -141,14 +141,21 @@ pub fn write_lease_tradeoff(
     Ok(vec![file])
 }
 
-/// Two panels against the TTL: lease-lock's median failover (left) and
-/// its renewal messages per second (right), each beside Raft's figure as
-/// a dashed line (Raft has no TTL).
+/// Two panels against the TTL: each lock-service pattern's median failover
+/// (left) and its renewal messages per second (right), one line per
+/// pattern, beside Raft's figure as a dashed line (Raft has no TTL).
 fn lease_tradeoff(file: &Path, rows: &[TradeoffRow]) -> Result<(), Box<dyn std::error::Error>> {
     let leases: Vec<(f64, &TradeoffRow)> = rows
         .iter()
         .filter_map(|row| Some((row.ttl_seconds?, row)))
         .collect();
+    // The patterns in the order the rows name them.
+    let mut patterns: Vec<&str> = Vec::new();
+    for (_, row) in &leases {
+        if !patterns.contains(&row.algorithm) {
+            patterns.push(row.algorithm);
+        }
+    }
     let raft = rows.iter().find(|row| row.ttl_seconds.is_none());
     let max_ttl = leases.iter().map(|(ttl, _)| *ttl).fold(1.0, f64::max);
     let root = SVGBackend::new(file, (1100, 480)).into_drawing_area();
@@ -168,14 +175,21 @@ fn lease_tradeoff(file: &Path, rows: &[TradeoffRow]) -> Result<(), Box<dyn std::
         ),
     ];
     for (panel, (caption, y_desc, measure)) in panels.iter().zip(measures) {
-        let points: Vec<(f64, f64)> = leases
+        let lines: Vec<(&str, Vec<(f64, f64)>)> = patterns
             .iter()
-            .filter_map(|(ttl, row)| Some((*ttl, measure(row)?)))
+            .map(|&pattern| {
+                let points = leases
+                    .iter()
+                    .filter(|(_, row)| row.algorithm == pattern)
+                    .filter_map(|(ttl, row)| Some((*ttl, measure(row)?)))
+                    .collect();
+                (pattern, points)
+            })
             .collect();
         let raft_value = raft.and_then(measure);
-        let max_y = points
+        let max_y = lines
             .iter()
-            .map(|(_, y)| *y)
+            .flat_map(|(_, points)| points.iter().map(|(_, y)| *y))
             .chain(raft_value)
             .fold(1.0, f64::max);
         let mut chart = ChartBuilder::on(panel)
@@ -189,18 +203,20 @@ fn lease_tradeoff(file: &Path, rows: &[TradeoffRow]) -> Result<(), Box<dyn std::
             .x_desc("lease TTL (s)")
             .y_desc(y_desc)
             .draw()?;
-        let color = COLORS[0];
-        chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label("lease-lock")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        chart.draw_series(
-            points
-                .iter()
-                .map(|&point| Circle::new(point, 4, color.filled())),
-        )?;
+        for (index, (pattern, points)) in lines.iter().enumerate() {
+            let color = COLORS[index % COLORS.len()];
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+                .label(*pattern)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&point| Circle::new(point, 4, color.filled())),
+            )?;
+        }
         if let Some(value) = raft_value {
-            let color = COLORS[1];
+            let color = COLORS[lines.len() % COLORS.len()];
             let line = vec![(0.0, value), (max_ttl * 1.1, value)];
             chart
                 .draw_series(DashedLineSeries::new(line, 6, 4, color.stroke_width(2)))?

@@ -45,8 +45,9 @@ pub struct Args {
     /// Print a JSON report instead of a table.
     #[arg(long)]
     json: bool,
-    /// lease-lock TTLs, in seconds, for the trade-off of lease duration
-    /// against failover time (measured at the first of `--sizes`).
+    /// Lease TTLs (zk-sequential: session timeouts), in seconds, for the
+    /// trade-off of lease duration against failover time (measured at the
+    /// first of `--sizes`).
     #[arg(long, value_delimiter = ',', default_value = "1,2,5,12")]
     lease_ttls: Vec<u64>,
 }
@@ -128,8 +129,9 @@ fn compared_algorithms() -> Vec<Algo> {
     algorithms
 }
 
-/// lease-lock's trade-off of lease duration against failover time, with
-/// `args.seeds` holder crashes per TTL, at the first cluster size asked.
+/// The lock-service patterns' trade-off of lease duration against failover
+/// time, with `args.seeds` holder crashes per TTL, at the first cluster
+/// size asked.
 fn lease_tradeoff_rows(args: &Args) -> Vec<TradeoffRow> {
     let Some(&nodes) = args.sizes.first() else {
         return Vec::new();

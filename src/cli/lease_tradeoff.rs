@@ -1,51 +1,57 @@
 //! The seeds' trade-off "lease duration vs failover time", for
-//! `electorate compare`: lease-lock with TTLs of (by default) 1, 2, 5 and
-//! 12 s, each measured in the simulator for the time a crashed holder's
-//! successor takes to hold the key and for what keeping the lease costs
-//! in messages, beside Raft's failover and heartbeat traffic.
+//! `electorate compare`: the two lock-service patterns with TTLs (for
+//! zk-sequential, session timeouts) of (by default) 1, 2, 5 and 12 s, each
+//! measured in the simulator for the time a crashed holder's successor
+//! takes to hold the lock and for what keeping the lease costs in
+//! messages, beside Raft's failover and heartbeat traffic.
 //!
 //! Failover is timed from the holder's crash to the first holder of a later
 //! revision, over the seeds. The message rates come from quiet runs without
 //! clients or protected writes (a holder's job comes once an hour): alone,
-//! one candidate sends only its renewals and the store only its answers;
-//! with every candidate, the challengers' polls of the held key come on
-//! top. Raft's rate is its leader's heartbeats and their responses.
+//! one candidate sends only its renewals (keep-alives) and the store only
+//! its answers; with every candidate, lease-lock's challengers poll the
+//! held key, while zk-sequential's candidates keep their own sessions
+//! alive and watch their predecessors. Raft's rate is its leader's
+//! heartbeats and their responses.
 
 use std::time::Duration;
 
 use electorate::core::lease_lock::Config;
 use electorate::core::time::Time;
 use electorate::harness::algorithm::{Algorithm, Raft};
-use electorate::harness::lock_service::LeaseLock;
+use electorate::harness::lock_service::{LeaseLock, ZkSequential};
 use electorate::sim::experiments::{leader_crash, quiet};
 use electorate::sim::faults::{Fault, ScheduledFault};
 use electorate::sim::metrics::Distribution;
 use electorate::sim::simulation::{Simulation, SimulationOptions};
 use serde::Serialize;
 
-/// One point of the trade-off: lease-lock at one TTL, or Raft.
+/// One point of the trade-off: a lock-service pattern at one TTL, or Raft.
 #[derive(Clone, Debug, Serialize)]
 pub struct TradeoffRow {
-    /// `lease-lock` or `raft`.
+    /// `lease-lock`, `zk-sequential` or `raft`.
     pub algorithm: &'static str,
-    /// The lease's TTL in seconds; `None` for Raft.
+    /// The lease's TTL (zk-sequential: the session timeout) in seconds;
+    /// `None` for Raft.
     pub ttl_seconds: Option<f64>,
     pub nodes: u64,
     /// From the holder's (leader's) crash to a successor holding (leading).
     pub failover_ms: Option<Distribution>,
-    /// lease-lock: the holder's renewals and the store's answers per second,
-    /// measured with one candidate. Raft: heartbeats and their responses.
+    /// The holder's renewals (keep-alives) and the store's answers per
+    /// second, measured with one candidate. Raft: heartbeats and their
+    /// responses.
     pub renewal_messages_per_second: f64,
     /// Every message per second in a quiet run of all the candidates
-    /// (lease-lock: renewals and the challengers' polls; Raft: the same as
-    /// the renewal column, measured on the same run).
+    /// (lease-lock: renewals and the challengers' polls; zk-sequential:
+    /// every session's keep-alives and the watches; Raft: the same as the
+    /// renewal column, measured on the same run).
     pub messages_per_second: f64,
 }
 
-/// The lease-lock configuration at `ttl`: the default timings with the
+/// The candidates' configuration at `ttl`: the default timings with the
 /// margin and the renewal kept in proportion to the TTL (150 ms of 1 s, a
 /// third), and no protected writes to speak of.
-fn lease_lock(ttl: Duration) -> LeaseLock {
+fn scaled(ttl: Duration) -> Config {
     let config = Config {
         ttl,
         safety_margin: ttl * 150 / 1_000,
@@ -53,10 +59,7 @@ fn lease_lock(ttl: Duration) -> LeaseLock {
         ..Config::default()
     };
     assert_eq!(config.validate(), Ok(()), "the scaled timings are valid");
-    LeaseLock {
-        config,
-        fencing: true,
-    }
+    config
 }
 
 /// A quiet run of `nodes` candidates without clients, long enough for the
@@ -101,28 +104,28 @@ fn failovers<A: Algorithm + Clone>(
     Distribution::of(&samples)
 }
 
-/// The trade-off over `ttls` for `nodes` candidates, `seeds` crashes each,
-/// with Raft's row last.
+/// The trade-off over `ttls` for `nodes` candidates, `seeds` crashes each:
+/// lease-lock's rows, then zk-sequential's, then Raft's.
 pub fn measure(ttls: &[Duration], nodes: u64, seeds: u64) -> Vec<TradeoffRow> {
-    // Long enough for several renewals at the longest TTL.
-    let steady = |ttl: Duration| Duration::from_secs(10).max(ttl * 5);
     let mut rows: Vec<TradeoffRow> = ttls
         .iter()
         .map(|&ttl| {
-            let algorithm = lease_lock(ttl);
-            TradeoffRow {
-                algorithm: "lease-lock",
-                ttl_seconds: Some(ttl.as_secs_f64()),
-                nodes,
-                failover_ms: failovers(&algorithm, seeds, |seed| holder_crash(nodes, seed, ttl)),
-                renewal_messages_per_second: rate(
-                    algorithm.clone(),
-                    quiet_without_clients(1, 0, steady(ttl)),
-                ),
-                messages_per_second: rate(algorithm, quiet_without_clients(nodes, 0, steady(ttl))),
-            }
+            let config = scaled(ttl);
+            let algorithm = LeaseLock {
+                config,
+                fencing: true,
+            };
+            lock_row(algorithm, ttl, nodes, seeds)
         })
         .collect();
+    rows.extend(ttls.iter().map(|&ttl| {
+        let config = scaled(ttl);
+        let algorithm = ZkSequential {
+            config,
+            fencing: true,
+        };
+        lock_row(algorithm, ttl, nodes, seeds)
+    }));
     let raft = Raft::default();
     let heartbeats = rate(
         raft.clone(),
@@ -139,6 +142,26 @@ pub fn measure(ttls: &[Duration], nodes: u64, seeds: u64) -> Vec<TradeoffRow> {
     rows
 }
 
+/// One lock-service pattern at `ttl`: its failovers over the seeds, the
+/// holder's renewal traffic alone and every candidate's traffic.
+fn lock_row<A: Algorithm + Clone>(
+    algorithm: A,
+    ttl: Duration,
+    nodes: u64,
+    seeds: u64,
+) -> TradeoffRow {
+    // Long enough for several renewals at the longest TTL.
+    let steady = Duration::from_secs(10).max(ttl * 5);
+    TradeoffRow {
+        algorithm: algorithm.name(),
+        ttl_seconds: Some(ttl.as_secs_f64()),
+        nodes,
+        failover_ms: failovers(&algorithm, seeds, |seed| holder_crash(nodes, seed, ttl)),
+        renewal_messages_per_second: rate(algorithm.clone(), quiet_without_clients(1, 0, steady)),
+        messages_per_second: rate(algorithm, quiet_without_clients(nodes, 0, steady)),
+    }
+}
+
 pub fn print(rows: &[TradeoffRow]) {
     let Some(nodes) = rows.first().map(|row| row.nodes) else {
         return;
@@ -146,7 +169,7 @@ pub fn print(rows: &[TradeoffRow]) {
     println!();
     println!("lease duration vs failover time ({nodes} candidates; raft: {nodes} nodes)");
     println!(
-        "{:<11} {:>6} {:>20} {:>16} {:>14}",
+        "{:<13} {:>6} {:>20} {:>16} {:>14}",
         "algo", "ttl", "failover p50/p99", "renewal msgs/s", "all msgs/s"
     );
     for row in rows {
@@ -158,13 +181,15 @@ pub fn print(rows: &[TradeoffRow]) {
             .as_ref()
             .map_or("-".to_owned(), |d| format!("{:.0}/{:.0} ms", d.p50, d.p99));
         println!(
-            "{:<11} {:>6} {:>20} {:>16.1} {:>14.1}",
+            "{:<13} {:>6} {:>20} {:>16.1} {:>14.1}",
             row.algorithm, ttl, failover, row.renewal_messages_per_second, row.messages_per_second
         );
     }
     println!(
-        "renewal msgs/s: lease-lock's holder alone (renewals and the store's answers); \
-         raft's heartbeats and responses. all msgs/s adds lease-lock's challengers' polls."
+        "ttl: zk-sequential's is its session timeout. renewal msgs/s: the holder alone \
+         (renewals or keep-alives, and the store's answers); raft's heartbeats and responses. \
+         all msgs/s adds lease-lock's challengers' polls, zk-sequential's other sessions and \
+         watches."
     );
 }
 

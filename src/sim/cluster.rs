@@ -15,6 +15,7 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::check::lock_service::{LockMonitor, LockView};
 use crate::check::properties::{NodeView, SafetyMonitor, Violation};
 use crate::core::client::{ClientReply, ClientRequest, Operation, RequestId, Value};
 use crate::core::node::{Event, Input, Node, NodeId, Role};
@@ -56,6 +57,12 @@ pub enum Trace<M> {
     },
     Crashed(NodeId),
     Restarted(NodeId),
+    /// The node stopped taking steps (a stop-the-world pause), keeping its
+    /// state; its clock runs on.
+    Paused(NodeId),
+    /// The paused node takes steps again; what reached it meanwhile
+    /// arrives now.
+    Resumed(NodeId),
     Violation(Violation),
 }
 
@@ -103,10 +110,16 @@ pub struct Cluster<A: Algorithm = Raft> {
     /// persisted, its drifting clock.
     slots: BTreeMap<NodeId, Slot<A, DriftingClock>>,
     in_flight: VecDeque<Envelope<MessageOf<A>>>,
+    /// Nodes that take no steps until resumed, and the messages that
+    /// reached them meanwhile, in arrival order.
+    paused: BTreeSet<NodeId>,
+    held: Vec<Envelope<MessageOf<A>>>,
     down_links: BTreeSet<(NodeId, NodeId)>,
     latency: Duration,
     rng: ChaCha8Rng,
     monitor: SafetyMonitor,
+    /// Fenced Writes and Exclusive Holding, for lock-service algorithms.
+    lock_monitor: LockMonitor,
     violations: Vec<Violation>,
     trace: Vec<(Time, Trace<MessageOf<A>>)>,
     replies: Vec<(NodeId, ClientReply)>,
@@ -131,11 +144,12 @@ impl Cluster<Raft> {
 }
 
 impl<A: Algorithm> Cluster<A> {
-    /// Nodes `1..=size` of `algorithm`, all starting at real time 0 with
-    /// accurate clocks. Precondition: the algorithm's configuration is valid
-    /// for this membership.
+    /// Nodes `1..=size` of `algorithm`, and its service members after them
+    /// (a lock service's store), all starting at real time 0 with accurate
+    /// clocks. Precondition: the algorithm's configuration is valid for
+    /// this membership.
     pub fn start(algorithm: A, size: u64, seed: u64) -> Cluster<A> {
-        let members: Vec<NodeId> = (1..=size).collect();
+        let members: Vec<NodeId> = (1..=size + algorithm.service_members()).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut slots = BTreeMap::new();
         for &id in &members {
@@ -149,10 +163,13 @@ impl<A: Algorithm> Cluster<A> {
             now: Time::ZERO,
             slots,
             in_flight: VecDeque::new(),
+            paused: BTreeSet::new(),
+            held: Vec::new(),
             down_links: BTreeSet::new(),
             latency: Duration::from_millis(1),
             rng,
             monitor: SafetyMonitor::new(),
+            lock_monitor: LockMonitor::new(),
             violations: Vec::new(),
             trace: Vec::new(),
             replies: Vec::new(),
@@ -260,7 +277,7 @@ impl<A: Algorithm> Cluster<A> {
     /// the step on the harness, in contract order: persist, send, reply.
     pub fn step(&mut self, id: NodeId, input: Input<MessageOf<A>>) {
         let slot = self.slots.get_mut(&id).expect("a member");
-        if !slot.is_up() {
+        if !slot.is_up() || self.paused.contains(&id) {
             return;
         }
         let mut outputs = StepOutputs {
@@ -297,10 +314,22 @@ impl<A: Algorithm> Cluster<A> {
         self.trace.push((self.now, trace));
     }
 
-    /// Runs the safety monitors over the nodes that are up.
+    /// Runs the safety monitors over the nodes that are up, and the
+    /// lock-service monitors over the members of a lock service, each
+    /// judged on its own clock.
     fn observe(&mut self) {
         let views: Vec<NodeView> = views(self.slots.values(), self.now).collect();
-        if let Err(violation) = self.monitor.observe(&views) {
+        let mut found: Vec<Violation> = self.monitor.observe(&views).err().into_iter().collect();
+        drop(views);
+        let locks: Vec<LockView> = self
+            .slots
+            .values()
+            .filter_map(|slot| A::lock_view(slot.node.as_ref()?, slot.clock.local(self.now)))
+            .collect();
+        if !locks.is_empty() {
+            found.extend(self.lock_monitor.observe_all(&locks));
+        }
+        for violation in found {
             if !self
                 .violations
                 .iter()
@@ -310,6 +339,13 @@ impl<A: Algorithm> Cluster<A> {
                 self.violations.push(violation);
             }
         }
+    }
+
+    /// Whether `id` is one of the algorithm's service members (a lock
+    /// service's store and resource), which follow the candidates.
+    pub fn is_service(&self, id: NodeId) -> bool {
+        let candidates = self.members.len() as u64 - self.algorithm.service_members();
+        id > candidates
     }
 
     pub fn campaign(&mut self, id: NodeId) {
@@ -392,11 +428,64 @@ impl<A: Algorithm> Cluster<A> {
     }
 
     /// Crashes a node: its volatile state is lost, its durable state stays.
+    /// A paused node that crashes is no longer paused, and what was held
+    /// for it is lost.
     pub fn crash(&mut self, id: NodeId) {
         let slot = self.slots.get_mut(&id).expect("a member");
         if slot.crash().is_some() {
             self.record(Trace::Crashed(id));
         }
+        if self.paused.remove(&id) {
+            let (lost, kept) = std::mem::take(&mut self.held)
+                .into_iter()
+                .partition(|envelope| envelope.to == id);
+            self.held = kept;
+            for envelope in lost {
+                let why = "receiver down";
+                self.record(Trace::Lost { envelope, why });
+            }
+        }
+    }
+
+    /// Pauses an up node, as a long garbage collection or a stopped VM
+    /// does: it keeps its state, takes no step (no timer, no message)
+    /// until resumed, and its clock runs on. Messages that reach it
+    /// meanwhile wait for it.
+    pub fn pause(&mut self, id: NodeId) {
+        if self.slots[&id].is_up() && self.paused.insert(id) {
+            self.record(Trace::Paused(id));
+        }
+    }
+
+    /// Resumes a paused node: the messages held for it arrive first, in
+    /// the order they reached it, then its due timers fire.
+    pub fn resume(&mut self, id: NodeId) {
+        if !self.paused.remove(&id) {
+            return;
+        }
+        self.record(Trace::Resumed(id));
+        let (arrived, kept) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|envelope| envelope.to == id);
+        self.held = kept;
+        for envelope in arrived {
+            self.deliver_one(envelope);
+        }
+        if self.next_deadline_passed(id) {
+            self.tick(id);
+        }
+    }
+
+    /// Whether up node `id`'s timer is due at the current real time.
+    fn next_deadline_passed(&self, id: NodeId) -> bool {
+        let slot = &self.slots[&id];
+        slot.node
+            .as_ref()
+            .is_some_and(|node| slot.clock.real_time_of(node.next_deadline()) <= self.now)
+    }
+
+    pub fn is_paused(&self, id: NodeId) -> bool {
+        self.paused.contains(&id)
     }
 
     /// Restarts a crashed node from its durable state.
@@ -452,6 +541,10 @@ impl<A: Algorithm> Cluster<A> {
         };
         if let Some(why) = why {
             self.record(Trace::Lost { envelope, why });
+            return;
+        }
+        if self.paused.contains(&envelope.to) {
+            self.held.push(envelope);
             return;
         }
         self.record(Trace::Delivered(envelope.clone()));
@@ -521,10 +614,11 @@ impl<A: Algorithm> Cluster<A> {
         }
     }
 
-    /// The earliest real time at which an up node's timer is due.
+    /// The earliest real time at which an up, unpaused node's timer is due.
     fn next_timer(&self) -> Option<(Time, NodeId)> {
         self.slots
             .iter()
+            .filter(|(id, _)| !self.paused.contains(id))
             .filter_map(|(&id, slot)| {
                 let node = slot.node.as_ref()?;
                 let due = slot.clock.real_time_of(node.next_deadline()).max(self.now);

@@ -21,10 +21,23 @@ const TESTDATA: &str = "tests/testdata";
 
 /// Every algorithm's folder, with the fewest files it must hold.
 #[cfg(feature = "raft-rs")]
-const FOLDERS: &[(&str, usize)] = &[("raft", 10), ("bully", 5), ("ring", 5), ("raft-rs", 9)];
+const FOLDERS: &[(&str, usize)] = &[
+    ("raft", 10),
+    ("bully", 5),
+    ("ring", 5),
+    ("lease-lock", 3),
+    ("zk-sequential", 3),
+    ("raft-rs", 9),
+];
 /// Every algorithm's folder, with the fewest files it must hold.
 #[cfg(not(feature = "raft-rs"))]
-const FOLDERS: &[(&str, usize)] = &[("raft", 10), ("bully", 5), ("ring", 5)];
+const FOLDERS: &[(&str, usize)] = &[
+    ("raft", 10),
+    ("bully", 5),
+    ("ring", 5),
+    ("lease-lock", 3),
+    ("zk-sequential", 3),
+];
 
 /// Every scenario file of every algorithm.
 fn all_files() -> Vec<PathBuf> {

@@ -26,6 +26,9 @@ const ELAPSED: &str = "cluster nodes=3\n----\n\nelapse 10ms\n----\n\n";
 const BULLY: &str = "cluster nodes=3 algo=bully\n----\n\ncampaign 3\n----\n\n";
 /// A 3-node Ring cluster; the bad line is line 4.
 const RING: &str = "cluster nodes=3 algo=ring\n----\n\n";
+/// Two lease-lock candidates and the service (node 3); the bad line is
+/// line 4.
+const LEASE_LOCK: &str = "cluster nodes=2 algo=lease-lock\n----\n\n";
 /// A 3-node raft-rs cluster (ReadIndex reads); the bad line is line 4.
 #[cfg(feature = "raft-rs")]
 const RAFT_RS: &str = "cluster nodes=3 algo=raft-rs\n----\n\n";
@@ -53,7 +56,8 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
         CLUSTER,
         "frobnicate 1\n----\n",
         "bad.txt:4: unknown command \"frobnicate\" (one of: cluster, campaign, tick, elapse, run, \
-         deliver, drop, stabilize, partition, connect, cut, isolate, heal, crash, restart, clock, \
+         deliver, drop, stabilize, partition, connect, cut, isolate, heal, crash, restart, pause, \
+         resume, clock, \
          write, cas, read, transfer, status, logs, leases, kv, expect)",
     ),
     (
@@ -191,6 +195,36 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
          coordinator-timeout=",
     ),
     (
+        LEASE_LOCK,
+        "crash 3\n----\n",
+        "bad.txt:4: crash: node 3 is the lock service, which never crashes (the idealised store)",
+    ),
+    (
+        LEASE_LOCK,
+        "write 1 key=x value=1\n----\n",
+        "bad.txt:4: write: a lease-lock cluster serves no clients: its candidates hold a lock and \
+         write to the fenced resource",
+    ),
+    (
+        LEASE_LOCK,
+        "expect violated=fenced-write\n----\n",
+        "bad.txt:4: expect: violated=fenced-write is no safety property (one of: \
+         election-safety, lease-safety, log-matching, leader-completeness, state-machine-safety, \
+         linearizability, node-invariants, fenced-writes, exclusive-holding)",
+    ),
+    (
+        NONE,
+        "cluster nodes=2 algo=zk-sequential pre-vote=true\n----\n",
+        "bad.txt:1: cluster: pre-vote=true is not a zk-sequential setting; a zk-sequential \
+         cluster takes nodes= algo= seed= latency= fencing=",
+    ),
+    (
+        NONE,
+        "cluster nodes=3 fencing=false\n----\n",
+        "bad.txt:1: cluster: fencing=false is a lease-lock or zk-sequential setting, and a raft \
+         cluster has no fenced resource",
+    ),
+    (
         NONE,
         "cluster nodes=3 heartbeat=10ms\n----\n",
         "bad.txt:1: cluster: heartbeat=10ms is a Bully or Ring setting, and a raft cluster times \
@@ -205,13 +239,15 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
     (
         NONE,
         "cluster nodes=3 algo=paxos\n----\n",
-        "bad.txt:1: cluster: no algorithm \"paxos\" (one of: raft, bully, ring)",
+        "bad.txt:1: cluster: no algorithm \"paxos\" (one of: raft, bully, ring, lease-lock, \
+         zk-sequential)",
     ),
     #[cfg(feature = "raft-rs")]
     (
         NONE,
         "cluster nodes=3 algo=paxos\n----\n",
-        "bad.txt:1: cluster: no algorithm \"paxos\" (one of: raft, bully, ring, raft-rs, raft-rs-lease)",
+        "bad.txt:1: cluster: no algorithm \"paxos\" (one of: raft, bully, ring, lease-lock, \
+         zk-sequential, raft-rs, raft-rs-lease)",
     ),
     #[cfg(feature = "raft-rs")]
     (
@@ -299,6 +335,8 @@ fn snapshot(cluster: Option<&AnyCluster>) -> String {
         Some(AnyCluster::Raft(cluster)) => snapshot_of(cluster),
         Some(AnyCluster::Bully(cluster)) => snapshot_of(cluster),
         Some(AnyCluster::Ring(cluster)) => snapshot_of(cluster),
+        Some(AnyCluster::LeaseLock(cluster)) => snapshot_of(cluster),
+        Some(AnyCluster::ZkSequential(cluster)) => snapshot_of(cluster),
         #[cfg(feature = "raft-rs")]
         Some(AnyCluster::RaftRs(cluster)) => snapshot_of(cluster),
     }

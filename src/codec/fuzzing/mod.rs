@@ -6,21 +6,28 @@
 //! Each body takes the fuzzer's raw bytes and panics only on a real finding:
 //! a decoder that panics, a frame that decodes but does not re-encode to the
 //! same bytes, a message that does not survive a round trip, or a Raft node
-//! whose invariants break on decoded input.
+//! or lock-service member whose invariants break on decoded input.
 //!
 //! - [`decode_frame`]: raw bytes, as a frame, as a body behind a valid header,
 //!   and as a stream;
 //! - `roundtrip` (feature `arbitrary`): structure-aware frames;
 //! - `decode_then_step` (feature `arbitrary`): decoded messages, ticks and
-//!   client requests driving a Raft node of a 3-node cluster.
+//!   client requests driving a Raft node of a 3-node cluster;
+//! - `decode_then_step_lock` (feature `arbitrary`): decoded lock-service
+//!   messages and ticks driving a lease-lock or zk-sequential candidate or
+//!   the service.
 
 use crate::codec::{Codec, Family, Frame, FrameReader};
 
+#[cfg(feature = "arbitrary")]
+mod lock_step;
 #[cfg(feature = "arbitrary")]
 mod roundtrip;
 #[cfg(feature = "arbitrary")]
 mod step;
 
+#[cfg(feature = "arbitrary")]
+pub use lock_step::decode_then_step_lock;
 #[cfg(feature = "arbitrary")]
 pub use roundtrip::roundtrip;
 #[cfg(feature = "arbitrary")]
@@ -36,23 +43,35 @@ pub fn fuzz_codec() -> Codec {
     Codec::new(FUZZ_CLUSTER).with_max_frame_len(FUZZ_MAX_FRAME_LEN)
 }
 
-/// The family `decode_frame` seals a body under, chosen by the low two bits
-/// of the input's first byte (the rest of that byte is the sender).
-pub const SEALED_FAMILIES: [Family; 4] =
-    [Family::Raft, Family::Client, Family::Bully, Family::Ring];
+/// The family `decode_frame` seals a body under, chosen by the low
+/// [`SEALED_FAMILY_BITS`] bits of the input's first byte (modulo the
+/// count; the rest of that byte is the sender): every family, so each body
+/// decoder is reached without a forged CRC.
+pub const SEALED_FAMILIES: [Family; 6] = [
+    Family::Raft,
+    Family::Client,
+    Family::Bully,
+    Family::Ring,
+    Family::Lock,
+    Family::Foreign,
+];
+/// How many low bits of `decode_frame`'s first byte choose the family.
+pub const SEALED_FAMILY_BITS: u8 = 3;
 
 /// Target `decode_frame`. A fuzzer rarely forges a CRC, so besides decoding
 /// `data` as a frame it also seals `data[1..]` behind a valid header (the
-/// family and sender chosen by `data[0]`, see [`SEALED_FAMILIES`]) to reach the body decoders, and streams the
-/// result through [`FrameReader`].
+/// family and sender chosen by `data[0]`, see [`SEALED_FAMILIES`]) to reach
+/// the body decoders, and streams the result through [`FrameReader`].
 pub fn decode_frame(data: &[u8]) {
     let codec = fuzz_codec();
     check_decode(&codec, data);
     let Some((&selector, body)) = data.split_first() else {
         return;
     };
-    let family = SEALED_FAMILIES[usize::from(selector & 3)];
-    let mut sealed = codec.seal_raw_body(family, u64::from(selector >> 2), body);
+    let family_bits = selector & ((1 << SEALED_FAMILY_BITS) - 1);
+    let family = SEALED_FAMILIES[usize::from(family_bits) % SEALED_FAMILIES.len()];
+    let sender = u64::from(selector >> SEALED_FAMILY_BITS);
+    let mut sealed = codec.seal_raw_body(family, sender, body);
     check_decode(&codec, &sealed);
     sealed.extend_from_slice(data);
     check_stream(&codec, &sealed);

@@ -145,7 +145,7 @@ fn decode_input(codec: &Codec, step: Step, node_term: u64) -> Option<Input<Messa
 
 /// Encodes and decodes one frame, which must come back unchanged. `None`
 /// only when it is too large for the codec's limit.
-fn round_trip(codec: &Codec, sender: NodeId, payload: Payload) -> Option<Frame> {
+pub(super) fn round_trip(codec: &Codec, sender: NodeId, payload: Payload) -> Option<Frame> {
     let frame = Frame { sender, payload };
     let bytes = codec.encode_to_vec(&frame).ok()?;
     let decoded = codec.decode(&bytes).expect("an encoded frame decodes");

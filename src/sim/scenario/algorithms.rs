@@ -2,8 +2,9 @@
 //! builds one ([`Choice`]), how `status` prints a node, and which commands
 //! make no sense for it (Bully and Ring keep no log, hold no lease and
 //! cannot hand leadership over; raft-rs with ReadIndex reads holds no
-//! lease), so that those are refused with a typed refusal before anything
-//! runs instead of failing inside the cluster.
+//! lease; the lock-service candidates serve no clients and the idealised
+//! store never crashes), so that those are refused with a typed refusal
+//! before anything runs instead of failing inside the cluster.
 
 use std::borrow::Cow;
 use std::fmt::Display;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 #[cfg(feature = "raft-rs")]
 use crate::adapters::raft_rs::{RaftRs, RaftRsLog, RaftRsNode, Settings};
+use crate::check::lock_service::LockView;
 use crate::core::bully::BullyNode;
 use crate::core::kv::KvStore;
 use crate::core::node::{Node, NodeId};
@@ -20,6 +22,7 @@ use crate::core::raft::{LogIndex, Term};
 use crate::core::ring::RingNode;
 use crate::core::time::Time;
 use crate::harness::algorithm::{Algorithm, Bully, Raft, Ring};
+use crate::harness::lock_service::{LeaseLock, ZkSequential};
 use crate::sim::cluster::Cluster;
 
 /// An algorithm the scenario language can drive.
@@ -27,7 +30,9 @@ pub trait Scripted: Algorithm<Node: Node<Message: Display>> {
     /// What `status` prints of an up node after `N: `, at its local time.
     fn status(node: &Self::Node, local: Time) -> String;
 
-    fn kv(node: &Self::Node) -> &KvStore;
+    /// The node's applied state machine; `None` for algorithms that keep
+    /// none (the lock-service members).
+    fn kv(node: &Self::Node) -> Option<&KvStore>;
 
     /// The log a crashed node left on disk, for `logs`, as electorate
     /// prints one (a foreign log is converted).
@@ -58,8 +63,8 @@ impl Scripted for Raft {
         )
     }
 
-    fn kv(node: &RaftNode) -> &KvStore {
-        node.kv()
+    fn kv(node: &RaftNode) -> Option<&KvStore> {
+        Some(node.kv())
     }
 
     fn durable_log(durable: &DurableState) -> Cow<'_, [Entry]> {
@@ -98,8 +103,8 @@ macro_rules! unreplicated {
                 epoch_status(node)
             }
 
-            fn kv(node: &$node) -> &KvStore {
-                node.kv()
+            fn kv(node: &$node) -> Option<&KvStore> {
+                Some(node.kv())
             }
 
             fn durable_log(_: &Self::Durable) -> Cow<'_, [Entry]> {
@@ -115,6 +120,68 @@ macro_rules! unreplicated {
 
 unreplicated!(Bully, BullyNode);
 unreplicated!(Ring, RingNode);
+
+/// A lock-service member as `status` prints it: a candidate's role and the
+/// token it holds by its own clock, or the resource's accepted writes.
+fn lock_status<A: Algorithm>(node: &A::Node, local: Time) -> String {
+    match A::lock_view(node, local) {
+        Some(LockView::Candidate { holding, .. }) => {
+            let holding = holding.map_or("none".to_owned(), |token| token.to_string());
+            format!("{} epoch={} holding={holding}", node.role(), node.term())
+        }
+        Some(LockView::Resource { accepted, last }) => {
+            let last = last.map_or("none".to_owned(), |write| {
+                format!(
+                    "{} from {} token={}",
+                    write.value, write.writer, write.token
+                )
+            });
+            format!("service accepted={accepted} last={last}")
+        }
+        None => epoch_status(node),
+    }
+}
+
+/// The lock-service candidates serve no clients and keep no log; they hold
+/// the lock, not a read lease (`status` shows the token held).
+fn refuses_lock_service(command: &str) -> Option<&'static str> {
+    match command {
+        "write" | "cas" | "read" | "kv" => {
+            Some("serves no clients: its candidates hold a lock and write to the fenced resource")
+        }
+        "logs" => Some("keeps no log"),
+        "leases" => Some("holds no read lease (`status` shows the lock's holder and its token)"),
+        "transfer" => Some("has no leadership transfer"),
+        "campaign" => Some("has no campaign: a candidate asks the store on its own timer"),
+        _ => None,
+    }
+}
+
+/// lease-lock and zk-sequential print and refuse alike.
+macro_rules! lock_service {
+    ($algorithm:ty) => {
+        impl Scripted for $algorithm {
+            fn status(node: &Self::Node, local: Time) -> String {
+                lock_status::<$algorithm>(node, local)
+            }
+
+            fn kv(_: &Self::Node) -> Option<&KvStore> {
+                None
+            }
+
+            fn durable_log(_: &Self::Durable) -> Cow<'_, [Entry]> {
+                Cow::Borrowed(&[])
+            }
+
+            fn refuses(command: &str) -> Option<&'static str> {
+                refuses_lock_service(command)
+            }
+        }
+    };
+}
+
+lock_service!(LeaseLock);
+lock_service!(ZkSequential);
 
 /// raft-rs through its adapter: every command drives it (campaign, tick,
 /// client operations, transfer, crashes, clocks), except `leases` on a
@@ -144,8 +211,8 @@ impl Scripted for RaftRs {
         )
     }
 
-    fn kv(node: &RaftRsNode) -> &KvStore {
-        node.kv()
+    fn kv(node: &RaftRsNode) -> Option<&KvStore> {
+        Some(node.kv())
     }
 
     fn durable_log(durable: &RaftRsLog) -> Cow<'_, [Entry]> {
@@ -179,6 +246,8 @@ pub enum Choice {
     Raft(crate::core::raft::Config),
     Bully(crate::core::bully::Config),
     Ring(crate::core::ring::Config),
+    LeaseLock(LeaseLock),
+    ZkSequential(ZkSequential),
     /// raft-rs through its adapter: `raft-rs` or, with lease reads,
     /// `raft-rs-lease`.
     #[cfg(feature = "raft-rs")]
@@ -187,16 +256,26 @@ pub enum Choice {
 
 /// The names `algo=` takes.
 #[cfg(feature = "raft-rs")]
-pub const NAMES: &[&str] = &["raft", "bully", "ring", "raft-rs", "raft-rs-lease"];
+pub const NAMES: &[&str] = &[
+    "raft",
+    "bully",
+    "ring",
+    "lease-lock",
+    "zk-sequential",
+    "raft-rs",
+    "raft-rs-lease",
+];
 /// The names `algo=` takes.
 #[cfg(not(feature = "raft-rs"))]
-pub const NAMES: &[&str] = &["raft", "bully", "ring"];
+pub const NAMES: &[&str] = &["raft", "bully", "ring", "lease-lock", "zk-sequential"];
 
 /// A scenario's cluster, of whichever algorithm it runs.
 pub enum AnyCluster {
     Raft(Cluster<Raft>),
     Bully(Cluster<Bully>),
     Ring(Cluster<Ring>),
+    LeaseLock(Cluster<LeaseLock>),
+    ZkSequential(Cluster<ZkSequential>),
     #[cfg(feature = "raft-rs")]
     RaftRs(Cluster<RaftRs>),
 }
@@ -208,6 +287,8 @@ macro_rules! with_cluster {
             AnyCluster::Raft($cluster) => $body,
             AnyCluster::Bully($cluster) => $body,
             AnyCluster::Ring($cluster) => $body,
+            AnyCluster::LeaseLock($cluster) => $body,
+            AnyCluster::ZkSequential($cluster) => $body,
             #[cfg(feature = "raft-rs")]
             AnyCluster::RaftRs($cluster) => $body,
         }
@@ -242,6 +323,12 @@ impl AnyCluster {
             Choice::Ring(config) => {
                 AnyCluster::Ring(started(Ring { config }, nodes, seed, latency))
             }
+            Choice::LeaseLock(algorithm) => {
+                AnyCluster::LeaseLock(started(algorithm, nodes, seed, latency))
+            }
+            Choice::ZkSequential(algorithm) => {
+                AnyCluster::ZkSequential(started(algorithm, nodes, seed, latency))
+            }
             #[cfg(feature = "raft-rs")]
             Choice::RaftRs(settings) => {
                 // A script states its instants in whole ticks from 0: every
@@ -263,6 +350,11 @@ impl AnyCluster {
         with_cluster!(self, cluster => cluster.now())
     }
 
+    /// Whether `id` is a service member (a lock service's store).
+    pub fn is_service(&self, id: NodeId) -> bool {
+        with_cluster!(self, cluster => cluster.is_service(id))
+    }
+
     pub fn name(&self) -> &'static str {
         with_cluster!(self, cluster => cluster.algorithm().name())
     }
@@ -273,6 +365,8 @@ impl AnyCluster {
             AnyCluster::Raft(_) => Raft::refuses(command),
             AnyCluster::Bully(_) => Bully::refuses(command),
             AnyCluster::Ring(_) => Ring::refuses(command),
+            AnyCluster::LeaseLock(_) => LeaseLock::refuses(command),
+            AnyCluster::ZkSequential(_) => ZkSequential::refuses(command),
             #[cfg(feature = "raft-rs")]
             AnyCluster::RaftRs(cluster) => refuses_raft_rs(&cluster.algorithm().settings, command),
         }

@@ -11,6 +11,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::check::properties::{Kind, Property};
 use crate::core::chassis::ConfigError;
 use crate::core::client::{Operation, Value};
 use crate::core::node::NodeId;
@@ -53,6 +54,8 @@ pub enum Command {
     Heal,
     Crash(NodeId),
     Restart(NodeId),
+    Pause(NodeId),
+    Resume(NodeId),
     Clock {
         node: NodeId,
         rate_ppm: i64,
@@ -154,6 +157,7 @@ const GRAMMARS: &[Grammar] = &[
             "answer-timeout",
             "ack-timeout",
             "coordinator-timeout",
+            "fencing",
         ],
     ),
     grammar("campaign", NODE, &[]),
@@ -176,6 +180,8 @@ const GRAMMARS: &[Grammar] = &[
     grammar("heal", None, &[]),
     grammar("crash", NODE, &[]),
     grammar("restart", NODE, &[]),
+    grammar("pause", NODE, &[]),
+    grammar("resume", NODE, &[]),
     grammar("clock", NODE, &["rate-ppm"]),
     grammar("write", NODE, &["key", "value"]),
     grammar("cas", NODE, &["key", "expected", "new"]),
@@ -200,6 +206,7 @@ const GRAMMARS: &[Grammar] = &[
             "reply",
             "outcome",
             "violations",
+            "violated",
         ],
     ),
 ];
@@ -378,6 +385,11 @@ impl<'a> Reader<'a> {
         let algorithm = match self.optional::<String>("algo")?.as_deref() {
             None | Some("raft") => {
                 self.refuse_timings()?;
+                if let Some(value) = self.optional::<String>("fencing")? {
+                    return Err(format!(
+                        "cluster: fencing={value} is a lease-lock or zk-sequential setting, and a raft cluster has no fenced resource"
+                    ));
+                }
                 Choice::Raft(self.raft_config(&members)?)
             }
             #[cfg(feature = "raft-rs")]
@@ -385,6 +397,20 @@ impl<'a> Reader<'a> {
                 self.refuse_raft_rs_settings(name)?;
                 Choice::RaftRs(crate::adapters::raft_rs::Settings {
                     lease_reads: name == "raft-rs-lease",
+                    ..Default::default()
+                })
+            }
+            Some(name @ "lease-lock") => {
+                let fencing = self.lock_service_settings(name)?;
+                Choice::LeaseLock(crate::harness::lock_service::LeaseLock {
+                    fencing,
+                    ..Default::default()
+                })
+            }
+            Some(name @ "zk-sequential") => {
+                let fencing = self.lock_service_settings(name)?;
+                Choice::ZkSequential(crate::harness::lock_service::ZkSequential {
+                    fencing,
                     ..Default::default()
                 })
             }
@@ -453,6 +479,14 @@ impl<'a> Reader<'a> {
             }
             None => Ok(()),
         }
+    }
+
+    /// A lock-service cluster takes `fencing=true|false` (default true: the
+    /// resource refuses tokens older than the newest it accepted) and runs
+    /// the default timings; any other algorithm's setting is refused.
+    fn lock_service_settings(&self, algorithm: &str) -> Result<bool, String> {
+        self.refuse_foreign_settings(algorithm, &["fencing"])?;
+        Ok(self.optional("fencing")?.unwrap_or(true))
     }
 
     /// The first setting given that is neither one every algorithm takes
@@ -590,6 +624,20 @@ impl Checked<'_> {
             .map_err(|error| format!("{}: {error}", self.name()))
     }
 
+    /// The node named by the bare word, which must not be a service member:
+    /// the idealised lock service never crashes (a store that forgot its
+    /// revisions would hand out old fencing tokens again).
+    fn candidate(&self) -> Result<NodeId, String> {
+        let id = self.node()?;
+        if self.cluster.is_service(id) {
+            return Err(format!(
+                "{}: node {id} is the lock service, which never crashes (the idealised store)",
+                self.name()
+            ));
+        }
+        Ok(id)
+    }
+
     fn named_node(&self, name: &str) -> Result<Option<NodeId>, String> {
         let Some(text) = self.reader.optional::<String>(name)? else {
             return Ok(None);
@@ -649,8 +697,10 @@ impl Checked<'_> {
             }
             "isolate" => Command::Isolate(self.node()?),
             "heal" => Command::Heal,
-            "crash" => Command::Crash(self.node()?),
-            "restart" => Command::Restart(self.node()?),
+            "crash" => Command::Crash(self.candidate()?),
+            "restart" => Command::Restart(self.candidate()?),
+            "pause" => Command::Pause(self.node()?),
+            "resume" => Command::Resume(self.node()?),
             "clock" => self.clock()?,
             "write" | "cas" | "read" => Command::Request {
                 node: self.node()?,
@@ -782,6 +832,28 @@ impl Checked<'_> {
         }
         if let Some(count) = reader.optional("violations")? {
             expectations.push(Expectation::Violations(count));
+        }
+        if let Some(name) = reader.optional::<String>("violated")? {
+            // One word on the line: `fenced-writes` for "Fenced Writes".
+            // Only safety properties: the monitors judge those after each step.
+            let safety = || {
+                Property::ALL
+                    .into_iter()
+                    .filter(|property| property.kind() == Kind::Safety)
+            };
+            let spaced = name.replace('-', " ");
+            let property = safety()
+                .find(|property| property.name().eq_ignore_ascii_case(&spaced))
+                .ok_or_else(|| {
+                    let names: Vec<String> = safety()
+                        .map(|property| property.name().to_lowercase().replace(' ', "-"))
+                        .collect();
+                    format!(
+                        "expect: violated={name} is no safety property (one of: {})",
+                        names.join(", ")
+                    )
+                })?;
+            expectations.push(Expectation::Violated(property));
         }
         if expectations.is_empty() {
             return Err(format!(

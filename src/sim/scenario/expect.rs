@@ -10,11 +10,13 @@
 //! | `expect N key=x value=1` (`value=nil`: never written) | N's applied state machine holds that value |
 //! | `expect reply=K outcome=read:1` | the K-th client request of the file got that answer |
 //! | `expect violations=0` | the safety monitors have recorded that many violations |
+//! | `expect violated=fenced-writes` | the monitors have recorded this property violated (its name, lower case, words joined by `-`) |
 //!
 //! Outcomes: `none` (no answer yet), `read:V`, `read:nil`, `written`,
 //! `cas-ok`, `cas-failed`, `not-leader`, `transfer-in-progress`,
 //! `leadership-lost`.
 
+use crate::check::properties::Property;
 use crate::core::client::{ClientError, ClientReply, Outcome, RequestId, Value};
 use crate::core::node::{Node, NodeId, Role};
 use crate::sim::cluster::Cluster;
@@ -41,6 +43,8 @@ pub enum Expectation {
         outcome: String,
     },
     Violations(usize),
+    /// The monitors have recorded this property violated.
+    Violated(Property),
 }
 
 /// The outcome words `outcome=` takes besides `read:V`.
@@ -171,7 +175,11 @@ fn check_one<A: Scripted>(cluster: &Cluster<A>, expectation: &Expectation) -> Re
             let text = |value: Option<Value>| value.map_or("nil".to_owned(), |v| v.to_string());
             differ(
                 format!("{key} on node {node}"),
-                text(A::kv(up(*node)?).read(key)),
+                text(
+                    A::kv(up(*node)?)
+                        .ok_or_else(|| format!("node {node} keeps no state machine"))?
+                        .read(key),
+                ),
                 text(*value),
             )
         }
@@ -185,6 +193,21 @@ fn check_one<A: Scripted>(cluster: &Cluster<A>, expectation: &Expectation) -> Re
                 outcome_word(cluster.reply_to(id)),
                 outcome.clone(),
             )
+        }
+        Expectation::Violated(property) => {
+            let found = cluster.violations();
+            if found
+                .iter()
+                .any(|violation| violation.property == *property)
+            {
+                return Ok(());
+            }
+            let listed: Vec<String> = found.iter().map(|v| format!(": {v}")).collect();
+            Err(format!(
+                "{property} was not recorded violated ({} other violations{})",
+                found.len(),
+                listed.concat()
+            ))
         }
         Expectation::Violations(count) => {
             let found = cluster.violations();

@@ -9,7 +9,7 @@
 //!
 //! | command | effect |
 //! |---|---|
-//! | `cluster nodes=3 [algo=raft] [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes; `algo=bully` takes `seed`, `latency` and its timings `[heartbeat=50ms] [leader-timeout-min=150ms] [leader-timeout-max=300ms] [answer-timeout=50ms] [coordinator-timeout=100ms]`; `algo=ring` the same with `[ack-timeout=50ms]` for `answer-timeout` and a `coordinator-timeout` of 1s |
+//! | `cluster nodes=3 [algo=raft] [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes; `algo=bully` takes `seed`, `latency` and its timings `[heartbeat=50ms] [leader-timeout-min=150ms] [leader-timeout-max=300ms] [answer-timeout=50ms] [coordinator-timeout=100ms]`; `algo=ring` the same with `[ack-timeout=50ms]` for `answer-timeout` and a `coordinator-timeout` of 1s; `algo=lease-lock` and `algo=zk-sequential` take `seed`, `latency` and `[fencing=true]`, run the default timings, and add the lock service (store and fenced resource) as node `nodes+1`, which never crashes |
 //! | `campaign N` | N starts an election now |
 //! | `tick N` | N handles its due timers |
 //! | `elapse 150ms` | time passes, timers fire, messages stay in flight |
@@ -21,6 +21,7 @@
 //! | `connect` + input `1-2 2-3` | only these links are up (both directions) |
 //! | `cut from=N to=M`, `isolate N`, `heal` | link faults |
 //! | `crash N`, `restart N` | lose volatile state; restart from durable state |
+//! | `pause N`, `resume N` | N takes no step (timers, messages wait) until resumed, keeping its state while its clock runs on: a long GC pause |
 //! | `clock N rate-ppm=R` | N's clock runs `R` parts per million fast (negative: slow, above -1000000); only before time passes |
 //! | `write N key=x value=1`, `cas N key=x expected=1 new=2`, `read N key=x` | client operations |
 //! | `transfer N to=M` | leader N hands over to M |
@@ -139,6 +140,8 @@ fn run_on<A: Scripted>(cluster: &mut Cluster<A>, command: Command) -> String {
         Command::Heal => cluster.heal(),
         Command::Crash(id) => cluster.crash(id),
         Command::Restart(id) => cluster.restart(id),
+        Command::Pause(id) => cluster.pause(id),
+        Command::Resume(id) => cluster.resume(id),
         Command::Clock { node, rate_ppm } => cluster.set_clock_rate(node, rate_ppm),
         Command::Request { node, operation } => {
             cluster.request(node, operation);

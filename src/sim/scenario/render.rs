@@ -38,6 +38,8 @@ pub fn render_trace<A: Scripted>(cluster: &mut Cluster<A>, messages: bool) -> St
             }
             Trace::Crashed(id) => format!("{id} crashed"),
             Trace::Restarted(id) => format!("{id} restarted"),
+            Trace::Paused(id) => format!("{id} paused"),
+            Trace::Resumed(id) => format!("{id} resumed"),
             Trace::Violation(violation) => format!("VIOLATION {violation}"),
         };
         if messages {
@@ -88,8 +90,17 @@ fn render_error(error: &ClientError) -> String {
 pub fn render_status<A: Scripted>(cluster: &Cluster<A>) -> String {
     let mut output = String::new();
     for &id in cluster.members() {
+        let paused = if cluster.is_paused(id) {
+            " (paused)"
+        } else {
+            ""
+        };
         match cluster.node(id) {
-            Some(node) => writeln!(output, "{id}: {}", A::status(node, cluster.local_time(id))),
+            Some(node) => writeln!(
+                output,
+                "{id}: {}{paused}",
+                A::status(node, cluster.local_time(id))
+            ),
             None => writeln!(output, "{id}: down"),
         }
         .expect("write to string");
@@ -132,7 +143,10 @@ pub fn render_kv<A: Scripted>(cluster: &Cluster<A>, id: NodeId) -> String {
     let Some(node) = cluster.node(id) else {
         return format!("{id}: down\n");
     };
-    let pairs: Vec<String> = A::kv(node)
+    let Some(kv) = A::kv(node) else {
+        return format!("{id}: keeps no state machine\n");
+    };
+    let pairs: Vec<String> = kv
         .iter()
         .map(|(key, value)| format!("{key}={value}"))
         .collect();
