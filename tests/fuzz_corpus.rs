@@ -259,6 +259,15 @@ fn lock_frames() -> Vec<(&'static str, Frame)> {
         ),
         request("lock_renew", 2, StoreRequest::Renew { revision }),
         request(
+            "lock_take_over",
+            7,
+            StoreRequest::TakeOver {
+                revision,
+                renewals: 3,
+            },
+        ),
+        request("lock_read", 8, StoreRequest::Read),
+        request(
             "lock_open_session",
             3,
             StoreRequest::OpenSession { timeout: ttl },
@@ -281,7 +290,19 @@ fn lock_frames() -> Vec<(&'static str, Frame)> {
             StoreReply::Refused {
                 key: KeyState {
                     revision,
+                    renewals: 0,
                     holder: Some(2),
+                },
+            },
+        ),
+        reply(
+            "lock_record",
+            8,
+            StoreReply::Record {
+                key: KeyState {
+                    revision,
+                    renewals: 3,
+                    holder: Some(1),
                 },
             },
         ),

@@ -1,7 +1,8 @@
 //! The seeds' trade-off "lease duration vs failover time", for
-//! `electorate compare`: the two lock-service patterns with TTLs (for
-//! zk-sequential, session timeouts) of (by default) 1, 2, 5 and 12 s, each
-//! measured in the simulator for the time a crashed holder's successor
+//! `electorate compare`: the two lock-service patterns (lease-lock with its
+//! expiry decided by the store, then by the challengers, and zk-sequential)
+//! with TTLs (for zk-sequential, session timeouts) of (by default) 1, 2, 5
+//! and 12 s, each measured in the simulator for the time a crashed holder's successor
 //! takes to hold the lock and for what keeping the lease costs in
 //! messages, beside Raft's failover and heartbeat traffic.
 //!
@@ -16,7 +17,7 @@
 
 use std::time::Duration;
 
-use electorate::core::lease_lock::Config;
+use electorate::core::lease_lock::{Config, Expiry};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::{Algorithm, Raft};
 use electorate::harness::lock_service::{LeaseLock, ZkSequential};
@@ -29,7 +30,9 @@ use serde::Serialize;
 /// One point of the trade-off: a lock-service pattern at one TTL, or Raft.
 #[derive(Clone, Debug, Serialize)]
 pub struct TradeoffRow {
-    /// `lease-lock`, `zk-sequential` or `raft`.
+    /// `lease-lock` (its expiry decided by the store),
+    /// `lease-lock-challenger` (by the challengers), `zk-sequential` or
+    /// `raft`.
     pub algorithm: &'static str,
     /// The lease's TTL (zk-sequential: the session timeout) in seconds;
     /// `None` for Raft.
@@ -105,26 +108,32 @@ fn failovers<A: Algorithm + Clone>(
 }
 
 /// The trade-off over `ttls` for `nodes` candidates, `seeds` crashes each:
-/// lease-lock's rows, then zk-sequential's, then Raft's.
+/// lease-lock's rows with the store deciding expiry, then with the
+/// challengers deciding it, then zk-sequential's, then Raft's.
 pub fn measure(ttls: &[Duration], nodes: u64, seeds: u64) -> Vec<TradeoffRow> {
-    let mut rows: Vec<TradeoffRow> = ttls
-        .iter()
-        .map(|&ttl| {
-            let config = scaled(ttl);
+    let mut rows = Vec::new();
+    for (label, expiry) in [
+        ("lease-lock", Expiry::Store),
+        ("lease-lock-challenger", Expiry::Challenger),
+    ] {
+        rows.extend(ttls.iter().map(|&ttl| {
+            let config = Config {
+                expiry,
+                ..scaled(ttl)
+            };
             let algorithm = LeaseLock {
                 config,
                 fencing: true,
             };
-            lock_row(algorithm, ttl, nodes, seeds)
-        })
-        .collect();
+            lock_row(label, algorithm, ttl, nodes, seeds)
+        }));
+    }
     rows.extend(ttls.iter().map(|&ttl| {
-        let config = scaled(ttl);
         let algorithm = ZkSequential {
-            config,
+            config: scaled(ttl),
             fencing: true,
         };
-        lock_row(algorithm, ttl, nodes, seeds)
+        lock_row("zk-sequential", algorithm, ttl, nodes, seeds)
     }));
     let raft = Raft::default();
     let heartbeats = rate(
@@ -153,7 +162,7 @@ fn lock_row<A: Algorithm + Clone>(
     // Long enough for several renewals at the longest TTL.
     let steady = Duration::from_secs(10).max(ttl * 5);
     TradeoffRow {
-        algorithm: algorithm.name(),
+        algorithm: label,
         ttl_seconds: Some(ttl.as_secs_f64()),
         nodes,
         failover_ms: failovers(&algorithm, seeds, |seed| holder_crash(nodes, seed, ttl)),
@@ -169,7 +178,7 @@ pub fn print(rows: &[TradeoffRow]) {
     println!();
     println!("lease duration vs failover time ({nodes} candidates; raft: {nodes} nodes)");
     println!(
-        "{:<13} {:>6} {:>20} {:>16} {:>14}",
+        "{:<21} {:>6} {:>20} {:>16} {:>14}",
         "algo", "ttl", "failover p50/p99", "renewal msgs/s", "all msgs/s"
     );
     for row in rows {
@@ -181,15 +190,15 @@ pub fn print(rows: &[TradeoffRow]) {
             .as_ref()
             .map_or("-".to_owned(), |d| format!("{:.0}/{:.0} ms", d.p50, d.p99));
         println!(
-            "{:<13} {:>6} {:>20} {:>16.1} {:>14.1}",
+            "{:<21} {:>6} {:>20} {:>16.1} {:>14.1}",
             row.algorithm, ttl, failover, row.renewal_messages_per_second, row.messages_per_second
         );
     }
     println!(
         "ttl: zk-sequential's is its session timeout. renewal msgs/s: the holder alone \
          (renewals or keep-alives, and the store's answers); raft's heartbeats and responses. \
-         all msgs/s adds lease-lock's challengers' polls, zk-sequential's other sessions and \
-         watches."
+         all msgs/s adds lease-lock's challengers' polls (lease-lock-challenger: the challengers \
+         decide expiry by their own clocks), zk-sequential's other sessions and watches."
     );
 }
 

@@ -1,7 +1,8 @@
 //! Target `decode_then_step_lock`: a fuzzer-chosen sequence of ticks and
 //! lock-service messages, every one of them encoded and decoded on the way
-//! in, drives one member of a lock-service run — a lease-lock candidate, a
-//! zk-sequential candidate, or the service (the store and the fenced
+//! in, drives one member of a lock-service run — a lease-lock candidate
+//! (expiry decided by the store or by the challengers), a zk-sequential
+//! candidate, or the service (the store and the fenced
 //! resource) — of the run {1, 2, service 3}. Nothing may panic, the
 //! member's invariants must hold after every step (a held token is a seen
 //! revision, a zk leader's entry is the lowest, the store's and the
@@ -18,6 +19,7 @@ use crate::codec::fuzzing::fuzz_codec;
 use crate::codec::fuzzing::step::round_trip;
 use crate::codec::{Codec, Family, Payload, DEFAULT_MAX_FRAME_LEN};
 use crate::core::client::ClientReply;
+use crate::core::lease_lock::{Config, Expiry};
 use crate::core::lock_service::LockMessage;
 use crate::core::{Input, Node, NodeId, Time};
 use crate::harness::algorithm::{Algorithm, Boot};
@@ -33,8 +35,9 @@ const MAX_STEPS: usize = 512;
 /// Which member of the run is under test.
 #[derive(Arbitrary, Debug)]
 enum Member {
-    /// Candidate 1 of lease-lock, fencing on or off.
-    LeaseLock { fencing: bool },
+    /// Candidate 1 of lease-lock, fencing on or off, its lease expired by
+    /// the store or by the challengers.
+    LeaseLock { fencing: bool, challenger: bool },
     /// Candidate 1 of zk-sequential, fencing on or off.
     ZkSequential { fencing: bool },
     /// The service (member 3) of a lease-lock run.
@@ -66,10 +69,20 @@ pub fn decode_then_step_lock(data: &[u8]) {
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     match member {
-        Member::LeaseLock { fencing } => drive(
+        Member::LeaseLock {
+            fencing,
+            challenger,
+        } => drive(
             LeaseLock {
                 fencing,
-                ..LeaseLock::default()
+                config: Config {
+                    expiry: if challenger {
+                        Expiry::Challenger
+                    } else {
+                        Expiry::Store
+                    },
+                    ..Config::default()
+                },
             },
             1,
             &mut rng,
