@@ -2,9 +2,9 @@
 //! `electorate compare`: the two lock-service patterns (lease-lock with its
 //! expiry decided by the store, then by the challengers, and zk-sequential)
 //! with TTLs (for zk-sequential, session timeouts) of (by default) 1, 2, 5
-//! and 12 s, each measured in the simulator for the time a crashed holder's successor
-//! takes to hold the lock and for what keeping the lease costs in
-//! messages, beside Raft's failover and heartbeat traffic.
+//! and 12 s, each measured in the simulator for the time a crashed
+//! holder's successor takes to hold the lock and for what keeping the
+//! lease costs in messages, beside Raft's failover and heartbeat traffic.
 //!
 //! Failover is timed from the holder's crash to the first holder of a later
 //! revision, over the seeds. The message rates come from quiet runs without
