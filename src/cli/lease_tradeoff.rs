@@ -151,9 +151,11 @@ pub fn measure(ttls: &[Duration], nodes: u64, seeds: u64) -> Vec<TradeoffRow> {
     rows
 }
 
-/// One lock-service pattern at `ttl`: its failovers over the seeds, the
-/// holder's renewal traffic alone and every candidate's traffic.
+/// One lock-service pattern at `ttl`, labelled `label`: its failovers over
+/// the seeds, the holder's renewal traffic alone and every candidate's
+/// traffic.
 fn lock_row<A: Algorithm + Clone>(
+    label: &'static str,
     algorithm: A,
     ttl: Duration,
     nodes: u64,
