@@ -642,13 +642,10 @@ fn zk_sequential_a_deletion_wakes_at_most_one_watcher() {
     variant.config.renew_permille = 500;
     let model = ClusterModel::of(variant, spec);
     let service = model.members().last().copied().expect("a service member");
-    let mut seen: HashSet<StateOf<ZkSequential>> = HashSet::new();
     let mut pending: VecDeque<StateOf<ZkSequential>> = model.init_states().into();
+    let mut seen: HashSet<StateOf<ZkSequential>> = pending.iter().cloned().collect();
     let mut woken = false;
     while let Some(state) = pending.pop_front() {
-        if !model.within_boundary(&state) || seen.contains(&state) {
-            continue;
-        }
         let store = state
             .node(service)
             .and_then(LockMember::service)
@@ -663,12 +660,14 @@ fn zk_sequential_a_deletion_wakes_at_most_one_watcher() {
         woken |= watches.notifications > 0 && store.key(Time::ZERO).revision.get() >= 3;
         let mut actions = Vec::new();
         model.actions(&state, &mut actions);
-        pending.extend(
-            actions
-                .into_iter()
-                .filter_map(|action| model.next_state(&state, action)),
-        );
-        seen.insert(state);
+        for action in actions {
+            let Some(next) = model.next_state(&state, action) else {
+                continue;
+            };
+            if model.within_boundary(&next) && seen.insert(next.clone()) {
+                pending.push_back(next);
+            }
+        }
     }
     println!("{} states searched", seen.len());
     assert!(woken, "no state with three entries and a notice sent");
