@@ -13,12 +13,20 @@
 //! the full search with fewer states, and the paths it reports must replay.
 
 use std::collections::BTreeSet;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use electorate::check::properties::Property;
+use electorate::core::lock_service::LockMember;
 use electorate::core::raft::deliberate_bugs::DeliberateBugs;
+use electorate::core::store::Store;
+use electorate::core::time::Time;
 use electorate::harness::disk::DiskBugs;
+use electorate::harness::lock_service::ZkSequential;
 use electorate::model::spec::{RunMode, Strategy};
+use electorate::model::trace::summary as summary_of;
+use electorate::model::variant::StateOf;
+use electorate::model::ClusterModel;
 use electorate::model::{check_model, check_spec, CheckOptions, ModelSpec, RaftModel, SpecReport};
 use stateright::{Checker, HasDiscoveries, Model};
 
@@ -474,7 +482,7 @@ fn paths_found_under_symmetry_reduction_replay() {
     );
 }
 
-/// A lease-lock spec of `models/`.
+/// A lock-service spec of `models/`.
 fn lease_lock_spec(name: &str) -> ModelSpec {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("models")
@@ -508,18 +516,25 @@ fn last_step_violations(report: &SpecReport, property: Property) -> Vec<String> 
 #[test]
 fn lease_lock_without_fencing_accepts_the_paused_holders_stale_write() {
     for name in ["lease-lock-unfenced", "lease-lock-challenger-unfenced"] {
-        let report = check_spec(&lease_lock_spec(name), &CheckOptions::default());
-        assert!(report.as_expected(), "{}", summary(&report));
-        let violations = last_step_violations(&report, Property::FencedWrites);
-        assert!(
-            violations
-                .iter()
-                .any(|violation| violation.starts_with("Fenced Writes violated")
-                    && violation.contains("under token 1 after")
-                    && violation.contains("the newer token 2")),
-            "{name}: {violations:?}"
-        );
+        assert_stale_write_accepted(name);
     }
+}
+
+/// Checks the unfenced spec `name` of `models/`, which must give its
+/// expected outcome, and finds the resource accepting a write under token
+/// 1 after one under token 2 at the end of the shortest counterexample.
+fn assert_stale_write_accepted(name: &str) {
+    let report = check_spec(&lease_lock_spec(name), &CheckOptions::default());
+    assert!(report.as_expected(), "{}", summary(&report));
+    let violations = last_step_violations(&report, Property::FencedWrites);
+    assert!(
+        violations
+            .iter()
+            .any(|violation| violation.starts_with("Fenced Writes violated")
+                && violation.contains("under token 1 after")
+                && violation.contains("the newer token 2")),
+        "{name}: {violations:?}"
+    );
 }
 
 /// The fenced specs (store and challenger expiry) are not vacuous: the
@@ -530,15 +545,21 @@ fn lease_lock_fenced_spec_reaches_the_stale_write_that_fencing_refuses() {
     for name in ["lease-lock-fenced", "lease-lock-challenger-fenced"] {
         let mut spec = lease_lock_spec(name);
         spec.lease_lock.fencing = false;
-        spec.expect.unique_states = None;
-        spec.expect.violated.insert(Property::FencedWrites);
-        let options = CheckOptions {
-            skip_counterexamples: true,
-            ..CheckOptions::default()
-        };
-        let report = check_spec(&spec, &options);
-        assert!(report.as_expected(), "{}", summary(&report));
+        assert_reaches_the_stale_write(spec);
     }
+}
+
+/// `spec`, a fenced spec with its fencing turned off, breaks Fenced
+/// Writes.
+fn assert_reaches_the_stale_write(mut spec: ModelSpec) {
+    spec.expect.unique_states = None;
+    spec.expect.violated.insert(Property::FencedWrites);
+    let options = CheckOptions {
+        skip_counterexamples: true,
+        ..CheckOptions::default()
+    };
+    let report = check_spec(&spec, &options);
+    assert!(report.as_expected(), "{}", summary(&report));
 }
 
 /// A margin below the drift bound: two candidates' clocks both say they
@@ -574,4 +595,93 @@ fn lease_lock_with_a_margin_below_the_drift_has_two_holders_at_once() {
             "{error}"
         );
     }
+}
+
+/// With fencing off, the shortest run to a broken Fenced Writes ends in
+/// the resource accepting the paused zk-sequential leader's write under
+/// its entry after its successor's under the newer entry.
+#[test]
+fn zk_sequential_without_fencing_accepts_the_paused_leaders_stale_write() {
+    assert_stale_write_accepted("zk-sequential-unfenced");
+}
+
+/// The fenced zk-sequential spec is not vacuous: the same runs with
+/// fencing turned off reach the stale write, which fencing is what
+/// refuses.
+#[test]
+fn zk_sequential_fenced_spec_reaches_the_stale_write_that_fencing_refuses() {
+    let mut spec = lease_lock_spec("zk-sequential-fenced");
+    spec.zk_sequential.fencing = false;
+    assert_reaches_the_stale_write(spec);
+}
+
+/// Three zk-sequential candidates, each of which may be paused (its ticks
+/// late) at any moment, over two quanta.
+const ZK_HERD_SPEC: &str = r#"
+description = "zk-sequential: a deletion wakes at most one watcher"
+algorithm = "zk-sequential"
+run = "explicit"
+[cluster]
+nodes = 3
+[time]
+max_time = 2
+clock_drift = 0
+[network]
+ordered = true
+max_in_flight = 2
+[bounds]
+max_term = 3
+max_log = 0
+[expect]
+reachable = ["a leader is elected"]
+"#;
+
+/// No herd effect, in every state of the search: no deletion of an entry
+/// notified more than one watcher, because each candidate watches only its
+/// predecessor. The sessions here time out after one quantum, shorter
+/// than the core lets a leader run with (its keep-alive would be due no
+/// earlier than it stops leading), so that every session that joins at
+/// the first quantum ends at the second, with every watch set: what is
+/// judged is which watchers a deletion wakes, not timing. Not vacuous:
+/// some state has all three entries created and a deletion that did
+/// notify its watcher. The search is written out here (breadth first over
+/// the model's own transitions) because the property reads the store's
+/// count of notices, which no property of the vocabulary does.
+#[test]
+fn zk_sequential_a_deletion_wakes_at_most_one_watcher() {
+    let spec = spec("zk-herd", ZK_HERD_SPEC);
+    let mut variant = spec.zk_sequential.clone();
+    variant.config.ttl = spec.quanta(1);
+    variant.config.renew_permille = 500;
+    let model = ClusterModel::of(variant, spec);
+    let service = model.members().last().copied().expect("a service member");
+    let mut pending: VecDeque<StateOf<ZkSequential>> = model.init_states().into();
+    let mut seen: HashSet<StateOf<ZkSequential>> = pending.iter().cloned().collect();
+    let mut woken = false;
+    while let Some(state) = pending.pop_front() {
+        let store = state
+            .node(service)
+            .and_then(LockMember::service)
+            .expect("the service never crashes")
+            .store();
+        let watches = store.watch_count();
+        assert!(
+            watches.most_per_deletion <= 1,
+            "a deletion woke more than one watcher ({watches:?}): {}",
+            summary_of(&model, &state)
+        );
+        woken |= watches.notifications > 0 && store.key(Time::ZERO).revision.get() >= 3;
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        for action in actions {
+            let Some(next) = model.next_state(&state, action) else {
+                continue;
+            };
+            if model.within_boundary(&next) && seen.insert(next.clone()) {
+                pending.push_back(next);
+            }
+        }
+    }
+    println!("{} states searched", seen.len());
+    assert!(woken, "no state with three entries and a notice sent");
 }

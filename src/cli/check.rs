@@ -30,7 +30,8 @@ pub struct Args {
     specs: Vec<PathBuf>,
     /// Check a built-in spec of this algorithm instead of spec files: the
     /// first Raft election, Bully's and Ring's split brain under loss, or
-    /// lease-lock's candidates with fencing on, paused at any moment.
+    /// lease-lock's or zk-sequential's candidates with fencing on, paused
+    /// at any moment.
     #[arg(long, value_enum, conflicts_with = "specs")]
     algo: Option<AlgoArg>,
     /// Cluster size for `--algo`.
@@ -74,6 +75,7 @@ enum AlgoArg {
     Bully,
     Ring,
     LeaseLock,
+    ZkSequential,
 }
 
 /// The built-in spec `--algo A --nodes N` checks: for Raft the first
@@ -86,7 +88,10 @@ enum AlgoArg {
 /// late ticks as pauses, the default `[lease_lock]` timings), where every
 /// property must hold; its clocks do not drift, which
 /// `models/lease-lock-fenced-drift.toml` adds for two candidates (three
-/// with drift are beyond a quick search). No state count is pinned.
+/// with drift are beyond a quick search); for zk-sequential the candidates
+/// of `models/zk-sequential-fenced.toml` (fencing on, late ticks as
+/// pauses, a job's write at the next tick, three quanta), where every
+/// property must hold, without drift likewise. No state count is pinned.
 fn builtin_spec(algo: AlgoArg, nodes: u64) -> Result<ModelSpec, String> {
     let text = match algo {
         AlgoArg::Raft => {
@@ -182,6 +187,35 @@ max_in_flight = 2
 
 [bounds]
 max_term = 2
+max_log = 0
+
+[expect]
+reachable = ["a leader is elected"]
+"#
+        ),
+        AlgoArg::ZkSequential => format!(
+            r#"
+description = "{nodes} zk-sequential candidates with fencing on, holders paused at any moment (built in: --algo zk-sequential)"
+algorithm = "zk-sequential"
+run = "explicit"
+
+[cluster]
+nodes = {nodes}
+
+[zk_sequential]
+fencing = true
+work_duration = 0
+
+[time]
+max_time = 3
+clock_drift = 0
+
+[network]
+ordered = true
+max_in_flight = 2
+
+[bounds]
+max_term = {nodes}
 max_log = 0
 
 [expect]

@@ -213,7 +213,7 @@ fn lease_read_served<N, D, M>(state: &ClusterState<N, D, M>) -> bool {
 mod tests {
     use super::*;
     use crate::harness::algorithm::{Bully, Raft};
-    use crate::harness::lock_service::LeaseLock;
+    use crate::harness::lock_service::{LeaseLock, ZkSequential};
 
     #[test]
     fn the_model_judges_every_safety_property_and_reachability_goal() {
@@ -277,6 +277,11 @@ mod tests {
                 "Fenced Writes",
                 "Exclusive Holding"
             ]
+        );
+        assert_eq!(
+            always(ZkSequential::CAPABILITIES),
+            always(LeaseLock::CAPABILITIES),
+            "both lock services are judged alike"
         );
         let checker: Vec<&str> = checker_properties::<Raft>()
             .iter()

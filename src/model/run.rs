@@ -125,6 +125,10 @@ pub fn check_spec(spec: &ModelSpec, options: &CheckOptions) -> SpecReport {
             let variant = spec.lease_lock.clone();
             check_model(ClusterModel::of(variant, spec), options)
         }
+        Algorithm::ZkSequential => {
+            let variant = spec.zk_sequential.clone();
+            check_model(ClusterModel::of(variant, spec), options)
+        }
     }
 }
 
@@ -147,6 +151,11 @@ pub fn serve(spec: ModelSpec, address: impl std::net::ToSocketAddrs) {
         }
         Algorithm::LeaseLock => {
             ClusterModel::of(spec.lease_lock.clone(), spec)
+                .checker()
+                .serve(address);
+        }
+        Algorithm::ZkSequential => {
+            ClusterModel::of(spec.zk_sequential.clone(), spec)
                 .checker()
                 .serve(address);
         }

@@ -21,7 +21,7 @@ use crate::core::lease_lock::{self, ConfigError, Expiry};
 use crate::core::node::NodeId;
 use crate::core::raft::{Config, MAX_MEMBERS};
 use crate::harness::algorithm::{Bully, Raft, Ring};
-use crate::harness::lock_service::LeaseLock;
+use crate::harness::lock_service::{LeaseLock, ZkSequential};
 use crate::model::operations::parse_operation;
 use crate::model::properties;
 pub use crate::model::spec_file::{Algorithm, Strategy};
@@ -173,6 +173,8 @@ pub struct ModelSpec {
     /// lease-lock as `[lease_lock]` configures it, its timings scaled by
     /// the quantum (the defaults for other algorithms, which ignore it).
     pub lease_lock: LeaseLock,
+    /// zk-sequential as `[zk_sequential]` configures it, likewise.
+    pub zk_sequential: ZkSequential,
     pub time: TimeSpec,
     pub network: NetworkSpec,
     pub bounds: Bounds,
@@ -226,6 +228,8 @@ impl ModelSpec {
         let disk = disk_spec(&file.disk, &file).map_err(|(key, reason)| invalid(key, reason))?;
         let lease_lock =
             lease_lock_spec(&file, &time).map_err(|(key, reason)| invalid(key, reason))?;
+        let zk_sequential = zk_sequential::zk_sequential_spec(&file, &time)
+            .map_err(|(key, reason)| invalid(key, reason))?;
         let bounds = Bounds {
             max_term: file.bounds.max_term,
             max_log: file.bounds.max_log,
@@ -261,6 +265,7 @@ impl ModelSpec {
             disk,
             raft,
             lease_lock,
+            zk_sequential,
             time,
             network,
             bounds,
@@ -327,6 +332,7 @@ impl Algorithm {
             Algorithm::Bully => Bully::CAPABILITIES,
             Algorithm::Ring => Ring::CAPABILITIES,
             Algorithm::LeaseLock => LeaseLock::CAPABILITIES,
+            Algorithm::ZkSequential => ZkSequential::CAPABILITIES,
         }
     }
 }
@@ -361,12 +367,21 @@ fn capable(file: &SpecFile) -> Result<(), KeyError> {
             ),
         ));
     }
+    if file.zk_sequential.is_some() && file.algorithm != Algorithm::ZkSequential {
+        return Err((
+            "zk_sequential",
+            format!(
+                "the section configures zk-sequential, not {:?}; leave it out",
+                file.algorithm
+            ),
+        ));
+    }
     if capabilities.lock_service
         && (file.disk.max_power_losses > 0 || file.disk.max_damaged_nodes > 0)
     {
         return Err((
             "disk",
-            "lease-lock candidates keep nothing on disk and the idealised store does not \
+            "lock-service candidates keep nothing on disk and the idealised store does not \
              crash: disk faults would change nothing; leave `[disk]` out"
                 .to_owned(),
         ));
@@ -609,6 +624,12 @@ fn symmetry_is_valid(file: &SpecFile, time: &TimeSpec) -> Result<(), KeyError> {
                  not written; symmetry reduction is Raft's",
             )
         }
+        Algorithm::ZkSequential => {
+            return refuse(
+                "entries are numbered in the order candidates join, and the renaming of \
+                 zk-sequential states is not written; symmetry reduction is Raft's",
+            )
+        }
     }
     if time.jitter == Jitter::Seeded {
         return refuse(
@@ -697,6 +718,8 @@ fn impossible(spec: &ModelSpec, property: Property) -> Option<&'static str> {
         _ => None,
     }
 }
+
+mod zk_sequential;
 
 #[cfg(test)]
 pub(crate) mod tests;

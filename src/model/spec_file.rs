@@ -17,6 +17,8 @@ pub struct SpecFile {
     pub raft: RaftFile,
     /// Only for `algorithm = "lease-lock"`.
     pub lease_lock: Option<LeaseLockFile>,
+    /// Only for `algorithm = "zk-sequential"`.
+    pub zk_sequential: Option<ZkSequentialFile>,
     pub time: TimeFile,
     pub network: NetworkFile,
     pub bounds: BoundsFile,
@@ -38,6 +40,10 @@ pub enum Algorithm {
     /// Lease-based election on a linearizable store (`[lease_lock]`).
     #[serde(rename = "lease-lock")]
     LeaseLock,
+    /// ZooKeeper's ephemeral sequential election on the same store
+    /// (`[zk_sequential]`).
+    #[serde(rename = "zk-sequential")]
+    ZkSequential,
 }
 
 impl<'de> serde::Deserialize<'de> for RunMode {
@@ -146,6 +152,55 @@ impl Default for LeaseLockFile {
             work_pause: 8,
             fencing: true,
             expiry: "store".to_owned(),
+        }
+    }
+}
+
+/// zk-sequential's options; timings in quanta of model time. As for
+/// lease-lock, the drift bound the margin is checked against is
+/// `time.clock_drift` over one session timeout.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZkSequentialFile {
+    /// A session ends once no request of it reached the store for this
+    /// long, store time, and its entry goes with it.
+    pub session_timeout: u64,
+    /// A candidate keeps its session alive this long after the send time
+    /// of its last answered request.
+    pub keep_alive: u64,
+    /// The leader stops leading this long before its session could have
+    /// ended by its own clock.
+    pub safety_margin: u64,
+    /// `[min, max)` delay before a candidate opens its first session.
+    pub retry: [u64; 2],
+    pub request_timeout: u64,
+    /// A leader's job: the time between its check that it leads and its
+    /// write to the protected resource.
+    pub work_duration: u64,
+    /// The pause between one write and the next job.
+    pub work_pause: u64,
+    /// Whether the protected resource refuses tokens older than the newest
+    /// it accepted.
+    pub fencing: bool,
+}
+
+impl Default for ZkSequentialFile {
+    /// The smallest timings that show a handover without drift: a session
+    /// timeout of 2 quanta kept alive every quantum, no margin (none is
+    /// needed while clocks do not drift; a spec with `time.clock_drift`
+    /// needs one), the first session opened after one quantum, jobs of one
+    /// quantum with long pauses between them (one write per leader in a
+    /// short run), requests given up after 4; fencing on.
+    fn default() -> Self {
+        ZkSequentialFile {
+            session_timeout: 2,
+            keep_alive: 1,
+            safety_margin: 0,
+            retry: [1, 2],
+            request_timeout: 4,
+            work_duration: 1,
+            work_pause: 8,
+            fencing: true,
         }
     }
 }

@@ -12,12 +12,12 @@
 use std::fmt::{Debug, Display};
 use std::hash::Hash;
 
-use crate::core::lock_service::LockMember;
+use crate::core::lock_service::{LockMember, ServiceNode};
 use crate::core::node::{Node, Role};
-use crate::core::store::Store;
+use crate::core::store::{Revision, Store};
 use crate::core::time::Time;
 use crate::harness::algorithm::{Algorithm, Bully, MessageOf, Raft, Ring};
-use crate::harness::lock_service::LeaseLock;
+use crate::harness::lock_service::{LeaseLock, ZkSequential};
 use crate::model::state::ClusterState;
 
 /// The model's state for variant `V`.
@@ -57,8 +57,9 @@ impl Capabilities {
     /// An election and nothing more: no log, no clients, no transfers, and
     /// node ids that decide who wins (Bully, Ring).
     pub const ELECTION_ONLY: Capabilities = Capabilities::each(false);
-    /// Candidates of a lock service (lease-lock): an election judged by
-    /// the lock-service properties, with nothing durable.
+    /// Candidates of a lock service (lease-lock, zk-sequential): an
+    /// election judged by the lock-service properties, with nothing
+    /// durable.
     pub const LOCK_SERVICE: Capabilities = Capabilities {
         lock_service: true,
         ..Capabilities::each(false)
@@ -207,20 +208,70 @@ impl ModelVariant for LeaseLock {
                 let holder = key
                     .holder
                     .map_or_else(|| "free".to_owned(), |holder| format!("held by {holder}"));
-                let resource = service.resource();
-                let last = resource.last_accepted().map_or_else(
-                    || "-".to_owned(),
-                    |write| {
-                        format!(
-                            "{} from {} under {}",
-                            write.value, write.writer, write.token
-                        )
-                    },
-                );
                 format!(
-                    "service rev={} {holder}; resource accepted={} last={last}",
+                    "service rev={} {holder}; {}",
                     key.revision,
-                    resource.accepted()
+                    describe_resource(service)
+                )
+            }
+        }
+    }
+}
+
+/// The protected resource in a trace line: its accepted writes and the
+/// last of them.
+fn describe_resource(service: &ServiceNode) -> String {
+    let resource = service.resource();
+    let last = resource.last_accepted().map_or_else(
+        || "-".to_owned(),
+        |write| {
+            format!(
+                "{} from {} under {}",
+                write.value, write.writer, write.token
+            )
+        },
+    );
+    format!("resource accepted={} last={last}", resource.accepted())
+}
+
+/// zk-sequential: candidates with nothing durable (a restarted one opens a
+/// new session), and the service member after them, as for lease-lock.
+impl ModelVariant for ZkSequential {
+    const CAPABILITIES: Capabilities = Capabilities::LOCK_SERVICE;
+
+    fn durable_term(_: &()) -> u64 {
+        0
+    }
+
+    fn durable_log_len(_: &()) -> u64 {
+        0
+    }
+
+    /// A candidate: role, its entry, the predecessor it watches, and the
+    /// token it leads under. The service: the store's revision counter
+    /// (the newest entry's number), the watch notices its deletions sent,
+    /// and the resource's accepted writes.
+    fn describe(node: &Self::Node, local: Time) -> String {
+        let or_dash = |revision: Option<Revision>| {
+            revision.map_or_else(|| "-".to_owned(), |revision| revision.to_string())
+        };
+        match node {
+            LockMember::Candidate(candidate) => format!(
+                "{} entry={} watching={} token={}",
+                role_letter(candidate.role()),
+                or_dash(candidate.entry()),
+                or_dash(candidate.watching()),
+                or_dash(candidate.token())
+            ),
+            LockMember::Service(service) => {
+                let store = service.store();
+                let watches = store.watch_count();
+                format!(
+                    "service rev={} deletions={} notices={}; {}",
+                    store.key(local).revision,
+                    watches.deletions,
+                    watches.notifications,
+                    describe_resource(service)
                 )
             }
         }

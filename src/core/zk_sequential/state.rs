@@ -123,6 +123,11 @@ impl ZkSequentialNode {
             .map(|held| held.token)
     }
 
+    /// Its session's entry, once the store created it.
+    pub fn entry(&self) -> Option<Revision> {
+        self.session?.entry
+    }
+
     /// The predecessor it watches, if it watches one.
     pub fn watching(&self) -> Option<Revision> {
         match self.session?.below {
