@@ -296,6 +296,7 @@ impl WithAlgorithm for Cell<'_> {
             faults: FaultSet(FaultKind::default_set()),
             experiment,
             batch_window: None,
+            snapshot_every: None,
         };
         let partition = experiment(Experiment::LeaderPartition);
         for seed in 0..args.seeds {
@@ -494,6 +495,7 @@ mod tests {
             faults: FaultSet(FaultKind::default_set()),
             experiment: Experiment::LeaderPartition,
             batch_window: None,
+            snapshot_every: None,
         };
         assert_eq!(found.reproduce, replayed.reproduce(found.seed));
         let outcome = Simulation::new(

@@ -124,6 +124,12 @@ pub struct RunArgs {
     /// clients' 1 s request timeout.
     #[arg(long, value_parser = parse_batch_window)]
     pub batch_window: Option<Duration>,
+    /// Raft only: every node takes a snapshot of its state machine (and
+    /// compacts its log) each time this many entries were applied since its
+    /// last one, and leaders send snapshots to followers that lag behind
+    /// them; off by default.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_every: Option<u64>,
 }
 
 fn parse_batch_window(text: &str) -> Result<Duration, String> {
@@ -191,12 +197,24 @@ impl RunArgs {
         }
     }
 
+    /// The Raft configuration of the run: the defaults, with
+    /// `--snapshot-every`.
+    pub fn raft_config(&self) -> Config {
+        Config {
+            snapshot_every: self.snapshot_every.unwrap_or(0),
+            ..Config::default()
+        }
+    }
+
     /// The command that reproduces a run of `seed` exactly.
     pub fn reproduce(&self, seed: u64) -> String {
-        let batched = match self.batch_window {
+        let mut batched = match self.batch_window {
             Some(window) => format!(" --batch-window {}", format_duration(window)),
             None => String::new(),
         };
+        if let Some(every) = self.snapshot_every {
+            batched.push_str(&format!(" --snapshot-every {every}"));
+        }
         if self.experiment != Experiment::Swarm {
             return format!(
                 "electorate simulate --algo {} --nodes {} --seed {seed} --experiment {}{batched}",
@@ -229,8 +247,14 @@ pub trait WithAlgorithm {
 }
 
 pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
+    dispatch_with(algo, Config::default(), body)
+}
+
+/// [`dispatch`], with Raft configured by `raft` (the other algorithms take
+/// their defaults).
+pub fn dispatch_with<W: WithAlgorithm>(algo: Algo, raft: Config, body: W) -> W::Output {
     match algo {
-        Algo::Raft => body.call(Raft::default()),
+        Algo::Raft => body.call(Raft { config: raft }),
         Algo::Bully => body.call(Bully::default()),
         Algo::Ring => body.call(Ring::default()),
         #[cfg(feature = "raft-rs")]
@@ -291,6 +315,33 @@ mod tests {
         let outcome = Simulation::new(Raft::default(), options).run();
         assert!(outcome.client_batches > 0, "no batch in the run");
         assert!(parse(&["--nodes", "3"]).unwrap().batch_window.is_none());
+    }
+
+    /// `--snapshot-every` reaches Raft's configuration and the reproduce
+    /// line, and the run takes snapshots.
+    #[test]
+    fn a_snapshot_interval_configures_raft_and_is_reproduced() {
+        let args = parse(&["--nodes", "3", "--duration", "3s", "--snapshot-every", "5"]).unwrap();
+        assert_eq!(args.raft_config().snapshot_every, 5);
+        let reproduce = args.reproduce(7);
+        assert!(reproduce.ends_with(" --snapshot-every 5"), "{reproduce}");
+        let raft = Raft {
+            config: args.raft_config(),
+        };
+        let outcome = Simulation::new(raft, args.options(7)).run();
+        assert!(
+            outcome.metrics.snapshots_taken > 0,
+            "no snapshot in the run"
+        );
+        assert_eq!(outcome.failures().count(), 0);
+        assert_eq!(
+            parse(&["--nodes", "3"])
+                .unwrap()
+                .raft_config()
+                .snapshot_every,
+            0
+        );
+        assert!(parse(&["--snapshot-every", "0"]).is_err());
     }
 
     /// A window of zero, or as long as the clients wait, is refused with the

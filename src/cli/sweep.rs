@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::output::{print_json, verdict_status};
-use crate::cli::run_args::{dispatch, RunArgs, WithAlgorithm};
+use crate::cli::run_args::{dispatch_with, RunArgs, WithAlgorithm};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    dispatch(args.run.algo, args)
+    dispatch_with(args.run.algo, args.run.raft_config(), args)
 }
 
 /// What one seed contributes to the sweep.
@@ -68,6 +68,9 @@ struct Report {
     bytes_per_election_mean: Option<f64>,
     /// `electorate cluster`'s KPIs, by its names, over every seed.
     kpis: SimulatedKpis,
+    /// Snapshots taken and installed over every seed (`--snapshot-every`).
+    snapshots_taken: u64,
+    snapshots_installed: u64,
 }
 
 #[derive(Serialize)]
@@ -211,6 +214,8 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
                 .iter()
                 .map(|result| (&result.metrics, &result.violations[..])),
         ),
+        snapshots_taken: results.iter().map(|r| r.metrics.snapshots_taken).sum(),
+        snapshots_installed: results.iter().map(|r| r.metrics.snapshots_installed).sum(),
     }
 }
 
@@ -258,6 +263,12 @@ fn print_text(report: &Report) {
         println!("per leaderless window: mean {messages:.1} messages, {bytes:.0} bytes");
     }
     println!("{}", report.kpis.line());
+    if report.snapshots_taken > 0 || report.snapshots_installed > 0 {
+        println!(
+            "snapshots: {} taken, {} installed from a leader",
+            report.snapshots_taken, report.snapshots_installed
+        );
+    }
     if report.excused_lease_violations > 0 {
         println!(
             "lease violations after clock jumps beyond the drift bound (expected): {}",

@@ -42,6 +42,22 @@ impl KvStore {
         }
     }
 
+    /// How many keys hold a value.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The greatest key holding a value (a snapshot arriving in chunks, in
+    /// key order, goes on after it).
+    pub fn last_key(&self) -> Option<&str> {
+        self.values.last_key_value().map(|(key, _)| key.as_str())
+    }
+
+    /// The pairs in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Value)> {
         self.values
             .iter()

@@ -96,6 +96,11 @@ pub struct Outcome {
     /// Inputs that handed a node two or more client requests at once
     /// (`workload.batch_window`).
     pub client_batches: u64,
+    /// Distinct snapshots the monitors saw, and how many of them they
+    /// rebuilt from the committed entries they replace
+    /// ([`SafetyMonitor::snapshots_checked`]).
+    pub snapshots_seen: usize,
+    pub snapshots_rebuilt: usize,
 }
 
 impl Outcome {
@@ -236,6 +241,12 @@ impl<A: Algorithm> Outputs<MessageOf<A>> for Outbound<'_, A> {
     }
 
     fn event(&mut self, event: Event) {
+        if let Event::Snapshot { from, .. } = event {
+            match from {
+                None => self.metrics.snapshots_taken += 1,
+                Some(_) => self.metrics.snapshots_installed += 1,
+            }
+        }
         if let Event::RoleChanged { role, term } = event {
             match role {
                 Role::Candidate => self.metrics.elections += 1,
@@ -1081,6 +1092,7 @@ impl<A: Algorithm> Simulation<A> {
         }
         self.metrics.total_micros = self.now.as_micros();
         self.metrics.messages_reordered = self.network.reordered;
+        let (snapshots_seen, snapshots_rebuilt) = self.monitor.snapshots_checked();
         Outcome {
             violations: self.violations,
             metrics: self.metrics,
@@ -1089,6 +1101,8 @@ impl<A: Algorithm> Simulation<A> {
             trace_hash: self.trace.value(),
             events_processed: self.events_processed,
             client_batches: self.client_batches,
+            snapshots_seen,
+            snapshots_rebuilt,
         }
     }
 }

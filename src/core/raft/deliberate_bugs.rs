@@ -41,6 +41,11 @@ pub struct DeliberateBugs {
     /// Coalescing joins the first waiting append to the follower, whatever
     /// follows it and wherever it ends (no last-message and no gap check).
     pub coalesce_anywhere: bool,
+    /// A follower installs a snapshot older than its commit index instead
+    /// of ignoring it (paper §7), and replaces its whole log with it: it
+    /// forgets committed entries it had acknowledged (Leader Completeness,
+    /// State Machine Safety).
+    pub install_older_snapshot: bool,
 }
 
 /// Whether deliberate bugs can be switched on in this build.
@@ -92,5 +97,9 @@ impl DeliberateBugs {
 
     pub fn coalesce_anywhere(&self) -> bool {
         ENABLED && self.coalesce_anywhere
+    }
+
+    pub fn install_older_snapshot(&self) -> bool {
+        ENABLED && self.install_older_snapshot
     }
 }

@@ -1,6 +1,6 @@
 //! What a leader knows of each follower's log, and the flow control of
-//! appends to it (etcd's `tracker`, simplified to the two states a fixed
-//! membership needs).
+//! appends to it (etcd's `tracker` and its three states: probe, replicate,
+//! snapshot).
 
 use std::collections::VecDeque;
 
@@ -14,6 +14,14 @@ pub enum Mode {
     /// The follower accepted our last append: stream appends optimistically,
     /// at most `max_inflight_appends` unacknowledged.
     Replicate,
+    /// The follower needs entries compacted into the snapshot at `index`:
+    /// send it chunk by chunk, one at a time, from the `acked` pairs the
+    /// follower said it holds.
+    Snapshot {
+        index: LogIndex,
+        acked: u64,
+        waiting: bool,
+    },
 }
 
 /// Invariant: `matched < next`; in `Replicate`, `inflight` holds the last
@@ -45,7 +53,7 @@ impl Progress {
     /// Whether another append may be sent now.
     pub fn can_send(&self, max_inflight: usize) -> bool {
         match self.mode {
-            Mode::Probe { waiting } => !waiting,
+            Mode::Probe { waiting } | Mode::Snapshot { waiting, .. } => !waiting,
             Mode::Replicate => self.inflight.len() < max_inflight,
         }
     }
@@ -53,7 +61,7 @@ impl Progress {
     /// Records that an append ending at `last_index` was sent.
     pub fn sent(&mut self, last_index: LogIndex) {
         match &mut self.mode {
-            Mode::Probe { waiting } => *waiting = true,
+            Mode::Probe { waiting } | Mode::Snapshot { waiting, .. } => *waiting = true,
             Mode::Replicate => {
                 self.next = last_index.next();
                 self.inflight.push_back(last_index);
@@ -71,7 +79,14 @@ impl Progress {
             self.matched = index;
         }
         self.next = self.next.max(index.next());
-        if let Mode::Probe { .. } = self.mode {
+        // A snapshot transfer ends only with an acceptance covering the
+        // snapshot (a late answer to an older append does not end it).
+        let ends_transfer = match self.mode {
+            Mode::Probe { .. } => true,
+            Mode::Snapshot { index: pending, .. } => index >= pending,
+            Mode::Replicate => false,
+        };
+        if ends_transfer {
             self.mode = Mode::Replicate;
             self.inflight.clear();
         }
@@ -86,11 +101,23 @@ impl Progress {
         self.inflight.clear();
     }
 
-    /// A heartbeat response unblocks a probe that lost its answer.
+    /// A heartbeat response unblocks a probe or a snapshot chunk that lost
+    /// its answer.
     pub fn heard_heartbeat_response(&mut self) {
-        if let Mode::Probe { waiting } = &mut self.mode {
+        if let Mode::Probe { waiting } | Mode::Snapshot { waiting, .. } = &mut self.mode {
             *waiting = false;
         }
+    }
+
+    /// A snapshot chunk ending after `acked` pairs of the snapshot at
+    /// `index` goes to the follower.
+    pub fn sent_snapshot(&mut self, index: LogIndex, acked: u64) {
+        self.mode = Mode::Snapshot {
+            index,
+            acked,
+            waiting: true,
+        };
+        self.inflight.clear();
     }
 
     pub fn check(&self, last_index: LogIndex, max_inflight: usize) {

@@ -293,12 +293,13 @@ fn check_log_header(bytes: &[u8], expected: Identity) -> Result<(), FormatError>
 }
 
 /// Appends the framed record of `record` to `out`. Hard state does not go
-/// in the log (it lives in `raft.state`): returns whether it wrote one.
+/// in the log (it lives in `raft.state`), nor does a snapshot (the storage
+/// refuses those before encoding anything): returns whether it wrote one.
 pub fn encode_record(record: &Persist, out: &mut Vec<u8>) -> bool {
     let start = out.len();
     out.extend_from_slice(&[0; RECORD_HEADER_LEN]);
     match record {
-        Persist::HardState(_) => {
+        Persist::HardState(_) | Persist::Snapshot(_) => {
             out.truncate(start);
             return false;
         }
