@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use electorate::core::client::Value;
 use electorate::core::kv::KvStore;
-use electorate::core::node::{Event, Input, Node};
+use electorate::core::node::{Event, Input};
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Config, Entry, InstallSnapshot,
     InstallSnapshotResponse, LogIndex, Message, Persist, RaftActions, RaftNode, Round, Snapshot,
