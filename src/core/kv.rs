@@ -63,6 +63,16 @@ impl KvStore {
             .iter()
             .map(|(key, value)| (key.as_str(), *value))
     }
+
+    /// The pairs after `key` (all of them for `None`), in key order: a
+    /// snapshot's next chunk starts there without walking what was sent.
+    pub fn iter_after(&self, key: Option<&str>) -> impl Iterator<Item = (&str, Value)> {
+        use std::ops::Bound;
+        let start = key.map_or(Bound::Unbounded, Bound::Excluded);
+        self.values
+            .range::<str, _>((start, Bound::Unbounded))
+            .map(|(key, value)| (key.as_str(), *value))
+    }
 }
 
 #[cfg(test)]

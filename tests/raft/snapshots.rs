@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use electorate::check::properties::Property;
 use electorate::core::client::Value;
 use electorate::core::kv::KvStore;
 use electorate::core::node::{Event, Input};
@@ -17,9 +18,9 @@ use electorate::core::raft::{
     Term,
 };
 use electorate::core::time::Time;
-use electorate::sim::cluster::{Cluster, Trace};
+use electorate::sim::cluster::{Cluster, Envelope, Trace};
 
-use crate::support::{count_sent, rng, sent, step};
+use crate::support::{count_sent, dropped, rng, sent, step};
 
 fn write_entry(term: u64, index: u64) -> Entry {
     Entry {
@@ -46,7 +47,12 @@ fn from_leader(term: u64, body: Body) -> Input<Message> {
 /// `terms[i - 1]`) from leader 1 of term `leader_term`, `commit` of them
 /// committed.
 fn follower(leader_term: u64, terms: &[u64], commit: u64) -> RaftNode {
-    let mut node = RaftNode::new(2, &[1, 2, 3], Config::default(), Time::ZERO, &mut rng()).unwrap();
+    follower_with(Config::default(), leader_term, terms, commit)
+}
+
+/// [`follower`], configured with `config`.
+fn follower_with(config: Config, leader_term: u64, terms: &[u64], commit: u64) -> RaftNode {
+    let mut node = RaftNode::new(2, &[1, 2, 3], config, Time::ZERO, &mut rng()).unwrap();
     let entries = (1..=terms.len() as u64)
         .map(|index| write_entry(terms[index as usize - 1], index))
         .collect();
@@ -181,9 +187,78 @@ fn a_snapshot_conflicting_with_the_log_replaces_it() {
     }
 }
 
+fn append(prev: (u64, u64), entries: Vec<Entry>, leader_commit: u64) -> Body {
+    Body::Append(Append {
+        prev_log_index: LogIndex::new(prev.0),
+        prev_log_term: Term::new(prev.1),
+        entries,
+        leader_commit: LogIndex::new(leader_commit),
+        round: Round::new(3),
+    })
+}
+
+/// The planted bug's case (`install_older_snapshot`): a follower that
+/// installed a snapshot and then committed entries after it gets the same
+/// snapshot again (a resend delivered late). It must keep its commit index
+/// and its state machine, and answer with what it holds.
+#[test]
+fn a_stale_resend_of_an_installed_snapshot_changes_nothing() {
+    let mut node = follower_with(Config::default(), 1, &[1, 1], 1);
+    step(&mut node, 20, from_leader(1, install(4, 1)));
+    assert_eq!(node.committed(), LogIndex::new(4));
+    let entries = vec![write_entry(1, 5), write_entry(1, 6)];
+    step(&mut node, 21, from_leader(1, append((4, 1), entries, 6)));
+    assert_eq!(node.committed(), LogIndex::new(6));
+    let actions = step(&mut node, 22, from_leader(1, install(4, 1)));
+    assert_eq!(
+        accepted(&actions),
+        [LogIndex::new(6)],
+        "answered with the commit"
+    );
+    assert!(actions.persist.is_empty(), "nothing persisted");
+    assert_eq!(
+        node.committed(),
+        LogIndex::new(6),
+        "the commit index went back"
+    );
+    assert_eq!(
+        node.kv(),
+        &state_through(6),
+        "applied entries were forgotten"
+    );
+    assert_eq!(node.log().last_index(), LogIndex::new(6));
+}
+
+/// The entry at a follower's snapshot index still has a known term: an
+/// append that contradicts it (only a broken leader sends one) is dropped,
+/// not taken over the snapshot.
+#[test]
+fn an_append_contradicting_the_snapshots_entry_is_dropped() {
+    let mut node = follower(1, &[1, 1], 1);
+    step(&mut node, 20, from_leader(1, install(4, 1)));
+    let before = node.clone();
+    let contradicting = vec![
+        Entry {
+            term: Term::new(2),
+            ..write_entry(2, 4)
+        },
+        write_entry(2, 5),
+    ];
+    let actions = step(
+        &mut node,
+        21,
+        from_leader(2, append((3, 1), contradicting, 5)),
+    );
+    assert!(!dropped(&actions).is_empty(), "dropped with a reason");
+    assert!(accepted(&actions).is_empty());
+    assert_eq!(node.log(), before.log(), "the log is untouched");
+    assert_eq!(node.committed(), LogIndex::new(4));
+}
+
 #[test]
 fn a_snapshot_travels_in_chunks_and_a_chunk_out_of_order_is_answered_with_the_offset() {
     let mut node = follower(1, &[1], 1);
+    let before_install = node.clone();
     let Body::InstallSnapshot(whole) = install(6, 1) else {
         unreachable!()
     };
@@ -213,9 +288,11 @@ fn a_snapshot_travels_in_chunks_and_a_chunk_out_of_order_is_answered_with_the_of
     let actions = step(&mut node, 21, from_leader(1, chunk(4, true)));
     assert_eq!(progress(&actions), [2]);
     assert!(node.snapshot().is_none(), "nothing installed out of order");
-    // A duplicate of the first chunk changes nothing either.
+    // A duplicate of the first chunk changes nothing either (it does not
+    // start the transfer over).
     let actions = step(&mut node, 22, from_leader(1, chunk(0, false)));
     assert_eq!(progress(&actions), [2]);
+    assert_eq!(node.kv(), before_install.kv(), "nothing installed yet");
     let actions = step(&mut node, 23, from_leader(1, chunk(2, false)));
     assert_eq!(progress(&actions), [4]);
     let actions = step(&mut node, 24, from_leader(1, chunk(4, true)));
@@ -376,4 +453,163 @@ fn an_operator_takes_a_snapshot_now() {
         "nothing new applied"
     );
     assert!(again.persist.is_empty());
+}
+
+/// Runs `cluster` a millisecond at a time until a message `pick` chooses
+/// is in flight, and returns a copy of it.
+fn in_flight_when(
+    cluster: &mut Cluster,
+    pick: impl Fn(&Envelope<Message>) -> bool,
+) -> Envelope<Message> {
+    for _ in 0..1_000 {
+        if let Some(found) = cluster.in_flight().iter().find(|envelope| pick(envelope)) {
+            return found.clone();
+        }
+        cluster.run_for(Duration::from_millis(1));
+    }
+    panic!("no such message within a second");
+}
+
+fn chunk_to_3(envelope: &Envelope<Message>) -> Option<&InstallSnapshot> {
+    match &envelope.message.body {
+        Body::InstallSnapshot(install) if envelope.to == 3 => Some(install),
+        _ => None,
+    }
+}
+
+/// The review's cluster recipe for the planted bug: node 3 is caught up
+/// by a snapshot, commits past it, and gets that snapshot again, delivered
+/// late; then the leader crashes. Returns the properties the monitors found
+/// broken, and whether every node ended with one state machine.
+fn stale_snapshot_resent(install_older_snapshot: bool) -> (Vec<Property>, bool) {
+    let mut config = Config {
+        // One chunk a snapshot: the late copy is a whole snapshot.
+        snapshot_every: 5,
+        ..Config::default()
+    };
+    config.bugs.install_older_snapshot = install_older_snapshot;
+    let mut cluster = Cluster::new(3, config, 1).unwrap();
+    cluster.campaign(1);
+    cluster.stabilize(100);
+    cluster.isolate(3);
+    write_keys(&mut cluster, 0..12);
+    cluster.heal();
+    let late = in_flight_when(&mut cluster, |envelope| chunk_to_3(envelope).is_some());
+    assert!(chunk_to_3(&late).expect("picked").done, "one chunk");
+    cluster.run_for(Duration::from_millis(300));
+    cluster.partition(&[vec![1, 3], vec![2]]);
+    write_keys(&mut cluster, 12..16);
+    assert!(
+        cluster.node(3).unwrap().committed() > chunk_to_3(&late).unwrap().index,
+        "node 3 committed past the snapshot"
+    );
+    cluster.step(
+        3,
+        Input::Message {
+            from: late.from,
+            message: late.message,
+        },
+    );
+    cluster.crash(1);
+    cluster.heal();
+    cluster.run_for(Duration::from_secs(1));
+    cluster.restart(1);
+    cluster.run_for(Duration::from_secs(1));
+    let kvs: Vec<&KvStore> = (1..=3).map(|id| cluster.node(id).unwrap().kv()).collect();
+    let agree = kvs.windows(2).all(|pair| pair[0] == pair[1]);
+    let broken = cluster.violations().iter().map(|v| v.property).collect();
+    (broken, agree)
+}
+
+#[test]
+fn a_stale_snapshot_resent_to_a_follower_that_committed_past_it_is_harmless() {
+    let (broken, agree) = stale_snapshot_resent(false);
+    assert!(broken.is_empty(), "{broken:?}");
+    assert!(agree, "the state machines differ");
+}
+
+/// With the planted bug, the follower installs the stale snapshot and
+/// forgets committed entries: the monitors say so.
+#[test]
+fn installing_an_older_snapshot_breaks_state_machine_safety() {
+    let (broken, _) = stale_snapshot_resent(true);
+    assert!(
+        broken.contains(&Property::StateMachineSafety)
+            || broken.contains(&Property::LeaderCompleteness),
+        "{broken:?}"
+    );
+}
+
+/// A snapshot transfer of five chunks (nine pairs, two a chunk) to node 3:
+/// a snapshot the leader takes meanwhile does not start it over, and a late
+/// answer to an earlier chunk never moves it back.
+#[test]
+fn a_transfer_finishes_the_snapshot_it_began_and_goes_only_forward() {
+    let mut cluster = elected(2);
+    cluster.isolate(3);
+    write_keys(&mut cluster, 0..12);
+    cluster.heal();
+    let first = in_flight_when(&mut cluster, |envelope| chunk_to_3(envelope).is_some());
+    let index = chunk_to_3(&first).unwrap().index;
+    let answer_from_3 = |envelope: &Envelope<Message>| {
+        envelope.from == 3 && matches!(envelope.message.body, Body::InstallSnapshotResponse(_))
+    };
+    let chunk_at = |offset: u64| {
+        move |envelope: &Envelope<Message>| {
+            chunk_to_3(envelope).is_some_and(|install| install.offset == offset)
+        }
+    };
+    // Chunk 0 reaches 3; its answer (2 pairs held) is kept for later.
+    cluster.deliver(chunk_at(0));
+    let stale = in_flight_when(&mut cluster, answer_from_3);
+    cluster.deliver(answer_from_3);
+    // The chunk at 2 is lost, and the leader snapshots again meanwhile.
+    cluster.cut(1, 3);
+    write_keys(&mut cluster, 12..18);
+    assert!(
+        cluster.node(1).unwrap().log().base_index() > index,
+        "the leader compacted again"
+    );
+    cluster.heal();
+    let resent = in_flight_when(&mut cluster, |envelope| chunk_to_3(envelope).is_some());
+    let resent = chunk_to_3(&resent).unwrap();
+    assert_eq!(
+        (resent.index, resent.offset),
+        (index, 2),
+        "the transfer went on with the snapshot it began"
+    );
+    cluster.deliver(chunk_at(2));
+    in_flight_when(&mut cluster, answer_from_3);
+    cluster.deliver(answer_from_3);
+    assert_eq!(
+        cluster.drop_messages(chunk_at(4)),
+        1,
+        "the chunk at 4 was sent"
+    );
+    cluster.step(
+        1,
+        Input::Message {
+            from: 3,
+            message: stale.message,
+        },
+    );
+    let offsets: Vec<u64> = cluster
+        .in_flight()
+        .iter()
+        .filter_map(chunk_to_3)
+        .map(|install| install.offset)
+        .collect();
+    assert!(
+        offsets.iter().all(|&offset| offset >= 4),
+        "a late answer moved the transfer back: {offsets:?}"
+    );
+    cluster.run_for(Duration::from_millis(500));
+    let (leader, behind) = (cluster.node(1).unwrap(), cluster.node(3).unwrap());
+    assert_eq!(behind.committed(), leader.committed());
+    assert_eq!(behind.kv(), leader.kv());
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
 }

@@ -52,6 +52,22 @@ pub struct DeliberateBugs {
 const ENABLED: bool = cfg!(feature = "deliberate-bugs");
 
 impl DeliberateBugs {
+    /// Whether this build can switch deliberate bugs on (a test-profile
+    /// build can; a release build answers "no bug" to every switch).
+    pub const AVAILABLE: bool = ENABLED;
+
+    /// The bug named `name` for a sweep's experiments: a coalescing bug
+    /// ([`DeliberateBugs::coalescing`]) or `install-older-snapshot`.
+    pub fn named(name: &str) -> Option<DeliberateBugs> {
+        match name {
+            "install-older-snapshot" => Some(DeliberateBugs {
+                install_older_snapshot: true,
+                ..DeliberateBugs::default()
+            }),
+            _ => DeliberateBugs::coalescing(name),
+        }
+    }
+
     /// The coalescing bug named `name` (`commit-ahead`, `loses-entry`,
     /// `across-terms`, `anywhere`), for the experiments that run a checker
     /// with one of them on.

@@ -17,7 +17,7 @@ use crate::core::node::{DropReason, Event, NodeId};
 use crate::core::raft::counters::Round;
 use crate::core::raft::log::Log;
 use crate::core::raft::message::{Body, InstallSnapshot, InstallSnapshotResponse, Message};
-use crate::core::raft::progress::{Mode, Progress};
+use crate::core::raft::progress::{Mode, Progress, Transfer};
 use crate::core::raft::role::LeaderState;
 use crate::core::raft::snapshot::{Incoming, Snapshot};
 use crate::core::raft::state::{Ctx, RaftNode, Replica};
@@ -75,8 +75,9 @@ impl Replica {
     }
 
     /// Sends `peer`, whose next entry is compacted away, the next chunk of
-    /// our snapshot: from the pairs it acknowledged of this snapshot, or
-    /// from the start (a new transfer, or a newer snapshot since).
+    /// the snapshot on its way to it (pinned when the transfer began, so a
+    /// newer snapshot taken meanwhile does not start it over), or the first
+    /// chunk of our snapshot.
     pub(super) fn send_snapshot_chunk(
         &self,
         progress: &mut Progress,
@@ -84,30 +85,42 @@ impl Replica {
         peer: NodeId,
         round: Round,
     ) {
-        let snapshot = self
+        let current = self
             .snapshot
             .as_ref()
             .expect("a compacted log has its snapshot");
-        let acked = match progress.mode {
-            Mode::Snapshot { index, acked, .. } if index == snapshot.index => acked,
-            _ => 0,
+        assert_eq!(
+            current.index,
+            self.log.base_index(),
+            "the latest snapshot is the log's base"
+        );
+        let mut transfer = match &progress.mode {
+            Mode::Snapshot { transfer, .. } => transfer.clone(),
+            _ => Transfer::new(Arc::clone(current)),
         };
-        let pairs = snapshot.chunk(
-            acked,
+        assert!(
+            transfer.snapshot.index <= current.index,
+            "a transfer of a snapshot newer than our own"
+        );
+        let pairs = transfer.snapshot.chunk(
+            transfer.acked,
+            transfer.acked_key.as_deref(),
             self.config.max_entries_per_append,
             self.config.max_bytes_per_append,
         );
-        let done = acked + pairs.len() as u64 >= snapshot.pair_count();
-        progress.sent_snapshot(snapshot.index, acked);
+        let end = transfer.acked + pairs.len() as u64;
+        let done = end >= transfer.snapshot.pair_count();
+        transfer.sent = pairs.last().map(|(key, _)| (end, key.clone()));
         let install = InstallSnapshot {
-            index: snapshot.index,
-            snapshot_term: snapshot.term,
-            members: snapshot.members.clone(),
-            offset: acked,
+            index: transfer.snapshot.index,
+            snapshot_term: transfer.snapshot.term,
+            members: transfer.snapshot.members.clone(),
+            offset: transfer.acked,
             pairs,
             done,
             round,
         };
+        progress.sent_snapshot(transfer);
         let message = Message {
             term: self.hard_state.term,
             body: Body::InstallSnapshot(install),
@@ -115,7 +128,10 @@ impl Replica {
         ctx.out.send(peer, message);
     }
 
-    /// A follower acknowledged a chunk: go on from what it holds.
+    /// A follower acknowledged a chunk: go on from what it holds. A late
+    /// answer to an earlier chunk (fewer pairs than it already said it
+    /// holds) is dropped, so the transfer never moves back, except to the
+    /// start: a follower that restarted lost what had arrived.
     pub(super) fn handle_install_snapshot_response(
         &mut self,
         leader: &mut LeaderState,
@@ -123,32 +139,31 @@ impl Replica {
         from: NodeId,
         response: InstallSnapshotResponse,
     ) {
-        let pair_count = self.snapshot.as_ref().map(|snapshot| snapshot.pair_count());
         let progress = leader.progress.get_mut(&from).expect("peers are checked");
         progress.recently_active = true;
-        match &mut progress.mode {
-            Mode::Snapshot {
-                index,
-                acked,
-                waiting,
-            } if *index == response.index => {
-                if pair_count.is_some_and(|count| response.received > count) {
-                    ctx.out.drop_input(
-                        Some(from),
-                        DropReason::IndexOutOfRange {
-                            index: response.received,
-                        },
-                    );
-                    return;
-                }
-                *acked = response.received;
-                *waiting = false;
-            }
-            _ => {
-                ctx.out.drop_input(Some(from), DropReason::Stale);
-                return;
-            }
+        let Mode::Snapshot { transfer, waiting } = &mut progress.mode else {
+            ctx.out.drop_input(Some(from), DropReason::Stale);
+            return;
+        };
+        if transfer.snapshot.index != response.index {
+            ctx.out.drop_input(Some(from), DropReason::Stale);
+            return;
         }
+        if response.received > transfer.snapshot.pair_count() {
+            ctx.out.drop_input(
+                Some(from),
+                DropReason::IndexOutOfRange {
+                    index: response.received,
+                },
+            );
+            return;
+        }
+        if response.received < transfer.acked && response.received != 0 {
+            ctx.out.drop_input(Some(from), DropReason::Stale);
+            return;
+        }
+        transfer.acknowledge(response.received);
+        *waiting = false;
         self.acknowledge_round(leader, ctx, from, response.round);
         self.send_append(leader, ctx, from);
     }
@@ -156,7 +171,9 @@ impl Replica {
     /// A chunk from the leader of our term, which we already follow (paper
     /// §7). A snapshot our commit index already covers is ignored, and
     /// answered with what we hold; otherwise the chunk joins the snapshot
-    /// arriving, and the last one installs it.
+    /// arriving if it starts where that one stands (or starts a new one at
+    /// offset 0), any other is answered with where to go on from, and the
+    /// last chunk installs it.
     pub(super) fn handle_install_snapshot(
         &mut self,
         ctx: &mut Ctx,
@@ -169,8 +186,8 @@ impl Replica {
             "a snapshot from the leader we follow"
         );
         let round = install.round;
-        let older_bug = self.config.bugs.install_older_snapshot();
-        if install.index <= self.commit_index && !older_bug {
+        let covered = install.index <= self.commit_index;
+        if covered && !self.config.bugs.install_older_snapshot() {
             // Our committed prefix matches the leader's (Leader
             // Completeness), so we hold everything the snapshot covers.
             if self
@@ -187,34 +204,25 @@ impl Replica {
             ctx.out.drop_input(Some(from), reason);
             return;
         }
-        let same_snapshot = |incoming: &Incoming| {
+        let arriving = self.incoming.as_ref().filter(|incoming| {
             incoming.index == install.index && incoming.term == install.snapshot_term
-        };
-        let continues = self.incoming.as_ref().is_some_and(|incoming| {
-            same_snapshot(incoming) && incoming.received() == install.offset
         });
+        let received = arriving.map_or(0, Incoming::received);
+        if install.offset != received {
+            // A chunk out of order (lost, duplicated or reordered before
+            // it; a duplicate of the first chunk too, which must not start
+            // the transfer over): say where to go on from.
+            self.send_snapshot_progress(ctx, from, &install, received);
+            return;
+        }
         let fresh = Incoming {
             index: install.index,
             term: install.snapshot_term,
             members: install.members.clone(),
             kv: Default::default(),
         };
-        if !continues && install.offset != 0 {
-            // A chunk out of order (lost, duplicated or reordered before
-            // it): say where to go on from.
-            let received = self
-                .incoming
-                .as_ref()
-                .filter(|incoming| same_snapshot(incoming))
-                .map_or(0, Incoming::received);
-            self.send_snapshot_progress(ctx, from, &install, received);
-            return;
-        }
-        let target = if continues {
-            self.incoming.as_ref().expect("checked above")
-        } else {
-            &fresh
-        };
+        let continues = arriving.is_some();
+        let target = arriving.unwrap_or(&fresh);
         if !target.accepts_pairs(&install.pairs) {
             ctx.out.drop_input(
                 Some(from),
@@ -236,14 +244,7 @@ impl Replica {
         }
         let snapshot = self.incoming.take().expect("set above").finish();
         let index = snapshot.index;
-        let commit_before = self.commit_index;
         self.install_snapshot(ctx, from, snapshot);
-        if !older_bug {
-            assert!(
-                self.commit_index > commit_before,
-                "the commit index went back"
-            );
-        }
         self.send_acceptance(ctx, from, index, round);
     }
 
@@ -283,22 +284,33 @@ impl Replica {
 
     /// Replaces the state machine with `snapshot` and the log through its
     /// index: the entries after it stay if our entry at its index has its
-    /// term, and all go otherwise (paper §7).
+    /// term, and all go otherwise (paper §7). Precondition: the snapshot is
+    /// newer than our commit index (an older one was ignored).
     fn install_snapshot(&mut self, ctx: &mut Ctx, from: NodeId, snapshot: Arc<Snapshot>) {
         let (index, term) = (snapshot.index, snapshot.term);
-        if index <= self.log.base_index() || self.config.bugs.install_older_snapshot() {
-            // Only the deliberate bug comes here: the whole log goes, also
-            // what is newer than the snapshot.
-            ctx.out.persist.push(Persist::TruncateLog {
-                from: self.log.base_index().next(),
-            });
+        let commit_before = self.commit_index;
+        let base = self.log.base_index();
+        if index <= commit_before && self.config.bugs.install_older_snapshot() {
+            // The deliberate bug: a snapshot older than the commit index
+            // is installed, and the whole log goes, also what is newer
+            // than the snapshot.
+            ctx.out
+                .persist
+                .push(Persist::TruncateLog { from: base.next() });
+            ctx.out
+                .persist
+                .push(Persist::Snapshot(Arc::clone(&snapshot)));
             self.log = Log::after_base(index, term, Vec::new());
         } else {
+            assert!(
+                index > commit_before,
+                "installing a snapshot the commit index covers"
+            );
             self.log.install(index, term);
+            ctx.out
+                .persist
+                .push(Persist::Snapshot(Arc::clone(&snapshot)));
         }
-        ctx.out
-            .persist
-            .push(Persist::Snapshot(Arc::clone(&snapshot)));
         self.kv = snapshot.kv.clone();
         self.commit_index = index;
         self.applied_index = index;

@@ -172,8 +172,14 @@ impl Log {
         through.get().saturating_sub(self.base_index.get()) as usize
     }
 
-    /// Entries `from..=to`, clipped to the kept log (nothing compacted).
+    /// Entries `from..=to`, clipped at the end of the log. Precondition:
+    /// `from` is after the base (or the range is empty): a caller asking
+    /// for compacted entries would silently get fewer than it asked for.
     pub fn slice(&self, from: LogIndex, to: LogIndex) -> &[Entry] {
+        assert!(
+            from > self.base_index || from > to,
+            "slicing compacted entries from {from}"
+        );
         let start = self.kept_through(from.saturating_prev());
         let end = self.kept_through(to);
         &self.entries[start..end.max(start)]

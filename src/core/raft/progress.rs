@@ -3,8 +3,10 @@
 //! snapshot).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crate::core::raft::counters::{LogIndex, Round};
+use crate::core::raft::snapshot::Snapshot;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -14,14 +16,48 @@ pub enum Mode {
     /// The follower accepted our last append: stream appends optimistically,
     /// at most `max_inflight_appends` unacknowledged.
     Replicate,
-    /// The follower needs entries compacted into the snapshot at `index`:
-    /// send it chunk by chunk, one at a time, from the `acked` pairs the
-    /// follower said it holds.
-    Snapshot {
-        index: LogIndex,
-        acked: u64,
-        waiting: bool,
-    },
+    /// The follower needs entries compacted into a snapshot: send it chunk
+    /// by chunk, one at a time, from the pairs the follower said it holds.
+    Snapshot { transfer: Transfer, waiting: bool },
+}
+
+/// A snapshot on its way to a follower. The snapshot is pinned: a leader
+/// that compacts again meanwhile still finishes this one (the follower
+/// then needs only the entries after it, or the newer snapshot), so a
+/// transfer ends however often the leader snapshots.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Transfer {
+    pub snapshot: Arc<Snapshot>,
+    /// How many pairs (in key order) the follower said it holds.
+    pub acked: u64,
+    /// The key of the last of them, when known: the next chunk starts
+    /// after it without walking the pairs before.
+    pub acked_key: Option<String>,
+    /// The chunk in flight: the count of pairs it ends at, and its last key.
+    pub sent: Option<(u64, String)>,
+}
+
+impl Transfer {
+    pub fn new(snapshot: Arc<Snapshot>) -> Transfer {
+        Transfer {
+            snapshot,
+            acked: 0,
+            acked_key: None,
+            sent: None,
+        }
+    }
+
+    /// The follower holds the first `received` pairs.
+    pub fn acknowledge(&mut self, received: u64) {
+        self.acked_key = match &self.sent {
+            Some((end, key)) if *end == received => Some(key.clone()),
+            _ if received == self.acked => self.acked_key.take(),
+            // An offset we never sent through (the follower held more
+            // than we knew): the next chunk counts its way there.
+            _ => None,
+        };
+        self.acked = received;
+    }
 }
 
 /// Invariant: `matched < next`; in `Replicate`, `inflight` holds the last
@@ -81,9 +117,9 @@ impl Progress {
         self.next = self.next.max(index.next());
         // A snapshot transfer ends only with an acceptance covering the
         // snapshot (a late answer to an older append does not end it).
-        let ends_transfer = match self.mode {
+        let ends_transfer = match &self.mode {
             Mode::Probe { .. } => true,
-            Mode::Snapshot { index: pending, .. } => index >= pending,
+            Mode::Snapshot { transfer, .. } => index >= transfer.snapshot.index,
             Mode::Replicate => false,
         };
         if ends_transfer {
@@ -109,12 +145,10 @@ impl Progress {
         }
     }
 
-    /// A snapshot chunk ending after `acked` pairs of the snapshot at
-    /// `index` goes to the follower.
-    pub fn sent_snapshot(&mut self, index: LogIndex, acked: u64) {
+    /// A chunk of `transfer` (recorded in its `sent`) goes to the follower.
+    pub fn sent_snapshot(&mut self, transfer: Transfer) {
         self.mode = Mode::Snapshot {
-            index,
-            acked,
+            transfer,
             waiting: true,
         };
         self.inflight.clear();
@@ -131,5 +165,20 @@ impl Progress {
             self.inflight.iter().all(|&index| index < self.next),
             "progress: inflight beyond next"
         );
+        if let Mode::Snapshot { transfer, .. } = &self.mode {
+            // The transfer ends with the acceptance covering the snapshot.
+            assert!(
+                self.matched < transfer.snapshot.index,
+                "progress: a snapshot transfer to a follower that holds it"
+            );
+            assert!(
+                transfer.acked <= transfer.snapshot.pair_count(),
+                "progress: more pairs acknowledged than the snapshot holds"
+            );
+            assert!(
+                self.inflight.is_empty(),
+                "progress: appends during a transfer"
+            );
+        }
     }
 }

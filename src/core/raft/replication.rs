@@ -201,10 +201,11 @@ impl Replica {
             let bad = entry.index != expected_index
                 || entry.term < previous_term
                 || entry.term > self.hard_state.term;
-            // A compacted entry is committed and matches any leader's
-            // (Leader Completeness); there is nothing left to compare.
+            // An entry compacted before the base is committed and matches
+            // any leader's (Leader Completeness), with nothing left to
+            // compare; at the base its term is still known.
             let contradicts_commit = entry.index <= self.commit_index
-                && !self.log.is_compacted(entry.index)
+                && entry.index >= self.log.base_index()
                 && self.log.term_at(entry.index) != Some(entry.term);
             if bad || contradicts_commit {
                 return Err(DropReason::IndexOutOfRange {
@@ -223,7 +224,7 @@ impl Replica {
         let mut entries = entries.into_iter().peekable();
         while entries
             .next_if(|entry| {
-                self.log.is_compacted(entry.index)
+                entry.index < self.log.base_index()
                     || self.log.term_at(entry.index) == Some(entry.term)
             })
             .is_some()

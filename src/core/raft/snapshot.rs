@@ -32,14 +32,31 @@ impl Snapshot {
     /// The pairs of the chunk starting `offset` pairs in (in key order): at
     /// most `max_pairs` pairs carrying at most `max_bytes` bytes (a key's
     /// bytes and 8 for its value, as [`Entry::payload_len`] counts a write),
-    /// but at least one pair when any is left, however large.
+    /// but at least one pair when any is left, however large. `after` is
+    /// the key of the pair before `offset`, when the caller knows it: the
+    /// chunk then starts there in the map (a transfer costs its pairs, not
+    /// the square of them); without it the pairs before are counted off.
     ///
     /// [`Entry::payload_len`]: crate::core::raft::Entry::payload_len
-    pub fn chunk(&self, offset: u64, max_pairs: usize, max_bytes: usize) -> Vec<(String, Value)> {
+    pub fn chunk(
+        &self,
+        offset: u64,
+        after: Option<&str>,
+        max_pairs: usize,
+        max_bytes: usize,
+    ) -> Vec<(String, Value)> {
+        let rest: Box<dyn Iterator<Item = (&str, Value)>> = match after {
+            _ if offset == 0 => Box::new(self.kv.iter()),
+            Some(key) => Box::new(self.kv.iter_after(Some(key))),
+            None => Box::new(
+                self.kv
+                    .iter()
+                    .skip(usize::try_from(offset).unwrap_or(usize::MAX)),
+            ),
+        };
         let mut pairs = Vec::new();
         let mut bytes = 0usize;
-        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
-        for (key, value) in self.kv.iter().skip(skip) {
+        for (key, value) in rest {
             let size = pair_len(key);
             if !pairs.is_empty() && (pairs.len() == max_pairs || bytes + size > max_bytes) {
                 break;
@@ -139,17 +156,27 @@ mod tests {
                 members: taken.members.clone(),
                 kv: KvStore::default(),
             };
+            let mut last_key: Option<String> = None;
             while incoming.received() < taken.pair_count() {
-                let pairs = taken.chunk(incoming.received(), max_pairs, max_bytes);
+                let offset = incoming.received();
+                let pairs = taken.chunk(offset, last_key.as_deref(), max_pairs, max_bytes);
+                // Counting the pairs off gives the same chunk.
+                assert_eq!(pairs, taken.chunk(offset, None, max_pairs, max_bytes));
                 assert!(!pairs.is_empty(), "an empty chunk before the end");
                 let bytes: usize = pairs.iter().map(|(key, _)| pair_len(key)).sum();
                 assert!(pairs.len() <= max_pairs);
                 assert!(pairs.len() == 1 || bytes <= max_bytes, "{pairs:?}");
                 assert!(incoming.accepts_pairs(&pairs));
+                last_key = pairs.last().map(|(key, _)| key.clone());
                 incoming.add(pairs);
             }
             assert!(taken
-                .chunk(incoming.received(), max_pairs, max_bytes)
+                .chunk(
+                    incoming.received(),
+                    last_key.as_deref(),
+                    max_pairs,
+                    max_bytes
+                )
                 .is_empty());
             assert_eq!(*incoming.finish(), taken);
         }

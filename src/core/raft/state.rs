@@ -259,6 +259,8 @@ impl Replica {
 
     pub fn set_leader(&mut self, ctx: &mut Ctx, leader: Option<NodeId>) {
         if self.leader != leader {
+            // A snapshot arriving from another leader is not continued.
+            self.incoming = None;
             self.leader = leader;
             ctx.out.events.push(Event::LeaderChanged {
                 leader,

@@ -53,6 +53,10 @@ impl DurableState {
         match record {
             Persist::HardState(hard_state) => self.hard_state = hard_state,
             Persist::TruncateLog { from } => {
+                assert!(
+                    from > self.base_index(),
+                    "truncating the durable log inside its snapshot"
+                );
                 let kept = from
                     .get()
                     .saturating_sub(self.base_index().get().saturating_add(1));
@@ -68,6 +72,11 @@ impl DurableState {
                 self.log.push(entry);
             }
             Persist::Snapshot(snapshot) => {
+                // Applied whatever its index: the durable state mirrors the
+                // records. The core never makes a snapshot older than its
+                // commit index durable (it asserts so before installing
+                // one); only the planted `install_older_snapshot` bug does,
+                // and its node must restart as it runs.
                 let kept_from = self
                     .log
                     .iter()

@@ -429,6 +429,11 @@ fn next_record(bytes: &[u8], state: &DurableState) -> Result<usize, String> {
         return Err("checksum mismatch".to_owned());
     }
     let record = decode_payload(payload).map_err(|error| error.to_string())?;
+    if let Persist::TruncateLog { from } = &record {
+        if *from <= state.base_index() {
+            return Err(format!("a truncation from {from}, before the first entry"));
+        }
+    }
     if let Persist::AppendEntry(entry) = &record {
         let expected = LogIndex::from_count(state.log.len() + 1);
         if entry.index != expected {
