@@ -183,6 +183,12 @@ pub struct NodeView<'a> {
     /// The snapshot standing for the log through its index.
     pub snapshot: Option<&'a Snapshot>,
     pub commit_index: LogIndex,
+    /// Which life of the node this is: counted up at every restart. Within
+    /// one life the commit index and the snapshot's index never go back.
+    /// `None` when the caller does not count restarts (the model checker,
+    /// whose states leave it out to stay small): every drop is then taken
+    /// for a restart, and only what the node commits again is judged.
+    pub incarnation: Option<u64>,
 }
 
 impl NodeView<'_> {
@@ -208,6 +214,15 @@ impl NodeView<'_> {
 struct SeenSnapshot {
     snapshot: Snapshot,
     verified: bool,
+}
+
+/// How far a node had got in one life: a commit index or a snapshot that
+/// goes back within it is a node forgetting what it applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Life {
+    incarnation: u64,
+    commit_index: LogIndex,
+    snapshot_index: LogIndex,
 }
 
 /// A committed entry, with the term of the node that first treated it as
@@ -249,6 +264,16 @@ pub struct SafetyMonitor {
     /// The term in which each node was last checked as a leader for Leader
     /// Completeness.
     checked_leaders: BTreeMap<NodeId, Term>,
+    /// Per node that counts its restarts, how far it got in its latest life.
+    lives: BTreeMap<NodeId, Life>,
+    /// Indexes committed at this observation, which every leader must hold
+    /// (judged once the snapshots of the observation are judged too).
+    fresh_commits: Vec<LogIndex>,
+    /// Committed indexes whose entries no log the monitor saw held: a node
+    /// appended, committed and compacted them in one step (a one-node
+    /// cluster does). Only the snapshot standing for them can be judged,
+    /// and only by its agreement with other snapshots.
+    unseen_commits: u64,
 }
 
 /// Hashes what the monitor remembers of the run (leaders by term, the
@@ -263,6 +288,7 @@ impl std::hash::Hash for SafetyMonitor {
         self.checked_leaders.hash(state);
         self.snapshots.hash(state);
         self.checked_snapshot.hash(state);
+        self.lives.hash(state);
     }
 }
 
@@ -273,14 +299,16 @@ impl SafetyMonitor {
 
     /// Judges one instant. `nodes` are the nodes that are up.
     pub fn observe(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
+        self.fresh_commits.clear();
         self.check_election_safety(nodes)?;
         check_lease_safety(nodes)?;
         for node in nodes {
             self.check_log_matching(node)?;
         }
+        self.check_lives(nodes)?;
         self.check_state_machine_safety(nodes)?;
         self.check_snapshots(nodes)?;
-        self.check_leader_completeness(nodes)
+        self.check_leader_completeness(nodes, nodes)
     }
 
     /// Judges one instant after a step of node `changed` only: every other
@@ -292,20 +320,23 @@ impl SafetyMonitor {
             return Ok(());
         };
         let node = std::slice::from_ref(node);
+        self.fresh_commits.clear();
         self.check_election_safety(node)?;
         if node[0].holds_lease {
             check_lease_safety(nodes)?;
         }
         self.check_log_matching(&node[0])?;
-        self.check_state_machine_safety_of(node, nodes)?;
+        self.check_lives(node)?;
+        self.check_state_machine_safety_of(node)?;
         self.check_snapshots(node)?;
-        self.check_leader_completeness(node)
+        self.check_leader_completeness(node, nodes)
     }
 
     /// Judges one instant like [`SafetyMonitor::observe`], but runs every
     /// check and returns every violation, so that one broken property does
     /// not hide another (the model checker reports each property on its own).
     pub fn observe_all(&mut self, nodes: &[NodeView]) -> Vec<Violation> {
+        self.fresh_commits.clear();
         let mut found = Vec::new();
         found.extend(self.check_election_safety(nodes).err());
         found.extend(check_lease_safety(nodes).err());
@@ -314,9 +345,10 @@ impl SafetyMonitor {
                 .iter()
                 .find_map(|node| self.check_log_matching(node).err()),
         );
+        found.extend(self.check_lives(nodes).err());
         found.extend(self.check_state_machine_safety(nodes).err());
         found.extend(self.check_snapshots(nodes).err());
-        found.extend(self.check_leader_completeness(nodes).err());
+        found.extend(self.check_leader_completeness(nodes, nodes).err());
         found
     }
 
@@ -345,6 +377,9 @@ impl SafetyMonitor {
             checked_leaders: rename_keys(&self.checked_leaders, rename),
             snapshots: self.snapshots.clone(),
             checked_snapshot: rename_keys(&self.checked_snapshot, rename),
+            lives: rename_keys(&self.lives, rename),
+            fresh_commits: self.fresh_commits.clone(),
+            unseen_commits: self.unseen_commits,
         }
     }
 
@@ -365,6 +400,56 @@ impl SafetyMonitor {
     pub fn snapshots_checked(&self) -> (usize, usize) {
         let verified = self.snapshots.values().filter(|seen| seen.verified).count();
         (self.snapshots.len(), verified)
+    }
+
+    /// How many committed indexes the monitor never saw an entry for (a
+    /// node appended, committed and compacted them in one step): 0 in any
+    /// cluster of two nodes or more, where an entry is committed in a later
+    /// step than the one that appended it.
+    pub fn unseen_commits(&self) -> u64 {
+        self.unseen_commits
+    }
+
+    /// Within one life of a node (see [`NodeView::incarnation`]) its commit
+    /// index and its snapshot's index never go back: a node that did would
+    /// forget entries it applied and may have answered clients for.
+    fn check_lives(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
+        for node in nodes {
+            let Some(incarnation) = node.incarnation else {
+                continue;
+            };
+            let now = Life {
+                incarnation,
+                commit_index: node.commit_index,
+                snapshot_index: node.base().0,
+            };
+            let before = self.lives.insert(node.id, now);
+            let Some(before) = before.filter(|before| before.incarnation == incarnation) else {
+                continue;
+            };
+            let went_back = |what: &str, from: LogIndex, to: LogIndex| Violation {
+                property: Property::StateMachineSafety,
+                detail: format!(
+                    "node {}'s {what} went back from {from} to {to} without a restart",
+                    node.id
+                ),
+            };
+            if now.commit_index < before.commit_index {
+                return Err(went_back(
+                    "commit index",
+                    before.commit_index,
+                    now.commit_index,
+                ));
+            }
+            if now.snapshot_index < before.snapshot_index {
+                return Err(went_back(
+                    "snapshot",
+                    before.snapshot_index,
+                    now.snapshot_index,
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn check_election_safety(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
@@ -436,64 +521,76 @@ impl SafetyMonitor {
         Ok(())
     }
 
-    /// The entries `from..=last` of the log whose entry at `last` has term
-    /// `last_term`, as logs seen so far held them (by Log Matching that
-    /// prefix is one and the same in every log): how the monitor learns
-    /// entries a node compacted before it was seen committing them. `None`
-    /// if some of them were never seen.
-    fn seen_prefix(&self, from: LogIndex, last: LogIndex, last_term: Term) -> Option<Vec<Entry>> {
+    /// The entries up to `last` of the log whose entry at `last` has term
+    /// `last_term`, back to `from` or to the latest entry no log seen so
+    /// far held, as those logs held them (by Log Matching that prefix is
+    /// one and the same in every log): how the monitor learns entries a
+    /// node compacted before it was seen committing them. In index order,
+    /// ending at `last`.
+    fn seen_prefix(&self, from: LogIndex, last: LogIndex, last_term: Term) -> Vec<Entry> {
         let mut prefix = Vec::new();
         let (mut index, mut term) = (last, last_term);
         while index >= from && index > LogIndex::ZERO {
-            let (entry, previous_term) = self.entries_seen.get(&(index, term))?;
+            let Some((entry, previous_term)) = self.entries_seen.get(&(index, term)) else {
+                break;
+            };
             prefix.push(entry.clone());
             index = index.prev();
             term = *previous_term;
         }
         prefix.reverse();
-        Some(prefix)
+        prefix
     }
 
     /// Each node's newly committed entries must agree with what others
     /// committed at the same indexes.
     fn check_state_machine_safety(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
-        self.check_state_machine_safety_of(nodes, nodes)
+        self.check_state_machine_safety_of(nodes)
     }
 
-    /// Checks the new commits of `changed` (judging Leader Completeness of
-    /// new commits against the leaders among `nodes`).
-    fn check_state_machine_safety_of(
-        &mut self,
-        changed: &[NodeView],
-        nodes: &[NodeView],
-    ) -> Result<(), Violation> {
+    /// Checks the new commits of `changed`, and lists the indexes first
+    /// committed now in `fresh_commits`.
+    fn check_state_machine_safety_of(&mut self, changed: &[NodeView]) -> Result<(), Violation> {
         for node in changed {
             if node.log.is_none() {
                 continue;
             }
             let checked = self.checked_commit.entry(node.id).or_insert(LogIndex::ZERO);
-            // A restarted node forgets its commit index and learns it again.
+            // A restarted node forgets its commit index and learns it again
+            // (a drop within one life is judged by `check_lives`).
             let first_new = (*checked).min(node.commit_index).next();
             *checked = node.commit_index;
             // Committed entries the node compacted already: from the logs
-            // seen before.
+            // seen before, as far back as they go.
             let (base, base_term) = node.base();
-            let compacted = (first_new <= base)
-                .then(|| self.seen_prefix(first_new, base, base_term))
-                .flatten();
+            let compacted = if first_new <= base {
+                self.seen_prefix(first_new, base, base_term)
+            } else {
+                Vec::new()
+            };
+            let first_seen = base.get() + 1 - compacted.len() as u64;
             for index in first_new.through(node.commit_index) {
                 let entry = if index <= base {
-                    match &compacted {
-                        Some(prefix) => &prefix[index.get().abs_diff(first_new.get()) as usize],
-                        None => continue,
+                    if index.get() < first_seen {
+                        self.unseen_commits += 1;
+                        continue;
                     }
+                    &compacted[(index.get() - first_seen) as usize]
                 } else {
                     match node.entry(index) {
                         Some(entry) => entry,
-                        None => continue,
+                        None => {
+                            return Err(Violation {
+                                property: Property::StateMachineSafety,
+                                detail: format!(
+                                    "node {} committed {index}, beyond its log",
+                                    node.id
+                                ),
+                            })
+                        }
                     }
                 };
-                self.check_committed(nodes, node, index, entry)?;
+                self.check_committed(node, index, entry)?;
             }
         }
         Ok(())
@@ -503,7 +600,6 @@ impl SafetyMonitor {
     /// there before, if anything was.
     fn check_committed(
         &mut self,
-        nodes: &[NodeView],
         node: &NodeView,
         index: LogIndex,
         entry: &Entry,
@@ -525,8 +621,8 @@ impl SafetyMonitor {
                     entry: entry.clone(),
                     seen_committed_in_term: node.term,
                 };
-                check_leaders_hold(nodes, &known)?;
                 self.committed[index.position()] = Some(known);
+                self.fresh_commits.push(index);
                 Ok(())
             }
         }
@@ -644,48 +740,94 @@ impl SafetyMonitor {
     }
 
     /// A leader of term `t` must hold every entry committed in a term before
-    /// `t` (paper §5.4.1). Checked in full once per new leader; entries
-    /// committed later are checked against the leaders of the moment as
-    /// they are committed.
-    fn check_leader_completeness(&mut self, nodes: &[NodeView]) -> Result<(), Violation> {
-        for node in nodes.iter().filter(|node| node.role == Role::Leader) {
+    /// `t` (paper §5.4.1). Checked in full once per new leader among
+    /// `changed`; the entries committed at this observation are checked
+    /// against every leader among `nodes`.
+    fn check_leader_completeness(
+        &mut self,
+        changed: &[NodeView],
+        nodes: &[NodeView],
+    ) -> Result<(), Violation> {
+        for node in changed.iter().filter(|node| node.role == Role::Leader) {
             if self.checked_leaders.get(&node.id) == Some(&node.term) {
                 continue;
             }
             self.checked_leaders.insert(node.id, node.term);
+            let mut compacted_held = None;
             for known in self.committed.iter().flatten() {
-                check_leader_holds(node, known)?;
+                self.check_leader_holds(node, known, &mut compacted_held)?;
+            }
+        }
+        // Taken, so that a monitor between observations holds none.
+        let fresh = std::mem::take(&mut self.fresh_commits);
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        for node in nodes.iter().filter(|node| node.role == Role::Leader) {
+            let mut compacted_held = None;
+            for index in &fresh {
+                let known = self.committed[index.position()]
+                    .as_ref()
+                    .expect("a fresh commit is known");
+                self.check_leader_holds(node, known, &mut compacted_held)?;
             }
         }
         Ok(())
     }
-}
 
-fn check_leaders_hold(nodes: &[NodeView], known: &CommittedEntry) -> Result<(), Violation> {
-    for node in nodes.iter().filter(|node| node.role == Role::Leader) {
-        check_leader_holds(node, known)?;
+    /// Whether leader `node` holds `known`. A compacted entry counts as held
+    /// when the leader's snapshot was rebuilt from the committed entries
+    /// (so it stands for every one of them), or when the monitor never saw
+    /// some entry the snapshot replaces and so could not rebuild it (see
+    /// [`SafetyMonitor::unseen_commits`]). `compacted_held` caches that
+    /// answer for the leader.
+    fn check_leader_holds(
+        &self,
+        node: &NodeView,
+        known: &CommittedEntry,
+        compacted_held: &mut Option<bool>,
+    ) -> Result<(), Violation> {
+        if node.log.is_none() || known.seen_committed_in_term >= node.term {
+            return Ok(());
+        }
+        let index = known.entry.index;
+        let (base, _) = node.base();
+        let held = if index <= base {
+            *compacted_held.get_or_insert_with(|| self.stands_for_committed(node))
+        } else {
+            node.entry(index) == Some(&known.entry)
+        };
+        if !held {
+            return Err(Violation {
+                property: Property::LeaderCompleteness,
+                detail: format!(
+                    "leader {} of term {} lacks {}, committed in term {}",
+                    node.id, node.term, known.entry, known.seen_committed_in_term
+                ),
+            });
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// A compacted entry counts as held: the leader's snapshot stands for it,
-/// and the snapshot checks judge the snapshot.
-fn check_leader_holds(node: &NodeView, known: &CommittedEntry) -> Result<(), Violation> {
-    if node.log.is_none() || known.seen_committed_in_term >= node.term {
-        return Ok(());
+    /// Whether `node`'s snapshot is one the monitor rebuilt from the
+    /// committed entries, or one it could not rebuild because it never saw
+    /// some entry at or before the snapshot's index.
+    fn stands_for_committed(&self, node: &NodeView) -> bool {
+        let Some(snapshot) = node.snapshot else {
+            return true;
+        };
+        let verified = self
+            .snapshots
+            .get(&snapshot.index)
+            .is_some_and(|seen| seen.verified && seen.snapshot == *snapshot);
+        verified
+            || self.committed.len() < snapshot.index.count()
+            || self
+                .committed
+                .iter()
+                .take(snapshot.index.count())
+                .any(Option::is_none)
     }
-    let index = known.entry.index;
-    let compacted = index <= node.base().0;
-    if !compacted && node.entry(index) != Some(&known.entry) {
-        return Err(Violation {
-            property: Property::LeaderCompleteness,
-            detail: format!(
-                "leader {} of term {} lacks {}, committed in term {}",
-                node.id, node.term, known.entry, known.seen_committed_in_term
-            ),
-        });
-    }
-    Ok(())
 }
 
 fn check_lease_safety(nodes: &[NodeView]) -> Result<(), Violation> {
@@ -729,6 +871,7 @@ mod tests {
             log: Some(log),
             snapshot: None,
             commit_index: LogIndex::new(commit),
+            incarnation: Some(0),
         }
     }
 

@@ -10,7 +10,9 @@ use crate::harness::algorithm::Algorithm;
 use crate::harness::clock::LocalClock;
 use crate::harness::slot::Slot;
 
-/// Node `id` as the monitors see it when its local clock reads `local`.
+/// Node `id` as the monitors see it when its local clock reads `local`,
+/// its restarts not counted (a caller that counts them sets
+/// [`NodeView::incarnation`]).
 pub fn view<A: Algorithm>(id: NodeId, node: &A::Node, local: Time) -> NodeView<'_> {
     NodeView {
         id,
@@ -20,6 +22,7 @@ pub fn view<A: Algorithm>(id: NodeId, node: &A::Node, local: Time) -> NodeView<'
         log: A::log(node),
         snapshot: A::snapshot(node),
         commit_index: LogIndex::new(node.commit_index()),
+        incarnation: None,
     }
 }
 
