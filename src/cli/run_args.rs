@@ -132,6 +132,11 @@ pub struct RunArgs {
     pub snapshot_every: Option<u64>,
 }
 
+/// The keys a swarm's clients touch when nodes take snapshots: more than
+/// two chunks hold at the default 64 pairs a chunk, so a snapshot travels
+/// in three (with one key, every snapshot was one pair in one chunk).
+pub const SNAPSHOT_KEYS: usize = 160;
+
 fn parse_batch_window(text: &str) -> Result<Duration, String> {
     let window = parse_duration(text)?;
     WorkloadOptions::default()
@@ -192,6 +197,10 @@ impl RunArgs {
                 let mut settings = SwarmSettings::new(nodes, duration, kinds);
                 settings.drift_bound = config.clock_drift_bound;
                 settings.drift_interval = config.election_timeout_min;
+                if self.snapshot_every.is_some() {
+                    // Snapshots of many pairs, so they travel in chunks.
+                    settings.workload.keys = SNAPSHOT_KEYS;
+                }
                 settings
             }
         }

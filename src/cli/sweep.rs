@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use electorate::check::properties::Property;
+use electorate::core::raft::deliberate_bugs::DeliberateBugs;
 use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::metrics::{Distribution, Metrics};
@@ -34,10 +36,30 @@ pub struct Args {
     /// Print a JSON report instead of text.
     #[arg(long)]
     json: bool,
+    /// Raft with a deliberate bug on, to measure how often a sweep finds
+    /// it: `install-older-snapshot`, or a coalescing bug (`commit-ahead`,
+    /// `loses-entry`, `across-terms`, `anywhere`). Only a test-profile
+    /// build has them.
+    #[arg(long, hide = true)]
+    deliberate_bug: Option<String>,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    dispatch_with(args.run.algo, args.run.raft_config(), args)
+    let mut config = args.run.raft_config();
+    if let Some(name) = &args.deliberate_bug {
+        match DeliberateBugs::named(name) {
+            Some(bugs) if DeliberateBugs::AVAILABLE => config.bugs = bugs,
+            Some(_) => {
+                eprintln!("error: this build has no deliberate bugs (a test-profile build has)");
+                return ExitCode::from(2);
+            }
+            None => {
+                eprintln!("error: no deliberate bug is named {name:?}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    dispatch_with(args.run.algo, config, args)
 }
 
 /// What one seed contributes to the sweep.
@@ -134,16 +156,11 @@ where
                     break;
                 }
                 let seed = args.first_seed + offset;
-                let outcome = Simulation::new(algorithm.clone(), args.run.options(seed)).run();
-                if outcome.failures().next().is_some() {
+                let result = run_seed(algorithm, args, seed);
+                if result.violations.iter().any(|v| !v.excused_by_clock_jump) {
                     let count = failures.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.set_message(format!("{count} failing seeds"));
                 }
-                let result = SeedResult {
-                    seed,
-                    violations: outcome.violations,
-                    metrics: outcome.metrics,
-                };
                 results.lock().expect("no worker panicked").push(result);
                 progress.inc(1);
             });
@@ -153,6 +170,41 @@ where
     let mut results = results.into_inner().expect("no worker panicked");
     results.sort_by_key(|result| result.seed);
     results
+}
+
+/// One seed's run. A node that panics (an invariant or an assertion of the
+/// core broke: with a deliberate bug on, say) fails the seed as Node
+/// Invariants instead of ending the sweep.
+fn run_seed<A: Algorithm + Clone>(algorithm: &A, args: &Args, seed: u64) -> SeedResult {
+    let options = args.run.options(seed);
+    let algorithm = algorithm.clone();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        Simulation::new(algorithm, options).run()
+    }));
+    match run {
+        Ok(outcome) => SeedResult {
+            seed,
+            violations: outcome.violations,
+            metrics: outcome.metrics,
+        },
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+                .unwrap_or_else(|| "a node panicked".to_owned());
+            SeedResult {
+                seed,
+                violations: vec![RecordedViolation {
+                    at_micros: 0,
+                    property: Property::NodeInvariants.name().to_owned(),
+                    detail: format!("panicked: {detail}"),
+                    excused_by_clock_jump: false,
+                }],
+                metrics: Metrics::default(),
+            }
+        }
+    }
 }
 
 fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Report {
