@@ -1051,6 +1051,59 @@ mod tests {
         assert_eq!(error.property, Property::StateMachineSafety);
     }
 
+    /// Within one life a node's commit index never goes back; a restart
+    /// (a new incarnation, or a caller that does not count restarts) may.
+    #[test]
+    fn a_commit_index_going_back_without_a_restart_breaks_state_machine_safety() {
+        let log = [entry(1, 1, 1), entry(1, 2, 2)];
+        let committed = view(1, Role::Follower, 1, &log, 2);
+        let forgot = view(1, Role::Follower, 1, &log, 1);
+        assert_eq!(
+            broken_by(&[&[committed]], &[forgot]),
+            Property::StateMachineSafety
+        );
+        for incarnation in [Some(1), None] {
+            let restarted = NodeView {
+                incarnation,
+                ..forgot
+            };
+            let mut monitor = SafetyMonitor::new();
+            monitor.observe(&[committed]).unwrap();
+            monitor.observe(&[restarted]).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_snapshot_going_back_without_a_restart_breaks_state_machine_safety() {
+        let full = [entry(1, 1, 1), entry(1, 2, 2), entry(1, 3, 3)];
+        let (older, newer) = (snapshot(2, 1, 2), snapshot(3, 1, 3));
+        let accepted = [view(1, Role::Leader, 1, &full, 3)];
+        let taken = compacted(2, &newer, &[], 3);
+        let went_back = compacted(2, &older, &full[2..], 3);
+        assert_eq!(
+            broken_by(&[&accepted, &[taken]], &[went_back]),
+            Property::StateMachineSafety
+        );
+    }
+
+    #[test]
+    fn a_commit_index_beyond_the_log_breaks_state_machine_safety() {
+        let log = [entry(1, 1, 1)];
+        let beyond = view(1, Role::Follower, 1, &log, 2);
+        assert_eq!(broken_by(&[], &[beyond]), Property::StateMachineSafety);
+    }
+
+    /// A one-node cluster appends, commits and compacts an entry in one
+    /// step: the monitor never sees it, and says so.
+    #[test]
+    fn entries_never_seen_in_any_log_are_counted() {
+        let taken = snapshot(2, 1, 2);
+        let mut monitor = SafetyMonitor::new();
+        monitor.observe(&[compacted(1, &taken, &[], 2)]).unwrap();
+        assert_eq!(monitor.unseen_commits(), 2);
+        assert_eq!(monitor.snapshots_checked(), (1, 0));
+    }
+
     #[test]
     fn consistent_run_passes() {
         let log = [entry(1, 1, 1), entry(1, 2, 2)];
