@@ -299,6 +299,7 @@ impl WithAlgorithm for Cell<'_> {
             experiment,
             batch_window: None,
             expiry: None,
+            snapshot_every: None,
         };
         let partition = experiment(Experiment::LeaderPartition);
         for seed in 0..args.seeds {
@@ -498,6 +499,7 @@ mod tests {
             experiment: Experiment::LeaderPartition,
             batch_window: None,
             expiry: None,
+            snapshot_every: None,
         };
         assert_eq!(found.reproduce, replayed.reproduce(found.seed));
         let outcome = Simulation::new(

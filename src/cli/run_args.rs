@@ -131,6 +131,12 @@ pub struct RunArgs {
     /// for the TTL by its own clock takes it over, Kubernetes' client-go).
     #[arg(long, value_enum)]
     pub expiry: Option<ExpiryChoice>,
+    /// Raft only: every node takes a snapshot of its state machine (and
+    /// compacts its log) each time this many entries were applied since its
+    /// last one, and leaders send snapshots to followers that lag behind
+    /// them; off by default.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_every: Option<u64>,
 }
 
 /// `--expiry`: who decides that a lease-lock lease expired.
@@ -148,6 +154,11 @@ impl ExpiryChoice {
         }
     }
 }
+
+/// The keys a swarm's clients touch when nodes take snapshots: more than
+/// two chunks hold at the default 64 pairs a chunk, so a snapshot travels
+/// in three (with one key, every snapshot was one pair in one chunk).
+pub const SNAPSHOT_KEYS: usize = 160;
 
 fn parse_batch_window(text: &str) -> Result<Duration, String> {
     let window = parse_duration(text)?;
@@ -223,8 +234,21 @@ impl RunArgs {
                 let mut settings = SwarmSettings::new(nodes, duration, kinds);
                 settings.drift_bound = config.clock_drift_bound;
                 settings.drift_interval = config.election_timeout_min;
+                if self.snapshot_every.is_some() {
+                    // Snapshots of many pairs, so they travel in chunks.
+                    settings.workload.keys = SNAPSHOT_KEYS;
+                }
                 settings
             }
+        }
+    }
+
+    /// The Raft configuration of the run: the defaults, with
+    /// `--snapshot-every`.
+    pub fn raft_config(&self) -> Config {
+        Config {
+            snapshot_every: self.snapshot_every.unwrap_or(0),
+            ..Config::default()
         }
     }
 
@@ -236,6 +260,9 @@ impl RunArgs {
         };
         if let Some(choice) = self.expiry {
             batched.push_str(&format!(" --expiry {}", choice.expiry().name()));
+        }
+        if let Some(every) = self.snapshot_every {
+            batched.push_str(&format!(" --snapshot-every {every}"));
         }
         if self.experiment != Experiment::Swarm {
             return format!(
@@ -269,14 +296,20 @@ pub trait WithAlgorithm {
 }
 
 pub fn dispatch<W: WithAlgorithm>(algo: Algo, body: W) -> W::Output {
-    dispatch_expiry(algo, Expiry::Store, body)
+    dispatch_with(algo, Config::default(), Expiry::Store, body)
 }
 
-/// [`dispatch`], with lease-lock's leases expired as `expiry` says (see
-/// [`RunArgs::expiry`]).
-pub fn dispatch_expiry<W: WithAlgorithm>(algo: Algo, expiry: Expiry, body: W) -> W::Output {
+/// [`dispatch`], with Raft configured by `raft` and lease-lock's leases
+/// expired as `expiry` says (see [`RunArgs::expiry`]); the other
+/// algorithms take their defaults.
+pub fn dispatch_with<W: WithAlgorithm>(
+    algo: Algo,
+    raft: Config,
+    expiry: Expiry,
+    body: W,
+) -> W::Output {
     match algo {
-        Algo::Raft => body.call(Raft::default()),
+        Algo::Raft => body.call(Raft { config: raft }),
         Algo::Bully => body.call(Bully::default()),
         Algo::Ring => body.call(Ring::default()),
         #[cfg(feature = "raft-rs")]
@@ -340,6 +373,33 @@ mod tests {
         let outcome = Simulation::new(Raft::default(), options).run();
         assert!(outcome.client_batches > 0, "no batch in the run");
         assert!(parse(&["--nodes", "3"]).unwrap().batch_window.is_none());
+    }
+
+    /// `--snapshot-every` reaches Raft's configuration and the reproduce
+    /// line, and the run takes snapshots.
+    #[test]
+    fn a_snapshot_interval_configures_raft_and_is_reproduced() {
+        let args = parse(&["--nodes", "3", "--duration", "3s", "--snapshot-every", "5"]).unwrap();
+        assert_eq!(args.raft_config().snapshot_every, 5);
+        let reproduce = args.reproduce(7);
+        assert!(reproduce.ends_with(" --snapshot-every 5"), "{reproduce}");
+        let raft = Raft {
+            config: args.raft_config(),
+        };
+        let outcome = Simulation::new(raft, args.options(7)).run();
+        assert!(
+            outcome.metrics.snapshots_taken > 0,
+            "no snapshot in the run"
+        );
+        assert_eq!(outcome.failures().count(), 0);
+        assert_eq!(
+            parse(&["--nodes", "3"])
+                .unwrap()
+                .raft_config()
+                .snapshot_every,
+            0
+        );
+        assert!(parse(&["--snapshot-every", "0"]).is_err());
     }
 
     /// A window of zero, or as long as the clients wait, is refused with the

@@ -14,7 +14,7 @@ use electorate::sim::workload::jepsen_events;
 use serde::Serialize;
 
 use crate::cli::output::{print_json, verdict_status};
-use crate::cli::run_args::{dispatch_expiry, RunArgs, WithAlgorithm};
+use crate::cli::run_args::{dispatch_with, RunArgs, WithAlgorithm};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -39,7 +39,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     match args.run.expiry() {
-        Ok(expiry) => dispatch_expiry(args.run.algo, expiry, args),
+        Ok(expiry) => dispatch_with(args.run.algo, args.run.raft_config(), expiry, args),
         Err(error) => {
             eprintln!("electorate simulate: {error}");
             ExitCode::from(2)
@@ -173,6 +173,12 @@ fn print_text(args: &Args, options: &SimulationOptions, outcome: &Outcome, repro
             "  client batches: {} of two or more requests (window {})",
             outcome.client_batches,
             format_duration(window)
+        );
+    }
+    if let Some(every) = args.run.snapshot_every {
+        println!(
+            "  snapshots: {} taken (every {every} entries), {} installed from a leader",
+            outcome.metrics.snapshots_taken, outcome.metrics.snapshots_installed
         );
     }
     println!();

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use electorate::check::properties::Property;
+use electorate::core::raft::deliberate_bugs::DeliberateBugs;
 use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::metrics::{Distribution, Metrics};
@@ -16,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::output::{print_json, verdict_status};
-use crate::cli::run_args::{dispatch_expiry, RunArgs, WithAlgorithm};
+use crate::cli::run_args::{dispatch_with, RunArgs, WithAlgorithm};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -34,11 +36,31 @@ pub struct Args {
     /// Print a JSON report instead of text.
     #[arg(long)]
     json: bool,
+    /// Raft with a deliberate bug on, to measure how often a sweep finds
+    /// it: `install-older-snapshot`, or a coalescing bug (`commit-ahead`,
+    /// `loses-entry`, `across-terms`, `anywhere`). Only a test-profile
+    /// build has them.
+    #[arg(long, hide = true)]
+    deliberate_bug: Option<String>,
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let mut config = args.run.raft_config();
+    if let Some(name) = &args.deliberate_bug {
+        match DeliberateBugs::named(name) {
+            Some(bugs) if DeliberateBugs::AVAILABLE => config.bugs = bugs,
+            Some(_) => {
+                eprintln!("error: this build has no deliberate bugs (a test-profile build has)");
+                return ExitCode::from(2);
+            }
+            None => {
+                eprintln!("error: no deliberate bug is named {name:?}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     match args.run.expiry() {
-        Ok(expiry) => dispatch_expiry(args.run.algo, expiry, args),
+        Ok(expiry) => dispatch_with(args.run.algo, config, expiry, args),
         Err(error) => {
             eprintln!("electorate sweep: {error}");
             ExitCode::from(2)
@@ -74,6 +96,9 @@ struct Report {
     bytes_per_election_mean: Option<f64>,
     /// `electorate cluster`'s KPIs, by its names, over every seed.
     kpis: SimulatedKpis,
+    /// Snapshots taken and installed over every seed (`--snapshot-every`).
+    snapshots_taken: u64,
+    snapshots_installed: u64,
 }
 
 #[derive(Serialize)]
@@ -137,16 +162,11 @@ where
                     break;
                 }
                 let seed = args.first_seed + offset;
-                let outcome = Simulation::new(algorithm.clone(), args.run.options(seed)).run();
-                if outcome.failures().next().is_some() {
+                let result = run_seed(algorithm, args, seed);
+                if result.violations.iter().any(|v| !v.excused_by_clock_jump) {
                     let count = failures.fetch_add(1, Ordering::Relaxed) + 1;
                     progress.set_message(format!("{count} failing seeds"));
                 }
-                let result = SeedResult {
-                    seed,
-                    violations: outcome.violations,
-                    metrics: outcome.metrics,
-                };
                 results.lock().expect("no worker panicked").push(result);
                 progress.inc(1);
             });
@@ -156,6 +176,41 @@ where
     let mut results = results.into_inner().expect("no worker panicked");
     results.sort_by_key(|result| result.seed);
     results
+}
+
+/// One seed's run. A node that panics (an invariant or an assertion of the
+/// core broke: with a deliberate bug on, say) fails the seed as Node
+/// Invariants instead of ending the sweep.
+fn run_seed<A: Algorithm + Clone>(algorithm: &A, args: &Args, seed: u64) -> SeedResult {
+    let options = args.run.options(seed);
+    let algorithm = algorithm.clone();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        Simulation::new(algorithm, options).run()
+    }));
+    match run {
+        Ok(outcome) => SeedResult {
+            seed,
+            violations: outcome.violations,
+            metrics: outcome.metrics,
+        },
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+                .unwrap_or_else(|| "a node panicked".to_owned());
+            SeedResult {
+                seed,
+                violations: vec![RecordedViolation {
+                    at_micros: 0,
+                    property: Property::NodeInvariants.name().to_owned(),
+                    detail: format!("panicked: {detail}"),
+                    excused_by_clock_jump: false,
+                }],
+                metrics: Metrics::default(),
+            }
+        }
+    }
 }
 
 fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Report {
@@ -217,6 +272,8 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
                 .iter()
                 .map(|result| (&result.metrics, &result.violations[..])),
         ),
+        snapshots_taken: results.iter().map(|r| r.metrics.snapshots_taken).sum(),
+        snapshots_installed: results.iter().map(|r| r.metrics.snapshots_installed).sum(),
     }
 }
 
@@ -264,6 +321,12 @@ fn print_text(report: &Report) {
         println!("per leaderless window: mean {messages:.1} messages, {bytes:.0} bytes");
     }
     println!("{}", report.kpis.line());
+    if report.snapshots_taken > 0 || report.snapshots_installed > 0 {
+        println!(
+            "snapshots: {} taken, {} installed from a leader",
+            report.snapshots_taken, report.snapshots_installed
+        );
+    }
     if report.excused_lease_violations > 0 {
         println!(
             "lease violations after clock jumps beyond the drift bound (expected): {}",

@@ -11,6 +11,9 @@
 //! 5 Heartbeat         term leader_commit round
 //! 6 HeartbeatResponse term round
 //! 7 TimeoutNow        term
+//! 8 InstallSnapshot   term index snapshot_term offset done:bool round
+//!                       member_count member* pair_count (key:string value)*
+//! 9 InstallSnapshotResponse term index received round
 //! entry:   index:delta term:delta command
 //!            index against prev_log_index + 1 + position, term against the
 //!            previous entry's term (prev_log_term for the first), so a run
@@ -27,7 +30,8 @@ use crate::codec::error::DecodeError;
 use crate::codec::primitives::{put_bool, put_delta, put_option, put_str, put_varint, Reader};
 use crate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, Heartbeat, HeartbeatResponse,
-    LogIndex, Message, Round, Term, VoteRequest, VoteResponse,
+    InstallSnapshot, InstallSnapshotResponse, LogIndex, Message, Round, Term, VoteRequest,
+    VoteResponse,
 };
 
 const VOTE_REQUEST: u8 = 1;
@@ -37,6 +41,8 @@ const APPEND_RESPONSE: u8 = 4;
 const HEARTBEAT: u8 = 5;
 const HEARTBEAT_RESPONSE: u8 = 6;
 const TIMEOUT_NOW: u8 = 7;
+const INSTALL_SNAPSHOT: u8 = 8;
+const INSTALL_SNAPSHOT_RESPONSE: u8 = 9;
 
 const ACCEPTED: u8 = 1;
 const REJECTED: u8 = 2;
@@ -47,6 +53,9 @@ const COMPARE_AND_SET: u8 = 3;
 
 /// The smallest entry: a one-byte index delta, term delta and command tag.
 const MIN_ENTRY_LEN: usize = 3;
+/// The smallest snapshot pair: an empty key's length byte and a one-byte
+/// value.
+const MIN_PAIR_LEN: usize = 2;
 
 pub fn encode(message: &Message, out: &mut Vec<u8>) {
     out.push(tag(&message.body));
@@ -93,6 +102,33 @@ pub fn encode(message: &Message, out: &mut Vec<u8>) {
         }
         Body::HeartbeatResponse(HeartbeatResponse { round }) => put_varint(out, round.get()),
         Body::TimeoutNow => {}
+        Body::InstallSnapshot(install) => encode_install_snapshot(install, out),
+        Body::InstallSnapshotResponse(InstallSnapshotResponse {
+            index,
+            received,
+            round,
+        }) => {
+            put_varint(out, index.get());
+            put_varint(out, *received);
+            put_varint(out, round.get());
+        }
+    }
+}
+
+fn encode_install_snapshot(install: &InstallSnapshot, out: &mut Vec<u8>) {
+    put_varint(out, install.index.get());
+    put_varint(out, install.snapshot_term.get());
+    put_varint(out, install.offset);
+    put_bool(out, install.done);
+    put_varint(out, install.round.get());
+    put_varint(out, install.members.len() as u64);
+    for &member in &install.members {
+        put_varint(out, member);
+    }
+    put_varint(out, install.pairs.len() as u64);
+    for (key, value) in &install.pairs {
+        put_str(out, key);
+        put_varint(out, *value);
     }
 }
 
@@ -105,6 +141,8 @@ fn tag(body: &Body) -> u8 {
         Body::Heartbeat(_) => HEARTBEAT,
         Body::HeartbeatResponse(_) => HEARTBEAT_RESPONSE,
         Body::TimeoutNow => TIMEOUT_NOW,
+        Body::InstallSnapshot(_) => INSTALL_SNAPSHOT,
+        Body::InstallSnapshotResponse(_) => INSTALL_SNAPSHOT_RESPONSE,
     }
 }
 
@@ -169,7 +207,7 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
     let tag = reader.tag("raft message tag")?;
     // Judge the tag before reading on, so an unknown message is reported as
     // such rather than as whatever its bytes fail to be.
-    if !(VOTE_REQUEST..=TIMEOUT_NOW).contains(&tag.value) {
+    if !(VOTE_REQUEST..=INSTALL_SNAPSHOT_RESPONSE).contains(&tag.value) {
         return tag.unknown_in("raft");
     }
     let term = Term::new(reader.varint("term")?);
@@ -198,6 +236,12 @@ pub fn decode(reader: &mut Reader) -> Result<Message, DecodeError> {
             round: Round::new(reader.varint("round")?),
         }),
         TIMEOUT_NOW => Body::TimeoutNow,
+        INSTALL_SNAPSHOT => decode_install_snapshot(reader)?,
+        INSTALL_SNAPSHOT_RESPONSE => Body::InstallSnapshotResponse(InstallSnapshotResponse {
+            index: LogIndex::new(reader.varint("snapshot index")?),
+            received: reader.varint("received")?,
+            round: Round::new(reader.varint("round")?),
+        }),
         _ => return tag.unknown_in("raft"),
     };
     Ok(Message { term, body })
@@ -235,6 +279,35 @@ fn decode_append(reader: &mut Reader) -> Result<Body, DecodeError> {
     }))
 }
 
+fn decode_install_snapshot(reader: &mut Reader) -> Result<Body, DecodeError> {
+    let index = LogIndex::new(reader.varint("snapshot index")?);
+    let snapshot_term = Term::new(reader.varint("snapshot term")?);
+    let offset = reader.varint("offset")?;
+    let done = reader.bool("done")?;
+    let round = Round::new(reader.varint("round")?);
+    // `length` bounds each count by the bytes left, so the allocations
+    // are bounded by the frame size.
+    let member_count = reader.length("member count", 1)?;
+    let mut members = Vec::with_capacity(member_count);
+    for _ in 0..member_count {
+        members.push(reader.varint("member")?);
+    }
+    let pair_count = reader.length("pair count", MIN_PAIR_LEN)?;
+    let mut pairs = Vec::with_capacity(pair_count);
+    for _ in 0..pair_count {
+        pairs.push((reader.string("key")?, reader.varint("value")?));
+    }
+    Ok(Body::InstallSnapshot(InstallSnapshot {
+        index,
+        snapshot_term,
+        members,
+        offset,
+        pairs,
+        done,
+        round,
+    }))
+}
+
 pub(crate) fn decode_command(reader: &mut Reader) -> Result<Command, DecodeError> {
     let tag = reader.tag("command tag")?;
     match tag.value {
@@ -264,5 +337,97 @@ fn decode_append_result(reader: &mut Reader) -> Result<AppendResult, DecodeError
             conflict_index: LogIndex::new(reader.varint("conflict_index")?),
         }),
         _ => tag.invalid(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(message: &Message) -> Message {
+        let mut bytes = Vec::new();
+        encode(message, &mut bytes);
+        let mut reader = Reader::new(&bytes);
+        let decoded = decode(&mut reader).expect("decodes");
+        reader.finish().expect("nothing follows the message");
+        decoded
+    }
+
+    /// Both snapshot messages come back as they went, a chunk with many
+    /// pairs, one with none and odd keys included.
+    #[test]
+    fn snapshot_messages_round_trip() {
+        let chunks = [
+            InstallSnapshot {
+                index: LogIndex::new(40),
+                snapshot_term: Term::new(3),
+                members: vec![1, 2, 3, 4, 5],
+                offset: 128,
+                pairs: (0..64).map(|n| (format!("key-{n}"), n * 1000)).collect(),
+                done: false,
+                round: Round::new(17),
+            },
+            InstallSnapshot {
+                index: LogIndex::new(u64::MAX),
+                snapshot_term: Term::ZERO,
+                members: Vec::new(),
+                offset: 0,
+                pairs: vec![(String::new(), 0), ("\u{e9}\n".into(), u64::MAX)],
+                done: true,
+                round: Round::ZERO,
+            },
+        ];
+        for install in chunks {
+            let message = Message {
+                term: Term::new(4),
+                body: Body::InstallSnapshot(install),
+            };
+            assert_eq!(round_trip(&message), message);
+        }
+        let response = Message {
+            term: Term::new(4),
+            body: Body::InstallSnapshotResponse(InstallSnapshotResponse {
+                index: LogIndex::new(40),
+                received: 192,
+                round: Round::new(17),
+            }),
+        };
+        assert_eq!(round_trip(&response), response);
+    }
+
+    /// A chunk claiming more pairs than its bytes could hold is refused
+    /// before anything is allocated for them.
+    #[test]
+    fn an_impossible_pair_count_is_refused() {
+        let message = Message {
+            term: Term::new(1),
+            body: Body::InstallSnapshot(InstallSnapshot {
+                index: LogIndex::new(1),
+                snapshot_term: Term::new(1),
+                members: vec![1],
+                offset: 0,
+                pairs: vec![("k".into(), 1)],
+                done: true,
+                round: Round::ZERO,
+            }),
+        };
+        let mut bytes = Vec::new();
+        encode(&message, &mut bytes);
+        // The pair count sits right before the one pair (3 bytes: length,
+        // key, value).
+        let count_at = bytes.len() - 4;
+        assert_eq!(bytes[count_at], 1);
+        bytes[count_at] = 100;
+        let error = decode(&mut Reader::new(&bytes)).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                DecodeError::LengthExceedsRemaining {
+                    field: "pair count",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 }

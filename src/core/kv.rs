@@ -42,9 +42,35 @@ impl KvStore {
         }
     }
 
+    /// How many keys hold a value.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The greatest key holding a value (a snapshot arriving in chunks, in
+    /// key order, goes on after it).
+    pub fn last_key(&self) -> Option<&str> {
+        self.values.last_key_value().map(|(key, _)| key.as_str())
+    }
+
+    /// The pairs in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Value)> {
         self.values
             .iter()
+            .map(|(key, value)| (key.as_str(), *value))
+    }
+
+    /// The pairs after `key` (all of them for `None`), in key order: a
+    /// snapshot's next chunk starts there without walking what was sent.
+    pub fn iter_after(&self, key: Option<&str>) -> impl Iterator<Item = (&str, Value)> {
+        use std::ops::Bound;
+        let start = key.map_or(Bound::Unbounded, Bound::Excluded);
+        self.values
+            .range::<str, _>((start, Bound::Unbounded))
             .map(|(key, value)| (key.as_str(), *value))
     }
 }

@@ -161,6 +161,13 @@ pub enum Event {
         from: Option<NodeId>,
         reason: DropReason,
     },
+    /// A snapshot of the state machine through log index `index` replaced
+    /// the log up to it: taken by the node itself (`from` is `None`) or
+    /// installed from leader `from`.
+    Snapshot {
+        index: u64,
+        from: Option<NodeId>,
+    },
 }
 
 /// What a step asks of its caller, in this order: make `persist` durable,

@@ -358,6 +358,9 @@ impl<T: Transport> Outputs<Message> for Deliver<'_, T> {
             Event::Dropped { from, reason } => {
                 tracing::debug!(node, from = ?from, %reason, "input dropped");
             }
+            Event::Snapshot { index, from } => {
+                tracing::info!(node, index, from = ?from, "snapshot");
+            }
         }
     }
 }

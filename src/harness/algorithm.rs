@@ -9,7 +9,7 @@ use rand::RngCore;
 use crate::check::lock_service::LockView;
 use crate::codec::PeerMessage;
 use crate::core::node::{Node, NodeId, Role};
-use crate::core::raft::{Config, DurableState, Entry, Persist, RaftNode};
+use crate::core::raft::{Config, DurableState, Entry, Persist, RaftNode, Snapshot};
 use crate::core::time::Time;
 
 /// The messages of algorithm `A`'s nodes.
@@ -71,6 +71,14 @@ pub trait Algorithm {
     /// The replicated log, for Log Matching and State Machine Safety (`None`
     /// for algorithms without one).
     fn log(node: &Self::Node) -> Option<&[Entry]>;
+
+    /// The snapshot that the log's compacted prefix stands for: [`Algorithm::log`]
+    /// holds the entries after its index. `None` while nothing is compacted
+    /// (and for algorithms without snapshots).
+    fn snapshot(node: &Self::Node) -> Option<&Snapshot> {
+        let _ = node;
+        None
+    }
 
     /// Whether the node is a leader that can serve clients now: for Raft, one
     /// that has committed an entry of its term; for the others, any leader.
@@ -149,6 +157,10 @@ impl<W: AlgorithmWrapper> Algorithm for W {
         W::Inner::log(W::unwrap(node))
     }
 
+    fn snapshot(node: &W::Node) -> Option<&Snapshot> {
+        W::Inner::snapshot(W::unwrap(node))
+    }
+
     fn can_serve(node: &W::Node) -> bool {
         W::Inner::can_serve(W::unwrap(node))
     }
@@ -212,6 +224,10 @@ impl Algorithm for Raft {
 
     fn log(node: &RaftNode) -> Option<&[Entry]> {
         Some(node.log().entries())
+    }
+
+    fn snapshot(node: &RaftNode) -> Option<&Snapshot> {
+        node.snapshot().map(|snapshot| &**snapshot)
     }
 
     fn can_serve(node: &RaftNode) -> bool {

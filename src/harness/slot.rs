@@ -23,6 +23,9 @@ pub struct Slot<A: Algorithm, C = ExactClock> {
     pub node: Option<A::Node>,
     pub durable: A::Durable,
     pub clock: C,
+    /// How many times the member restarted: the safety monitors judge each
+    /// life on its own ([`NodeView::incarnation`]).
+    pub incarnation: u64,
 }
 
 impl<A: Algorithm, C: LocalClock> Slot<A, C> {
@@ -47,6 +50,7 @@ impl<A: Algorithm, C: LocalClock> Slot<A, C> {
             node: Some(node),
             durable: A::Durable::default(),
             clock,
+            incarnation: 0,
         }
     }
 
@@ -103,6 +107,7 @@ impl<A: Algorithm, C: LocalClock> Slot<A, C> {
             rng,
         };
         self.node = Some(algorithm.restart(boot, &self.durable));
+        self.incarnation += 1;
         true
     }
 
@@ -110,7 +115,10 @@ impl<A: Algorithm, C: LocalClock> Slot<A, C> {
     /// is up.
     pub fn view(&self, now: Time) -> Option<NodeView<'_>> {
         let node = self.node.as_ref()?;
-        Some(view::<A>(self.id, node, self.clock.local(now)))
+        Some(NodeView {
+            incarnation: Some(self.incarnation),
+            ..view::<A>(self.id, node, self.clock.local(now))
+        })
     }
 }
 
@@ -123,6 +131,7 @@ impl<A: Algorithm, C: Clone> Clone for Slot<A, C> {
             node: self.node.clone(),
             durable: self.durable.clone(),
             clock: self.clock.clone(),
+            incarnation: self.incarnation,
         }
     }
 }
@@ -134,6 +143,7 @@ impl<A: Algorithm, C: fmt::Debug> fmt::Debug for Slot<A, C> {
             .field("node", &self.node)
             .field("durable", &self.durable)
             .field("clock", &self.clock)
+            .field("incarnation", &self.incarnation)
             .finish()
     }
 }
@@ -148,6 +158,7 @@ where
             && self.node == other.node
             && self.durable == other.durable
             && self.clock == other.clock
+            && self.incarnation == other.incarnation
     }
 }
 
@@ -168,6 +179,7 @@ where
         self.node.hash(state);
         self.durable.hash(state);
         self.clock.hash(state);
+        self.incarnation.hash(state);
     }
 }
 

@@ -59,6 +59,10 @@ pub struct Metrics {
     pub operations_ok: u64,
     pub operations_failed: u64,
     pub operations_unknown: u64,
+    /// Snapshots nodes took of their own state machine (compacting their
+    /// logs), and snapshots followers installed from a leader.
+    pub snapshots_taken: u64,
+    pub snapshots_installed: u64,
 }
 
 impl Metrics {

@@ -1,6 +1,6 @@
 //! The one way to show a node to the safety monitors
 //! ([`crate::check::properties::SafetyMonitor`]): its role, term, lease,
-//! log and commit index, judged on its own clock.
+//! log, snapshot and commit index, judged on its own clock.
 
 use crate::check::properties::NodeView;
 use crate::core::node::{Node, NodeId};
@@ -10,7 +10,9 @@ use crate::harness::algorithm::Algorithm;
 use crate::harness::clock::LocalClock;
 use crate::harness::slot::Slot;
 
-/// Node `id` as the monitors see it when its local clock reads `local`.
+/// Node `id` as the monitors see it when its local clock reads `local`,
+/// its restarts not counted (a caller that counts them sets
+/// [`NodeView::incarnation`]).
 pub fn view<A: Algorithm>(id: NodeId, node: &A::Node, local: Time) -> NodeView<'_> {
     NodeView {
         id,
@@ -18,7 +20,9 @@ pub fn view<A: Algorithm>(id: NodeId, node: &A::Node, local: Time) -> NodeView<'
         term: Term::new(node.term()),
         holds_lease: node.holds_lease(local),
         log: A::log(node),
+        snapshot: A::snapshot(node),
         commit_index: LogIndex::new(node.commit_index()),
+        incarnation: None,
     }
 }
 

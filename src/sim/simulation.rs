@@ -96,6 +96,14 @@ pub struct Outcome {
     /// Inputs that handed a node two or more client requests at once
     /// (`workload.batch_window`).
     pub client_batches: u64,
+    /// Distinct snapshots the monitors saw, and how many of them they
+    /// rebuilt from the committed entries they replace
+    /// ([`SafetyMonitor::snapshots_checked`]).
+    pub snapshots_seen: usize,
+    pub snapshots_rebuilt: usize,
+    /// Committed indexes the monitors never saw an entry for
+    /// ([`SafetyMonitor::unseen_commits`]; 0 on two nodes or more).
+    pub commits_unseen: u64,
 }
 
 impl Outcome {
@@ -236,6 +244,12 @@ impl<A: Algorithm> Outputs<MessageOf<A>> for Outbound<'_, A> {
     }
 
     fn event(&mut self, event: Event) {
+        if let Event::Snapshot { from, .. } = event {
+            match from {
+                None => self.metrics.snapshots_taken += 1,
+                Some(_) => self.metrics.snapshots_installed += 1,
+            }
+        }
         if let Event::RoleChanged { role, term } = event {
             match role {
                 Role::Candidate => self.metrics.elections += 1,
@@ -300,6 +314,9 @@ pub struct Simulation<A: Algorithm> {
     clock_jumped: bool,
     liveness_started_at: Option<Time>,
     term_at_liveness_check: Option<u64>,
+    /// The serving leader of the healed core at the liveness check, and
+    /// its commit index then: every core member must reach it by the end.
+    commit_at_liveness_check: Option<(NodeId, u64)>,
     events_processed: u64,
     /// Inputs of two or more client requests (see [`Outcome`]).
     client_batches: u64,
@@ -376,6 +393,7 @@ impl<A: Algorithm> Simulation<A> {
             clock_jumped: false,
             liveness_started_at: None,
             term_at_liveness_check: None,
+            commit_at_liveness_check: None,
             events_processed: 0,
             client_batches: 0,
             wire_scratch: Vec::new(),
@@ -1011,6 +1029,36 @@ impl<A: Algorithm> Simulation<A> {
             self.record_liveness_violation(detail);
         }
         self.term_at_liveness_check = Some(self.core_max_term(&liveness.core));
+        self.commit_at_liveness_check = liveness.core.iter().find_map(|&id| {
+            let slot = &self.slots[(id - 1) as usize];
+            let node = slot.member.node.as_ref().filter(|_| slot.can_serve)?;
+            Some((id, node.commit_index()))
+        });
+    }
+
+    /// Once the healed core is quiet, every member of it has caught up with
+    /// what its leader had committed at the liveness check: a follower
+    /// stuck behind (a snapshot transfer that never ends, a lost append
+    /// never resent) fails here, though no safety property breaks.
+    fn check_core_caught_up(&mut self, core: &[NodeId]) {
+        let Some((leader, commit)) = self.commit_at_liveness_check else {
+            return;
+        };
+        let behind: Vec<(NodeId, u64)> = core
+            .iter()
+            .filter_map(|&id| {
+                let node = self.slots[(id - 1) as usize].member.node.as_ref()?;
+                Some((id, node.commit_index()))
+            })
+            .filter(|&(_, reached)| reached < commit)
+            .collect();
+        if !behind.is_empty() {
+            let detail = format!(
+                "healed core members (node, commit index) {behind:?} never reached the {commit} \
+                 that leader {leader} had committed at the liveness check"
+            );
+            self.record_liveness_violation(detail);
+        }
     }
 
     fn core_max_term(&self, core: &[NodeId]) -> u64 {
@@ -1072,6 +1120,7 @@ impl<A: Algorithm> Simulation<A> {
                 );
                 self.record_liveness_violation(detail);
             }
+            self.check_core_caught_up(&liveness.core);
         }
         if let Some(steps) = self.options.linearizability_steps {
             self.check_linearizability(steps);
@@ -1081,6 +1130,7 @@ impl<A: Algorithm> Simulation<A> {
         }
         self.metrics.total_micros = self.now.as_micros();
         self.metrics.messages_reordered = self.network.reordered;
+        let (snapshots_seen, snapshots_rebuilt) = self.monitor.snapshots_checked();
         Outcome {
             violations: self.violations,
             metrics: self.metrics,
@@ -1089,6 +1139,9 @@ impl<A: Algorithm> Simulation<A> {
             trace_hash: self.trace.value(),
             events_processed: self.events_processed,
             client_batches: self.client_batches,
+            snapshots_seen,
+            snapshots_rebuilt,
+            commits_unseen: self.monitor.unseen_commits(),
         }
     }
 }

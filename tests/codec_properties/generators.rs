@@ -7,7 +7,8 @@ use electorate::codec::{Frame, Payload};
 use electorate::core::chassis::Epoch;
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, Heartbeat, HeartbeatResponse,
-    LogIndex, Message, Round, Term, VoteRequest, VoteResponse,
+    InstallSnapshot, InstallSnapshotResponse, LogIndex, Message, Round, Term, VoteRequest,
+    VoteResponse,
 };
 use electorate::core::{bully, ring};
 use electorate::core::{ClientError, ClientReply, ClientRequest, Operation, Outcome, RequestId};
@@ -84,7 +85,7 @@ fn entries(g: &mut Gen, prev_log_index: u64, prev_log_term: u64) -> Vec<Entry> {
 }
 
 fn body(g: &mut Gen) -> Body {
-    match u8::arbitrary(g) % 7 {
+    match u8::arbitrary(g) % 9 {
         0 => Body::VoteRequest(VoteRequest {
             pre_vote: bool::arbitrary(g),
             last_log_index: LogIndex::new(number(g)),
@@ -125,6 +126,20 @@ fn body(g: &mut Gen) -> Body {
             round: Round::new(number(g)),
         }),
         5 => Body::HeartbeatResponse(HeartbeatResponse {
+            round: Round::new(number(g)),
+        }),
+        6 => Body::InstallSnapshot(InstallSnapshot {
+            index: LogIndex::new(number(g)),
+            snapshot_term: Term::new(number(g)),
+            members: Vec::<u64>::arbitrary(g),
+            offset: number(g),
+            pairs: Vec::<(String, u64)>::arbitrary(g),
+            done: bool::arbitrary(g),
+            round: Round::new(number(g)),
+        }),
+        7 => Body::InstallSnapshotResponse(InstallSnapshotResponse {
+            index: LogIndex::new(number(g)),
+            received: number(g),
             round: Round::new(number(g)),
         }),
         _ => Body::TimeoutNow,

@@ -2,7 +2,8 @@
 //! directly (`paper`), and on the simulator's cluster under manual control
 //! the lease's safety under clock drift (`lease_safety`), partial
 //! connectivity (`partial_connectivity`) and random faults checked by the
-//! safety monitors (`chaos`). The tests Raft shares with Bully and Ring
+//! safety monitors (`chaos`); snapshots and log compaction, on a node and
+//! on the cluster (`snapshots`). The tests Raft shares with Bully and Ring
 //! (liveness, split brain) are in the `elections` binary.
 
 #[path = "../support/mod.rs"]
@@ -12,3 +13,4 @@ mod chaos;
 mod lease_safety;
 mod paper;
 mod partial_connectivity;
+mod snapshots;

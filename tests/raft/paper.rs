@@ -846,6 +846,7 @@ fn unsafe_configurations_are_refused_at_construction() {
             term: Term::new(1),
             voted_for: None,
         },
+        snapshot: None,
         log: vec![entry(1, 2)],
     };
     let result = RaftNode::restart(

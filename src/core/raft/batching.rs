@@ -37,7 +37,10 @@ impl Replica {
         peer: NodeId,
     ) -> bool {
         let last_index = self.log.last_index();
-        if !matches!(progress.mode, Mode::Replicate) || progress.next > last_index {
+        if !matches!(progress.mode, Mode::Replicate)
+            || progress.next > last_index
+            || progress.next <= self.log.base_index()
+        {
             return false;
         }
         let Some(&tail) = progress.inflight.back() else {
@@ -66,6 +69,11 @@ impl Replica {
         let Body::Append(append) = &mut waiting.message.body else {
             return false;
         };
+        // Entries the waiting append carries were compacted since it was
+        // made: the log no longer knows their bytes. Start a new append.
+        if append.prev_log_index < self.log.base_index() && !anywhere {
+            return false;
+        }
         let ends_at_tail = append.entries.last().is_some_and(|last| last.index == tail);
         if (!ends_at_tail || tail.next() != progress.next) && !anywhere {
             return false;

@@ -44,6 +44,12 @@ pub struct Config {
     pub max_bytes_per_append: usize,
     /// The most append messages in flight to one follower.
     pub max_inflight_appends: usize,
+    /// Take a snapshot of the state machine (and compact the log through
+    /// it) once this many entries were applied since the last one; 0 never
+    /// does (an operator may still ask for one: `RaftNode::take_snapshot`).
+    /// A snapshot travels to a follower in chunks within
+    /// `max_entries_per_append` pairs and `max_bytes_per_append` bytes.
+    pub snapshot_every: u64,
     /// Deliberate deviations for the checkers to catch; inert (every switch
     /// answers "no bug") unless the `deliberate-bugs` feature is on.
     pub bugs: DeliberateBugs,
@@ -65,6 +71,7 @@ impl Default for Config {
             max_entries_per_append: 64,
             max_bytes_per_append: 1 << 20,
             max_inflight_appends: 256,
+            snapshot_every: 0,
             bugs: DeliberateBugs::default(),
         }
     }

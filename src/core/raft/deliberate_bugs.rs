@@ -41,12 +41,33 @@ pub struct DeliberateBugs {
     /// Coalescing joins the first waiting append to the follower, whatever
     /// follows it and wherever it ends (no last-message and no gap check).
     pub coalesce_anywhere: bool,
+    /// A follower installs a snapshot older than its commit index instead
+    /// of ignoring it (paper §7), and replaces its whole log with it: it
+    /// forgets committed entries it had acknowledged (Leader Completeness,
+    /// State Machine Safety).
+    pub install_older_snapshot: bool,
 }
 
 /// Whether deliberate bugs can be switched on in this build.
 const ENABLED: bool = cfg!(feature = "deliberate-bugs");
 
 impl DeliberateBugs {
+    /// Whether this build can switch deliberate bugs on (a test-profile
+    /// build can; a release build answers "no bug" to every switch).
+    pub const AVAILABLE: bool = ENABLED;
+
+    /// The bug named `name` for a sweep's experiments: a coalescing bug
+    /// ([`DeliberateBugs::coalescing`]) or `install-older-snapshot`.
+    pub fn named(name: &str) -> Option<DeliberateBugs> {
+        match name {
+            "install-older-snapshot" => Some(DeliberateBugs {
+                install_older_snapshot: true,
+                ..DeliberateBugs::default()
+            }),
+            _ => DeliberateBugs::coalescing(name),
+        }
+    }
+
     /// The coalescing bug named `name` (`commit-ahead`, `loses-entry`,
     /// `across-terms`, `anywhere`), for the experiments that run a checker
     /// with one of them on.
@@ -92,5 +113,9 @@ impl DeliberateBugs {
 
     pub fn coalesce_anywhere(&self) -> bool {
         ENABLED && self.coalesce_anywhere
+    }
+
+    pub fn install_older_snapshot(&self) -> bool {
+        ENABLED && self.install_older_snapshot
     }
 }

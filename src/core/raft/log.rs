@@ -5,7 +5,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::core::client::Value;
+use crate::core::client::{Outcome, Value};
+use crate::core::kv::KvStore;
 
 pub use crate::core::raft::counters::{LogIndex, Term, MAX_TERM};
 
@@ -37,6 +38,20 @@ pub struct Entry {
     pub command: Arc<Command>,
 }
 
+impl Command {
+    /// Applies the command to the state machine: what a node does with each
+    /// committed entry, in log order. `None` for a no-op (nothing to answer).
+    pub fn apply_to(&self, kv: &mut KvStore) -> Option<Outcome> {
+        match self {
+            Command::Noop => None,
+            Command::Write { key, value } => Some(kv.write(key, *value)),
+            Command::CompareAndSet { key, expected, new } => {
+                Some(kv.compare_and_set(key, *expected, *new))
+            }
+        }
+    }
+}
+
 impl Entry {
     /// The bytes of what the entry carries: a write's key and value, a
     /// compare-and-set's key and both values (8 bytes a value), nothing for
@@ -65,10 +80,17 @@ impl fmt::Display for Entry {
     }
 }
 
-/// An in-memory log. Invariant: `entries[i].index == i + 1` and terms never
-/// decrease along the log.
+/// An in-memory log whose prefix up to `base_index` may have been compacted
+/// into a snapshot. Invariant: `entries[i].index == base_index + i + 1` and
+/// terms never decrease along the log, starting from `base_term`. Every
+/// accessor answers for the compacted prefix: [`Log::term_at`] knows the
+/// base's term and nothing before it, [`Log::get`] and [`Log::slice`] hold
+/// only what was kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Log {
+    /// The last compacted index (0: nothing compacted) and its term.
+    base_index: LogIndex,
+    base_term: Term,
     entries: Vec<Entry>,
     /// `bytes_through[i]`: the payload bytes ([`Entry::payload_len`]) of
     /// `entries[..=i]`, kept as entries come and go, so the bytes of any
@@ -83,7 +105,18 @@ impl Log {
     /// Rebuilds a log from durable entries, which must be contiguous from 1
     /// with non-decreasing terms (the caller's storage guarantees it).
     pub fn from_entries(entries: Vec<Entry>) -> Log {
-        let mut log = Log::default();
+        Log::after_base(LogIndex::ZERO, Term::ZERO, entries)
+    }
+
+    /// Rebuilds a log compacted through `base_index` (whose entry had
+    /// `base_term`) from the durable entries kept after it, which must be
+    /// contiguous from `base_index + 1` with terms from `base_term` on.
+    pub fn after_base(base_index: LogIndex, base_term: Term, entries: Vec<Entry>) -> Log {
+        let mut log = Log {
+            base_index,
+            base_term,
+            ..Log::default()
+        };
         for entry in entries {
             log.append(entry);
         }
@@ -91,34 +124,68 @@ impl Log {
         log
     }
 
+    /// The last index compacted into a snapshot (0 when none is).
+    pub fn base_index(&self) -> LogIndex {
+        self.base_index
+    }
+
+    /// The term of the entry at [`Log::base_index`].
+    pub fn base_term(&self) -> Term {
+        self.base_term
+    }
+
     pub fn last_index(&self) -> LogIndex {
-        LogIndex::from_count(self.entries.len())
+        self.base_index.plus(self.entries.len())
     }
 
     pub fn last_term(&self) -> Term {
-        self.entries.last().map_or(Term::ZERO, |entry| entry.term)
+        self.entries
+            .last()
+            .map_or(self.base_term, |entry| entry.term)
     }
 
-    /// The term of the entry at `index`, 0 for index 0, `None` past the end.
+    /// The term of the entry at `index`: the base's term at the base (0 for
+    /// index 0), `None` before it (compacted) and past the end.
     pub fn term_at(&self, index: LogIndex) -> Option<Term> {
-        if index == LogIndex::ZERO {
-            return Some(Term::ZERO);
+        if index == self.base_index {
+            return Some(self.base_term);
         }
         self.get(index).map(|entry| entry.term)
     }
 
+    /// Whether the entry at `index` was compacted away (the base itself
+    /// is: only its term is left).
+    pub fn is_compacted(&self, index: LogIndex) -> bool {
+        index <= self.base_index
+    }
+
+    /// The entry at `index`, `None` if compacted or past the end.
     pub fn get(&self, index: LogIndex) -> Option<&Entry> {
-        let position = usize::try_from(index.checked_prev()?.get()).ok()?;
+        let offset = index.get().checked_sub(self.base_index.get())?;
+        let position = usize::try_from(offset.checked_sub(1)?).ok()?;
         self.entries.get(position)
     }
 
-    /// Entries `from..=to`, clipped to the log.
+    /// How many kept entries are at or before `index`.
+    fn kept_through(&self, index: LogIndex) -> usize {
+        let through = index.min(self.last_index());
+        through.get().saturating_sub(self.base_index.get()) as usize
+    }
+
+    /// Entries `from..=to`, clipped at the end of the log. Precondition:
+    /// `from` is after the base (or the range is empty): a caller asking
+    /// for compacted entries would silently get fewer than it asked for.
     pub fn slice(&self, from: LogIndex, to: LogIndex) -> &[Entry] {
-        let start = from.saturating_prev().min(self.last_index()).count();
-        let end = to.min(self.last_index()).count();
+        assert!(
+            from > self.base_index || from > to,
+            "slicing compacted entries from {from}"
+        );
+        let start = self.kept_through(from.saturating_prev());
+        let end = self.kept_through(to);
         &self.entries[start..end.max(start)]
     }
 
+    /// The entries kept (after the base).
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -129,7 +196,8 @@ impl Log {
         (last_term, last_index) >= (self.last_term(), self.last_index())
     }
 
-    /// The first index of the run of entries with the same term as `index`.
+    /// The first index of the run of entries with the same term as `index`
+    /// (stopping at the base: what came before it is compacted).
     pub fn first_index_of_term_at(&self, index: LogIndex) -> LogIndex {
         let Some(term) = self.term_at(index) else {
             return index;
@@ -141,13 +209,17 @@ impl Log {
         first
     }
 
-    /// The last index whose entry has term `term`, if any.
+    /// The last index whose entry has term `term`, if any (the base counts).
     pub fn last_index_of_term(&self, term: Term) -> Option<LogIndex> {
         self.entries
             .iter()
             .rev()
             .find(|entry| entry.term == term)
             .map(|entry| entry.index)
+            .or_else(|| {
+                (self.base_index > LogIndex::ZERO && self.base_term == term)
+                    .then_some(self.base_index)
+            })
     }
 
     pub fn append(&mut self, entry: Entry) {
@@ -163,16 +235,53 @@ impl Log {
         self.entries.push(entry);
     }
 
-    /// Removes every entry at `from` and after.
+    /// Removes every entry at `from` and after. Precondition: `from` is
+    /// after the base (a compacted entry is committed, never truncated).
     pub fn truncate_from(&mut self, from: LogIndex) {
-        let kept = from.saturating_prev().count();
+        assert!(
+            from > self.base_index,
+            "truncating compacted entries at {from}"
+        );
+        let kept = self.kept_through(from.prev());
         self.entries.truncate(kept);
         self.bytes_through.truncate(kept);
     }
 
-    /// The payload bytes of the entries up to `index` (clipped to the log).
+    /// Compacts every entry up to `index`, which must be in the log (kept,
+    /// or the base itself): a snapshot now stands for them.
+    pub fn compact_through(&mut self, index: LogIndex) {
+        let term = self.term_at(index).expect("compacting within the log");
+        let dropped = self.kept_through(index);
+        let dropped_bytes = self.payload_bytes_through(index);
+        self.entries.drain(..dropped);
+        self.bytes_through.drain(..dropped);
+        for through in &mut self.bytes_through {
+            *through -= dropped_bytes;
+        }
+        self.base_index = index;
+        self.base_term = term;
+    }
+
+    /// Installs a snapshot ending at (`index`, `term`) received from a
+    /// leader (paper §7): if the log holds that entry, the entries after it
+    /// are kept; otherwise the whole log goes. Precondition: `index` is
+    /// after the base.
+    pub fn install(&mut self, index: LogIndex, term: Term) {
+        assert!(index > self.base_index, "installing an older snapshot");
+        if self.term_at(index) == Some(term) {
+            self.compact_through(index);
+        } else {
+            *self = Log {
+                base_index: index,
+                base_term: term,
+                ..Log::default()
+            };
+        }
+    }
+
+    /// The payload bytes of the kept entries up to `index`.
     pub fn payload_bytes_through(&self, index: LogIndex) -> usize {
-        match index.min(self.last_index()).count() {
+        match self.kept_through(index) {
             0 => 0,
             count => self.bytes_through[count - 1],
         }
@@ -188,23 +297,24 @@ impl Log {
     /// The last index from `from` on whose entries, together, carry at most
     /// `bytes` payload bytes, within entries `from..=to`; `from.prev()` when
     /// not even the entry at `from` fits. A binary search over the running
-    /// byte counts, which never decrease along the log.
+    /// byte counts, which never decrease along the log. Precondition:
+    /// `from` is after the base.
     pub fn last_fitting(&self, from: LogIndex, to: LogIndex, bytes: usize) -> LogIndex {
-        let start = from.saturating_prev().min(self.last_index()).count();
-        let end = to.min(self.last_index()).count().max(start);
+        let start = self.kept_through(from.saturating_prev());
+        let end = self.kept_through(to).max(start);
         let budget = self
             .payload_bytes_through(from.saturating_prev())
             .saturating_add(bytes);
         let fitting = self.bytes_through[start..end].partition_point(|&through| through <= budget);
-        LogIndex::from_count(start + fitting).max(from.prev())
+        self.base_index.plus(start + fitting).max(from.prev())
     }
 
     pub(crate) fn check(&self) {
-        let mut previous_term = Term::ZERO;
+        let mut previous_term = self.base_term;
         for (position, entry) in self.entries.iter().enumerate() {
             assert_eq!(
                 entry.index,
-                LogIndex::from_count(position + 1),
+                self.base_index.plus(position + 1),
                 "log index gap"
             );
             assert!(entry.term >= previous_term, "log terms decrease");
@@ -248,14 +358,33 @@ mod tests {
                 .map(|index| write(index, key_lens[index as usize - 1]))
                 .collect(),
         );
-        for truncate_at in [None, Some(6), Some(1)] {
+        // Truncated, then compacted twice: the counts hold on either side
+        // of the base.
+        for (truncate_at, compact_through) in [
+            (None, None),
+            (Some(6), None),
+            (Some(1), None),
+            (None, Some(3)),
+            (Some(5), Some(4)),
+        ] {
             if let Some(from) = truncate_at {
                 log.truncate_from(LogIndex::new(from));
-                log.append(write(from, 2));
+                while log.last_index() < LogIndex::new(8) {
+                    let next = log.last_index().next().get();
+                    log.append(write(next, next as usize % 4));
+                }
+            }
+            if let Some(through) = compact_through {
+                log.compact_through(LogIndex::new(through));
+                assert_eq!(log.base_index(), LogIndex::new(through));
+                assert_eq!(log.term_at(LogIndex::new(through)), Some(Term::new(1)));
+                assert_eq!(log.term_at(LogIndex::new(through - 1)), None);
+                assert!(log.get(LogIndex::new(through)).is_none());
             }
             log.check();
             let last = log.last_index().get();
-            for from in 1..=last + 1 {
+            let first = log.base_index().get() + 1;
+            for from in first..=last + 1 {
                 for to in 0..=last + 1 {
                     let (from, to) = (LogIndex::new(from), LogIndex::new(to));
                     let summed: usize = log.slice(from, to).iter().map(Entry::payload_len).sum();

@@ -2,6 +2,8 @@
 //! what it is. Responses echo what lets the receiver discard stale ones (the
 //! heartbeat round, the rejected index).
 
+use crate::core::client::Value;
+use crate::core::node::NodeId;
 use crate::core::raft::counters::Round;
 use crate::core::raft::log::{Entry, LogIndex, Term};
 
@@ -25,6 +27,40 @@ pub enum Body {
     HeartbeatResponse(HeartbeatResponse),
     /// Leadership transfer: campaign now, without waiting for a timeout.
     TimeoutNow,
+    /// One chunk of a snapshot, for a follower that needs entries the
+    /// leader compacted away (paper §7).
+    InstallSnapshot(InstallSnapshot),
+    /// A chunk arrived (or was refused); the follower wants the pairs from
+    /// `received` on. The last chunk is answered with an accepting
+    /// [`AppendResponse`] instead: the follower's log then matches the
+    /// leader's through the snapshot's index.
+    InstallSnapshotResponse(InstallSnapshotResponse),
+}
+
+/// A chunk of the leader's snapshot at `index`: the key-value pairs from
+/// `offset` on (counted in pairs, in key order), as many as the
+/// per-append limits allow. `done` marks the last chunk. `round` is the
+/// leader's latest heartbeat round, echoed as in an append.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstallSnapshot {
+    pub index: LogIndex,
+    pub snapshot_term: Term,
+    pub members: Vec<NodeId>,
+    pub offset: u64,
+    pub pairs: Vec<(String, Value)>,
+    pub done: bool,
+    pub round: Round,
+}
+
+/// The follower holds the first `received` pairs of the snapshot at
+/// `index` and wants the rest.
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstallSnapshotResponse {
+    pub index: LogIndex,
+    pub received: u64,
+    pub round: Round,
 }
 
 /// RequestVote, or its pre-vote probe (thesis §9.6). A pre-vote request
@@ -113,6 +149,8 @@ impl Body {
             Body::Heartbeat(_) => "Heartbeat",
             Body::HeartbeatResponse(_) => "HeartbeatResponse",
             Body::TimeoutNow => "TimeoutNow",
+            Body::InstallSnapshot(_) => "InstallSnapshot",
+            Body::InstallSnapshotResponse(_) => "InstallSnapshotResponse",
         }
     }
 }
@@ -176,6 +214,32 @@ impl std::fmt::Display for Message {
             }) => write!(f, " commit={leader_commit} round={round}"),
             Body::HeartbeatResponse(HeartbeatResponse { round }) => write!(f, " round={round}"),
             Body::TimeoutNow => Ok(()),
+            Body::InstallSnapshot(InstallSnapshot {
+                index,
+                snapshot_term,
+                members,
+                offset,
+                pairs,
+                done,
+                round,
+            }) => {
+                write!(
+                    f,
+                    " snapshot={snapshot_term}/{index} members={members:?} offset={offset} pairs=["
+                )?;
+                for (position, (key, value)) in pairs.iter().enumerate() {
+                    if position > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{key}={value}")?;
+                }
+                write!(f, "]{} round={round}", if *done { " done" } else { "" })
+            }
+            Body::InstallSnapshotResponse(InstallSnapshotResponse {
+                index,
+                received,
+                round,
+            }) => write!(f, " snapshot={index} received={received} round={round}"),
         }
     }
 }

@@ -9,6 +9,8 @@
 //! - `batching`: entries joining an append still waiting to be sent;
 //! - `lease`: heartbeat rounds, the lease, lease and ReadIndex reads;
 //! - `transfer`: leadership transfer (TimeoutNow);
+//! - `snapshot`, `install`: snapshots of the state machine, log compaction
+//!   and InstallSnapshot (paper §7);
 //! - `relabel`: the same node under other node ids (symmetry reduction);
 //! - `role`: the roles, the leader's state, the asserted role transitions;
 //! - `step`: settling the term, then one dispatch per role;
@@ -19,6 +21,7 @@ mod config;
 pub mod counters;
 pub mod deliberate_bugs;
 mod election;
+mod install;
 mod lease;
 pub mod log;
 pub mod message;
@@ -26,6 +29,7 @@ mod progress;
 mod relabel;
 mod replication;
 mod role;
+pub mod snapshot;
 mod state;
 mod step;
 pub mod storage;
@@ -38,9 +42,10 @@ pub use config::{Config, ConfigError};
 pub use counters::{LogIndex, Round, Term, MAX_TERM};
 pub use log::{Command, Entry, Log};
 pub use message::{
-    Append, AppendResponse, AppendResult, Body, Heartbeat, HeartbeatResponse, Message, VoteRequest,
-    VoteResponse,
+    Append, AppendResponse, AppendResult, Body, Heartbeat, HeartbeatResponse, InstallSnapshot,
+    InstallSnapshotResponse, Message, VoteRequest, VoteResponse,
 };
+pub use snapshot::Snapshot;
 pub use state::RaftNode;
 pub use storage::{DurableState, HardState, Persist};
 

@@ -1,10 +1,12 @@
 //! What a leader knows of each follower's log, and the flow control of
-//! appends to it (etcd's `tracker`, simplified to the two states a fixed
-//! membership needs).
+//! appends to it (etcd's `tracker` and its three states: probe, replicate,
+//! snapshot).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crate::core::raft::counters::{LogIndex, Round};
+use crate::core::raft::snapshot::Snapshot;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -14,6 +16,48 @@ pub enum Mode {
     /// The follower accepted our last append: stream appends optimistically,
     /// at most `max_inflight_appends` unacknowledged.
     Replicate,
+    /// The follower needs entries compacted into a snapshot: send it chunk
+    /// by chunk, one at a time, from the pairs the follower said it holds.
+    Snapshot { transfer: Transfer, waiting: bool },
+}
+
+/// A snapshot on its way to a follower. The snapshot is pinned: a leader
+/// that compacts again meanwhile still finishes this one (the follower
+/// then needs only the entries after it, or the newer snapshot), so a
+/// transfer ends however often the leader snapshots.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Transfer {
+    pub snapshot: Arc<Snapshot>,
+    /// How many pairs (in key order) the follower said it holds.
+    pub acked: u64,
+    /// The key of the last of them, when known: the next chunk starts
+    /// after it without walking the pairs before.
+    pub acked_key: Option<String>,
+    /// The chunk in flight: the count of pairs it ends at, and its last key.
+    pub sent: Option<(u64, String)>,
+}
+
+impl Transfer {
+    pub fn new(snapshot: Arc<Snapshot>) -> Transfer {
+        Transfer {
+            snapshot,
+            acked: 0,
+            acked_key: None,
+            sent: None,
+        }
+    }
+
+    /// The follower holds the first `received` pairs.
+    pub fn acknowledge(&mut self, received: u64) {
+        self.acked_key = match &self.sent {
+            Some((end, key)) if *end == received => Some(key.clone()),
+            _ if received == self.acked => self.acked_key.take(),
+            // An offset we never sent through (the follower held more
+            // than we knew): the next chunk counts its way there.
+            _ => None,
+        };
+        self.acked = received;
+    }
 }
 
 /// Invariant: `matched < next`; in `Replicate`, `inflight` holds the last
@@ -45,7 +89,7 @@ impl Progress {
     /// Whether another append may be sent now.
     pub fn can_send(&self, max_inflight: usize) -> bool {
         match self.mode {
-            Mode::Probe { waiting } => !waiting,
+            Mode::Probe { waiting } | Mode::Snapshot { waiting, .. } => !waiting,
             Mode::Replicate => self.inflight.len() < max_inflight,
         }
     }
@@ -53,7 +97,7 @@ impl Progress {
     /// Records that an append ending at `last_index` was sent.
     pub fn sent(&mut self, last_index: LogIndex) {
         match &mut self.mode {
-            Mode::Probe { waiting } => *waiting = true,
+            Mode::Probe { waiting } | Mode::Snapshot { waiting, .. } => *waiting = true,
             Mode::Replicate => {
                 self.next = last_index.next();
                 self.inflight.push_back(last_index);
@@ -71,7 +115,14 @@ impl Progress {
             self.matched = index;
         }
         self.next = self.next.max(index.next());
-        if let Mode::Probe { .. } = self.mode {
+        // A snapshot transfer ends only with an acceptance covering the
+        // snapshot (a late answer to an older append does not end it).
+        let ends_transfer = match &self.mode {
+            Mode::Probe { .. } => true,
+            Mode::Snapshot { transfer, .. } => index >= transfer.snapshot.index,
+            Mode::Replicate => false,
+        };
+        if ends_transfer {
             self.mode = Mode::Replicate;
             self.inflight.clear();
         }
@@ -86,11 +137,21 @@ impl Progress {
         self.inflight.clear();
     }
 
-    /// A heartbeat response unblocks a probe that lost its answer.
+    /// A heartbeat response unblocks a probe or a snapshot chunk that lost
+    /// its answer.
     pub fn heard_heartbeat_response(&mut self) {
-        if let Mode::Probe { waiting } = &mut self.mode {
+        if let Mode::Probe { waiting } | Mode::Snapshot { waiting, .. } = &mut self.mode {
             *waiting = false;
         }
+    }
+
+    /// A chunk of `transfer` (recorded in its `sent`) goes to the follower.
+    pub fn sent_snapshot(&mut self, transfer: Transfer) {
+        self.mode = Mode::Snapshot {
+            transfer,
+            waiting: true,
+        };
+        self.inflight.clear();
     }
 
     pub fn check(&self, last_index: LogIndex, max_inflight: usize) {
@@ -104,5 +165,20 @@ impl Progress {
             self.inflight.iter().all(|&index| index < self.next),
             "progress: inflight beyond next"
         );
+        if let Mode::Snapshot { transfer, .. } = &self.mode {
+            // The transfer ends with the acceptance covering the snapshot.
+            assert!(
+                self.matched < transfer.snapshot.index,
+                "progress: a snapshot transfer to a follower that holds it"
+            );
+            assert!(
+                transfer.acked <= transfer.snapshot.pair_count(),
+                "progress: more pairs acknowledged than the snapshot holds"
+            );
+            assert!(
+                self.inflight.is_empty(),
+                "progress: appends during a transfer"
+            );
+        }
     }
 }

@@ -75,6 +75,9 @@ impl RaftNode {
         replica.commit_index.hash(state);
         replica.applied_index.hash(state);
         replica.kv.hash(state);
+        // A snapshot's members are every member: no renaming changes them.
+        replica.snapshot.hash(state);
+        replica.incoming.hash(state);
         is_self(replica.leader).hash(state);
         replica.election_timer_start.hash(state);
         replica.election_timeout.hash(state);

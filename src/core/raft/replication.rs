@@ -56,6 +56,15 @@ impl Replica {
         // Entries join an append to `peer` still waiting to be sent; only
         // what does not fit goes in a new one.
         self.extend_waiting_append(progress, ctx, peer);
+        if progress.next <= self.log.base_index() {
+            // What `peer` needs next is compacted away: the snapshot goes
+            // instead, one chunk at a time, whatever appends are in flight.
+            let chunk_in_flight = matches!(progress.mode, Mode::Snapshot { waiting: true, .. });
+            if !chunk_in_flight {
+                self.send_snapshot_chunk(progress, ctx, peer, round);
+            }
+            return;
+        }
         if !progress.can_send(max_inflight) {
             return;
         }
@@ -91,6 +100,7 @@ impl Replica {
             return;
         };
         let all_in_flight = matches!(progress.mode, Mode::Replicate)
+            && progress.next > self.log.base_index()
             && (progress.next > last_index || !progress.can_send(max_inflight));
         if !all_in_flight {
             self.send_append(leader, ctx, peer);
@@ -191,7 +201,11 @@ impl Replica {
             let bad = entry.index != expected_index
                 || entry.term < previous_term
                 || entry.term > self.hard_state.term;
+            // An entry compacted before the base is committed and matches
+            // any leader's (Leader Completeness), with nothing left to
+            // compare; at the base its term is still known.
             let contradicts_commit = entry.index <= self.commit_index
+                && entry.index >= self.log.base_index()
                 && self.log.term_at(entry.index) != Some(entry.term);
             if bad || contradicts_commit {
                 return Err(DropReason::IndexOutOfRange {
@@ -209,7 +223,10 @@ impl Replica {
     fn merge_entries(&mut self, ctx: &mut Ctx, entries: Vec<Entry>) {
         let mut entries = entries.into_iter().peekable();
         while entries
-            .next_if(|entry| self.log.term_at(entry.index) == Some(entry.term))
+            .next_if(|entry| {
+                entry.index < self.log.base_index()
+                    || self.log.term_at(entry.index) == Some(entry.term)
+            })
             .is_some()
         {}
         let Some(first_new) = entries.peek() else {
@@ -251,7 +268,10 @@ impl Replica {
             AppendResult::Accepted { .. } => None,
             AppendResult::Rejected { rejected_index, .. } => {
                 let probing = matches!(progress.mode, Mode::Probe { .. });
-                let stale = rejected_index <= progress.matched
+                // During a snapshot transfer no append is awaited.
+                let transferring = matches!(progress.mode, Mode::Snapshot { .. });
+                let stale = transferring
+                    || rejected_index <= progress.matched
                     || rejected_index >= progress.next
                     || (probing && rejected_index != progress.next.prev());
                 stale.then_some(DropReason::Stale)
@@ -364,13 +384,7 @@ impl Replica {
         while self.applied_index < self.commit_index {
             let index = self.applied_index.next();
             let entry = self.log.get(index).expect("committed entries exist");
-            let outcome = match &*entry.command {
-                Command::Noop => None,
-                Command::Write { key, value } => Some(self.kv.write(key, *value)),
-                Command::CompareAndSet { key, expected, new } => {
-                    Some(self.kv.compare_and_set(key, *expected, *new))
-                }
-            };
+            let outcome = entry.command.apply_to(&mut self.kv);
             self.applied_index = index;
             let waiting = pending_writes
                 .as_deref_mut()
@@ -382,11 +396,13 @@ impl Replica {
                 });
             }
         }
+        self.maybe_take_snapshot(ctx.out);
     }
 
     /// An append to a follower whose log is to match ours up to
     /// `prev_log_index` (the invariant `next <= last_index + 1` puts it in
-    /// our log), carrying `entries` after it.
+    /// our log, and a snapshot goes instead when `next` is compacted
+    /// away), carrying `entries` after it.
     fn append_message(
         &self,
         prev_log_index: LogIndex,

@@ -105,6 +105,8 @@ impl RaftNode {
                 voted_for: None,
             };
             self.replica.persist_hard_state(ctx);
+            // Nor one from the leader of an earlier term.
+            self.replica.incoming = None;
         }
         self.set_role(ctx, RoleState::Follower);
         self.replica.set_leader(ctx, leader);

@@ -6,6 +6,7 @@
 //! ([`RoleState`]). A leader's handlers borrow both apart, so they take the
 //! leader's state as an argument instead of looking it up again.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::{Rng, RngCore};
@@ -19,6 +20,7 @@ use crate::core::raft::config::{Config, ConfigError};
 use crate::core::raft::log::{Log, LogIndex, Term, MAX_TERM};
 use crate::core::raft::message::Message;
 use crate::core::raft::role::{LeaderState, RoleState, MAX_TRACKED_ROUNDS};
+use crate::core::raft::snapshot::{Incoming, Snapshot};
 use crate::core::raft::storage::{DurableState, HardState, Persist};
 use crate::core::raft::RaftActions;
 use crate::core::time::Time;
@@ -38,6 +40,11 @@ pub(super) struct Replica {
     pub commit_index: LogIndex,
     pub applied_index: LogIndex,
     pub kv: KvStore,
+    /// The latest snapshot, which the log's base stands for. Invariant:
+    /// its index and term are the log's base (none: nothing compacted).
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// A snapshot arriving from the leader, chunk by chunk.
+    pub incoming: Option<Incoming>,
     pub leader: Option<NodeId>,
     /// When the election timer was last reset, and its randomized length.
     pub election_timer_start: Time,
@@ -95,14 +102,29 @@ impl RaftNode {
     ) -> Result<RaftNode, ConfigError> {
         config.validate(id, members)?;
         validate_durable(&durable, members)?;
+        // A snapshot is committed and applied: the node starts from it.
+        let (log, kv, applied) = match &durable.snapshot {
+            Some(snapshot) => (
+                Log::after_base(snapshot.index, snapshot.term, durable.log),
+                snapshot.kv.clone(),
+                snapshot.index,
+            ),
+            None => (
+                Log::from_entries(durable.log),
+                KvStore::default(),
+                LogIndex::ZERO,
+            ),
+        };
         let mut replica = Replica {
             membership: Membership::new(id, members)?,
             config,
             hard_state: durable.hard_state,
-            log: Log::from_entries(durable.log),
-            commit_index: LogIndex::ZERO,
-            applied_index: LogIndex::ZERO,
-            kv: KvStore::default(),
+            log,
+            commit_index: applied,
+            applied_index: applied,
+            kv,
+            snapshot: durable.snapshot,
+            incoming: None,
             leader: None,
             election_timer_start: now,
             election_timeout: Duration::ZERO,
@@ -156,11 +178,17 @@ impl RaftNode {
         &self.replica.kv
     }
 
+    /// The latest snapshot, which the log's compacted prefix stands for.
+    pub fn snapshot(&self) -> Option<&Arc<Snapshot>> {
+        self.replica.snapshot.as_ref()
+    }
+
     /// What a crash would leave behind if every persist record so far was
     /// made durable.
     pub fn durable_state(&self) -> DurableState {
         DurableState {
             hard_state: self.replica.hard_state,
+            snapshot: self.replica.snapshot.clone(),
             log: self.replica.log.entries().to_vec(),
         }
     }
@@ -231,6 +259,8 @@ impl Replica {
 
     pub fn set_leader(&mut self, ctx: &mut Ctx, leader: Option<NodeId>) {
         if self.leader != leader {
+            // A snapshot arriving from another leader is not continued.
+            self.incoming = None;
             self.leader = leader;
             ctx.out.events.push(Event::LeaderChanged {
                 leader,
@@ -249,6 +279,21 @@ impl RaftNode {
     pub fn invariants(&self) {
         let replica = &self.replica;
         replica.log.check();
+        let base = replica
+            .snapshot
+            .as_ref()
+            .map_or((LogIndex::ZERO, Term::ZERO), |snapshot| {
+                (snapshot.index, snapshot.term)
+            });
+        assert_eq!(
+            (replica.log.base_index(), replica.log.base_term()),
+            base,
+            "the log's base is not the snapshot's"
+        );
+        assert!(
+            replica.log.base_index() <= replica.commit_index,
+            "compacted beyond the commit index"
+        );
         assert!(
             replica.commit_index <= replica.log.last_index(),
             "commit index {} beyond last index {}",
@@ -329,10 +374,23 @@ impl Replica {
 
 fn validate_durable(durable: &DurableState, members: &[NodeId]) -> Result<(), ConfigError> {
     let inconsistent = |reason: &'static str| Err(ConfigError::InconsistentDurableState { reason });
-    let mut previous_term = Term::ZERO;
+    let (base_index, mut previous_term) = match &durable.snapshot {
+        Some(snapshot) => {
+            let mut sorted = members.to_vec();
+            sorted.sort_unstable();
+            if snapshot.members != sorted {
+                return inconsistent("the snapshot's members are not the cluster's");
+            }
+            if snapshot.index == LogIndex::ZERO {
+                return inconsistent("a snapshot at index 0");
+            }
+            (snapshot.index, snapshot.term)
+        }
+        None => (LogIndex::ZERO, Term::ZERO),
+    };
     for (position, entry) in durable.log.iter().enumerate() {
-        if entry.index != LogIndex::from_count(position + 1) {
-            return inconsistent("log indexes are not contiguous from 1");
+        if entry.index != base_index.plus(position + 1) {
+            return inconsistent("log indexes are not contiguous from the snapshot's");
         }
         if entry.term < previous_term {
             return inconsistent("log terms decrease");

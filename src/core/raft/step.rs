@@ -85,7 +85,7 @@ impl RaftNode {
                 pre_vote: true,
                 granted: true,
             }) if message.term.follows(self.replica.hard_state.term) => true,
-            Body::Append(_) | Body::Heartbeat(_) | Body::TimeoutNow => {
+            Body::Append(_) | Body::Heartbeat(_) | Body::InstallSnapshot(_) | Body::TimeoutNow => {
                 self.become_follower(ctx, message.term, Some(from));
                 true
             }
@@ -102,7 +102,7 @@ impl RaftNode {
     fn reject_stale_term(&mut self, ctx: &mut Ctx, from: NodeId, message: &Message) {
         let term = self.replica.hard_state.term;
         let reply = match &message.body {
-            Body::Append(_) | Body::Heartbeat(_) => {
+            Body::Append(_) | Body::Heartbeat(_) | Body::InstallSnapshot(_) => {
                 Some(Body::HeartbeatResponse(HeartbeatResponse {
                     round: Round::ZERO,
                 }))
@@ -137,11 +137,16 @@ impl RaftNode {
                 self.follow(ctx, from);
                 self.replica.handle_heartbeat(ctx, from, heartbeat);
             }
+            Body::InstallSnapshot(install) => {
+                self.follow(ctx, from);
+                self.replica.handle_install_snapshot(ctx, from, install);
+            }
             Body::TimeoutNow if self.replica.leader == Some(from) => self.campaign(ctx, true),
             Body::VoteRequest(_) => unreachable!("answered before the role decides"),
             Body::VoteResponse(_)
             | Body::AppendResponse(_)
             | Body::HeartbeatResponse(_)
+            | Body::InstallSnapshotResponse(_)
             | Body::TimeoutNow => self.drop_unexpected(ctx, from),
         }
     }
@@ -151,16 +156,17 @@ impl RaftNode {
     fn step_candidate(&mut self, ctx: &mut Ctx, from: NodeId, term: Term, body: Body) {
         match body {
             Body::VoteResponse(response) => self.handle_vote_response(ctx, from, term, response),
-            Body::Append(_) | Body::Heartbeat(_) => {
+            Body::Append(_) | Body::Heartbeat(_) | Body::InstallSnapshot(_) => {
                 // A leader of our term won: follow it, and take its message
                 // as its follower.
                 self.become_follower(ctx, term, Some(from));
                 self.step_follower(ctx, from, body);
             }
             Body::VoteRequest(_) => unreachable!("answered before the role decides"),
-            Body::AppendResponse(_) | Body::HeartbeatResponse(_) | Body::TimeoutNow => {
-                self.drop_unexpected(ctx, from)
-            }
+            Body::AppendResponse(_)
+            | Body::HeartbeatResponse(_)
+            | Body::InstallSnapshotResponse(_)
+            | Body::TimeoutNow => self.drop_unexpected(ctx, from),
         }
     }
 
@@ -236,13 +242,18 @@ impl Replica {
             Body::HeartbeatResponse(response) => {
                 self.handle_heartbeat_response(leader, ctx, from, response)
             }
-            Body::VoteRequest(_) => unreachable!("answered before the role decides"),
-            Body::VoteResponse(_) | Body::Append(_) | Body::Heartbeat(_) | Body::TimeoutNow => {
-                ctx.out.drop_input(
-                    Some(from),
-                    DropReason::UnexpectedForRole { role: Role::Leader },
-                )
+            Body::InstallSnapshotResponse(response) => {
+                self.handle_install_snapshot_response(leader, ctx, from, response)
             }
+            Body::VoteRequest(_) => unreachable!("answered before the role decides"),
+            Body::VoteResponse(_)
+            | Body::Append(_)
+            | Body::Heartbeat(_)
+            | Body::InstallSnapshot(_)
+            | Body::TimeoutNow => ctx.out.drop_input(
+                Some(from),
+                DropReason::UnexpectedForRole { role: Role::Leader },
+            ),
         }
     }
 

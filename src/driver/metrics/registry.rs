@@ -242,6 +242,7 @@ impl NodeMetrics {
             Event::Dropped { reason, .. } => {
                 self.drop_input(drop_reason_label(reason));
             }
+            Event::Snapshot { .. } => {}
         }
     }
 

@@ -293,12 +293,13 @@ fn check_log_header(bytes: &[u8], expected: Identity) -> Result<(), FormatError>
 }
 
 /// Appends the framed record of `record` to `out`. Hard state does not go
-/// in the log (it lives in `raft.state`): returns whether it wrote one.
+/// in the log (it lives in `raft.state`), nor does a snapshot (the storage
+/// refuses those before encoding anything): returns whether it wrote one.
 pub fn encode_record(record: &Persist, out: &mut Vec<u8>) -> bool {
     let start = out.len();
     out.extend_from_slice(&[0; RECORD_HEADER_LEN]);
     match record {
-        Persist::HardState(_) => {
+        Persist::HardState(_) | Persist::Snapshot(_) => {
             out.truncate(start);
             return false;
         }
@@ -428,6 +429,11 @@ fn next_record(bytes: &[u8], state: &DurableState) -> Result<usize, String> {
         return Err("checksum mismatch".to_owned());
     }
     let record = decode_payload(payload).map_err(|error| error.to_string())?;
+    if let Persist::TruncateLog { from } = &record {
+        if *from <= state.base_index() {
+            return Err(format!("a truncation from {from}, before the first entry"));
+        }
+    }
     if let Persist::AppendEntry(entry) = &record {
         let expected = LogIndex::from_count(state.log.len() + 1);
         if entry.index != expected {

@@ -70,6 +70,11 @@ pub enum StorageError {
     /// An earlier write or fsync failed; nothing more is written.
     #[error("storage stopped after an earlier failure: {reason}")]
     Stopped { reason: String },
+    /// The core asked to make a snapshot durable: snapshot files are not
+    /// written yet, so the node stops rather than acknowledge what it
+    /// could not keep (run the cluster without snapshots).
+    #[error("a snapshot through index {index} cannot be made durable: this build does not store snapshots on disk")]
+    SnapshotsUnsupported { index: u64 },
 }
 
 impl StorageError {
@@ -218,6 +223,7 @@ impl<D: Disk> Log<D> {
         let recovered = Recovered {
             state: DurableState {
                 hard_state: read.state.hard_state,
+                snapshot: None,
                 log: replay.log,
             },
             fresh: false,
@@ -353,6 +359,13 @@ impl<D: Disk> Log<D> {
 impl<D: Disk> Storage for Log<D> {
     fn append(&mut self, records: &[Persist]) -> Result<(), StorageError> {
         self.check()?;
+        if let Some(Persist::Snapshot(snapshot)) = records
+            .iter()
+            .find(|record| matches!(record, Persist::Snapshot(_)))
+        {
+            let index = snapshot.index.get();
+            return Err(self.fail(StorageError::SnapshotsUnsupported { index }));
+        }
         self.buffer.clear();
         for record in records {
             if let Persist::HardState(hard_state) = record {

@@ -63,6 +63,13 @@ fn render_event(id: NodeId, event: &Event, verbose: bool) -> Option<String> {
             Some(format!("  {id}: dropped{from}: {reason}"))
         }
         Event::Dropped { .. } => None,
+        Event::Snapshot { index, from: None } => Some(format!("  {id}: snapshot through {index}")),
+        Event::Snapshot {
+            index,
+            from: Some(leader),
+        } => Some(format!(
+            "  {id}: installed {leader}'s snapshot through {index}"
+        )),
     }
 }
 
