@@ -138,11 +138,12 @@ fn unknown_tags_and_invalid_enum_values() {
             found: 0
         })
     );
+    // Tags 8 and 9 are the snapshot transfer; 10 is the first free one.
     assert_eq!(
-        raft_body(&[8, 1]),
+        raft_body(&[10, 1]),
         Err(DecodeError::UnknownTag {
             family: "raft",
-            found: 8
+            found: 10
         })
     );
     assert_eq!(

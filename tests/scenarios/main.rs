@@ -20,23 +20,14 @@ use electorate::sim::scenario::script::Script;
 const TESTDATA: &str = "tests/testdata";
 
 /// Every algorithm's folder, with the fewest files it must hold.
-#[cfg(feature = "raft-rs")]
 const FOLDERS: &[(&str, usize)] = &[
     ("raft", 10),
     ("bully", 5),
     ("ring", 5),
     ("lease-lock", 3),
     ("zk-sequential", 3),
+    #[cfg(feature = "raft-rs")]
     ("raft-rs", 9),
-];
-/// Every algorithm's folder, with the fewest files it must hold.
-#[cfg(not(feature = "raft-rs"))]
-const FOLDERS: &[(&str, usize)] = &[
-    ("raft", 10),
-    ("bully", 5),
-    ("ring", 5),
-    ("lease-lock", 3),
-    ("zk-sequential", 3),
 ];
 
 /// Every scenario file of every algorithm.
