@@ -77,22 +77,36 @@ impl DurableState {
                 // commit index durable (it asserts so before installing
                 // one); only the planted `install_older_snapshot` bug does,
                 // and its node must restart as it runs.
-                let kept_from = self
-                    .log
-                    .iter()
-                    .position(|entry| entry.index == snapshot.index && entry.term == snapshot.term)
-                    .map(|position| position + 1);
                 let same_base = self.base_index() == snapshot.index
                     && self.snapshot.as_ref().map(|base| base.term) == Some(snapshot.term);
-                match kept_from {
-                    Some(kept_from) => {
-                        self.log.drain(..kept_from);
-                    }
-                    None if same_base => {}
-                    None => self.log.clear(),
+                if !same_base {
+                    self.log = entries_after(&snapshot, std::mem::take(&mut self.log));
                 }
                 self.snapshot = Some(snapshot);
             }
+        }
+    }
+
+    /// What a restart finds when a snapshot and a log were written
+    /// separately and a crash may have come between the two: `log` is
+    /// whatever log is on disk, compacted through `snapshot` or not yet
+    /// (still starting after an older snapshot). The result is the state
+    /// the snapshot's record would have left ([`entries_after`]), so a
+    /// crash between writing the snapshot and rewriting the log recovers
+    /// to the same state as one after both.
+    pub fn recovered(
+        hard_state: HardState,
+        snapshot: Option<Arc<Snapshot>>,
+        log: Vec<Entry>,
+    ) -> DurableState {
+        let log = match &snapshot {
+            Some(snapshot) => entries_after(snapshot, log),
+            None => log,
+        };
+        DurableState {
+            hard_state,
+            snapshot,
+            log,
         }
     }
 
@@ -107,5 +121,89 @@ impl DurableState {
         for record in records {
             self.apply(record);
         }
+    }
+}
+
+/// The entries of `log` a snapshot leaves (paper §7): those after its
+/// index if the log holds the snapshot's last entry (same index and term),
+/// none otherwise.
+pub fn entries_after(snapshot: &Snapshot, mut log: Vec<Entry>) -> Vec<Entry> {
+    match log
+        .iter()
+        .position(|entry| entry.index == snapshot.index && entry.term == snapshot.term)
+    {
+        Some(last_covered) => {
+            log.drain(..=last_covered);
+            log
+        }
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::kv::KvStore;
+    use crate::core::raft::log::Command;
+
+    fn entry(index: u64, term: u64) -> Entry {
+        Entry {
+            term: Term::new(term),
+            index: LogIndex::new(index),
+            command: Arc::new(Command::Noop),
+        }
+    }
+
+    fn snapshot(index: u64, term: u64) -> Arc<Snapshot> {
+        Arc::new(Snapshot {
+            index: LogIndex::new(index),
+            term: Term::new(term),
+            members: vec![1, 2, 3],
+            kv: KvStore::default(),
+        })
+    }
+
+    /// A crash after the snapshot is durable but before the log is
+    /// compacted recovers to what applying the snapshot's record gives.
+    #[test]
+    fn a_crash_between_snapshot_and_compaction_recovers_the_compacted_state() {
+        let log: Vec<Entry> = (1..=5).map(|index| entry(index, 1 + index / 3)).collect();
+        for (index, term) in [(3, 2), (3, 1), (5, 2), (7, 3), (2, 1)] {
+            let taken = snapshot(index, term);
+            let mut applied = DurableState {
+                log: log.clone(),
+                ..DurableState::default()
+            };
+            applied.apply(&Persist::Snapshot(Arc::clone(&taken)));
+            let crashed = DurableState::recovered(
+                HardState::default(),
+                Some(Arc::clone(&taken)),
+                log.clone(),
+            );
+            assert_eq!(crashed, applied, "snapshot at {index} term {term}");
+            // Recovering again from the compacted log changes nothing.
+            let again =
+                DurableState::recovered(HardState::default(), Some(taken), applied.log.clone());
+            assert_eq!(again, applied);
+        }
+    }
+
+    #[test]
+    fn entries_after_keeps_the_suffix_only_when_the_last_covered_entry_matches() {
+        let log: Vec<Entry> = vec![entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)];
+        assert_eq!(
+            entries_after(&snapshot(2, 1), log.clone()),
+            log[2..].to_vec()
+        );
+        assert_eq!(entries_after(&snapshot(2, 2), log.clone()), Vec::new());
+        assert_eq!(entries_after(&snapshot(4, 2), log.clone()), Vec::new());
+        assert_eq!(entries_after(&snapshot(9, 3), log.clone()), Vec::new());
+        // A log compacted through the snapshot before is kept whole.
+        let compacted = DurableState::recovered(
+            HardState::default(),
+            Some(snapshot(2, 1)),
+            log[2..].to_vec(),
+        );
+        assert_eq!(compacted.log, log[2..].to_vec());
     }
 }
