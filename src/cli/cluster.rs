@@ -376,4 +376,18 @@ fn print_kpis(kpis: &Kpis) {
         "  split-brain alerts: {} (overlapping lease claims of different nodes, over {} claims)",
         kpis.split_brain_alerts, kpis.lease_claims
     );
+    let storage = &kpis.storage;
+    let restarts = match (storage.slowest_restart_ms, storage.most_records_replayed) {
+        (Some(slowest), Some(records)) => format!(
+            "{} restarts from disk, the slowest {slowest:.1} ms, at most {records} log records replayed",
+            storage.restarts
+        ),
+        _ => "no restart from disk scraped".to_owned(),
+    };
+    println!(
+        "  storage: largest log file {:.1} KiB; {} snapshots taken, {} installed; {restarts}",
+        storage.largest_log_bytes as f64 / 1024.0,
+        storage.snapshots_taken,
+        storage.snapshots_installed
+    );
 }

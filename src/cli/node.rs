@@ -15,10 +15,12 @@ use std::io::{BufRead, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use electorate::driver::metrics::server::MetricsServer;
-use electorate::driver::node::NodeSettings;
+use electorate::driver::mailbox::{Mailbox, PushError};
+use electorate::driver::metrics::server::{MetricsServer, SnapshotTrigger};
+use electorate::driver::node::{NodeInput, NodeSettings};
 use electorate::driver::tcp::{TcpCluster, TcpNode};
 use electorate::driver::tuning::{Tuned, Tuning};
 
@@ -153,7 +155,11 @@ pub fn run(args: Args) -> ExitCode {
     );
     // Kept alive until the node stops; dropping it stops the endpoint.
     let _metrics_server = match args.metrics_listen {
-        Some(address) => match MetricsServer::start(address, node.node.metrics.clone()) {
+        Some(address) => match MetricsServer::start(
+            address,
+            node.node.metrics.clone(),
+            Some(snapshot_trigger(&node.node.inbox)),
+        ) {
             Ok(server) => {
                 println!("metrics on http://{}/metrics", server.address());
                 Some(server)
@@ -189,4 +195,17 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `POST /snapshot`: queues the operator's request in the node's inbox.
+fn snapshot_trigger(inbox: &Arc<Mailbox<NodeInput>>) -> SnapshotTrigger {
+    let inbox = Arc::clone(inbox);
+    Box::new(move || {
+        inbox
+            .push(NodeInput::Snapshot)
+            .map_err(|error| match error {
+                PushError::Full(_) => "the node's inbox is full; try again".to_owned(),
+                PushError::Closed(_) => "the node has stopped".to_owned(),
+            })
+    })
 }

@@ -58,6 +58,12 @@ pub enum Input<M> {
     /// election timeout had fired (etcd's `Campaign`, raft-rs's `campaign`).
     /// A leader ignores it.
     Campaign,
+    /// An operator asks this node to snapshot its state machine now and
+    /// compact its log through the applied index (etcd's and raft-rs's
+    /// manual snapshot). A node with nothing applied since its last
+    /// snapshot has nothing to do; a protocol that keeps no log drops it
+    /// ([`DropReason::NoSnapshots`]).
+    Snapshot,
 }
 
 impl<M> Input<M> {
@@ -75,7 +81,8 @@ impl<M> Input<M> {
             Input::Tick
             | Input::Message { .. }
             | Input::TransferLeadership { .. }
-            | Input::Campaign => (None, Vec::new()),
+            | Input::Campaign
+            | Input::Snapshot => (None, Vec::new()),
         };
         single.into_iter().chain(batch)
     }
@@ -120,6 +127,9 @@ pub enum DropReason {
     /// The message is well-formed but answers something we no longer wait
     /// for (an old round, an old request).
     Stale,
+    /// The node takes no snapshots (it keeps no replicated log, or, for
+    /// the raft-rs adapter, this suite does not drive raft-rs's).
+    NoSnapshots,
 }
 
 impl fmt::Display for DropReason {
@@ -141,6 +151,7 @@ impl fmt::Display for DropReason {
             DropReason::InvalidTarget { target } => write!(f, "invalid target {target}"),
             DropReason::TermOutOfRange { term } => write!(f, "term {term} out of range"),
             DropReason::Stale => write!(f, "stale"),
+            DropReason::NoSnapshots => write!(f, "this node takes no snapshots"),
         }
     }
 }

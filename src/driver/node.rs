@@ -66,6 +66,10 @@ pub enum NodeInput {
         requests: Vec<ClientRequest>,
         reply_to: ReplyTo,
     },
+    /// An operator asks for a snapshot now (`POST /snapshot` on the
+    /// metrics address): the core's `Input::Snapshot`, made durable and
+    /// compacted like any step's records.
+    Snapshot,
 }
 
 /// How a node's messages reach its peers. `send` never blocks: a transport
@@ -194,6 +198,7 @@ pub fn spawn_node(
     transport: impl Transport,
 ) -> Result<NodeHandle, DriverError> {
     let id = settings.id;
+    let opening = std::time::Instant::now();
     let (storage, recovered) = open_slowed_directory(
         &settings.data_dir,
         settings.identity(),
@@ -205,7 +210,25 @@ pub fn spawn_node(
         DriverError::Storage { id, source }
     })?;
     let clock = MonotonicClock::start();
+    let records = recovered.records;
     let mut node_loop = NodeLoop::start(&settings, storage, recovered, clock.now(), transport)?;
+    // The restart's cost: reading the snapshot and replaying the log after
+    // it, so bounded by the snapshot interval rather than the node's age.
+    let recovery = opening.elapsed();
+    node_loop
+        .metrics
+        .recovery_seconds
+        .set(recovery.as_secs_f64());
+    node_loop
+        .metrics
+        .recovered_records
+        .set(i64::try_from(records).unwrap_or(i64::MAX));
+    tracing::info!(
+        node = id,
+        recovery_ms = recovery.as_secs_f64() * 1e3,
+        records,
+        "recovered"
+    );
     node_loop.set_monotonic_offset(clock.offset);
     let (status, counters) = (node_loop.status.clone(), node_loop.counters.clone());
     let metrics = node_loop.metrics.clone();
@@ -509,6 +532,7 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                     }
                     Input::ClientBatch(requests)
                 }
+                NodeInput::Snapshot => Input::Snapshot,
             };
             self.stepper
                 .stage(&mut self.node, now, &mut self.rng, input);
@@ -624,6 +648,7 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
         metrics.is_leader.set(i64::from(is_leader));
         metrics.commit_index.set(gauge(self.node.commit_index()));
         metrics.applied_index.set(gauge(self.node.applied().get()));
+        metrics.log_bytes.set(gauge(self.storage.log_bytes()));
         let p99 = self.health.last_fsync_p99().unwrap_or_default();
         metrics.health_fsync_p99_seconds.set(p99.as_secs_f64());
         for &peer in self.node.members() {

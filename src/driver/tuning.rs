@@ -16,6 +16,8 @@
 //! health_window_ms = 10000
 //! health_samples_min = 20
 //! time_in_office_min_ms = 10000
+//! snapshot_every = 0
+//! snapshot_bytes = 0
 //! ```
 //!
 //! The defaults live in one place, [`Tuning::defaults`], built from the
@@ -95,6 +97,18 @@ pub struct Tuning {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_in_office_min_ms: Option<u64>,
+    /// Take a snapshot of the state machine, and compact the log behind it,
+    /// once this many entries were applied since the last one (default 0:
+    /// never by count). An operator can also ask for one at any time:
+    /// `POST /snapshot` on the node's metrics address.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_every: Option<u64>,
+    /// Also take one once the entries applied since the last one carry this
+    /// many payload bytes (default 0: never by size).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_bytes: Option<u64>,
     /// Test builds only (the `deliberate-bugs` feature; inert otherwise):
     /// start with a lease `Config::validate` would refuse, so the
     /// split-brain alert can be shown to fire. A file key, not a flag.
@@ -182,6 +196,8 @@ impl Tuning {
             health_window_ms: whole_millis(health.window),
             health_samples_min: Some(health.samples_min),
             time_in_office_min_ms: whole_millis(health.time_in_office_min),
+            snapshot_every: Some(config.snapshot_every),
+            snapshot_bytes: Some(config.snapshot_bytes),
             deliberate_unchecked_lease: false,
             deliberate_no_check_quorum: false,
         }
@@ -260,6 +276,8 @@ impl Tuning {
             clock_drift_bound: millis(all.clock_drift_bound_ms),
             max_entries_per_append: all.entries_per_append_max.expect("defaulted"),
             max_inflight_appends: all.appends_in_flight_max.expect("defaulted"),
+            snapshot_every: all.snapshot_every.expect("defaulted"),
+            snapshot_bytes: all.snapshot_bytes.expect("defaulted"),
             ..Config::default()
         };
         config.bugs.unchecked_lease = self.deliberate_unchecked_lease;
@@ -306,6 +324,23 @@ mod tests {
         assert_eq!(config.heartbeat_interval, Duration::from_millis(30));
         assert_eq!(config.lease_duration, Duration::from_millis(80));
         assert_eq!(config.election_timeout_min, Duration::from_millis(150));
+    }
+
+    /// The snapshot policy reaches the core from the file and the flags
+    /// (`electorate cluster --snapshot-every N` hands it to every node).
+    #[test]
+    fn the_snapshot_policy_reaches_the_core() {
+        let file: Tuning = toml::from_str("snapshot_every = 1000\nsnapshot_bytes = 4096").unwrap();
+        let config = file.config(1, &[1, 2, 3]).unwrap();
+        assert_eq!((config.snapshot_every, config.snapshot_bytes), (1000, 4096));
+        let flags = Tuning {
+            snapshot_every: Some(20),
+            ..Tuning::default()
+        };
+        let config = flags.over(&file).config(1, &[1, 2, 3]).unwrap();
+        assert_eq!((config.snapshot_every, config.snapshot_bytes), (20, 4096));
+        let defaults = Tuning::default().config(1, &[1, 2, 3]).unwrap();
+        assert_eq!((defaults.snapshot_every, defaults.snapshot_bytes), (0, 0));
     }
 
     #[test]

@@ -453,6 +453,56 @@ fn an_operator_takes_a_snapshot_now() {
         "nothing new applied"
     );
     assert!(again.persist.is_empty());
+    // The operator's input does the same through `step`: a snapshot only
+    // when something was applied since the last one.
+    let mut node = cluster.node(2).unwrap().clone();
+    let taken = step(&mut node, 200, Input::Snapshot);
+    assert_eq!(snapshot_records(&taken).len(), 1);
+    assert_eq!(node.log().base_index(), node.applied());
+    assert!(step(&mut node, 201, Input::Snapshot).persist.is_empty());
+}
+
+/// `snapshot_bytes`: a snapshot is due once the entries applied since the
+/// last one carry that many payload bytes, and not before, however few
+/// entries that is.
+#[test]
+fn a_snapshot_is_taken_once_the_applied_entries_carry_snapshot_bytes() {
+    let config = Config {
+        // A write of key `kN` (2 bytes) carries 10 payload bytes; the
+        // leader's no-op carries none.
+        snapshot_bytes: 30,
+        ..Config::default()
+    };
+    let mut cluster = Cluster::new(3, config, 1).unwrap();
+    cluster.campaign(1);
+    cluster.stabilize(100);
+    cluster.take_trace();
+    for key in 1..=2 {
+        cluster.write(1, &format!("k{key}"), key);
+        cluster.stabilize(100);
+    }
+    assert_eq!(snapshot_events(&mut cluster), (0, 0), "20 bytes applied");
+    cluster.write(1, "k3", 3);
+    // Followers apply once a heartbeat tells them the commit index.
+    cluster.run_for(Duration::from_millis(200));
+    assert_eq!(
+        snapshot_events(&mut cluster),
+        (3, 0),
+        "30 bytes applied: every node takes one"
+    );
+    assert_eq!(
+        cluster.node(1).unwrap().log().base_index(),
+        LogIndex::new(4)
+    );
+    // The count starts again from the snapshot.
+    cluster.write(1, "k4", 4);
+    cluster.run_for(Duration::from_millis(200));
+    assert_eq!(snapshot_events(&mut cluster), (0, 0));
+    assert!(
+        cluster.violations().is_empty(),
+        "{:?}",
+        cluster.violations()
+    );
 }
 
 /// Runs `cluster` a millisecond at a time until a message `pick` chooses

@@ -437,6 +437,7 @@ impl Node for RaftRsNode {
                     let _ = self.raw.campaign();
                 }
             }
+            Input::Snapshot => actions.drop_input(None, DropReason::NoSnapshots),
         }
         self.after_call(rng);
         self.handle_ready(actions);

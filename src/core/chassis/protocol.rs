@@ -47,6 +47,12 @@ pub trait Protocol: Node + Sized {
         ctx.out.drop_input(None, reason);
     }
 
+    /// An operator asks for a snapshot of the state machine now. By
+    /// default the protocol keeps no log: the request is dropped.
+    fn on_snapshot(&mut self, ctx: &mut ContextOf<Self>) {
+        ctx.out.drop_input(None, DropReason::NoSnapshots);
+    }
+
     /// Reports what the step changed, comparing against how the node
     /// looked before it. By default: a role or leader change, once per
     /// step ([`Observed::finish_step`]).
@@ -92,6 +98,7 @@ pub fn step<P: Protocol>(
                 node.on_campaign(&mut ctx);
             }
         }
+        Input::Snapshot => node.on_snapshot(&mut ctx),
     }
     node.after_step(before, &mut ctx);
     if cfg!(any(test, debug_assertions)) {

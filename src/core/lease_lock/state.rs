@@ -406,6 +406,7 @@ impl Node for LeaseLockNode {
             Input::TransferLeadership { to } => {
                 actions.drop_input(None, DropReason::InvalidTarget { target: to });
             }
+            Input::Snapshot => actions.drop_input(None, DropReason::NoSnapshots),
         }
     }
 

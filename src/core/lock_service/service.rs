@@ -72,6 +72,7 @@ impl<S: Store> ServiceNode<S> {
                 refuse_clients(clients, None, actions);
             }
             Input::Tick | Input::TransferLeadership { .. } | Input::Campaign => {}
+            Input::Snapshot => actions.drop_input(None, DropReason::NoSnapshots),
         }
     }
 

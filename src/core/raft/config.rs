@@ -50,6 +50,12 @@ pub struct Config {
     /// A snapshot travels to a follower in chunks within
     /// `max_entries_per_append` pairs and `max_bytes_per_append` bytes.
     pub snapshot_every: u64,
+    /// Also take one once the entries applied since the last snapshot
+    /// carry this many payload bytes ([`Entry::payload_len`]); 0 never
+    /// does. Whichever of the two limits is reached first triggers it.
+    ///
+    /// [`Entry::payload_len`]: crate::core::raft::Entry::payload_len
+    pub snapshot_bytes: u64,
     /// Deliberate deviations for the checkers to catch; inert (every switch
     /// answers "no bug") unless the `deliberate-bugs` feature is on.
     pub bugs: DeliberateBugs,
@@ -72,6 +78,7 @@ impl Default for Config {
             max_bytes_per_append: 1 << 20,
             max_inflight_appends: 256,
             snapshot_every: 0,
+            snapshot_bytes: 0,
             bugs: DeliberateBugs::default(),
         }
     }

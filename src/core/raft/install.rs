@@ -38,11 +38,17 @@ impl RaftNode {
 }
 
 impl Replica {
-    /// Takes a snapshot at the applied index if the policy says one is due.
+    /// Takes a snapshot at the applied index if the policy says one is
+    /// due: `snapshot_every` entries or `snapshot_bytes` payload bytes
+    /// applied since the last one, whichever comes first.
     pub(super) fn maybe_take_snapshot(&mut self, out: &mut RaftActions) {
-        let every = self.config.snapshot_every;
+        let (every, bytes) = (self.config.snapshot_every, self.config.snapshot_bytes);
         let since = self.applied_index.get() - self.log.base_index().get();
-        if every > 0 && since >= every {
+        let entries_due = every > 0 && since >= every;
+        // Only asked for when the byte limit is set: the sum is two lookups.
+        let bytes_due =
+            bytes > 0 && self.log.payload_bytes_through(self.applied_index) as u64 >= bytes;
+        if entries_due || bytes_due {
             self.take_snapshot(out);
         }
     }

@@ -440,6 +440,10 @@ impl Protocol for RaftNode {
         self.step_transfer(ctx, to);
     }
 
+    fn on_snapshot(&mut self, ctx: &mut Ctx) {
+        self.replica.take_snapshot(ctx.out);
+    }
+
     /// Raft reports role and leader changes as they happen instead: a
     /// single-node cluster passes through three roles in one step, and
     /// each is reported.

@@ -99,7 +99,13 @@ impl DurableState {
         snapshot: Option<Arc<Snapshot>>,
         log: Vec<Entry>,
     ) -> DurableState {
+        let compacted_before = |snapshot: &Snapshot| {
+            log.first()
+                .is_some_and(|first| first.index == snapshot.index.plus(1))
+        };
         let log = match &snapshot {
+            // Rewritten after this snapshot already: nothing to cut.
+            Some(snapshot) if compacted_before(snapshot) => log,
             Some(snapshot) => entries_after(snapshot, log),
             None => log,
         };

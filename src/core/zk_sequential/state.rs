@@ -394,6 +394,7 @@ impl Node for ZkSequentialNode {
             Input::TransferLeadership { to } => {
                 actions.drop_input(None, DropReason::InvalidTarget { target: to });
             }
+            Input::Snapshot => actions.drop_input(None, DropReason::NoSnapshots),
         }
     }
 

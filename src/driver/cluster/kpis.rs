@@ -52,6 +52,9 @@ pub struct Scrapes {
     latest: BTreeMap<NodeId, BTreeMap<u64, Samples>>,
     /// By node and claim start (bits, as above): the latest end seen.
     claims: BTreeMap<(NodeId, u64), f64>,
+    /// The largest log file any node had, over every scrape (a gauge's
+    /// last value would miss the peak before a snapshot compacted it).
+    largest_log_bytes: f64,
     pub scrapes: u64,
     pub failed_scrapes: u64,
 }
@@ -59,6 +62,9 @@ pub struct Scrapes {
 impl Scrapes {
     pub fn record(&mut self, node: NodeId, samples: Samples) {
         self.scrapes += 1;
+        if let Some(bytes) = samples.get("electorate_log_size_bytes") {
+            self.largest_log_bytes = self.largest_log_bytes.max(bytes);
+        }
         let started = samples.get("electorate_start_time_seconds").unwrap_or(0.0);
         if let (Some(began), Some(ends)) = (
             samples.get("electorate_lease_start_seconds"),
@@ -105,6 +111,33 @@ impl Scrapes {
             .collect()
     }
 
+    /// What the restarts cost and how large the logs grew: every
+    /// incarnation after a node's first is a restart from its disk.
+    fn storage(&self) -> StorageKpis {
+        let restarts: Vec<&Samples> = self
+            .latest
+            .values()
+            .flat_map(|by_start| by_start.values().skip(1))
+            .collect();
+        let most = |name: &str| {
+            restarts
+                .iter()
+                .filter_map(|samples| samples.get(name))
+                .fold(None, |most: Option<f64>, value| {
+                    Some(most.map_or(value, |m| m.max(value)))
+                })
+        };
+        StorageKpis {
+            restarts: restarts.len(),
+            slowest_restart_ms: most("electorate_recovery_seconds").map(|seconds| seconds * 1e3),
+            most_records_replayed: most("electorate_recovered_records")
+                .map(|records| records as u64),
+            largest_log_bytes: self.largest_log_bytes as u64,
+            snapshots_taken: self.total("electorate_snapshots_taken_total") as u64,
+            snapshots_installed: self.total("electorate_snapshots_installed_total") as u64,
+        }
+    }
+
     /// The KPIs over a run of `duration_seconds`.
     pub fn kpis(&self, duration_seconds: f64) -> Kpis {
         let minutes = (duration_seconds / 60.0).max(1e-9);
@@ -133,6 +166,7 @@ impl Scrapes {
             write_latency_ms,
             lease_claims: intervals.len(),
             split_brain_alerts: split_brain_alerts(&intervals),
+            storage: self.storage(),
         }
     }
 
@@ -293,6 +327,25 @@ pub struct Kpis {
     pub lease_claims: usize,
     /// Pairs of lease claims of different nodes that overlap.
     pub split_brain_alerts: usize,
+    pub storage: StorageKpis,
+}
+
+/// Restart cost and log size: with snapshots both stay bounded by the
+/// snapshot interval however long the cluster runs.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct StorageKpis {
+    /// Restarts from disk that were scraped (a node's second incarnation
+    /// and later).
+    pub restarts: usize,
+    /// The longest a restarted node took to open its storage and rebuild
+    /// its state (its own measurement, `electorate_recovery_seconds`).
+    pub slowest_restart_ms: Option<f64>,
+    /// The most log records one restart replayed.
+    pub most_records_replayed: Option<u64>,
+    /// The largest log file any node had at any scrape.
+    pub largest_log_bytes: u64,
+    pub snapshots_taken: u64,
+    pub snapshots_installed: u64,
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ pub fn drop_reason_label(reason: &DropReason) -> &'static str {
         DropReason::InvalidTarget { .. } => "invalid_target",
         DropReason::TermOutOfRange { .. } => "term_out_of_range",
         DropReason::Stale => "stale",
+        DropReason::NoSnapshots => "no_snapshots",
     }
 }
 
@@ -127,6 +128,17 @@ pub struct NodeMetrics {
     pub leadership_declined: Counter,
     pub health_fsync_p99_seconds: SecondsGauge,
     pub marked_slow: Family<PeerLabel, Gauge>,
+    pub snapshots_taken: Counter,
+    pub snapshots_installed: Counter,
+    /// The index the node's latest snapshot covers (its log starts after).
+    pub snapshot_index: Gauge,
+    /// How long this incarnation took to open its storage and rebuild its
+    /// state (read the snapshot, replay the log after it).
+    pub recovery_seconds: SecondsGauge,
+    /// Log records this incarnation replayed on start.
+    pub recovered_records: Gauge,
+    /// Bytes of the log file on disk, as of the last turn.
+    pub log_bytes: Gauge,
 }
 
 /// Latency buckets from 100 µs to about 3.3 s, doubling: fine enough for a
@@ -166,6 +178,12 @@ impl NodeMetrics {
             leadership_declined: Counter::default(),
             health_fsync_p99_seconds: SecondsGauge::default(),
             marked_slow: Family::default(),
+            snapshots_taken: Counter::default(),
+            snapshots_installed: Counter::default(),
+            snapshot_index: Gauge::default(),
+            recovery_seconds: SecondsGauge::default(),
+            recovered_records: Gauge::default(),
+            log_bytes: Gauge::default(),
         };
         metrics.register();
         metrics
@@ -174,7 +192,7 @@ impl NodeMetrics {
     /// Registers every metric from one table of [`Row`]s: name (after the
     /// `electorate_` prefix), help, unit, metric.
     fn register(&mut self) {
-        let table: [Row; 21] = [
+        let table: [Row; 27] = [
             ("term", "The node's current term", None, Box::new(self.term.clone())),
             ("is_leader", "1 while the node leads", None, Box::new(self.is_leader.clone())),
             ("lease_valid", "1 while the node holds a valid leader lease (as of its last turn)", None, Box::new(self.lease_valid.clone())),
@@ -196,6 +214,12 @@ impl NodeMetrics {
             ("leadership_declined", "Hand-overs this node declined because its own disk was slow", None, Box::new(self.leadership_declined.clone())),
             ("health_fsync_p99", "This node's fsync p99 over the health window (0 while too few fsyncs)", Some(Unit::Seconds), Box::new(self.health_fsync_p99_seconds.clone())),
             ("marked_slow", "1 for each follower this leader marks slow (it declined a hand-over), by peer", None, Box::new(self.marked_slow.clone())),
+            ("snapshots_taken", "Snapshots of the state machine this node took (by policy or on request), compacting its log", None, Box::new(self.snapshots_taken.clone())),
+            ("snapshots_installed", "Snapshots this node installed from a leader", None, Box::new(self.snapshots_installed.clone())),
+            ("snapshot_index", "The log index the node's latest snapshot covers", None, Box::new(self.snapshot_index.clone())),
+            ("recovery", "How long this incarnation took to open its storage and rebuild its state on start", Some(Unit::Seconds), Box::new(self.recovery_seconds.clone())),
+            ("recovered_records", "Log records this incarnation replayed on start (those after its snapshot)", None, Box::new(self.recovered_records.clone())),
+            ("log_size", "Bytes of the node's log file on disk", Some(Unit::Bytes), Box::new(self.log_bytes.clone())),
         ];
         for (name, help, unit, metric) in table {
             match unit {
@@ -242,7 +266,14 @@ impl NodeMetrics {
             Event::Dropped { reason, .. } => {
                 self.drop_input(drop_reason_label(reason));
             }
-            Event::Snapshot { .. } => {}
+            Event::Snapshot { index, from } => {
+                match from {
+                    None => self.snapshots_taken.inc(),
+                    Some(_) => self.snapshots_installed.inc(),
+                };
+                self.snapshot_index
+                    .set(i64::try_from(*index).unwrap_or(i64::MAX));
+            }
         }
     }
 

@@ -1,6 +1,9 @@
 //! `GET /metrics`: the node's metrics over HTTP, served by `tiny_http` on
 //! a thread of its own, so a slow scraper never holds up the node loop
 //! (encoding reads the metrics' atomics; it takes no lock the loop takes).
+//! `POST /snapshot`, the operator's way to ask for a snapshot now, only
+//! queues the request for the node loop and answers 202: the snapshot is
+//! taken at the loop's next turn and shows in `electorate_snapshot_index`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +24,10 @@ pub struct ServeError {
     pub reason: String,
 }
 
+/// Hands an operator's snapshot request to the node loop; an error says
+/// why it could not be queued (the loop stopped, its inbox is full).
+pub type SnapshotTrigger = Box<dyn Fn() -> Result<(), String> + Send>;
+
 /// A running metrics endpoint; dropping it stops the server.
 pub struct MetricsServer {
     server: Arc<Server>,
@@ -30,10 +37,12 @@ pub struct MetricsServer {
 
 impl MetricsServer {
     /// Listens on `address` (port 0 picks a free port; see
-    /// [`MetricsServer::address`]).
+    /// [`MetricsServer::address`]). Without a `snapshot` trigger,
+    /// `POST /snapshot` answers 404.
     pub fn start(
         address: SocketAddr,
         metrics: Arc<NodeMetrics>,
+        snapshot: Option<SnapshotTrigger>,
     ) -> Result<MetricsServer, ServeError> {
         let error = |reason: String| ServeError { address, reason };
         let server = Arc::new(Server::http(address).map_err(|e| error(e.to_string()))?);
@@ -44,7 +53,7 @@ impl MetricsServer {
         let serving = server.clone();
         let thread = std::thread::Builder::new()
             .name("metrics".to_owned())
-            .spawn(move || serve(&serving, &metrics))
+            .spawn(move || serve(&serving, &metrics, snapshot.as_ref()))
             .map_err(|e| error(e.to_string()))?;
         Ok(MetricsServer {
             server,
@@ -67,14 +76,26 @@ impl Drop for MetricsServer {
     }
 }
 
-fn serve(server: &Server, metrics: &NodeMetrics) {
+fn serve(server: &Server, metrics: &NodeMetrics, snapshot: Option<&SnapshotTrigger>) {
     for request in server.incoming_requests() {
-        let response = if *request.method() == Method::Get && request.url() == "/metrics" {
-            let header =
-                Header::from_bytes("Content-Type", CONTENT_TYPE).expect("a constant, valid header");
-            Response::from_string(metrics.encode()).with_header(header)
-        } else {
-            Response::from_string("only GET /metrics is served\n").with_status_code(404)
+        let response = match (request.method(), request.url(), snapshot) {
+            (Method::Get, "/metrics", _) => {
+                let header = Header::from_bytes("Content-Type", CONTENT_TYPE)
+                    .expect("a constant, valid header");
+                Response::from_string(metrics.encode()).with_header(header)
+            }
+            (Method::Post, "/snapshot", Some(trigger)) => match trigger() {
+                Ok(()) => Response::from_string(
+                    "snapshot requested: taken at the node's next turn (see electorate_snapshot_index)\n",
+                )
+                .with_status_code(202),
+                Err(reason) => {
+                    Response::from_string(format!("snapshot not requested: {reason}\n"))
+                        .with_status_code(503)
+                }
+            },
+            _ => Response::from_string("served: GET /metrics, POST /snapshot\n")
+                .with_status_code(404),
         };
         // A scraper that hung up loses its answer; nothing else to do.
         let _ = request.respond(response);

@@ -113,6 +113,11 @@ pub trait Storage {
     fn modelled_sync_latency(&self) -> Option<std::time::Duration> {
         None
     }
+
+    /// Bytes of the log on disk, synced or not (for the operator's gauge).
+    fn log_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// What opening found.
@@ -398,6 +403,10 @@ impl<D: Disk> Storage for Log<D> {
 
     fn modelled_sync_latency(&self) -> Option<std::time::Duration> {
         self.disk.modelled_sync_latency()
+    }
+
+    fn log_bytes(&self) -> u64 {
+        self.written_len
     }
 }
 
