@@ -381,20 +381,10 @@ fn start_node_processes_with(name: &str, extra: impl Fn(u64) -> Vec<String>) -> 
     let children = MEMBERS
         .iter()
         .map(|&id| {
-            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_electorate"));
-            command
-                .args(["node", "--id", &id.to_string()])
-                .args(["--listen", &addresses[&id].to_string()])
-                .args(["--metrics-listen", &metrics[&id].to_string()])
-                .arg("--data-dir")
-                .arg(data.join(format!("node-{id}")))
-                .args(["--seed", &id.to_string()])
+            node_command(&data, &addresses, &metrics, id)
                 .args(extra(id))
-                .stdout(std::process::Stdio::null());
-            for (&peer, address) in addresses.iter().filter(|(&peer, _)| peer != id) {
-                command.arg("--peer").arg(format!("{peer}={address}"));
-            }
-            command.spawn().unwrap()
+                .spawn()
+                .unwrap()
         })
         .collect();
     NodeProcesses {
@@ -403,6 +393,35 @@ fn start_node_processes_with(name: &str, extra: impl Fn(u64) -> Vec<String>) -> 
         addresses,
         data,
     }
+}
+
+/// The command that runs node `id` of the processes' cluster.
+fn node_command(
+    data: &Path,
+    addresses: &BTreeMap<u64, std::net::SocketAddr>,
+    metrics: &BTreeMap<u64, std::net::SocketAddr>,
+    id: u64,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_electorate"));
+    command
+        .args(["node", "--id", &id.to_string()])
+        .args(["--listen", &addresses[&id].to_string()])
+        .args(["--metrics-listen", &metrics[&id].to_string()])
+        .arg("--data-dir")
+        .arg(data.join(format!("node-{id}")))
+        .args(["--seed", &id.to_string()])
+        .stdout(std::process::Stdio::null());
+    for (&peer, address) in addresses.iter().filter(|(&peer, _)| peer != id) {
+        command.arg("--peer").arg(format!("{peer}={address}"));
+    }
+    command
+}
+
+/// Node `id` started again on its data directory, with default flags.
+fn restart_node_process(nodes: &NodeProcesses, id: u64) -> std::process::Child {
+    node_command(&nodes.data, &nodes.addresses, &nodes.metrics, id)
+        .spawn()
+        .unwrap()
 }
 
 impl NodeProcesses {
@@ -503,4 +522,94 @@ fn a_node_process_serves_metrics_that_move_as_the_cluster_elects_and_commits() {
         );
         assert!(value(&after[&peer], "electorate_commit_index") >= 21.0 - 1.0);
     }
+}
+
+/// Waits until `done` holds for node `id`'s scrape, or panics with `what`.
+fn await_scrape(
+    nodes: &NodeProcesses,
+    id: u64,
+    what: &str,
+    done: impl Fn(&Samples) -> bool,
+) -> Samples {
+    let started = Instant::now();
+    loop {
+        if let Ok(samples) = scrape(nodes.metrics[&id], Duration::from_secs(2)) {
+            if done(&samples) {
+                return samples;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "node {id}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `POST /snapshot` asks a node for a snapshot now: it answers 202, takes
+/// the snapshot at the applied index, and its log file shrinks to what
+/// came after. A policy of `--snapshot-every 10` compacts by itself, and a
+/// node restarted from disk replays only the records after its snapshot.
+#[test]
+fn an_operator_snapshot_and_the_policy_compact_the_log_and_bound_the_replay() {
+    let nodes = start_node_processes_with("snapshot", |id| {
+        if id == 3 {
+            vec!["--snapshot-every".into(), "10".into()]
+        } else {
+            Vec::new()
+        }
+    });
+    let mut client = Client::new(1, nodes.addresses.clone(), 5, Duration::from_secs(5));
+    for value in 0..=40 {
+        client.write(&format!("s{}", value % 7), value).unwrap();
+    }
+    // Node 1 takes none by itself: its log holds every record so far.
+    let before = await_scrape(&nodes, 1, "applies the writes", |samples| {
+        value(samples, "electorate_applied_index") >= 41.0
+    });
+    assert_eq!(value(&before, "electorate_snapshots_taken_total"), 0.0);
+    let log_before = value(&before, "electorate_log_size_bytes");
+    let applied = value(&before, "electorate_applied_index");
+
+    let url = format!("http://{}/snapshot", nodes.metrics[&1]);
+    let response = minreq::post(&url).with_timeout(5).send().unwrap();
+    assert_eq!(
+        response.status_code,
+        202,
+        "{}",
+        response.as_str().unwrap_or("")
+    );
+    let after = await_scrape(&nodes, 1, "takes the snapshot", |samples| {
+        value(samples, "electorate_snapshots_taken_total") == 1.0
+    });
+    assert!(value(&after, "electorate_snapshot_index") >= applied);
+    let log_after = value(&after, "electorate_log_size_bytes");
+    assert!(
+        log_after < log_before / 2.0,
+        "the log is compacted: {log_before} bytes before, {log_after} after"
+    );
+    let unknown = minreq::get(format!("http://{}/nothing", nodes.metrics[&1]))
+        .with_timeout(5)
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status_code, 404);
+
+    // Node 3 snapshots every 10 applied entries by itself.
+    let policy = await_scrape(&nodes, 3, "takes snapshots by policy", |samples| {
+        value(samples, "electorate_snapshots_taken_total") >= 4.0
+    });
+    assert!(value(&policy, "electorate_snapshot_index") >= 40.0);
+
+    // Node 1, restarted, replays only what followed its snapshot.
+    let mut nodes = nodes;
+    nodes.children[0].kill().unwrap();
+    nodes.children[0].wait().unwrap();
+    nodes.children[0] = restart_node_process(&nodes, 1);
+    let restarted = await_scrape(&nodes, 1, "restarts", |_| true);
+    let replayed = value(&restarted, "electorate_recovered_records");
+    assert!(
+        replayed < 10.0,
+        "{replayed} records replayed after a snapshot at {applied}"
+    );
+    assert!(value(&restarted, "electorate_recovery_seconds") > 0.0);
 }

@@ -1,5 +1,5 @@
 //! Target `decode_then_step`: a fuzzer-chosen sequence of ticks, client
-//! requests and peer messages, every one of them encoded and decoded on the
+//! requests, operator inputs and peer messages, every one of them encoded and decoded on the
 //! way in, drives one Raft node of a 3-node cluster. Nothing may panic, the
 //! node's invariants must hold after every step, its persist records must
 //! rebuild its durable state, and everything it sends must round-trip
@@ -56,6 +56,9 @@ enum Step {
         to: u8,
     },
     Campaign,
+    /// An operator asks for a snapshot now: compaction, and then appends
+    /// and snapshot transfers from a compacted log, reach the fuzzer.
+    Snapshot,
 }
 
 /// Senders 0 to 4: a client id, the node itself, its two peers and a
@@ -112,6 +115,7 @@ fn decode_input(codec: &Codec, step: Step, node_term: u64) -> Option<Input<Messa
             return Some(Input::TransferLeadership { to: sender(to) })
         }
         Step::Campaign => return Some(Input::Campaign),
+        Step::Snapshot => return Some(Input::Snapshot),
         Step::Deliver { from, message } => round_trip(codec, sender(from), Payload::Raft(message))?,
         Step::DeliverNearTerm {
             from,
