@@ -300,6 +300,7 @@ impl WithAlgorithm for Cell<'_> {
             batch_window: None,
             expiry: None,
             snapshot_every: None,
+            snapshot_bytes: None,
         };
         let partition = experiment(Experiment::LeaderPartition);
         for seed in 0..args.seeds {
@@ -500,6 +501,7 @@ mod tests {
             batch_window: None,
             expiry: None,
             snapshot_every: None,
+            snapshot_bytes: None,
         };
         assert_eq!(found.reproduce, replayed.reproduce(found.seed));
         let outcome = Simulation::new(

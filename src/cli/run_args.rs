@@ -137,6 +137,11 @@ pub struct RunArgs {
     /// them; off by default.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub snapshot_every: Option<u64>,
+    /// Raft only: also take one once the entries applied since the last
+    /// snapshot carry this many payload bytes (whichever limit comes
+    /// first); off by default.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub snapshot_bytes: Option<u64>,
 }
 
 /// `--expiry`: who decides that a lease-lock lease expired.
@@ -234,7 +239,7 @@ impl RunArgs {
                 let mut settings = SwarmSettings::new(nodes, duration, kinds);
                 settings.drift_bound = config.clock_drift_bound;
                 settings.drift_interval = config.election_timeout_min;
-                if self.snapshot_every.is_some() {
+                if self.snapshot_every.is_some() || self.snapshot_bytes.is_some() {
                     // Snapshots of many pairs, so they travel in chunks.
                     settings.workload.keys = SNAPSHOT_KEYS;
                 }
@@ -244,10 +249,11 @@ impl RunArgs {
     }
 
     /// The Raft configuration of the run: the defaults, with
-    /// `--snapshot-every`.
+    /// `--snapshot-every` and `--snapshot-bytes`.
     pub fn raft_config(&self) -> Config {
         Config {
             snapshot_every: self.snapshot_every.unwrap_or(0),
+            snapshot_bytes: self.snapshot_bytes.unwrap_or(0),
             ..Config::default()
         }
     }
@@ -263,6 +269,9 @@ impl RunArgs {
         }
         if let Some(every) = self.snapshot_every {
             batched.push_str(&format!(" --snapshot-every {every}"));
+        }
+        if let Some(bytes) = self.snapshot_bytes {
+            batched.push_str(&format!(" --snapshot-bytes {bytes}"));
         }
         if self.experiment != Experiment::Swarm {
             return format!(
@@ -400,6 +409,24 @@ mod tests {
             0
         );
         assert!(parse(&["--snapshot-every", "0"]).is_err());
+        // The byte limit alone takes snapshots too, and is reproduced.
+        let args = parse(&[
+            "--nodes",
+            "3",
+            "--duration",
+            "3s",
+            "--snapshot-bytes",
+            "200",
+        ])
+        .unwrap();
+        assert_eq!(args.raft_config().snapshot_bytes, 200);
+        assert!(args.reproduce(7).ends_with(" --snapshot-bytes 200"));
+        let raft = Raft {
+            config: args.raft_config(),
+        };
+        let outcome = Simulation::new(raft, args.options(7)).run();
+        assert!(outcome.metrics.snapshots_taken > 0, "no snapshot by size");
+        assert_eq!(outcome.failures().count(), 0);
     }
 
     /// A window of zero, or as long as the clients wait, is refused with the

@@ -175,10 +175,12 @@ fn print_text(args: &Args, options: &SimulationOptions, outcome: &Outcome, repro
             format_duration(window)
         );
     }
-    if let Some(every) = args.run.snapshot_every {
+    if args.run.snapshot_every.is_some() || args.run.snapshot_bytes.is_some() {
         println!(
-            "  snapshots: {} taken (every {every} entries), {} installed from a leader",
-            outcome.metrics.snapshots_taken, outcome.metrics.snapshots_installed
+            "  snapshots: {} taken ({}), {} installed from a leader",
+            outcome.metrics.snapshots_taken,
+            snapshot_policy(&args.run),
+            outcome.metrics.snapshots_installed
         );
     }
     println!();
@@ -283,4 +285,18 @@ fn distribution(distribution: &Option<Distribution>) -> String {
         ),
         None => "none".to_owned(),
     }
+}
+
+/// `every N entries`, `every M bytes` or both.
+fn snapshot_policy(run: &RunArgs) -> String {
+    let limits: Vec<String> = [
+        run.snapshot_every
+            .map(|every| format!("every {every} entries")),
+        run.snapshot_bytes
+            .map(|bytes| format!("every {bytes} bytes")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    limits.join(" or ")
 }
