@@ -462,7 +462,7 @@ fn materialise(steps: &[Vec<Step>]) -> Vec<Vec<Persist>> {
                     }
                     Step::Vote => {
                         term += 1;
-                        vote(term, Some(u64::from(term % 3) + 1))
+                        vote(term, Some(term % 3 + 1))
                     }
                     Step::TakeSnapshot(_) if last == base => continue,
                     Step::TakeSnapshot(at) => {
