@@ -17,7 +17,7 @@ shift || true
 if [ $# -gt 0 ]; then
     targets=("$@")
 else
-    targets=(decode_frame roundtrip decode_then_step decode_then_step_lock replay_log)
+    targets=(decode_frame roundtrip decode_then_step decode_then_step_lock replay_log snapshot_file)
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then

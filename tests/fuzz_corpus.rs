@@ -4,12 +4,13 @@
 //!
 //! `cargo test --test fuzz_corpus -- --ignored` rewrites the hand-made seeds
 //! of `decode_frame` (one valid frame of every message kind, whole and as a
-//! sealed body) and of `replay_log` (logs and state files the real log
-//! wrote); the other files are inputs the fuzzer found, minimised with
-//! `cargo fuzz cmin`.
+//! sealed body), of `replay_log` (logs and state files the real log
+//! wrote) and of `snapshot_file` (snapshot files the real log wrote); the
+//! other files are inputs the fuzzer found, minimised with `cargo fuzz cmin`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use electorate::codec::fuzzing::{
     decode_frame, decode_then_step, decode_then_step_lock, fuzz_codec, roundtrip, SEALED_FAMILIES,
@@ -17,11 +18,13 @@ use electorate::codec::fuzzing::{
 };
 use electorate::codec::{Frame, Payload, HEADER_LEN};
 use electorate::core::chassis::Epoch;
+use electorate::core::kv::KvStore;
 use electorate::core::lock_service::LockMessage;
 use electorate::core::node::NodeId;
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Entry, HardState, Heartbeat,
-    HeartbeatResponse, LogIndex, Message, Persist, Round, Term, VoteRequest, VoteResponse,
+    HeartbeatResponse, LogIndex, Message, Persist, Round, Snapshot, Term, VoteRequest,
+    VoteResponse,
 };
 use electorate::core::store::{KeyState, Revision, SessionId, StoreReply, StoreRequest};
 use electorate::core::{bully, ring};
@@ -31,16 +34,18 @@ use electorate::driver::storage::format::{
     fuzz_replay, Identity, LOG_HEADER_LEN, RECORD_HEADER_LEN, STATE_COPY_STRIDE,
 };
 use electorate::driver::storage::simulated::SimDisk;
-use electorate::driver::storage::{Log, Storage, LOG_FILE, STATE_FILE};
+use electorate::driver::storage::snapshot_file::{fuzz_snapshot, SNAPSHOT_HEADER_LEN};
+use electorate::driver::storage::{Log, Storage, LOG_FILE, SNAPSHOT_FILE, STATE_FILE};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 5] = [
+const TARGETS: [(&str, Target); 6] = [
     ("decode_frame", decode_frame),
     ("roundtrip", roundtrip),
     ("decode_then_step", decode_then_step),
     ("decode_then_step_lock", decode_then_step_lock),
     ("replay_log", fuzz_replay),
+    ("snapshot_file", fuzz_snapshot),
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -566,4 +571,58 @@ fn write_replay_log_seeds() {
     let mut both_copies = one_copy;
     both_copies[STATE_COPY_STRIDE + 20] ^= 0x01;
     fs::write(dir.join("seed-state-damaged-both"), &both_copies).unwrap();
+}
+
+/// `snapshot_file` takes the input as `raft.snapshot` of cluster 1 node 1,
+/// and again with a checksum put after it: the seeds are files the real
+/// log wrote (an empty state machine, a few pairs, enough pairs to span
+/// sectors), the same without their checksum (so the fuzzer mutates bodies
+/// that the checksum does not stop), and damaged ones.
+#[test]
+#[ignore = "rewrites the hand-made seeds of fuzz/corpus/snapshot_file"]
+fn write_snapshot_file_seeds() {
+    let dir = corpus_dir("snapshot_file");
+    fs::create_dir_all(&dir).unwrap();
+    let identity = Identity {
+        cluster_id: 1,
+        node_id: 1,
+    };
+    let mut disk = SimDisk::new();
+    let (mut log, _) = Log::open(disk.clone(), identity).unwrap();
+    let entries: Vec<Persist> = (1..=3)
+        .map(|index| {
+            Persist::AppendEntry(Entry {
+                term: Term::new(1),
+                index: LogIndex::new(index),
+                command: Command::Noop.into(),
+            })
+        })
+        .collect();
+    log.append(&entries).unwrap();
+    log.sync().unwrap();
+    for (index, pairs) in [(1u64, 0u64), (2, 3), (3, 60)] {
+        let mut kv = KvStore::default();
+        for i in 0..pairs {
+            kv.write(&format!("k{i}"), i * 77);
+        }
+        let snapshot = Snapshot {
+            index: LogIndex::new(index),
+            term: Term::new(1),
+            members: vec![1, 2, 3],
+            kv,
+        };
+        log.append(&[Persist::Snapshot(Arc::new(snapshot))])
+            .unwrap();
+        log.sync().unwrap();
+        let bytes = disk.read(SNAPSHOT_FILE).unwrap().unwrap();
+        fs::write(dir.join(format!("seed-snapshot-{pairs}-pairs")), &bytes).unwrap();
+        let unsealed = &bytes[..bytes.len() - 4];
+        fs::write(dir.join(format!("seed-body-{pairs}-pairs")), unsealed).unwrap();
+        if pairs == 3 {
+            let mut flipped = bytes.clone();
+            flipped[SNAPSHOT_HEADER_LEN + 4] ^= 0x04;
+            fs::write(dir.join("seed-snapshot-damaged-body"), &flipped).unwrap();
+            fs::write(dir.join("seed-snapshot-cut"), &bytes[..bytes.len() / 2]).unwrap();
+        }
+    }
 }

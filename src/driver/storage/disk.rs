@@ -22,6 +22,8 @@ pub trait Disk {
     /// fsync: every write to `name` so far is durable when this returns Ok.
     fn sync(&mut self, name: &str) -> io::Result<()>;
     fn rename(&mut self, from: &str, to: &str) -> io::Result<()>;
+    /// Removes `name` if it exists (not durable until [`Disk::sync_dir`]).
+    fn remove(&mut self, name: &str) -> io::Result<()>;
     /// fsync of the directory: creations and renames so far are durable.
     fn sync_dir(&mut self) -> io::Result<()>;
     /// Where `name` is, for error messages.
@@ -150,7 +152,19 @@ impl Disk for FileDisk {
         self.flush(from)?;
         self.open.remove(from);
         self.open.remove(to);
+        // Unsynced writes to the file the rename replaces die with it: they
+        // must not land on the file renamed in.
+        self.unsynced.remove(to);
         std::fs::rename(self.directory.join(from), self.directory.join(to))
+    }
+
+    fn remove(&mut self, name: &str) -> io::Result<()> {
+        self.open.remove(name);
+        self.unsynced.remove(name);
+        match std::fs::remove_file(self.directory.join(name)) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            result => result,
+        }
     }
 
     fn sync_dir(&mut self) -> io::Result<()> {

@@ -1,42 +1,60 @@
 //! The bytes on disk, and reading them back. Pure functions: no I/O, so
 //! the fuzz target and the tests can feed them anything.
 //!
-//! A node's data directory holds two files:
+//! A node's data directory holds two files, and a third once a snapshot is
+//! taken or installed:
 //!
 //! ```text
-//! raft.state  term, vote and the synced length of the log, in two copies
-//!             STATE_COPY_STRIDE bytes apart (one bad sector cannot hit both):
+//! raft.state  term, vote, the synced length of the log and the base of the
+//!             log it counts in, in two copies STATE_COPY_STRIDE bytes apart
+//!             (one bad sector cannot hit both):
 //!   magic "ELECTSTA" | version u32 | copy u32 | cluster u64 | node u64 |
 //!   sequence u64 | term u64 | has_vote u64 | vote u64 | synced_len u64 |
-//!   crc32c(everything before) u32                           (little endian)
+//!   base_index u64 | base_term u64 | crc32c(everything before) u32
+//!                                                           (little endian)
 //! raft.log    a header, then records:
-//!   header: magic "ELECTLOG" | version u32 | cluster u64 | node u64 | crc32c u32
+//!   header: magic "ELECTLOG" | version u32 | cluster u64 | node u64 |
+//!           base_index u64 | base_term u64 | crc32c u32
 //!   record: length u32 | crc32c(length ++ payload) u32 | payload
 //!   payload: 2 TruncateLog from | 3 AppendEntry term index command   (varints)
+//! raft.snapshot  see [`super::snapshot_file`]
 //! ```
+//!
+//! The log's base is the (index, term) of the snapshot it follows ((0, 0)
+//! without one): its first entry is `base_index + 1`. The state copies
+//! name the base too, so that recovery can tell which log a synced length
+//! counts in when a crash came while the log was being replaced by its
+//! compacted copy (see [`super::Log::open`]).
 //!
 //! The log is written first and fsynced, then both state copies with the
 //! new synced length, then fsynced: only then is the batch acknowledged.
 //! So everything before `synced_len` was acknowledged and damage there is
 //! corruption, while everything after it was never acknowledged (an
 //! unsynced tail a power loss may have left in any shape).
+//!
+//! Version 2 added the bases (and the snapshot file); version 1 files are
+//! refused, not migrated.
 
 use crate::codec::primitives::{put_varint, Reader};
 use crate::codec::raft::{decode_command, encode_command};
 use crate::codec::DecodeError;
-use crate::core::raft::{DurableState, Entry, HardState, LogIndex, Persist, Term};
+use crate::core::raft::snapshot::Snapshot;
+use crate::core::raft::{Entry, HardState, LogIndex, Persist, Term};
 
 /// The format this code writes and the only one it reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 pub const LOG_MAGIC: [u8; 8] = *b"ELECTLOG";
 pub const STATE_MAGIC: [u8; 8] = *b"ELECTSTA";
-pub const LOG_HEADER_LEN: usize = 32;
+pub const LOG_HEADER_LEN: usize = 48;
 pub const RECORD_HEADER_LEN: usize = 8;
-pub const STATE_COPY_LEN: usize = 76;
+pub const STATE_COPY_LEN: usize = 92;
 /// The second copy starts a page after the first.
 pub const STATE_COPY_STRIDE: usize = 4096;
 /// Larger records are refused as corrupt: no honest entry comes close.
 pub const MAX_RECORD_LEN: u32 = 16 << 20;
+/// A log base or snapshot index beyond this is refused as corrupt (no log
+/// gets near 2^62 entries), so counting entries on from it cannot overflow.
+pub const MAX_BASE_INDEX: u64 = 1 << 62;
 
 const TRUNCATE_LOG: u8 = 2;
 const APPEND_ENTRY: u8 = 3;
@@ -55,6 +73,30 @@ impl std::fmt::Display for Identity {
     }
 }
 
+/// The snapshot a log follows: its first entry is `index + 1`, and the
+/// entry at `index` had `term`. (0, 0) for a log with no snapshot before it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogBase {
+    pub index: LogIndex,
+    pub term: Term,
+}
+
+impl LogBase {
+    /// The base a log has after `snapshot` (none: the start).
+    pub fn of(snapshot: Option<&Snapshot>) -> LogBase {
+        snapshot.map_or(LogBase::default(), |snapshot| LogBase {
+            index: snapshot.index,
+            term: snapshot.term,
+        })
+    }
+}
+
+impl std::fmt::Display for LogBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "index {} term {}", self.index, self.term)
+    }
+}
+
 /// Which part of the data a problem is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
@@ -63,6 +105,8 @@ pub enum Place {
     Record(usize),
     /// Both copies of term, vote and synced length.
     TermAndVote,
+    /// The snapshot file (`raft.snapshot`).
+    Snapshot,
 }
 
 impl std::fmt::Display for Place {
@@ -71,6 +115,7 @@ impl std::fmt::Display for Place {
             Place::LogHeader => write!(f, "the log header"),
             Place::Record(n) => write!(f, "record {n}"),
             Place::TermAndVote => write!(f, "term and vote (both copies)"),
+            Place::Snapshot => write!(f, "the snapshot"),
         }
     }
 }
@@ -100,17 +145,21 @@ pub struct StateCopy {
     pub hard_state: HardState,
     /// How much of `raft.log` is fsynced and may have been acknowledged.
     pub synced_len: u64,
+    /// The base of the log `synced_len` counts in.
+    pub log_base: LogBase,
 }
 
-fn crc(bytes: &[u8]) -> u32 {
+pub(super) fn crc(bytes: &[u8]) -> u32 {
     crc32c::crc32c(bytes)
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
+/// Precondition (all callers check the length first): `at + 4 <= len`.
+pub(super) fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
+/// Precondition (all callers check the length first): `at + 8 <= len`.
+pub(super) fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
@@ -129,6 +178,8 @@ pub fn encode_state_copy(state: &StateCopy, copy: u32) -> [u8; STATE_COPY_LEN] {
         u64::from(vote.is_some()),
         vote.unwrap_or(0),
         state.synced_len,
+        state.log_base.index.get(),
+        state.log_base.term.get(),
     ];
     for (i, field) in fields.iter().enumerate() {
         out[16 + 8 * i..24 + 8 * i].copy_from_slice(&field.to_le_bytes());
@@ -202,6 +253,10 @@ fn decode_state_copy(file: &[u8], copy: u32) -> Result<StateCopy, CopyProblem> {
             voted_for,
         },
         synced_len: field(6),
+        log_base: LogBase {
+            index: LogIndex::new(field(7)),
+            term: Term::new(field(8)),
+        },
     })
 }
 
@@ -252,18 +307,22 @@ pub fn read_state(file: &[u8], expected: Identity) -> Result<StateRead, FormatEr
     }
 }
 
-pub fn encode_log_header(identity: Identity) -> [u8; LOG_HEADER_LEN] {
+/// The header of a log that follows the snapshot at `base`.
+pub fn encode_log_header(identity: Identity, base: LogBase) -> [u8; LOG_HEADER_LEN] {
     let mut out = [0; LOG_HEADER_LEN];
     out[..8].copy_from_slice(&LOG_MAGIC);
     out[8..12].copy_from_slice(&VERSION.to_le_bytes());
     out[12..20].copy_from_slice(&identity.cluster_id.to_le_bytes());
     out[20..28].copy_from_slice(&identity.node_id.to_le_bytes());
-    let checksum = crc(&out[..28]);
-    out[28..].copy_from_slice(&checksum.to_le_bytes());
+    out[28..36].copy_from_slice(&base.index.get().to_le_bytes());
+    out[36..44].copy_from_slice(&base.term.get().to_le_bytes());
+    let checksum = crc(&out[..44]);
+    out[44..].copy_from_slice(&checksum.to_le_bytes());
     out
 }
 
-fn check_log_header(bytes: &[u8], expected: Identity) -> Result<(), FormatError> {
+/// Checks the log header of `bytes` and returns the base it records.
+pub fn read_log_header(bytes: &[u8], expected: Identity) -> Result<LogBase, FormatError> {
     let damaged = |problem: &str| FormatError::Damaged {
         offset: 0,
         place: Place::LogHeader,
@@ -275,7 +334,7 @@ fn check_log_header(bytes: &[u8], expected: Identity) -> Result<(), FormatError>
     if header[..8] != LOG_MAGIC {
         return Err(damaged("no magic"));
     }
-    if crc(&header[..28]) != u32_at(header, 28) {
+    if crc(&header[..44]) != u32_at(header, 44) {
         return Err(damaged("checksum mismatch"));
     }
     let version = u32_at(header, 8);
@@ -289,12 +348,20 @@ fn check_log_header(bytes: &[u8], expected: Identity) -> Result<(), FormatError>
     if found != expected {
         return Err(FormatError::WrongOwner { found, expected });
     }
-    Ok(())
+    let base = LogBase {
+        index: LogIndex::new(u64_at(header, 28)),
+        term: Term::new(u64_at(header, 36)),
+    };
+    if base.index.get() > MAX_BASE_INDEX {
+        return Err(damaged("a base index beyond any real log"));
+    }
+    Ok(base)
 }
 
 /// Appends the framed record of `record` to `out`. Hard state does not go
-/// in the log (it lives in `raft.state`), nor does a snapshot (the storage
-/// refuses those before encoding anything): returns whether it wrote one.
+/// in the log (it lives in `raft.state`), nor does a snapshot (it goes to
+/// `raft.snapshot`, and the log is rewritten after it): returns whether it
+/// wrote one.
 pub fn encode_record(record: &Persist, out: &mut Vec<u8>) -> bool {
     let start = out.len();
     out.extend_from_slice(&[0; RECORD_HEADER_LEN]);
@@ -354,6 +421,9 @@ pub struct Span {
 /// What replaying `raft.log` against its synced length found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogReplay {
+    /// The snapshot the log follows, from its header.
+    pub base: LogBase,
+    /// The entries after the base.
     pub log: Vec<Entry>,
     /// Every synced record, in order.
     pub spans: Vec<Span>,
@@ -369,9 +439,12 @@ pub fn replay_log(
     synced_len: u64,
     expected: Identity,
 ) -> Result<LogReplay, FormatError> {
-    check_log_header(bytes, expected)?;
+    let base = read_log_header(bytes, expected)?;
     let file_len = bytes.len() as u64;
-    let mut state = DurableState::default();
+    let mut state = Replayed {
+        base: base.index,
+        log: Vec::new(),
+    };
     let mut spans = Vec::new();
     let mut offset = LOG_HEADER_LEN as u64;
     let synced_end = synced_len.min(file_len);
@@ -385,7 +458,7 @@ pub fn replay_log(
         let synced = &bytes[offset as usize..synced_end as usize];
         let record_len = next_record(synced, &state).map_err(damaged)?;
         let payload = &synced[RECORD_HEADER_LEN..record_len];
-        state.apply_owned(decode_payload(payload).expect("checked by next_record"));
+        state.apply(decode_payload(payload).expect("checked by next_record"));
         spans.push(Span {
             offset,
             len: record_len as u64,
@@ -402,15 +475,45 @@ pub fn replay_log(
         });
     }
     Ok(LogReplay {
+        base,
         log: state.log,
         spans,
         tail_bytes: file_len - synced_len,
     })
 }
 
+/// The entries replayed so far, after the log's base.
+struct Replayed {
+    base: LogIndex,
+    log: Vec<Entry>,
+}
+
+impl Replayed {
+    /// The index the next appended entry must have. No overflow: bases
+    /// are at most [`MAX_BASE_INDEX`] and a log holds fewer entries than
+    /// bytes.
+    fn next_index(&self) -> LogIndex {
+        self.base.plus(self.log.len() + 1)
+    }
+
+    /// Precondition ([`next_record`] checked it): a truncation is after
+    /// the base, an entry is the next one.
+    fn apply(&mut self, record: Persist) {
+        match record {
+            Persist::TruncateLog { from } => {
+                let kept = from.get() - self.base.get() - 1;
+                self.log
+                    .truncate(usize::try_from(kept).unwrap_or(usize::MAX));
+            }
+            Persist::AppendEntry(entry) => self.log.push(entry),
+            Persist::HardState(_) | Persist::Snapshot(_) => {}
+        }
+    }
+}
+
 /// The length of the record at the start of `bytes` if it is whole,
 /// intact and applies to `state` (an appended entry must be the next one).
-fn next_record(bytes: &[u8], state: &DurableState) -> Result<usize, String> {
+fn next_record(bytes: &[u8], state: &Replayed) -> Result<usize, String> {
     if bytes.len() < RECORD_HEADER_LEN {
         return Err("torn record header before the synced length".to_owned());
     }
@@ -430,12 +533,12 @@ fn next_record(bytes: &[u8], state: &DurableState) -> Result<usize, String> {
     }
     let record = decode_payload(payload).map_err(|error| error.to_string())?;
     if let Persist::TruncateLog { from } = &record {
-        if *from <= state.base_index() {
+        if *from <= state.base {
             return Err(format!("a truncation from {from}, before the first entry"));
         }
     }
     if let Persist::AppendEntry(entry) = &record {
-        let expected = LogIndex::from_count(state.log.len() + 1);
+        let expected = state.next_index();
         if entry.index != expected {
             return Err(format!("entry {} where {expected} was due", entry.index));
         }
@@ -457,7 +560,7 @@ pub fn fuzz_replay(data: &[u8]) {
     let mut synced_len = synced.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
     let mut bytes = rest.to_vec();
     if !bytes.starts_with(&LOG_MAGIC) {
-        let mut with_header = encode_log_header(identity).to_vec();
+        let mut with_header = encode_log_header(identity, LogBase::default()).to_vec();
         with_header.extend_from_slice(&bytes);
         bytes = with_header;
         synced_len += LOG_HEADER_LEN as u64;
@@ -465,12 +568,12 @@ pub fn fuzz_replay(data: &[u8]) {
     synced_len = synced_len.min(bytes.len() as u64 + 1);
     if let Ok(replay) = replay_log(&bytes, synced_len, identity) {
         assert_eq!(replay.tail_bytes, bytes.len() as u64 - synced_len);
-        let mut again = encode_log_header(identity).to_vec();
+        let mut again = encode_log_header(identity, replay.base).to_vec();
         for entry in &replay.log {
             encode_record(&Persist::AppendEntry(entry.clone()), &mut again);
         }
         let reread = replay_log(&again, again.len() as u64, identity)
             .expect("a log written from a replay replays");
-        assert_eq!(reread.log, replay.log);
+        assert_eq!((reread.base, reread.log), (replay.base, replay.log));
     }
 }

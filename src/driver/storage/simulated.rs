@@ -5,7 +5,7 @@
 //! - **power loss** ([`SimDisk::power_loss`]): every sector written since
 //!   its file's last fsync is lost or lands — all, none, or any subset, so a
 //!   multi-sector write can land with later sectors present and earlier
-//!   ones missing; creations and renames since the last directory fsync are
+//!   ones missing; creations, renames and removals since the last directory fsync are
 //!   undone. Power can also fail *during* an operation
 //!   ([`SimFaults::power_fails_at_op`]): that operation and every later one
 //!   fail until the loss is applied, as if the process died there.
@@ -47,7 +47,8 @@ pub enum PowerLoss {
 #[derive(Clone, Debug, Default)]
 pub struct SimFaults {
     /// Power fails when the operation count reaches this (counting writes,
-    /// truncations, fsyncs and renames from the disk's creation).
+    /// truncations, fsyncs, renames, removals and directory fsyncs from the
+    /// disk's creation).
     pub power_fails_at_op: Option<u64>,
     /// The next fsync of a file fails with EIO.
     pub fail_next_sync: bool,
@@ -381,6 +382,13 @@ impl Disk for SimDisk {
             .remove(from)
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, from.to_owned()))?;
         state.names.insert(to.to_owned(), index);
+        Ok(())
+    }
+
+    fn remove(&mut self, name: &str) -> io::Result<()> {
+        let mut state = self.state();
+        SimDisk::operation(&mut state)?;
+        state.names.remove(name);
         Ok(())
     }
 

@@ -358,3 +358,5 @@ fn real_files_round_trip_and_lazy_mode_keeps_unsynced_writes_out_of_the_file() {
         let _ = std::fs::remove_dir_all(&directory);
     }
 }
+
+mod snapshots;
