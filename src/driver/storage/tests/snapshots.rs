@@ -510,3 +510,37 @@ proptest! {
         judge_crash(&disk, &batches, acknowledged, &format!("power off at op {at} of {total}"));
     }
 }
+
+/// The same on real files, plain and lazy: snapshots and compacted logs
+/// come back, and files a crash left aside are removed from the directory.
+#[test]
+fn real_files_hold_snapshots_and_lose_their_leftovers() {
+    let batches = snapshot_batches();
+    for lazy in [false, true] {
+        let directory = scratch(if lazy { "snapshots-lazy" } else { "snapshots" });
+        let (mut log, _) = open_directory(&directory, ME, lazy).unwrap();
+        for batch in &batches {
+            log.append(batch).unwrap();
+            log.sync().unwrap();
+        }
+        drop(log);
+        for name in [NEW_SNAPSHOT_FILE, NEW_LOG_FILE] {
+            std::fs::write(directory.join(name), b"never renamed in").unwrap();
+        }
+        let (_, recovered) = open_directory(&directory, ME, lazy).unwrap();
+        assert_eq!(recovered.state, applied(&batches), "lazy {lazy}");
+        assert_eq!(
+            recovered.snapshot_bytes,
+            std::fs::metadata(directory.join(SNAPSHOT_FILE))
+                .unwrap()
+                .len()
+        );
+        for name in [NEW_SNAPSHOT_FILE, NEW_LOG_FILE] {
+            assert!(
+                !directory.join(name).exists(),
+                "lazy {lazy}: {name} is left"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+}
