@@ -96,6 +96,56 @@ fn a_cluster_survives_leader_kills_and_partitions_with_a_linearizable_history() 
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
+/// With a snapshot every 20 entries, leader kills and restarts from disk
+/// leave the history linearizable, and what a restart costs stays bounded
+/// by the interval rather than by the run: each restart replays at most a
+/// couple of intervals' worth of records, and no log file grows past a few
+/// intervals' worth of bytes (without snapshots this run writes thousands
+/// of records).
+#[test]
+fn with_snapshots_restarts_and_log_files_stay_bounded_under_leader_kills() {
+    let data_dir = std::env::temp_dir().join(format!(
+        "electorate-cluster-snapshot-test-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let options = ClusterOptions {
+        duration: Duration::from_secs(5),
+        kill_leader_every: Some(Duration::from_millis(1_500)),
+        clients: 3,
+        keys: 4,
+        client_timeout: Duration::from_secs(2),
+        check_timeout: Duration::from_secs(60),
+        tuning: Tuning {
+            snapshot_every: Some(20),
+            ..Tuning::default()
+        },
+        ..options(23, &data_dir)
+    };
+    let (report, _) = run_cluster(&options, |_| {}).unwrap();
+    assert!(report.passed(), "{report:#?}");
+    let storage = &report.kpis.storage;
+    assert!(
+        report.operations.acknowledged_writes > 200,
+        "enough writes for many snapshots: {report:#?}"
+    );
+    assert!(storage.snapshots_taken >= 10, "{storage:?}");
+    assert!(storage.restarts >= 1, "{storage:?}");
+    let replayed = storage
+        .most_records_replayed
+        .expect("a restart was scraped");
+    assert!(
+        replayed <= 200,
+        "a restart replayed {replayed} records: {storage:?}"
+    );
+    assert!(
+        storage.largest_log_bytes <= 16 * 1024,
+        "a log file grew to {} bytes: {storage:?}",
+        storage.largest_log_bytes
+    );
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
 /// A lease that outlives the followers' promise, and an isolated leader
 /// that keeps it (no CheckQuorum): `Config::validate` refuses this set, so
 /// it is forced past it through a test-only switch. The old leader's claim
