@@ -685,3 +685,74 @@ fn zk_sequential_a_deletion_wakes_at_most_one_watcher() {
     println!("{} states searched", seen.len());
     assert!(woken, "no state with three entries and a notice sent");
 }
+
+/// The spec of the planted `install_older_snapshot` bug, outside
+/// `models/` because only a build with deliberate bugs loads it.
+fn older_snapshot_spec_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models/deliberate-bugs/raft-install-older-snapshot.toml")
+}
+
+/// A follower that installs a snapshot its commit index covers goes back
+/// on what it committed: the checker finds State Machine Safety violated
+/// and its shortest counterexample ends in that violation, naming the
+/// node whose commit index went back. `electorate check` prints that
+/// trace. With the bug off the same spec keeps every property, so the bug
+/// is what breaks it.
+#[test]
+fn a_follower_installing_an_older_snapshot_breaks_state_machine_safety() {
+    let path = older_snapshot_spec_path();
+    let spec = ModelSpec::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    assert!(spec.config().bugs.install_older_snapshot);
+    let report = check_spec(&spec, &CheckOptions::default());
+    println!("{}", summary(&report));
+    assert!(report.as_expected(), "{}", summary(&report));
+    let violations = last_step_violations(&report, Property::StateMachineSafety);
+    assert!(
+        violations.iter().any(
+            |violation| violation.starts_with("State Machine Safety violated")
+                && violation.contains("went back")
+        ),
+        "{violations:?}"
+    );
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_electorate"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .expect("run electorate check");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("shortest counterexample"), "{stdout}");
+    assert!(
+        stdout.contains("=> State Machine Safety violated: node") && stdout.contains("went back"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verdict: as expected"), "{stdout}");
+
+    let mut fixed = spec.clone();
+    fixed.raft.bugs = DeliberateBugs::default();
+    fixed.expect.violated.clear();
+    let report = check_spec(&fixed, &CheckOptions::default());
+    println!("{}", summary(&report));
+    assert!(
+        report.as_expected(),
+        "without the bug: {}",
+        summary(&report)
+    );
+}
+
+/// A snapshot spec with the planted bug is refused in a build without
+/// deliberate bugs, naming the key; in this (test) build it loads.
+#[test]
+fn the_planted_bug_spec_needs_a_build_with_deliberate_bugs() {
+    let text = std::fs::read_to_string(older_snapshot_spec_path()).expect("readable");
+    let parsed = ModelSpec::parse(&older_snapshot_spec_path(), &text);
+    assert_eq!(parsed.is_ok(), DeliberateBugs::AVAILABLE);
+    let unknown = text.replace("install-older-snapshot", "install-newer-snapshot");
+    let error = ModelSpec::parse(&older_snapshot_spec_path(), &unknown).expect_err("refused");
+    assert!(
+        error.to_string().contains("`raft.deliberate_bugs`"),
+        "{error}"
+    );
+}

@@ -64,6 +64,13 @@ pub enum Property {
     /// Lock services: at every instant of real time, at most one
     /// candidate's own clock says it holds the lease.
     ExclusiveHolding,
+    /// Reachable: a node takes a snapshot and compacts its log through it.
+    SnapshotTaken,
+    /// Reachable: a follower installs a snapshot its leader sent.
+    SnapshotInstalled,
+    /// Reachable: a node that crashed after a snapshot's record was
+    /// durable but before its log was compacted restarts.
+    RestartBeforeCompaction,
 }
 
 /// What kind of claim a property makes.
@@ -79,7 +86,7 @@ pub enum Kind {
 
 impl Property {
     /// Every property, safety first.
-    pub const ALL: [Property; 14] = [
+    pub const ALL: [Property; 17] = [
         Property::ElectionSafety,
         Property::LeaseSafety,
         Property::LogMatching,
@@ -94,9 +101,13 @@ impl Property {
         Property::LeaseReadServed,
         Property::FencedWrites,
         Property::ExclusiveHolding,
+        Property::SnapshotTaken,
+        Property::SnapshotInstalled,
+        Property::RestartBeforeCompaction,
     ];
 
-    /// The lock-service properties, last in [`Property::ALL`]: judged by
+    /// The lock-service properties, after the others in [`Property::ALL`] but the
+    /// snapshot goals: judged by
     /// [`crate::check::lock_service::LockMonitor`] in the simulator and
     /// the model checker.
     pub const LOCK_SERVICE: [Property; 2] = [Property::FencedWrites, Property::ExclusiveHolding];
@@ -128,6 +139,11 @@ impl Property {
             Property::LeaseReadServed => "a lease read is served",
             Property::FencedWrites => "Fenced Writes",
             Property::ExclusiveHolding => "Exclusive Holding",
+            Property::SnapshotTaken => "a snapshot is taken",
+            Property::SnapshotInstalled => "a snapshot is installed",
+            Property::RestartBeforeCompaction => {
+                "a node restarts from a crash between a snapshot and the compaction"
+            }
         }
     }
 
@@ -137,7 +153,10 @@ impl Property {
             Property::LeaderElected
             | Property::WriteCommitted
             | Property::LeaderReplaced
-            | Property::LeaseReadServed => Kind::Reachability,
+            | Property::LeaseReadServed
+            | Property::SnapshotTaken
+            | Property::SnapshotInstalled
+            | Property::RestartBeforeCompaction => Kind::Reachability,
             _ => Kind::Safety,
         }
     }

@@ -32,6 +32,11 @@ pub enum Action<M> {
         step: Box<Action<M>>,
         batch_survives: bool,
     },
+    /// A crash during `0` (a step of one node), after the snapshot record
+    /// of its batch is durable and before the log is compacted through it
+    /// (`cluster.crash_before_compaction`): nothing of the step is sent,
+    /// the records after the snapshot's are lost, and the node is down.
+    CrashBeforeCompaction(Box<Action<M>>),
     /// A crashed node restarts and finds its synced data damaged: it
     /// refuses to start and stays down for good (`disk.max_damaged_nodes`).
     RestartOnDamagedStorage(NodeId),
@@ -93,6 +98,11 @@ impl<M: fmt::Display> fmt::Display for Action<M> {
             Action::RestartOnDamagedStorage(id) => {
                 write!(f, "restart {id} on damaged storage")
             }
+            Action::CrashBeforeCompaction(step) => write!(
+                f,
+                "crash during `{step}`, after its snapshot is durable and before the log is \
+                 compacted"
+            ),
             Action::Client { client, node } => write!(f, "client c{client} sends to {node}"),
             Action::ClientBatch {
                 clients: [first, second],

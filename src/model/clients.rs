@@ -9,7 +9,6 @@ use stateright::semantics::ConsistencyTester;
 use crate::check::properties::Property;
 use crate::core::client::{ClientReply, ClientRequest, RequestId};
 use crate::core::node::{Input, Node, NodeId};
-use crate::harness::disk::{FailingStep, WriteFailed};
 use crate::model::action::Action;
 use crate::model::cluster::{ActionOf, ClusterModel};
 use crate::model::register::{RegisterOp, RegisterRet};
@@ -27,8 +26,8 @@ pub fn invoke<V: ModelVariant>(
     state: &mut StateOf<V>,
     clients: &[usize],
     id: NodeId,
-    failing: Option<FailingStep>,
-) -> Result<(), WriteFailed> {
+    failing: Option<step::Fault>,
+) -> Result<(), step::WentDown> {
     let now = model.local_time(state, id);
     let holds_lease = state.node(id).is_some_and(|node| node.holds_lease(now));
     let mut requests = Vec::with_capacity(clients.len());

@@ -27,7 +27,7 @@ use crate::core::node::{Input, Node, NodeId, Role};
 use crate::core::raft::Config;
 use crate::core::time::Time;
 use crate::harness::algorithm::{Boot, MessageOf, Raft};
-use crate::harness::disk::{DiskBugs, FailingStep, WriteFailed};
+use crate::harness::disk::DiskBugs;
 use crate::harness::views::view;
 use crate::model::action::Action;
 use crate::model::network::Network;
@@ -35,7 +35,8 @@ use crate::model::properties::{self, Violations};
 use crate::model::register::CasRegister;
 use crate::model::rng::StepRng;
 use crate::model::spec::ModelSpec;
-use crate::model::state::{ClientStatus, ClusterState, NodeSlot};
+use crate::model::state::{ClientStatus, ClusterState, NodeSlot, Panic};
+use crate::model::step::{Fault, WentDown};
 use crate::model::variant::{ModelVariant, StateOf};
 use crate::model::{clients, disk, step};
 
@@ -136,6 +137,7 @@ impl<V: ModelVariant> ClusterModel<V> {
                     durable: Arc::new(V::Durable::default()),
                     clock_gain: 0,
                     lost_for_good: false,
+                    torn: false,
                 }
             })
             .collect();
@@ -153,6 +155,7 @@ impl<V: ModelVariant> ClusterModel<V> {
             violations: Violations::default(),
             crashed_leader_term: None,
             panic: None,
+            goals: Default::default(),
         };
         self.observe(&mut state);
         state
@@ -173,6 +176,10 @@ impl<V: ModelVariant> ClusterModel<V> {
         }
     }
 
+    /// Crashed node `id` restarts from its durable state. A restart that
+    /// refuses that state (the variant panics: the node wrote what it
+    /// cannot read back) is a broken invariant like a step's panic, and
+    /// ends the run as one.
     pub(crate) fn restart(&self, state: &mut StateOf<V>, id: NodeId) {
         let now = self.local_time(state, id);
         let slot = state.slot_mut(id);
@@ -183,8 +190,36 @@ impl<V: ModelVariant> ClusterModel<V> {
             now,
             rng: &mut rng,
         };
-        let node = self.variant.restart(boot, &slot.durable);
-        slot.node = Some(Arc::new(node));
+        let durable = &slot.durable;
+        let restarted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.variant.restart(boot, durable)
+        }));
+        match restarted {
+            Ok(node) => slot.node = Some(Arc::new(node)),
+            Err(payload) => {
+                state.panic = Some(Panic {
+                    node: id,
+                    message: format!("restart: {}", step::panic_message(&payload)),
+                });
+                state.violations.record(Property::NodeInvariants);
+            }
+        }
+    }
+
+    /// `step` with a crash landing after the snapshot record of its batch
+    /// is durable and before the log is compacted through it; `None` if the
+    /// step takes or installs no snapshot (then it is the plain step).
+    fn crash_before_compaction(&self, state: &mut StateOf<V>, step: ActionOf<V>) -> Option<()> {
+        let id = step.stepped_node().expect("a crash during a step");
+        match self.take_step(state, step, Some(Fault::BeforeCompaction)) {
+            Ok(()) => None,
+            Err(WentDown) => {
+                state.crashes += 1;
+                state.slot_mut(id).torn = true;
+                self.take_down(state, id);
+                Some(())
+            }
+        }
     }
 
     /// Runs the safety monitors (and the lock-service monitor, for a
@@ -248,8 +283,44 @@ impl<V: ModelVariant> ClusterModel<V> {
                 explanations.push(violation.to_string());
             }
         }
+        if !before.violations.contains(Property::StateMachineSafety) {
+            explanations.extend(
+                self.went_back(before, after)
+                    .into_iter()
+                    .map(|detail| format!("{} violated: {detail}", Property::StateMachineSafety)),
+            );
+        }
         explanations.extend(clients::explain(&self.spec, before, after));
         explanations
+    }
+
+    /// Within one life a node's commit index and its snapshot never go
+    /// back: one that did forgot entries it applied, and may have
+    /// acknowledged them (State Machine Safety, as the monitors judge it
+    /// where restarts are counted: `NodeView::incarnation`). The model
+    /// leaves restart counts out of its states, so it judges each
+    /// transition instead: a node up before and after one lived through it.
+    /// What went back, in words, for the first node that did.
+    fn went_back(&self, before: &StateOf<V>, after: &StateOf<V>) -> Option<String> {
+        self.members.iter().find_map(|&id| {
+            let (old, new) = (before.node(id)?, after.node(id)?);
+            let snapshot_index = |node: &V::Node| V::snapshot(node).map_or(0, |s| s.index.get());
+            let (old_commit, new_commit) = (old.commit_index(), new.commit_index());
+            let (old_base, new_base) = (snapshot_index(old), snapshot_index(new));
+            if new_commit < old_commit {
+                Some(format!(
+                    "node {id}'s commit index went back from {old_commit} to {new_commit} \
+                     without a restart"
+                ))
+            } else if new_base < old_base {
+                Some(format!(
+                    "node {id}'s snapshot went back from {old_base} to {new_base} without a \
+                     restart"
+                ))
+            } else {
+                None
+            }
+        })
     }
 
     fn node_actions(&self, state: &StateOf<V>, id: NodeId, actions: &mut Vec<ActionOf<V>>) {
@@ -295,13 +366,13 @@ impl<V: ModelVariant> ClusterModel<V> {
     }
 
     /// Takes `action`, one step of one node ([`Action::stepped_node`]), on
-    /// a disk whose write fails if `failing` says so.
+    /// a disk whose write goes wrong as `failing` says.
     pub(crate) fn take_step(
         &self,
         state: &mut StateOf<V>,
         action: ActionOf<V>,
-        failing: Option<FailingStep>,
-    ) -> Result<(), WriteFailed> {
+        failing: Option<Fault>,
+    ) -> Result<(), WentDown> {
         match action {
             Action::Tick(id) => step::step(self, state, id, Input::Tick, failing),
             Action::Deliver(envelope) => {
@@ -373,6 +444,9 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
             self.node_actions(state, id, actions);
         }
         self.network_actions(state, actions);
+        if self.spec.crash_before_compaction && state.crashes < self.spec.max_crashes {
+            disk::crash_before_compaction_actions(actions);
+        }
         disk::power_loss_actions(&self.spec.disk, state.power_losses, actions);
     }
 
@@ -384,7 +458,15 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
             Action::Drop(envelope) => next.network.remove(&envelope),
             Action::Duplicate(envelope) => next.network.send(envelope),
             Action::Crash(id) => self.crash(&mut next, id),
-            Action::Restart(id) => self.restart(&mut next, id),
+            Action::Restart(id) => {
+                if std::mem::take(&mut next.slot_mut(id).torn) {
+                    next.goals.restarted_before_compaction = true;
+                }
+                self.restart(&mut next, id)
+            }
+            Action::CrashBeforeCompaction(step) => {
+                self.crash_before_compaction(&mut next, *step)?
+            }
             Action::PowerLoss {
                 step,
                 batch_survives,
@@ -401,6 +483,9 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
         }
         if next.panic.is_none() {
             self.observe(&mut next);
+            if self.went_back(state, &next).is_some() {
+                next.violations.record(Property::StateMachineSafety);
+            }
         }
         Some(next)
     }
@@ -426,6 +511,10 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
 
     fn format_action(&self, action: &Self::Action) -> String {
         match action {
+            Action::CrashBeforeCompaction(step) => format!(
+                "crash during `{}`, after its snapshot is durable and before the log is compacted",
+                self.format_action(step)
+            ),
             Action::PowerLoss {
                 step,
                 batch_survives,

@@ -15,17 +15,27 @@
 //!   such data, so the node stays down for the rest of the run and counts
 //!   as failed; the spec keeps at most a minority so a majority can still
 //!   elect and commit.
+//! - **A crash between a snapshot and the compaction**
+//!   (`cluster.crash_before_compaction`, counted against
+//!   `cluster.max_crashes`): a step that takes or installs a snapshot may
+//!   crash after the snapshot's record is durable and before the log is
+//!   rewritten without the entries it covers. The disk then holds the new
+//!   snapshot beside the old log; a restart recovers from both as
+//!   `DurableState::recovered` says
+//!   ([`ModelVariant::durable_before_compaction`]), and the records of the
+//!   batch after the snapshot's are lost.
 //!
-//! Both are off unless a spec gives them a budget, so every other spec
-//! explores exactly the states it did before.
+//! All are off unless a spec asks for them, so every other spec explores
+//! exactly the states it did before.
 
 use std::sync::Arc;
 
 use crate::core::node::NodeId;
-use crate::harness::disk::{recover_damaged, FailingStep, FailingWrite, WriteFailed};
+use crate::harness::disk::{recover_damaged, FailingStep, FailingWrite};
 use crate::model::action::Action;
 use crate::model::cluster::{ActionOf, ClusterModel};
 use crate::model::spec::DiskSpec;
+use crate::model::step::{Fault, WentDown};
 use crate::model::variant::{ModelVariant, StateOf};
 
 /// Adds, while the budget lasts, every step of a node among `actions` once
@@ -53,6 +63,22 @@ pub fn power_loss_actions<M: Clone>(
     }
 }
 
+/// Adds every step of a node among `actions` once more with a crash
+/// between the snapshot record of its batch and the log's compaction
+/// (`cluster.crash_before_compaction`; the caller checks the crash budget).
+/// Only steps that take or install a snapshot have that crash point; the
+/// others give no state (`ClusterModel::next_state` returns `None`).
+pub fn crash_before_compaction_actions<M: Clone>(actions: &mut Vec<Action<M>>) {
+    let steps: Vec<Action<M>> = actions
+        .iter()
+        .filter(|action| action.stepped_node().is_some())
+        .cloned()
+        .collect();
+    for step in steps {
+        actions.push(Action::CrashBeforeCompaction(Box::new(step)));
+    }
+}
+
 /// Whether a crashed node may yet be found on damaged storage when it
 /// restarts: fewer nodes than the budget are down for good. (A deliberate
 /// bug that restarts such a node blank leaves none down for good; the
@@ -75,9 +101,9 @@ impl<V: ModelVariant> ClusterModel<V> {
             write: FailingWrite::PowerLoss { batch_survives },
             bugs: self.disk_bugs(),
         };
-        match self.take_step(state, step, Some(failing)) {
+        match self.take_step(state, step, Some(Fault::Write(failing))) {
             Ok(()) => None,
-            Err(WriteFailed(_)) => {
+            Err(WentDown) => {
                 state.power_losses += 1;
                 self.take_down(state, id);
                 Some(())

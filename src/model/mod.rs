@@ -15,6 +15,15 @@
 //! search and compares the outcome with the spec; `electorate check` and
 //! `tests/models.rs` are built on it. [`symmetry`] explores Raft states that
 //! differ only in node names once.
+//!
+//! Snapshots: `raft.snapshot_every` makes the nodes compact their logs, and
+//! the monitors judge the compacted logs (a compacted prefix is committed
+//! and equal to its snapshot); `cluster.crash_before_compaction` adds a
+//! crash between a snapshot's record and the compaction ([`disk`]); the
+//! `sometimes` goals "a snapshot is taken", "a snapshot is installed" and
+//! the restart after such a crash show a spec takes those paths.
+//! `raft.deliberate_bugs` turns on a planted bug of the core, for a spec
+//! whose `[expect]` names the property it breaks.
 
 pub mod action;
 pub mod clients;

@@ -35,7 +35,7 @@ pub const ALWAYS: &[Property] = &of_kind::<9>(Kind::Safety);
 /// The `sometimes` properties, in report order: every reachability goal
 /// of the vocabulary. (Liveness, a property of long runs, is the
 /// simulator's to judge.)
-pub const SOMETIMES: &[Property] = &of_kind::<4>(Kind::Reachability);
+pub const SOMETIMES: &[Property] = &of_kind::<7>(Kind::Reachability);
 
 /// The `N` properties of `kind`, in the vocabulary's order; fails to
 /// compile if there are not exactly `N`.
@@ -58,9 +58,12 @@ const fn of_kind<const N: usize>(kind: Kind) -> [Property; N] {
 /// Whether `property` means anything for a variant with `capabilities`.
 pub fn applies(property: Property, capabilities: Capabilities) -> bool {
     match property {
-        Property::LogMatching | Property::LeaderCompleteness | Property::StateMachineSafety => {
-            capabilities.log
-        }
+        Property::LogMatching
+        | Property::LeaderCompleteness
+        | Property::StateMachineSafety
+        | Property::SnapshotTaken
+        | Property::SnapshotInstalled
+        | Property::RestartBeforeCompaction => capabilities.log,
         Property::Linearizability | Property::WriteCommitted | Property::LeaseReadServed => {
             capabilities.clients
         }
@@ -167,6 +170,9 @@ fn reached_condition<V: ModelVariant>(property: Property) -> Condition<V> {
         Property::WriteCommitted => |_, state| write_committed(state),
         Property::LeaderReplaced => |_, state| leader_replaced(state),
         Property::LeaseReadServed => |_, state| lease_read_served(state),
+        Property::SnapshotTaken => |_, state| state.goals.snapshot_taken,
+        Property::SnapshotInstalled => |_, state| state.goals.snapshot_installed,
+        Property::RestartBeforeCompaction => |_, state| state.goals.restarted_before_compaction,
         other => panic!("{other} is not a reachability goal of the model"),
     }
 }
@@ -221,7 +227,7 @@ mod tests {
             properties.iter().map(|property| property.kind()).collect()
         };
         assert_eq!(kinds(ALWAYS), [Kind::Safety; 9]);
-        assert_eq!(kinds(SOMETIMES), [Kind::Reachability; 4]);
+        assert_eq!(kinds(SOMETIMES), [Kind::Reachability; 7]);
         let judged: Vec<Property> = [ALWAYS, SOMETIMES].concat();
         let safety_or_reachability: Vec<Property> = Property::ALL
             .into_iter()
@@ -257,7 +263,10 @@ mod tests {
                 "a leader is elected",
                 "a write is committed",
                 "a leader is replaced after a crash",
-                "a lease read is served"
+                "a lease read is served",
+                "a snapshot is taken",
+                "a snapshot is installed",
+                "a node restarts from a crash between a snapshot and the compaction"
             ]
         );
         assert_eq!(

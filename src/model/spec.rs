@@ -19,6 +19,7 @@ use crate::check::properties::Property;
 use crate::core::client::Operation;
 use crate::core::lease_lock::{self, ConfigError, Expiry};
 use crate::core::node::NodeId;
+use crate::core::raft::deliberate_bugs::DeliberateBugs;
 use crate::core::raft::{Config, MAX_MEMBERS};
 use crate::harness::algorithm::{Bully, Raft, Ring};
 use crate::harness::lock_service::{LeaseLock, ZkSequential};
@@ -98,6 +99,11 @@ pub struct RaftSpec {
     pub election_timeout_max: u64,
     pub lease: u64,
     pub clock_drift_bound: u64,
+    /// `Config::snapshot_every`: a snapshot every this many applied
+    /// entries (0: never).
+    pub snapshot_every: u64,
+    /// The core's deliberate bugs the spec turns on (`raft.deliberate_bugs`).
+    pub bugs: DeliberateBugs,
 }
 
 /// Disk faults, each with a budget per run (`[disk]`, see
@@ -168,6 +174,10 @@ pub struct ModelSpec {
     pub nodes: u64,
     pub max_crashes: u32,
     pub max_transfers: u32,
+    /// A crash may land between a snapshot's record and the log's
+    /// compaction (`cluster.crash_before_compaction`, see
+    /// `crate::model::disk`).
+    pub crash_before_compaction: bool,
     pub disk: DiskSpec,
     pub raft: RaftSpec,
     /// lease-lock as `[lease_lock]` configures it, its timings scaled by
@@ -262,6 +272,7 @@ impl ModelSpec {
             nodes,
             max_crashes: file.cluster.max_crashes,
             max_transfers: file.cluster.max_transfers,
+            crash_before_compaction: file.cluster.crash_before_compaction,
             disk,
             raft,
             lease_lock,
@@ -317,6 +328,8 @@ impl ModelSpec {
             pre_vote: self.raft.pre_vote,
             check_quorum: self.raft.check_quorum,
             lease_reads: self.raft.lease_reads,
+            snapshot_every: self.raft.snapshot_every,
+            bugs: self.raft.bugs,
             ..Config::default()
         }
     }
@@ -395,6 +408,50 @@ fn capable(file: &SpecFile) -> Result<(), KeyError> {
             ),
         ));
     }
+    snapshots_are_possible(file)
+}
+
+/// Refuses the snapshot keys where no snapshot can be taken: snapshots
+/// are Raft's (a log to compact), and a crash between a snapshot and the
+/// compaction needs both a snapshot threshold and a crash budget.
+fn snapshots_are_possible(file: &SpecFile) -> Result<(), KeyError> {
+    if file.algorithm != Algorithm::Raft {
+        let key = if file.raft.snapshot_every > 0 {
+            Some("raft.snapshot_every")
+        } else if !file.raft.deliberate_bugs.is_empty() {
+            Some("raft.deliberate_bugs")
+        } else if file.cluster.crash_before_compaction {
+            Some("cluster.crash_before_compaction")
+        } else {
+            None
+        };
+        if let Some(key) = key {
+            return Err((
+                key,
+                format!(
+                    "snapshots and Raft's deliberate bugs are Raft's; the {:?} model has no \
+                     log to compact",
+                    file.algorithm
+                ),
+            ));
+        }
+    }
+    if file.cluster.crash_before_compaction {
+        if file.raft.snapshot_every == 0 {
+            return Err((
+                "cluster.crash_before_compaction",
+                "no snapshot is ever taken (`raft.snapshot_every` is 0), so no crash can land \
+                 between one and the compaction"
+                    .into(),
+            ));
+        }
+        if file.cluster.max_crashes == 0 {
+            return Err((
+                "cluster.crash_before_compaction",
+                "such a crash counts against `cluster.max_crashes`, which is 0".into(),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -426,7 +483,66 @@ fn raft_spec(raft: &RaftFile) -> Result<RaftSpec, KeyError> {
         election_timeout_max: at_most("raft.election_timeout", max, MAX_QUANTA)?,
         lease: at_most("raft.lease", raft.lease, MAX_QUANTA)?,
         clock_drift_bound: at_most("raft.clock_drift_bound", raft.clock_drift_bound, MAX_QUANTA)?,
+        snapshot_every: at_most(
+            "raft.snapshot_every",
+            raft.snapshot_every,
+            MAX_SNAPSHOT_EVERY,
+        )?,
+        bugs: deliberate_bugs(&raft.deliberate_bugs)?,
     })
+}
+
+/// The largest `raft.snapshot_every`: a model's logs hold a handful of
+/// entries (`bounds.max_log`), so a larger threshold could never be met.
+const MAX_SNAPSHOT_EVERY: u64 = 64;
+
+/// The bugs `raft.deliberate_bugs` names, all switched on together. Refused
+/// in a build that cannot switch them on: the spec would claim to show a
+/// bug the core then does not have.
+fn deliberate_bugs(names: &[String]) -> Result<DeliberateBugs, KeyError> {
+    let key = "raft.deliberate_bugs";
+    if !names.is_empty() && !DeliberateBugs::AVAILABLE {
+        return Err((
+            key,
+            "this build has no deliberate bugs (only a build with the `deliberate-bugs` \
+             feature, such as the test build, can switch them on)"
+                .into(),
+        ));
+    }
+    let mut bugs = DeliberateBugs::default();
+    for name in names {
+        let Some(named) = DeliberateBugs::named(name) else {
+            return Err((
+                key,
+                format!(
+                    "no deliberate bug is named {name:?} (\"install-older-snapshot\", \
+                     \"commit-ahead\", \"loses-entry\", \"across-terms\", \"anywhere\")"
+                ),
+            ));
+        };
+        let merged = either(bugs, named);
+        if merged == bugs {
+            return Err((key, format!("{name:?} is listed twice")));
+        }
+        bugs = merged;
+    }
+    Ok(bugs)
+}
+
+/// Every bug on in `a` or in `b`. (Written field by field, so that a new
+/// bug of the core fails to compile here until it is merged too.)
+fn either(a: DeliberateBugs, b: DeliberateBugs) -> DeliberateBugs {
+    DeliberateBugs {
+        unpersisted_vote: a.unpersisted_vote || b.unpersisted_vote,
+        vote_without_log_check: a.vote_without_log_check || b.vote_without_log_check,
+        lease_from_ack: a.lease_from_ack || b.lease_from_ack,
+        unchecked_lease: a.unchecked_lease || b.unchecked_lease,
+        coalesced_commit_ahead: a.coalesced_commit_ahead || b.coalesced_commit_ahead,
+        coalesce_loses_entry: a.coalesce_loses_entry || b.coalesce_loses_entry,
+        coalesce_across_terms: a.coalesce_across_terms || b.coalesce_across_terms,
+        coalesce_anywhere: a.coalesce_anywhere || b.coalesce_anywhere,
+        install_older_snapshot: a.install_older_snapshot || b.install_older_snapshot,
+    }
 }
 
 fn time_spec(time: &TimeFile) -> Result<TimeSpec, KeyError> {
@@ -715,6 +831,12 @@ fn impossible(spec: &ModelSpec, property: Property) -> Option<&'static str> {
         }
         Property::LeaseReadServed if !spec.raft.lease_reads => Some("`raft.lease_reads` is off"),
         Property::LeaseReadServed if !has_read => Some("`clients.operations` has no read"),
+        Property::SnapshotTaken | Property::SnapshotInstalled if spec.raft.snapshot_every == 0 => {
+            Some("`raft.snapshot_every` is 0")
+        }
+        Property::RestartBeforeCompaction if !spec.crash_before_compaction => {
+            Some("`cluster.crash_before_compaction` is off")
+        }
         _ => None,
     }
 }

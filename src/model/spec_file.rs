@@ -70,6 +70,12 @@ pub struct ClusterFile {
     /// Leadership transfers an operator may ask for in one run.
     #[serde(default)]
     pub max_transfers: u32,
+    /// Also let a crash land inside a step that takes or installs a
+    /// snapshot, after the snapshot's record is durable and before the log
+    /// is compacted through it (each such crash counts against
+    /// `max_crashes`).
+    #[serde(default)]
+    pub crash_before_compaction: bool,
 }
 
 /// Raft options; timings in quanta of model time (`time.quantum_ms`).
@@ -84,6 +90,14 @@ pub struct RaftFile {
     pub election_timeout: [u64; 2],
     pub lease: u64,
     pub clock_drift_bound: u64,
+    /// Take a snapshot (and compact the log through it) every this many
+    /// applied entries; 0, the default, never does.
+    pub snapshot_every: u64,
+    /// Deliberate bugs of the core to turn on (`"install-older-snapshot"`,
+    /// or a coalescing bug: `DeliberateBugs::named`), so that a spec can
+    /// show the counterexample one gives; accepted only by a build with the
+    /// `deliberate-bugs` feature (the test build).
+    pub deliberate_bugs: Vec<String>,
 }
 
 impl Default for RaftFile {
@@ -98,6 +112,8 @@ impl Default for RaftFile {
             election_timeout: [3, 6],
             lease: 2,
             clock_drift_bound: 1,
+            snapshot_every: 0,
+            deliberate_bugs: Vec::new(),
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct NodeSlot<N, D> {
     /// Down for the rest of the run: it found its synced data damaged on a
     /// restart and refused to start (`disk.max_damaged_nodes`).
     pub lost_for_good: bool,
+    /// Down after a crash between a snapshot's record and the log's
+    /// compaction (`cluster.crash_before_compaction`), not yet restarted.
+    pub torn: bool,
 }
 
 /// Where a client's one operation is.
@@ -83,6 +86,22 @@ pub struct ClusterState<N, D, M> {
     pub crashed_leader_term: Option<u64>,
     /// The panic that stopped this run, if a step panicked.
     pub panic: Option<Panic>,
+    /// The snapshot milestones this run reached, for the `sometimes`
+    /// goals (all false in a run without snapshots).
+    pub goals: SnapshotGoals,
+}
+
+/// What a run did with snapshots: the `sometimes` goals that show a spec
+/// with snapshots takes the paths it is about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SnapshotGoals {
+    /// A node took a snapshot and compacted its log.
+    pub snapshot_taken: bool,
+    /// A follower installed its leader's snapshot.
+    pub snapshot_installed: bool,
+    /// A node crashed between a snapshot's record and the compaction, and
+    /// restarted.
+    pub restarted_before_compaction: bool,
 }
 
 /// A step that panicked: a broken invariant, a bug.

@@ -4,18 +4,20 @@
 //! model's network, reply to the model's clients). A panic (a broken
 //! invariant: a bug) ends the run and is reported as a violation of Node
 //! Invariants. A step may also be taken on a disk whose write fails
-//! ([`FailingStep`], the simulator's disk faults): then nothing of it
-//! leaves and the caller takes the node down.
+//! ([`FailingStep`], the simulator's disk faults), or with a crash landing
+//! between a snapshot's record and the log's compaction
+//! ([`Fault::BeforeCompaction`]): then nothing of it leaves and the caller
+//! takes the node down.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::check::properties::Property;
 use crate::core::client::ClientReply;
-use crate::core::node::{Input, Node, NodeId};
-use crate::harness::algorithm::MessageOf;
-use crate::harness::apply::{infallible, Check, Outputs, Stepper};
-use crate::harness::disk::{FailingStep, Member, WriteFailed};
+use crate::core::node::{Event, Input, Node, NodeId};
+use crate::harness::algorithm::{MessageOf, PersistOf};
+use crate::harness::apply::{infallible, Check, Durability, Outputs, Stepper};
+use crate::harness::disk::{FailingStep, Member};
 use crate::harness::memory::Memory;
 use crate::model::clients;
 use crate::model::cluster::ClusterModel;
@@ -32,6 +34,46 @@ struct ModelOutputs<'a, M> {
     /// are lost at once rather than left to fill the network.
     lost_for_good: u64,
     replies: Vec<ClientReply>,
+    /// The step took a snapshot of its own, or installed its leader's.
+    took_snapshot: bool,
+    installed_snapshot: bool,
+}
+
+/// How a step's write goes wrong, if it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The disk fails the write (`crate::model::disk`'s power losses).
+    Write(FailingStep),
+    /// The node crashes after the snapshot record of its batch is durable
+    /// and before the log is compacted through it
+    /// (`cluster.crash_before_compaction`): what a restart finds is
+    /// [`ModelVariant::durable_before_compaction`]. A step whose batch
+    /// holds no snapshot has no such crash point and completes normally.
+    BeforeCompaction,
+}
+
+/// The step's write did not complete: the node must be taken down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WentDown;
+
+/// A disk that takes a batch's records up to its snapshot, then loses
+/// power before the log is compacted; a batch without a snapshot is
+/// written whole.
+struct CrashingBeforeCompaction<'a, V: ModelVariant> {
+    durable: &'a mut V::Durable,
+}
+
+impl<V: ModelVariant> Durability<PersistOf<V>> for CrashingBeforeCompaction<'_, V> {
+    type Error = WentDown;
+
+    fn persist(&mut self, records: &mut Vec<PersistOf<V>>) -> Result<(), WentDown> {
+        if V::durable_before_compaction(self.durable, records) {
+            records.clear();
+            return Err(WentDown);
+        }
+        infallible(Memory::<V>(self.durable).persist(records));
+        Ok(())
+    }
 }
 
 impl<M: Clone + Ord> Outputs<M> for ModelOutputs<'_, M> {
@@ -49,19 +91,27 @@ impl<M: Clone + Ord> Outputs<M> for ModelOutputs<'_, M> {
     fn reply(&mut self, reply: ClientReply) {
         self.replies.push(reply);
     }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Snapshot { from: None, .. } => self.took_snapshot = true,
+            Event::Snapshot { from: Some(_), .. } => self.installed_snapshot = true,
+            _ => {}
+        }
+    }
 }
 
 /// Steps node `id` (which is up) of `state` with `input`, on a disk whose
-/// write fails if `failing` says so. On `Err` the node must be taken down:
-/// its write failed and nothing of the step left it (unless a deliberate
-/// bug reported the write done).
+/// write goes wrong as `failing` says. On `Err` the node must be taken
+/// down: its write failed and nothing of the step left it (unless a
+/// deliberate bug reported the write done).
 pub fn step<V: ModelVariant>(
     model: &ClusterModel<V>,
     state: &mut StateOf<V>,
     id: NodeId,
     input: Input<MessageOf<V>>,
-    failing: Option<FailingStep>,
-) -> Result<(), WriteFailed> {
+    failing: Option<Fault>,
+) -> Result<(), WentDown> {
     let now = model.local_time(state, id);
     let lost_for_good = state
         .nodes
@@ -78,6 +128,8 @@ pub fn step<V: ModelVariant>(
         network: &mut state.network,
         lost_for_good,
         replies: Vec::new(),
+        took_snapshot: false,
+        installed_snapshot: false,
     };
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let mut stepper = Stepper::new(Check::Invariants);
@@ -87,13 +139,21 @@ pub fn step<V: ModelVariant>(
                 infallible(stepper.step(node, now, &mut rng, input, &mut memory, &mut outputs));
                 Ok(())
             }
-            Some(failing) => {
+            Some(Fault::Write(failing)) => {
                 let member = Member::<V> { node, durable };
-                failing.run(&mut stepper, member, now, &mut rng, input, &mut outputs)
+                failing
+                    .run(&mut stepper, member, now, &mut rng, input, &mut outputs)
+                    .map_err(|_| WentDown)
+            }
+            Some(Fault::BeforeCompaction) => {
+                let mut disk = CrashingBeforeCompaction::<V> { durable };
+                stepper.step(node, now, &mut rng, input, &mut disk, &mut outputs)
             }
         }
     }));
     let replies = outputs.replies;
+    state.goals.snapshot_taken |= outputs.took_snapshot;
+    state.goals.snapshot_installed |= outputs.installed_snapshot;
     let written = match outcome {
         Ok(written) => written,
         Err(payload) => {
@@ -111,7 +171,7 @@ pub fn step<V: ModelVariant>(
     written
 }
 
-fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<String>()
         .cloned()

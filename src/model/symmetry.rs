@@ -90,6 +90,7 @@ impl NodeSlot<RaftNode, DurableState> {
             durable,
             clock_gain: self.clock_gain,
             lost_for_good: self.lost_for_good,
+            torn: self.torn,
         }
     }
 
@@ -104,9 +105,11 @@ impl NodeSlot<RaftNode, DurableState> {
         let hard_state = self.durable.hard_state;
         hard_state.term.hash(state);
         hard_state.voted_for.map(|vote| vote == id).hash(state);
+        self.durable.snapshot.hash(state);
         self.durable.log.hash(state);
         self.clock_gain.hash(state);
         self.lost_for_good.hash(state);
+        self.torn.hash(state);
     }
 }
 
@@ -147,6 +150,7 @@ impl RaftState {
                 node: rename(panic.node),
                 message: panic.message.clone(),
             }),
+            goals: self.goals,
         }
     }
 

@@ -141,6 +141,27 @@ impl Cluster<Raft> {
     pub fn config(&self) -> &Config {
         &self.algorithm.config
     }
+
+    /// An operator asks up node `id` for a snapshot now
+    /// (`RaftNode::take_snapshot`): its record is made durable, its event
+    /// traced and the monitors judge the cluster, as after a step. Returns
+    /// the snapshot's index; `None` if the node is down or paused, or
+    /// applied nothing since its last snapshot.
+    pub fn take_snapshot(&mut self, id: NodeId) -> Option<crate::core::raft::LogIndex> {
+        let slot = self.slots.get_mut(&id).expect("a member");
+        if self.paused.contains(&id) {
+            return None;
+        }
+        let node = slot.node.as_mut()?;
+        let mut out = crate::core::raft::RaftActions::default();
+        let taken = node.take_snapshot(&mut out);
+        slot.durable.apply_all(&out.persist);
+        for event in out.events {
+            self.record(Trace::Node { id, event });
+        }
+        self.observe();
+        taken
+    }
 }
 
 impl<A: Algorithm> Cluster<A> {

@@ -35,6 +35,36 @@ const RAFT_RS: &str = "cluster nodes=3 algo=raft-rs\n----\n\n";
 
 /// (what comes before, the bad case, the error).
 const BAD_LINES: &[(&str, &str, &str)] = &[
+    // Snapshots: Raft's, of a member, with a count for a threshold.
+    (
+        BULLY,
+        "snapshot 3\n----\n",
+        "bad.txt:7: snapshot: a bully cluster keeps no log to compact",
+    ),
+    (
+        LEASE_LOCK,
+        "snapshot 1\n----\n",
+        "bad.txt:4: snapshot: a lease-lock cluster keeps no log to compact",
+    ),
+    (CLUSTER, "snapshot 4\n----\n", "bad.txt:4: snapshot: no node 4 (the nodes are 1 to 3)"),
+    (CLUSTER, "snapshot\n----\n", "bad.txt:4: snapshot needs a node id"),
+    (
+        NONE,
+        "cluster nodes=3 snapshot-every=often\n----\n",
+        "bad.txt:1: cluster: bad snapshot-every=often: invalid digit found in string",
+    ),
+    (
+        NONE,
+        "cluster nodes=3 algo=ring snapshot-every=2\n----\n",
+        "bad.txt:1: cluster: snapshot-every=2 is not a ring setting; a ring cluster takes nodes= \
+         algo= seed= latency= heartbeat= leader-timeout-min= leader-timeout-max= ack-timeout= \
+         coordinator-timeout=",
+    ),
+    (
+        CLUSTER,
+        "expect 1 snapshot=two\n----\n",
+        "bad.txt:4: expect: bad snapshot=two: invalid digit found in string",
+    ),
     // Arguments are read in the order written: the second id is an error,
     // not another node that might be picked.
     (
@@ -58,7 +88,7 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
         "bad.txt:4: unknown command \"frobnicate\" (one of: cluster, campaign, tick, elapse, run, \
          deliver, drop, stabilize, partition, connect, cut, isolate, heal, crash, restart, pause, \
          resume, clock, \
-         write, cas, read, transfer, status, logs, leases, kv, expect)",
+         write, cas, read, transfer, snapshot, status, logs, leases, kv, expect)",
     ),
     (
         NONE,
@@ -306,7 +336,7 @@ const BAD_LINES: &[(&str, &str, &str)] = &[
     (
         LEADER,
         "expect 1 leaders=1\n----\n",
-        "bad.txt:10: expect: node 1 is named, but nothing of a node (one of role= term= leader= commit= lease= key= value=) is expected",
+        "bad.txt:10: expect: node 1 is named, but nothing of a node (one of role= term= leader= commit= snapshot= lease= key= value=) is expected",
     ),
     (
         LEADER,

@@ -196,3 +196,88 @@ fn bad_disk_budgets_name_their_key() {
         );
     }
 }
+
+/// The snapshot keys reach the core's configuration; bad values are
+/// refused naming the key.
+#[test]
+fn snapshot_keys_reach_the_core_and_bad_ones_are_refused() {
+    let text = probe(
+        "explicit",
+        &[
+            ("cluster", "max_crashes = 1\ncrash_before_compaction = true"),
+            ("raft", "snapshot_every = 1"),
+        ],
+    );
+    let spec = parse(&text).unwrap();
+    assert_eq!(spec.config().snapshot_every, 1);
+    assert!(spec.crash_before_compaction);
+    assert_spec_refused(
+        &probe("explicit", &[("raft", "snapshot_every = 65")]),
+        &["`raft.snapshot_every`", "65"],
+    );
+    assert_spec_refused(
+        &probe("explicit", &[("raft", "snapshot_every = -1")]),
+        &["snapshot_every"],
+    );
+    assert_spec_refused(
+        &probe("explicit", &[("raft", "snapshot_every = \"often\"")]),
+        &["snapshot_every"],
+    );
+    assert_spec_refused(
+        &probe(
+            "explicit",
+            &[("cluster", "max_crashes = 1\ncrash_before_compaction = true")],
+        ),
+        &["`cluster.crash_before_compaction`", "snapshot_every"],
+    );
+    assert_spec_refused(
+        &probe(
+            "explicit",
+            &[
+                ("cluster", "crash_before_compaction = true"),
+                ("raft", "snapshot_every = 1"),
+            ],
+        ),
+        &["`cluster.crash_before_compaction`", "max_crashes"],
+    );
+    let bully = probe("explicit", &[("raft", "snapshot_every = 1")])
+        .replace("algorithm = \"raft\"", "algorithm = \"bully\"");
+    assert_spec_refused(&bully, &["`raft.snapshot_every`", "Bully"]);
+}
+
+/// `raft.deliberate_bugs` switches the named bugs on in a build that has
+/// them, and refuses unknown and repeated names.
+#[test]
+fn deliberate_bugs_are_named_and_need_the_feature() {
+    let named = |list: &str| {
+        probe(
+            "explicit",
+            &[("raft", &format!("deliberate_bugs = {list}"))],
+        )
+    };
+    let text = named("[\"install-older-snapshot\", \"commit-ahead\"]");
+    if DeliberateBugs::AVAILABLE {
+        let bugs = parse(&text).unwrap().config().bugs;
+        assert!(bugs.install_older_snapshot && bugs.coalesced_commit_ahead);
+        assert!(!bugs.unpersisted_vote);
+    } else {
+        assert_spec_refused(&text, &["`raft.deliberate_bugs`", "no deliberate bugs"]);
+    }
+    let unknown = named("[\"off-by-one\"]");
+    let says: &[&str] = if DeliberateBugs::AVAILABLE {
+        &["`raft.deliberate_bugs`", "\"off-by-one\""]
+    } else {
+        &["`raft.deliberate_bugs`"]
+    };
+    assert_spec_refused(&unknown, says);
+    if DeliberateBugs::AVAILABLE {
+        assert_spec_refused(
+            &named("[\"anywhere\", \"anywhere\"]"),
+            &["`raft.deliberate_bugs`", "twice"],
+        );
+    }
+    assert_eq!(
+        parse(&named("[]")).unwrap().config().bugs,
+        DeliberateBugs::default()
+    );
+}

@@ -40,6 +40,20 @@ pub trait Scripted: Algorithm<Node: Node<Message: Display>> {
 
     /// Why `command` makes no sense for this algorithm, if it does not.
     fn refuses(command: &str) -> Option<&'static str>;
+
+    /// `snapshot N`: what the operator's request for a snapshot now
+    /// printed beyond the trace. Only Raft takes one; every other
+    /// algorithm refuses the command first ([`Scripted::refuses`]).
+    fn snapshot_now(cluster: &mut Cluster<Self>, id: NodeId) -> String
+    where
+        Self: Sized,
+    {
+        let _ = (cluster, id);
+        unreachable!(
+            "`snapshot` is refused for {}",
+            std::any::type_name::<Self>()
+        )
+    }
 }
 
 impl Scripted for Raft {
@@ -74,6 +88,21 @@ impl Scripted for Raft {
     fn refuses(_: &str) -> Option<&'static str> {
         None
     }
+
+    /// The snapshot's event is in the trace; a request that takes none
+    /// says why.
+    fn snapshot_now(cluster: &mut Cluster<Raft>, id: NodeId) -> String {
+        if cluster.node(id).is_none() {
+            return format!("  {id}: down: no snapshot\n");
+        }
+        if cluster.is_paused(id) {
+            return format!("  {id}: paused: no snapshot\n");
+        }
+        match cluster.take_snapshot(id) {
+            Some(_) => String::new(),
+            None => format!("  {id}: no snapshot: nothing applied since the last one\n"),
+        }
+    }
 }
 
 /// `status` of a Bully or Ring node: its role, epoch and leader.
@@ -91,6 +120,7 @@ fn refuses_unreplicated(command: &str) -> Option<&'static str> {
         "logs" => Some("keeps no log (a leader serves clients from its own store)"),
         "leases" => Some("holds no lease: every leader serves reads (`status` shows them)"),
         "transfer" => Some("has no leadership transfer"),
+        "snapshot" => Some("keeps no log to compact"),
         _ => None,
     }
 }
@@ -153,6 +183,7 @@ fn refuses_lock_service(command: &str) -> Option<&'static str> {
         "leases" => Some("holds no read lease (`status` shows the lock's holder and its token)"),
         "transfer" => Some("has no leadership transfer"),
         "campaign" => Some("has no campaign: a candidate asks the store on its own timer"),
+        "snapshot" => Some("keeps no log to compact"),
         _ => None,
     }
 }
@@ -224,6 +255,7 @@ impl Scripted for RaftRs {
             "leases" => Some(
                 "holds no lease: reads go through ReadIndex (`algo=raft-rs-lease` serves lease reads)",
             ),
+            "snapshot" => RAFT_RS_SNAPSHOT,
             _ => None,
         }
     }
@@ -233,12 +265,20 @@ impl Scripted for RaftRs {
 /// raft-rs lets serve lease reads.
 #[cfg(feature = "raft-rs")]
 fn refuses_raft_rs(settings: &Settings, command: &str) -> Option<&'static str> {
+    if command == "snapshot" {
+        return RAFT_RS_SNAPSHOT;
+    }
     if settings.lease_reads {
         None
     } else {
         RaftRs::refuses(command)
     }
 }
+
+/// raft-rs through its adapter takes no snapshot on request.
+#[cfg(feature = "raft-rs")]
+const RAFT_RS_SNAPSHOT: Option<&str> =
+    Some("takes no snapshot on request (the adapter does not drive raft-rs's snapshots)");
 
 /// The algorithm `cluster algo=...` asks for, configured.
 #[derive(Clone, Debug, PartialEq)]

@@ -68,6 +68,8 @@ pub enum Command {
         from: NodeId,
         to: NodeId,
     },
+    /// An operator asks the node for a snapshot now (Raft).
+    Snapshot(NodeId),
     Status,
     Logs,
     Leases,
@@ -150,6 +152,7 @@ const GRAMMARS: &[Grammar] = &[
             "lease-duration",
             "drift",
             "max-entries",
+            "snapshot-every",
             "latency",
             "heartbeat",
             "leader-timeout-min",
@@ -187,6 +190,7 @@ const GRAMMARS: &[Grammar] = &[
     grammar("cas", NODE, &["key", "expected", "new"]),
     grammar("read", NODE, &["key"]),
     grammar("transfer", NODE, &["to"]),
+    grammar("snapshot", NODE, &[]),
     grammar("status", None, &[]),
     grammar("logs", None, &[]),
     grammar("leases", None, &[]),
@@ -200,6 +204,7 @@ const GRAMMARS: &[Grammar] = &[
             "term",
             "leader",
             "commit",
+            "snapshot",
             "lease",
             "key",
             "value",
@@ -549,6 +554,9 @@ impl<'a> Reader<'a> {
             max_entries_per_append: self
                 .optional("max-entries")?
                 .unwrap_or(defaults.max_entries_per_append),
+            snapshot_every: self
+                .optional("snapshot-every")?
+                .unwrap_or(defaults.snapshot_every),
             ..defaults
         };
         config
@@ -710,6 +718,7 @@ impl Checked<'_> {
                 from: self.node()?,
                 to: self.required_node("to")?,
             },
+            "snapshot" => Command::Snapshot(self.node()?),
             "status" => Command::Status,
             "logs" => Command::Logs,
             "leases" => Command::Leases,
@@ -742,7 +751,9 @@ impl Checked<'_> {
     /// `expect`: each named outcome, checked; those about a node need the
     /// node's id, and the others refuse one.
     fn expectations(&self) -> Result<Vec<Expectation>, String> {
-        const OF_A_NODE: &[&str] = &["role", "term", "leader", "commit", "lease", "key", "value"];
+        const OF_A_NODE: &[&str] = &[
+            "role", "term", "leader", "commit", "snapshot", "lease", "key", "value",
+        ];
         let reader = &self.reader;
         let named: Vec<&str> = reader.named.iter().map(|(name, _)| *name).collect();
         let node = match (
@@ -798,6 +809,9 @@ impl Checked<'_> {
             }
             if let Some(commit) = reader.optional("commit")? {
                 expectations.push(Expectation::Commit(node, commit));
+            }
+            if let Some(index) = reader.optional("snapshot")? {
+                expectations.push(Expectation::Snapshot(node, index));
             }
             if let Some(held) = reader.optional("lease")? {
                 expectations.push(Expectation::Lease(node, held));

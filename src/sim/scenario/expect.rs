@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `expect leaders=3`, `leaders=1,3`, `leaders=none` | exactly these up nodes believe they lead |
 //! | `expect N role=leader term=2 leader=3 commit=2 lease=true` (any of them) | node N is up and in that state |
+//! | `expect N snapshot=3` | node N is up and its log is compacted through 3 (`snapshot=0`: it holds no snapshot) |
 //! | `expect N key=x value=1` (`value=nil`: never written) | N's applied state machine holds that value |
 //! | `expect reply=K outcome=read:1` | the K-th client request of the file got that answer |
 //! | `expect violations=0` | the safety monitors have recorded that many violations |
@@ -31,6 +32,8 @@ pub enum Expectation {
     Term(NodeId, u64),
     Leader(NodeId, Option<NodeId>),
     Commit(NodeId, u64),
+    /// The index the node's snapshot covers (0: none).
+    Snapshot(NodeId, u64),
     Lease(NodeId, bool),
     Value {
         node: NodeId,
@@ -165,6 +168,13 @@ fn check_one<A: Scripted>(cluster: &Cluster<A>, expectation: &Expectation) -> Re
             format!("node {id}'s commit index"),
             up(*id)?.commit_index().to_string(),
             commit.to_string(),
+        ),
+        Expectation::Snapshot(id, index) => differ(
+            format!("node {id}'s snapshot index"),
+            A::snapshot(up(*id)?)
+                .map_or(0, |snapshot| snapshot.index.get())
+                .to_string(),
+            index.to_string(),
         ),
         Expectation::Lease(id, held) => differ(
             format!("whether node {id} holds a lease"),

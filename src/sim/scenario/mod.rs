@@ -9,7 +9,7 @@
 //!
 //! | command | effect |
 //! |---|---|
-//! | `cluster nodes=3 [algo=raft] [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [latency=1ms]` | a new cluster of 1 to 9 nodes; `algo=bully` takes `seed`, `latency` and its timings `[heartbeat=50ms] [leader-timeout-min=150ms] [leader-timeout-max=300ms] [answer-timeout=50ms] [coordinator-timeout=100ms]`; `algo=ring` the same with `[ack-timeout=50ms]` for `answer-timeout` and a `coordinator-timeout` of 1s; `algo=lease-lock` and `algo=zk-sequential` take `seed`, `latency` and `[fencing=true]`, run the default timings, and add the lock service (store and fenced resource) as node `nodes+1`, which never crashes |
+//! | `cluster nodes=3 [algo=raft] [seed=1] [pre-vote=true] [check-quorum=true] [lease=true] [lease-duration=100ms] [drift=50ms] [max-entries=64] [snapshot-every=0] [latency=1ms]` | a new cluster of 1 to 9 nodes; `algo=bully` takes `seed`, `latency` and its timings `[heartbeat=50ms] [leader-timeout-min=150ms] [leader-timeout-max=300ms] [answer-timeout=50ms] [coordinator-timeout=100ms]`; `algo=ring` the same with `[ack-timeout=50ms]` for `answer-timeout` and a `coordinator-timeout` of 1s; `algo=lease-lock` and `algo=zk-sequential` take `seed`, `latency` and `[fencing=true]`, run the default timings, and add the lock service (store and fenced resource) as node `nodes+1`, which never crashes |
 //! | `campaign N` | N starts an election now |
 //! | `tick N` | N handles its due timers |
 //! | `elapse 150ms` | time passes, timers fire, messages stay in flight |
@@ -25,8 +25,9 @@
 //! | `clock N rate-ppm=R` | N's clock runs `R` parts per million fast (negative: slow, above -1000000); only before time passes |
 //! | `write N key=x value=1`, `cas N key=x expected=1 new=2`, `read N key=x` | client operations |
 //! | `transfer N to=M` | leader N hands over to M |
+//! | `snapshot N` | an operator asks N (Raft) for a snapshot now, compacting its log through what it applied; `snapshot-every=K` takes one every K applied entries |
 //! | `status`, `logs`, `leases`, `kv N` | print state |
-//! | `expect leaders=3`, `expect N role=leader commit=2`, `expect N key=x value=1`, `expect reply=2 outcome=read:1`, `expect violations=0` | the run stops here unless these hold ([`expect`]) |
+//! | `expect leaders=3`, `expect N role=leader commit=2 snapshot=1`, `expect N key=x value=1`, `expect reply=2 outcome=read:1`, `expect violations=0` | the run stops here unless these hold ([`expect`]) |
 //!
 //! Bully and Ring keep no log, hold no lease and cannot transfer
 //! leadership: `logs`, `leases` and `transfer` are refused on their
@@ -147,6 +148,10 @@ fn run_on<A: Scripted>(cluster: &mut Cluster<A>, command: Command) -> String {
             cluster.request(node, operation);
         }
         Command::Transfer { from, to } => cluster.transfer(from, to),
+        Command::Snapshot(id) => {
+            let said = A::snapshot_now(cluster, id);
+            return render_trace(cluster, true) + &said;
+        }
         Command::Status => return render_status(cluster),
         Command::Logs => return render_logs(cluster),
         Command::Leases => return render_leases(cluster),
