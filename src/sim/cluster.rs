@@ -141,27 +141,6 @@ impl Cluster<Raft> {
     pub fn config(&self) -> &Config {
         &self.algorithm.config
     }
-
-    /// An operator asks up node `id` for a snapshot now
-    /// (`RaftNode::take_snapshot`): its record is made durable, its event
-    /// traced and the monitors judge the cluster, as after a step. Returns
-    /// the snapshot's index; `None` if the node is down or paused, or
-    /// applied nothing since its last snapshot.
-    pub fn take_snapshot(&mut self, id: NodeId) -> Option<crate::core::raft::LogIndex> {
-        let slot = self.slots.get_mut(&id).expect("a member");
-        if self.paused.contains(&id) {
-            return None;
-        }
-        let node = slot.node.as_mut()?;
-        let mut out = crate::core::raft::RaftActions::default();
-        let taken = node.take_snapshot(&mut out);
-        slot.durable.apply_all(&out.persist);
-        for event in out.events {
-            self.record(Trace::Node { id, event });
-        }
-        self.observe();
-        taken
-    }
 }
 
 impl<A: Algorithm> Cluster<A> {
@@ -379,6 +358,13 @@ impl<A: Algorithm> Cluster<A> {
 
     pub fn transfer(&mut self, from: NodeId, to: NodeId) {
         self.step(from, Input::TransferLeadership { to });
+    }
+
+    /// An operator asks node `id` for a snapshot now (`Input::Snapshot`),
+    /// stepped like any input: its record made durable, its event traced,
+    /// the monitors run.
+    pub fn snapshot(&mut self, id: NodeId) {
+        self.step(id, Input::Snapshot);
     }
 
     pub fn request(&mut self, id: NodeId, operation: Operation) -> RequestId {

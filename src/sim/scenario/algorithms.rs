@@ -98,9 +98,13 @@ impl Scripted for Raft {
         if cluster.is_paused(id) {
             return format!("  {id}: paused: no snapshot\n");
         }
-        match cluster.take_snapshot(id) {
-            Some(_) => String::new(),
-            None => format!("  {id}: no snapshot: nothing applied since the last one\n"),
+        let base = |cluster: &Cluster<Raft>| cluster.node(id).map(|node| node.log().base_index());
+        let before = base(cluster);
+        cluster.snapshot(id);
+        if base(cluster) == before {
+            format!("  {id}: no snapshot: nothing applied since the last one\n")
+        } else {
+            String::new()
         }
     }
 }
