@@ -17,8 +17,9 @@ use crate::cli::output::verdict_status;
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "A spec's sections: [cluster] nodes, max_crashes, max_transfers; \
-[raft] options and timings; [time]; [network]; [bounds]; [clients] operations; \
+    after_help = "A spec's sections: [cluster] nodes, max_crashes, max_transfers, \
+crash_before_compaction; [raft] options and timings, snapshot_every, deliberate_bugs \
+(test builds); [time]; [network]; [bounds]; [clients] operations; \
 [disk] max_power_losses (power lost during a write: the batch survives whole or \
 not at all, nothing of the step is sent, the node is down) and max_damaged_nodes \
 (crashed nodes that restart on damaged synced data, refuse to start and stay \
