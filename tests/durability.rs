@@ -1,7 +1,9 @@
 //! Durability of the real node loop on the simulated disk
 //! (`electorate::driver::crash_sim`): seeded power failures between and in
 //! the middle of disk operations, damage to synced data, fsync errors, a
-//! full disk (ENOSPC).
+//! full disk (ENOSPC) — and all of it again on nodes taking snapshots
+//! (`CrashSimOptions::snapshot_every`), with damage to `raft.snapshot` and
+//! leftover compaction files.
 //!
 //! A few seeds run here; `DURABILITY_SEEDS=2000 cargo test
 //! --test durability` runs thousands (the test profile is optimised; a
