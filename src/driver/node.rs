@@ -412,6 +412,12 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
                 "one copy of term and vote was damaged and is rewritten from the other: {problem}"
             );
         }
+        if recovered.finished_compaction {
+            tracing::warn!(
+                node = id,
+                "a crash had interrupted a log compaction after a snapshot; recovery finished it"
+            );
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
         let node = if recovered.fresh {
             RaftNode::new(
@@ -437,6 +443,10 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             term = node.term(),
             last_index = node.log().last_index().get(),
             records = recovered.records,
+            snapshot_pairs = recovered.snapshot_pairs,
+            snapshot_bytes = recovered.snapshot_bytes,
+            log_bytes = recovered.log_bytes,
+            finished_compaction = recovered.finished_compaction,
             fresh = recovered.fresh,
             seed = settings.seed,
             "node started"

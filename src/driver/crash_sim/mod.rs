@@ -126,6 +126,7 @@ pub fn run(options: &CrashSimOptions) -> CrashSimReport {
         slow_fsync: options.slow_fsync,
         report: CrashSimReport {
             seed: options.seed,
+            snapshot_every: options.snapshot_every,
             ..CrashSimReport::default()
         },
         members,
@@ -228,6 +229,7 @@ impl Sim {
     fn final_check(&mut self) {
         self.report.acknowledged_writes = self.acknowledged.len();
         self.count_hand_overs();
+        self.count_snapshots();
         self.report.fsync_failure_at = self.first_fsync_failure;
         let Some(leader) = self.leader() else {
             self.report.violations.push(format!(

@@ -10,9 +10,10 @@ use crate::core::node::NodeId;
 use crate::core::raft::Config;
 use crate::core::time::Time;
 use crate::driver::node::{DriverError, NodeLoop, NodeSettings};
+use crate::driver::storage::disk::Disk;
 use crate::driver::storage::format::Identity;
 use crate::driver::storage::simulated::{PowerLoss, SimDisk, SimFaults};
-use crate::driver::storage::{Log, StorageError};
+use crate::driver::storage::{Log, StorageError, NEW_LOG_FILE, NEW_SNAPSHOT_FILE};
 
 use super::network::SimTransport;
 use super::Sim;
@@ -45,7 +46,10 @@ impl Sim {
         NodeSettings {
             id,
             members: self.members.clone(),
-            config: Config::default(),
+            config: Config {
+                snapshot_every: self.options.snapshot_every,
+                ..Config::default()
+            },
             data_dir: format!("simulated/node-{id}").into(),
             seed: self.options.seed ^ (id << 32) ^ incarnation,
             cluster_id: 1,
@@ -120,6 +124,18 @@ impl Sim {
                 ));
             }
             (Ok((storage, recovered)), false) => {
+                // Recovery drops what was never acknowledged: a leftover
+                // that outlives it would be taken for data by a later open.
+                let mut files = slot.disk.clone();
+                for leftover in [NEW_SNAPSHOT_FILE, NEW_LOG_FILE] {
+                    if !matches!(files.read(leftover), Ok(None)) {
+                        self.report.violations.push(format!(
+                            "node {id} started with {leftover} still on its disk"
+                        ));
+                    }
+                }
+                self.report.restarts_from_snapshot += usize::from(recovered.snapshot_bytes > 0);
+                self.report.finished_compactions += usize::from(recovered.finished_compaction);
                 if after_disk_full {
                     let (records, cut) = (recovered.records, recovered.cut_tail_bytes);
                     self.report
@@ -161,8 +177,8 @@ impl Sim {
         );
         let mode = [PowerLoss::LoseAll, PowerLoss::KeepAll, PowerLoss::Random]
             [self.rng.random_range(0..3)];
+        self.retire(id);
         let slot = self.slots.get_mut(&id).expect("member");
-        slot.running = None;
         let lost = slot.disk.power_loss(&mut self.rng, mode);
         self.report.crashes += 1;
         self.report.lost_unsynced_sectors += lost;
@@ -171,6 +187,34 @@ impl Sim {
         ));
         if self.options.damage && self.failed() < self.minority() && self.rng.random_bool(0.3) {
             self.damage(id);
+        } else if self.options.damage
+            && self.options.snapshot_every > 0
+            && self.rng.random_bool(0.2)
+        {
+            // Only with snapshots on (what leaves such files), so the seeds
+            // of runs without them still reproduce as they did.
+            self.leave_leftover(id);
+        }
+    }
+
+    /// Drops node `id`'s loop (crashed or stopped), first adding the
+    /// snapshots it took and installed to the report: its metrics go with it.
+    pub(super) fn retire(&mut self, id: NodeId) {
+        let slot = self.slots.get_mut(&id).expect("member");
+        if let Some(node) = slot.running.take() {
+            self.report.snapshots_taken += node.metrics().snapshots_taken.get();
+            self.report.snapshots_installed += node.metrics().snapshots_installed.get();
+        }
+    }
+
+    /// Adds the snapshots the nodes still running took and installed (the
+    /// end of the run; crashed loops were counted by [`Sim::retire`]).
+    pub(super) fn count_snapshots(&mut self) {
+        for slot in self.slots.values() {
+            if let Some(node) = &slot.running {
+                self.report.snapshots_taken += node.metrics().snapshots_taken.get();
+                self.report.snapshots_installed += node.metrics().snapshots_installed.get();
+            }
         }
     }
 
@@ -181,8 +225,8 @@ impl Sim {
             self.crash(id);
             return;
         }
+        self.retire(id);
         let slot = self.slots.get_mut(&id).expect("member");
-        slot.running = None;
         slot.down = Some(Down::Failed);
         match error {
             DriverError::Storage {

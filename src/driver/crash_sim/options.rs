@@ -49,6 +49,12 @@ pub struct CrashSimOptions {
     pub slow_fsync: Option<SlowFsync>,
     /// The nodes' abdication thresholds.
     pub health: HealthSettings,
+    /// Each node snapshots its state machine every this many applied
+    /// entries and compacts its log after the snapshot
+    /// ([`crate::core::raft::Config::snapshot_every`]); 0 never does, so
+    /// the faults also strike between and inside snapshot writes and log
+    /// rewrites when it is set.
+    pub snapshot_every: u64,
 }
 
 impl CrashSimOptions {
@@ -65,6 +71,7 @@ impl CrashSimOptions {
             clients: 2,
             slow_fsync: None,
             health: HealthSettings::default(),
+            snapshot_every: 0,
         }
     }
 }

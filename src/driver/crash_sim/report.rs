@@ -14,6 +14,8 @@ pub enum DamagePlace {
     MiddleRecord,
     LastRecord,
     TermAndVote,
+    /// `raft.snapshot`, once a snapshot was taken.
+    Snapshot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -22,6 +24,8 @@ pub enum DamageKind {
     BitFlip,
     ZeroedSector,
     MisdirectedSector,
+    /// The file cut short (the snapshot only).
+    Cut,
 }
 
 /// What happened in a run, and what was wrong.
@@ -36,6 +40,9 @@ pub struct CrashSimReport {
     /// Damage injected into synced data, and the refusal that followed.
     pub damaged: Vec<(NodeId, DamagePlace, DamageKind)>,
     pub refused: Vec<(NodeId, String)>,
+    /// Never-acknowledged files left beside a crashed node's data (a
+    /// `raft.snapshot.new` or `raft.log.new`): no damage, it must start.
+    pub leftovers: Vec<(NodeId, &'static str)>,
     /// Nodes stopped by a failed fsync, with the reason they gave.
     pub fsync_failures: Vec<(NodeId, String)>,
     /// Nodes stopped by a full disk, with the reason they gave.
@@ -57,5 +64,15 @@ pub struct CrashSimReport {
     /// slow nodes declined (summed over the nodes' metrics).
     pub abdications: u64,
     pub leadership_declined: u64,
+    /// The run's snapshot interval (0: no snapshots), to reproduce it.
+    pub snapshot_every: u64,
+    /// Snapshots the nodes took of their own state machine, and snapshots
+    /// they installed from a leader (summed over every incarnation).
+    pub snapshots_taken: u64,
+    pub snapshots_installed: u64,
+    /// Restarts that loaded a snapshot from disk, and restarts that found a
+    /// compaction a crash had interrupted and finished it.
+    pub restarts_from_snapshot: usize,
+    pub finished_compactions: usize,
     pub violations: Vec<String>,
 }
