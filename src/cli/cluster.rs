@@ -317,10 +317,11 @@ fn print_report(report: &ClusterReport, args: &Args) {
             })
             .collect::<Vec<_>>();
         println!(
-            "disk faults: {} injected ({}); {} restarts cut an unsynced tail, {} refused damaged synced data (nodes {:?} stay down)",
+            "disk faults: {} injected ({}); {} restarts cut an unsynced tail, {} dropped a leftover compaction file, {} refused damaged synced data (nodes {:?} stay down)",
             faults.total_injected(),
             if injected.is_empty() { "none".to_owned() } else { injected.join(", ") },
             faults.tails_cut,
+            faults.leftovers_accepted,
             faults.refused,
             faults.refused_nodes
         );
