@@ -466,6 +466,12 @@ impl<S: Storage, T: Transport> NodeLoop<S, T> {
             health: HealthPolicy::new(settings.health),
         };
         node_loop.publish_status();
+        // A restart from a snapshot shows it before the next one is taken.
+        let base = node_loop.node.log().base_index().get();
+        node_loop
+            .metrics
+            .snapshot_index
+            .set(i64::try_from(base).unwrap_or(i64::MAX));
         Ok(node_loop)
     }
 

@@ -364,7 +364,7 @@ impl<D: Disk> Log<D> {
             // if the crash came before the directory fsync: make it so
             // before the state names the new log.
             LogState::RenamedIn => {
-                storage.io(LOG_FILE, "directory fsync", |disk| disk.sync_dir())?;
+                storage.sync_directory(LOG_FILE)?;
             }
             LogState::BeforeSnapshot => storage.rewrite_log()?,
         }
@@ -420,7 +420,7 @@ impl<D: Disk> Log<D> {
         self.io(aside, "write", |disk| disk.write(aside, 0, bytes))?;
         self.sync_file(aside)?;
         self.io(aside, "rename", |disk| disk.rename(aside, target))?;
-        self.io(target, "directory fsync", |disk| disk.sync_dir())
+        self.sync_directory(target)
     }
 
     /// Replaces `raft.log` with one that follows the written snapshot and
@@ -448,6 +448,20 @@ impl<D: Disk> Log<D> {
         if snapshot.index.get() == 0 {
             return Err(self.fail(StorageError::InvalidRecord {
                 problem: "a snapshot at index 0 (it covers no entry)".to_owned(),
+            }));
+        }
+        // The core only takes or installs snapshots past its base. One at
+        // or below it would rewrite the log under a base the state file
+        // already names, and a crash before the state is written again
+        // would then read the new, shorter log against the old synced
+        // length and refuse a consistent directory.
+        let base = self.written.base_index();
+        if snapshot.index <= base {
+            return Err(self.fail(StorageError::InvalidRecord {
+                problem: format!(
+                    "a snapshot through {}, not after the durable one through {base}",
+                    snapshot.index
+                ),
             }));
         }
         let bytes = snapshot_file::encode_snapshot(self.identity, snapshot);
@@ -522,6 +536,20 @@ impl<D: Disk> Log<D> {
         self.written_len += bytes.len() as u64;
         self.buffer = bytes;
         written
+    }
+
+    /// Fsyncs the directory, so a rename into it (`name`) is durable. Its
+    /// failure is a failed fsync like any other: what is durable is then
+    /// unknown, so the storage stops.
+    fn sync_directory(&mut self, name: &str) -> Result<(), StorageError> {
+        self.check()?;
+        let result = self.disk.sync_dir();
+        result.map_err(|source| {
+            self.fail(StorageError::SyncFailed {
+                path: self.disk.path(name),
+                source,
+            })
+        })
     }
 
     fn sync_file(&mut self, name: &str) -> Result<(), StorageError> {

@@ -52,6 +52,10 @@ pub struct SimFaults {
     pub power_fails_at_op: Option<u64>,
     /// The next fsync of a file fails with EIO.
     pub fail_next_sync: bool,
+    /// The fsync (of a file or of the directory) that is operation number
+    /// N, counted as `power_fails_at_op` counts, fails with EIO: reaches
+    /// each fsync of a sequence in turn.
+    pub fail_sync_at_op: Option<u64>,
     /// The most bytes all files may hold together.
     pub capacity: Option<u64>,
     /// How long each fsync takes in simulated time (zero: instant). A slow
@@ -81,6 +85,8 @@ struct State {
     durable_names: BTreeMap<String, usize>,
     faults: SimFaults,
     ops: u64,
+    /// Fsyncs of files and of the directory asked for so far.
+    syncs: u64,
     /// Power is off: every operation fails until the loss is applied.
     dead: bool,
 }
@@ -122,6 +128,11 @@ impl SimDisk {
     /// Operations so far (for arming [`SimFaults::power_fails_at_op`]).
     pub fn ops(&self) -> u64 {
         self.state().ops
+    }
+
+    /// Fsyncs (of files and of the directory) asked for so far.
+    pub fn syncs(&self) -> u64 {
+        self.state().syncs
     }
 
     /// Whether power failed during an operation and the loss is not yet
@@ -346,7 +357,9 @@ impl Disk for SimDisk {
     fn sync(&mut self, name: &str) -> io::Result<()> {
         let mut state = self.state();
         SimDisk::operation(&mut state)?;
-        let fail = std::mem::take(&mut state.faults.fail_next_sync);
+        state.syncs += 1;
+        let fail = std::mem::take(&mut state.faults.fail_next_sync)
+            || state.faults.fail_sync_at_op == Some(state.ops);
         let file = state.file_mut(name);
         if fail {
             // The kernel forgets the pages it could not write: a later
@@ -395,6 +408,14 @@ impl Disk for SimDisk {
     fn sync_dir(&mut self) -> io::Result<()> {
         let mut state = self.state();
         SimDisk::operation(&mut state)?;
+        state.syncs += 1;
+        if state.faults.fail_sync_at_op == Some(state.ops) {
+            // The renames since the last directory fsync may or may not
+            // be durable: left as they are, a power loss decides.
+            return Err(io::Error::other(
+                "input/output error (simulated directory fsync failure)",
+            ));
+        }
         state.durable_names = state.names.clone();
         Ok(())
     }

@@ -103,9 +103,18 @@ fn decode_body(body: &[u8]) -> Result<Snapshot, String> {
     // `length` bounds the counts by what is left: the vectors below never
     // grow past the input.
     let member_count = reader.length("member count", 1).map_err(text)?;
-    let mut members = Vec::with_capacity(member_count);
+    if member_count == 0 {
+        return Err("no members: a snapshot holds the membership in force".to_owned());
+    }
+    let mut members: Vec<u64> = Vec::with_capacity(member_count);
     for _ in 0..member_count {
-        members.push(reader.varint("member").map_err(text)?);
+        let member = reader.varint("member").map_err(text)?;
+        // Sorted and distinct, as the core writes them: anything else is
+        // not a file this code wrote.
+        if members.last().is_some_and(|&last| last >= member) {
+            return Err(format!("member {member} out of order"));
+        }
+        members.push(member);
     }
     let pair_count = reader.length("pair count", 2).map_err(text)?;
     let mut kv = KvStore::default();
@@ -250,9 +259,24 @@ mod tests {
         let claims = resealed([claims, vec![0; 4]].concat(), |_| {});
         let error = decode_snapshot(&claims, ME).unwrap_err();
         assert!(error.to_string().contains("pair count"), "{error}");
+        // No members, or members not sorted and distinct: not what the
+        // core writes (the membership in force, sorted).
+        for (fields, problem) in [
+            (&[5, 1, 0, 0][..], "no members"),
+            (&[5, 1, 2, 3, 3, 0][..], "member 3 out of order"),
+            (&[5, 1, 2, 3, 2, 0][..], "member 2 out of order"),
+        ] {
+            let mut body = bytes[..SNAPSHOT_HEADER_LEN].to_vec();
+            for &field in fields {
+                put_varint(&mut body, field);
+            }
+            let refused = resealed([body, vec![0; 4]].concat(), |_| {});
+            let error = decode_snapshot(&refused, ME).unwrap_err();
+            assert!(error.to_string().contains(problem), "{error}");
+        }
         // Keys "b" then "a".
         let mut body = bytes[..SNAPSHOT_HEADER_LEN].to_vec();
-        for field in [5, 1, 0, 2] {
+        for field in [5, 1, 1, 2, 2] {
             put_varint(&mut body, field);
         }
         for key in ["b", "a"] {

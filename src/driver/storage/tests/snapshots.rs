@@ -209,6 +209,79 @@ fn power_failing_at_any_operation_of_a_snapshot_loses_nothing_acknowledged() {
     assert!(crashed_between > 0, "no crash came mid-compaction");
 }
 
+/// An fsync that fails at any point of a batch holding a snapshot (the
+/// snapshot file's, the directory's after its rename, the compacted log's,
+/// the state file's) stops the storage for good with `SyncFailed`, and a
+/// power loss after it recovers what was acknowledged: what the failed
+/// fsync was to make durable may or may not be there, as for a crash.
+#[test]
+fn a_failed_fsync_during_a_snapshot_stops_the_storage_and_loses_nothing_acknowledged() {
+    let batches = snapshot_batches();
+    let ops = batch_ops(&batches);
+    let mut failed_syncs = 0;
+    // How many fsyncs the snapshot batches ask for: each must fail when hit.
+    let syncs = {
+        let disk = SimDisk::new();
+        let (mut log, _) = open(&disk).unwrap();
+        let mut syncs = 0;
+        for (number, batch) in batches.iter().enumerate() {
+            let before = disk.syncs();
+            log.append(batch).and_then(|()| log.sync()).unwrap();
+            if [2, 4, 6].contains(&number) {
+                syncs += disk.syncs() - before;
+            }
+        }
+        syncs
+    };
+    for number in [2, 4, 6] {
+        let (first, last) = ops[number];
+        for at in first + 1..=last {
+            for seed in 0..3 {
+                let mode = [PowerLoss::LoseAll, PowerLoss::KeepAll, PowerLoss::Random][seed];
+                let disk = SimDisk::new();
+                disk.set_faults(SimFaults {
+                    fail_sync_at_op: Some(at),
+                    ..SimFaults::default()
+                });
+                let (mut log, _) = open(&disk).unwrap();
+                let mut acknowledged = 0;
+                let mut failure = None;
+                for batch in &batches {
+                    match log.append(batch).and_then(|()| log.sync()) {
+                        Ok(()) => acknowledged += 1,
+                        Err(error) => {
+                            failure = Some(error);
+                            break;
+                        }
+                    }
+                }
+                let Some(failure) = failure else {
+                    break; // operation `at` is no fsync
+                };
+                failed_syncs += u64::from(seed == 0);
+                let what = format!("batch {number}, fsync at op {at} fails, {mode:?}");
+                assert_eq!(acknowledged, number, "{what}: failed in another batch");
+                assert!(
+                    matches!(failure, StorageError::SyncFailed { .. }),
+                    "{what}: {failure}"
+                );
+                assert!(
+                    matches!(log.sync(), Err(StorageError::Stopped { .. })),
+                    "{what}: the storage goes on after a failed fsync"
+                );
+                drop(log);
+                disk.set_faults(SimFaults::default());
+                disk.power_loss(&mut ChaCha8Rng::seed_from_u64(seed as u64), mode);
+                judge_crash(&disk, &batches, acknowledged, &what);
+            }
+        }
+    }
+    // Each snapshot batch has at least its snapshot's, its directory's,
+    // its new log's and its state file's fsyncs, and every one surfaced.
+    assert!(syncs >= 12, "only {syncs} fsyncs in the snapshot batches");
+    assert_eq!(failed_syncs, syncs, "a failed fsync went unreported");
+}
+
 /// The disk a crash at `at` leaves (the runs are deterministic).
 fn rebuild(at: u64, seed: u64, mode: PowerLoss, batches: &[Vec<Persist>]) -> SimDisk {
     let disk = SimDisk::new();
@@ -389,7 +462,9 @@ fn another_nodes_snapshot_file_is_refused() {
 }
 
 /// A record that does not follow from what is written is refused before
-/// anything is written, and nothing acknowledged is lost.
+/// anything is written, and nothing acknowledged is lost: an entry out of
+/// order, a truncation inside the snapshot, a snapshot at or below the
+/// durable one's index (the core takes and installs only newer ones).
 #[test]
 fn an_entry_out_of_order_or_a_truncation_inside_the_snapshot_is_refused() {
     for bad in [
@@ -397,6 +472,8 @@ fn an_entry_out_of_order_or_a_truncation_inside_the_snapshot_is_refused() {
         Persist::TruncateLog {
             from: LogIndex::new(60),
         },
+        snapshot(60, 5, 400),
+        snapshot(40, 3, 10),
     ] {
         let disk = written_snapshot_disk();
         let (mut log, _) = open(&disk).unwrap();
