@@ -15,12 +15,13 @@ use std::io::{BufRead, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use electorate::driver::mailbox::{Mailbox, PushError};
 use electorate::driver::metrics::server::{MetricsServer, SnapshotTrigger};
 use electorate::driver::node::{NodeInput, NodeSettings};
+// The driver's `Arc` (loom's under `--cfg loom`), as its inbox is shared.
+use electorate::driver::sync::Arc;
 use electorate::driver::tcp::{TcpCluster, TcpNode};
 use electorate::driver::tuning::{Tuned, Tuning};
 
