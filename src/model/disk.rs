@@ -48,11 +48,7 @@ pub fn power_loss_actions<M: Clone>(
     if power_losses >= disk.max_power_losses {
         return;
     }
-    let steps: Vec<Action<M>> = actions
-        .iter()
-        .filter(|action| action.stepped_node().is_some())
-        .cloned()
-        .collect();
+    let steps = node_steps(actions);
     for step in steps {
         for batch_survives in [false, true] {
             actions.push(Action::PowerLoss {
@@ -69,14 +65,20 @@ pub fn power_loss_actions<M: Clone>(
 /// Only steps that take or install a snapshot have that crash point; the
 /// others give no state (`ClusterModel::next_state` returns `None`).
 pub fn crash_before_compaction_actions<M: Clone>(actions: &mut Vec<Action<M>>) {
-    let steps: Vec<Action<M>> = actions
-        .iter()
-        .filter(|action| action.stepped_node().is_some())
-        .cloned()
-        .collect();
+    let steps = node_steps(actions);
     for step in steps {
         actions.push(Action::CrashBeforeCompaction(Box::new(step)));
     }
+}
+
+/// The steps of a node among `actions` (ticks and deliveries), the ones a
+/// disk fault can strike.
+fn node_steps<M: Clone>(actions: &[Action<M>]) -> Vec<Action<M>> {
+    actions
+        .iter()
+        .filter(|action| action.stepped_node().is_some())
+        .cloned()
+        .collect()
 }
 
 /// Whether a crashed node may yet be found on damaged storage when it
