@@ -63,12 +63,23 @@ fn summary(report: &SpecReport) -> String {
     )
 }
 
+/// `ELECTORATE_VERDICTS_ONLY=1` judges the properties' verdicts and leaves
+/// the pinned state counts out: the runs that measure what the semantic
+/// checks catch (mutants, coverage by checker) set it, since a pinned count
+/// fails on any change, harmless or not.
+fn verdict_options() -> CheckOptions {
+    CheckOptions {
+        verdicts_only: std::env::var_os("ELECTORATE_VERDICTS_ONLY").is_some(),
+        ..CheckOptions::default()
+    }
+}
+
 fn check_all(run: RunMode) {
     let specs = specs(run);
     assert!(!specs.is_empty(), "no {run:?} specs in models/");
     let mut failures = Vec::new();
     for spec in &specs {
-        let report = check_spec(spec, &CheckOptions::default());
+        let report = check_spec(spec, &verdict_options());
         println!("{}", summary(&report));
         if !report.as_expected() {
             failures.push(summary(&report));
@@ -755,4 +766,39 @@ fn the_planted_bug_spec_needs_a_build_with_deliberate_bugs() {
         error.to_string().contains("`raft.deliberate_bugs`"),
         "{error}"
     );
+}
+
+/// A pinned count that no longer matches is a mismatch, unless the run
+/// judges verdicts only: then the same spec, with the same verdicts, is as
+/// expected. (The count must never hide or decide a verdict.)
+#[test]
+fn verdicts_only_leaves_the_pinned_count_out_and_nothing_else() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/bully-split-brain.toml");
+    let text = std::fs::read_to_string(&path).expect("the spec is readable");
+    let wrong_count = text.replace("unique_states = 26187", "unique_states = 1");
+    assert_ne!(wrong_count, text, "the spec pins 26187 states");
+    let edited = spec("bully-split-brain-wrong-count", &wrong_count);
+    let pinned = check_spec(&edited, &CheckOptions::default());
+    assert!(!pinned.as_expected(), "a wrong pinned count is a mismatch");
+    let judged = check_spec(
+        &edited,
+        &CheckOptions {
+            verdicts_only: true,
+            ..CheckOptions::default()
+        },
+    );
+    assert!(judged.as_expected(), "{:?}", judged.mismatches);
+    assert_eq!(verdicts(&judged), verdicts(&pinned));
+    let broken_verdict = wrong_count.replace(
+        "violated = [\"Election Safety\", \"Lease Safety\"]",
+        "violated = [\"Lease Safety\"]",
+    );
+    let judged = check_spec(
+        &spec("bully-split-brain-wrong-verdict", &broken_verdict),
+        &CheckOptions {
+            verdicts_only: true,
+            ..CheckOptions::default()
+        },
+    );
+    assert!(!judged.as_expected(), "a wrong verdict is still a mismatch");
 }
