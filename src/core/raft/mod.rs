@@ -26,6 +26,8 @@ mod lease;
 pub mod log;
 pub mod message;
 mod progress;
+#[cfg(test)]
+mod refusals;
 mod relabel;
 mod replication;
 mod role;
