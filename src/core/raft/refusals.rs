@@ -314,3 +314,29 @@ fn a_node_at_the_highest_term_never_campaigns() {
     assert_eq!(node.role(), Role::Follower);
     assert!(actions.persist.is_empty() && actions.messages.is_empty());
 }
+
+#[test]
+fn an_acknowledgement_of_a_round_never_sent_is_dropped_and_confirms_no_lease() {
+    use crate::core::raft::testing::elected_leader;
+    use crate::core::raft::HeartbeatResponse;
+    let (mut leader, mut rng) = elected_leader();
+    let now = Time::from_millis(402);
+    let lease_before = leader.lease_expiry(now);
+    let forged = Message {
+        term: leader.current_term(),
+        body: Body::HeartbeatResponse(HeartbeatResponse {
+            round: Round::new(99),
+        }),
+    };
+    let mut actions = RaftActions::default();
+    let input = Input::Message {
+        from: 2,
+        message: forged,
+    };
+    leader.step(now, &mut rng, input, &mut actions);
+    assert_eq!(
+        dropped(&actions),
+        vec![DropReason::IndexOutOfRange { index: 99 }]
+    );
+    assert_eq!(leader.lease_expiry(now), lease_before);
+}
