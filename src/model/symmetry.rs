@@ -15,9 +15,11 @@
 //!   to peers in id order, but every link has its own queue, so the order
 //!   of sends to different peers is not observable);
 //! - every node runs the same configuration and starts the same way;
-//! - election timeouts are the minimum (`time.jitter = "minimum"`): a
-//!   seeded jitter draws from the node id, so renamed nodes would time out
-//!   differently ([`super::spec`] refuses symmetry with `"seeded"`);
+//! - election timeouts are the minimum (`time.jitter = "minimum"`), or
+//!   either extreme with both offered to every node alike (`"extremes"`,
+//!   the drawn length hashed with the node): a seeded jitter draws from
+//!   the node id, so renamed nodes would time out differently
+//!   ([`super::spec`] refuses symmetry with `"seeded"`);
 //! - clocks, crashes, transfers and clients are chosen by the model for any
 //!   node alike; clients are numbered, not named after nodes;
 //! - every property is about "some leader", "two leaders", "any log": none
@@ -130,6 +132,8 @@ impl RaftState {
             crashes: self.crashes,
             power_losses: self.power_losses,
             transfers: self.transfers,
+            campaigns: self.campaigns,
+            snapshots: self.snapshots,
             clients: self
                 .clients
                 .iter()
