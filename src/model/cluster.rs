@@ -30,7 +30,7 @@ use crate::harness::algorithm::{Boot, MessageOf, Raft};
 use crate::harness::disk::DiskBugs;
 use crate::harness::views::view;
 use crate::model::action::Action;
-use crate::model::delivered::{self, Delivered, Kind};
+use crate::model::delivered::{self, Delivered};
 use crate::model::network::Network;
 use crate::model::properties::{self, Violations};
 use crate::model::register::CasRegister;
@@ -108,30 +108,10 @@ impl<V: ModelVariant> ClusterModel<V> {
         self.delivered.names(V::MESSAGE_KINDS)
     }
 
-    /// The kinds `action` delivers to a node if it is a step (of any fault
-    /// or draw), as [`Delivered`] bits.
-    fn kinds_of(&self, action: &ActionOf<V>) -> u64 {
-        let operation = |client: &usize| {
-            Kind::Operation(delivered::operation_kind(&self.spec.operations[*client]))
-        };
-        match action {
-            Action::Tick(_) => Delivered::bits([Kind::Input(0)]),
-            Action::Deliver(envelope) => Delivered::bits(
-                std::iter::once(Kind::Input(1))
-                    .chain(V::message_kind(&envelope.message).map(Kind::Message)),
-            ),
-            Action::Client { client, .. } => Delivered::bits([Kind::Input(2), operation(client)]),
-            Action::ClientBatch { clients, .. } => Delivered::bits(
-                std::iter::once(Kind::Input(3)).chain(clients.iter().map(operation)),
-            ),
-            Action::Transfer { .. } => Delivered::bits([Kind::Input(4)]),
-            Action::Campaign(_) => Delivered::bits([Kind::Input(5)]),
-            Action::Snapshot(_) => Delivered::bits([Kind::Input(6)]),
-            Action::PowerLoss { step, .. }
-            | Action::CrashBeforeCompaction(step)
-            | Action::LongTimeout(step) => self.kinds_of(step),
-            _ => 0,
-        }
+    /// Records that a step handed `input` to a node.
+    pub(crate) fn record_delivered(&self, input: &Input<MessageOf<V>>) {
+        self.delivered
+            .record(delivered::of_input(input, V::message_kind));
     }
 
     pub fn spec(&self) -> &ModelSpec {
@@ -645,13 +625,8 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
         }
     }
 
-    /// The successor of `state` by `action`; a step it takes is recorded
-    /// among the kinds delivered.
     fn next_state(&self, state: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let kinds = self.kinds_of(&action);
-        let next = self.successor(state, action)?;
-        self.delivered.record(kinds);
-        Some(next)
+        self.successor(state, action)
     }
 
     fn properties(&self) -> Vec<CheckerProperty<Self>> {

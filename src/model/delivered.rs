@@ -1,8 +1,8 @@
 //! What a search handed the core: which kinds of input (`Input`'s
 //! variants), which kinds of client operation and which kinds of message
-//! its steps delivered to a node. The search records them as it takes each
-//! step ([`Delivered`], shared by every thread of the checker), outside the
-//! states, so recording changes no state count; the report lists them
+//! its steps delivered to a node. Each step records the input it passes to
+//! `Node::step` ([`of_input`]; [`Delivered`] is shared by every thread of
+//! the checker), outside the states, so recording changes no state count; the report lists them
 //! (`SpecReport::delivered`), and `tests/models.rs` requires every input
 //! and every Raft message kind to be delivered by some default spec: a
 //! path of the core no spec feeds is a path no property judges.
@@ -39,6 +39,23 @@ pub fn input_kind<M>(input: &Input<M>) -> usize {
         Input::Campaign => 5,
         Input::Snapshot => 6,
     }
+}
+
+/// The bits of every kind `input` delivers: its own, its requests'
+/// operations, its message's (as `message_kind` places it).
+pub fn of_input<M>(input: &Input<M>, message_kind: impl Fn(&M) -> Option<usize>) -> u64 {
+    let mut kinds = vec![Kind::Input(input_kind(input))];
+    match input {
+        Input::Message { message, .. } => kinds.extend(message_kind(message).map(Kind::Message)),
+        Input::Client(request) => kinds.push(Kind::Operation(operation_kind(&request.operation))),
+        Input::ClientBatch(requests) => kinds.extend(
+            requests
+                .iter()
+                .map(|request| Kind::Operation(operation_kind(&request.operation))),
+        ),
+        _ => {}
+    }
+    Delivered::bits(kinds)
 }
 
 /// The position of `operation`'s kind in [`OPERATION_KINDS`].

@@ -137,6 +137,9 @@ pub fn step<V: ModelVariant>(
     let node = Arc::make_mut(slot.node.as_mut().expect("only up nodes are stepped"));
     let durable = Arc::make_mut(&mut slot.durable);
     let mut rng = model.rng(draw, id, node.term(), now);
+    // What the core is handed, recorded as handed: a step that then turns
+    // out to be no distinct action (`Stepped`) still ran that input's path.
+    model.record_delivered(&input);
     let mut outputs = ModelOutputs {
         from: id,
         network: &mut state.network,
