@@ -71,6 +71,10 @@ pub enum Property {
     /// Reachable: a node that crashed after a snapshot's record was
     /// durable but before its log was compacted restarts.
     RestartBeforeCompaction,
+    /// Reachable: a node follows a leader while its own election timeout
+    /// is longer than the minimum (timeouts of unequal length: the model's
+    /// `time.jitter = "extremes"`).
+    LongTimeoutFollows,
 }
 
 /// What kind of claim a property makes.
@@ -86,7 +90,7 @@ pub enum Kind {
 
 impl Property {
     /// Every property, safety first.
-    pub const ALL: [Property; 17] = [
+    pub const ALL: [Property; 18] = [
         Property::ElectionSafety,
         Property::LeaseSafety,
         Property::LogMatching,
@@ -104,6 +108,7 @@ impl Property {
         Property::SnapshotTaken,
         Property::SnapshotInstalled,
         Property::RestartBeforeCompaction,
+        Property::LongTimeoutFollows,
     ];
 
     /// The lock-service properties, after the others in [`Property::ALL`] but the
@@ -144,6 +149,9 @@ impl Property {
             Property::RestartBeforeCompaction => {
                 "a node restarts from a crash between a snapshot and the compaction"
             }
+            Property::LongTimeoutFollows => {
+                "a node follows a leader with an election timeout above the minimum"
+            }
         }
     }
 
@@ -156,7 +164,8 @@ impl Property {
             | Property::LeaseReadServed
             | Property::SnapshotTaken
             | Property::SnapshotInstalled
-            | Property::RestartBeforeCompaction => Kind::Reachability,
+            | Property::RestartBeforeCompaction
+            | Property::LongTimeoutFollows => Kind::Reachability,
             _ => Kind::Safety,
         }
     }

@@ -56,6 +56,18 @@ pub enum Action<M> {
         from: NodeId,
         to: NodeId,
     },
+    /// An operator asks node `n`, which does not lead, to campaign now
+    /// (`cluster.max_campaigns`).
+    Campaign(NodeId),
+    /// An operator asks node `n` to snapshot its state machine and compact
+    /// its log now (`cluster.max_snapshots`); offered to every node that is
+    /// up, and no step if the node had nothing new to snapshot.
+    Snapshot(NodeId),
+    /// `0` (a step of one node, or a restart) with every election timeout
+    /// the node draws in it the longest of the range rather than the
+    /// shortest (`time.jitter = "extremes"`, see `crate::model::rng`). No
+    /// step if `0` draws nothing: then it is the plain action.
+    LongTimeout(Box<Action<M>>),
 }
 
 impl<M> Action<M> {
@@ -67,6 +79,8 @@ impl<M> Action<M> {
             Action::Deliver(envelope) => Some(envelope.to),
             Action::Client { node, .. } | Action::ClientBatch { node, .. } => Some(*node),
             Action::Transfer { from, .. } => Some(*from),
+            Action::Campaign(id) | Action::Snapshot(id) => Some(*id),
+            Action::LongTimeout(step) => step.stepped_node(),
             _ => None,
         }
     }
@@ -112,6 +126,11 @@ impl<M: fmt::Display> fmt::Display for Action<M> {
                 "clients c{first} and c{second} send to {node} as one batch"
             ),
             Action::Transfer { from, to } => write!(f, "transfer leadership {from} -> {to}"),
+            Action::Campaign(id) => write!(f, "an operator asks {id} to campaign"),
+            Action::Snapshot(id) => write!(f, "an operator asks {id} to snapshot"),
+            Action::LongTimeout(step) => {
+                write!(f, "{step}, drawing the longest election timeout")
+            }
         }
     }
 }

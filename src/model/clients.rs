@@ -12,6 +12,7 @@ use crate::core::node::{Input, Node, NodeId};
 use crate::model::action::Action;
 use crate::model::cluster::{ActionOf, ClusterModel};
 use crate::model::register::{RegisterOp, RegisterRet};
+use crate::model::rng::Draw;
 use crate::model::spec::ModelSpec;
 use crate::model::state::{ClientStatus, ClusterState, Panic};
 use crate::model::step;
@@ -27,7 +28,8 @@ pub fn invoke<V: ModelVariant>(
     clients: &[usize],
     id: NodeId,
     failing: Option<step::Fault>,
-) -> Result<(), step::WentDown> {
+    draw: Draw,
+) -> Result<step::Stepped, step::WentDown> {
     let now = model.local_time(state, id);
     let holds_lease = state.node(id).is_some_and(|node| node.holds_lease(now));
     let mut requests = Vec::with_capacity(clients.len());
@@ -54,7 +56,7 @@ pub fn invoke<V: ModelVariant>(
         Ok([request]) => Input::Client(request),
         Err(requests) => Input::ClientBatch(requests),
     };
-    let written = step::step(model, state, id, input, failing);
+    let written = step::step(model, state, id, input, failing, draw);
     for (&client, by_lease) in clients.iter().zip(by_lease) {
         if let ClientStatus::Done { lease_read, .. } = &mut state.clients[client] {
             *lease_read = by_lease;

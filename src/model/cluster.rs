@@ -30,13 +30,14 @@ use crate::harness::algorithm::{Boot, MessageOf, Raft};
 use crate::harness::disk::DiskBugs;
 use crate::harness::views::view;
 use crate::model::action::Action;
+use crate::model::delivered::{self, Delivered};
 use crate::model::network::Network;
 use crate::model::properties::{self, Violations};
 use crate::model::register::CasRegister;
-use crate::model::rng::StepRng;
-use crate::model::spec::ModelSpec;
+use crate::model::rng::{Draw, StepRng};
+use crate::model::spec::{Jitter, ModelSpec};
 use crate::model::state::{ClientStatus, ClusterState, NodeSlot, Panic};
-use crate::model::step::{Fault, WentDown};
+use crate::model::step::{Fault, Stepped, WentDown};
 use crate::model::variant::{ModelVariant, StateOf};
 use crate::model::{clients, disk, step};
 
@@ -50,6 +51,9 @@ pub struct ClusterModel<V> {
     members: Vec<NodeId>,
     quantum_micros: u64,
     disk_bugs: DiskBugs,
+    /// The kinds of input and message the search's steps delivered,
+    /// shared by every clone of the model (the checker's threads).
+    delivered: Delivered,
 }
 
 /// The Raft model: the one most specs check.
@@ -81,6 +85,7 @@ impl<V: ModelVariant> ClusterModel<V> {
             members,
             quantum_micros,
             disk_bugs: DiskBugs::default(),
+            delivered: Delivered::default(),
         }
     }
 
@@ -95,6 +100,18 @@ impl<V: ModelVariant> ClusterModel<V> {
 
     pub(crate) fn disk_bugs(&self) -> DiskBugs {
         self.disk_bugs
+    }
+
+    /// The kinds of input, client operation and message the steps taken so
+    /// far delivered to a node, named (`crate::model::delivered`).
+    pub fn delivered(&self) -> Vec<String> {
+        self.delivered.names(V::MESSAGE_KINDS)
+    }
+
+    /// Records that a step handed `input` to a node.
+    pub(crate) fn record_delivered(&self, input: &Input<MessageOf<V>>) {
+        self.delivered
+            .record(delivered::of_input(input, V::message_kind));
     }
 
     pub fn spec(&self) -> &ModelSpec {
@@ -118,29 +135,62 @@ impl<V: ModelVariant> ClusterModel<V> {
         state.local_time(id, self.quantum_micros)
     }
 
-    /// The RNG for a step of node `id` in `term` at local time `now`.
-    pub(crate) fn rng(&self, id: NodeId, term: u64, now: Time) -> StepRng {
-        StepRng::new(self.spec.time.jitter, id, term, now.as_micros())
+    /// The RNG for a step of node `id` in `term` at local time `now`, its
+    /// draws giving `draw` under `time.jitter = "extremes"`.
+    pub(crate) fn rng(&self, draw: Draw, id: NodeId, term: u64, now: Time) -> StepRng {
+        StepRng::new(self.spec.time.jitter, draw, id, term, now.as_micros())
     }
 
-    fn initial_state(&self) -> StateOf<V> {
-        let nodes = self
-            .members
-            .iter()
-            .map(|&id| {
-                let mut rng = self.rng(id, 0, Time::ZERO);
+    /// The draws the checker explores: both extremes under `"extremes"`,
+    /// the one the RNG gives otherwise.
+    fn draws(&self) -> &'static [Draw] {
+        match self.spec.time.jitter {
+            Jitter::Extremes => &[Draw::Shortest, Draw::Longest],
+            Jitter::Minimum | Jitter::Seeded => &[Draw::Shortest],
+        }
+    }
+
+    /// Every way the members may boot: one initial state, or under
+    /// `"extremes"` one per choice of the shortest or the longest first
+    /// timeout for each member whose boot draws one.
+    fn initial_states(&self) -> Vec<StateOf<V>> {
+        let mut boots: Vec<Vec<NodeSlot<V::Node, V::Durable>>> = vec![Vec::new()];
+        for &id in &self.members {
+            let mut choices = Vec::new();
+            for &draw in self.draws() {
+                let mut rng = self.rng(draw, id, 0, Time::ZERO);
                 let node = self
                     .variant
                     .start(Boot::at_zero(id, &self.members, &mut rng));
-                NodeSlot {
+                if draw == Draw::Longest && !rng.drew() {
+                    continue;
+                }
+                choices.push(NodeSlot {
                     node: Some(Arc::new(node)),
                     durable: Arc::new(V::Durable::default()),
                     clock_gain: 0,
                     lost_for_good: false,
                     torn: false,
-                }
-            })
-            .collect();
+                });
+            }
+            boots = boots
+                .into_iter()
+                .flat_map(|boot| {
+                    choices.iter().map(move |slot| {
+                        let mut boot = boot.clone();
+                        boot.push(slot.clone());
+                        boot
+                    })
+                })
+                .collect();
+        }
+        boots
+            .into_iter()
+            .map(|nodes| self.initial_state(nodes))
+            .collect()
+    }
+
+    fn initial_state(&self, nodes: Vec<NodeSlot<V::Node, V::Durable>>) -> StateOf<V> {
         let mut state = ClusterState {
             real_time: 0,
             nodes,
@@ -148,6 +198,8 @@ impl<V: ModelVariant> ClusterModel<V> {
             crashes: 0,
             power_losses: 0,
             transfers: 0,
+            campaigns: 0,
+            snapshots: 0,
             clients: vec![ClientStatus::Idle; self.spec.operations.len()],
             history: LinearizabilityTester::new(CasRegister::default()),
             monitor: SafetyMonitor::new(),
@@ -176,14 +228,15 @@ impl<V: ModelVariant> ClusterModel<V> {
         }
     }
 
-    /// Crashed node `id` restarts from its durable state. A restart that
-    /// refuses that state (the variant panics: the node wrote what it
-    /// cannot read back) is a broken invariant like a step's panic, and
-    /// ends the run as one.
-    pub(crate) fn restart(&self, state: &mut StateOf<V>, id: NodeId) {
+    /// Crashed node `id` restarts from its durable state, its first
+    /// election timeout the `draw` extreme under `"extremes"`; whether the
+    /// restart drew one. A restart that refuses that state (the variant
+    /// panics: the node wrote what it cannot read back) is a broken
+    /// invariant like a step's panic, and ends the run as one.
+    pub(crate) fn restart(&self, state: &mut StateOf<V>, id: NodeId, draw: Draw) -> bool {
         let now = self.local_time(state, id);
         let slot = state.slot_mut(id);
-        let mut rng = self.rng(id, V::durable_term(&slot.durable), now);
+        let mut rng = self.rng(draw, id, V::durable_term(&slot.durable), now);
         let boot = Boot {
             id,
             members: &self.members,
@@ -194,6 +247,7 @@ impl<V: ModelVariant> ClusterModel<V> {
         let restarted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.variant.restart(boot, durable)
         }));
+        let drew = rng.drew();
         match restarted {
             Ok(node) => slot.node = Some(Arc::new(node)),
             Err(payload) => {
@@ -204,6 +258,7 @@ impl<V: ModelVariant> ClusterModel<V> {
                 state.violations.record(Property::NodeInvariants);
             }
         }
+        drew
     }
 
     /// `step` with a crash landing after the snapshot record of its batch
@@ -211,8 +266,8 @@ impl<V: ModelVariant> ClusterModel<V> {
     /// step takes or installs no snapshot (then it is the plain step).
     fn crash_before_compaction(&self, state: &mut StateOf<V>, step: ActionOf<V>) -> Option<()> {
         let id = step.stepped_node().expect("a crash during a step");
-        match self.take_step(state, step, Some(Fault::BeforeCompaction)) {
-            Ok(()) => None,
+        match self.take_step(state, step, Some(Fault::BeforeCompaction), Draw::Shortest) {
+            Ok(_) => None,
             Err(WentDown) => {
                 state.crashes += 1;
                 state.slot_mut(id).torn = true;
@@ -220,6 +275,26 @@ impl<V: ModelVariant> ClusterModel<V> {
                 Some(())
             }
         }
+    }
+
+    /// `action` (a step of one node or a restart) with every election
+    /// timeout it draws the longest; `None` if it draws none, since it is
+    /// then the plain action.
+    fn long_timeout(&self, state: &mut StateOf<V>, action: ActionOf<V>) -> Option<()> {
+        let drew = match action {
+            Action::Restart(id) => {
+                if std::mem::take(&mut state.slot_mut(id).torn) {
+                    state.goals.restarted_before_compaction = true;
+                }
+                self.restart(state, id, Draw::Longest)
+            }
+            step => {
+                self.take_step(state, step, None, Draw::Longest)
+                    .expect("a write to a healthy disk cannot fail")
+                    .drew_timeout
+            }
+        };
+        drew.then_some(())
     }
 
     /// Runs the safety monitors (and the lock-service monitor, for a
@@ -344,7 +419,16 @@ impl<V: ModelVariant> ClusterModel<V> {
         if state.crashes < self.spec.max_crashes && !self.is_service(id) {
             actions.push(Action::Crash(id));
         }
+        // An operator's snapshot goes to any node that is up (one with
+        // nothing new applied gives no step: `next_state`); a campaign to
+        // any that does not lead, since a leader ignores it.
+        if state.snapshots < self.spec.max_snapshots && !self.is_service(id) {
+            actions.push(Action::Snapshot(id));
+        }
         if node.role() != Role::Leader {
+            if state.campaigns < self.spec.max_campaigns && !self.is_service(id) {
+                actions.push(Action::Campaign(id));
+            }
             return;
         }
         // Clients send to nodes that believe they lead: a follower would
@@ -366,33 +450,43 @@ impl<V: ModelVariant> ClusterModel<V> {
     }
 
     /// Takes `action`, one step of one node ([`Action::stepped_node`]), on
-    /// a disk whose write goes wrong as `failing` says.
+    /// a disk whose write goes wrong as `failing` says, its timeout draws
+    /// giving `draw`.
     pub(crate) fn take_step(
         &self,
         state: &mut StateOf<V>,
         action: ActionOf<V>,
         failing: Option<Fault>,
-    ) -> Result<(), WentDown> {
+        draw: Draw,
+    ) -> Result<Stepped, WentDown> {
         match action {
-            Action::Tick(id) => step::step(self, state, id, Input::Tick, failing),
+            Action::Tick(id) => step::step(self, state, id, Input::Tick, failing, draw),
             Action::Deliver(envelope) => {
                 state.network.remove(&envelope);
                 let input = Input::Message {
                     from: envelope.from,
                     message: envelope.message,
                 };
-                step::step(self, state, envelope.to, input, failing)
+                step::step(self, state, envelope.to, input, failing, draw)
             }
             Action::Client { client, node } => {
-                clients::invoke(self, state, &[client], node, failing)
+                clients::invoke(self, state, &[client], node, failing, draw)
             }
             Action::ClientBatch { clients, node } => {
-                clients::invoke(self, state, &clients, node, failing)
+                clients::invoke(self, state, &clients, node, failing, draw)
             }
             Action::Transfer { from, to } => {
                 state.transfers += 1;
                 let input = Input::TransferLeadership { to };
-                step::step(self, state, from, input, failing)
+                step::step(self, state, from, input, failing, draw)
+            }
+            Action::Campaign(id) => {
+                state.campaigns += 1;
+                step::step(self, state, id, Input::Campaign, failing, draw)
+            }
+            Action::Snapshot(id) => {
+                state.snapshots += 1;
+                step::step(self, state, id, Input::Snapshot, failing, draw)
             }
             other => panic!("`{other}` is not a step of one node"),
         }
@@ -421,6 +515,84 @@ impl<V: ModelVariant> ClusterModel<V> {
     }
 }
 
+impl<V: ModelVariant> ClusterModel<V> {
+    /// `next_state`'s work: the state after `action`, `None` if the action
+    /// turns out to be no step (see the actions that return it).
+    fn successor(&self, state: &StateOf<V>, action: ActionOf<V>) -> Option<StateOf<V>> {
+        let mut next = state.clone();
+        match action {
+            Action::AdvanceTime => next.real_time += 1,
+            Action::ClockJump(id) => next.slot_mut(id).clock_gain += 1,
+            Action::Drop(envelope) => next.network.remove(&envelope),
+            Action::Duplicate(envelope) => next.network.send(envelope),
+            Action::Crash(id) => self.crash(&mut next, id),
+            Action::Restart(id) => {
+                if std::mem::take(&mut next.slot_mut(id).torn) {
+                    next.goals.restarted_before_compaction = true;
+                }
+                self.restart(&mut next, id, Draw::Shortest);
+            }
+            Action::LongTimeout(action) => self.long_timeout(&mut next, *action)?,
+            Action::CrashBeforeCompaction(step) => {
+                self.crash_before_compaction(&mut next, *step)?
+            }
+            Action::PowerLoss {
+                step,
+                batch_survives,
+            } => self.power_loss(&mut next, *step, batch_survives)?,
+            Action::RestartOnDamagedStorage(id) => self.restart_on_damaged_storage(&mut next, id),
+            step @ (Action::Tick(_)
+            | Action::Deliver(_)
+            | Action::Client { .. }
+            | Action::ClientBatch { .. }
+            | Action::Transfer { .. }
+            | Action::Campaign(_)
+            | Action::Snapshot(_)) => {
+                let is_snapshot = matches!(step, Action::Snapshot(_));
+                let stepped = self
+                    .take_step(&mut next, step, None, Draw::Shortest)
+                    .expect("a write to a healthy disk cannot fail");
+                if is_snapshot && !stepped.took_snapshot {
+                    // Nothing new to snapshot: the step changed nothing
+                    // but the budget, and is not offered as a step.
+                    return None;
+                }
+            }
+        }
+        if next.panic.is_none() {
+            self.observe(&mut next);
+            if self.went_back(state, &next).is_some() {
+                next.violations.record(Property::StateMachineSafety);
+            }
+        }
+        Some(next)
+    }
+}
+
+/// Adds the long-timeout variant of every plain step of a node and every
+/// restart among `actions` (`time.jitter = "extremes"`). Disk faults are
+/// not varied: a node they strike goes down, and its drawn timeout with
+/// it. Nor is an operator's snapshot, which draws nothing.
+fn long_timeout_actions<M: Clone>(actions: &mut Vec<Action<M>>) {
+    let long: Vec<Action<M>> = actions
+        .iter()
+        .filter(|action| {
+            matches!(
+                action,
+                Action::Tick(_)
+                    | Action::Deliver(_)
+                    | Action::Client { .. }
+                    | Action::ClientBatch { .. }
+                    | Action::Transfer { .. }
+                    | Action::Campaign(_)
+                    | Action::Restart(_)
+            )
+        })
+        .map(|action| Action::LongTimeout(Box::new(action.clone())))
+        .collect();
+    actions.extend(long);
+}
+
 /// The model's action type for variant `V`.
 pub type ActionOf<V> = Action<MessageOf<V>>;
 
@@ -429,7 +601,7 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
     type Action = ActionOf<V>;
 
     fn init_states(&self) -> Vec<Self::State> {
-        vec![self.initial_state()]
+        self.initial_states()
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
@@ -448,46 +620,13 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
             disk::crash_before_compaction_actions(actions);
         }
         disk::power_loss_actions(&self.spec.disk, state.power_losses, actions);
+        if self.spec.time.jitter == Jitter::Extremes {
+            long_timeout_actions(actions);
+        }
     }
 
     fn next_state(&self, state: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let mut next = state.clone();
-        match action {
-            Action::AdvanceTime => next.real_time += 1,
-            Action::ClockJump(id) => next.slot_mut(id).clock_gain += 1,
-            Action::Drop(envelope) => next.network.remove(&envelope),
-            Action::Duplicate(envelope) => next.network.send(envelope),
-            Action::Crash(id) => self.crash(&mut next, id),
-            Action::Restart(id) => {
-                if std::mem::take(&mut next.slot_mut(id).torn) {
-                    next.goals.restarted_before_compaction = true;
-                }
-                self.restart(&mut next, id)
-            }
-            Action::CrashBeforeCompaction(step) => {
-                self.crash_before_compaction(&mut next, *step)?
-            }
-            Action::PowerLoss {
-                step,
-                batch_survives,
-            } => self.power_loss(&mut next, *step, batch_survives)?,
-            Action::RestartOnDamagedStorage(id) => self.restart_on_damaged_storage(&mut next, id),
-            step @ (Action::Tick(_)
-            | Action::Deliver(_)
-            | Action::Client { .. }
-            | Action::ClientBatch { .. }
-            | Action::Transfer { .. }) => {
-                let written = self.take_step(&mut next, step, None);
-                assert!(written.is_ok(), "a write to a healthy disk cannot fail");
-            }
-        }
-        if next.panic.is_none() {
-            self.observe(&mut next);
-            if self.went_back(state, &next).is_some() {
-                next.violations.record(Property::StateMachineSafety);
-            }
-        }
-        Some(next)
+        self.successor(state, action)
     }
 
     fn properties(&self) -> Vec<CheckerProperty<Self>> {
@@ -540,7 +679,120 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
                 "clients c{first} and c{second} send `{}` and `{}` to {node} as one batch",
                 self.spec.operations[*first], self.spec.operations[*second]
             ),
+            Action::LongTimeout(step) => format!(
+                "{}, drawing the longest election timeout",
+                self.format_action(step)
+            ),
             action => action.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::model::spec::tests::probe;
+
+    type State = StateOf<Raft>;
+
+    fn model(more: &[(&str, &str)]) -> RaftModel {
+        let text = probe("explicit", more);
+        RaftModel::new(ModelSpec::parse(Path::new("probe.toml"), &text).expect("the probe parses"))
+    }
+
+    fn actions(model: &RaftModel, state: &State) -> Vec<ActionOf<Raft>> {
+        let mut actions = Vec::new();
+        model.actions(state, &mut actions);
+        actions
+    }
+
+    /// The first initial state with time advanced until node 1 may time
+    /// out.
+    fn before_timeout(model: &RaftModel) -> State {
+        let mut state = model.init_states().remove(0);
+        while !actions(model, &state).contains(&Action::Tick(1)) {
+            state = model.next_state(&state, Action::AdvanceTime).unwrap();
+        }
+        state
+    }
+
+    fn long(action: ActionOf<Raft>) -> ActionOf<Raft> {
+        Action::LongTimeout(Box::new(action))
+    }
+
+    #[test]
+    fn under_extremes_each_boot_draw_is_either_extreme() {
+        assert_eq!(model(&[]).init_states().len(), 1);
+        let extremes = model(&[("time", "jitter = \"extremes\"")]);
+        let states = extremes.init_states();
+        assert_eq!(states.len(), 8, "two first timeouts for each of 3 nodes");
+        let config = extremes.spec().config();
+        let longest = config.election_timeout_max - std::time::Duration::from_micros(1);
+        let long_boots = states
+            .iter()
+            .filter(|state| {
+                state
+                    .up_nodes()
+                    .all(|node| node.election_timeout() == longest)
+            })
+            .count();
+        assert_eq!(long_boots, 1);
+    }
+
+    /// A long variant exists for a step that draws a timeout (a campaign
+    /// resets the timer) and for none that draws nothing (granting a
+    /// pre-vote leaves the timer alone); only "extremes" offers them.
+    #[test]
+    fn a_long_timeout_is_a_step_only_where_a_timeout_is_drawn() {
+        let minimum = model(&[]);
+        let state = before_timeout(&minimum);
+        assert!(!actions(&minimum, &state)
+            .iter()
+            .any(|action| matches!(action, Action::LongTimeout(_))));
+        let extremes = model(&[("time", "jitter = \"extremes\"")]);
+        let state = before_timeout(&extremes);
+        assert!(actions(&extremes, &state).contains(&long(Action::Tick(1))));
+        let short = extremes.next_state(&state, Action::Tick(1)).unwrap();
+        let drawn = extremes.next_state(&state, long(Action::Tick(1))).unwrap();
+        assert_ne!(
+            short.node(1).unwrap().election_timeout(),
+            drawn.node(1).unwrap().election_timeout()
+        );
+        let pre_vote = short
+            .network
+            .deliverable()
+            .into_iter()
+            .find(|envelope| envelope.to == 2)
+            .expect("a pre-vote request to node 2");
+        let deliver = Action::Deliver(pre_vote);
+        assert!(extremes.next_state(&short, deliver.clone()).is_some());
+        assert!(extremes.next_state(&short, long(deliver)).is_none());
+    }
+
+    /// Operator campaigns go to nodes that do not lead, while the budget
+    /// lasts; an operator snapshot with nothing applied is no step.
+    #[test]
+    fn operator_inputs_are_offered_within_their_budgets() {
+        let model = model(&[("cluster", "max_campaigns = 1\nmax_snapshots = 1")]);
+        let state = model.init_states().remove(0);
+        let offered = actions(&model, &state);
+        for id in 1..=3 {
+            assert!(offered.contains(&Action::Campaign(id)), "{offered:?}");
+            assert!(offered.contains(&Action::Snapshot(id)), "{offered:?}");
+        }
+        assert!(
+            model.next_state(&state, Action::Snapshot(1)).is_none(),
+            "nothing is applied yet"
+        );
+        let campaigned = model.next_state(&state, Action::Campaign(1)).unwrap();
+        assert_eq!(campaigned.campaigns, 1);
+        assert_eq!(campaigned.network.len(), 2, "a vote request to each peer");
+        let offered = actions(&model, &campaigned);
+        assert!(!offered
+            .iter()
+            .any(|action| matches!(action, Action::Campaign(_))));
+        assert!(model.delivered().contains(&"input Campaign".to_owned()));
     }
 }

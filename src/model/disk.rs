@@ -34,6 +34,7 @@ use crate::core::node::NodeId;
 use crate::harness::disk::{recover_damaged, FailingStep, FailingWrite};
 use crate::model::action::Action;
 use crate::model::cluster::{ActionOf, ClusterModel};
+use crate::model::rng::Draw;
 use crate::model::spec::DiskSpec;
 use crate::model::step::{Fault, WentDown};
 use crate::model::variant::{ModelVariant, StateOf};
@@ -103,8 +104,8 @@ impl<V: ModelVariant> ClusterModel<V> {
             write: FailingWrite::PowerLoss { batch_survives },
             bugs: self.disk_bugs(),
         };
-        match self.take_step(state, step, Some(Fault::Write(failing))) {
-            Ok(()) => None,
+        match self.take_step(state, step, Some(Fault::Write(failing)), Draw::Shortest) {
+            Ok(_) => None,
             Err(WentDown) => {
                 state.power_losses += 1;
                 self.take_down(state, id);
@@ -130,7 +131,7 @@ impl<V: ModelVariant> ClusterModel<V> {
             }
             Some(blank) => {
                 slot.durable = Arc::new(blank);
-                self.restart(state, id);
+                self.restart(state, id, Draw::Shortest);
             }
         }
     }

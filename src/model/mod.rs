@@ -24,10 +24,18 @@
 //! the restart after such a crash show a spec takes those paths.
 //! `raft.deliberate_bugs` turns on a planted bug of the core, for a spec
 //! whose `[expect]` names the property it breaks.
+//!
+//! Timeouts and the operator: `time.jitter = "extremes"` explores each
+//! election-timeout draw as the shortest and the longest of its range
+//! ([`rng`]); `cluster.max_campaigns` and `cluster.max_snapshots` add the
+//! operator's campaign and snapshot inputs beside its transfers. Each
+//! search records which kinds of input and message it delivered
+//! ([`delivered`]).
 
 pub mod action;
 pub mod clients;
 pub mod cluster;
+pub mod delivered;
 pub mod disk;
 pub mod network;
 pub mod operations;

@@ -35,7 +35,7 @@ pub const ALWAYS: &[Property] = &of_kind::<9>(Kind::Safety);
 /// The `sometimes` properties, in report order: every reachability goal
 /// of the vocabulary. (Liveness, a property of long runs, is the
 /// simulator's to judge.)
-pub const SOMETIMES: &[Property] = &of_kind::<7>(Kind::Reachability);
+pub const SOMETIMES: &[Property] = &of_kind::<8>(Kind::Reachability);
 
 /// The `N` properties of `kind`, in the vocabulary's order; fails to
 /// compile if there are not exactly `N`.
@@ -63,7 +63,8 @@ pub fn applies(property: Property, capabilities: Capabilities) -> bool {
         | Property::StateMachineSafety
         | Property::SnapshotTaken
         | Property::SnapshotInstalled
-        | Property::RestartBeforeCompaction => capabilities.log,
+        | Property::RestartBeforeCompaction
+        | Property::LongTimeoutFollows => capabilities.log,
         Property::Linearizability | Property::WriteCommitted | Property::LeaseReadServed => {
             capabilities.clients
         }
@@ -173,12 +174,31 @@ fn reached_condition<V: ModelVariant>(property: Property) -> Condition<V> {
         Property::SnapshotTaken => |_, state| state.goals.snapshot_taken,
         Property::SnapshotInstalled => |_, state| state.goals.snapshot_installed,
         Property::RestartBeforeCompaction => |_, state| state.goals.restarted_before_compaction,
+        Property::LongTimeoutFollows => long_timeout_follows::<V>,
         other => panic!("{other} is not a reachability goal of the model"),
     }
 }
 
 fn leader_elected<N: Node, D, M>(state: &ClusterState<N, D, M>) -> bool {
     state.up_nodes().any(|node| node.role() == Role::Leader)
+}
+
+/// A node leads, and a follower in its term drew an election timeout
+/// longer than the minimum: timeouts of unequal length, which only a spec
+/// with `time.jitter = "extremes"` (or `"seeded"`) can reach.
+fn long_timeout_follows<V: ModelVariant>(model: &ClusterModel<V>, state: &StateOf<V>) -> bool {
+    let spec = model.spec();
+    let minimum = spec.quanta(spec.raft.election_timeout_min);
+    state
+        .up_nodes()
+        .filter(|node| node.role() == Role::Leader)
+        .any(|leader| {
+            state.up_nodes().any(|node| {
+                node.role() == Role::Follower
+                    && node.term() == leader.term()
+                    && V::election_timeout(node).is_some_and(|drawn| drawn > minimum)
+            })
+        })
 }
 
 fn write_committed<N, D, M>(state: &ClusterState<N, D, M>) -> bool {
@@ -227,7 +247,7 @@ mod tests {
             properties.iter().map(|property| property.kind()).collect()
         };
         assert_eq!(kinds(ALWAYS), [Kind::Safety; 9]);
-        assert_eq!(kinds(SOMETIMES), [Kind::Reachability; 7]);
+        assert_eq!(kinds(SOMETIMES), [Kind::Reachability; 8]);
         let judged: Vec<Property> = [ALWAYS, SOMETIMES].concat();
         let safety_or_reachability: Vec<Property> = Property::ALL
             .into_iter()
@@ -266,7 +286,8 @@ mod tests {
                 "a lease read is served",
                 "a snapshot is taken",
                 "a snapshot is installed",
-                "a node restarts from a crash between a snapshot and the compaction"
+                "a node restarts from a crash between a snapshot and the compaction",
+                "a node follows a leader with an election timeout above the minimum"
             ]
         );
         assert_eq!(

@@ -104,6 +104,10 @@ pub struct SpecReport {
     pub seconds: f64,
     /// Every state within the bounds was visited.
     pub complete: bool,
+    /// The kinds of input (`input Tick`), client operation (`operation
+    /// cas`) and message (`message Append`) the search delivered to a node
+    /// (`crate::model::delivered`), in that order.
+    pub delivered: Vec<String>,
     pub properties: Vec<PropertyReport>,
     /// Why the outcome differs from the spec's expectation; empty if it
     /// does not.
@@ -201,6 +205,9 @@ pub fn check_model<V: ModelVariant>(model: ClusterModel<V>, options: &CheckOptio
         Strategy::Dfs => summarize(wait(builder.spawn_dfs(), options.progress, start)),
     };
     let elapsed = start.elapsed();
+    // Before the searches for shortest counterexamples, which would add
+    // nothing but might be cut short.
+    let delivered = model.delivered();
     let timed_out = options.timeout.is_some_and(|timeout| elapsed >= timeout);
     // The checker stops early once every property has a discovery.
     let stopped_early = discoveries.len() == model.properties().len();
@@ -243,6 +250,7 @@ pub fn check_model<V: ModelVariant>(model: ClusterModel<V>, options: &CheckOptio
         max_depth: counts.max_depth,
         seconds: elapsed.as_secs_f64(),
         complete: !timed_out && !stopped_early,
+        delivered,
         properties,
         mismatches: Vec::new(),
     };

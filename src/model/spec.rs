@@ -72,6 +72,10 @@ pub enum Jitter {
     Minimum,
     /// A ChaCha8 draw seeded from the node, its term and its clock.
     Seeded,
+    /// Every draw is the minimum or the maximum, and the checker explores
+    /// both (`super::rng`): timeouts of unequal length, one node's the
+    /// longest while a peer's is the shortest.
+    Extremes,
 }
 
 /// The network's guarantees.
@@ -174,6 +178,12 @@ pub struct ModelSpec {
     pub nodes: u64,
     pub max_crashes: u32,
     pub max_transfers: u32,
+    /// Operator campaigns (`Input::Campaign`) in one run
+    /// (`cluster.max_campaigns`).
+    pub max_campaigns: u32,
+    /// Operator snapshots (`Input::Snapshot`) in one run
+    /// (`cluster.max_snapshots`).
+    pub max_snapshots: u32,
     /// A crash may land between a snapshot's record and the log's
     /// compaction (`cluster.crash_before_compaction`, see
     /// `crate::model::disk`).
@@ -272,6 +282,8 @@ impl ModelSpec {
             nodes,
             max_crashes: file.cluster.max_crashes,
             max_transfers: file.cluster.max_transfers,
+            max_campaigns: file.cluster.max_campaigns,
+            max_snapshots: file.cluster.max_snapshots,
             crash_before_compaction: file.cluster.crash_before_compaction,
             disk,
             raft,
@@ -404,6 +416,27 @@ fn capable(file: &SpecFile) -> Result<(), KeyError> {
             "cluster.max_transfers",
             format!(
                 "the {:?} model has no leadership transfer; set it to 0",
+                file.algorithm
+            ),
+        ));
+    }
+    // The operator's inputs are modelled for Raft, the variant with
+    // transfers: a Bully or Ring campaign is its own election timer's
+    // business, and a lock-service candidate has no election to start.
+    if !capabilities.transfers && file.cluster.max_campaigns > 0 {
+        return Err((
+            "cluster.max_campaigns",
+            format!(
+                "the {:?} model has no operator campaign; set it to 0",
+                file.algorithm
+            ),
+        ));
+    }
+    if !capabilities.log && file.cluster.max_snapshots > 0 {
+        return Err((
+            "cluster.max_snapshots",
+            format!(
+                "the {:?} model has no log to snapshot; set it to 0",
                 file.algorithm
             ),
         ));
@@ -552,10 +585,11 @@ fn time_spec(time: &TimeFile) -> Result<TimeSpec, KeyError> {
     let jitter = match time.jitter.as_str() {
         "minimum" => Jitter::Minimum,
         "seeded" => Jitter::Seeded,
+        "extremes" => Jitter::Extremes,
         other => {
             return Err((
                 "time.jitter",
-                format!("{other:?} is not one of \"minimum\", \"seeded\""),
+                format!("{other:?} is not one of \"minimum\", \"seeded\", \"extremes\""),
             ))
         }
     };
@@ -831,8 +865,13 @@ fn impossible(spec: &ModelSpec, property: Property) -> Option<&'static str> {
         }
         Property::LeaseReadServed if !spec.raft.lease_reads => Some("`raft.lease_reads` is off"),
         Property::LeaseReadServed if !has_read => Some("`clients.operations` has no read"),
-        Property::SnapshotTaken | Property::SnapshotInstalled if spec.raft.snapshot_every == 0 => {
-            Some("`raft.snapshot_every` is 0")
+        Property::SnapshotTaken | Property::SnapshotInstalled
+            if spec.raft.snapshot_every == 0 && spec.max_snapshots == 0 =>
+        {
+            Some("`raft.snapshot_every` and `cluster.max_snapshots` are 0")
+        }
+        Property::LongTimeoutFollows if spec.time.jitter == Jitter::Minimum => {
+            Some("`time.jitter` is \"minimum\": every election timeout is the minimum")
         }
         Property::RestartBeforeCompaction if !spec.crash_before_compaction => {
             Some("`cluster.crash_before_compaction` is off")

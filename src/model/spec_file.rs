@@ -70,6 +70,17 @@ pub struct ClusterFile {
     /// Leadership transfers an operator may ask for in one run.
     #[serde(default)]
     pub max_transfers: u32,
+    /// Operator campaigns (`Input::Campaign`: start an election now, as
+    /// etcd's `Campaign`) one run may hold, each to any node that is up
+    /// and does not lead (a leader ignores it).
+    #[serde(default)]
+    pub max_campaigns: u32,
+    /// Operator snapshots (`Input::Snapshot`: snapshot the state machine
+    /// now and compact the log) one run may hold, each to any node that is
+    /// up; one that finds nothing applied since its last snapshot does
+    /// nothing and is not offered as a step.
+    #[serde(default)]
+    pub max_snapshots: u32,
     /// Also let a crash land inside a step that takes or installs a
     /// snapshot, after the snapshot's record is durable and before the log
     /// is compacted through it (each such crash counts against
@@ -229,6 +240,10 @@ pub struct TimeFile {
     pub max_time: u64,
     #[serde(default)]
     pub clock_drift: u64,
+    /// How election timeouts are drawn: `"minimum"` (the default: every
+    /// draw the range's lower bound), `"seeded"` (a ChaCha8 draw seeded
+    /// from the node, its term and its clock) or `"extremes"` (each draw
+    /// the lower or the upper bound, both explored).
     #[serde(default = "default_jitter")]
     pub jitter: String,
 }

@@ -68,6 +68,10 @@ pub struct ClusterState<N, D, M> {
     /// `crashes`.
     pub power_losses: u32,
     pub transfers: u32,
+    /// Operator campaigns so far (`cluster.max_campaigns`).
+    pub campaigns: u32,
+    /// Operator snapshots so far (`cluster.max_snapshots`).
+    pub snapshots: u32,
     /// One client per operation of the spec, in the same order (none for a
     /// variant without clients).
     pub clients: Vec<ClientStatus>,

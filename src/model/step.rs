@@ -22,6 +22,7 @@ use crate::harness::memory::Memory;
 use crate::model::clients;
 use crate::model::cluster::ClusterModel;
 use crate::model::network::{Envelope, Network};
+use crate::model::rng::Draw;
 use crate::model::state::{index, Panic};
 use crate::model::variant::{ModelVariant, StateOf};
 
@@ -50,6 +51,17 @@ pub enum Fault {
     /// [`ModelVariant::durable_before_compaction`]. A step whose batch
     /// holds no snapshot has no such crash point and completes normally.
     BeforeCompaction,
+}
+
+/// What a step that completed did, for the actions that are no step
+/// unless it did something: a long-timeout variant of a step that drew no
+/// timeout, an operator snapshot that took none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stepped {
+    /// The node drew an election timeout (`crate::model::rng`).
+    pub drew_timeout: bool,
+    /// The node took a snapshot of its own.
+    pub took_snapshot: bool,
 }
 
 /// The step's write did not complete: the node must be taken down.
@@ -102,16 +114,18 @@ impl<M: Clone + Ord> Outputs<M> for ModelOutputs<'_, M> {
 }
 
 /// Steps node `id` (which is up) of `state` with `input`, on a disk whose
-/// write goes wrong as `failing` says. On `Err` the node must be taken
-/// down: its write failed and nothing of the step left it (unless a
-/// deliberate bug reported the write done).
+/// write goes wrong as `failing` says, its election-timeout draws giving
+/// `draw`. On `Err` the node must be taken down: its write failed and
+/// nothing of the step left it (unless a deliberate bug reported the
+/// write done).
 pub fn step<V: ModelVariant>(
     model: &ClusterModel<V>,
     state: &mut StateOf<V>,
     id: NodeId,
     input: Input<MessageOf<V>>,
     failing: Option<Fault>,
-) -> Result<(), WentDown> {
+    draw: Draw,
+) -> Result<Stepped, WentDown> {
     let now = model.local_time(state, id);
     let lost_for_good = state
         .nodes
@@ -122,7 +136,10 @@ pub fn step<V: ModelVariant>(
     let slot = &mut state.nodes[index(id)];
     let node = Arc::make_mut(slot.node.as_mut().expect("only up nodes are stepped"));
     let durable = Arc::make_mut(&mut slot.durable);
-    let mut rng = model.rng(id, node.term(), now);
+    let mut rng = model.rng(draw, id, node.term(), now);
+    // What the core is handed, recorded as handed: a step that then turns
+    // out to be no distinct action (`Stepped`) still ran that input's path.
+    model.record_delivered(&input);
     let mut outputs = ModelOutputs {
         from: id,
         network: &mut state.network,
@@ -152,6 +169,10 @@ pub fn step<V: ModelVariant>(
         }
     }));
     let replies = outputs.replies;
+    let stepped = Stepped {
+        drew_timeout: rng.drew(),
+        took_snapshot: outputs.took_snapshot,
+    };
     state.goals.snapshot_taken |= outputs.took_snapshot;
     state.goals.snapshot_installed |= outputs.installed_snapshot;
     let written = match outcome {
@@ -162,13 +183,13 @@ pub fn step<V: ModelVariant>(
                 message: panic_message(&payload),
             });
             state.violations.record(Property::NodeInvariants);
-            return Ok(());
+            return Ok(stepped);
         }
     };
     for reply in replies {
         clients::record_reply(state, id, reply);
     }
-    written
+    written.map(|()| stepped)
 }
 
 pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {

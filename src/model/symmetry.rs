@@ -15,9 +15,11 @@
 //!   to peers in id order, but every link has its own queue, so the order
 //!   of sends to different peers is not observable);
 //! - every node runs the same configuration and starts the same way;
-//! - election timeouts are the minimum (`time.jitter = "minimum"`): a
-//!   seeded jitter draws from the node id, so renamed nodes would time out
-//!   differently ([`super::spec`] refuses symmetry with `"seeded"`);
+//! - election timeouts are the minimum (`time.jitter = "minimum"`), or
+//!   either extreme with both offered to every node alike (`"extremes"`,
+//!   the drawn length hashed with the node): a seeded jitter draws from
+//!   the node id, so renamed nodes would time out differently
+//!   ([`super::spec`] refuses symmetry with `"seeded"`);
 //! - clocks, crashes, transfers and clients are chosen by the model for any
 //!   node alike; clients are numbered, not named after nodes;
 //! - every property is about "some leader", "two leaders", "any log": none
@@ -130,6 +132,8 @@ impl RaftState {
             crashes: self.crashes,
             power_losses: self.power_losses,
             transfers: self.transfers,
+            campaigns: self.campaigns,
+            snapshots: self.snapshots,
             clients: self
                 .clients
                 .iter()
@@ -261,11 +265,16 @@ mod tests {
     /// A crash, a write and a drifting clock, searched depth first with
     /// symmetry.
     fn model() -> RaftModel {
+        model_with("clock_drift = 1")
+    }
+
+    /// [`model`] with `time` the lines of its `[time]` table.
+    fn model_with(time: &str) -> RaftModel {
         let spec = probe(
             "explicit",
             &[
                 ("cluster", "max_crashes = 1"),
-                ("time", "clock_drift = 1"),
+                ("time", time),
                 ("network", "ordered = true"),
                 ("clients", "operations = [\"write 1\"]"),
                 ("check", "strategy = \"dfs\"\nsymmetry = true"),
@@ -336,10 +345,22 @@ mod tests {
 
     #[test]
     fn renaming_commutes_with_every_step() {
-        // The model is symmetric: stepping a renamed state gives the renamed
-        // successors.
-        let model = model();
-        for state in states(&model, 5_000) {
+        assert_renaming_commutes(&model(), 5_000);
+    }
+
+    /// Both draws of `"extremes"` are offered to every node alike, so the
+    /// model stays symmetric with them, restarts and crashes included.
+    #[test]
+    fn renaming_commutes_with_every_step_under_extreme_timeouts() {
+        let model = model_with("clock_drift = 1\njitter = \"extremes\"");
+        assert_eq!(model.init_states().len(), 8);
+        assert_renaming_commutes(&model, 3_000);
+    }
+
+    /// The model is symmetric: stepping a renamed state gives the renamed
+    /// successors, in each of the first `count` states.
+    fn assert_renaming_commutes(model: &RaftModel, count: usize) {
+        for state in states(model, count) {
             for renaming in RENAMINGS {
                 let rename = |id: NodeId| renaming[index(id)];
                 let renamed = state.relabeled(&rename);

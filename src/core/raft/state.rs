@@ -144,6 +144,13 @@ impl RaftNode {
         &self.replica.config
     }
 
+    /// The election timeout this node drew last (from its configuration's
+    /// range): how long it waits without hearing a leader before it
+    /// campaigns.
+    pub fn election_timeout(&self) -> Duration {
+        self.replica.election_timeout
+    }
+
     pub fn members(&self) -> &[NodeId] {
         self.replica.membership.members()
     }

@@ -281,3 +281,44 @@ fn deliberate_bugs_are_named_and_need_the_feature() {
         DeliberateBugs::default()
     );
 }
+
+/// `time.jitter` names one of three ways to draw timeouts; `"extremes"`
+/// keeps symmetry reduction (both draws are offered to every node alike),
+/// and only it (or `"seeded"`) can reach a timeout above the minimum.
+#[test]
+fn jitter_is_one_of_three_and_extremes_keeps_symmetry() {
+    let extremes = good().replace("[time]", "[time]\njitter = \"extremes\"");
+    assert_eq!(parse(&extremes).unwrap().time.jitter, Jitter::Extremes);
+    let symmetric = extremes.replace(
+        "[expect]",
+        "[check]\nstrategy = \"dfs\"\nsymmetry = true\n\n[expect]",
+    );
+    assert!(parse(&symmetric).unwrap().check.symmetry);
+    let unknown = good().replace("[time]", "[time]\njitter = \"maximum\"");
+    assert_spec_refused(&unknown, &["`time.jitter`", "\"maximum\"", "\"extremes\""]);
+    let goal =
+        "[expect]\nreachable = [\"a node follows a leader with an election timeout above the \
+                minimum\"]";
+    let minimum = probe("default", &[]).replace("[expect]", goal);
+    assert_spec_refused(&minimum, &["`expect.reachable`", "`time.jitter`"]);
+    let reached = minimum.replace("[time]", "[time]\njitter = \"extremes\"");
+    assert!(parse(&reached).is_ok());
+}
+
+/// Operator campaigns and snapshots are Raft's, like transfers; a snapshot
+/// budget alone makes the snapshot goals possible.
+#[test]
+fn operator_budgets_are_refused_where_the_model_has_no_such_input() {
+    let bully = probe("default", &[("cluster", "max_campaigns = 1")])
+        .replace("algorithm = \"raft\"", "algorithm = \"bully\"");
+    assert_spec_refused(&bully, &["`cluster.max_campaigns`", "Bully"]);
+    let bully = probe("default", &[("cluster", "max_snapshots = 1")])
+        .replace("algorithm = \"raft\"", "algorithm = \"bully\"");
+    assert_spec_refused(&bully, &["`cluster.max_snapshots`", "Bully"]);
+    let goal = "[expect]\nreachable = [\"a snapshot is taken\"]";
+    let without = probe("default", &[]).replace("[expect]", goal);
+    assert_spec_refused(&without, &["`expect.reachable`", "`cluster.max_snapshots`"]);
+    let with = probe("default", &[("cluster", "max_snapshots = 1")]).replace("[expect]", goal);
+    let spec = parse(&with).unwrap();
+    assert_eq!((spec.max_snapshots, spec.max_campaigns), (1, 0));
+}
