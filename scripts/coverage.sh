@@ -5,8 +5,8 @@
 #   scripts/coverage.sh [--explicit] [--seeds N] [CHECKER...]
 #
 # With checkers named, only those are measured again; the others keep their
-# last profiles (in target/coverage/profiles), and the table is rebuilt from
-# all of them.
+# last reports (target/coverage/<checker>.lcov), and the table is rebuilt
+# from all of them.
 #
 # Each checker runs alone on one instrumented build, and its own profile is
 # reported on its own:
@@ -80,13 +80,11 @@ measure() {
     shift
     echo "== $group"
     cargo +nightly llvm-cov clean --profraw-only
-    rm -rf "$out/profiles/$group" "$out/$group.lcov"
+    rm -f "$out/$group.lcov"
     if [ -f "$out/seconds" ]; then sed -i "/^$group /d" "$out/seconds"; fi
     local started=$SECONDS
     "$@"
     cargo +nightly llvm-cov report --branch --lcov --output-path "$out/$group.lcov"
-    mkdir -p "$out/profiles/$group"
-    find target/llvm-cov-target -maxdepth 1 -name '*.profraw' -exec mv {} "$out/profiles/$group/" \;
     echo "$group $((SECONDS - started))" >>"$out/seconds"
 }
 
@@ -127,12 +125,6 @@ for checker in "${checkers[@]}"; do
     measure "$checker" "${checker//-/_}"
 done
 
-# Every checker together: all the profiles at once.
-cargo +nightly llvm-cov clean --profraw-only
-for group in "$out"/profiles/*; do
-    cp "$group"/*.profraw target/llvm-cov-target/
-done
-cargo +nightly llvm-cov report --branch --lcov --output-path "$out/all.lcov"
-
+# Every checker together is the sum of their reports (coverage_table.py).
 python3 scripts/coverage_table.py "$out" scripts/coverage_reasons.toml >COVERAGE.md
 echo "wrote COVERAGE.md"
