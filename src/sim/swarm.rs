@@ -150,6 +150,7 @@ fn draw_rates(settings: &SwarmSettings, rng: &mut ChaCha8Rng) -> FaultRates {
         FaultKind::Partition,
         FaultKind::ClockJump,
         FaultKind::Disk,
+        FaultKind::Operator,
     ];
     let mut weights: Vec<(FaultKind, u32)> = scheduled
         .into_iter()
