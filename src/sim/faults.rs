@@ -666,6 +666,7 @@ mod tests {
         assert_eq!(parse_fault_kinds("all").unwrap().len(), 8);
         let mut with_disk = FaultKind::default_set();
         with_disk.push(FaultKind::Disk);
+        with_disk.sort();
         assert_eq!(parse_fault_kinds("all,disk").unwrap(), with_disk);
         assert_eq!(parse_fault_kinds("disk, all").unwrap(), with_disk);
         assert!(parse_fault_kinds("all,none").is_err());
