@@ -2,6 +2,7 @@
 //! violations listed with the commands that reproduce them, and the
 //! distributions of the metrics.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -74,6 +75,8 @@ struct SeedResult {
     seed: u64,
     violations: Vec<RecordedViolation>,
     metrics: Metrics,
+    /// How many faults of each shape the seed's schedule holds.
+    shapes: BTreeMap<String, u64>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +102,8 @@ struct Report {
     /// Snapshots taken and installed over every seed (`--snapshot-every`).
     snapshots_taken: u64,
     snapshots_installed: u64,
+    /// How many faults of each shape (SWARM.md) the seeds' schedules held.
+    shapes: BTreeMap<String, u64>,
 }
 
 #[derive(Serialize)]
@@ -183,6 +188,10 @@ where
 /// Invariants instead of ending the sweep.
 fn run_seed<A: Algorithm + Clone>(algorithm: &A, args: &Args, seed: u64) -> SeedResult {
     let options = args.run.options(seed);
+    let mut shapes = BTreeMap::new();
+    for shape in options.faults.iter().filter_map(|f| f.fault.shape()) {
+        *shapes.entry(shape).or_default() += 1;
+    }
     let algorithm = algorithm.clone();
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         Simulation::new(algorithm, options).run()
@@ -192,6 +201,7 @@ fn run_seed<A: Algorithm + Clone>(algorithm: &A, args: &Args, seed: u64) -> Seed
             seed,
             violations: outcome.violations,
             metrics: outcome.metrics,
+            shapes,
         },
         Err(panic) => {
             let detail = panic
@@ -208,6 +218,7 @@ fn run_seed<A: Algorithm + Clone>(algorithm: &A, args: &Args, seed: u64) -> Seed
                     excused_by_clock_jump: false,
                 }],
                 metrics: Metrics::default(),
+                shapes,
             }
         }
     }
@@ -274,6 +285,12 @@ fn summarize(args: &Args, results: &[SeedResult], elapsed_seconds: f64) -> Repor
         ),
         snapshots_taken: results.iter().map(|r| r.metrics.snapshots_taken).sum(),
         snapshots_installed: results.iter().map(|r| r.metrics.snapshots_installed).sum(),
+        shapes: results.iter().fold(BTreeMap::new(), |mut shapes, result| {
+            for (shape, count) in &result.shapes {
+                *shapes.entry(shape.clone()).or_default() += count;
+            }
+            shapes
+        }),
     }
 }
 
@@ -326,6 +343,14 @@ fn print_text(report: &Report) {
             "snapshots: {} taken, {} installed from a leader",
             report.snapshots_taken, report.snapshots_installed
         );
+    }
+    if !report.shapes.is_empty() {
+        let shapes: Vec<String> = report
+            .shapes
+            .iter()
+            .map(|(shape, count)| format!("{shape} {count}"))
+            .collect();
+        println!("fault shapes drawn: {}", shapes.join(", "));
     }
     if report.excused_lease_violations > 0 {
         println!(

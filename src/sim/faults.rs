@@ -3,18 +3,24 @@
 //! A schedule is plain data (`Vec<ScheduledFault>`), so it can be drawn from
 //! a seed (swarm testing), written by hand, or generated and shrunk by
 //! proptest.
+//!
+//! Each fault a schedule holds has a shape ([`Fault::shape`]); SWARM.md
+//! lists every shape with the published bug it is drawn for.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::core::node::NodeId;
 use crate::core::time::Time;
-pub use crate::sim::partition::{draw_partition, partition_links, Partition, PartitionKind};
+pub use crate::sim::partition::{
+    draw_partition, leader_link_follower, partition_links, Partition, PartitionKind,
+};
 
 /// The kinds of fault, as named on the command line (`--faults`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -25,7 +31,8 @@ pub enum FaultKind {
     /// Stop a node for a while, as a long GC pause does; time goes on.
     Pause,
     /// Cut links: symmetric splits, one-way, bridge, majorities ring,
-    /// isolate the leader.
+    /// isolate the leader (both ways or one way), cut the leader's link to
+    /// one follower, and any of them flapping at election-timeout pace.
     Partition,
     /// Lose messages.
     Loss,
@@ -39,12 +46,16 @@ pub enum FaultKind {
     /// Safety, and reported as such.
     ClockJump,
     /// The disk fails under a node: power lost while a batch is being
-    /// written, an fsync error, or synced data found damaged ([`DiskFault`]).
+    /// written, an fsync error, or synced data found damaged ([`DiskFault`]);
+    /// or power lost on a majority at once ([`Fault::PowerOutage`]).
     Disk,
+    /// An operator's input: a leadership transfer (alone or racing a crash
+    /// or a partition), a forced election, a manual snapshot.
+    Operator,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::Crash,
         FaultKind::Pause,
         FaultKind::Partition,
@@ -54,6 +65,7 @@ impl FaultKind {
         FaultKind::Drift,
         FaultKind::ClockJump,
         FaultKind::Disk,
+        FaultKind::Operator,
     ];
 
     /// What `all` means: every fault of the network, the clocks and the
@@ -78,6 +90,7 @@ impl FaultKind {
             FaultKind::Drift => "drift",
             FaultKind::ClockJump => "clock-jump",
             FaultKind::Disk => "disk",
+            FaultKind::Operator => "operator",
         }
     }
 }
@@ -199,7 +212,100 @@ pub enum Fault {
         node: NodeId,
         fault: DiskFault,
     },
+    /// `partition` struck `times` times, one every `period`, each healed
+    /// half a period after it struck: a network flapping at the pace of
+    /// the election timeout. A partition of the leader picks its target
+    /// anew each time.
+    Flap {
+        partition: Partition,
+        period: Duration,
+        times: u8,
+    },
+    /// An operator asks whichever node leads to hand leadership to its
+    /// follower number `follower` (modulo their number, among the other
+    /// nodes in id order); `race`, if any, strikes that transfer while it
+    /// is under way. Nothing happens without a leader.
+    Transfer {
+        follower: usize,
+        race: Option<TransferRace>,
+    },
+    /// An operator asks `node` to start an election now.
+    Campaign {
+        node: NodeId,
+    },
+    /// An operator asks `node` to snapshot and compact its log now.
+    Snapshot {
+        node: NodeId,
+    },
+    /// An operator asks whichever node leads to snapshot now: followers
+    /// behind its compaction point then need the snapshot while appends
+    /// are in flight.
+    SnapshotLeader,
+    /// Power fails on every node of `nodes` at once: a node writing a batch
+    /// within `window` loses that batch, the rest lose power at the end
+    /// of the window, and all come back `downtime` later.
+    PowerOutage {
+        nodes: Vec<NodeId>,
+        window: Duration,
+        downtime: Duration,
+    },
 }
+
+/// What strikes a leadership transfer `after` it was asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TransferRace {
+    pub after: Duration,
+    pub strike: RaceStrike,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RaceStrike {
+    /// The transfer's target crashes, and restarts `downtime` later.
+    CrashTarget { downtime: Duration },
+    /// The target is cut off both ways, healed `duration` later.
+    IsolateTarget { duration: Duration },
+    /// The leader that was asked crashes, and restarts `downtime` later.
+    CrashLeader { downtime: Duration },
+}
+
+impl RaceStrike {
+    fn name(self) -> &'static str {
+        match self {
+            RaceStrike::CrashTarget { .. } => "crash-target",
+            RaceStrike::IsolateTarget { .. } => "isolate-target",
+            RaceStrike::CrashLeader { .. } => "crash-leader",
+        }
+    }
+}
+
+/// Every shape [`Fault::shape`] names that a swarm draws, for counting
+/// them across a sweep (SWARM.md says which bug each one is for).
+pub const SHAPES: [&str; 22] = [
+    "crash",
+    "pause",
+    "partition:split",
+    "partition:one-way",
+    "partition:bridge",
+    "partition:majorities-ring",
+    "partition:isolate-leader",
+    "partition:leader-one-way",
+    "partition:leader-link",
+    "flap",
+    "clock-jump",
+    "disk:power-loss",
+    "disk:fsync-error",
+    "disk:corruption",
+    "power-outage",
+    "transfer",
+    "transfer+crash-target",
+    "transfer+isolate-target",
+    "transfer+crash-leader",
+    "campaign",
+    "snapshot",
+    "snapshot-leader",
+];
 
 impl Fault {
     pub fn kind(&self) -> FaultKind {
@@ -208,11 +314,40 @@ impl Fault {
                 FaultKind::Crash
             }
             Fault::Pause { .. } => FaultKind::Pause,
-            Fault::Partition(_) | Fault::Heal => FaultKind::Partition,
+            Fault::Partition(_) | Fault::Heal | Fault::Flap { .. } => FaultKind::Partition,
             Fault::ClockJump { .. } => FaultKind::ClockJump,
             Fault::Lossy { .. } => FaultKind::Loss,
-            Fault::Disk { .. } => FaultKind::Disk,
+            Fault::Disk { .. } | Fault::PowerOutage { .. } => FaultKind::Disk,
+            Fault::Transfer { .. }
+            | Fault::Campaign { .. }
+            | Fault::Snapshot { .. }
+            | Fault::SnapshotLeader => FaultKind::Operator,
         }
+    }
+
+    /// The shape of this fault, as SWARM.md lists it; `None` for what only
+    /// repairs a fault (a restart, a heal).
+    pub fn shape(&self) -> Option<String> {
+        let shape = match self {
+            Fault::Crash { .. } => "crash".to_owned(),
+            Fault::CrashLeader { .. } => "crash-leader".to_owned(),
+            Fault::Restart { .. } | Fault::Heal => return None,
+            Fault::Pause { .. } => "pause".to_owned(),
+            Fault::Partition(partition) => format!("partition:{}", partition.kind().name()),
+            Fault::Lossy { .. } => "lossy".to_owned(),
+            Fault::ClockJump { .. } => "clock-jump".to_owned(),
+            Fault::Disk { fault, .. } => format!("disk:{}", fault.name()),
+            Fault::Flap { .. } => "flap".to_owned(),
+            Fault::Transfer { race: None, .. } => "transfer".to_owned(),
+            Fault::Transfer {
+                race: Some(race), ..
+            } => format!("transfer+{}", race.strike.name()),
+            Fault::Campaign { .. } => "campaign".to_owned(),
+            Fault::Snapshot { .. } => "snapshot".to_owned(),
+            Fault::SnapshotLeader => "snapshot-leader".to_owned(),
+            Fault::PowerOutage { .. } => "power-outage".to_owned(),
+        };
+        Some(shape)
     }
 
     /// The node this fault takes out for the rest of the run, if any.
@@ -231,21 +366,44 @@ impl fmt::Display for Fault {
             Fault::CrashLeader { downtime } => write!(f, "crash the leader for {downtime:?}"),
             Fault::Restart { node } => write!(f, "restart {node}"),
             Fault::Pause { node, duration } => write!(f, "pause {node} for {duration:?}"),
-            Fault::Partition(Partition::Split { side }) => {
-                write!(f, "partition {side:?} from the rest")
+            Fault::Partition(partition) => write!(f, "partition{}", PartitionText(partition)),
+            Fault::Flap {
+                partition,
+                period,
+                times,
+            } => write!(
+                f,
+                "flap {times} times every {period:?}: partition{}",
+                PartitionText(partition)
+            ),
+            Fault::Transfer { follower, race } => {
+                write!(f, "transfer leadership to follower #{follower}")?;
+                match race {
+                    None => Ok(()),
+                    Some(TransferRace { after, strike }) => match strike {
+                        RaceStrike::CrashTarget { downtime } => {
+                            write!(f, ", {after:?} later crash the target for {downtime:?}")
+                        }
+                        RaceStrike::IsolateTarget { duration } => {
+                            write!(f, ", {after:?} later isolate the target for {duration:?}")
+                        }
+                        RaceStrike::CrashLeader { downtime } => {
+                            write!(f, ", {after:?} later crash the leader for {downtime:?}")
+                        }
+                    },
+                }
             }
-            Fault::Partition(Partition::OneWay { node }) => {
-                write!(f, "partition: {node} can send but not receive")
-            }
-            Fault::Partition(Partition::Bridge { bridge, half }) => {
-                write!(f, "partition: {half:?} and the rest bridged by {bridge}")
-            }
-            Fault::Partition(Partition::MajoritiesRing { order }) => {
-                write!(f, "partition: majorities ring {order:?}")
-            }
-            Fault::Partition(Partition::IsolateLeader) => {
-                write!(f, "partition: isolate the leader")
-            }
+            Fault::Campaign { node } => write!(f, "operator: {node} campaigns"),
+            Fault::Snapshot { node } => write!(f, "operator: {node} snapshots"),
+            Fault::SnapshotLeader => write!(f, "operator: the leader snapshots"),
+            Fault::PowerOutage {
+                nodes,
+                window,
+                downtime,
+            } => write!(
+                f,
+                "power outage on {nodes:?} within {window:?}, back {downtime:?} later"
+            ),
             Fault::Heal => write!(f, "heal the network"),
             Fault::Lossy { percent, duration } => {
                 write!(f, "lose {percent}% of messages for {duration:?}")
@@ -273,6 +431,32 @@ impl fmt::Display for Fault {
     }
 }
 
+/// A partition as the timeline prints it, after the word "partition".
+struct PartitionText<'a>(&'a Partition);
+
+impl fmt::Display for PartitionText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Partition::Split { side } => write!(f, " {side:?} from the rest"),
+            Partition::OneWay { node } => write!(f, ": {node} can send but not receive"),
+            Partition::Bridge { bridge, half } => {
+                write!(f, ": {half:?} and the rest bridged by {bridge}")
+            }
+            Partition::MajoritiesRing { order } => write!(f, ": majorities ring {order:?}"),
+            Partition::IsolateLeader => write!(f, ": isolate the leader"),
+            Partition::LeaderOneWay { sends: true } => {
+                write!(f, ": the leader can send but not receive")
+            }
+            Partition::LeaderOneWay { sends: false } => {
+                write!(f, ": the leader can receive but not send")
+            }
+            Partition::LeaderLink { follower } => {
+                write!(f, ": cut the leader's link to follower #{follower}")
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledFault {
     pub at: Time,
@@ -285,7 +469,7 @@ pub struct FaultRates {
     /// Mean time between two faults.
     pub mean_interval: Duration,
     /// Relative weight of each scheduled kind (crash, pause, partition,
-    /// clock jump, disk); kinds that are network-wide settings (loss, duplicate,
+    /// clock jump, disk, operator); kinds that are network-wide settings (loss, duplicate,
     /// reorder, drift) are not scheduled.
     pub weights: Vec<(FaultKind, u32)>,
 }
@@ -354,24 +538,55 @@ fn push_fault(
             let Some(partition) = draw_partition(size, rng) else {
                 return;
             };
-            let heal = Some((Fault::Heal, 100..=5_000));
-            (Fault::Partition(partition), heal)
+            // One partition in four flaps: struck and healed every 100 to
+            // 400 ms, around the election timeout's 150 to 300 ms, so
+            // elections start and are cut short over and over.
+            if rng.random_range(0..4) == 0 {
+                let period = Duration::from_millis(rng.random_range(100..=400));
+                let times = rng.random_range(3..=8);
+                let flap = Fault::Flap {
+                    partition,
+                    period,
+                    times,
+                };
+                (flap, None)
+            } else {
+                let heal = Some((Fault::Heal, 100..=5_000));
+                (Fault::Partition(partition), heal)
+            }
         }
         FaultKind::ClockJump => {
             let by = Duration::from_millis(rng.random_range(50..=500));
             (Fault::ClockJump { node, by }, None)
         }
         FaultKind::Disk => {
-            let fault = match rng.random_range(0..4) {
+            let fault = match rng.random_range(0..5) {
                 0 | 1 => DiskFault::PowerLoss {
                     batch_survives: rng.random_bool(0.5),
                 },
                 2 => DiskFault::FsyncError,
-                _ => DiskFault::Corruption,
+                3 => DiskFault::Corruption,
+                _ => {
+                    // A majority or more, at once: what one node's power
+                    // loss cannot show, that a write acknowledged by
+                    // nodes that all lose it is gone.
+                    let mut nodes: Vec<NodeId> = (1..=size).collect();
+                    nodes.shuffle(rng);
+                    nodes.truncate(rng.random_range(size / 2 + 1..=size) as usize);
+                    nodes.sort_unstable();
+                    let outage = Fault::PowerOutage {
+                        nodes,
+                        window: Duration::from_millis(rng.random_range(0..=20)),
+                        downtime: Duration::from_millis(rng.random_range(50..=2_000)),
+                    };
+                    schedule.push(ScheduledFault { at, fault: outage });
+                    return;
+                }
             };
             let repair = if fault.is_permanent() { None } else { restart };
             (Fault::Disk { node, fault }, repair)
         }
+        FaultKind::Operator => (draw_operator(node, size, rng), None),
         FaultKind::Loss | FaultKind::Duplicate | FaultKind::Reorder | FaultKind::Drift => return,
     };
     schedule.push(ScheduledFault { at, fault });
@@ -381,6 +596,33 @@ fn push_fault(
             at: at.saturating_add(delay),
             fault: repair,
         });
+    }
+}
+
+/// An operator's input at `node` (drawn by the caller) on `size` nodes.
+fn draw_operator(node: NodeId, size: u64, rng: &mut ChaCha8Rng) -> Fault {
+    match rng.random_range(0..6) {
+        0..=2 => {
+            let follower = rng.random_range(0..size.max(2) as usize - 1);
+            // Two transfers in three race a fault, struck within the
+            // transfer's own window (an election timeout or so), where
+            // the target is campaigning or the leader has stopped taking
+            // writes.
+            let race = (rng.random_range(0..3) != 0).then(|| {
+                let after = Duration::from_millis(rng.random_range(0..=300));
+                let down = Duration::from_millis(rng.random_range(50..=2_000));
+                let strike = match rng.random_range(0..3) {
+                    0 => RaceStrike::CrashTarget { downtime: down },
+                    1 => RaceStrike::IsolateTarget { duration: down },
+                    _ => RaceStrike::CrashLeader { downtime: down },
+                };
+                TransferRace { after, strike }
+            });
+            Fault::Transfer { follower, race }
+        }
+        3 => Fault::Campaign { node },
+        4 => Fault::Snapshot { node },
+        _ => Fault::SnapshotLeader,
     }
 }
 
@@ -421,9 +663,10 @@ mod tests {
     #[test]
     fn fault_kinds_parse() {
         assert_eq!(parse_fault_kinds("none").unwrap(), vec![]);
-        assert_eq!(parse_fault_kinds("all").unwrap().len(), 7);
+        assert_eq!(parse_fault_kinds("all").unwrap().len(), 8);
         let mut with_disk = FaultKind::default_set();
         with_disk.push(FaultKind::Disk);
+        with_disk.sort();
         assert_eq!(parse_fault_kinds("all,disk").unwrap(), with_disk);
         assert_eq!(parse_fault_kinds("disk, all").unwrap(), with_disk);
         assert!(parse_fault_kinds("all,none").is_err());

@@ -1,7 +1,8 @@
 //! Partitions: the shapes of cut links the simulator injects (a split, a
-//! one-way link, a bridge, a majorities ring, an isolated leader), which
+//! one-way link, a bridge, a majorities ring, an isolated leader, a leader
+//! cut off one way, a leader that lost the link to one follower), which
 //! cluster sizes each exists at, how one is drawn, and the links each
-//! leaves up.
+//! leaves up. SWARM.md names the published bug each shape is drawn for.
 //!
 //! Every partition cuts at least one link and has the shape it is named
 //! for; the tests below check both over every kind at every size drawn.
@@ -35,6 +36,16 @@ pub enum Partition {
     /// then, the node of the highest term (an election is under way, and
     /// that node is its likeliest winner).
     IsolateLeader,
+    /// Cut whichever node leads (as [`Partition::IsolateLeader`] picks it)
+    /// off one way only: if `sends`, it can send but not receive (its
+    /// heartbeats still hold the followers while no acknowledgement comes
+    /// back), else it can receive but not send.
+    LeaderOneWay { sends: bool },
+    /// Cut the one link, both ways, between whichever node leads and one
+    /// follower: the follower at `follower` (modulo their number) among the
+    /// other nodes in id order. Every other link stays up, so the follower
+    /// still reaches a majority: the smallest partial partition.
+    LeaderLink { follower: usize },
 }
 
 /// The kinds of [`Partition`], for drawing one and for saying where each
@@ -46,16 +57,33 @@ pub enum PartitionKind {
     Bridge,
     MajoritiesRing,
     IsolateLeader,
+    LeaderOneWay,
+    LeaderLink,
 }
 
 impl PartitionKind {
-    pub const ALL: [PartitionKind; 5] = [
+    pub const ALL: [PartitionKind; 7] = [
         PartitionKind::Split,
         PartitionKind::OneWay,
         PartitionKind::Bridge,
         PartitionKind::MajoritiesRing,
         PartitionKind::IsolateLeader,
+        PartitionKind::LeaderOneWay,
+        PartitionKind::LeaderLink,
     ];
+
+    /// The kind's name in a swarm's shape counts (see SWARM.md).
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionKind::Split => "split",
+            PartitionKind::OneWay => "one-way",
+            PartitionKind::Bridge => "bridge",
+            PartitionKind::MajoritiesRing => "majorities-ring",
+            PartitionKind::IsolateLeader => "isolate-leader",
+            PartitionKind::LeaderOneWay => "leader-one-way",
+            PartitionKind::LeaderLink => "leader-link",
+        }
+    }
 
     /// Whether a partition of this kind, cutting at least one link, exists
     /// on `size` nodes. One node has no link to cut; a bridge needs a node
@@ -64,13 +92,16 @@ impl PartitionKind {
     /// and where `size` is odd that number must be even, because no graph
     /// has an odd number of nodes of odd degree, which rules out 3 and 7
     /// nodes. Within the simulator's 1 to 9 nodes, a ring exists on 4, 5,
-    /// 6, 8 and 9.
+    /// 6, 8 and 9. Cutting the leader's link to one follower leaves it
+    /// reaching another only from 3 nodes on (on 2 it is an isolated
+    /// leader).
     pub fn exists_at(self, size: u64) -> bool {
         match self {
-            PartitionKind::Split | PartitionKind::OneWay | PartitionKind::IsolateLeader => {
-                size >= 2
-            }
-            PartitionKind::Bridge => size >= 3,
+            PartitionKind::Split
+            | PartitionKind::OneWay
+            | PartitionKind::IsolateLeader
+            | PartitionKind::LeaderOneWay => size >= 2,
+            PartitionKind::Bridge | PartitionKind::LeaderLink => size >= 3,
             PartitionKind::MajoritiesRing => size >= 4 && (size % 2 == 0 || (size / 2) % 2 == 0),
         }
     }
@@ -107,6 +138,12 @@ impl PartitionKind {
             },
             PartitionKind::MajoritiesRing => Partition::MajoritiesRing { order },
             PartitionKind::IsolateLeader => Partition::IsolateLeader,
+            PartitionKind::LeaderOneWay => Partition::LeaderOneWay {
+                sends: cut % 2 == 0,
+            },
+            PartitionKind::LeaderLink => Partition::LeaderLink {
+                follower: cut % (size - 1),
+            },
         }
     }
 }
@@ -119,6 +156,8 @@ impl Partition {
             Partition::Bridge { .. } => PartitionKind::Bridge,
             Partition::MajoritiesRing { .. } => PartitionKind::MajoritiesRing,
             Partition::IsolateLeader => PartitionKind::IsolateLeader,
+            Partition::LeaderOneWay { .. } => PartitionKind::LeaderOneWay,
+            Partition::LeaderLink { .. } => PartitionKind::LeaderLink,
         }
     }
 }
@@ -134,12 +173,15 @@ pub fn draw_partition(size: u64, rng: &mut ChaCha8Rng) -> Option<Partition> {
     Some(kind.build(order, cut))
 }
 
-/// The links a partition leaves up, as a predicate over (from, to). `target` is the node an [`Partition::IsolateLeader`] cuts off
-/// (the leader, or the node of the highest term), `None` if every node is
-/// down.
+/// The links a partition leaves up on nodes `1..=size`, as a predicate
+/// over (from, to). `target` is the node a partition of the leader cuts off
+/// ([`Partition::IsolateLeader`], [`Partition::LeaderOneWay`],
+/// [`Partition::LeaderLink`]): the leader, or the node of the highest term;
+/// `None` if every node is down, and then such a partition cuts nothing.
 pub fn partition_links(
     partition: &Partition,
     target: Option<NodeId>,
+    size: u64,
 ) -> Box<dyn Fn(NodeId, NodeId) -> bool> {
     match partition.clone() {
         Partition::Split { side } => {
@@ -170,7 +212,30 @@ pub fn partition_links(
             Some(target) => Box::new(move |from, to| from != target && to != target),
             None => Box::new(|_, _| true),
         },
+        Partition::LeaderOneWay { sends } => match target {
+            Some(target) if sends => Box::new(move |_, to| to != target),
+            Some(target) => Box::new(move |from, _| from != target),
+            None => Box::new(|_, _| true),
+        },
+        Partition::LeaderLink { follower } => {
+            let others: Vec<NodeId> = (1..=size).filter(|&id| Some(id) != target).collect();
+            match (target, others.get(follower % others.len().max(1))) {
+                (Some(target), Some(&other)) if others.len() < size as usize => {
+                    Box::new(move |from, to| {
+                        !((from, to) == (target, other) || (from, to) == (other, target))
+                    })
+                }
+                _ => Box::new(|_, _| true),
+            }
+        }
     }
+}
+
+/// The follower a [`Partition::LeaderLink`] cuts off from `leader` on
+/// nodes `1..=size`, for the run's timeline.
+pub fn leader_link_follower(follower: usize, leader: NodeId, size: u64) -> Option<NodeId> {
+    let others: Vec<NodeId> = (1..=size).filter(|&id| id != leader).collect();
+    others.get(follower % others.len().max(1)).copied()
 }
 
 #[cfg(test)]
@@ -195,7 +260,7 @@ mod tests {
 
     /// The directed links a partition cuts on nodes `1..=size`.
     fn cut_links(partition: &Partition, size: u64, target: NodeId) -> BTreeSet<(u64, u64)> {
-        let up = partition_links(partition, Some(target));
+        let up = partition_links(partition, Some(target), size);
         let nodes = 1..=size;
         nodes
             .clone()
@@ -310,6 +375,32 @@ mod tests {
                 let rest: BTreeSet<NodeId> = everyone.difference(&alone).copied().collect();
                 apart(&cut, &alone, &rest)
             }
+            Partition::LeaderOneWay { sends } => {
+                let others = (1..=size).filter(|&other| other != target);
+                let expected: BTreeSet<(u64, u64)> = if *sends {
+                    others.map(|other| (other, target)).collect()
+                } else {
+                    others.map(|other| (target, other)).collect()
+                };
+                ensure!(
+                    cut == expected,
+                    "cut {cut:?}, not just the links {} {target}",
+                    if *sends { "into" } else { "out of" }
+                );
+                Ok(())
+            }
+            Partition::LeaderLink { .. } => {
+                let [(a, b), (c, d)] = cut.iter().copied().collect::<Vec<_>>()[..] else {
+                    return Err(format!("cut {cut:?}, not one link both ways"));
+                };
+                ensure!((a, b) == (d, c), "cut {cut:?}, not one link both ways");
+                ensure!(a == target || b == target, "cut {cut:?} misses {target}");
+                ensure!(
+                    reach(&cut, size, target).len() > 1,
+                    "{target} reaches nobody"
+                );
+                Ok(())
+            }
         }
     }
 
@@ -398,6 +489,12 @@ mod tests {
                 .map(|order| Partition::MajoritiesRing { order })
                 .collect(),
             PartitionKind::IsolateLeader => vec![Partition::IsolateLeader],
+            PartitionKind::LeaderOneWay => [true, false]
+                .map(|sends| Partition::LeaderOneWay { sends })
+                .into(),
+            PartitionKind::LeaderLink => (0..size as usize)
+                .map(|follower| Partition::LeaderLink { follower })
+                .collect(),
         }
     }
 

@@ -30,7 +30,10 @@ use crate::harness::slot::Slot;
 use crate::harness::views::views;
 use crate::sim::agenda::Agenda;
 use crate::sim::clock::DriftingClock;
-use crate::sim::faults::{partition_links, DiskFault, Fault, ScheduledFault};
+use crate::sim::faults::{
+    leader_link_follower, partition_links, DiskFault, Fault, Partition, RaceStrike, ScheduledFault,
+    TransferRace,
+};
 use crate::sim::metrics::{duration_micros, micros_between, Metrics};
 use crate::sim::network::{Fate, Network, NetworkOptions};
 use crate::sim::trace::TraceHash;
@@ -827,10 +830,57 @@ impl<A: Algorithm> Simulation<A> {
                     self.schedule(self.now.saturating_add(duration), Action::Resume { node });
                 }
             }
-            Fault::Partition(partition) => {
-                let target = self.current_leader().or_else(|| self.highest_term_node());
-                let links = partition_links(&partition, target);
-                self.network.set_all(links);
+            Fault::Partition(partition) => self.partition(&partition),
+            Fault::Flap {
+                partition,
+                period,
+                times,
+            } => {
+                self.partition(&partition);
+                self.schedule(
+                    self.now.saturating_add(period / 2),
+                    Action::Fault(Fault::Heal),
+                );
+                if times > 1 {
+                    let again = Fault::Flap {
+                        partition,
+                        period,
+                        times: times - 1,
+                    };
+                    self.schedule(self.now.saturating_add(period), Action::Fault(again));
+                }
+            }
+            Fault::Transfer { follower, race } => self.transfer(follower, race),
+            Fault::Campaign { node } => self.input(node, Input::Campaign),
+            Fault::Snapshot { node } => self.input(node, Input::Snapshot),
+            Fault::SnapshotLeader => {
+                if let Some(leader) = self.current_leader() {
+                    self.note(format!("{leader} snapshots"));
+                    self.input(leader, Input::Snapshot);
+                }
+            }
+            Fault::PowerOutage {
+                nodes,
+                window,
+                downtime,
+            } => {
+                // A node writing within the window loses that batch (the
+                // armed write crashes it); at the window's end the power
+                // is off everywhere, so the rest crash then; everyone
+                // comes back together.
+                for &node in &nodes {
+                    if self.slot(node).member.is_up() {
+                        self.slot(node).failing_write = Some(FailingWrite::PowerLoss {
+                            batch_survives: false,
+                        });
+                    }
+                }
+                let off = self.now.saturating_add(window);
+                for node in nodes {
+                    self.schedule(off, Action::Fault(Fault::Crash { node }));
+                    let back = off.saturating_add(downtime);
+                    self.schedule(back, Action::Fault(Fault::Restart { node }));
+                }
             }
             Fault::Heal => self.network.heal(),
             Fault::Lossy { percent, duration } => self.network.lose_until(
@@ -845,6 +895,58 @@ impl<A: Algorithm> Simulation<A> {
             Fault::Disk { node, fault } => self.disk_fault(node, fault),
         }
         self.note_quorum();
+    }
+
+    /// Cuts the links `partition` names; one of the leader's strikes the
+    /// node leading now (or, with no leader, the node of the highest term).
+    fn partition(&mut self, partition: &Partition) {
+        let target = self.current_leader().or_else(|| self.highest_term_node());
+        let size = self.members.len() as u64;
+        if let (Partition::LeaderLink { follower }, Some(leader)) = (partition, target) {
+            if let Some(other) = leader_link_follower(*follower, leader, size) {
+                self.note(format!("cut link {leader} <-> {other}"));
+            }
+        }
+        let links = partition_links(partition, target, size);
+        self.network.set_all(links);
+    }
+
+    /// Asks the leader to hand leadership to its follower number
+    /// `follower`, and schedules what races the transfer (printed in the
+    /// timeline as the faults it injects).
+    fn transfer(&mut self, follower: usize, race: Option<TransferRace>) {
+        let Some(leader) = self.current_leader() else {
+            self.note("no leader to transfer from".to_owned());
+            return;
+        };
+        let Some(to) = leader_link_follower(follower, leader, self.options.nodes) else {
+            return;
+        };
+        self.note(format!("{leader} asked to transfer leadership to {to}"));
+        self.input(leader, Input::TransferLeadership { to });
+        let Some(TransferRace { after, strike }) = race else {
+            return;
+        };
+        let at = self.now.saturating_add(after);
+        let (strike, repair, lasts) = match strike {
+            RaceStrike::CrashTarget { downtime } => (
+                Fault::Crash { node: to },
+                Fault::Restart { node: to },
+                downtime,
+            ),
+            RaceStrike::IsolateTarget { duration } => (
+                Fault::Partition(Partition::Split { side: vec![to] }),
+                Fault::Heal,
+                duration,
+            ),
+            RaceStrike::CrashLeader { downtime } => (
+                Fault::Crash { node: leader },
+                Fault::Restart { node: leader },
+                downtime,
+            ),
+        };
+        self.schedule(at, Action::Fault(strike));
+        self.schedule(at.saturating_add(lasts), Action::Fault(repair));
     }
 
     /// Marks the failover under way (if any) as one without a quorum when

@@ -105,7 +105,16 @@ impl SimulationOptions {
             return Err(InvalidOptions::ClockRate(rate));
         }
         for scheduled in &self.faults {
-            match &scheduled.fault {
+            // A flapping partition is judged as the partition it strikes.
+            let flapped;
+            let fault = match &scheduled.fault {
+                Fault::Flap { partition, .. } => {
+                    flapped = Fault::Partition(partition.clone());
+                    &flapped
+                }
+                fault => fault,
+            };
+            match fault {
                 Fault::Crash { node: id } | Fault::Restart { node: id } => node("faults", *id)?,
                 Fault::Pause { node: id, .. }
                 | Fault::ClockJump { node: id, .. }
@@ -116,7 +125,12 @@ impl SimulationOptions {
                         return Err(InvalidOptions::SplitSide);
                     }
                 }
-                Fault::Partition(Partition::OneWay { node: id }) => node("faults", *id)?,
+                Fault::Partition(Partition::OneWay { node: id })
+                | Fault::Campaign { node: id }
+                | Fault::Snapshot { node: id } => node("faults", *id)?,
+                Fault::PowerOutage { nodes: ids, .. } => {
+                    ids.iter().try_for_each(|&id| node("faults", id))?
+                }
                 Fault::Partition(Partition::Bridge { bridge, half }) => {
                     node("faults", *bridge)?;
                     half.iter().try_for_each(|&id| node("faults", id))?;
@@ -139,7 +153,14 @@ impl SimulationOptions {
                     return Err(InvalidOptions::LossPercent(*percent))
                 }
                 Fault::CrashLeader { .. }
-                | Fault::Partition(Partition::IsolateLeader)
+                | Fault::Partition(
+                    Partition::IsolateLeader
+                    | Partition::LeaderOneWay { .. }
+                    | Partition::LeaderLink { .. },
+                )
+                | Fault::Flap { .. }
+                | Fault::Transfer { .. }
+                | Fault::SnapshotLeader
                 | Fault::Heal
                 | Fault::Lossy { .. } => {}
             }
