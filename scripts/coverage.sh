@@ -49,9 +49,10 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+full=0
 if [ ${#checkers[@]} -eq 0 ]; then
     checkers=(model swarm proptest paper-unit durability fuzz)
-    rm -rf target/coverage
+    full=1
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -72,6 +73,12 @@ fi
 
 cov=(cargo +nightly llvm-cov --locked --branch --no-report)
 out=target/coverage
+if [ "$full" = 1 ]; then
+    # Every checker from one build of today's sources: a binary left from an
+    # older build would add its own (stale) lines to the report.
+    rm -rf "$out"
+    cargo +nightly llvm-cov clean --workspace
+fi
 mkdir -p "$out"
 
 # Runs one checker's commands on a clean profile, then writes its report.

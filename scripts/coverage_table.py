@@ -103,6 +103,23 @@ def reason_for(reasons, name, text):
     return None
 
 
+def test_only_files(root, names):
+    """Files that are whole test modules: declared `#[cfg(test)] mod name;`
+    in the module beside them."""
+    found = set()
+    for path in sorted({p for name in names for p in (root / name).parent.glob("*.rs")}):
+        lines = path.read_text().splitlines()
+        folder = path.parent if path.name in ("mod.rs", "lib.rs") else path.with_suffix("")
+        for before, line in zip(lines, lines[1:]):
+            text = line.strip()
+            if before.strip() == "#[cfg(test)]" and text.startswith("mod ") and text.endswith(";"):
+                module = text[4:-1].strip()
+                for candidate in (folder / f"{module}.rs", folder / module / "mod.rs"):
+                    if candidate.exists():
+                        found.add(str(candidate.relative_to(root)))
+    return found
+
+
 def measured(name):
     return name.startswith(MEASURED) and "/tests/" not in name and not name.endswith("/tests.rs")
 
@@ -144,6 +161,8 @@ def main():
             seconds[key] = int(value)
 
     names = sorted(name for name in union if measured(name))
+    whole_tests = test_only_files(root, names)
+    names = [name for name in names if name not in whole_tests]
     excluded = {name: test_module_lines((root / name).read_text()) for name in names}
 
     print("# Coverage of the core, per checker")
@@ -172,7 +191,7 @@ def main():
     print()
     print("Left out: the scenario transcripts (`tests/scenarios`) and the pinned")
     print("state counts, which fail on any change and state no property by themselves.")
-    print("Code inside `#[cfg(test)]` modules is not counted.")
+    print("Code inside `#[cfg(test)]` modules, and files that are test modules, is not counted.")
     print()
     print("## Branches reached (branch sides taken / branch sides)")
     print()
