@@ -34,10 +34,16 @@ fn rng() -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(11)
 }
 
+/// A setting, what it is, and whether an error is the one it must get.
+type ConfigCase = (&'static str, Config, fn(&ConfigError) -> bool);
+
+/// What a damaged durable state is refused for, and the damage.
+type DamageCase = (&'static str, fn(&mut DurableState));
+
 #[test]
 fn every_setting_that_breaks_an_assumption_is_refused_with_its_error() {
     let millis = Duration::from_millis;
-    let cases: [(&str, Config, fn(&ConfigError) -> bool); 8] = [
+    let cases: [ConfigCase; 8] = [
         (
             "no heartbeat",
             Config {
@@ -160,7 +166,7 @@ fn a_restart_refuses_durable_state_no_correct_run_leaves() {
         )
     };
     assert!(restart(consistent()).is_ok());
-    let cases: [(&str, fn(&mut DurableState)); 7] = [
+    let cases: [DamageCase; 7] = [
         ("the snapshot's members are not the cluster's", |d| {
             with_snapshot(d, |s| s.members = vec![1, 2])
         }),
