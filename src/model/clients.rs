@@ -37,7 +37,10 @@ pub fn invoke<V: ModelVariant>(
         let operation = model.spec().operations[client].clone();
         state
             .history
-            .on_invoke(client, RegisterOp::from_operation(&operation))
+            .on_invoke(
+                client,
+                RegisterOp::from_operation(&operation, &model.spec().keys),
+            )
             .expect("each client invokes one operation");
         state.clients[client] = ClientStatus::Pending { node: id };
         requests.push(ClientRequest {

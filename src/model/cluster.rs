@@ -33,7 +33,7 @@ use crate::model::action::Action;
 use crate::model::delivered::{self, Delivered};
 use crate::model::network::Network;
 use crate::model::properties::{self, Violations};
-use crate::model::register::CasRegister;
+use crate::model::register::CasRegisters;
 use crate::model::rng::{Draw, StepRng};
 use crate::model::spec::{Jitter, ModelSpec};
 use crate::model::state::{ClientStatus, ClusterState, NodeSlot, Panic};
@@ -201,7 +201,7 @@ impl<V: ModelVariant> ClusterModel<V> {
             campaigns: 0,
             snapshots: 0,
             clients: vec![ClientStatus::Idle; self.spec.operations.len()],
-            history: LinearizabilityTester::new(CasRegister::default()),
+            history: LinearizabilityTester::new(CasRegisters::default()),
             monitor: SafetyMonitor::new(),
             lock_monitor: LockMonitor::new(),
             violations: Violations::default(),

@@ -25,6 +25,7 @@ use crate::harness::algorithm::{Bully, Raft, Ring};
 use crate::harness::lock_service::{LeaseLock, ZkSequential};
 use crate::model::operations::parse_operation;
 use crate::model::properties;
+use crate::model::register::MAX_KEYS;
 pub use crate::model::spec_file::{Algorithm, Strategy};
 use crate::model::spec_file::{
     DiskFile, ExpectFile, LeaseLockFile, NetworkFile, RaftFile, SpecFile, TimeFile,
@@ -106,6 +107,9 @@ pub struct RaftSpec {
     /// `Config::snapshot_every`: a snapshot every this many applied
     /// entries (0: never).
     pub snapshot_every: u64,
+    /// `Config::max_entries_per_append`: the most entries in one append,
+    /// and the most pairs in one snapshot chunk.
+    pub max_entries_per_append: usize,
     /// The core's deliberate bugs the spec turns on (`raft.deliberate_bugs`).
     pub bugs: DeliberateBugs,
 }
@@ -200,6 +204,9 @@ pub struct ModelSpec {
     pub bounds: Bounds,
     /// Client operations, each issued at most once by its own client.
     pub operations: Vec<Operation>,
+    /// The keys the operations name, in the order they first appear: the
+    /// registers of the linearizability check (`register::CasRegisters`).
+    pub keys: Vec<String>,
     /// Whether two idle clients may also send as one batch
     /// ([`Action::ClientBatch`](crate::model::action::Action::ClientBatch)).
     pub client_batches: bool,
@@ -207,8 +214,9 @@ pub struct ModelSpec {
     pub expect: Expectations,
 }
 
-/// The key every operation works on: one register is enough to check
-/// linearizability, and more keys would only multiply states.
+/// The key an operation works on unless it names another: one register is
+/// enough to check linearizability, and more keys multiply states; a
+/// second key serves a snapshot of two pairs.
 pub const KEY: &str = "x";
 
 impl ModelSpec {
@@ -271,6 +279,7 @@ impl ModelSpec {
             })?;
             operations.push(operation);
         }
+        let keys = keys_of(&operations).map_err(|reason| invalid("clients.operations", reason))?;
         let check =
             check_spec(&file, &time, &bounds).map_err(|(key, reason)| invalid(key, reason))?;
         capable(&file).map_err(|(key, reason)| invalid(key, reason))?;
@@ -293,6 +302,7 @@ impl ModelSpec {
             network,
             bounds,
             operations,
+            keys,
             client_batches: file.clients.batches,
             check,
             expect: Expectations {
@@ -341,6 +351,7 @@ impl ModelSpec {
             check_quorum: self.raft.check_quorum,
             lease_reads: self.raft.lease_reads,
             snapshot_every: self.raft.snapshot_every,
+            max_entries_per_append: self.raft.max_entries_per_append,
             bugs: self.raft.bugs,
             ..Config::default()
         }
@@ -348,6 +359,25 @@ impl ModelSpec {
 }
 
 type KeyError = (&'static str, String);
+
+/// The distinct keys of `operations`, in the order they first appear; at
+/// most `register::MAX_KEYS` of them.
+fn keys_of(operations: &[Operation]) -> Result<Vec<String>, String> {
+    let mut keys: Vec<String> = Vec::new();
+    for operation in operations {
+        if !keys.iter().any(|key| key == operation.key()) {
+            keys.push(operation.key().to_owned());
+        }
+    }
+    if keys.len() > MAX_KEYS {
+        return Err(format!(
+            "the operations name {} keys ({}); the model has registers for {MAX_KEYS}",
+            keys.len(),
+            keys.join(", ")
+        ));
+    }
+    Ok(keys)
+}
 
 impl Algorithm {
     /// What the model can do with this algorithm.
@@ -451,6 +481,8 @@ fn snapshots_are_possible(file: &SpecFile) -> Result<(), KeyError> {
     if file.algorithm != Algorithm::Raft {
         let key = if file.raft.snapshot_every > 0 {
             Some("raft.snapshot_every")
+        } else if file.raft.max_entries_per_append != RaftFile::default().max_entries_per_append {
+            Some("raft.max_entries_per_append")
         } else if !file.raft.deliberate_bugs.is_empty() {
             Some("raft.deliberate_bugs")
         } else if file.cluster.crash_before_compaction {
@@ -521,8 +553,20 @@ fn raft_spec(raft: &RaftFile) -> Result<RaftSpec, KeyError> {
             raft.snapshot_every,
             MAX_SNAPSHOT_EVERY,
         )?,
+        max_entries_per_append: per_append(raft.max_entries_per_append)?,
         bugs: deliberate_bugs(&raft.deliberate_bugs)?,
     })
+}
+
+/// `raft.max_entries_per_append`, between 1 (the core refuses 0) and the
+/// core's default, 64.
+fn per_append(value: u64) -> Result<usize, KeyError> {
+    let key = "raft.max_entries_per_append";
+    if value == 0 {
+        return Err((key, "must be at least 1".into()));
+    }
+    let max = Config::default().max_entries_per_append as u64;
+    Ok(at_most(key, value, max)? as usize)
 }
 
 /// The largest `raft.snapshot_every`: a model's logs hold a handful of

@@ -104,6 +104,10 @@ pub struct RaftFile {
     /// Take a snapshot (and compact the log through it) every this many
     /// applied entries; 0, the default, never does.
     pub snapshot_every: u64,
+    /// The most entries one append carries, and the most pairs one chunk
+    /// of a snapshot carries (`Config::max_entries_per_append`); at 1, a
+    /// snapshot of two keys travels in two chunks.
+    pub max_entries_per_append: u64,
     /// Deliberate bugs of the core to turn on (`"install-older-snapshot"`,
     /// or a coalescing bug: `DeliberateBugs::named`), so that a spec can
     /// show the counterexample one gives; accepted only by a build with the
@@ -124,6 +128,7 @@ impl Default for RaftFile {
             lease: 2,
             clock_drift_bound: 1,
             snapshot_every: 0,
+            max_entries_per_append: 64,
             deliberate_bugs: Vec::new(),
         }
     }
@@ -294,7 +299,7 @@ pub struct DiskFile {
 #[serde(deny_unknown_fields)]
 pub struct ClientsFile {
     /// One client per operation: `"write 1"`, `"cas 1 2"`, `"cas nil 1"`,
-    /// `"read"`.
+    /// `"read"`, on key `x`, or on the key named first: `"y: write 1"`.
     #[serde(default)]
     pub operations: Vec<String>,
     /// Also let any two idle clients send their operations to a leader

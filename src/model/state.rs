@@ -19,7 +19,7 @@ use crate::core::node::NodeId;
 use crate::core::time::Time;
 use crate::model::network::Network;
 use crate::model::properties::Violations;
-use crate::model::register::{CasRegister, RegisterRet};
+use crate::model::register::{CasRegisters, RegisterRet};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NodeSlot<N, D> {
@@ -76,7 +76,7 @@ pub struct ClusterState<N, D, M> {
     /// variant without clients).
     pub clients: Vec<ClientStatus>,
     /// Thread ids are client indexes.
-    pub history: LinearizabilityTester<usize, CasRegister>,
+    pub history: LinearizabilityTester<usize, CasRegisters>,
     /// What the safety monitors remember of the run (leaders by term,
     /// committed entries).
     pub monitor: SafetyMonitor,

@@ -355,6 +355,79 @@ mod tests {
         assert_eq!(persisted(&actions), [2, 3, 4]);
     }
 
+    /// Steps staged together may compact the log under a waiting append:
+    /// a write goes out to both followers, node 2's acceptance commits it
+    /// and (a snapshot at every applied entry) compacts the log through
+    /// it, and a second write follows, all before the caller sends
+    /// anything. The append still waiting for node 3 starts before the new
+    /// base, so the log no longer knows its bytes: the second write goes in
+    /// an append of its own. Whatever the staging, the appends to a
+    /// follower must carry the leader's entries in order, each starting
+    /// where the one before it ended, every entry once (what persist-
+    /// before-send and Log Matching rest on).
+    #[test]
+    fn a_waiting_append_the_log_compacted_past_is_not_extended() {
+        let config = Config {
+            snapshot_every: 1,
+            ..Config::default()
+        };
+        let (mut node, mut rng) = replicating_leader(config);
+        let mut actions = RaftActions::default();
+        let mut requests = writes(0..2).into_iter();
+        let mut write = |node: &mut RaftNode, rng: &mut ChaCha8Rng, actions: &mut _| {
+            let request = requests.next().expect("two writes");
+            step(node, rng, Input::Client(request), actions);
+        };
+        write(&mut node, &mut rng, &mut actions);
+        let accepted = AppendResponse {
+            result: AppendResult::Accepted {
+                match_index: LogIndex::new(2),
+            },
+            round: Round::new(1),
+        };
+        let message = Message {
+            term: node.current_term(),
+            body: Body::AppendResponse(accepted),
+        };
+        step(
+            &mut node,
+            &mut rng,
+            Input::Message { from: 2, message },
+            &mut actions,
+        );
+        assert_eq!(
+            node.commit_index(),
+            2,
+            "node 2's acceptance commits the write"
+        );
+        let base = node.durable_state().snapshot.map(|snapshot| snapshot.index);
+        assert_eq!(base, Some(LogIndex::new(2)), "compacted through the write");
+        write(&mut node, &mut rng, &mut actions);
+
+        assert_eq!(appends_to(&actions, 3), [(1, 1), (2, 1)]);
+        let mut expected_next = LogIndex::new(2);
+        for out in actions.messages.iter().filter(|out| out.to == 3) {
+            let Body::Append(append) = &out.message.body else {
+                continue;
+            };
+            assert_eq!(
+                append.prev_log_index.next(),
+                expected_next,
+                "a gap or an overlap"
+            );
+            for entry in &append.entries {
+                assert_eq!(entry.index, expected_next, "entries out of order");
+                expected_next = entry.index.next();
+            }
+        }
+        assert_eq!(
+            expected_next,
+            LogIndex::new(4),
+            "every write reaches node 3 once"
+        );
+        assert_eq!(persisted(&actions), [2, 3]);
+    }
+
     #[test]
     fn an_append_already_handed_to_the_caller_is_never_extended() {
         let (mut node, mut rng) = replicating_leader(Config::default());

@@ -227,3 +227,85 @@ impl Replica {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::core::node::{Input, Node, Role};
+    use crate::core::raft::testing::replicating_leader;
+    use rand_chacha::ChaCha8Rng;
+
+    use crate::core::raft::{
+        Body, Config, HeartbeatResponse, Message, RaftActions, RaftNode, Round,
+    };
+    use crate::core::time::Time;
+
+    use super::MAX_TRACKED_ROUNDS;
+
+    /// Node 2 acknowledges `round` to `leader` at `now`.
+    fn acknowledge(leader: &mut RaftNode, rng: &mut ChaCha8Rng, round: Round, now: Time) {
+        let message = Message {
+            term: leader.current_term(),
+            body: Body::HeartbeatResponse(HeartbeatResponse { round }),
+        };
+        let mut actions = RaftActions::default();
+        leader.step(now, rng, Input::Message { from: 2, message }, &mut actions);
+    }
+
+    /// With heartbeats far more frequent than the election timeout (1 ms
+    /// against 150 ms, legal and CheckQuorum-compatible), acknowledgements
+    /// delayed by more than `MAX_TRACKED_ROUNDS` rounds name rounds whose
+    /// send times the leader has forgotten. Lease Safety needs the lease to
+    /// run from the send time of a round a majority acknowledged, never
+    /// from anything later: a forgotten round starts no lease (the safe
+    /// direction: shorter), a remembered one starts it at its send time,
+    /// and the leader's memory of rounds stays bounded throughout (the
+    /// invariant checked after every step).
+    #[test]
+    fn acknowledgements_later_than_the_tracked_rounds_never_lengthen_the_lease() {
+        let config = Config {
+            heartbeat_interval: Duration::from_millis(1),
+            ..Config::default()
+        };
+        let lease = config.lease_duration;
+        let (mut leader, mut rng) = replicating_leader(config);
+        let mut latest = None;
+        let rounds = MAX_TRACKED_ROUNDS as u64 + 16;
+        for millis in 402..402 + rounds {
+            let mut actions = RaftActions::default();
+            let now = Time::from_millis(millis);
+            leader.step(now, &mut rng, Input::Tick, &mut actions);
+            for outgoing in &actions.messages {
+                if let Body::Heartbeat(heartbeat) = &outgoing.message.body {
+                    latest = Some((heartbeat.round, now));
+                }
+            }
+        }
+        assert_eq!(
+            leader.role(),
+            Role::Leader,
+            "CheckQuorum keeps it within 150 ms"
+        );
+        let (latest_round, latest_sent) = latest.expect("a heartbeat every millisecond");
+        assert!(latest_round.get() > rounds, "one round per heartbeat");
+        let now = latest_sent;
+        // Both followers acknowledged round 1 with the no-op: the lease
+        // runs from its send time. Round 2 went out at 402 ms, more than
+        // the tracked rounds ago.
+        let before = leader.lease_expiry(now);
+        assert!(before.is_some(), "the lease from round 1 still runs");
+        acknowledge(&mut leader, &mut rng, Round::new(2), now);
+        assert_eq!(
+            leader.lease_expiry(now),
+            before,
+            "a round whose send time is forgotten never moves the lease"
+        );
+        acknowledge(&mut leader, &mut rng, latest_round, now);
+        assert_eq!(
+            leader.lease_expiry(now),
+            Some(latest_sent.saturating_add(lease)),
+            "the lease runs from the acknowledged round's send time"
+        );
+    }
+}

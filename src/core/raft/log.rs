@@ -409,4 +409,42 @@ mod tests {
             }
         }
     }
+
+    /// The fast back-off's lookup (`last_index_of_term`) answers the last
+    /// index holding `term`, counting the snapshot's base, and nothing for
+    /// a term the log holds no entry of: then the leader falls back to the
+    /// follower's hint (paper Figure 7, follower (f), whose term the leader
+    /// never saw). Checked against a scan of every index, for logs with and
+    /// without a snapshot, for every term including 0 (which no entry has).
+    #[test]
+    fn the_last_index_of_a_term_is_the_last_index_that_holds_it() {
+        let terms = [1, 1, 3, 3, 3, 4];
+        let entries = terms
+            .iter()
+            .zip(1..)
+            .map(|(&term, index)| Entry {
+                term: Term::new(term),
+                index: LogIndex::new(index),
+                command: Arc::new(Command::Noop),
+            })
+            .collect();
+        let mut log = Log::from_entries(entries);
+        for compact_through in [None, Some(2), Some(4), Some(6)] {
+            if let Some(through) = compact_through {
+                log.compact_through(LogIndex::new(through));
+            }
+            let first = log.base_index().get().max(1);
+            for term in 0..=5 {
+                let scanned = (first..=log.last_index().get())
+                    .rev()
+                    .map(LogIndex::new)
+                    .find(|&index| log.term_at(index) == Some(Term::new(term)));
+                assert_eq!(
+                    log.last_index_of_term(Term::new(term)),
+                    scanned,
+                    "term {term}, compacted through {compact_through:?}"
+                );
+            }
+        }
+    }
 }

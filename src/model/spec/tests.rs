@@ -245,6 +245,59 @@ fn snapshot_keys_reach_the_core_and_bad_ones_are_refused() {
     assert_spec_refused(&bully, &["`raft.snapshot_every`", "Bully"]);
 }
 
+/// `raft.max_entries_per_append` reaches the core; 0 (which the core
+/// refuses), more than the core's default and a Bully spec are refused.
+#[test]
+fn entries_per_append_reach_the_core_and_bad_ones_are_refused() {
+    let spec = parse(&probe(
+        "explicit",
+        &[("raft", "max_entries_per_append = 1")],
+    ))
+    .unwrap();
+    assert_eq!(spec.config().max_entries_per_append, 1);
+    assert_eq!(parse(&good()).unwrap().config().max_entries_per_append, 64);
+    for (value, says) in [("0", "at least 1"), ("65", "65")] {
+        assert_spec_refused(
+            &probe(
+                "explicit",
+                &[("raft", &format!("max_entries_per_append = {value}"))],
+            ),
+            &["`raft.max_entries_per_append`", says],
+        );
+    }
+    let bully = probe("explicit", &[("raft", "max_entries_per_append = 1")])
+        .replace("algorithm = \"raft\"", "algorithm = \"bully\"");
+    assert_spec_refused(&bully, &["`raft.max_entries_per_append`", "Bully"]);
+}
+
+/// Operations work on the default key unless they name one; the keys are
+/// collected in the order they first appear, and more than the model has
+/// registers for are refused.
+#[test]
+fn operations_name_their_keys_within_the_registers_the_model_has() {
+    let two = probe(
+        "explicit",
+        &[(
+            "clients",
+            "operations = [\"write 1\", \"y: write 2\", \"read\"]",
+        )],
+    );
+    let spec = parse(&two).unwrap();
+    assert_eq!(spec.keys, ["x", "y"]);
+    assert_eq!(spec.operations[1].key(), "y");
+    assert_eq!(spec.operations[2].key(), "x");
+    let four = probe(
+        "explicit",
+        &[(
+            "clients",
+            "operations = [\"a: read\", \"b: read\", \"c: read\", \"d: read\"]",
+        )],
+    );
+    assert_spec_refused(&four, &["`clients.operations`", "4 keys", "a, b, c, d"]);
+    let bad = probe("explicit", &[("clients", "operations = [\"Y: read\"]")]);
+    assert_spec_refused(&bad, &["`clients.operations`", "is not a key"]);
+}
+
 /// `raft.deliberate_bugs` switches the named bugs on in a build that has
 /// them, and refuses unknown and repeated names.
 #[test]
