@@ -225,6 +225,18 @@ impl<M, P> Actions<M, P> {
         self.events.push(Event::Dropped { from, reason });
     }
 
+    /// Why the steps behind these actions dropped (part of) their input,
+    /// in the order they did.
+    pub fn dropped(&self) -> Vec<DropReason> {
+        self.events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Dropped { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Answers the client request `id`.
     pub fn reply(&mut self, id: RequestId, result: Result<Outcome, ClientError>) {
         self.replies.push(ClientReply { id, result });

@@ -16,8 +16,8 @@ use electorate::harness::algorithm::Bully;
 use electorate::sim::cluster::Trace;
 
 use crate::support::{
-    all_follow, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest, step,
-    step_at, term_of, violated,
+    all_follow, election_after_crash, rng, run_ms, sent, settled_on_highest, step, step_at,
+    term_of, violated,
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
@@ -211,7 +211,7 @@ fn a_stale_coordinator_is_dropped() {
     step(&mut node, 0, message(5, 3, Body::Coordinator));
     let actions = step(&mut node, 1, message(4, 2, Body::Heartbeat));
     assert_eq!(
-        dropped(&actions),
+        actions.dropped(),
         vec![DropReason::StaleTerm {
             message_term: 2,
             current_term: 3
@@ -264,7 +264,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
     each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     // An answer to an election that is over is stale, not malformed.
     let actions = step(&mut node, 2, message(4, 1, Body::Answer));
-    assert_eq!(dropped(&actions), vec![DropReason::Stale]);
+    assert_eq!(actions.dropped(), vec![DropReason::Stale]);
 }
 
 #[test]

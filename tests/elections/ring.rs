@@ -16,8 +16,8 @@ use electorate::harness::algorithm::Ring;
 use electorate::sim::cluster::Trace;
 
 use crate::support::{
-    all_follow, dropped, election_after_crash, rng, run_ms, sent, settled_on_highest, step,
-    step_at, term_of, ActionsOf,
+    all_follow, election_after_crash, rng, run_ms, sent, settled_on_highest, step, step_at,
+    term_of, ActionsOf,
 };
 use crate::unreplicated::{
     a_follower_redirects_and_a_leader_serves_from_its_own_store,
@@ -126,7 +126,7 @@ fn a_participant_swallows_a_lower_candidate() {
     let actions = step(&mut node, 1, message(2, 0, election(2, 5)));
     // Our own, higher, id is already going round.
     assert_eq!(sent(&actions), vec![to(2, 0, Body::Ack { hop: 5 })]);
-    assert_eq!(dropped(&actions), vec![DropReason::Stale]);
+    assert_eq!(actions.dropped(), vec![DropReason::Stale]);
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn a_node_whose_id_comes_home_wins_and_sends_coordinator_round() {
     // Its own COORDINATOR coming home ends the lap, quietly.
     let actions = step(&mut node, 3, message(4, 1, coordinator_of(5, 8)));
     assert_eq!(sent(&actions), vec![to(4, 1, Body::Ack { hop: 8 })]);
-    assert!(dropped(&actions).is_empty());
+    assert!(actions.dropped().is_empty());
 }
 
 #[test]
@@ -176,7 +176,7 @@ fn a_coordinator_is_passed_on_once() {
     );
     let actions = step(&mut node, 1, message(1, 1, coordinator_of(5, 4)));
     assert_eq!(sent(&actions), vec![to(1, 1, Body::Ack { hop: 4 })]);
-    assert_eq!(dropped(&actions), vec![DropReason::Stale]);
+    assert_eq!(actions.dropped(), vec![DropReason::Stale]);
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn a_successor_that_does_not_acknowledge_is_skipped() {
     );
     // Node 3's acknowledgement, too late: we gave up on it.
     let actions = step(&mut node, 52, message(3, 0, Body::Ack { hop: 1 }));
-    assert_eq!(dropped(&actions), vec![DropReason::Stale]);
+    assert_eq!(actions.dropped(), vec![DropReason::Stale]);
 }
 
 #[test]
@@ -252,12 +252,12 @@ fn heartbeats_keep_a_follower_and_the_newer_or_higher_claim_wins() {
     // is stale; a newer epoch is, whoever claims it.
     let actions = step(&mut node, 101, message(3, 2, Body::Heartbeat));
     assert_eq!(
-        dropped(&actions),
+        actions.dropped(),
         vec![DropReason::LeaderStillAlive { leader: 5 }]
     );
     let actions = step(&mut node, 102, message(4, 1, Body::Heartbeat));
     assert_eq!(
-        dropped(&actions),
+        actions.dropped(),
         vec![DropReason::StaleTerm {
             message_term: 1,
             current_term: 2
@@ -277,7 +277,7 @@ fn a_participant_waits_for_the_coordinator_not_for_heartbeats() {
     step(&mut node, 0, Input::Campaign);
     let actions = step(&mut node, 1, message(5, 0, Body::Heartbeat));
     assert_eq!(
-        dropped(&actions),
+        actions.dropped(),
         vec![DropReason::UnexpectedForRole {
             role: Role::Candidate
         }]
@@ -308,7 +308,7 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
     ];
     each_is_dropped_and_changes_nothing(&mut node, 1, cases.into());
     let actions = step(&mut node, 1, message(4, 1, Body::Ack { hop: 42 }));
-    assert_eq!(dropped(&actions), vec![DropReason::Stale]);
+    assert_eq!(actions.dropped(), vec![DropReason::Stale]);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use electorate::sim::cluster::{Cluster, MessageOf, Trace};
 use rand::RngCore;
 
 use crate::support::{
-    all_follow, count_sent, dropped, read, rng, run_ms, settled_on_highest, step, term_of, write,
+    all_follow, count_sent, read, rng, run_ms, settled_on_highest, step, term_of, write,
 };
 
 /// The cluster the nodes stepped directly belong to.
@@ -76,7 +76,7 @@ pub fn each_is_dropped_and_changes_nothing<N>(
     for (input, reason) in cases {
         let before = node.clone();
         let actions = step(node, now_ms, input);
-        assert_eq!(dropped(&actions), vec![reason]);
+        assert_eq!(actions.dropped(), vec![reason]);
         assert!(actions.messages.is_empty(), "{:?}", actions.messages);
         assert!(actions.persist.is_empty());
         assert_eq!(*node, before, "a dropped input changes nothing");

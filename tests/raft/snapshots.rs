@@ -20,7 +20,7 @@ use electorate::core::raft::{
 use electorate::core::time::Time;
 use electorate::sim::cluster::{Cluster, Envelope, Trace};
 
-use crate::support::{count_sent, dropped, rng, sent, step};
+use crate::support::{count_sent, rng, sent, step};
 
 fn write_entry(term: u64, index: u64) -> Entry {
     Entry {
@@ -249,7 +249,7 @@ fn an_append_contradicting_the_snapshots_entry_is_dropped() {
         21,
         from_leader(2, append((3, 1), contradicting, 5)),
     );
-    assert!(!dropped(&actions).is_empty(), "dropped with a reason");
+    assert!(!actions.dropped().is_empty(), "dropped with a reason");
     assert!(accepted(&actions).is_empty());
     assert_eq!(node.log(), before.log(), "the log is untouched");
     assert_eq!(node.committed(), LogIndex::new(4));

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use electorate::check::properties::Property;
 use electorate::core::client::{ClientRequest, Operation, RequestId};
-use electorate::core::node::{Actions, DropReason, Event, Input, Node, NodeId};
+use electorate::core::node::{Actions, Input, Node, NodeId};
 use electorate::core::time::Time;
 use electorate::harness::algorithm::Algorithm;
 use electorate::sim::cluster::{Cluster, MessageOf, Trace};
@@ -48,18 +48,6 @@ pub fn sent<M: Clone, P>(actions: &Actions<M, P>) -> Vec<(NodeId, M)> {
         .messages
         .iter()
         .map(|outgoing| (outgoing.to, outgoing.message.clone()))
-        .collect()
-}
-
-/// Why a step dropped its input, if it did.
-pub fn dropped<M, P>(actions: &Actions<M, P>) -> Vec<DropReason> {
-    actions
-        .events
-        .iter()
-        .filter_map(|event| match event {
-            Event::Dropped { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
         .collect()
 }
 

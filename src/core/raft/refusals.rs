@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
+use crate::core::node::{DropReason, Input, Node, NodeId, Role};
 use crate::core::raft::counters::MAX_TERM;
 use crate::core::raft::{
     Append, Body, Command, Config, ConfigError, DurableState, Entry, HardState, InstallSnapshot,
@@ -209,17 +209,6 @@ fn step_message(node: &mut RaftNode, message: Message) -> RaftActions {
     actions
 }
 
-fn dropped(actions: &RaftActions) -> Vec<DropReason> {
-    actions
-        .events
-        .iter()
-        .filter_map(|event| match event {
-            Event::Dropped { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// A follower in term 2 with two entries of term 2.
 fn follower() -> RaftNode {
     let mut durable = consistent();
@@ -242,7 +231,7 @@ fn assert_refused(message: Message, reason: DropReason) {
     let mut node = follower();
     let before = node.durable_state();
     let actions = step_message(&mut node, message);
-    assert_eq!(dropped(&actions), vec![reason]);
+    assert_eq!(actions.dropped(), vec![reason]);
     assert!(actions.persist.is_empty(), "{:?}", actions.persist);
     assert!(actions.messages.is_empty(), "{:?}", actions.messages);
     assert_eq!(node.durable_state(), before);
@@ -341,7 +330,7 @@ fn an_acknowledgement_of_a_round_never_sent_is_dropped_and_confirms_no_lease() {
     };
     leader.step(now, &mut rng, input, &mut actions);
     assert_eq!(
-        dropped(&actions),
+        actions.dropped(),
         vec![DropReason::IndexOutOfRange { index: 99 }]
     );
     assert_eq!(leader.lease_expiry(now), lease_before);
