@@ -179,7 +179,7 @@ def main():
     print("| checker | what runs | seconds |")
     print("|---|---|---:|")
     described = {
-        "model": "`tests/models.rs`: every default model spec and every known-bug spec, verdicts only (`ELECTORATE_VERDICTS_ONLY=1`)",
+        "model": "`tests/models.rs`: every default model spec and every known-bug spec, verdicts only (`--skip change_detector`)",
         "swarm": "`electorate sweep` of Raft: 3 nodes with every fault kind (disk and clock jumps too); 5 nodes; 3 nodes with snapshots and disk faults; 3 nodes with batched clients",
         "proptest": "`tests/cluster_properties`: the proptest cluster properties",
         "paper-unit": "`tests/raft` (paper claims, chaos, lease safety, partial connectivity, snapshots), `tests/elections` and the crate's unit tests",

@@ -392,7 +392,7 @@ fn print_report(report: &SpecReport) {
         println!("   verdict: as expected");
     } else {
         println!("   verdict: UNEXPECTED");
-        for mismatch in &report.mismatches {
+        for mismatch in report.all_mismatches() {
             println!("     - {mismatch}");
         }
     }

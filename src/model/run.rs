@@ -109,14 +109,30 @@ pub struct SpecReport {
     /// (`crate::model::delivered`), in that order.
     pub delivered: Vec<String>,
     pub properties: Vec<PropertyReport>,
-    /// Why the outcome differs from the spec's expectation; empty if it
-    /// does not.
+    /// Why the verdicts differ from the spec's expectations (a property's
+    /// outcome, a search that timed out); empty if they do not.
     pub mismatches: Vec<String>,
+    /// Why the count of unique states differs from the spec's pinned count,
+    /// if it does. Kept apart from `mismatches`: a pinned count detects a
+    /// change of behaviour and proves nothing about it.
+    pub count_mismatch: Option<String>,
 }
 
 impl SpecReport {
+    /// The verdicts and the pinned count are as the spec expects.
     pub fn as_expected(&self) -> bool {
+        self.verdicts_as_expected() && self.count_mismatch.is_none()
+    }
+
+    /// Every property's verdict is as the spec expects, and the search
+    /// finished: what the semantic checks judge.
+    pub fn verdicts_as_expected(&self) -> bool {
         self.mismatches.is_empty()
+    }
+
+    /// Every reason the outcome differs from the spec, verdicts first.
+    pub fn all_mismatches(&self) -> impl Iterator<Item = &String> {
+        self.mismatches.iter().chain(&self.count_mismatch)
     }
 }
 
@@ -253,8 +269,10 @@ pub fn check_model<V: ModelVariant>(model: ClusterModel<V>, options: &CheckOptio
         delivered,
         properties,
         mismatches: Vec::new(),
+        count_mismatch: None,
     };
-    report.mismatches = mismatches(&report, spec.check.symmetry, timed_out, stopped_early);
+    report.mismatches = verdict_mismatches(&report, timed_out);
+    report.count_mismatch = count_mismatch(&report, spec.check.symmetry, timed_out, stopped_early);
     report
 }
 
@@ -365,12 +383,7 @@ pub(crate) fn shortest_counterexample<V: ModelVariant>(
     }
 }
 
-fn mismatches(
-    report: &SpecReport,
-    pinned_with_symmetry: bool,
-    timed_out: bool,
-    stopped_early: bool,
-) -> Vec<String> {
+fn verdict_mismatches(report: &SpecReport, timed_out: bool) -> Vec<String> {
     let mut mismatches: Vec<String> = report
         .properties
         .iter()
@@ -393,23 +406,29 @@ fn mismatches(
     if timed_out {
         mismatches.push("the search timed out before visiting every state".to_owned());
     }
+    mismatches
+}
+
+fn count_mismatch(
+    report: &SpecReport,
+    pinned_with_symmetry: bool,
+    timed_out: bool,
+    stopped_early: bool,
+) -> Option<String> {
     match report.expected_unique_states {
-        Some(expected) if stopped_early => mismatches.push(format!(
+        Some(expected) if stopped_early => Some(format!(
             "every property had a discovery, so the search stopped early: \
              {} unique states cannot be compared with the pinned {expected}",
             report.unique_states
         )),
         // A count pinned with symmetry reduction is a count of classes, one
         // pinned without it a count of states: only like compares with like.
-        Some(_) if report.symmetry != pinned_with_symmetry => {}
-        Some(expected) if expected != report.unique_states && !timed_out => {
-            mismatches.push(format!(
-                "{} unique states, expected {expected} (the model or the core changed: \
+        Some(_) if report.symmetry != pinned_with_symmetry => None,
+        Some(expected) if expected != report.unique_states && !timed_out => Some(format!(
+            "{} unique states, expected {expected} (the model or the core changed: \
              review, then update `expect.unique_states`)",
-                report.unique_states
-            ))
-        }
-        _ => {}
+            report.unique_states
+        )),
+        _ => None,
     }
-    mismatches
 }
