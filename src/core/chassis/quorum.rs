@@ -73,4 +73,32 @@ mod tests {
         assert_eq!(tally(4, 2, 2), VoteResult::Lost);
         assert_eq!(tally(1, 1, 0), VoteResult::Won);
     }
+
+    /// The tally's definition, for every election of up to nine members:
+    /// won once a quorum granted; lost once, even if every member yet to
+    /// answer granted, no quorum could be reached; pending otherwise. A
+    /// tally that gives up early leaves a winnable election (for five
+    /// members, two refusals are not yet a defeat).
+    #[test]
+    fn tally_is_lost_exactly_when_a_quorum_is_out_of_reach() {
+        for members in 1..=9 {
+            for granted in 0..=members {
+                for rejected in 0..=members - granted {
+                    let unanswered = members - granted - rejected;
+                    let expected = if granted >= quorum(members) {
+                        VoteResult::Won
+                    } else if granted + unanswered < quorum(members) {
+                        VoteResult::Lost
+                    } else {
+                        VoteResult::Pending
+                    };
+                    assert_eq!(
+                        tally(members, granted, rejected),
+                        expected,
+                        "{granted} granted and {rejected} rejected of {members}"
+                    );
+                }
+            }
+        }
+    }
 }
