@@ -305,6 +305,81 @@ fn a_node_votes_at_most_once_per_term_first_come_first_served() {
 }
 
 #[test]
+fn a_follower_of_the_terms_leader_votes_for_no_other_candidate_of_that_term() {
+    // Reference: section 5.2 (the term's election is over once its leader
+    // is known) and thesis section 9.6 (a pre-vote for a later term binds
+    // nothing, so it is free even then)
+    let mut node = new_node(1, plain_voter());
+    step(&mut node, 0, message(2, 1, append((0, 0), vec![], 0)));
+    assert_eq!((node.leader(), node.term()), (Some(2), 1));
+    let cases = [
+        // (pre-vote, the request's term, granted)
+        (false, 1, false), // a vote in the term that has a leader
+        (true, 1, false),  // a pre-vote for that same term
+        (true, 2, true),   // a pre-vote for the next term
+    ];
+    for (pre_vote, term, granted) in cases {
+        // Past the minimum election timeout, so that PreVote's own check
+        // (the leader is still heard) does not answer for the vote rule.
+        let actions = step(
+            &mut node,
+            200,
+            message(3, term, vote_request(pre_vote, 0, 0)),
+        );
+        assert_eq!(
+            sent(&actions)[0].1.body,
+            vote(pre_vote, granted),
+            "pre-vote {pre_vote} for term {term}"
+        );
+        assert_eq!(
+            node.hard_state().voted_for,
+            None,
+            "no request here binds a vote"
+        );
+    }
+}
+
+#[test]
+fn a_candidate_counts_only_votes_of_its_own_round() {
+    // Reference: section 5.2 and thesis section 9.6: a pre-vote grant binds
+    // its sender to nothing, so a candidate that counted one as a vote
+    // could win a term whose majority votes for another.
+    let mut node = new_node(1, Config::default());
+    step(&mut node, 0, Input::Campaign);
+    step(&mut node, 1, message(2, 1, vote(true, true)));
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 1));
+    step(&mut node, 2, message(3, 1, vote(true, true)));
+    assert_eq!(
+        node.role(),
+        Role::Candidate,
+        "a late pre-vote grant of term 1 is not a vote in term 1"
+    );
+    step(&mut node, 3, message(3, 1, vote(false, true)));
+    assert_eq!(node.role(), Role::Leader);
+}
+
+#[test]
+fn a_pre_candidate_counts_only_pre_votes_of_its_own_round() {
+    // Reference: thesis section 9.6: the refusals of a finished vote round
+    // say nothing about the pre-vote round that follows it.
+    let mut node = new_node(1, Config::default());
+    step(&mut node, 0, Input::Campaign);
+    step(&mut node, 1, message(2, 1, vote(true, true)));
+    step(&mut node, 400, Input::Campaign);
+    assert_eq!((node.role(), node.term()), (Role::PreCandidate, 1));
+    for voter in [2, 3] {
+        step(&mut node, 401, message(voter, 1, vote(false, false)));
+    }
+    assert_eq!(
+        node.role(),
+        Role::PreCandidate,
+        "two late refusals of term 1's vote do not end the pre-vote for term 2"
+    );
+    step(&mut node, 402, message(2, 2, vote(true, true)));
+    assert_eq!((node.role(), node.term()), (Role::Candidate, 2));
+}
+
+#[test]
 fn a_vote_is_durable_before_the_response_leaves() {
     // Reference: section 5.2, Figure 2 ("persistent state ... updated on
     // stable storage before responding to RPCs")
