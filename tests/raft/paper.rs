@@ -826,6 +826,71 @@ fn a_transferring_leader_gives_up_its_lease_and_takes_no_operations() {
     );
 }
 
+/// Whether `actions` send TimeoutNow, and to whom.
+fn timeout_now_to(actions: &RaftActions) -> Vec<NodeId> {
+    sent(actions)
+        .into_iter()
+        .filter(|(_, message)| message.body == Body::TimeoutNow)
+        .map(|(to, _)| to)
+        .collect()
+}
+
+/// Whether the leader takes a client write (a transfer refuses them).
+fn takes_writes(leader: &mut RaftNode, now: u64) -> bool {
+    let actions = step(leader, now, write(now));
+    !actions
+        .replies
+        .iter()
+        .any(|reply| reply.result == Err(ClientError::TransferInProgress))
+}
+
+#[test]
+fn a_transfer_sends_timeout_now_once_and_only_when_the_targets_log_matches() {
+    // Reference: thesis section 3.10: a target with a shorter log would
+    // lose the election TimeoutNow starts, and the cluster would be
+    // without a leader for nothing.
+    let (mut leader, _) = leader_of_term_one(plain_voter());
+    let actions = step(&mut leader, 2, Input::TransferLeadership { to: 2 });
+    assert!(timeout_now_to(&actions).is_empty(), "2 lacks entry 1");
+    let actions = step(&mut leader, 3, message(3, 1, accepted(1, 1)));
+    assert!(
+        timeout_now_to(&actions).is_empty(),
+        "3 is caught up, but not the target"
+    );
+    let actions = step(&mut leader, 4, message(2, 1, accepted(1, 1)));
+    assert_eq!(timeout_now_to(&actions), vec![2], "2 has caught up");
+    let actions = step(&mut leader, 5, message(2, 1, accepted(1, 1)));
+    assert!(timeout_now_to(&actions).is_empty(), "TimeoutNow goes once");
+}
+
+#[test]
+fn a_transfer_not_done_within_an_election_timeout_is_abandoned() {
+    // Reference: thesis section 3.10 ("if the transfer does not complete
+    // within an election timeout, the prior leader aborts the transfer
+    // and resumes accepting client requests")
+    let (mut leader, _) = leader_of_term_one(plain_voter());
+    step(&mut leader, 2, Input::TransferLeadership { to: 2 });
+    assert!(!takes_writes(&mut leader, 3));
+    // Asked again for the same target: the transfer keeps its deadline.
+    step(&mut leader, 100, Input::TransferLeadership { to: 2 });
+    step(&mut leader, 151, Input::Tick);
+    assert!(!takes_writes(&mut leader, 151), "1 ms before the deadline");
+    step(&mut leader, 152, Input::Tick);
+    assert!(takes_writes(&mut leader, 152), "abandoned at its deadline");
+    assert_eq!(leader.role(), Role::Leader);
+}
+
+#[test]
+fn a_transfer_to_another_target_replaces_the_one_under_way() {
+    // Reference: thesis section 3.10
+    let (mut leader, _) = leader_of_term_one(plain_voter());
+    step(&mut leader, 2, message(3, 1, accepted(1, 1)));
+    let actions = step(&mut leader, 3, Input::TransferLeadership { to: 2 });
+    assert!(timeout_now_to(&actions).is_empty(), "2 lacks entry 1");
+    let actions = step(&mut leader, 4, Input::TransferLeadership { to: 3 });
+    assert_eq!(timeout_now_to(&actions), vec![3], "3 is caught up");
+}
+
 #[test]
 fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
     let mut node = new_node(1, Config::default());
