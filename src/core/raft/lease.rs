@@ -308,4 +308,39 @@ mod tests {
             "the lease runs from the acknowledged round's send time"
         );
     }
+
+    /// Acknowledgements come back a round trip behind the heartbeats, so a
+    /// majority usually confirms a round after later ones went out; the
+    /// lease must still run from that round's send time, or it lapses
+    /// while a majority keeps confirming the leader and every read falls
+    /// back to a round of heartbeats.
+    #[test]
+    fn a_round_acknowledged_after_later_rounds_went_out_extends_the_lease() {
+        let config = Config {
+            heartbeat_interval: Duration::from_millis(1),
+            ..Config::default()
+        };
+        let lease = config.lease_duration;
+        let (mut leader, mut rng) = replicating_leader(config);
+        let mut sent = Vec::new();
+        for millis in 402..406 {
+            let mut actions = RaftActions::default();
+            let now = Time::from_millis(millis);
+            leader.step(now, &mut rng, Input::Tick, &mut actions);
+            for outgoing in &actions.messages {
+                if let Body::Heartbeat(heartbeat) = &outgoing.message.body {
+                    sent.push((heartbeat.round, now));
+                }
+            }
+        }
+        let (first_round, first_sent) = sent[0];
+        assert!(sent.len() >= 3, "a heartbeat every millisecond");
+        let now = Time::from_millis(406);
+        acknowledge(&mut leader, &mut rng, first_round, now);
+        assert_eq!(
+            leader.lease_expiry(now),
+            Some(first_sent.saturating_add(lease)),
+            "three later rounds are outstanding, fewer than the tracked rounds"
+        );
+    }
 }
