@@ -343,4 +343,19 @@ mod tests {
             "three later rounds are outstanding, fewer than the tracked rounds"
         );
     }
+
+    /// The lease ends at its expiry, the instant excluded: a lease is safe
+    /// because `lease_duration + clock_drift_bound <= election_timeout_min`,
+    /// so from that instant on a voter may already have granted its vote
+    /// to another leader, and a local read there could miss its writes.
+    #[test]
+    fn the_lease_ends_at_its_expiry() {
+        let (leader, _) = replicating_leader(Config::default());
+        let now = Time::from_millis(402);
+        let expiry = leader.lease_expiry(now).expect("the lease from round 1");
+        let just_before = Time::from_micros(expiry.as_micros() - 1);
+        assert!(leader.holds_lease(just_before));
+        assert!(!leader.holds_lease(expiry));
+        assert_eq!(leader.lease_expiry(expiry), None);
+    }
 }
