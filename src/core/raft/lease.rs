@@ -262,6 +262,29 @@ mod tests {
     /// direction: shorter), a remembered one starts it at its send time,
     /// and the leader's memory of rounds stays bounded throughout (the
     /// invariant checked after every step).
+    /// Ticks `leader` once a millisecond over `millis`; the heartbeat
+    /// rounds it starts, each with its send time.
+    fn heartbeat_rounds(
+        leader: &mut RaftNode,
+        rng: &mut ChaCha8Rng,
+        millis: std::ops::Range<u64>,
+    ) -> Vec<(Round, Time)> {
+        let mut rounds: Vec<(Round, Time)> = Vec::new();
+        for millis in millis {
+            let mut actions = RaftActions::default();
+            let now = Time::from_millis(millis);
+            leader.step(now, rng, Input::Tick, &mut actions);
+            for outgoing in &actions.messages {
+                if let Body::Heartbeat(heartbeat) = &outgoing.message.body {
+                    if rounds.last().map(|&(round, _)| round) != Some(heartbeat.round) {
+                        rounds.push((heartbeat.round, now));
+                    }
+                }
+            }
+        }
+        rounds
+    }
+
     #[test]
     fn acknowledgements_later_than_the_tracked_rounds_never_lengthen_the_lease() {
         let config = Config {
@@ -270,18 +293,10 @@ mod tests {
         };
         let lease = config.lease_duration;
         let (mut leader, mut rng) = replicating_leader(config);
-        let mut latest = None;
         let rounds = MAX_TRACKED_ROUNDS as u64 + 16;
-        for millis in 402..402 + rounds {
-            let mut actions = RaftActions::default();
-            let now = Time::from_millis(millis);
-            leader.step(now, &mut rng, Input::Tick, &mut actions);
-            for outgoing in &actions.messages {
-                if let Body::Heartbeat(heartbeat) = &outgoing.message.body {
-                    latest = Some((heartbeat.round, now));
-                }
-            }
-        }
+        let latest = heartbeat_rounds(&mut leader, &mut rng, 402..402 + rounds)
+            .last()
+            .copied();
         assert_eq!(
             leader.role(),
             Role::Leader,
@@ -322,19 +337,9 @@ mod tests {
         };
         let lease = config.lease_duration;
         let (mut leader, mut rng) = replicating_leader(config);
-        let mut sent = Vec::new();
-        for millis in 402..406 {
-            let mut actions = RaftActions::default();
-            let now = Time::from_millis(millis);
-            leader.step(now, &mut rng, Input::Tick, &mut actions);
-            for outgoing in &actions.messages {
-                if let Body::Heartbeat(heartbeat) = &outgoing.message.body {
-                    sent.push((heartbeat.round, now));
-                }
-            }
-        }
+        let sent = heartbeat_rounds(&mut leader, &mut rng, 402..406);
+        assert_eq!(sent.len(), 4, "a heartbeat round every millisecond");
         let (first_round, first_sent) = sent[0];
-        assert!(sent.len() >= 3, "a heartbeat every millisecond");
         let now = Time::from_millis(406);
         acknowledge(&mut leader, &mut rng, first_round, now);
         assert_eq!(
