@@ -18,6 +18,10 @@ version=27.1.0
 if ! cargo mutants --version 2>/dev/null | grep -q "$version"; then
     cargo install cargo-mutants --locked --version "$version"
 fi
+# The tests run under nextest (.cargo/mutants.toml says why).
+if ! cargo nextest --version >/dev/null 2>&1; then
+    cargo install cargo-nextest --locked
+fi
 
 scope=(
     -f 'src/core/**/*.rs'
