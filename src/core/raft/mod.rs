@@ -22,6 +22,8 @@ pub mod counters;
 pub mod deliberate_bugs;
 mod election;
 mod install;
+#[cfg(test)]
+mod invariant_checks;
 mod lease;
 pub mod log;
 pub mod message;
