@@ -5,7 +5,8 @@
 
 use electorate::core::node::{DropReason, Event, Input, Node, Role};
 use electorate::core::raft::{
-    AppendResponse, AppendResult, Body, Config, LogIndex, RaftActions, RaftNode, Round, Term,
+    AppendResponse, AppendResult, Body, Config, HeartbeatResponse, LogIndex, RaftActions, RaftNode,
+    Round, Term,
 };
 
 use crate::fixtures::*;
@@ -254,4 +255,46 @@ fn an_append_of_well_formed_entries_is_accepted_whatever_it_repeats_or_replaces(
         let log_terms: Vec<u64> = node.log().entries().iter().map(|e| e.term.get()).collect();
         assert_eq!(log_terms, terms, "{what}");
     }
+}
+
+#[test]
+fn a_follower_whose_next_entry_was_compacted_gets_the_snapshot_at_a_heartbeat_even_with_its_window_full(
+) {
+    // Reference: section 7 ("the leader must occasionally send snapshots to
+    // followers that lag behind": when the entry a follower needs next was
+    // discarded, the snapshot goes instead, whatever appends are in flight).
+    let config = Config {
+        max_inflight_appends: 1,
+        ..Config::default()
+    };
+    let (mut leader, _) = leader_of_term_one(config);
+    step(&mut leader, 2, message(2, 1, accepted(1, 1)));
+    step(&mut leader, 2, message(3, 1, accepted(1, 1)));
+    // Write 1 (index 2) goes to both followers; write 2 (index 3) only to
+    // node 2, because node 3's one append in flight fills its window.
+    step(&mut leader, 3, write(1));
+    step(&mut leader, 4, message(2, 1, accepted(2, 1)));
+    step(&mut leader, 5, write(2));
+    step(&mut leader, 6, message(2, 1, accepted(3, 1)));
+    assert_eq!(leader.commit_index(), 3);
+    step(&mut leader, 7, Input::Snapshot);
+    assert_eq!(leader.log().base_index(), LogIndex::new(3));
+    // Node 3 needs index 3 next, and index 3 is compacted.
+    assert_eq!(
+        leader.progress_of(3),
+        Some((LogIndex::new(1), LogIndex::new(3)))
+    );
+    let heartbeat_response = Body::HeartbeatResponse(HeartbeatResponse {
+        round: Round::new(1),
+    });
+    let actions = step(&mut leader, 8, message(3, 1, heartbeat_response));
+    let to_three: Vec<_> = sent(&actions)
+        .into_iter()
+        .filter(|(to, _)| *to == 3)
+        .map(|(_, message)| message.body)
+        .collect();
+    assert!(
+        matches!(to_three.as_slice(), [Body::InstallSnapshot(_)]),
+        "the snapshot goes to node 3: {to_three:?}"
+    );
 }
