@@ -298,3 +298,46 @@ fn a_follower_whose_next_entry_was_compacted_gets_the_snapshot_at_a_heartbeat_ev
         "the snapshot goes to node 3: {to_three:?}"
     );
 }
+
+#[test]
+fn a_follower_lagging_at_a_heartbeat_is_sent_the_entries_it_lacks_when_its_window_has_room() {
+    // Reference: section 5.3 ("if followers crash or run slowly, or if
+    // network packets are lost, the leader retries AppendEntries
+    // indefinitely ... until all followers eventually store all log
+    // entries"): a heartbeat response from a lagging follower is a chance
+    // to send what it lacks, not only to probe.
+    let config = Config {
+        max_inflight_appends: 2,
+        max_entries_per_append: 1,
+        ..Config::default()
+    };
+    let (mut leader, _) = leader_of_term_one(config);
+    step(&mut leader, 2, message(2, 1, accepted(1, 1)));
+    step(&mut leader, 2, message(3, 1, accepted(1, 1)));
+    // Indexes 2 and 3 fill node 3's window; 4 and 5 wait.
+    for value in 1..=4 {
+        step(&mut leader, 3, write(value));
+    }
+    // One acknowledgement of both appends in flight frees the window; the
+    // response sends one append (index 4), so the window has room again
+    // while index 5 still waits.
+    let actions = step(&mut leader, 4, message(3, 1, accepted(3, 1)));
+    assert_eq!(appends_to(&actions, 3), vec![LogIndex::new(3)]);
+    assert_eq!(
+        leader.progress_of(3),
+        Some((LogIndex::new(3), LogIndex::new(5)))
+    );
+    let heartbeat_response = Body::HeartbeatResponse(HeartbeatResponse {
+        round: Round::new(1),
+    });
+    let actions = step(&mut leader, 5, message(3, 1, heartbeat_response));
+    let entries_to_three: Vec<Vec<LogIndex>> = sent(&actions)
+        .into_iter()
+        .filter(|(to, _)| *to == 3)
+        .filter_map(|(_, message)| match message.body {
+            Body::Append(append) => Some(append.entries.iter().map(|e| e.index).collect()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(entries_to_three, vec![vec![LogIndex::new(5)]]);
+}
