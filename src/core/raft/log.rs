@@ -153,12 +153,6 @@ impl Log {
         self.get(index).map(|entry| entry.term)
     }
 
-    /// Whether the entry at `index` was compacted away (the base itself
-    /// is: only its term is left).
-    pub fn is_compacted(&self, index: LogIndex) -> bool {
-        index <= self.base_index
-    }
-
     /// The entry at `index`, `None` if compacted or past the end.
     pub fn get(&self, index: LogIndex) -> Option<&Entry> {
         let offset = index.get().checked_sub(self.base_index.get())?;
