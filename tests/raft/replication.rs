@@ -107,6 +107,11 @@ fn a_rejection_of_an_append_no_longer_awaited_moves_nothing() {
     // the append in flight; a delayed or duplicated one must not undo what
     // was learned since).
     let mut leader = leader_with_log_of_terms(&[1, 1, 3, 3]);
+    // The probe in flight is at 4: a rejection of an earlier probe (at 2,
+    // before the leader's log grew past it) is not its answer.
+    step(&mut leader, 3, message(2, 4, rejected(2, None, 1)));
+    let probing_at_five = Some((LogIndex::ZERO, LogIndex::new(5)));
+    assert_eq!(leader.progress_of(2), probing_at_five, "not the probe");
     step(&mut leader, 3, message(2, 4, rejected(4, None, 2)));
     let probing_at_two = leader.progress_of(2);
     assert_eq!(probing_at_two, Some((LogIndex::ZERO, LogIndex::new(2))));
@@ -119,7 +124,10 @@ fn a_rejection_of_an_append_no_longer_awaited_moves_nothing() {
     step(&mut leader, 5, message(2, 4, accepted(3, 1)));
     let matched_three = leader.progress_of(2).expect("a peer");
     assert_eq!(matched_three.0, LogIndex::new(3));
-    for stale in [1, 3] {
+    // Replicating now, the leader has sent everything after 3: a rejection
+    // at or after its `next` rejects nothing it sent.
+    let next = matched_three.1.get();
+    for stale in [1, 3, next, next + 1] {
         step(&mut leader, 6, message(2, 4, rejected(stale, None, 1)));
         assert_eq!(leader.progress_of(2), Some(matched_three), "at {stale}");
     }
