@@ -45,12 +45,20 @@ fn rejected(rejected_index: u64, conflict_term: Option<u64>, conflict_index: u64
     })
 }
 
-/// The `prev_log_index` of every append the step sent to `peer`.
-fn appends_to(actions: &RaftActions, peer: u64) -> Vec<LogIndex> {
+/// The bodies of the messages the step sent to `peer`, in order.
+fn bodies_to(actions: &RaftActions, peer: u64) -> Vec<Body> {
     sent(actions)
         .into_iter()
         .filter(|(to, _)| *to == peer)
-        .filter_map(|(_, message)| match message.body {
+        .map(|(_, message)| message.body)
+        .collect()
+}
+
+/// The `prev_log_index` of every append the step sent to `peer`.
+fn appends_to(actions: &RaftActions, peer: u64) -> Vec<LogIndex> {
+    bodies_to(actions, peer)
+        .into_iter()
+        .filter_map(|body| match body {
             Body::Append(append) => Some(append.prev_log_index),
             _ => None,
         })
@@ -296,11 +304,7 @@ fn a_follower_whose_next_entry_was_compacted_gets_the_snapshot_at_a_heartbeat_ev
         round: Round::new(1),
     });
     let actions = step(&mut leader, 8, message(3, 1, heartbeat_response));
-    let to_three: Vec<_> = sent(&actions)
-        .into_iter()
-        .filter(|(to, _)| *to == 3)
-        .map(|(_, message)| message.body)
-        .collect();
+    let to_three = bodies_to(&actions, 3);
     assert!(
         matches!(to_three.as_slice(), [Body::InstallSnapshot(_)]),
         "the snapshot goes to node 3: {to_three:?}"
@@ -339,10 +343,9 @@ fn a_follower_lagging_at_a_heartbeat_is_sent_the_entries_it_lacks_when_its_windo
         round: Round::new(1),
     });
     let actions = step(&mut leader, 5, message(3, 1, heartbeat_response));
-    let entries_to_three: Vec<Vec<LogIndex>> = sent(&actions)
+    let entries_to_three: Vec<Vec<LogIndex>> = bodies_to(&actions, 3)
         .into_iter()
-        .filter(|(to, _)| *to == 3)
-        .filter_map(|(_, message)| match message.body {
+        .filter_map(|body| match body {
             Body::Append(append) => Some(append.entries.iter().map(|e| e.index).collect()),
             _ => None,
         })
