@@ -10,12 +10,12 @@ impl BullyNode {
     /// Asks every higher id whether it is alive. With none above us there is
     /// nobody to ask: we are the highest, and crown ourselves at once.
     pub(super) fn start_election(&mut self, ctx: &mut Ctx) {
-        self.leader = None;
-        if self.membership.higher().is_empty() {
+        self.coordination.leader = None;
+        if self.coordination.membership.higher().is_empty() {
             self.become_leader(ctx);
             return;
         }
-        for &peer in self.membership.higher() {
+        for &peer in self.coordination.membership.higher() {
             self.send(ctx, peer, Body::Election);
         }
         self.role = RoleState::Electing {
@@ -27,7 +27,7 @@ impl BullyNode {
     /// the election over unless we already run one.
     pub(super) fn handle_election(&mut self, ctx: &mut Ctx, from: NodeId) {
         assert!(
-            from < self.membership.id(),
+            from < self.coordination.id(),
             "validated: ELECTION only comes from below"
         );
         self.send(ctx, from, Body::Answer);
@@ -46,7 +46,7 @@ impl BullyNode {
     /// alive and runs the election on; wait for its COORDINATOR.
     pub(super) fn handle_answer(&mut self, ctx: &mut Ctx, from: NodeId) {
         assert!(
-            from > self.membership.id(),
+            from > self.coordination.id(),
             "validated: ANSWER only comes from above"
         );
         match self.role {
@@ -68,13 +68,13 @@ impl BullyNode {
     /// No higher id answered: we are the highest live node. Crown ourselves
     /// one epoch above anything we have seen and tell everyone.
     pub(super) fn become_leader(&mut self, ctx: &mut Ctx) {
-        let epoch = self.epoch.next();
-        self.raise_epoch(ctx, epoch);
+        let epoch = self.coordination.epoch.next();
+        self.coordination.raise_epoch(ctx, epoch);
         self.role = RoleState::Leader {
             heartbeat_deadline: ctx.now.saturating_add(self.config.heartbeat_interval),
         };
-        self.leader = Some(self.membership.id());
-        for &peer in self.membership.peers() {
+        self.coordination.leader = Some(self.coordination.id());
+        for &peer in self.coordination.membership.peers() {
             self.send(ctx, peer, Body::Coordinator);
         }
     }

@@ -14,17 +14,17 @@ impl BullyNode {
     /// COORDINATOR or HEARTBEAT from `from` in `epoch` (already adopted if
     /// it was newer than ours).
     pub(super) fn handle_leader_claim(&mut self, ctx: &mut Ctx, from: NodeId, epoch: Epoch) {
-        if epoch < self.epoch {
+        if epoch < self.coordination.epoch {
             ctx.out.drop_input(
                 Some(from),
                 DropReason::StaleTerm {
                     message_term: epoch.get(),
-                    current_term: self.epoch.get(),
+                    current_term: self.coordination.epoch.get(),
                 },
             );
             return;
         }
-        if from < self.membership.id() {
+        if from < self.coordination.id() {
             // A lower id coordinates while we are alive: it crowned itself
             // because we did not answer (we were down or cut off). Bully
             // says the highest live id leads, so we hold an election, which
@@ -39,16 +39,20 @@ impl BullyNode {
 
     /// Follows `leader`, or keeps following it, restarting failure detection.
     fn follow(&mut self, ctx: &mut Ctx, leader: NodeId) {
-        assert_ne!(leader, self.membership.id(), "a node never follows itself");
+        assert_ne!(
+            leader,
+            self.coordination.id(),
+            "a node never follows itself"
+        );
         self.role = RoleState::Follower {
             leader_deadline: self.new_leader_deadline(ctx),
         };
-        self.leader = Some(leader);
+        self.coordination.leader = Some(leader);
     }
 
     pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut Ctx) {
         assert!(matches!(self.role, RoleState::Leader { .. }));
-        for &peer in self.membership.peers() {
+        for &peer in self.coordination.membership.peers() {
             self.send(ctx, peer, Body::Heartbeat);
         }
         self.role = RoleState::Leader {

@@ -1,16 +1,12 @@
 //! The Bully node: its state, the step dispatch, validation of what it
 //! receives, epoch adoption, and the invariants checked after every step.
 
-use std::time::Duration;
-
 use rand::RngCore;
 
 use crate::core::bully::config::Config;
 use crate::core::bully::message::{Body, Message};
 use crate::core::bully::BullyActions;
-use crate::core::chassis::config::random_timeout;
-use crate::core::chassis::local_store::serve;
-use crate::core::chassis::{self, Context, Membership, Protocol};
+use crate::core::chassis::{self, Context, Coordination, Membership, Protocol};
 use crate::core::chassis::{ConfigError, DurableState, Epoch, Persist};
 use crate::core::client::ClientRequest;
 use crate::core::kv::KvStore;
@@ -42,20 +38,11 @@ pub(super) enum RoleState {
 /// and drive it through [`Node::step`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BullyNode {
-    /// This node and the others; ELECTION goes only to the ids above it.
-    pub(super) membership: Membership,
+    /// The members (ELECTION goes only to the ids above this node), the
+    /// epoch, the coordinator believed in, the local store and the clock.
+    pub(super) coordination: Coordination,
     pub(super) config: Config,
-    /// The highest epoch seen or crowned. Invariant: made durable (pushed to
-    /// `persist`) in the same step that raised it.
-    pub(super) epoch: Epoch,
-    /// The coordinator we believe in. Invariant: `Some(id)` exactly when we
-    /// lead.
-    pub(super) leader: Option<NodeId>,
     pub(super) role: RoleState,
-    /// The local store a coordinator serves clients from; never replicated.
-    pub(super) kv: KvStore,
-    /// The latest `now` seen; time never runs backwards inside the node.
-    pub(super) now: Time,
 }
 
 impl BullyNode {
@@ -85,18 +72,14 @@ impl BullyNode {
         rng: &mut dyn RngCore,
     ) -> Result<BullyNode, ConfigError> {
         config.validate(id, members)?;
-        let membership = Membership::new(id, members)?;
-        let listen = random_timeout(rng, config.leader_timeout_min, config.leader_timeout_max);
+        let leader_timeout = (config.leader_timeout_min, config.leader_timeout_max);
+        let coordination = Coordination::restart(id, members, durable, now, leader_timeout)?;
         let node = BullyNode {
-            membership,
-            config,
-            epoch: durable.epoch,
-            leader: None,
             role: RoleState::Follower {
-                leader_deadline: now.saturating_add(listen),
+                leader_deadline: coordination.leader_deadline(rng, now),
             },
-            kv: KvStore::default(),
-            now,
+            coordination,
+            config,
         };
         node.invariants();
         Ok(node)
@@ -107,17 +90,17 @@ impl BullyNode {
     }
 
     pub fn members(&self) -> &[NodeId] {
-        self.membership.members()
+        self.coordination.membership.members()
     }
 
     pub fn kv(&self) -> &KvStore {
-        &self.kv
+        &self.coordination.kv
     }
 
     /// What a crash would leave behind if every persist record so far was
     /// made durable.
     pub fn durable_state(&self) -> DurableState {
-        DurableState { epoch: self.epoch }
+        self.coordination.durable_state()
     }
 
     /// Whether an election this node takes part in is under way.
@@ -128,20 +111,11 @@ impl BullyNode {
         )
     }
 
-    /// Raises the epoch to `epoch` and makes it durable before anything that
-    /// carries it is sent.
-    pub(super) fn raise_epoch(&mut self, ctx: &mut Ctx, epoch: Epoch) {
-        assert!(epoch > self.epoch, "epochs only grow");
-        self.epoch = epoch;
-        ctx.out.persist.push(Persist { epoch });
-    }
-
     /// A message from a later epoch: someone crowned (or saw) a coordinator
     /// we do not know. Whoever we followed, or our own leadership, belongs
     /// to an older epoch now.
     fn adopt_epoch(&mut self, ctx: &mut Ctx, epoch: Epoch) {
-        self.raise_epoch(ctx, epoch);
-        self.leader = None;
+        self.coordination.adopt_epoch(ctx, epoch);
         if let RoleState::Leader { .. } = self.role {
             self.role = RoleState::Follower {
                 leader_deadline: self.new_leader_deadline(ctx),
@@ -152,17 +126,11 @@ impl BullyNode {
     /// When a follower that just heard from (or started listening for) a
     /// coordinator gives up on it.
     pub(super) fn new_leader_deadline(&self, ctx: &mut Ctx) -> Time {
-        let timeout: Duration = random_timeout(
-            ctx.rng,
-            self.config.leader_timeout_min,
-            self.config.leader_timeout_max,
-        );
-        ctx.now.saturating_add(timeout)
+        self.coordination.leader_deadline(ctx.rng, ctx.now)
     }
 
     pub(super) fn send(&self, ctx: &mut Ctx, to: NodeId, body: Body) {
-        let epoch = self.epoch;
-        ctx.out.send(to, Message { epoch, body });
+        self.coordination.send(ctx, to, body);
     }
 
     /// Bad input is dropped before it changes anything: a message Bully
@@ -171,8 +139,8 @@ impl BullyNode {
     fn validate(&self, from: NodeId, message: &Message) -> Result<(), DropReason> {
         let misdirected = match message.body {
             // ELECTION only ever goes up, ANSWER only ever down.
-            Body::Election => from > self.membership.id(),
-            Body::Answer => from < self.membership.id(),
+            Body::Election => from > self.coordination.id(),
+            Body::Answer => from < self.coordination.id(),
             Body::Coordinator | Body::Heartbeat => false,
         };
         if misdirected {
@@ -186,7 +154,7 @@ impl BullyNode {
             ctx.out.drop_input(Some(from), reason);
             return;
         }
-        if message.epoch > self.epoch {
+        if message.epoch > self.coordination.epoch {
             self.adopt_epoch(ctx, message.epoch);
         }
         match message.body {
@@ -200,28 +168,17 @@ impl BullyNode {
 
     /// Checks the node's own invariants; panics (a bug) if one is broken.
     pub fn invariants(&self) {
-        self.membership.check();
-        let leads = matches!(self.role, RoleState::Leader { .. });
-        assert_eq!(
-            leads,
-            self.leader == Some(self.membership.id()),
-            "leads exactly when it believes itself the coordinator"
-        );
-        if let Some(leader) = self.leader {
-            assert!(self.membership.contains(leader), "follows a non-member");
-        }
-        if leads {
-            assert!(
-                self.epoch >= Epoch::new(1),
-                "a coordinator crowns itself in epoch 1 or later"
-            );
-        }
+        self.coordination
+            .check(matches!(self.role, RoleState::Leader { .. }));
         if self.in_election() {
-            assert!(self.leader.is_none(), "electing while following someone");
+            assert!(
+                self.coordination.leader.is_none(),
+                "electing while following someone"
+            );
             // With no higher id there is nobody to ask: such a node crowns
             // itself at once instead of electing.
             assert!(
-                !self.membership.higher().is_empty(),
+                !self.coordination.membership.higher().is_empty(),
                 "the highest id never waits"
             );
         }
@@ -230,11 +187,11 @@ impl BullyNode {
 
 impl Protocol for BullyNode {
     fn membership(&self) -> &Membership {
-        &self.membership
+        &self.coordination.membership
     }
 
     fn clock_mut(&mut self) -> &mut Time {
-        &mut self.now
+        &mut self.coordination.now
     }
 
     fn on_tick(&mut self, ctx: &mut Ctx) {
@@ -261,7 +218,7 @@ impl Protocol for BullyNode {
 
     fn on_client(&mut self, ctx: &mut Ctx, request: ClientRequest) {
         let leads = matches!(self.role, RoleState::Leader { .. });
-        serve(&mut self.kv, leads, self.leader, request, ctx.out);
+        self.coordination.serve(ctx, leads, request);
     }
 
     fn on_campaign(&mut self, ctx: &mut Ctx) {
@@ -278,7 +235,7 @@ impl Node for BullyNode {
     type Persist = Persist;
 
     fn id(&self) -> NodeId {
-        self.membership.id()
+        self.coordination.id()
     }
 
     fn step(
@@ -313,11 +270,11 @@ impl Node for BullyNode {
     }
 
     fn term(&self) -> u64 {
-        self.epoch.get()
+        self.coordination.epoch.get()
     }
 
     fn leader(&self) -> Option<NodeId> {
-        self.leader
+        self.coordination.leader
     }
 
     fn commit_index(&self) -> u64 {

@@ -11,6 +11,9 @@
 //!   it calls.
 //!
 //! For Bully and Ring, which elect a coordinator and replicate nothing:
+//! - [`coordination`]: the state both keep alike (members, epoch, the
+//!   coordinator believed in, the local store, the clock) and the epoch
+//!   rule, the shared invariants and the client path over it;
 //! - [`epoch`]: the leadership epoch (their [`Node::term`]) that stamps
 //!   every message, and its one durable record, so that a restarted node
 //!   never reuses an epoch it has seen;
@@ -25,6 +28,7 @@
 
 pub mod config;
 pub mod context;
+pub mod coordination;
 pub mod epoch;
 pub mod local_store;
 pub mod membership;
@@ -34,6 +38,7 @@ pub mod report;
 
 pub use config::ConfigError;
 pub use context::Context;
+pub use coordination::Coordination;
 pub use epoch::{DurableState, Epoch, Persist, Stamped};
 pub use membership::{Membership, MembershipError, MAX_MEMBERS};
 pub use protocol::{step, ContextOf, Protocol};

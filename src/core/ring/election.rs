@@ -18,15 +18,15 @@ impl RingNode {
     pub(super) fn start_election(&mut self, ctx: &mut Ctx) {
         assert!(!self.leads(), "a coordinator does not elect");
         self.participation = None;
-        self.participate(ctx, self.membership.id());
-        if self.membership.len() == 1 {
+        self.participate(ctx, self.coordination.id());
+        if self.coordination.membership.len() == 1 {
             self.become_leader(ctx);
             return;
         }
         self.send_around(
             ctx,
             Circulating::Election {
-                candidate: self.membership.id(),
+                candidate: self.coordination.id(),
             },
         );
     }
@@ -36,7 +36,7 @@ impl RingNode {
     /// one.
     pub(super) fn participate(&mut self, ctx: &mut Ctx, candidate: NodeId) {
         if !self.leads() {
-            self.leader = None;
+            self.coordination.leader = None;
         }
         let deadline = ctx.now.saturating_add(self.config.coordinator_timeout);
         let participation = self.participation.get_or_insert(Participation {
@@ -55,18 +55,18 @@ impl RingNode {
     ) {
         self.acknowledge(ctx, from, hop);
         let forwarded_max = self.participation.map(|p| p.forwarded_max);
-        if candidate == self.membership.id() {
+        if candidate == self.coordination.id() {
             // Our id went all the way round: nobody live outranks us. One
             // that we no longer carry (we outbid it, or the election ended)
             // is a leftover.
-            if forwarded_max == Some(self.membership.id()) {
+            if forwarded_max == Some(self.coordination.id()) {
                 self.become_leader(ctx);
             } else {
                 ctx.out.drop_input(Some(from), DropReason::Stale);
             }
             return;
         }
-        let send_on = if candidate > self.membership.id() {
+        let send_on = if candidate > self.coordination.id() {
             // A higher id runs: pass it on, unless it (or a higher one)
             // already went through us.
             forwarded_max
@@ -75,7 +75,7 @@ impl RingNode {
         } else {
             // A lower id runs: replace it by ours, unless ours (or a higher
             // one) already went round.
-            forwarded_max.is_none().then_some(self.membership.id())
+            forwarded_max.is_none().then_some(self.coordination.id())
         };
         match send_on {
             Some(candidate) => {
@@ -90,19 +90,19 @@ impl RingNode {
     /// the lap (every node on it raised the message's epoch to its own) and
     /// send COORDINATOR round.
     pub(super) fn become_leader(&mut self, ctx: &mut Ctx) {
-        let epoch = self.epoch.next();
-        self.raise_epoch(ctx, epoch);
+        let epoch = self.coordination.epoch.next();
+        self.coordination.raise_epoch(ctx, epoch);
         self.participation = None;
         self.role = RoleState::Leader {
             heartbeat_deadline: ctx.now.saturating_add(self.config.heartbeat_interval),
         };
-        self.leader = Some(self.membership.id());
-        self.forwarded_coordinator = Some((epoch, self.membership.id()));
-        if self.membership.len() > 1 {
+        self.coordination.leader = Some(self.coordination.id());
+        self.forwarded_coordinator = Some((epoch, self.coordination.id()));
+        if self.coordination.membership.len() > 1 {
             self.send_around(
                 ctx,
                 Circulating::Coordinator {
-                    leader: self.membership.id(),
+                    leader: self.coordination.id(),
                 },
             );
         }

@@ -52,12 +52,12 @@ impl RingNode {
     /// Sends `what` to our successor, in our current epoch.
     pub(super) fn send_around(&mut self, ctx: &mut Ctx, what: Circulating) {
         let to = self.successor();
-        let epoch = self.epoch;
+        let epoch = self.coordination.epoch;
         self.send_hop(ctx, what, epoch, to);
     }
 
     fn send_hop(&mut self, ctx: &mut Ctx, what: Circulating, epoch: Epoch, to: NodeId) {
-        assert_ne!(to, self.membership.id(), "a hop never goes to ourselves");
+        assert_ne!(to, self.coordination.id(), "a hop never goes to ourselves");
         if self.pending.len() == MAX_PENDING_HOPS {
             self.pending.pop_first();
         }
@@ -88,7 +88,7 @@ impl RingNode {
         ctx.out.send(
             to,
             Message {
-                epoch: self.epoch,
+                epoch: self.coordination.epoch,
                 body: Body::Ack { hop },
             },
         );
@@ -121,7 +121,7 @@ impl RingNode {
 
     /// `pending.to` is presumed dead: try the member after it.
     fn skip(&mut self, ctx: &mut Ctx, pending: PendingHop) {
-        let next = successor_of(&self.membership, pending.to);
+        let next = successor_of(&self.coordination.membership, pending.to);
         match pending.what {
             Circulating::Election { candidate } => {
                 self.skip_election(ctx, pending, candidate, next)
@@ -129,7 +129,7 @@ impl RingNode {
             // Skipping the leader (the lap's last stop) or coming back round
             // to ourselves means every live node on the lap has been told.
             Circulating::Coordinator { leader } => {
-                if leader != pending.to && next != self.membership.id() {
+                if leader != pending.to && next != self.coordination.id() {
                     self.send_hop(ctx, pending.what, pending.epoch, next);
                 }
             }
@@ -151,7 +151,7 @@ impl RingNode {
         if participation.forwarded_max != candidate {
             return;
         }
-        if next == self.membership.id() {
+        if next == self.coordination.id() {
             // Nobody else acknowledges: we are the only live member.
             if self.leads() {
                 self.participation = None;
@@ -163,14 +163,14 @@ impl RingNode {
         if candidate == pending.to {
             // The candidate itself is gone, so its id can never come home
             // to win: carry ours on in its place.
-            self.participate(ctx, self.membership.id());
-            let epoch = self.epoch;
+            self.participate(ctx, self.coordination.id());
+            let epoch = self.coordination.epoch;
             let what = Circulating::Election {
-                candidate: self.membership.id(),
+                candidate: self.coordination.id(),
             };
             self.send_hop(ctx, what, epoch, next);
         } else {
-            let epoch = self.epoch;
+            let epoch = self.coordination.epoch;
             self.send_hop(ctx, pending.what, epoch, next);
         }
     }

@@ -16,19 +16,21 @@ use crate::core::ring::state::{Ctx, RingNode, RoleState};
 
 impl RingNode {
     fn believes(&self, leader: NodeId, epoch: Epoch) -> bool {
-        epoch > self.epoch || (epoch == self.epoch && Some(leader) >= self.leader)
+        epoch > self.coordination.epoch
+            || (epoch == self.coordination.epoch && Some(leader) >= self.coordination.leader)
     }
 
     /// Drops a claim we do not believe: from an older epoch, or from a lower
     /// leader in our epoch (the one we follow, or we ourselves, outranks it).
     fn refuse(&self, ctx: &mut Ctx, from: NodeId, epoch: Epoch) {
-        let reason = if epoch < self.epoch {
+        let reason = if epoch < self.coordination.epoch {
             DropReason::StaleTerm {
                 message_term: epoch.get(),
-                current_term: self.epoch.get(),
+                current_term: self.coordination.epoch.get(),
             }
         } else {
             let leader = self
+                .coordination
                 .leader
                 .expect("a same-epoch claim is refused only for a known leader");
             DropReason::LeaderStillAlive { leader }
@@ -47,10 +49,10 @@ impl RingNode {
         hop: Hop,
     ) {
         self.acknowledge(ctx, from, hop);
-        if leader == self.membership.id() {
+        if leader == self.coordination.id() {
             // Our own announcement, home from its lap: everyone on the way
             // has it. Any other is from an earlier reign of ours.
-            if !(self.leads() && epoch == self.epoch) {
+            if !(self.leads() && epoch == self.coordination.epoch) {
                 ctx.out.drop_input(Some(from), DropReason::Stale);
             }
             return;
@@ -65,7 +67,7 @@ impl RingNode {
             return;
         }
         self.follow(ctx, leader);
-        assert_eq!(self.epoch, epoch, "adopted before we got here");
+        assert_eq!(self.coordination.epoch, epoch, "adopted before we got here");
         self.forwarded_coordinator = Some((epoch, leader));
         self.send_around(ctx, Circulating::Coordinator { leader });
     }
@@ -89,21 +91,25 @@ impl RingNode {
     /// Follows `leader`, or keeps following it, restarting failure
     /// detection. Any election we took part in is over.
     fn follow(&mut self, ctx: &mut Ctx, leader: NodeId) {
-        assert_ne!(leader, self.membership.id(), "a node never follows itself");
+        assert_ne!(
+            leader,
+            self.coordination.id(),
+            "a node never follows itself"
+        );
         self.participation = None;
         self.role = RoleState::Follower {
             leader_deadline: self.new_leader_deadline(ctx),
         };
-        self.leader = Some(leader);
+        self.coordination.leader = Some(leader);
     }
 
     pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut Ctx) {
         assert!(self.leads());
-        for &peer in self.membership.peers() {
+        for &peer in self.coordination.membership.peers() {
             ctx.out.send(
                 peer,
                 Message {
-                    epoch: self.epoch,
+                    epoch: self.coordination.epoch,
                     body: Body::Heartbeat,
                 },
             );

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use rand::RngCore;
 
-use crate::core::chassis::config::random_timeout;
-use crate::core::chassis::local_store::serve;
-use crate::core::chassis::{self, Context, Membership, Protocol};
+use crate::core::chassis::{self, Context, Coordination, Membership, Protocol};
 use crate::core::chassis::{ConfigError, DurableState, Epoch, Persist};
 use crate::core::client::ClientRequest;
 use crate::core::kv::KvStore;
@@ -50,15 +48,11 @@ pub(super) struct Participation {
 /// drive it through [`Node::step`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RingNode {
-    /// The members, whose ascending order is the ring's (`topology`).
-    pub(super) membership: Membership,
+    /// The members, whose ascending order is the ring's (`topology`); the
+    /// epoch; the coordinator believed in (`None` also while a non-leader
+    /// takes part in an election); the local store and the clock.
+    pub(super) coordination: Coordination,
     pub(super) config: Config,
-    /// The highest epoch seen or crowned. Invariant: made durable (pushed to
-    /// `persist`) in the same step that raised it.
-    pub(super) epoch: Epoch,
-    /// The coordinator we believe in. Invariant: `Some(id)` exactly when we
-    /// lead; `None` while a non-leader takes part in an election.
-    pub(super) leader: Option<NodeId>,
     pub(super) role: RoleState,
     pub(super) participation: Option<Participation>,
     /// The last COORDINATOR we passed on (its epoch and leader). Each node
@@ -73,10 +67,6 @@ pub struct RingNode {
     /// alive moments ago; if it died since, the lap stalls and the
     /// coordinator timeout recovers, as for any lost message.
     pub(super) next_hop: Hop,
-    /// The local store a coordinator serves clients from; never replicated.
-    pub(super) kv: KvStore,
-    /// The latest `now` seen; time never runs backwards inside the node.
-    pub(super) now: Time,
 }
 
 impl RingNode {
@@ -104,22 +94,18 @@ impl RingNode {
         rng: &mut dyn RngCore,
     ) -> Result<RingNode, ConfigError> {
         config.validate(id, members)?;
-        let membership = Membership::new(id, members)?;
-        let listen = random_timeout(rng, config.leader_timeout_min, config.leader_timeout_max);
+        let leader_timeout = (config.leader_timeout_min, config.leader_timeout_max);
+        let coordination = Coordination::restart(id, members, durable, now, leader_timeout)?;
         let node = RingNode {
-            membership,
-            config,
-            epoch: durable.epoch,
-            leader: None,
             role: RoleState::Follower {
-                leader_deadline: now.saturating_add(listen),
+                leader_deadline: coordination.leader_deadline(rng, now),
             },
+            coordination,
+            config,
             participation: None,
             forwarded_coordinator: None,
             pending: BTreeMap::new(),
             next_hop: 1,
-            kv: KvStore::default(),
-            now,
         };
         node.invariants();
         Ok(node)
@@ -130,35 +116,27 @@ impl RingNode {
     }
 
     pub fn members(&self) -> &[NodeId] {
-        self.membership.members()
+        self.coordination.membership.members()
     }
 
     /// The next member round the ring (the node itself only in a ring of
     /// one), whether or not it is alive.
     pub fn successor(&self) -> NodeId {
-        successor_of(&self.membership, self.membership.id())
+        successor_of(&self.coordination.membership, self.coordination.id())
     }
 
     pub fn kv(&self) -> &KvStore {
-        &self.kv
+        &self.coordination.kv
     }
 
     /// What a crash would leave behind if every persist record so far was
     /// made durable.
     pub fn durable_state(&self) -> DurableState {
-        DurableState { epoch: self.epoch }
+        self.coordination.durable_state()
     }
 
     pub(super) fn leads(&self) -> bool {
         matches!(self.role, RoleState::Leader { .. })
-    }
-
-    /// Raises the epoch to `epoch` and makes it durable before anything that
-    /// carries it is sent.
-    pub(super) fn raise_epoch(&mut self, ctx: &mut Ctx, epoch: Epoch) {
-        assert!(epoch > self.epoch, "epochs only grow");
-        self.epoch = epoch;
-        ctx.out.persist.push(Persist { epoch });
     }
 
     /// A message from a later epoch: someone crowned (or saw) a coordinator
@@ -166,8 +144,7 @@ impl RingNode {
     /// to an older epoch now. Taking part in an election goes on: the
     /// epoch only tells us how high the next coordinator must number itself.
     fn adopt_epoch(&mut self, ctx: &mut Ctx, epoch: Epoch) {
-        self.raise_epoch(ctx, epoch);
-        self.leader = None;
+        self.coordination.adopt_epoch(ctx, epoch);
         if self.leads() {
             self.role = RoleState::Follower {
                 leader_deadline: self.new_leader_deadline(ctx),
@@ -176,12 +153,7 @@ impl RingNode {
     }
 
     pub(super) fn new_leader_deadline(&self, ctx: &mut Ctx) -> Time {
-        let timeout = random_timeout(
-            ctx.rng,
-            self.config.leader_timeout_min,
-            self.config.leader_timeout_max,
-        );
-        ctx.now.saturating_add(timeout)
+        self.coordination.leader_deadline(ctx.rng, ctx.now)
     }
 
     /// Bad input is dropped before it changes anything: a candidate or
@@ -190,14 +162,16 @@ impl RingNode {
     /// senders already).
     fn validate(&self, message: &Message) -> Result<(), DropReason> {
         match message.body {
-            Body::Election { candidate, .. } if !self.membership.contains(candidate) => {
+            Body::Election { candidate, .. }
+                if !self.coordination.membership.contains(candidate) =>
+            {
                 Err(DropReason::InvalidTarget { target: candidate })
             }
-            Body::Coordinator { leader, .. } if !self.membership.contains(leader) => {
+            Body::Coordinator { leader, .. } if !self.coordination.membership.contains(leader) => {
                 Err(DropReason::InvalidTarget { target: leader })
             }
             Body::Coordinator { leader, .. }
-                if leader == self.membership.id() && message.epoch > self.epoch =>
+                if leader == self.coordination.id() && message.epoch > self.coordination.epoch =>
             {
                 Err(DropReason::InvalidTarget { target: leader })
             }
@@ -210,7 +184,7 @@ impl RingNode {
             ctx.out.drop_input(Some(from), reason);
             return;
         }
-        if message.epoch > self.epoch {
+        if message.epoch > self.coordination.epoch {
             self.adopt_epoch(ctx, message.epoch);
         }
         let epoch = message.epoch;
@@ -226,50 +200,47 @@ impl RingNode {
 
     /// Checks the node's own invariants; panics (a bug) if one is broken.
     pub fn invariants(&self) {
-        self.membership.check();
+        self.coordination.check(self.leads());
         assert!(
-            self.successor() != self.membership.id() || self.membership.len() == 1,
+            self.successor() != self.coordination.id() || self.coordination.membership.len() == 1,
             "a node is its own successor only in a ring of one"
         );
-        assert_eq!(
-            self.leads(),
-            self.leader == Some(self.membership.id()),
-            "leads exactly when it believes itself the coordinator"
-        );
-        if let Some(leader) = self.leader {
-            assert!(self.membership.contains(leader), "follows a non-member");
-        }
-        if self.leads() {
-            assert!(
-                self.epoch >= Epoch::new(1),
-                "a coordinator crowns itself in epoch 1 or later"
-            );
-        }
         if let Some(participation) = self.participation {
-            assert!(participation.forwarded_max >= self.membership.id());
-            assert!(self.membership.contains(participation.forwarded_max));
+            assert!(participation.forwarded_max >= self.coordination.id());
+            assert!(self
+                .coordination
+                .membership
+                .contains(participation.forwarded_max));
             if !self.leads() {
-                assert!(self.leader.is_none(), "electing while following someone");
+                assert!(
+                    self.coordination.leader.is_none(),
+                    "electing while following someone"
+                );
             }
         }
         if let Some((epoch, leader)) = self.forwarded_coordinator {
-            assert!(epoch <= self.epoch && self.membership.contains(leader));
+            assert!(
+                epoch <= self.coordination.epoch && self.coordination.membership.contains(leader)
+            );
         }
         assert!(self.pending.len() <= MAX_PENDING_HOPS, "unbounded hops");
         for (&hop, pending) in &self.pending {
             assert!(hop < self.next_hop, "hop numbered ahead of the counter");
-            assert!(self.membership.is_peer(pending.to), "hop to a non-peer");
+            assert!(
+                self.coordination.membership.is_peer(pending.to),
+                "hop to a non-peer"
+            );
         }
     }
 }
 
 impl Protocol for RingNode {
     fn membership(&self) -> &Membership {
-        &self.membership
+        &self.coordination.membership
     }
 
     fn clock_mut(&mut self) -> &mut Time {
-        &mut self.now
+        &mut self.coordination.now
     }
 
     fn on_tick(&mut self, ctx: &mut Ctx) {
@@ -300,7 +271,7 @@ impl Protocol for RingNode {
 
     fn on_client(&mut self, ctx: &mut Ctx, request: ClientRequest) {
         let leads = self.leads();
-        serve(&mut self.kv, leads, self.leader, request, ctx.out);
+        self.coordination.serve(ctx, leads, request);
     }
 
     fn on_campaign(&mut self, ctx: &mut Ctx) {
@@ -316,7 +287,7 @@ impl Node for RingNode {
     type Persist = Persist;
 
     fn id(&self) -> NodeId {
-        self.membership.id()
+        self.coordination.id()
     }
 
     fn step(
@@ -355,11 +326,11 @@ impl Node for RingNode {
     }
 
     fn term(&self) -> u64 {
-        self.epoch.get()
+        self.coordination.epoch.get()
     }
 
     fn leader(&self) -> Option<NodeId> {
-        self.leader
+        self.coordination.leader
     }
 
     fn commit_index(&self) -> u64 {
