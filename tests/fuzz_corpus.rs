@@ -467,20 +467,27 @@ fn terms_that_cannot_be_incremented_are_refused() {
     );
 }
 
+/// The folder of `target`'s seeds, made if missing, and a fresh log of
+/// cluster 1 node 1 on an empty simulated disk, to write seeds with.
+fn seed_writer(target: &str) -> (PathBuf, SimDisk, Log<SimDisk>) {
+    let dir = corpus_dir(target);
+    fs::create_dir_all(&dir).unwrap();
+    let identity = Identity {
+        cluster_id: 1,
+        node_id: 1,
+    };
+    let disk = SimDisk::new();
+    let (log, _) = Log::open(disk.clone(), identity).unwrap();
+    (dir, disk, log)
+}
+
 /// `replay_log` reads its first 4 bytes as the synced length (big endian)
 /// and the rest as `raft.log`; the whole input is also tried as
 /// `raft.state`.
 #[test]
 #[ignore = "rewrites the hand-made seeds of fuzz/corpus/replay_log"]
 fn write_replay_log_seeds() {
-    let dir = corpus_dir("replay_log");
-    fs::create_dir_all(&dir).unwrap();
-    let identity = Identity {
-        cluster_id: 1,
-        node_id: 1,
-    };
-    let mut disk = SimDisk::new();
-    let (mut log, _) = Log::open(disk.clone(), identity).unwrap();
+    let (dir, mut disk, mut log) = seed_writer("replay_log");
     let entry = |index, term, command: Command| {
         Persist::AppendEntry(Entry {
             term: Term::new(term),
@@ -581,14 +588,7 @@ fn write_replay_log_seeds() {
 #[test]
 #[ignore = "rewrites the hand-made seeds of fuzz/corpus/snapshot_file"]
 fn write_snapshot_file_seeds() {
-    let dir = corpus_dir("snapshot_file");
-    fs::create_dir_all(&dir).unwrap();
-    let identity = Identity {
-        cluster_id: 1,
-        node_id: 1,
-    };
-    let mut disk = SimDisk::new();
-    let (mut log, _) = Log::open(disk.clone(), identity).unwrap();
+    let (dir, mut disk, mut log) = seed_writer("snapshot_file");
     let entries: Vec<Persist> = (1..=3)
         .map(|index| {
             Persist::AppendEntry(Entry {
