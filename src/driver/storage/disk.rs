@@ -115,6 +115,10 @@ impl Disk for FileDisk {
             Err(error) => return Err(error),
         };
         for (offset, data) in self.unsynced.get(name).into_iter().flatten() {
+            if data.is_empty() {
+                // An empty write past the end extends nothing, as pwrite(2).
+                continue;
+            }
             let end = *offset as usize + data.len();
             if bytes.len() < end {
                 bytes.resize(end, 0);
@@ -152,10 +156,12 @@ impl Disk for FileDisk {
         self.flush(from)?;
         self.open.remove(from);
         self.open.remove(to);
-        // Unsynced writes to the file the rename replaces die with it: they
-        // must not land on the file renamed in.
+        std::fs::rename(self.directory.join(from), self.directory.join(to))?;
+        // Unsynced writes to the file the rename replaced died with it: they
+        // must not land on the file renamed in. (A rename that failed
+        // replaced nothing, and they stand.)
         self.unsynced.remove(to);
-        std::fs::rename(self.directory.join(from), self.directory.join(to))
+        Ok(())
     }
 
     fn remove(&mut self, name: &str) -> io::Result<()> {
