@@ -342,6 +342,38 @@ mod tests {
         }
     }
 
+    /// What the bytes-per-append limit counts of an entry: its key, and 8
+    /// bytes for each value it carries (a compare-and-set carries two, its
+    /// expected one counted even when absent), for every key length; a
+    /// no-op carries nothing. A count that grew slower than the key would
+    /// let an append of long keys past the limit; one that grew faster
+    /// would cut appends short of it.
+    #[test]
+    fn an_entry_counts_its_key_and_eight_bytes_a_value() {
+        let entry = |command| Entry {
+            term: Term::new(1),
+            index: LogIndex::new(1),
+            command: Arc::new(command),
+        };
+        assert_eq!(entry(Command::Noop).payload_len(), 0);
+        for key_len in 0..=40 {
+            let key = "k".repeat(key_len);
+            let write = Command::Write {
+                key: key.clone(),
+                value: 7,
+            };
+            assert_eq!(entry(write).payload_len(), key_len + 8, "write");
+            for expected in [None, Some(3)] {
+                let cas = Command::CompareAndSet {
+                    key: key.clone(),
+                    expected,
+                    new: 9,
+                };
+                assert_eq!(entry(cas).payload_len(), key_len + 16, "cas");
+            }
+        }
+    }
+
     /// The running byte counts give what summing over the entries gives,
     /// for every range and budget, before and after a truncation.
     #[test]
