@@ -937,3 +937,24 @@ fn verdicts_only_leaves_the_pinned_count_out_and_nothing_else() {
     );
     assert!(!judged.as_expected(), "a wrong verdict is still a mismatch");
 }
+
+/// zk-sequential refuses a safety margin below its clocks' drift allowance
+/// as lease-lock does, naming the key, unless the spec expects the
+/// Exclusive Holding violation such a margin shows.
+#[test]
+fn a_zk_sequential_margin_below_the_drift_is_refused_unless_the_spec_expects_the_overlap() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/zk-sequential-fenced.toml");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let drifting = text.replace("clock_drift = 0", "clock_drift = 1");
+    assert_ne!(text, drifting);
+    let error = ModelSpec::parse(&path, &drifting).expect_err("the margin is refused");
+    assert!(
+        error.to_string().contains("zk_sequential.safety_margin"),
+        "{error}"
+    );
+    let expecting = drifting.replace(
+        "[expect]\n",
+        "[expect]\nviolated = [\"Exclusive Holding\"]\n",
+    );
+    ModelSpec::parse(&path, &expecting).expect("a spec may run the margin to show the overlap");
+}

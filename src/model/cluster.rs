@@ -689,7 +689,7 @@ impl<V: ModelVariant> Model for ClusterModel<V> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use super::*;
@@ -702,7 +702,8 @@ mod tests {
         RaftModel::new(ModelSpec::parse(Path::new("probe.toml"), &text).expect("the probe parses"))
     }
 
-    fn actions(model: &RaftModel, state: &State) -> Vec<ActionOf<Raft>> {
+    /// Every action `model` offers in `state`.
+    pub(crate) fn actions(model: &RaftModel, state: &State) -> Vec<ActionOf<Raft>> {
         let mut actions = Vec::new();
         model.actions(state, &mut actions);
         actions
@@ -710,7 +711,7 @@ mod tests {
 
     /// The first initial state with time advanced until node 1 may time
     /// out.
-    fn before_timeout(model: &RaftModel) -> State {
+    pub(crate) fn before_timeout(model: &RaftModel) -> State {
         let mut state = model.init_states().remove(0);
         while !actions(model, &state).contains(&Action::Tick(1)) {
             state = model.next_state(&state, Action::AdvanceTime).unwrap();

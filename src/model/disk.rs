@@ -146,11 +146,10 @@ mod tests {
     use super::*;
     use crate::core::node::Node;
     use crate::harness::algorithm::Raft;
+    use crate::model::cluster::tests::{actions, before_timeout};
     use crate::model::spec::tests::probe;
     use crate::model::spec::ModelSpec;
     use crate::model::RaftModel;
-
-    type State = StateOf<Raft>;
 
     /// A 3-node model with `pre_vote` as given (off, the first timeout is a
     /// campaign that persists the new term and the vote for itself before
@@ -165,21 +164,6 @@ mod tests {
         let text = probe("explicit", &tables);
         let spec = ModelSpec::parse(Path::new("probe.toml"), &text).expect("the probe parses");
         RaftModel::new(spec)
-    }
-
-    fn actions(model: &RaftModel, state: &State) -> Vec<ActionOf<Raft>> {
-        let mut actions = Vec::new();
-        model.actions(state, &mut actions);
-        actions
-    }
-
-    /// The initial state with time advanced until node 1 may time out.
-    fn before_timeout(model: &RaftModel) -> State {
-        let mut state = model.init_states().remove(0);
-        while !actions(model, &state).contains(&Action::Tick(1)) {
-            state = model.next_state(&state, Action::AdvanceTime).unwrap();
-        }
-        state
     }
 
     fn power_loss(step: ActionOf<Raft>, batch_survives: bool) -> ActionOf<Raft> {

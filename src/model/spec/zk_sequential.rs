@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use super::{at_most, drift_ppm, KeyError, TimeSpec, MAX_QUANTA};
-use crate::check::properties::Property;
+use super::{at_most, drift_ppm, margin_below_drift, KeyError, TimeSpec, MAX_QUANTA};
 use crate::core::zk_sequential::{Config, ConfigError};
 use crate::harness::lock_service::ZkSequential;
 use crate::model::spec_file::{Algorithm, SpecFile, ZkSequentialFile};
@@ -65,23 +64,10 @@ pub(super) fn zk_sequential_spec(
         // to a session.
         ..Config::default()
     };
-    let shows_overlap = file
-        .expect
-        .violated
-        .iter()
-        .any(|name| name == Property::ExclusiveHolding.name());
     match config.validate() {
         Ok(()) => {}
-        Err(ConfigError::MarginBelowDrift { .. }) if shows_overlap => {}
         Err(error @ ConfigError::MarginBelowDrift { .. }) => {
-            return Err((
-                "zk_sequential.safety_margin",
-                format!(
-                    "{error}; a spec may run such a margin only to show it, expecting \
-                     \"{}\" violated",
-                    Property::ExclusiveHolding.name()
-                ),
-            ))
+            margin_below_drift(file, "zk_sequential.safety_margin", &error)?
         }
         Err(error @ (ConfigError::RenewFraction(_) | ConfigError::RenewAfterStop { .. })) => {
             return Err(("zk_sequential.keep_alive", error.to_string()))
