@@ -360,4 +360,5 @@ fn real_files_round_trip_and_lazy_mode_keeps_unsynced_writes_out_of_the_file() {
 }
 
 mod disk_agreement;
+mod simulated_faults;
 mod snapshots;
