@@ -352,3 +352,55 @@ fn a_follower_lagging_at_a_heartbeat_is_sent_the_entries_it_lacks_when_its_windo
         .collect();
     assert_eq!(entries_to_three, vec![vec![LogIndex::new(5)]]);
 }
+
+/// The end of §5.3: "when rejecting an AppendEntries request, the follower
+/// can include the term of the conflicting entry and the first index it
+/// stores for that term". The follower's log here holds terms 1 1 2 2 2
+/// with entry 1 committed; a leader of term 4 probes it where the term-2
+/// run sits, where the term-1 run reaches into the committed prefix, and
+/// past its end.
+#[test]
+fn a_rejection_names_the_conflicting_term_and_the_first_index_the_follower_holds_of_it() {
+    let entries: Vec<_> = [1, 1, 2, 2, 2]
+        .iter()
+        .zip(1..)
+        .map(|(&term, index)| entry(term, index))
+        .collect();
+    let cases = [
+        // (the probe's previous entry as (term, index), the rejection:
+        // the index, the conflicting term, the first index of it)
+        ((3, 5), (5, Some(2), 3)),
+        ((3, 4), (4, Some(2), 3)),
+        // The term-1 run starts at 1, but 1 is committed: it matches any
+        // leader, so the hint starts after it.
+        ((3, 2), (2, Some(1), 2)),
+        ((3, 7), (7, None, 6)),
+    ];
+    for ((prev_term, prev_index), (rejected_index, conflict_term, conflict_index)) in cases {
+        let mut follower = new_node(2, plain_voter());
+        step(
+            &mut follower,
+            0,
+            message(1, 2, append((0, 0), entries.clone(), 1)),
+        );
+        assert_eq!(follower.commit_index(), 1);
+        let actions = step(
+            &mut follower,
+            1,
+            message(3, 4, append((prev_term, prev_index), Vec::new(), 1)),
+        );
+        let expected = Body::AppendResponse(AppendResponse {
+            result: AppendResult::Rejected {
+                rejected_index: LogIndex::new(rejected_index),
+                conflict_term: conflict_term.map(Term::new),
+                conflict_index: LogIndex::new(conflict_index),
+            },
+            round: Round::ZERO,
+        });
+        assert_eq!(
+            bodies_to(&actions, 3),
+            vec![expected],
+            "probe after {prev_term}/{prev_index}"
+        );
+    }
+}

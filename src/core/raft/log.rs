@@ -342,6 +342,37 @@ mod tests {
         }
     }
 
+    /// `check`, which the node's invariants run after every step, panics
+    /// on each way a log can lose its shape: a gap in the indexes, terms
+    /// that decrease, running byte counts out of step with the entries.
+    #[test]
+    fn the_log_check_notices_each_broken_shape() {
+        let sound = Log::from_entries((1..=3).map(|index| write(index, 2)).collect());
+        sound.check();
+        let mut gap = sound.clone();
+        gap.entries[1].index = LogIndex::new(5);
+        let mut decreasing = sound.clone();
+        decreasing.entries[0].term = Term::new(2);
+        let mut below_base = sound.clone();
+        below_base.base_term = Term::new(2);
+        let mut counts = sound.clone();
+        counts.bytes_through.pop();
+        for (broken, says) in [
+            (gap, "log index gap"),
+            (decreasing, "log terms decrease"),
+            (below_base, "log terms decrease"),
+            (counts, "log byte counts out of step"),
+        ] {
+            let panic = std::panic::catch_unwind(|| broken.check()).expect_err(says);
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+                .unwrap_or_default();
+            assert!(message.contains(says), "{message:?} for {says:?}");
+        }
+    }
+
     /// What the bytes-per-append limit counts of an entry: its key, and 8
     /// bytes for each value it carries (a compare-and-set carries two, its
     /// expected one counted even when absent), for every key length; a
