@@ -166,6 +166,15 @@ fn a_restart_refuses_durable_state_no_correct_run_leaves() {
         )
     };
     assert!(restart(consistent()).is_ok());
+    // The limits themselves are durable states a correct run leaves: a
+    // term of exactly MAX_TERM, a log with no snapshot before it.
+    let mut at_the_limit = consistent();
+    at_the_limit.hard_state.term = MAX_TERM;
+    assert!(restart(at_the_limit).is_ok(), "a term of MAX_TERM");
+    let mut from_the_start = consistent();
+    from_the_start.snapshot = None;
+    from_the_start.log = vec![entry(1, 1), entry(2, 2)];
+    assert!(restart(from_the_start).is_ok(), "a log from index 1");
     let cases: [DamageCase; 7] = [
         ("the snapshot's members are not the cluster's", |d| {
             with_snapshot(d, |s| s.members = vec![1, 2])
