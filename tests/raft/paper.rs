@@ -9,8 +9,8 @@ use electorate::core::client::{ClientError, ClientRequest, Operation, Outcome, R
 use electorate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
 use electorate::core::raft::{
     Append, AppendResponse, AppendResult, Body, Command, Config, ConfigError, DurableState, Entry,
-    HardState, HeartbeatResponse, LogIndex, MembershipError, Message, Persist, RaftActions,
-    RaftNode, Round, Term, VoteRequest, VoteResponse,
+    HardState, Heartbeat, HeartbeatResponse, InstallSnapshotResponse, LogIndex, MembershipError,
+    Message, Persist, RaftActions, RaftNode, Round, Term, VoteRequest, VoteResponse,
 };
 use electorate::core::time::Time;
 use electorate::sim::cluster::Cluster;
@@ -844,6 +844,87 @@ fn bad_input_is_dropped_with_a_reason_and_changes_nothing() {
         Some((LogIndex::ZERO, LogIndex::new(1))),
         "progress unchanged"
     );
+}
+
+/// Each message of `cases`, from `from` to `node` at `now_ms`, is dropped
+/// as unexpected for the node's role, sends and persists nothing and leaves
+/// the node as it was.
+fn each_is_unexpected_for(node: &mut RaftNode, now_ms: u64, from: NodeId, cases: Vec<Body>) {
+    let role = node.role();
+    for body in cases {
+        let before = node.clone();
+        let actions = step(node, now_ms, message(from, node.term(), body.clone()));
+        assert_eq!(
+            actions.dropped(),
+            vec![DropReason::UnexpectedForRole { role }],
+            "{body:?} to a {role}"
+        );
+        assert!(actions.messages.is_empty(), "{:?}", actions.messages);
+        assert!(actions.persist.is_empty());
+        assert_eq!(*node, before, "a dropped message changes nothing");
+    }
+}
+
+/// The answers a leader waits for, which no other role does.
+fn leaders_answers() -> Vec<Body> {
+    vec![
+        accepted(0, 1),
+        Body::HeartbeatResponse(HeartbeatResponse {
+            round: Round::new(1),
+        }),
+        Body::InstallSnapshotResponse(InstallSnapshotResponse {
+            index: LogIndex::new(1),
+            received: 0,
+            round: Round::new(1),
+        }),
+    ]
+}
+
+#[test]
+fn a_message_no_role_waits_for_is_dropped_as_unexpected_for_that_role() {
+    // A follower of 2 in term 1 waits for no answer, no vote, and no
+    // TimeoutNow but its leader's.
+    let mut follower = new_node(1, Config::default());
+    step(&mut follower, 0, message(2, 1, append((0, 0), vec![], 0)));
+    let mut cases = leaders_answers();
+    cases.extend([vote(false, true), Body::TimeoutNow]);
+    each_is_unexpected_for(&mut follower, 0, 3, cases);
+    // A candidate counts votes of its round; a leader's answers and
+    // TimeoutNow are not for it, nor is a pre-vote answer once it campaigns.
+    let mut candidate = candidate_of_term_one(Config::default());
+    let mut cases = leaders_answers();
+    cases.extend([vote(true, true), Body::TimeoutNow]);
+    each_is_unexpected_for(&mut candidate, 0, 2, cases);
+}
+
+#[test]
+fn a_nodes_clock_never_runs_backwards_with_its_callers() {
+    // Reference: thesis section 6.4.1 (a lease counts on each voter's
+    // promise to grant no vote for the minimum election timeout after it
+    // last heard the leader).
+    let mut node = new_node(1, Config::default());
+    step(&mut node, 1_000, message(2, 1, append((0, 0), vec![], 0)));
+    // The caller's clock steps back a second; the leader's heartbeat comes
+    // "at 0", but the node has already seen 1000 and acts then.
+    let heartbeat = Body::Heartbeat(Heartbeat {
+        leader_commit: LogIndex::ZERO,
+        round: Round::new(1),
+    });
+    step(&mut node, 0, message(2, 1, heartbeat));
+    // So its promise runs from 1000 (at least), not from 0: a pre-vote just
+    // before its end is still ignored.
+    let just_before = Time::from_micros(1_149_999);
+    let actions = step_at(
+        &mut node,
+        just_before,
+        message(3, 2, vote_request(true, 5, 5)),
+    );
+    assert!(
+        actions.messages.is_empty(),
+        "a pre-vote granted within the promise: {:?}",
+        actions.messages
+    );
+    assert_eq!(node.role(), Role::Follower);
 }
 
 #[test]

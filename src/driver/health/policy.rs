@@ -208,3 +208,76 @@ impl HealthPolicy {
         self.after_turn(now, node)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::HealthPolicy;
+    use crate::core::node::{Input, Node, Role};
+    use crate::core::raft::{Body, Config, Message, RaftActions, RaftNode, VoteResponse};
+    use crate::core::time::Time;
+    use crate::driver::health::HealthSettings;
+
+    /// Node 1 of three, leading term 1 at 1 s, with an election timeout
+    /// far from the default's, so that the policy must read this node's.
+    fn leader(election_timeout_max: Duration) -> RaftNode {
+        let config = Config {
+            pre_vote: false,
+            election_timeout_max,
+            ..Config::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut node = RaftNode::new(1, &[1, 2, 3], config, Time::ZERO, &mut rng).unwrap();
+        let mut actions = RaftActions::default();
+        node.step(
+            Time::from_millis(1_000),
+            &mut rng,
+            Input::Campaign,
+            &mut actions,
+        );
+        let vote = Message {
+            term: node.current_term(),
+            body: Body::VoteResponse(VoteResponse {
+                pre_vote: false,
+                granted: true,
+            }),
+        };
+        let input = Input::Message {
+            from: 2,
+            message: vote,
+        };
+        node.step(Time::from_millis(1_000), &mut rng, input, &mut actions);
+        assert_eq!(node.role(), Role::Leader);
+        node
+    }
+
+    #[test]
+    fn a_hand_over_counts_as_declined_only_after_the_nodes_longest_election_timeout() {
+        // The target campaigns at once on TimeoutNow, and an election it
+        // wins ends this term within its longest election timeout; judged
+        // earlier, a hand-over still under way would mark a good follower
+        // slow and wake another one.
+        let longest = Duration::from_secs(3);
+        let node = leader(longest);
+        let mut policy = HealthPolicy::new(HealthSettings::default());
+        let asked_at = Time::from_millis(1_000);
+        let (to, _) = policy
+            .after_disk_error(asked_at, &node)
+            .expect("hands over");
+        assert_eq!(to, 2, "the lowest id among equally caught-up followers");
+        let just_before = asked_at.saturating_add(longest - Duration::from_micros(1));
+        assert_eq!(
+            policy.after_turn(just_before, &node),
+            None,
+            "the hand-over to 2 is still under way"
+        );
+        let (next, _) = policy
+            .after_turn(asked_at.saturating_add(longest), &node)
+            .expect("2 declined: another follower is asked");
+        assert_eq!(next, 3, "2 is marked slow");
+    }
+}
