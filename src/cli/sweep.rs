@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use electorate::check::properties::Property;
+use electorate::core::panic_message::panic_message;
 use electorate::core::raft::deliberate_bugs::DeliberateBugs;
 use electorate::driver::cluster::simulated_kpis::SimulatedKpis;
 use electorate::harness::algorithm::Algorithm;
@@ -204,11 +205,7 @@ fn run_seed<A: Algorithm + Clone>(algorithm: &A, args: &Args, seed: u64) -> Seed
             shapes,
         },
         Err(panic) => {
-            let detail = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
-                .unwrap_or_else(|| "a node panicked".to_owned());
+            let detail = panic_message(&*panic);
             SeedResult {
                 seed,
                 violations: vec![RecordedViolation {

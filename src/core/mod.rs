@@ -16,6 +16,7 @@ pub mod kv;
 pub mod lease_lock;
 pub mod lock_service;
 pub mod node;
+pub mod panic_message;
 pub mod raft;
 pub mod ring;
 pub mod store;

@@ -24,6 +24,7 @@ use stateright::{Model, Property as CheckerProperty};
 use crate::check::lock_service::{LockMonitor, LockView};
 use crate::check::properties::{NodeView, Property, SafetyMonitor, Violation};
 use crate::core::node::{Input, Node, NodeId, Role};
+use crate::core::panic_message::panic_message;
 use crate::core::raft::Config;
 use crate::core::time::Time;
 use crate::harness::algorithm::{Boot, MessageOf, Raft};
@@ -253,7 +254,7 @@ impl<V: ModelVariant> ClusterModel<V> {
             Err(payload) => {
                 state.panic = Some(Panic {
                     node: id,
-                    message: format!("restart: {}", step::panic_message(&payload)),
+                    message: format!("restart: {}", panic_message(&*payload)),
                 });
                 state.violations.record(Property::NodeInvariants);
             }

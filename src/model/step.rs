@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::check::properties::Property;
 use crate::core::client::ClientReply;
 use crate::core::node::{Event, Input, Node, NodeId};
+use crate::core::panic_message::panic_message;
 use crate::harness::algorithm::{MessageOf, PersistOf};
 use crate::harness::apply::{infallible, Check, Durability, Outputs, Stepper};
 use crate::harness::disk::{FailingStep, Member};
@@ -180,7 +181,7 @@ pub fn step<V: ModelVariant>(
         Err(payload) => {
             state.panic = Some(Panic {
                 node: id,
-                message: panic_message(&payload),
+                message: panic_message(&*payload),
             });
             state.violations.record(Property::NodeInvariants);
             return Ok(stepped);
@@ -190,12 +191,4 @@ pub fn step<V: ModelVariant>(
         clients::record_reply(state, id, reply);
     }
     written.map(|()| stepped)
-}
-
-pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }

@@ -173,6 +173,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
+    use crate::core::panic_message::panic_message;
     use crate::harness::algorithm::Raft;
     use crate::sim::faults::parse_fault_kinds;
     use crate::sim::simulation::Simulation;
@@ -367,14 +368,7 @@ mod tests {
                         .map(|v| format!("{}: {}", v.property, v.detail))
                         .collect()
                 }
-                Err(payload) => vec![format!(
-                    "panic: {}",
-                    payload
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default()
-                )],
+                Err(payload) => vec![format!("panic: {}", panic_message(&*payload))],
             };
             failed += u64::from(!found.is_empty());
             println!("{name} seed {seed}: {found:?}");

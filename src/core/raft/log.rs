@@ -364,11 +364,7 @@ mod tests {
             (counts, "log byte counts out of step"),
         ] {
             let panic = std::panic::catch_unwind(|| broken.check()).expect_err(says);
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
-                .unwrap_or_default();
+            let message = crate::core::panic_message::panic_message(&*panic);
             assert!(message.contains(says), "{message:?} for {says:?}");
         }
     }

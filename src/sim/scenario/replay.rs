@@ -14,6 +14,7 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+use crate::core::panic_message::panic_message;
 use crate::sim::scenario::command::Refusal;
 use crate::sim::scenario::script::{Case, Script, ScriptError};
 use crate::sim::scenario::Scenario;
@@ -155,18 +156,7 @@ fn execute(scenario: &mut Scenario, case: &Case) -> Result<String, Failure> {
     // after one (the run stops), so unwind safety is not a concern.
     match panic::catch_unwind(AssertUnwindSafe(|| scenario.execute(case))) {
         Ok(result) => result.map_err(Failure::Refused),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| {
-                    payload
-                        .downcast_ref::<&str>()
-                        .map(|text| (*text).to_owned())
-                })
-                .unwrap_or_else(|| "no message".to_owned());
-            Err(Failure::Panicked(message))
-        }
+        Err(payload) => Err(Failure::Panicked(panic_message(&*payload))),
     }
 }
 
