@@ -588,6 +588,17 @@ fn a_pre_candidate_does_not_bump_its_term() {
     );
 }
 
+/// `node`, a follower in term 1, ignores node 3's pre-vote request for
+/// term 2 at `now`: it still trusts its leader.
+fn ignores_a_pre_vote_for_term_two_at(node: &mut RaftNode, now: Time) {
+    let actions = step_at(node, now, message(3, 2, vote_request(true, 5, 5)));
+    assert!(
+        actions.messages.is_empty(),
+        "a pre-vote answered at {now:?}, while the leader is trusted: {:?}",
+        actions.messages
+    );
+}
+
 #[test]
 fn a_node_that_hears_from_a_leader_grants_no_pre_vote_and_keeps_its_term() {
     // Reference: thesis section 9.6 (and 4.2.3 for CheckQuorum's vote
@@ -605,16 +616,7 @@ fn a_node_that_hears_from_a_leader_grants_no_pre_vote_and_keeps_its_term() {
     // The promise lasts the minimum election timeout from the leader's last
     // contact (a lease counts on it, thesis 6.4.1): still ignored just
     // before, granted at that instant.
-    let just_before = Time::from_micros(149_999);
-    let actions = step_at(
-        &mut node,
-        just_before,
-        message(3, 2, vote_request(true, 5, 5)),
-    );
-    assert!(
-        actions.messages.is_empty(),
-        "ignored until the timeout ends"
-    );
+    ignores_a_pre_vote_for_term_two_at(&mut node, Time::from_micros(149_999));
     let actions = step(&mut node, 150, message(3, 2, vote_request(true, 5, 5)));
     assert_eq!(
         sent(&actions)[0].1,
@@ -913,17 +915,7 @@ fn a_nodes_clock_never_runs_backwards_with_its_callers() {
     step(&mut node, 0, message(2, 1, heartbeat));
     // So its promise runs from 1000 (at least), not from 0: a pre-vote just
     // before its end is still ignored.
-    let just_before = Time::from_micros(1_149_999);
-    let actions = step_at(
-        &mut node,
-        just_before,
-        message(3, 2, vote_request(true, 5, 5)),
-    );
-    assert!(
-        actions.messages.is_empty(),
-        "a pre-vote granted within the promise: {:?}",
-        actions.messages
-    );
+    ignores_a_pre_vote_for_term_two_at(&mut node, Time::from_micros(1_149_999));
     assert_eq!(node.role(), Role::Follower);
 }
 
