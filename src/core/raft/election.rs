@@ -2,7 +2,7 @@
 //! vote round (paper §5.2) with the up-to-date check (§5.4.1). The role
 //! changes themselves are in `role`.
 
-use crate::core::chassis::quorum::{tally, VoteResult};
+use crate::core::chassis::quorum::VoteResult;
 use crate::core::node::NodeId;
 use crate::core::raft::log::{Command, Entry, LogIndex, Term, MAX_TERM};
 use crate::core::raft::message::{Body, Message, VoteRequest, VoteResponse};
@@ -32,9 +32,8 @@ impl RaftNode {
             RoleState::Candidate { votes } => (votes, false),
             _ => return,
         };
-        let granted = votes.values().filter(|&&granted| granted).count();
-        let rejected = votes.len() - granted;
-        match tally(self.replica.membership.len(), granted, rejected) {
+        let vote = |id| votes.get(&id).copied();
+        match self.replica.configuration.vote_result(vote) {
             VoteResult::Pending => {}
             VoteResult::Won if pre_vote => self.become_candidate(ctx, false),
             VoteResult::Won => self.become_leader(ctx),

@@ -92,7 +92,12 @@ impl Replica {
     /// the acknowledgements arrived.
     fn update_confirmed_round(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
         let from_ack = self.config.bugs.lease_from_ack();
-        let confirmed = leader.majority(|progress| progress.acked_round, leader.round);
+        let confirmed = leader.majority(
+            &self.configuration,
+            self.id(),
+            |progress| progress.acked_round,
+            leader.round,
+        );
         if confirmed <= leader.confirmed_round {
             return;
         }

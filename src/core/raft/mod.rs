@@ -18,6 +18,7 @@
 
 mod batching;
 mod config;
+pub mod configuration;
 pub mod counters;
 pub mod deliberate_bugs;
 mod election;
@@ -43,6 +44,7 @@ mod transfer;
 
 pub use crate::core::chassis::{quorum, MembershipError, MAX_MEMBERS};
 pub use config::{Config, ConfigError};
+pub use configuration::Configuration;
 pub use counters::{LogIndex, Round, Term, MAX_TERM};
 pub use log::{Command, Entry, Log};
 pub use message::{

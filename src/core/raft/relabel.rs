@@ -52,6 +52,7 @@ impl RaftNode {
         RaftNode {
             replica: Replica {
                 membership: replica.membership.relabeled(rename),
+                configuration: replica.configuration.relabeled(rename),
                 hard_state,
                 leader: replica.leader.map(rename),
                 ..replica.clone()
@@ -68,6 +69,7 @@ impl RaftNode {
         let replica = &self.replica;
         let is_self = |id: Option<NodeId>| id.map(|id| id == replica.id());
         replica.membership.len().hash(state);
+        replica.configuration.hash_anonymous(replica.id(), state);
         replica.config.hash(state);
         replica.hard_state.term.hash(state);
         is_self(replica.hard_state.voted_for).hash(state);

@@ -349,7 +349,12 @@ impl Replica {
     /// only if it is from the current term; earlier-term entries are then
     /// committed indirectly (Figure 8). State Machine Safety rests here.
     pub(super) fn maybe_commit(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) {
-        let candidate = leader.majority(|progress| progress.matched, self.log.last_index());
+        let candidate = leader.majority(
+            &self.configuration,
+            self.id(),
+            |progress| progress.matched,
+            self.log.last_index(),
+        );
         if candidate <= self.commit_index
             || self.log.term_at(candidate) != Some(self.hard_state.term)
         {

@@ -12,11 +12,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use arrayvec::ArrayVec;
-
-use crate::core::chassis::MAX_MEMBERS;
 use crate::core::client::{ClientError, ClientReply, RequestId};
 use crate::core::node::{Event, NodeId};
+use crate::core::raft::configuration::Configuration;
 use crate::core::raft::counters::Round;
 use crate::core::raft::log::{Command, LogIndex, Term};
 use crate::core::raft::progress::Progress;
@@ -77,12 +75,23 @@ pub(super) struct LeaderState {
 }
 
 impl LeaderState {
-    /// The largest value of `of` that a majority reaches, counting the
-    /// leader's own `own` (its match index, or the round it just started).
-    pub fn majority<T: Copy + Ord>(&self, of: impl Fn(&Progress) -> T, own: T) -> T {
-        let mut values: ArrayVec<T, MAX_MEMBERS> = self.progress.values().map(of).collect();
-        values.push(own);
-        crate::core::chassis::quorum::majority_value(&mut values)
+    /// The largest value of `of` that a majority of `configuration`'s
+    /// voters reaches (of each majority, when joint), counting the leader
+    /// `own_id`'s own `own` (its match index, or the round it just started).
+    pub fn majority<T: Copy + Ord>(
+        &self,
+        configuration: &Configuration,
+        own_id: NodeId,
+        of: impl Fn(&Progress) -> T,
+        own: T,
+    ) -> T {
+        configuration.majority_value(|id| {
+            if id == own_id {
+                own
+            } else {
+                of(self.progress.get(&id).expect("a leader tracks every voter"))
+            }
+        })
     }
 }
 

@@ -17,6 +17,7 @@ use crate::core::client::ClientRequest;
 use crate::core::kv::KvStore;
 use crate::core::node::{DropReason, Event, Input, Node, NodeId, Role};
 use crate::core::raft::config::{Config, ConfigError};
+use crate::core::raft::configuration::Configuration;
 use crate::core::raft::log::{Log, LogIndex, Term, MAX_TERM};
 use crate::core::raft::message::Message;
 use crate::core::raft::role::{LeaderState, RoleState, MAX_TRACKED_ROUNDS};
@@ -32,6 +33,9 @@ pub(super) type Ctx<'a> = Context<'a, Message, Persist>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Replica {
     pub membership: Membership,
+    /// Who votes and who only learns: every quorum is counted over it.
+    /// Today the simple configuration of the members.
+    pub configuration: Configuration,
     pub config: Config,
     pub hard_state: HardState,
     pub log: Log,
@@ -117,6 +121,7 @@ impl RaftNode {
         };
         let mut replica = Replica {
             membership: Membership::new(id, members)?,
+            configuration: Configuration::simple(members)?,
             config,
             hard_state: durable.hard_state,
             log,
@@ -317,6 +322,15 @@ impl RaftNode {
         );
         assert!(replica.hard_state.term <= MAX_TERM, "term beyond MAX_TERM");
         replica.membership.check();
+        replica.configuration.check();
+        assert!(
+            replica
+                .configuration
+                .members()
+                .iter()
+                .all(|&id| replica.membership.contains(id)),
+            "the configuration names a node that is not a member"
+        );
         match &self.role {
             RoleState::Follower => {}
             RoleState::PreCandidate { votes } => {

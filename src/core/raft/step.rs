@@ -297,15 +297,18 @@ impl Replica {
     /// CheckQuorum: whether a majority (counting ourselves) was heard from
     /// since the last check; starts the next check period.
     fn check_quorum(&mut self, leader: &mut LeaderState, ctx: &mut Ctx) -> bool {
-        let active = 1 + leader
-            .progress
-            .values()
-            .filter(|progress| progress.recently_active)
-            .count();
+        let own = self.id();
+        let heard = self.configuration.has_quorum(|id| {
+            id == own
+                || leader
+                    .progress
+                    .get(&id)
+                    .is_some_and(|progress| progress.recently_active)
+        });
         for progress in leader.progress.values_mut() {
             progress.recently_active = false;
         }
         leader.check_quorum_deadline = ctx.now.saturating_add(self.config.election_timeout_min);
-        !self.config.check_quorum || active >= self.membership.quorum()
+        !self.config.check_quorum || heard
     }
 }
