@@ -4,7 +4,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::disk::FileDisk;
+use super::disk::{Disk, FileDisk};
 use super::format::{Identity, Place, STATE_COPY_STRIDE};
 use super::simulated::{PowerLoss, SimDisk, SimFaults};
 use super::*;
@@ -357,6 +357,24 @@ fn real_files_round_trip_and_lazy_mode_keeps_unsynced_writes_out_of_the_file() {
         let _ = FileDisk::new(&directory, lazy).unwrap();
         let _ = std::fs::remove_dir_all(&directory);
     }
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_an_error_never_an_absent_file() {
+    // An absent state file means a node that never voted; a state file that
+    // cannot be read means one whose vote is unknown. Taken for absent, it
+    // would start fresh and could vote twice in a term.
+    let directory = scratch("unreadable");
+    std::fs::create_dir_all(directory.join(STATE_FILE)).unwrap();
+    let mut disk = FileDisk::new(&directory, false).unwrap();
+    assert!(disk.read(STATE_FILE).is_err(), "a directory read as a file");
+    assert_eq!(disk.read(LOG_FILE).unwrap(), None, "an absent file");
+    match open_directory(&directory, ME, false) {
+        Err(StorageError::Io { .. }) => {}
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok((_, recovered)) => panic!("started (fresh: {})", recovered.fresh),
+    }
+    let _ = std::fs::remove_dir_all(&directory);
 }
 
 mod disk_agreement;
