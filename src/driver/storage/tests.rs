@@ -377,6 +377,28 @@ fn a_file_that_cannot_be_read_is_an_error_never_an_absent_file() {
     let _ = std::fs::remove_dir_all(&directory);
 }
 
+#[test]
+fn a_removal_or_directory_sync_that_fails_is_reported_never_taken_for_done() {
+    // The log's compaction removes and renames files and fsyncs the
+    // directory to make that durable; a failure it is not told of would let
+    // it go on as if the old file were gone, or the new name durable.
+    let directory = scratch("failing-removal");
+    let mut disk = FileDisk::new(&directory, false).unwrap();
+    disk.remove("absent")
+        .expect("removing an absent file is done already");
+    std::fs::create_dir_all(directory.join("busy").join("inside")).unwrap();
+    assert!(
+        disk.remove("busy").is_err(),
+        "a directory removed as a file"
+    );
+    disk.sync_dir().expect("a directory that exists syncs");
+    std::fs::remove_dir_all(&directory).unwrap();
+    assert!(
+        disk.sync_dir().is_err(),
+        "a directory that is gone cannot have been synced"
+    );
+}
+
 mod disk_agreement;
 mod simulated_faults;
 mod snapshots;
