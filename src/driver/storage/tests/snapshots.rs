@@ -621,3 +621,33 @@ fn real_files_hold_snapshots_and_lose_their_leftovers() {
         let _ = std::fs::remove_dir_all(&directory);
     }
 }
+
+/// A file too short to hold a header and its checksum is refused as
+/// damaged, never read past its end — even one whose last four bytes are a
+/// matching checksum of the rest (a forged file, or a collision): bad
+/// bytes on disk never panic the node that reads them.
+#[test]
+fn a_snapshot_file_shorter_than_a_header_is_refused_even_with_a_matching_checksum() {
+    use super::super::format::{crc, VERSION};
+    use super::super::snapshot_file::{decode_snapshot, SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC};
+    for len in 0..SNAPSHOT_HEADER_LEN + 4 {
+        // The magic and this version: a reader that let the file through
+        // would go on to read the owner and the body.
+        let header = SNAPSHOT_MAGIC.into_iter().chain(VERSION.to_le_bytes());
+        let mut bytes: Vec<u8> = header.chain([0; 64]).collect();
+        bytes.truncate(len);
+        if len >= 4 {
+            let checksum = crc(&bytes[..len - 4]);
+            bytes[len - 4..].copy_from_slice(&checksum.to_le_bytes());
+        }
+        let read = std::panic::catch_unwind(|| decode_snapshot(&bytes, ME));
+        match read {
+            Ok(Err(FormatError::Damaged {
+                place: Place::Snapshot,
+                ..
+            })) => {}
+            Ok(other) => panic!("a file of {len} bytes: {other:?}"),
+            Err(_) => panic!("a file of {len} bytes panicked its reader"),
+        }
+    }
+}
