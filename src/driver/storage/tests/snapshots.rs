@@ -651,3 +651,37 @@ fn a_snapshot_file_shorter_than_a_header_is_refused_even_with_a_matching_checksu
         }
     }
 }
+
+/// A snapshot stands for the log through its index, so a file naming index
+/// 0 (it covers nothing) or one beyond the largest base a log can have is
+/// not one this code wrote: it is refused as damaged, though its checksum
+/// matches. The largest base itself is read back.
+#[test]
+fn a_snapshot_file_of_index_zero_or_beyond_the_largest_base_is_refused() {
+    use super::super::format::MAX_BASE_INDEX;
+    use super::super::snapshot_file::decode_snapshot;
+    let at = |index: u64| {
+        let snapshot = Snapshot {
+            index: LogIndex::new(index),
+            term: Term::new(5),
+            members: vec![1, 2, 3],
+            kv: KvStore::default(),
+        };
+        decode_snapshot(&snapshot_file::encode_snapshot(ME, &snapshot), ME)
+    };
+    for index in [0, MAX_BASE_INDEX + 1, u64::MAX] {
+        assert!(
+            matches!(
+                at(index),
+                Err(FormatError::Damaged {
+                    place: Place::Snapshot,
+                    ..
+                })
+            ),
+            "index {index}: {:?}",
+            at(index)
+        );
+    }
+    let largest = at(MAX_BASE_INDEX).expect("the largest base");
+    assert_eq!(largest.index, LogIndex::new(MAX_BASE_INDEX));
+}
