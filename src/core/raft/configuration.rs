@@ -58,7 +58,7 @@ impl Configuration {
         {
             return Err(MembershipError::DuplicateMember { id });
         }
-        let count = configuration.members().len();
+        let count = configuration.member_count();
         if count > MAX_MEMBERS {
             return Err(MembershipError::MemberCount { count });
         }
@@ -83,16 +83,31 @@ impl Configuration {
     /// learners), ascending: the nodes a leader replicates to, itself
     /// included.
     pub fn members(&self) -> Vec<NodeId> {
-        let mut members: Vec<NodeId> = self
-            .voters
+        let mut members: Vec<NodeId> = self.ids().collect();
+        members.sort_unstable();
+        members.dedup();
+        members
+    }
+
+    /// Every id the configuration names, a voter of both majorities once
+    /// in each: without allocating, for the checks that run every step.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.voters
             .iter()
             .chain(&self.outgoing)
             .chain(&self.learners)
             .copied()
-            .collect();
-        members.sort_unstable();
-        members.dedup();
-        members
+    }
+
+    /// How many distinct ids the configuration names (learners are in
+    /// neither voter list, so only C_old's repeats of C_new are skipped).
+    fn member_count(&self) -> usize {
+        let outgoing_only = self
+            .outgoing
+            .iter()
+            .filter(|id| self.voters.binary_search(id).is_err())
+            .count();
+        self.voters.len() + outgoing_only + self.learners.len()
     }
 
     /// The outcome of a vote round in which `vote(id)` is `Some(granted)`
@@ -191,7 +206,7 @@ impl Configuration {
             self.learners.iter().all(|&id| !self.is_voter(id)),
             "a learner votes in no majority"
         );
-        assert!(self.members().len() <= MAX_MEMBERS, "configuration size");
+        assert!(self.member_count() <= MAX_MEMBERS, "configuration size");
     }
 }
 

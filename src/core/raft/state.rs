@@ -326,9 +326,8 @@ impl RaftNode {
         assert!(
             replica
                 .configuration
-                .members()
-                .iter()
-                .all(|&id| replica.membership.contains(id)),
+                .ids()
+                .all(|id| replica.membership.contains(id)),
             "the configuration names a node that is not a member"
         );
         match &self.role {
