@@ -174,3 +174,26 @@ fn a_relabeled_configuration_holds_the_renamed_ids() {
         Configuration::joint(&[4, 3], &[3, 2], &[1]).unwrap()
     );
 }
+
+/// The configuration's invariant check, run after every step, notices each
+/// broken shape (no correct path builds one: each is built by hand here).
+#[test]
+fn the_configuration_check_notices_each_broken_shape() {
+    let shape = |voters: Vec<NodeId>, outgoing: Vec<NodeId>, learners: Vec<NodeId>| Configuration {
+        voters,
+        outgoing,
+        learners,
+    };
+    for (broken, says) in [
+        (shape(vec![], vec![], vec![]), "voters"),
+        (shape(vec![2, 1], vec![], vec![]), "sorted and distinct"),
+        (shape(vec![1], vec![3, 3], vec![]), "sorted and distinct"),
+        (shape(vec![0, 1], vec![], vec![]), "reserved"),
+        (shape(vec![1, 2], vec![], vec![2]), "learner"),
+        (shape((1..=9).collect(), vec![], vec![10]), "size"),
+    ] {
+        let panic = std::panic::catch_unwind(|| broken.check()).expect_err(says);
+        let message = crate::core::panic_message::panic_message(&*panic);
+        assert!(message.contains(says), "{message:?} for {says:?}");
+    }
+}
