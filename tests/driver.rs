@@ -21,7 +21,11 @@ use electorate::driver::mailbox::Mailbox;
 use electorate::driver::memory::{request, MemoryNetwork};
 use electorate::driver::metrics::exposition::Samples;
 use electorate::driver::metrics::scrape::scrape;
-use electorate::driver::node::{spawn_node, NodeHandle, NodeSettings, INBOX_CAPACITY};
+use electorate::driver::node::{
+    spawn_node, spawn_node_on, DriverError, NodeHandle, NodeSettings, INBOX_CAPACITY,
+};
+use electorate::driver::storage::simulated::{SimDisk, SimFaults};
+use electorate::driver::storage::Log;
 use electorate::driver::tcp::{TcpCluster, TcpNode};
 
 #[path = "driver/abdication.rs"]
@@ -154,6 +158,78 @@ fn an_in_memory_cluster_elects_commits_and_fails_over() {
         node.stop().unwrap();
     }
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Polls `condition` every few milliseconds until it holds, for `within`.
+fn eventually(within: Duration, condition: impl Fn() -> bool) -> bool {
+    let started = Instant::now();
+    while !condition() {
+        if started.elapsed() > within {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+/// A loop that cannot persist must stop, and say so: the `electorate node`
+/// command waits on `has_stopped` to exit with the loop's error, and a loop
+/// that carried on after a failed fsync would acknowledge what is not on disk.
+#[test]
+fn a_node_whose_fsync_fails_stops_and_reports_the_storage_error() {
+    let disk = SimDisk::new();
+    let mut settings = settings(1, Path::new("unused: the disk is simulated"));
+    settings.members = vec![1];
+    let (storage, recovered) = Log::open(disk.clone(), settings.identity()).unwrap();
+    let network = MemoryNetwork::new();
+    let inbox = Arc::new(Mailbox::new(INBOX_CAPACITY));
+    network.attach(1, inbox.clone());
+    let node = spawn_node_on(
+        settings,
+        storage,
+        recovered,
+        Instant::now(),
+        inbox,
+        MemoryNetwork::transport(&network, 1),
+    )
+    .unwrap();
+    await_leader(
+        || {
+            node.status()
+                .role
+                .map(|role| (1, role))
+                .into_iter()
+                .collect()
+        },
+        Duration::from_secs(5),
+    );
+    let reply = request(&node.inbox, write("x", 1, 1), Duration::from_secs(2));
+    assert_eq!(
+        reply.expect("the leader replies").result,
+        Ok(Outcome::Written)
+    );
+    assert!(
+        !node.has_stopped(),
+        "a healthy loop that serves writes runs on"
+    );
+
+    disk.set_faults(SimFaults {
+        fail_next_sync: true,
+        ..SimFaults::default()
+    });
+    let reply = request(&node.inbox, write("x", 2, 2), Duration::from_secs(2));
+    assert!(
+        reply.is_none_or(|reply| reply.result != Ok(Outcome::Written)),
+        "a write whose fsync failed is never acknowledged"
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || node.has_stopped()),
+        "the loop stops once its fsync fails"
+    );
+    match node.stop() {
+        Err(DriverError::Storage { id: 1, .. }) => {}
+        other => panic!("the loop's storage error is what stop returns, got {other:?}"),
+    }
 }
 
 struct TcpTestCluster {

@@ -209,6 +209,21 @@ pub fn spawn_node(
         tracing::error!(node = id, "refusing to start: {source}");
         DriverError::Storage { id, source }
     })?;
+    spawn_node_on(settings, storage, recovered, opening, inbox, transport)
+}
+
+/// [`spawn_node`] on storage already opened (at `opening`, from which the
+/// recovery's cost is counted): a simulated disk, for example, whose faults
+/// a test arms to watch the loop stop.
+pub fn spawn_node_on<S: Storage + Send + 'static>(
+    settings: NodeSettings,
+    storage: S,
+    recovered: Recovered,
+    opening: Instant,
+    inbox: Arc<Mailbox<NodeInput>>,
+    transport: impl Transport,
+) -> Result<NodeHandle, DriverError> {
+    let id = settings.id;
     let clock = MonotonicClock::start();
     let records = recovered.records;
     let mut node_loop = NodeLoop::start(&settings, storage, recovered, clock.now(), transport)?;
